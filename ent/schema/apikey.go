@@ -1,0 +1,39 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// ApiKey is a named, revocable credential. Only its SHA-256 is stored; the
+// key itself is shown once, when created.
+type ApiKey struct{ ent.Schema }
+
+func (ApiKey) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
+
+func (ApiKey) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(50),
+		field.String("description").Default("").MaxLen(150),
+		// The first characters of the key, so a person can tell keys apart.
+		field.String("prefix").NotEmpty().Immutable(),
+		field.Bytes("hash").Unique().Immutable().Sensitive().Annotations(hidden()),
+		field.Time("last_used_at").Optional().Nillable(),
+		field.Time("expires_at").Optional().Nillable().Immutable(),
+		field.Int("user_id").Immutable().Annotations(hidden()),
+	}
+}
+
+func (ApiKey) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("api_keys").
+			Field("user_id").Unique().Required().Immutable().Annotations(hidden()),
+	}
+}
+
+func (ApiKey) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}

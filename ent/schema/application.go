@@ -1,0 +1,38 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// Application is a fleet of devices, owned by one organization.
+type Application struct{ ent.Schema }
+
+func (Application) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
+
+func (Application) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(64),
+		// "orgHandle/app-name", unique across the service.
+		field.String("slug").Unique().NotEmpty().MaxLen(100),
+		field.Enum("type").Values("STARTER", "ESSENTIALS", "MICROSERVICES"),
+		field.Int("organization_id").Immutable().Annotations(hidden()),
+	}
+}
+
+func (Application) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("organization", Organization.Type).Ref("applications").
+			Field("organization_id").Unique().Required().Immutable(),
+		edge.To("memberships", ApplicationMembership.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+	}
+}
+
+func (Application) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}

@@ -1,0 +1,30 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/mixin"
+)
+
+// createdAt stamps a row with the moment it was created.
+type createdAt struct{ mixin.Schema }
+
+func (createdAt) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("created_at").Default(time.Now).Immutable().
+			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+// hidden is the annotation for types and fields that never appear in the
+// GraphQL schema (secrets, bookkeeping).
+func hidden() entgql.Annotation { return entgql.Skip(entgql.SkipAll) }
+
+// notFilterable keeps a field out of generated where-inputs and ordering, so
+// a filter can't reveal what the field's own resolver guards.
+func notFilterable() entgql.Annotation {
+	return entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)
+}

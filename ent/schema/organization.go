@@ -1,0 +1,39 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// Organization owns applications; its administrators administer them all.
+type Organization struct{ ent.Schema }
+
+func (Organization) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
+
+func (Organization) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(64),
+		// Shares the username namespace: a user's personal organization has
+		// the username as its handle.
+		field.String("handle").Unique().NotEmpty().MaxLen(32),
+		field.Enum("plan").Values("FREE", "PAID").Default("FREE").
+			Annotations(entgql.Type("Plan")),
+	}
+}
+
+func (Organization) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("memberships", OrganizationMembership.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("applications", Application.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+	}
+}
+
+func (Organization) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}

@@ -1,0 +1,44 @@
+package schema
+
+import (
+	"fleetgate/internal/access"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// OrganizationMembership makes a user an administrator or member of an
+// organization.
+type OrganizationMembership struct{ ent.Schema }
+
+func (OrganizationMembership) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
+
+func (OrganizationMembership) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("role").GoType(access.OrgRole("")).
+			Annotations(entgql.Type("OrganizationRole")),
+		field.Int("user_id").Immutable().Annotations(hidden()),
+		field.Int("organization_id").Immutable().Annotations(hidden()),
+	}
+}
+
+func (OrganizationMembership) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("organization_memberships").
+			Field("user_id").Unique().Required().Immutable(),
+		edge.From("organization", Organization.Type).Ref("memberships").
+			Field("organization_id").Unique().Required().Immutable(),
+	}
+}
+
+func (OrganizationMembership) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("organization_id", "user_id").Unique()}
+}
+
+func (OrganizationMembership) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+}

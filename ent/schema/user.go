@@ -1,0 +1,50 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// User is a person with an account.
+type User struct{ ent.Schema }
+
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
+
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		// Stored lowercase (internal/account), so the unique index is
+		// case-insensitive in effect.
+		field.String("username").Unique().NotEmpty().MaxLen(32),
+		// Shown through a resolver that decides who may see it.
+		field.String("email").Unique().NotEmpty().MaxLen(254).
+			Annotations(hidden()),
+		// PHC-encoded argon2id hash; empty for accounts from social login.
+		field.String("password_hash").Optional().Sensitive().
+			Annotations(hidden()),
+		// Session tokens issued before this instant are refused: a password
+		// change or "sign out everywhere" moves it forward.
+		field.Time("sessions_valid_after").Default(time.Now).
+			Annotations(hidden()),
+	}
+}
+
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("organization_memberships", OrganizationMembership.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("application_memberships", ApplicationMembership.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("api_keys", ApiKey.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+	}
+}
+
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}

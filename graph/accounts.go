@@ -1,0 +1,182 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"fleetgate/ent"
+	"fleetgate/ent/organization"
+	"fleetgate/ent/user"
+	"fleetgate/graph/model"
+	"fleetgate/internal/access"
+	"fleetgate/internal/account"
+	"fleetgate/internal/fault"
+	"fleetgate/internal/password"
+	"fleetgate/internal/viewer"
+)
+
+// errLogin is the one answer to every failed login, so it never tells
+// whether an account exists.
+var errLogin = fault.New(fault.Unauthenticated, "incorrect username, email or password")
+
+func (d Deps) signUp(ctx context.Context, in model.SignUpInput) (*model.AuthPayload, error) {
+	username, err := account.NormalizeUsername("username", in.Username)
+	if err != nil {
+		return nil, err
+	}
+	email, err := account.NormalizeEmail("email", in.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := password.Validate("password", in.Password, username, email); err != nil {
+		return nil, err
+	}
+	// Hash before the transaction: it is the slow part and needs no lock.
+	hash, err := d.Passwords.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	var u *ent.User
+	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		if err := checkSignUpConflicts(ctx, tx, username, email); err != nil {
+			return err
+		}
+		u, err = tx.User.Create().SetUsername(username).SetEmail(email).
+			SetPasswordHash(hash).SetSessionsValidAfter(d.Now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		org, err := tx.Organization.Create().SetName(username).SetHandle(username).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return tx.OrganizationMembership.Create().SetUser(u).SetOrganization(org).
+			SetRole(access.OrgAdministrator).Exec(ctx)
+	})
+	if ent.IsConstraintError(err) {
+		// Another sign-up took the name or address between our check and insert.
+		return nil, fault.Taken("username", "that username or email address is already taken")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.issueSession(u, d.Now(), false)
+}
+
+// checkSignUpConflicts names the field whose value is taken. Usernames and
+// organization handles share one namespace: a user's personal organization
+// takes the username as its handle.
+func checkSignUpConflicts(ctx context.Context, tx *ent.Tx, username, email string) error {
+	taken, err := tx.User.Query().Where(user.Username(username)).Exist(ctx)
+	if err == nil && !taken {
+		taken, err = tx.Organization.Query().Where(organization.Handle(username)).Exist(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if taken {
+		return fault.Taken("username", "the username %q is already taken", username)
+	}
+	taken, err = tx.User.Query().Where(user.Email(email)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return fault.Taken("email", "an account with this email address already exists")
+	}
+	return nil
+}
+
+func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayload, error) {
+	u, err := d.findLogin(ctx, in.UsernameOrEmail)
+	if err != nil {
+		return nil, err
+	}
+	hash := ""
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	// Verify runs one hash even without an account or password, so the
+	// answer takes as long whether or not the account exists.
+	ok, err := d.Passwords.Verify(ctx, in.Password, hash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || u == nil {
+		return nil, errLogin
+	}
+	if d.Passwords.NeedsRehash(hash) {
+		d.rehash(ctx, u, in.Password)
+	}
+	return d.issueSession(u, d.Now(), false)
+}
+
+// findLogin looks up an account by username or email; nil if there is none.
+func (d Deps) findLogin(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
+	key := strings.ToLower(strings.TrimSpace(usernameOrEmail))
+	if key == "" || len(key) > 254 {
+		return nil, nil
+	}
+	where := user.Username(key)
+	if strings.Contains(key, "@") {
+		where = user.Email(key)
+	}
+	u, err := d.DB.User.Query().Where(where).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return u, err
+}
+
+// rehash upgrades a stored hash to the current parameters after a
+// successful login. Failing to do so is not the caller's problem.
+func (d Deps) rehash(ctx context.Context, u *ent.User, plain string) {
+	hash, err := d.Passwords.Hash(ctx, plain)
+	if err == nil {
+		err = d.DB.User.UpdateOne(u).Where(user.PasswordHash(u.PasswordHash)).SetPasswordHash(hash).Exec(ctx)
+	}
+	if err != nil && !ent.IsNotFound(err) {
+		d.Log.WarnContext(ctx, "rehash failed", "user", u.ID, "err", err)
+	}
+}
+
+func (d Deps) refreshToken(ctx context.Context) (*model.AuthPayload, error) {
+	v, err := viewer.RequireSession(ctx, "refreshToken")
+	if err != nil {
+		return nil, err
+	}
+	u, err := d.DB.User.Get(ctx, v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return d.issueSession(u, v.AuthTime, false)
+}
+
+func (d Deps) signOutEverywhere(ctx context.Context) (bool, error) {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = d.DB.User.UpdateOneID(v.UserID).SetSessionsValidAfter(d.sessionsEndAt()).Exec(ctx)
+	return err == nil, err
+}
+
+// withTx runs fn in a transaction: it commits if fn succeeds and rolls back
+// otherwise, so a failure leaves nothing half done.
+func withTx(ctx context.Context, db *ent.Client, fn func(tx *ent.Tx) error) error {
+	tx, err := db.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,248 @@
+package graph_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"fleetgate/ent/user"
+	. "fleetgate/internal/apitest"
+	"fleetgate/internal/token"
+)
+
+var ctx = context.Background()
+
+func TestSignUpLoginMeRefresh(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		signed := Must(t, SignUp(ctx, s.Client(""), SignUpInput{
+			Username: "Alice_1", Email: " Alice@Example.COM ", Password: Password,
+		}))
+		if got := signed.SignUp; got.User.Username != "alice_1" || *got.User.Email != "alice@example.com" || got.TwoFactorRequired {
+			t.Fatalf("sign-up payload: %+v", got)
+		}
+		if d := time.Until(signed.SignUp.ExpiresAt); d < 7*24*time.Hour-time.Minute || d > 7*24*time.Hour {
+			t.Fatalf("token lifetime %v, want 7 days", d)
+		}
+
+		me := Must(t, Me(ctx, s.Client(signed.SignUp.Token), nil, nil)).Me
+		if me.Username != "alice_1" || *me.Email != "alice@example.com" || !me.HasPassword {
+			t.Fatalf("me: %+v", me)
+		}
+		orgs := me.Organizations.Edges
+		if len(orgs) != 1 || orgs[0].Node.Handle != "alice_1" || orgs[0].Node.Plan != PlanFree || orgs[0].Node.MyRole != OrganizationRoleAdministrator {
+			t.Fatalf("personal organization: %+v", orgs)
+		}
+
+		for _, name := range []string{"alice_1", "ALICE_1", "alice@example.com", " Alice@EXAMPLE.com"} {
+			login := Must(t, Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: name, Password: Password}))
+			if login.Login.User.Id != me.Id {
+				t.Fatalf("login as %q: got user %s", name, login.Login.User.Id)
+			}
+		}
+
+		first := Must(t, s.Tokens.ParseSession(signed.SignUp.Token, time.Now()))
+		refreshed := Must(t, RefreshToken(ctx, s.Client(signed.SignUp.Token))).RefreshToken
+		second := Must(t, s.Tokens.ParseSession(refreshed.Token, time.Now()))
+		if !second.AuthTime.Equal(first.AuthTime) || second.IssuedAt.Before(first.IssuedAt) {
+			t.Fatalf("refresh must keep auth_time: first %+v, refreshed %+v", first, second)
+		}
+		Must(t, Me(ctx, s.Client(refreshed.Token), nil, nil))
+	})
+}
+
+func TestSignUpRefusesInvalidInput(t *testing.T) {
+	long := strings.Repeat("x", 257)
+	cases := []struct {
+		name, username, email, password, field string
+	}{
+		{"short username", "ab", "ab@example.com", Password, "username"},
+		{"long username", strings.Repeat("a", 33), "a@example.com", Password, "username"},
+		{"username with a dash", "al-ice", "alice@example.com", Password, "username"},
+		{"username with a space", "al ice", "alice@example.com", Password, "username"},
+		{"reserved username", "Admin", "admin@example.com", Password, "username"},
+		{"reserved username root", "root", "root@example.com", Password, "username"},
+		{"email without domain", "alice", "alice@", Password, "email"},
+		{"email with display name", "alice", "Alice <alice@example.com>", Password, "email"},
+		{"email without dot in domain", "alice", "alice@localhost", Password, "email"},
+		{"empty email", "alice", "", Password, "email"},
+		{"short password", "alice", "alice@example.com", "2short", "password"},
+		{"long password", "alice", "alice@example.com", long, "password"},
+		{"common password", "alice", "alice@example.com", "password123", "password"},
+		{"password containing username", "alice", "a@example.com", "xx-ALICE-secret-xx", "password"},
+		{"password containing email", "bob", "alice.smith@example.com", "my alice.smith@example.com!", "password"},
+	}
+	Run(t, func(t *testing.T, s *Server) {
+		for _, c := range cases {
+			_, err := SignUp(ctx, s.Client(""), SignUpInput{Username: c.username, Email: c.email, Password: c.password})
+			if Code(err) != "BAD_USER_INPUT" || Ext(err, "field") != c.field {
+				t.Errorf("%s: want BAD_USER_INPUT on %s, got %v (code %q field %q)", c.name, c.field, err, Code(err), Ext(err, "field"))
+			}
+		}
+		if n := Must(t, s.DB.User.Query().Count(ctx)); n != 0 {
+			t.Fatalf("refused sign-ups left %d users", n)
+		}
+	})
+}
+
+func TestSignUpRefusesTakenNames(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		s.SignUp(t, "alice")
+		// An organization handle takes the name too: usernames and handles
+		// share one namespace.
+		Must(t, s.DB.Organization.Create().SetName("Acme").SetHandle("acme").Save(ctx))
+		cases := []struct{ username, email, field string }{
+			{"ALICE", "other@example.com", "username"},
+			{"Alice", "alice2@example.com", "username"},
+			{"acme", "acme@example.com", "username"},
+			{"bob", "ALICE@example.com", "email"},
+			{"bob", "alice@EXAMPLE.COM", "email"},
+		}
+		for _, c := range cases {
+			_, err := SignUp(ctx, s.Client(""), SignUpInput{Username: c.username, Email: c.email, Password: Password})
+			if Code(err) != "CONFLICT" || Ext(err, "field") != c.field {
+				t.Errorf("%s/%s: want CONFLICT on %s, got %v", c.username, c.email, c.field, err)
+			}
+		}
+		if n := Must(t, s.DB.User.Query().Count(ctx)); n != 1 {
+			t.Fatalf("want 1 user, have %d", n)
+		}
+		if n := Must(t, s.DB.Organization.Query().Count(ctx)); n != 2 {
+			t.Fatalf("refused sign-ups must not leave organizations behind: have %d", n)
+		}
+	})
+}
+
+func TestLoginFailuresLookAlike(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		s.SignUp(t, "alice")
+		attempts := []LoginInput{
+			{UsernameOrEmail: "alice", Password: "wrong password here"},
+			{UsernameOrEmail: "alice@example.com", Password: "wrong password here"},
+			{UsernameOrEmail: "nobody", Password: Password},
+			{UsernameOrEmail: "nobody@example.com", Password: Password},
+			{UsernameOrEmail: "", Password: ""},
+			{UsernameOrEmail: strings.Repeat("a", 300), Password: Password},
+		}
+		var first string
+		for i, in := range attempts {
+			_, err := Login(ctx, s.Client(""), in)
+			WantCode(t, err, "UNAUTHENTICATED")
+			if i == 0 {
+				first = err.Error()
+			} else if err.Error() != first {
+				t.Fatalf("login failures differ: %q vs %q", err.Error(), first)
+			}
+		}
+	})
+}
+
+func TestAccountWithoutPasswordCannotLogIn(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		Must(t, s.DB.User.Update().Where(user.Username("alice")).ClearPasswordHash().Save(ctx))
+		_, err := Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: ""})
+		WantCode(t, err, "UNAUTHENTICATED")
+		me := Must(t, Me(ctx, s.Client(a.Token), nil, nil)).Me
+		if me.HasPassword {
+			t.Fatal("hasPassword must be false")
+		}
+	})
+}
+
+func TestSessionTokenRefusals(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		id, _ := strconv.Atoi(a.ID)
+		now := time.Now()
+		sign := func(set *token.Set, issued time.Time, userID string) string {
+			return Must(t, set.IssueSession(token.Session{UserID: userID, IssuedAt: issued, AuthTime: issued}))
+		}
+		otherKey := Must(t, token.GenerateKey(now))
+		foreign := Must(t, token.NewSet(otherKey))
+		parts := strings.Split(a.Token, ".")
+		tamperedPayload := strings.Join([]string{parts[0], flip(parts[1]), parts[2]}, ".")
+		tamperedSig := strings.Join([]string{parts[0], parts[1], flip(parts[2])}, ".")
+
+		refused := map[string]string{
+			"no token":              "",
+			"garbage":               "not-a-token",
+			"expired":               sign(s.Tokens, now.Add(-token.SessionLifetime-time.Second), a.ID),
+			"tampered payload":      tamperedPayload,
+			"tampered signature":    tamperedSig,
+			"signed by another key": sign(foreign, now, a.ID),
+			"unknown user":          sign(s.Tokens, now, strconv.Itoa(id+1)),
+			"not a user id":         sign(s.Tokens, now, "alice"),
+		}
+		for name, tok := range refused {
+			_, err := Me(ctx, s.Client(tok), nil, nil)
+			if Code(err) != "UNAUTHENTICATED" {
+				t.Errorf("%s: want UNAUTHENTICATED, got %v", name, err)
+			}
+		}
+		// Not the Bearer scheme.
+		resp := s.PostWith(map[string]string{"Authorization": "Basic " + a.Token}, `{"query":"{ me { id } }"}`)
+		if code := ResponseCode(t, resp); code != "UNAUTHENTICATED" {
+			t.Errorf("Basic scheme: want UNAUTHENTICATED, got %q", code)
+		}
+		// The real token still works after all that.
+		Must(t, Me(ctx, s.Client(a.Token), nil, nil))
+	})
+}
+
+func flip(segment string) string {
+	b := []byte(segment)
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+func TestSignOutEverywhere(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		b := s.SignUp(t, "bob")
+		second := Must(t, Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password})).Login.Token
+		refreshed := Must(t, RefreshToken(ctx, s.Client(a.Token))).RefreshToken.Token
+
+		if !Must(t, SignOutEverywhere(ctx, s.Client(second))).SignOutEverywhere {
+			t.Fatal("signOutEverywhere returned false")
+		}
+		for name, tok := range map[string]string{"sign-up token": a.Token, "login token": second, "refreshed token": refreshed} {
+			_, err := Me(ctx, s.Client(tok), nil, nil)
+			if Code(err) != "UNAUTHENTICATED" {
+				t.Errorf("%s after signOutEverywhere: want UNAUTHENTICATED, got %v", name, err)
+			}
+			_, err = RefreshToken(ctx, s.Client(tok))
+			if Code(err) != "UNAUTHENTICATED" {
+				t.Errorf("%s cannot be refreshed after signOutEverywhere: got %v", name, err)
+			}
+		}
+		// Other users keep their sessions; signing in again works at once.
+		Must(t, Me(ctx, s.Client(b.Token), nil, nil))
+		fresh := Must(t, Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password})).Login.Token
+		Must(t, Me(ctx, s.Client(fresh), nil, nil))
+	})
+}
+
+func TestRestartKeepsAccountsAndTokens(t *testing.T) {
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			first := Start(t, b)
+			a := first.SignUp(t, "alice")
+			restarted := Serve(t, first.DB)
+			me := Must(t, Me(ctx, restarted.Client(a.Token), nil, nil)).Me
+			if me.Username != "alice" {
+				t.Fatalf("after restart: %+v", me)
+			}
+			Must(t, Login(ctx, restarted.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))
+			if string(first.Tokens.JWKS()) != string(restarted.Tokens.JWKS()) {
+				t.Fatal("a restart must keep the signing keys")
+			}
+		})
+	}
+}

@@ -1,0 +1,201 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"fleetgate/internal/fault"
+	"fleetgate/internal/viewer"
+)
+
+// Request limits (SPEC.md §5).
+const (
+	MaxBodyBytes  = 1 << 20
+	MaxDepth      = 12
+	MaxComplexity = 2000
+)
+
+// NewHandler returns fleetgate's HTTP handler: every route of the service.
+func NewHandler(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", playground.Handler("fleetgate", "/graphql"))
+	mux.Handle("/graphql", d.cors(limitBody(d.withViewer(d.graphqlServer()))))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", d.ready)
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(d.Tokens.JWKS())
+	})
+	return mux
+}
+
+func (d Deps) graphqlServer() *handler.Server {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{d}}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if d.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(depthLimit{max: MaxDepth})
+	srv.AroundFields(markInternalErrors)
+	srv.SetErrorPresenter(d.presentError)
+	srv.SetRecoverFunc(d.recoverPanic)
+	return srv
+}
+
+// withViewer attaches the caller's credential to the request; it is checked
+// only when a field asks for the caller (internal/viewer).
+func (d Deps) withViewer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		ctx := r.Context()
+		ctx = viewer.WithAuthenticator(ctx, func() (*viewer.Viewer, error) {
+			return d.authenticate(ctx, header)
+		})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// limitBody refuses request bodies over MaxBodyBytes with a GraphQL error.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fault.New(fault.BadUserInput, "could not read the request body"))
+			return
+		}
+		if len(body) > MaxBodyBytes {
+			writeError(w, http.StatusRequestEntityTooLarge,
+				fault.New(fault.BadUserInput, "request body is larger than %d bytes", MaxBodyBytes))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors answers browsers from the configured origins only.
+func (d Deps) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && (slices.Contains(d.CORSOrigins, origin) || slices.Contains(d.CORSOrigins, "*")) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Max-Age", "600")
+			if r.Method == http.MethodOptions {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (d Deps) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	rows, err := d.DB.QueryContext(ctx, "SELECT 1")
+	if err == nil {
+		err = rows.Close()
+	}
+	if err != nil {
+		d.Log.Error("readiness check failed", "err", err)
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ok\n")
+}
+
+// writeError answers with a GraphQL-shaped error outside of gqlgen.
+func writeError(w http.ResponseWriter, status int, err error) {
+	f, _ := fault.As(err)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message":    f.Message,
+		"extensions": map[string]any{"code": f.Code},
+	}}})
+}
+
+// depthLimit refuses operations nested deeper than max. Introspection
+// (__schema, __type) is exempt: its standard query is deep by design and
+// bounded by the schema.
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                    { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if depth := selectionDepth(oc.Operation.SelectionSet, map[string]bool{}); depth > l.max {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("query is nested %d levels deep; the limit is %d", depth, l.max),
+			Extensions: map[string]any{"code": fault.BadUserInput},
+		}
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, visiting map[string]bool) int {
+	deepest := 0
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if strings.HasPrefix(s.Name, "__") {
+				continue
+			}
+			d = 1 + selectionDepth(s.SelectionSet, visiting)
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, visiting)
+		case *ast.FragmentSpread:
+			// Validation already refused fragment cycles; the guard only
+			// keeps this walk finite regardless.
+			if s.Definition == nil || visiting[s.Name] {
+				continue
+			}
+			visiting[s.Name] = true
+			d = selectionDepth(s.Definition.SelectionSet, visiting)
+			delete(visiting, s.Name)
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}

@@ -1,0 +1,67 @@
+// Package access holds who may do what: the application roles, the
+// organization roles and, in matrix.go, the role → permission table of
+// SPEC.md §4. The @can directive and ent privacy rules both read it, so a
+// rule changes in one place only.
+package access
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Role is a user's effective role on an application. Application memberships
+// store DEVELOPER, OPERATOR or OBSERVER; ADMINISTRATOR comes from
+// administering the owning organization.
+type Role string
+
+// The application roles, strongest first.
+const (
+	Administrator Role = "ADMINISTRATOR"
+	Developer     Role = "DEVELOPER"
+	Operator      Role = "OPERATOR"
+	Observer      Role = "OBSERVER"
+)
+
+// Values lists the roles; ent uses it for the enum column.
+func (Role) Values() []string {
+	return []string{string(Administrator), string(Developer), string(Operator), string(Observer)}
+}
+
+// MarshalGQL writes the role as a GraphQL enum value.
+func (r Role) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(r))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (r *Role) UnmarshalGQL(v any) error { return unmarshalEnum(r, v, Role("").Values()) }
+
+// OrgRole is a user's role in an organization.
+type OrgRole string
+
+// The organization roles.
+const (
+	OrgAdministrator OrgRole = "ADMINISTRATOR"
+	OrgMember        OrgRole = "MEMBER"
+)
+
+// Values lists the organization roles; ent uses it for the enum column.
+func (OrgRole) Values() []string { return []string{string(OrgAdministrator), string(OrgMember)} }
+
+// MarshalGQL writes the role as a GraphQL enum value.
+func (r OrgRole) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(r))) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (r *OrgRole) UnmarshalGQL(v any) error { return unmarshalEnum(r, v, OrgRole("").Values()) }
+
+func unmarshalEnum[T ~string](dst *T, v any, allowed []string) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enum value must be a string, got %T", v)
+	}
+	for _, a := range allowed {
+		if s == a {
+			*dst = T(s)
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not a valid value", s)
+}

@@ -1,0 +1,247 @@
+// Package apitest starts fleetgate's real HTTP handler for tests and drives
+// it with a genqlient client generated from schema/ (client_gen.go).
+//
+// Each test gets its own database: a SQLite file in a temporary directory
+// and, when TEST_DATABASE_URL names a PostgreSQL database, a schema of its
+// own there. Run runs a test body once per database.
+package apitest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/Khan/genqlient/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"fleetgate/ent"
+	"fleetgate/graph"
+	"fleetgate/internal/database"
+	"fleetgate/internal/keystore"
+	"fleetgate/internal/password"
+	"fleetgate/internal/token"
+)
+
+// Hashing parameters for tests: cheap, because CI runs with -race.
+// internal/password pins the production parameters in a test of its own.
+var cheapHashing = password.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Server is a running fleetgate over a fresh database.
+type Server struct {
+	URL string
+	// DB is the server's database, for arranging and checking state.
+	DB     *ent.Client
+	Tokens *token.Set
+	Deps   graph.Deps
+	t      testing.TB
+}
+
+// Backend is a database a test can run on.
+type Backend struct {
+	Name string
+	open func(t testing.TB) *entsql.Driver
+}
+
+// Backends lists SQLite and, when TEST_DATABASE_URL is set, PostgreSQL.
+func Backends() []Backend {
+	b := []Backend{{Name: "sqlite", open: openSQLite}}
+	if dsn := os.Getenv("TEST_DATABASE_URL"); dsn != "" {
+		b = append(b, Backend{Name: "postgres", open: func(t testing.TB) *entsql.Driver { return openPostgres(t, dsn) }})
+	}
+	return b
+}
+
+// Run runs fn as a subtest on each backend, in parallel.
+func Run(t *testing.T, fn func(t *testing.T, s *Server)) {
+	t.Helper()
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, Start(t, b))
+		})
+	}
+}
+
+// Start migrates a fresh database on b and serves fleetgate over it.
+func Start(t testing.TB, b Backend) *Server {
+	t.Helper()
+	client := ent.NewClient(ent.Driver(b.open(t)))
+	t.Cleanup(func() { client.Close() })
+	if err := database.Migrate(context.Background(), client); err != nil {
+		t.Fatal(err)
+	}
+	return Serve(t, client)
+}
+
+// Serve starts a server over an existing database, as a restart would.
+func Serve(t testing.TB, client *ent.Client) *Server {
+	t.Helper()
+	tokens, err := keystore.Load(context.Background(), client, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := graph.Deps{
+		DB:            client,
+		Passwords:     password.NewHasher(cheapHashing, 4),
+		Tokens:        tokens,
+		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:           time.Now,
+		Introspection: true,
+	}
+	return ServeDeps(t, deps)
+}
+
+// ServeDeps starts a server with the given dependencies.
+func ServeDeps(t testing.TB, deps graph.Deps) *Server {
+	t.Helper()
+	hs := httptest.NewServer(graph.NewHandler(deps))
+	t.Cleanup(hs.Close)
+	return &Server{URL: hs.URL, DB: deps.DB, Tokens: deps.Tokens, Deps: deps, t: t}
+}
+
+// Client returns a typed client that sends credential as a bearer token
+// (none if empty).
+func (s *Server) Client(credential string) graphql.Client {
+	return graphql.NewClient(s.URL+"/graphql", &http.Client{Transport: bearer{credential}})
+}
+
+// PostWith sends a raw JSON body to /graphql with the given headers, for
+// requests a typed client cannot make.
+func (s *Server) PostWith(headers map[string]string, body string) *http.Response {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// ResponseCode decodes a raw GraphQL response and returns the first error's
+// extensions.code ("" when there is no error).
+func ResponseCode(t testing.TB, resp *http.Response) string {
+	t.Helper()
+	var body struct {
+		Errors []struct {
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("decode response (status %d): %v", resp.StatusCode, err)
+	}
+	if len(body.Errors) == 0 {
+		return ""
+	}
+	return fmt.Sprint(body.Errors[0].Extensions["code"])
+}
+
+type bearer struct{ credential string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.credential != "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+b.credential)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func openSQLite(t testing.TB) *entsql.Driver {
+	drv, err := database.SQLite(filepath.Join(t.TempDir(), "fleetgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return drv
+}
+
+// openPostgres creates a schema of the test's own and connects with it as
+// the search path, so tests run in parallel without seeing each other.
+func openPostgres(t testing.TB, dsn string) *entsql.Driver {
+	admin, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	schema := "t_" + randomHex(8)
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("create schema (is TEST_DATABASE_URL reachable?): %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("postgres", dsn)
+		if err == nil {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("postgres", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(5)
+	return entsql.OpenDB(dialect.Postgres, db)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Must fails the test on err and returns v.
+func Must[T any](t testing.TB, v T, err error) T {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	return v
+}
+
+// Ext returns extensions[key] of the first GraphQL error in err ("" if none).
+func Ext(err error, key string) string {
+	var list gqlerror.List
+	if !errors.As(err, &list) || len(list) == 0 || list[0].Extensions[key] == nil {
+		return ""
+	}
+	return fmt.Sprint(list[0].Extensions[key])
+}
+
+// Code returns the extensions.code of the first GraphQL error in err.
+func Code(err error) string { return Ext(err, "code") }
+
+// WantCode fails the test unless err is a GraphQL error with that code.
+func WantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	if got := Code(err); got != code {
+		t.Fatalf("want error code %s, got %q (err: %v)", code, got, err)
+	}
+}

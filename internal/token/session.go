@@ -1,0 +1,86 @@
+package token
+
+import (
+	"errors"
+	"time"
+)
+
+// SessionLifetime is how long a session token is valid after it is issued.
+const SessionLifetime = 7 * 24 * time.Hour
+
+// tfaPending is the "tfa" claim of a session that still owes its second factor.
+const tfaPending = "pending"
+
+// Session is what a session token says about its bearer.
+type Session struct {
+	UserID   string    // "sub"
+	IssuedAt time.Time // "iat", millisecond precision
+	Expires  time.Time // "exp", whole seconds
+	// AuthTime ("auth_time", whole seconds) is when the user last proved who
+	// they are (password, second factor). Refreshing a token keeps it, so
+	// sensitive operations can demand a recent one.
+	AuthTime time.Time
+	Pending  bool // "tfa":"pending": the second factor is still owed
+}
+
+type sessionClaims struct {
+	claims
+	AuthTime *secDate `json:"auth_time,omitempty"`
+	TFA      string   `json:"tfa,omitempty"`
+}
+
+func (c *sessionClaims) validate() error {
+	switch {
+	case c.Audience.present:
+		// Grants for other audiences share the keys; they are not sessions.
+		return errors.New("session token carries aud")
+	case c.AuthTime == nil:
+		return errors.New("missing auth_time")
+	case c.TFA != "" && c.TFA != tfaPending:
+		return errors.New("unknown tfa state")
+	}
+	return nil
+}
+
+// IssueSession signs a session token for sess.UserID, which with
+// sess.IssuedAt and sess.AuthTime must be set. IssuedAt is written truncated
+// to the millisecond and AuthTime to the second. sess.Expires is ignored: exp
+// is always IssuedAt (truncated to the millisecond) + SessionLifetime,
+// truncated to the whole second, so a token may end up to a second early.
+func (s *Set) IssueSession(sess Session) (string, error) {
+	if sess.UserID == "" || sess.IssuedAt.IsZero() || sess.AuthTime.IsZero() {
+		return "", errors.New("token: session needs UserID, IssuedAt and AuthTime")
+	}
+	iat := time.UnixMilli(sess.IssuedAt.UnixMilli())
+	c := &sessionClaims{
+		claims: claims{
+			Subject:  sess.UserID,
+			IssuedAt: &msDate{iat},
+			Expires:  &secDate{iat.Add(SessionLifetime)},
+		},
+		AuthTime: &secDate{sess.AuthTime},
+	}
+	if sess.Pending {
+		c.TFA = tfaPending
+	}
+	return s.sign(c)
+}
+
+// ParseSession verifies a session token at time now and returns its claims.
+// An error wraps ErrExpired if the token is authentic but exp <= now (no
+// leeway), and ErrInvalid for every other failure, including an iat more than
+// a minute after now or any "aud" claim. Times are returned in UTC, IssuedAt
+// rounded to the millisecond.
+func (s *Set) ParseSession(token string, now time.Time) (Session, error) {
+	var c sessionClaims
+	if err := s.verify(token, &c, now); err != nil {
+		return Session{}, err
+	}
+	return Session{
+		UserID:   c.Subject,
+		IssuedAt: c.IssuedAt.Time,
+		Expires:  c.Expires.Time,
+		AuthTime: c.AuthTime.Time,
+		Pending:  c.TFA == tfaPending,
+	}, nil
+}

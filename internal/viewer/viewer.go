@@ -1,0 +1,91 @@
+// Package viewer carries the caller of a request through its context.
+//
+// The HTTP layer attaches a lazy authenticator; the first field that needs
+// the caller runs it, and every later field (and ent privacy rule) gets the
+// same answer. Requests that never ask, such as signUp, never pay for a
+// database lookup. The package imports nothing of ent, so privacy rules in
+// ent/schema can use it without an import cycle.
+package viewer
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"fleetgate/internal/fault"
+)
+
+// Credential says how the caller authenticated.
+type Credential int
+
+const (
+	// Session is a session token with every factor satisfied.
+	Session Credential = iota + 1
+	// PendingSession is a session token still owing the second factor.
+	PendingSession
+	// APIKey is a named API key.
+	APIKey
+)
+
+// Viewer is an authenticated caller.
+type Viewer struct {
+	UserID     int
+	Credential Credential
+	// AuthTime is when the user last proved who they are; kept across refreshes.
+	AuthTime time.Time
+	// APIKeyID is the key used, when Credential is APIKey.
+	APIKeyID int
+}
+
+type ctxKey struct{}
+
+// WithAuthenticator returns a context whose viewer is computed by
+// authenticate on first use, at most once.
+func WithAuthenticator(ctx context.Context, authenticate func() (*Viewer, error)) context.Context {
+	return context.WithValue(ctx, ctxKey{}, sync.OnceValues(authenticate))
+}
+
+// WithViewer returns a context with an already known viewer.
+func WithViewer(ctx context.Context, v *Viewer) context.Context {
+	return WithAuthenticator(ctx, func() (*Viewer, error) { return v, nil })
+}
+
+// FromContext returns the caller, or an UNAUTHENTICATED error saying why
+// there is none. A caller still owing the second factor is returned as is:
+// use Require to refuse it.
+func FromContext(ctx context.Context) (*Viewer, error) {
+	get, ok := ctx.Value(ctxKey{}).(func() (*Viewer, error))
+	if !ok {
+		return nil, ErrSignIn
+	}
+	return get()
+}
+
+// ErrSignIn is the answer to a request without credentials.
+var ErrSignIn = fault.New(fault.Unauthenticated, "sign in first: send Authorization: Bearer <session token or API key>")
+
+// Require returns the caller, refusing a session that still owes the second
+// factor (TWO_FACTOR_REQUIRED).
+func Require(ctx context.Context) (*Viewer, error) {
+	v, err := FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v.Credential == PendingSession {
+		return nil, fault.New(fault.TwoFactorRequired, "enter your two-factor code first (verifyTwoFactor)")
+	}
+	return v, nil
+}
+
+// RequireSession is Require for operations that mint credentials: an API key
+// is refused (FORBIDDEN).
+func RequireSession(ctx context.Context, operation string) (*Viewer, error) {
+	v, err := Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v.Credential != Session {
+		return nil, fault.New(fault.Forbidden, "%s needs a session token: an API key cannot mint credentials", operation)
+	}
+	return v, nil
+}

@@ -1,0 +1,207 @@
+// Command fleetgate serves the account and access API of a device-fleet
+// cloud. See README.md.
+package main
+
+//go:generate go run ./ent/entc.go
+//go:generate go run github.com/99designs/gqlgen
+//go:generate go run github.com/Khan/genqlient internal/apitest/genqlient.yaml
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"fleetgate/ent"
+	"fleetgate/graph"
+	"fleetgate/internal/admin"
+	"fleetgate/internal/database"
+	"fleetgate/internal/keystore"
+	"fleetgate/internal/password"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "fleetgate:", err)
+		os.Exit(1)
+	}
+}
+
+// config is everything fleetgate reads from its environment (README lists it).
+type config struct {
+	listenAddr    string
+	databaseURL   string
+	dataDir       string
+	publicURL     string
+	corsOrigins   []string
+	introspection bool
+	logFormat     string
+	hashLimit     int
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		listenAddr:    or(getenv("LISTEN_ADDR"), "127.0.0.1:8080"),
+		databaseURL:   getenv("DATABASE_URL"),
+		dataDir:       or(getenv("DATA_DIR"), "data"),
+		introspection: true,
+		logFormat:     or(getenv("LOG_FORMAT"), "text"),
+		hashLimit:     runtime.GOMAXPROCS(0),
+	}
+	c.publicURL = strings.TrimRight(or(getenv("PUBLIC_URL"), "http://"+c.listenAddr), "/")
+	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.corsOrigins = append(c.corsOrigins, o)
+		}
+	}
+	if v := getenv("INTROSPECTION"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("INTROSPECTION must be true or false, not %q", v)
+		}
+		c.introspection = b
+	}
+	if v := getenv("PASSWORD_HASH_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("PASSWORD_HASH_CONCURRENCY must be a positive number, not %q", v)
+		}
+		c.hashLimit = n
+	}
+	if c.databaseURL != "" && !database.IsPostgres(c.databaseURL) {
+		return c, errors.New("DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite database)")
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.logFormat)
+	}
+	return c, nil
+}
+
+func or(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
+}
+
+// run is the whole program: main only supplies the process's environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(stdout, nil)
+	if cfg.logFormat == "json" {
+		handler = slog.NewJSONHandler(stdout, nil)
+	}
+	log := slog.New(handler)
+
+	db, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if len(args) > 1 {
+		return admin.Run(ctx, db, args[1:], stdout)
+	}
+
+	tokens, err := keystore.Load(ctx, db, time.Now())
+	if err != nil {
+		return err
+	}
+	h := graph.NewHandler(graph.Deps{
+		DB:            db,
+		Passwords:     password.NewHasher(password.Production(), cfg.hashLimit),
+		Tokens:        tokens,
+		Log:           log,
+		Introspection: cfg.introspection,
+		CORSOrigins:   cfg.corsOrigins,
+	})
+	return serve(ctx, cfg.listenAddr, logRequests(log, h), log)
+}
+
+func openDatabase(ctx context.Context, cfg config) (*ent.Client, error) {
+	var (
+		drv *entsql.Driver
+		err error
+	)
+	if cfg.databaseURL != "" {
+		drv, err = database.Postgres(cfg.databaseURL)
+	} else {
+		drv, err = database.SQLite(filepath.Join(cfg.dataDir, "fleetgate.db"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	client := ent.NewClient(ent.Driver(drv))
+	if err := database.Migrate(ctx, client); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return client, nil
+}
+
+// serve runs the HTTP server until ctx ends, then drains it gracefully.
+func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	log.Info("fleetgate listening", "addr", "http://"+ln.Addr().String()+"/")
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// logRequests writes one structured line per request.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
