@@ -291,7 +291,7 @@ func (_m *User) Node(ctx context.Context) (node *Node, err error) {
 	node = &Node{
 		ID:     _m.ID,
 		Type:   "User",
-		Fields: make([]*Field, 3),
+		Fields: make([]*Field, 2),
 		Edges:  make([]*Edge, 0),
 	}
 	var buf []byte
@@ -309,14 +309,6 @@ func (_m *User) Node(ctx context.Context) (node *Node, err error) {
 	node.Fields[1] = &Field{
 		Type:  "string",
 		Name:  "username",
-		Value: string(buf),
-	}
-	if buf, err = json.Marshal(_m.Email); err != nil {
-		return nil, err
-	}
-	node.Fields[2] = &Field{
-		Type:  "string",
-		Name:  "email",
 		Value: string(buf),
 	}
 	return node, nil

@@ -16,9 +16,9 @@ var ctx = context.Background()
 
 func TestSignUpLoginMeRefresh(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
-		signed := Must(t, SignUp(ctx, s.Client(""), SignUpInput{
+		signed := Must(SignUp(ctx, s.Client(""), SignUpInput{
 			Username: "Alice_1", Email: " Alice@Example.COM ", Password: Password,
-		}))
+		}))(t)
 		if got := signed.SignUp; got.User.Username != "alice_1" || *got.User.Email != "alice@example.com" || got.TwoFactorRequired {
 			t.Fatalf("sign-up payload: %+v", got)
 		}
@@ -26,7 +26,7 @@ func TestSignUpLoginMeRefresh(t *testing.T) {
 			t.Fatalf("token lifetime %v, want 7 days", d)
 		}
 
-		me := Must(t, Me(ctx, s.Client(signed.SignUp.Token), nil, nil)).Me
+		me := Must(Me(ctx, s.Client(signed.SignUp.Token), nil, nil))(t).Me
 		if me.Username != "alice_1" || *me.Email != "alice@example.com" || !me.HasPassword {
 			t.Fatalf("me: %+v", me)
 		}
@@ -36,19 +36,19 @@ func TestSignUpLoginMeRefresh(t *testing.T) {
 		}
 
 		for _, name := range []string{"alice_1", "ALICE_1", "alice@example.com", " Alice@EXAMPLE.com"} {
-			login := Must(t, Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: name, Password: Password}))
+			login := Must(Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: name, Password: Password}))(t)
 			if login.Login.User.Id != me.Id {
 				t.Fatalf("login as %q: got user %s", name, login.Login.User.Id)
 			}
 		}
 
-		first := Must(t, s.Tokens.ParseSession(signed.SignUp.Token, time.Now()))
-		refreshed := Must(t, RefreshToken(ctx, s.Client(signed.SignUp.Token))).RefreshToken
-		second := Must(t, s.Tokens.ParseSession(refreshed.Token, time.Now()))
+		first := Must(s.Tokens.ParseSession(signed.SignUp.Token, time.Now()))(t)
+		refreshed := Must(RefreshToken(ctx, s.Client(signed.SignUp.Token)))(t).RefreshToken
+		second := Must(s.Tokens.ParseSession(refreshed.Token, time.Now()))(t)
 		if !second.AuthTime.Equal(first.AuthTime) || second.IssuedAt.Before(first.IssuedAt) {
 			t.Fatalf("refresh must keep auth_time: first %+v, refreshed %+v", first, second)
 		}
-		Must(t, Me(ctx, s.Client(refreshed.Token), nil, nil))
+		Must(Me(ctx, s.Client(refreshed.Token), nil, nil))(t)
 	})
 }
 
@@ -80,7 +80,7 @@ func TestSignUpRefusesInvalidInput(t *testing.T) {
 				t.Errorf("%s: want BAD_USER_INPUT on %s, got %v (code %q field %q)", c.name, c.field, err, Code(err), Ext(err, "field"))
 			}
 		}
-		if n := Must(t, s.DB.User.Query().Count(ctx)); n != 0 {
+		if n := Must(s.DB.User.Query().Count(ctx))(t); n != 0 {
 			t.Fatalf("refused sign-ups left %d users", n)
 		}
 	})
@@ -91,7 +91,7 @@ func TestSignUpRefusesTakenNames(t *testing.T) {
 		s.SignUp(t, "alice")
 		// An organization handle takes the name too: usernames and handles
 		// share one namespace.
-		Must(t, s.DB.Organization.Create().SetName("Acme").SetHandle("acme").Save(ctx))
+		Must(s.DB.Organization.Create().SetName("Acme").SetHandle("acme").Save(ctx))(t)
 		cases := []struct{ username, email, field string }{
 			{"ALICE", "other@example.com", "username"},
 			{"Alice", "alice2@example.com", "username"},
@@ -105,10 +105,10 @@ func TestSignUpRefusesTakenNames(t *testing.T) {
 				t.Errorf("%s/%s: want CONFLICT on %s, got %v", c.username, c.email, c.field, err)
 			}
 		}
-		if n := Must(t, s.DB.User.Query().Count(ctx)); n != 1 {
+		if n := Must(s.DB.User.Query().Count(ctx))(t); n != 1 {
 			t.Fatalf("want 1 user, have %d", n)
 		}
-		if n := Must(t, s.DB.Organization.Query().Count(ctx)); n != 2 {
+		if n := Must(s.DB.Organization.Query().Count(ctx))(t); n != 2 {
 			t.Fatalf("refused sign-ups must not leave organizations behind: have %d", n)
 		}
 	})
@@ -141,10 +141,10 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 func TestAccountWithoutPasswordCannotLogIn(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		a := s.SignUp(t, "alice")
-		Must(t, s.DB.User.Update().Where(user.Username("alice")).ClearPasswordHash().Save(ctx))
+		Must(s.DB.User.Update().Where(user.Username("alice")).ClearPasswordHash().Save(ctx))(t)
 		_, err := Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: ""})
 		WantCode(t, err, "UNAUTHENTICATED")
-		me := Must(t, Me(ctx, s.Client(a.Token), nil, nil)).Me
+		me := Must(Me(ctx, s.Client(a.Token), nil, nil))(t).Me
 		if me.HasPassword {
 			t.Fatal("hasPassword must be false")
 		}
@@ -157,10 +157,10 @@ func TestSessionTokenRefusals(t *testing.T) {
 		id, _ := strconv.Atoi(a.ID)
 		now := time.Now()
 		sign := func(set *token.Set, issued time.Time, userID string) string {
-			return Must(t, set.IssueSession(token.Session{UserID: userID, IssuedAt: issued, AuthTime: issued}))
+			return Must(set.IssueSession(token.Session{UserID: userID, IssuedAt: issued, AuthTime: issued}))(t)
 		}
-		otherKey := Must(t, token.GenerateKey(now))
-		foreign := Must(t, token.NewSet(otherKey))
+		otherKey := Must(token.GenerateKey(now))(t)
+		foreign := Must(token.NewSet(otherKey))(t)
 		parts := strings.Split(a.Token, ".")
 		tamperedPayload := strings.Join([]string{parts[0], flip(parts[1]), parts[2]}, ".")
 		tamperedSig := strings.Join([]string{parts[0], parts[1], flip(parts[2])}, ".")
@@ -187,7 +187,7 @@ func TestSessionTokenRefusals(t *testing.T) {
 			t.Errorf("Basic scheme: want UNAUTHENTICATED, got %q", code)
 		}
 		// The real token still works after all that.
-		Must(t, Me(ctx, s.Client(a.Token), nil, nil))
+		Must(Me(ctx, s.Client(a.Token), nil, nil))(t)
 	})
 }
 
@@ -206,10 +206,10 @@ func TestSignOutEverywhere(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		a := s.SignUp(t, "alice")
 		b := s.SignUp(t, "bob")
-		second := Must(t, Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password})).Login.Token
-		refreshed := Must(t, RefreshToken(ctx, s.Client(a.Token))).RefreshToken.Token
+		second := Must(Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))(t).Login.Token
+		refreshed := Must(RefreshToken(ctx, s.Client(a.Token)))(t).RefreshToken.Token
 
-		if !Must(t, SignOutEverywhere(ctx, s.Client(second))).SignOutEverywhere {
+		if !Must(SignOutEverywhere(ctx, s.Client(second)))(t).SignOutEverywhere {
 			t.Fatal("signOutEverywhere returned false")
 		}
 		for name, tok := range map[string]string{"sign-up token": a.Token, "login token": second, "refreshed token": refreshed} {
@@ -223,9 +223,9 @@ func TestSignOutEverywhere(t *testing.T) {
 			}
 		}
 		// Other users keep their sessions; signing in again works at once.
-		Must(t, Me(ctx, s.Client(b.Token), nil, nil))
-		fresh := Must(t, Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password})).Login.Token
-		Must(t, Me(ctx, s.Client(fresh), nil, nil))
+		Must(Me(ctx, s.Client(b.Token), nil, nil))(t)
+		fresh := Must(Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))(t).Login.Token
+		Must(Me(ctx, s.Client(fresh), nil, nil))(t)
 	})
 }
 
@@ -235,11 +235,11 @@ func TestRestartKeepsAccountsAndTokens(t *testing.T) {
 			first := Start(t, b)
 			a := first.SignUp(t, "alice")
 			restarted := Serve(t, first.DB)
-			me := Must(t, Me(ctx, restarted.Client(a.Token), nil, nil)).Me
+			me := Must(Me(ctx, restarted.Client(a.Token), nil, nil))(t).Me
 			if me.Username != "alice" {
 				t.Fatalf("after restart: %+v", me)
 			}
-			Must(t, Login(ctx, restarted.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))
+			Must(Login(ctx, restarted.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))(t)
 			if string(first.Tokens.JWKS()) != string(restarted.Tokens.JWKS()) {
 				t.Fatal("a restart must keep the signing keys")
 			}

@@ -50,7 +50,7 @@ func (d Deps) authenticateSession(ctx context.Context, raw string) (*viewer.View
 		return nil, errBadCredential // the account was deleted
 	case err != nil:
 		return nil, err
-	case sess.IssuedAt.Before(u.SessionsValidAfter):
+	case sess.IssuedAt.Before(u.SessionsValidAfter.Truncate(time.Millisecond)):
 		return nil, errEndedSession
 	}
 	kind := viewer.Session
@@ -63,9 +63,11 @@ func (d Deps) authenticateSession(ctx context.Context, raw string) (*viewer.View
 // issueSession signs a session token for u. authTime is when u last proved
 // who they are.
 //
-// A token's iat is never earlier than u.SessionsValidAfter: that instant is
-// set one millisecond past the moment sessions were ended, so tokens from
-// before are refused while one issued in the same millisecond, after, is not.
+// Token iat and the comparison with sessionsValidAfter are at millisecond
+// precision. Ending sessions sets sessionsValidAfter one millisecond past
+// the moment (sessionsEndAt), and a token's iat is never earlier than it, so
+// tokens from before are refused while one issued in the same millisecond,
+// after, is not.
 func (d Deps) issueSession(u *ent.User, authTime time.Time, pending bool) (*model.AuthPayload, error) {
 	issued := d.Now()
 	if issued.Before(u.SessionsValidAfter) {

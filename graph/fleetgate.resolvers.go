@@ -79,3 +79,8 @@ func (r *userResolver) Organizations(ctx context.Context, obj *ent.User, after *
 		Where(organization.HasMembershipsWith(organizationmembership.UserID(obj.ID))).
 		Paginate(ctx, after, first, before, last)
 }
+
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+type mutationResolver struct{ *Resolver }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -179,7 +178,7 @@ func selectionDepth(set ast.SelectionSet, visiting map[string]bool) int {
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			if strings.HasPrefix(s.Name, "__") {
+			if s.Name == "__schema" || s.Name == "__type" {
 				continue
 			}
 			d = 1 + selectionDepth(s.SelectionSet, visiting)

@@ -55,22 +55,22 @@ func TestRequestLimits(t *testing.T) {
 func TestPageSize(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		a := s.SignUp(t, "alice")
-		uid := Must(t, s.DB.User.Query().Only(ctx)).ID
+		uid := Must(s.DB.User.Query().Only(ctx))(t).ID
 		for i := range 60 {
-			org := Must(t, s.DB.Organization.Create().SetName("Org").SetHandle(fmt.Sprintf("org_%d", i)).Save(ctx))
-			Must(t, s.DB.OrganizationMembership.Create().SetUserID(uid).SetOrganization(org).SetRole(access.OrgMember).Save(ctx))
+			org := Must(s.DB.Organization.Create().SetName("Org").SetHandle(fmt.Sprintf("org_%d", i)).Save(ctx))(t)
+			Must(s.DB.OrganizationMembership.Create().SetUserID(uid).SetOrganization(org).SetRole(access.OrgMember).Save(ctx))(t)
 		}
 		c := s.Client(a.Token)
-		orgs := Must(t, Me(ctx, c, nil, nil)).Me.Organizations
+		orgs := Must(Me(ctx, c, nil, nil))(t).Me.Organizations
 		if len(orgs.Edges) != 50 || !orgs.PageInfo.HasNextPage || orgs.TotalCount != 61 {
 			t.Fatalf("default page: %d edges, next %v, total %d", len(orgs.Edges), orgs.PageInfo.HasNextPage, orgs.TotalCount)
 		}
-		rest := Must(t, Me(ctx, c, nil, orgs.PageInfo.EndCursor)).Me.Organizations
+		rest := Must(Me(ctx, c, nil, orgs.PageInfo.EndCursor))(t).Me.Organizations
 		if len(rest.Edges) != 11 || rest.PageInfo.HasNextPage {
 			t.Fatalf("second page: %d edges, next %v", len(rest.Edges), rest.PageInfo.HasNextPage)
 		}
 		hundred := 100
-		if n := len(Must(t, Me(ctx, c, &hundred, nil)).Me.Organizations.Edges); n != 61 {
+		if n := len(Must(Me(ctx, c, &hundred, nil))(t).Me.Organizations.Edges); n != 61 {
 			t.Fatalf("first: 100 gave %d edges", n)
 		}
 		for _, n := range []int{101, -1} {
@@ -86,13 +86,13 @@ func TestOperationalEndpoints(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		a := s.SignUp(t, "alice")
 		for _, path := range []string{"/healthz", "/readyz", "/"} {
-			resp := Must(t, http.Get(s.URL+path))
+			resp := Must(http.Get(s.URL+path))(t)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("GET %s: status %d", path, resp.StatusCode)
 			}
 		}
-		resp := Must(t, http.Get(s.URL+"/.well-known/jwks.json"))
+		resp := Must(http.Get(s.URL+"/.well-known/jwks.json"))(t)
 		defer resp.Body.Close()
 		var jwks struct {
 			Keys []struct{ Kid, Kty, Crv, Alg string } `json:"keys"`
@@ -105,13 +105,13 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 
 		// GET queries work; GET mutations do not (no state change from a link).
-		get := Must(t, http.Get(s.URL+"/graphql?query=%7B__typename%7D"))
+		get := Must(http.Get(s.URL+"/graphql?query=%7B__typename%7D"))(t)
 		body, _ := io.ReadAll(get.Body)
 		get.Body.Close()
 		if !strings.Contains(string(body), `"Query"`) {
 			t.Fatalf("GET query: %s", body)
 		}
-		get = Must(t, http.Get(s.URL + "/graphql?query=mutation%7BsignOutEverywhere%7D"))
+		get = Must(http.Get(s.URL + "/graphql?query=mutation%7BsignOutEverywhere%7D"))(t)
 		get.Body.Close()
 		if get.StatusCode == http.StatusOK {
 			t.Fatal("a mutation over GET must be refused")
@@ -122,7 +122,7 @@ func TestOperationalEndpoints(t *testing.T) {
 func headerOf(t *testing.T, jwt string) string {
 	t.Helper()
 	h, _, _ := strings.Cut(jwt, ".")
-	return string(Must(t, base64URL(h)))
+	return string(Must(base64URL(h))(t))
 }
 
 func TestIntrospectionCanBeTurnedOff(t *testing.T) {
@@ -150,7 +150,7 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		if msg := err.Error(); strings.Contains(msg, "sql") || strings.Contains(msg, "closed") {
 			t.Fatalf("internal error leaks detail: %s", msg)
 		}
-		resp := Must(t, http.Get(s.URL+"/readyz"))
+		resp := Must(http.Get(s.URL+"/readyz"))(t)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("readyz with the database gone: status %d", resp.StatusCode)

@@ -217,13 +217,16 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Must fails the test on err and returns v.
-func Must[T any](t testing.TB, v T, err error) T {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("unexpected error: %v", err)
+// Must returns v once the test has checked err: Must(f())(t) fails t if f
+// returned an error.
+func Must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return v
 	}
-	return v
 }
 
 // Ext returns extensions[key] of the first GraphQL error in err ("" if none).

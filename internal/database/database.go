@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -59,9 +60,15 @@ func SQLite(path string) (*entsql.Driver, error) {
 	return entsql.OpenDB(dialect.SQLite, db), nil
 }
 
+// migrating serializes Migrate: ent's migrator rewrites its package-level
+// table descriptors, so two migrations in one process (parallel tests) race.
+var migrating sync.Mutex
+
 // Migrate creates or updates the schema. ent's migration only adds: it never
 // drops a column or table.
 func Migrate(ctx context.Context, client *ent.Client) error {
+	migrating.Lock()
+	defer migrating.Unlock()
 	if err := client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}

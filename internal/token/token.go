@@ -8,11 +8,11 @@
 // and builds a Set from whatever it loaded. The newest key signs; every key in
 // the Set verifies, so a key can be rotated in before the old one is dropped.
 //
-// Signing and verifying are generic (sign, verify) so that other short-lived
-// grants can later share the key set; session tokens are one kind of claims
-// on top. Session tokens never carry "aud", and ParseSession refuses any token
-// that does, so a grant minted for another audience cannot be replayed as a
-// session.
+// Signing and verifying are generic underneath, so that other short-lived
+// grants (such as an SSH access grant with audience "ssh") can later share the
+// key set; session tokens are one kind of claims on top. Session tokens never
+// carry "aud", and ParseSession refuses any token that does, so a grant minted
+// for another audience cannot be replayed as a session.
 package token
 
 import (
@@ -240,7 +240,7 @@ func (s *Set) verify(token string, c claimSet, now time.Time) error {
 func (s *Set) verificationKey(t *jwt.Token) (any, error) {
 	kid, ok := t.Header["kid"].(string)
 	if !ok {
-		return nil, errors.New("missing kid header")
+		return nil, errors.New("kid header missing or not a string")
 	}
 	pub, ok := s.public[kid]
 	if !ok {
