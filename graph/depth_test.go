@@ -13,9 +13,9 @@ func TestSelectionDepth(t *testing.T) {
 	cases := map[string]int{
 		`{ __typename }`: 1,
 		`{ me { id } }`:  2,
-		`{ me { organizations { edges { node { handle } } } } }`:                       5,
-		`{ me { ...F } } fragment F on User { organizations { edges { cursor } } }`:    4,
-		`{ node(id: 1) { ... on User { organizations { totalCount } } } }`:             3,
+		`{ me { organizations { edges { node { handle } } } } }`:                              5,
+		`{ me { ...F } } fragment F on User { organizations { edges { cursor } } }`:           4,
+		`{ node(id: 1) { ... on User { organizations { totalCount } } } }`:                    3,
 		`{ me { id } __schema { types { fields { type { ofType { ofType { name } } } } } } }`: 2,
 	}
 	for query, want := range cases {

@@ -86,13 +86,13 @@ func TestOperationalEndpoints(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		a := s.SignUp(t, "alice")
 		for _, path := range []string{"/healthz", "/readyz", "/"} {
-			resp := Must(http.Get(s.URL+path))(t)
+			resp := Must(http.Get(s.URL + path))(t)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("GET %s: status %d", path, resp.StatusCode)
 			}
 		}
-		resp := Must(http.Get(s.URL+"/.well-known/jwks.json"))(t)
+		resp := Must(http.Get(s.URL + "/.well-known/jwks.json"))(t)
 		defer resp.Body.Close()
 		var jwks struct {
 			Keys []struct{ Kid, Kty, Crv, Alg string } `json:"keys"`
@@ -105,7 +105,7 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 
 		// GET queries work; GET mutations do not (no state change from a link).
-		get := Must(http.Get(s.URL+"/graphql?query=%7B__typename%7D"))(t)
+		get := Must(http.Get(s.URL + "/graphql?query=%7B__typename%7D"))(t)
 		body, _ := io.ReadAll(get.Body)
 		get.Body.Close()
 		if !strings.Contains(string(body), `"Query"`) {
@@ -150,7 +150,7 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		if msg := err.Error(); strings.Contains(msg, "sql") || strings.Contains(msg, "closed") {
 			t.Fatalf("internal error leaks detail: %s", msg)
 		}
-		resp := Must(http.Get(s.URL+"/readyz"))(t)
+		resp := Must(http.Get(s.URL + "/readyz"))(t)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("readyz with the database gone: status %d", resp.StatusCode)
