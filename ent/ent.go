@@ -10,6 +10,7 @@ import (
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
 	"fmt"
@@ -84,6 +85,7 @@ func checkColumn(t, c string) error {
 			applicationmembership.Table:  applicationmembership.ValidColumn,
 			organization.Table:           organization.ValidColumn,
 			organizationmembership.Table: organizationmembership.ValidColumn,
+			securityevent.Table:          securityevent.ValidColumn,
 			signingkey.Table:             signingkey.ValidColumn,
 			user.Table:                   user.ValidColumn,
 		})

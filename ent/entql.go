@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
 
@@ -20,7 +21,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 7)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 8)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -113,6 +114,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   securityevent.Table,
+			Columns: securityevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: securityevent.FieldID,
+			},
+		},
+		Type: "SecurityEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			securityevent.FieldCreatedAt: {Type: field.TypeTime, Column: securityevent.FieldCreatedAt},
+			securityevent.FieldKind:      {Type: field.TypeEnum, Column: securityevent.FieldKind},
+			securityevent.FieldDetail:    {Type: field.TypeString, Column: securityevent.FieldDetail},
+			securityevent.FieldUserID:    {Type: field.TypeInt, Column: securityevent.FieldUserID},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -128,7 +146,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldCreatedAt:  {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -255,6 +273,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Organization",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   securityevent.UserTable,
+			Columns: []string{securityevent.UserColumn},
+			Bidi:    false,
+		},
+		"SecurityEvent",
+		"User",
+	)
+	graph.MustAddE(
 		"organization_memberships",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -289,6 +319,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"ApiKey",
+	)
+	graph.MustAddE(
+		"security_events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SecurityEventsTable,
+			Columns: []string{user.SecurityEventsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"SecurityEvent",
 	)
 	return graph
 }()
@@ -751,6 +793,80 @@ func (f *OrganizationMembershipFilter) WhereHasOrganizationWith(preds ...predica
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SecurityEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SecurityEventQuery builder.
+func (_q *SecurityEventQuery) Filter() *SecurityEventFilter {
+	return &SecurityEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SecurityEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SecurityEventMutation builder.
+func (m *SecurityEventMutation) Filter() *SecurityEventFilter {
+	return &SecurityEventFilter{config: m.config, predicateAdder: m}
+}
+
+// SecurityEventFilter provides a generic filtering capability at runtime for SecurityEventQuery.
+type SecurityEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SecurityEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SecurityEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(securityevent.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SecurityEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(securityevent.FieldCreatedAt))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *SecurityEventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(securityevent.FieldKind))
+}
+
+// WhereDetail applies the entql string predicate on the detail field.
+func (f *SecurityEventFilter) WhereDetail(p entql.StringP) {
+	f.Where(p.Field(securityevent.FieldDetail))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *SecurityEventFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(securityevent.FieldUserID))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *SecurityEventFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *SecurityEventFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SigningKeyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -779,7 +895,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -839,7 +955,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -911,6 +1027,20 @@ func (f *UserFilter) WhereHasAPIKeys() {
 // WhereHasAPIKeysWith applies a predicate to check if query has an edge api_keys with a given conditions (other predicates).
 func (f *UserFilter) WhereHasAPIKeysWith(preds ...predicate.ApiKey) {
 	f.Where(entql.HasEdgeWith("api_keys", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasSecurityEvents applies a predicate to check if query has an edge security_events.
+func (f *UserFilter) WhereHasSecurityEvents() {
+	f.Where(entql.HasEdge("security_events"))
+}
+
+// WhereHasSecurityEventsWith applies a predicate to check if query has an edge security_events with a given conditions (other predicates).
+func (f *UserFilter) WhereHasSecurityEventsWith(preds ...predicate.SecurityEvent) {
+	f.Where(entql.HasEdgeWith("security_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

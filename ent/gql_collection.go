@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 
 	"entgo.io/contrib/entgql"
@@ -585,6 +586,102 @@ func newOrganizationMembershipPaginateArgs(rv map[string]any) *organizationmembe
 		case *OrganizationMembershipOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithOrganizationMembershipOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SecurityEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*SecurityEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SecurityEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(securityevent.Columns))
+		selectedFields = []string{securityevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[securityevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, securityevent.FieldCreatedAt)
+				fieldSeen[securityevent.FieldCreatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[securityevent.FieldKind]; !ok {
+				selectedFields = append(selectedFields, securityevent.FieldKind)
+				fieldSeen[securityevent.FieldKind] = struct{}{}
+			}
+		case "detail":
+			if _, ok := fieldSeen[securityevent.FieldDetail]; !ok {
+				selectedFields = append(selectedFields, securityevent.FieldDetail)
+				fieldSeen[securityevent.FieldDetail] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type securityeventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SecurityEventPaginateOption
+}
+
+func newSecurityEventPaginateArgs(rv map[string]any) *securityeventPaginateArgs {
+	args := &securityeventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SecurityEventOrder{Field: &SecurityEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSecurityEventOrder(order))
+			}
+		case *SecurityEventOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSecurityEventOrder(v))
 			}
 		}
 	}

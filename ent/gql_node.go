@@ -11,6 +11,7 @@ import (
 	"fleetgate/ent/internal"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fmt"
 
@@ -49,6 +50,11 @@ var organizationmembershipImplementors = []string{"OrganizationMembership", "Nod
 
 // IsNode implements the Node interface check for GQLGen.
 func (*OrganizationMembership) IsNode() {}
+
+var securityeventImplementors = []string{"SecurityEvent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SecurityEvent) IsNode() {}
 
 var userImplementors = []string{"User", "Node"}
 
@@ -173,6 +179,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(organizationmembership.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organizationmembershipImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case securityevent.Table:
+		query := c.SecurityEvent.Query().
+			Where(securityevent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, securityeventImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -327,6 +342,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.OrganizationMembership.Query().
 			Where(organizationmembership.IDIn(ids...))
 		query, err := query.CollectFields(ctx, organizationmembershipImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case securityevent.Table:
+		query := c.SecurityEvent.Query().
+			Where(securityevent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, securityeventImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/schema"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
 	"time"
@@ -30,27 +31,11 @@ func init() {
 	// apikeyDescName is the schema descriptor for name field.
 	apikeyDescName := apikeyFields[0].Descriptor()
 	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	apikey.NameValidator = func() func(string) error {
-		validators := apikeyDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
+	apikey.NameValidator = apikeyDescName.Validators[0].(func(string) error)
 	// apikeyDescDescription is the schema descriptor for description field.
 	apikeyDescDescription := apikeyFields[1].Descriptor()
 	// apikey.DefaultDescription holds the default value on creation for the description field.
 	apikey.DefaultDescription = apikeyDescDescription.Default.(string)
-	// apikey.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
-	apikey.DescriptionValidator = apikeyDescDescription.Validators[0].(func(string) error)
 	// apikeyDescPrefix is the schema descriptor for prefix field.
 	apikeyDescPrefix := apikeyFields[2].Descriptor()
 	// apikey.PrefixValidator is a validator for the "prefix" field. It is called by the builders before save.
@@ -67,21 +52,7 @@ func init() {
 	// applicationDescName is the schema descriptor for name field.
 	applicationDescName := applicationFields[0].Descriptor()
 	// application.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	application.NameValidator = func() func(string) error {
-		validators := applicationDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
+	application.NameValidator = applicationDescName.Validators[0].(func(string) error)
 	// applicationDescSlug is the schema descriptor for slug field.
 	applicationDescSlug := applicationFields[1].Descriptor()
 	// application.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
@@ -121,21 +92,7 @@ func init() {
 	// organizationDescName is the schema descriptor for name field.
 	organizationDescName := organizationFields[0].Descriptor()
 	// organization.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	organization.NameValidator = func() func(string) error {
-		validators := organizationDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
+	organization.NameValidator = organizationDescName.Validators[0].(func(string) error)
 	// organizationDescHandle is the schema descriptor for handle field.
 	organizationDescHandle := organizationFields[1].Descriptor()
 	// organization.HandleValidator is a validator for the "handle" field. It is called by the builders before save.
@@ -163,6 +120,19 @@ func init() {
 	organizationmembershipDescCreatedAt := organizationmembershipMixinFields0[0].Descriptor()
 	// organizationmembership.DefaultCreatedAt holds the default value on creation for the created_at field.
 	organizationmembership.DefaultCreatedAt = organizationmembershipDescCreatedAt.Default.(func() time.Time)
+	securityeventMixin := schema.SecurityEvent{}.Mixin()
+	securityeventMixinFields0 := securityeventMixin[0].Fields()
+	_ = securityeventMixinFields0
+	securityeventFields := schema.SecurityEvent{}.Fields()
+	_ = securityeventFields
+	// securityeventDescCreatedAt is the schema descriptor for created_at field.
+	securityeventDescCreatedAt := securityeventMixinFields0[0].Descriptor()
+	// securityevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	securityevent.DefaultCreatedAt = securityeventDescCreatedAt.Default.(func() time.Time)
+	// securityeventDescDetail is the schema descriptor for detail field.
+	securityeventDescDetail := securityeventFields[1].Descriptor()
+	// securityevent.DefaultDetail holds the default value on creation for the detail field.
+	securityevent.DefaultDetail = securityeventDescDetail.Default.(string)
 	signingkeyFields := schema.SigningKey{}.Fields()
 	_ = signingkeyFields
 	// signingkeyDescCreatedAt is the schema descriptor for created_at field.

@@ -41,13 +41,16 @@ type UserEdges struct {
 	ApplicationMemberships []*ApplicationMembership `json:"application_memberships,omitempty"`
 	// APIKeys holds the value of the api_keys edge.
 	APIKeys []*ApiKey `json:"api_keys,omitempty"`
+	// SecurityEvents holds the value of the security_events edge.
+	SecurityEvents []*SecurityEvent `json:"security_events,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 
 	namedOrganizationMemberships map[string][]*OrganizationMembership
 	namedApplicationMemberships  map[string][]*ApplicationMembership
 	namedAPIKeys                 map[string][]*ApiKey
+	namedSecurityEvents          map[string][]*SecurityEvent
 }
 
 // OrganizationMembershipsOrErr returns the OrganizationMemberships value or an error if the edge
@@ -75,6 +78,15 @@ func (e UserEdges) APIKeysOrErr() ([]*ApiKey, error) {
 		return e.APIKeys, nil
 	}
 	return nil, &NotLoadedError{edge: "api_keys"}
+}
+
+// SecurityEventsOrErr returns the SecurityEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) SecurityEventsOrErr() ([]*SecurityEvent, error) {
+	if e.loadedTypes[3] {
+		return e.SecurityEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "security_events"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -165,6 +177,11 @@ func (_m *User) QueryApplicationMemberships() *ApplicationMembershipQuery {
 // QueryAPIKeys queries the "api_keys" edge of the User entity.
 func (_m *User) QueryAPIKeys() *ApiKeyQuery {
 	return NewUserClient(_m.config).QueryAPIKeys(_m)
+}
+
+// QuerySecurityEvents queries the "security_events" edge of the User entity.
+func (_m *User) QuerySecurityEvents() *SecurityEventQuery {
+	return NewUserClient(_m.config).QuerySecurityEvents(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -276,6 +293,30 @@ func (_m *User) appendNamedAPIKeys(name string, edges ...*ApiKey) {
 		_m.Edges.namedAPIKeys[name] = []*ApiKey{}
 	} else {
 		_m.Edges.namedAPIKeys[name] = append(_m.Edges.namedAPIKeys[name], edges...)
+	}
+}
+
+// NamedSecurityEvents returns the SecurityEvents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedSecurityEvents(name string) ([]*SecurityEvent, error) {
+	if _m.Edges.namedSecurityEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSecurityEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedSecurityEvents(name string, edges ...*SecurityEvent) {
+	if _m.Edges.namedSecurityEvents == nil {
+		_m.Edges.namedSecurityEvents = make(map[string][]*SecurityEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSecurityEvents[name] = []*SecurityEvent{}
+	} else {
+		_m.Edges.namedSecurityEvents[name] = append(_m.Edges.namedSecurityEvents[name], edges...)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fmt"
 	"time"
@@ -122,6 +123,21 @@ func (_c *UserCreate) AddAPIKeys(v ...*ApiKey) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAPIKeyIDs(ids...)
+}
+
+// AddSecurityEventIDs adds the "security_events" edge to the SecurityEvent entity by IDs.
+func (_c *UserCreate) AddSecurityEventIDs(ids ...int) *UserCreate {
+	_c.mutation.AddSecurityEventIDs(ids...)
+	return _c
+}
+
+// AddSecurityEvents adds the "security_events" edges to the SecurityEvent entity.
+func (_c *UserCreate) AddSecurityEvents(v ...*SecurityEvent) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSecurityEventIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -281,6 +297,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apikey.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SecurityEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SecurityEventsTable,
+			Columns: []string{user.SecurityEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securityevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

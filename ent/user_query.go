@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fmt"
 	"math"
@@ -29,11 +30,13 @@ type UserQuery struct {
 	withOrganizationMemberships      *OrganizationMembershipQuery
 	withApplicationMemberships       *ApplicationMembershipQuery
 	withAPIKeys                      *ApiKeyQuery
+	withSecurityEvents               *SecurityEventQuery
 	loadTotal                        []func(context.Context, []*User) error
 	modifiers                        []func(*sql.Selector)
 	withNamedOrganizationMemberships map[string]*OrganizationMembershipQuery
 	withNamedApplicationMemberships  map[string]*ApplicationMembershipQuery
 	withNamedAPIKeys                 map[string]*ApiKeyQuery
+	withNamedSecurityEvents          map[string]*SecurityEventQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -129,6 +132,28 @@ func (_q *UserQuery) QueryAPIKeys() *ApiKeyQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(apikey.Table, apikey.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.APIKeysTable, user.APIKeysColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySecurityEvents chains the current query on the "security_events" edge.
+func (_q *UserQuery) QuerySecurityEvents() *SecurityEventQuery {
+	query := (&SecurityEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(securityevent.Table, securityevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.SecurityEventsTable, user.SecurityEventsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -331,6 +356,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withOrganizationMemberships: _q.withOrganizationMemberships.Clone(),
 		withApplicationMemberships:  _q.withApplicationMemberships.Clone(),
 		withAPIKeys:                 _q.withAPIKeys.Clone(),
+		withSecurityEvents:          _q.withSecurityEvents.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -368,6 +394,17 @@ func (_q *UserQuery) WithAPIKeys(opts ...func(*ApiKeyQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withAPIKeys = query
+	return _q
+}
+
+// WithSecurityEvents tells the query-builder to eager-load the nodes that are connected to
+// the "security_events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithSecurityEvents(opts ...func(*SecurityEventQuery)) *UserQuery {
+	query := (&SecurityEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSecurityEvents = query
 	return _q
 }
 
@@ -449,10 +486,11 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withOrganizationMemberships != nil,
 			_q.withApplicationMemberships != nil,
 			_q.withAPIKeys != nil,
+			_q.withSecurityEvents != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -501,6 +539,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withSecurityEvents; query != nil {
+		if err := _q.loadSecurityEvents(ctx, query, nodes,
+			func(n *User) { n.Edges.SecurityEvents = []*SecurityEvent{} },
+			func(n *User, e *SecurityEvent) { n.Edges.SecurityEvents = append(n.Edges.SecurityEvents, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedOrganizationMemberships {
 		if err := _q.loadOrganizationMemberships(ctx, query, nodes,
 			func(n *User) { n.appendNamedOrganizationMemberships(name) },
@@ -519,6 +564,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAPIKeys(ctx, query, nodes,
 			func(n *User) { n.appendNamedAPIKeys(name) },
 			func(n *User, e *ApiKey) { n.appendNamedAPIKeys(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSecurityEvents {
+		if err := _q.loadSecurityEvents(ctx, query, nodes,
+			func(n *User) { n.appendNamedSecurityEvents(name) },
+			func(n *User, e *SecurityEvent) { n.appendNamedSecurityEvents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -605,6 +657,36 @@ func (_q *UserQuery) loadAPIKeys(ctx context.Context, query *ApiKeyQuery, nodes 
 	}
 	query.Where(predicate.ApiKey(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.APIKeysColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadSecurityEvents(ctx context.Context, query *SecurityEventQuery, nodes []*User, init func(*User), assign func(*User, *SecurityEvent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(securityevent.FieldUserID)
+	}
+	query.Where(predicate.SecurityEvent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.SecurityEventsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -753,6 +835,20 @@ func (_q *UserQuery) WithNamedAPIKeys(name string, opts ...func(*ApiKeyQuery)) *
 		_q.withNamedAPIKeys = make(map[string]*ApiKeyQuery)
 	}
 	_q.withNamedAPIKeys[name] = query
+	return _q
+}
+
+// WithNamedSecurityEvents tells the query-builder to eager-load the nodes that are connected to the "security_events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedSecurityEvents(name string, opts ...func(*SecurityEventQuery)) *UserQuery {
+	query := (&SecurityEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSecurityEvents == nil {
+		_q.withNamedSecurityEvents = make(map[string]*SecurityEventQuery)
+	}
+	_q.withNamedSecurityEvents[name] = query
 	return _q
 }
 

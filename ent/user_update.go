@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fmt"
 	"time"
@@ -139,6 +140,21 @@ func (_u *UserUpdate) AddAPIKeys(v ...*ApiKey) *UserUpdate {
 	return _u.AddAPIKeyIDs(ids...)
 }
 
+// AddSecurityEventIDs adds the "security_events" edge to the SecurityEvent entity by IDs.
+func (_u *UserUpdate) AddSecurityEventIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddSecurityEventIDs(ids...)
+	return _u
+}
+
+// AddSecurityEvents adds the "security_events" edges to the SecurityEvent entity.
+func (_u *UserUpdate) AddSecurityEvents(v ...*SecurityEvent) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSecurityEventIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -205,6 +221,27 @@ func (_u *UserUpdate) RemoveAPIKeys(v ...*ApiKey) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPIKeyIDs(ids...)
+}
+
+// ClearSecurityEvents clears all "security_events" edges to the SecurityEvent entity.
+func (_u *UserUpdate) ClearSecurityEvents() *UserUpdate {
+	_u.mutation.ClearSecurityEvents()
+	return _u
+}
+
+// RemoveSecurityEventIDs removes the "security_events" edge to SecurityEvent entities by IDs.
+func (_u *UserUpdate) RemoveSecurityEventIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveSecurityEventIDs(ids...)
+	return _u
+}
+
+// RemoveSecurityEvents removes "security_events" edges to SecurityEvent entities.
+func (_u *UserUpdate) RemoveSecurityEvents(v ...*SecurityEvent) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSecurityEventIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -417,6 +454,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.SecurityEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SecurityEventsTable,
+			Columns: []string{user.SecurityEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securityevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSecurityEventsIDs(); len(nodes) > 0 && !_u.mutation.SecurityEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SecurityEventsTable,
+			Columns: []string{user.SecurityEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securityevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SecurityEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SecurityEventsTable,
+			Columns: []string{user.SecurityEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securityevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -546,6 +628,21 @@ func (_u *UserUpdateOne) AddAPIKeys(v ...*ApiKey) *UserUpdateOne {
 	return _u.AddAPIKeyIDs(ids...)
 }
 
+// AddSecurityEventIDs adds the "security_events" edge to the SecurityEvent entity by IDs.
+func (_u *UserUpdateOne) AddSecurityEventIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddSecurityEventIDs(ids...)
+	return _u
+}
+
+// AddSecurityEvents adds the "security_events" edges to the SecurityEvent entity.
+func (_u *UserUpdateOne) AddSecurityEvents(v ...*SecurityEvent) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSecurityEventIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -612,6 +709,27 @@ func (_u *UserUpdateOne) RemoveAPIKeys(v ...*ApiKey) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAPIKeyIDs(ids...)
+}
+
+// ClearSecurityEvents clears all "security_events" edges to the SecurityEvent entity.
+func (_u *UserUpdateOne) ClearSecurityEvents() *UserUpdateOne {
+	_u.mutation.ClearSecurityEvents()
+	return _u
+}
+
+// RemoveSecurityEventIDs removes the "security_events" edge to SecurityEvent entities by IDs.
+func (_u *UserUpdateOne) RemoveSecurityEventIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveSecurityEventIDs(ids...)
+	return _u
+}
+
+// RemoveSecurityEvents removes "security_events" edges to SecurityEvent entities.
+func (_u *UserUpdateOne) RemoveSecurityEvents(v ...*SecurityEvent) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSecurityEventIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -847,6 +965,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apikey.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SecurityEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SecurityEventsTable,
+			Columns: []string{user.SecurityEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securityevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSecurityEventsIDs(); len(nodes) > 0 && !_u.mutation.SecurityEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SecurityEventsTable,
+			Columns: []string{user.SecurityEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securityevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SecurityEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.SecurityEventsTable,
+			Columns: []string{user.SecurityEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securityevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -6,6 +6,7 @@ import (
 
 	"fleetgate/ent"
 	"fleetgate/ent/organization"
+	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fleetgate/graph/model"
 	"fleetgate/internal/access"
@@ -107,6 +108,9 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 	}
 	if d.Passwords.NeedsRehash(hash) {
 		d.rehash(ctx, u, in.Password)
+	}
+	if err := recordEvent(ctx, d.DB, u.ID, securityevent.KindSIGN_IN, ""); err != nil {
+		return nil, err
 	}
 	return d.issueSession(u, d.Now(), false)
 }

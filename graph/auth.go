@@ -9,6 +9,7 @@ import (
 
 	"fleetgate/ent"
 	"fleetgate/graph/model"
+	"fleetgate/internal/apikey"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/token"
 	"fleetgate/internal/viewer"
@@ -29,7 +30,11 @@ func (d Deps) authenticate(ctx context.Context, header string) (*viewer.Viewer, 
 	if !ok || !strings.EqualFold(scheme, "Bearer") || credential == "" {
 		return nil, fault.New(fault.Unauthenticated, "the Authorization header must be: Bearer <session token or API key>")
 	}
-	return d.authenticateSession(ctx, strings.TrimSpace(credential))
+	credential = strings.TrimSpace(credential)
+	if apikey.LooksLikeKey(credential) {
+		return d.authenticateAPIKey(ctx, credential)
+	}
+	return d.authenticateSession(ctx, credential)
 }
 
 func (d Deps) authenticateSession(ctx context.Context, raw string) (*viewer.Viewer, error) {

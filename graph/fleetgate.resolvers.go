@@ -37,6 +37,16 @@ func (r *mutationResolver) SignOutEverywhere(ctx context.Context) (bool, error) 
 	return r.signOutEverywhere(ctx)
 }
 
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
+	return r.createAPIKey(ctx, input)
+}
+
+// RevokeAPIKeys is the resolver for the revokeApiKeys field.
+func (r *mutationResolver) RevokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
+	return r.revokeAPIKeys(ctx, ids)
+}
+
 // MyRole is the resolver for the myRole field.
 func (r *organizationResolver) MyRole(ctx context.Context, obj *ent.Organization) (access.OrgRole, error) {
 	v, err := viewer.Require(ctx)
@@ -58,12 +68,22 @@ func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 	return u, err
 }
 
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context) ([]*ent.ApiKey, error) {
+	return r.apiKeys(ctx)
+}
+
 // HasPassword is the resolver for the hasPassword field.
 func (r *userResolver) HasPassword(ctx context.Context, obj *ent.User) (bool, error) {
 	if err := ownAccount(ctx, obj); err != nil {
 		return false, err
 	}
 	return obj.PasswordHash != "", nil
+}
+
+// SecurityEvents is the resolver for the securityEvents field.
+func (r *userResolver) SecurityEvents(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.SecurityEventConnection, error) {
+	return r.securityEvents(ctx, obj, after, first, before, last)
 }
 
 // Organizations is the resolver for the organizations field.

@@ -29,6 +29,8 @@ func (d Deps) node(ctx context.Context, id int) (ent.Noder, error) {
 	switch n := n.(type) {
 	case *ent.User:
 		visible = n.ID == v.UserID
+	case *ent.ApiKey:
+		visible = n.UserID == v.UserID
 	case *ent.Organization:
 		visible, err = d.DB.OrganizationMembership.Query().Where(
 			organizationmembership.OrganizationID(n.ID), organizationmembership.UserID(v.UserID)).Exist(ctx)

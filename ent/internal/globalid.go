@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"api_keys\":0,\"application_memberships\":8589934592,\"applications\":4294967296,\"organization_memberships\":17179869184,\"organizations\":12884901888,\"signing_keys\":21474836480,\"users\":25769803776}"
+const IncrementStarts = "{\"api_keys\":0,\"application_memberships\":8589934592,\"applications\":4294967296,\"organization_memberships\":17179869184,\"organizations\":12884901888,\"security_events\":30064771072,\"signing_keys\":21474836480,\"users\":25769803776}"

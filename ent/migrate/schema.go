@@ -13,8 +13,8 @@ var (
 	APIKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 50},
-		{Name: "description", Type: field.TypeString, Size: 150, Default: ""},
+		{Name: "name", Type: field.TypeString},
+		{Name: "description", Type: field.TypeString, Default: ""},
 		{Name: "prefix", Type: field.TypeString},
 		{Name: "hash", Type: field.TypeBytes, Unique: true},
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
@@ -39,7 +39,7 @@ var (
 	ApplicationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "name", Type: field.TypeString},
 		{Name: "slug", Type: field.TypeString, Unique: true, Size: 100},
 		{Name: "type", Type: field.TypeEnum, Enums: []string{"STARTER", "ESSENTIALS", "MICROSERVICES"}},
 		{Name: "organization_id", Type: field.TypeInt},
@@ -97,7 +97,7 @@ var (
 	OrganizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "name", Type: field.TypeString},
 		{Name: "handle", Type: field.TypeString, Unique: true, Size: 32},
 		{Name: "plan", Type: field.TypeEnum, Enums: []string{"FREE", "PAID"}, Default: "FREE"},
 	}
@@ -142,6 +142,35 @@ var (
 			},
 		},
 	}
+	// SecurityEventsColumns holds the columns for the "security_events" table.
+	SecurityEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED"}},
+		{Name: "detail", Type: field.TypeString, Default: ""},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// SecurityEventsTable holds the schema information for the "security_events" table.
+	SecurityEventsTable = &schema.Table{
+		Name:       "security_events",
+		Columns:    SecurityEventsColumns,
+		PrimaryKey: []*schema.Column{SecurityEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "security_events_users_security_events",
+				Columns:    []*schema.Column{SecurityEventsColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "securityevent_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SecurityEventsColumns[4], SecurityEventsColumns[1]},
+			},
+		},
+	}
 	// SigningKeysColumns holds the columns for the "signing_keys" table.
 	SigningKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -178,6 +207,7 @@ var (
 		ApplicationMembershipsTable,
 		OrganizationsTable,
 		OrganizationMembershipsTable,
+		SecurityEventsTable,
 		SigningKeysTable,
 		UsersTable,
 	}
@@ -204,6 +234,10 @@ func init() {
 	OrganizationMembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	OrganizationMembershipsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	SecurityEventsTable.ForeignKeys[0].RefTable = UsersTable
+	SecurityEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(30064771072),
 	}
 	SigningKeysTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),

@@ -21,6 +21,9 @@ type Organization func(*sql.Selector)
 // OrganizationMembership is the predicate function for organizationmembership builders.
 type OrganizationMembership func(*sql.Selector)
 
+// SecurityEvent is the predicate function for securityevent builders.
+type SecurityEvent func(*sql.Selector)
+
 // SigningKey is the predicate function for signingkey builders.
 type SigningKey func(*sql.Selector)
 

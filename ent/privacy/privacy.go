@@ -231,6 +231,30 @@ func (f OrganizationMembershipMutationRuleFunc) EvalMutation(ctx context.Context
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrganizationMembershipMutation", m)
 }
 
+// The SecurityEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SecurityEventQueryRuleFunc func(context.Context, *ent.SecurityEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SecurityEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SecurityEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SecurityEventQuery", q)
+}
+
+// The SecurityEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SecurityEventMutationRuleFunc func(context.Context, *ent.SecurityEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SecurityEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SecurityEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SecurityEventMutation", m)
+}
+
 // The SigningKeyQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SigningKeyQueryRuleFunc func(context.Context, *ent.SigningKeyQuery) error
@@ -324,6 +348,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.OrganizationMembershipQuery:
 		return q.Filter(), nil
+	case *ent.SecurityEventQuery:
+		return q.Filter(), nil
 	case *ent.SigningKeyQuery:
 		return q.Filter(), nil
 	case *ent.UserQuery:
@@ -344,6 +370,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.OrganizationMutation:
 		return m.Filter(), nil
 	case *ent.OrganizationMembershipMutation:
+		return m.Filter(), nil
+	case *ent.SecurityEventMutation:
 		return m.Filter(), nil
 	case *ent.SigningKeyMutation:
 		return m.Filter(), nil

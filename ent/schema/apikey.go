@@ -16,8 +16,9 @@ func (ApiKey) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
 
 func (ApiKey) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(50),
-		field.String("description").Default("").MaxLen(150),
+		// Lengths in characters are checked by the API (ent's MaxLen counts bytes).
+		field.String("name").NotEmpty(),
+		field.String("description").Default(""),
 		// The first characters of the key, so a person can tell keys apart.
 		field.String("prefix").NotEmpty().Immutable(),
 		field.Bytes("hash").Unique().Immutable().Sensitive().Annotations(hidden()),

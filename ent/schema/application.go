@@ -16,7 +16,7 @@ func (Application) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
 
 func (Application) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(64),
+		field.String("name").NotEmpty(),
 		// "orgHandle/app-name", unique across the service.
 		field.String("slug").Unique().NotEmpty().MaxLen(100),
 		field.Enum("type").Values("STARTER", "ESSENTIALS", "MICROSERVICES"),

@@ -16,7 +16,7 @@ func (Organization) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
 
 func (Organization) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(64),
+		field.String("name").NotEmpty(),
 		// Shares the username namespace: a user's personal organization has
 		// the username as its handle.
 		field.String("handle").Unique().NotEmpty().MaxLen(32),

@@ -42,6 +42,8 @@ func (User) Edges() []ent.Edge {
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		edge.To("api_keys", ApiKey.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("security_events", SecurityEvent.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 	}
 }
 

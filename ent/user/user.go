@@ -30,6 +30,8 @@ const (
 	EdgeApplicationMemberships = "application_memberships"
 	// EdgeAPIKeys holds the string denoting the api_keys edge name in mutations.
 	EdgeAPIKeys = "api_keys"
+	// EdgeSecurityEvents holds the string denoting the security_events edge name in mutations.
+	EdgeSecurityEvents = "security_events"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// OrganizationMembershipsTable is the table that holds the organization_memberships relation/edge.
@@ -53,6 +55,13 @@ const (
 	APIKeysInverseTable = "api_keys"
 	// APIKeysColumn is the table column denoting the api_keys relation/edge.
 	APIKeysColumn = "user_id"
+	// SecurityEventsTable is the table that holds the security_events relation/edge.
+	SecurityEventsTable = "security_events"
+	// SecurityEventsInverseTable is the table name for the SecurityEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "securityevent" package.
+	SecurityEventsInverseTable = "security_events"
+	// SecurityEventsColumn is the table column denoting the security_events relation/edge.
+	SecurityEventsColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -160,6 +169,20 @@ func ByAPIKeys(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAPIKeysStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// BySecurityEventsCount orders the results by security_events count.
+func BySecurityEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSecurityEventsStep(), opts...)
+	}
+}
+
+// BySecurityEvents orders the results by security_events terms.
+func BySecurityEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSecurityEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationMembershipsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -179,5 +202,12 @@ func newAPIKeysStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(APIKeysInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, APIKeysTable, APIKeysColumn),
+	)
+}
+func newSecurityEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SecurityEventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SecurityEventsTable, SecurityEventsColumn),
 	)
 }

@@ -434,6 +434,29 @@ func HasAPIKeysWith(preds ...predicate.ApiKey) predicate.User {
 	})
 }
 
+// HasSecurityEvents applies the HasEdge predicate on the "security_events" edge.
+func HasSecurityEvents() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, SecurityEventsTable, SecurityEventsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSecurityEventsWith applies the HasEdge predicate on the "security_events" edge with a given conditions (other predicates).
+func HasSecurityEventsWith(preds ...predicate.SecurityEvent) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newSecurityEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -17,6 +17,21 @@ type AuthPayload struct {
 	User              *ent.User `json:"user"`
 }
 
+type CreateAPIKeyInput struct {
+	// 1–50 characters.
+	Name string `json:"name"`
+	// Up to 150 characters.
+	Description *string `json:"description,omitempty"`
+	// When the key stops working; no expiry if omitted. Must be in the future.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+type CreateAPIKeyPayload struct {
+	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
+	Key    string      `json:"key"`
+	APIKey *ent.ApiKey `json:"apiKey"`
+}
+
 type LoginInput struct {
 	UsernameOrEmail string `json:"usernameOrEmail"`
 	Password        string `json:"password"`

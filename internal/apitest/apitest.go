@@ -49,7 +49,9 @@ type Server struct {
 	DB     *ent.Client
 	Tokens *token.Set
 	Deps   graph.Deps
-	t      testing.TB
+	// Handler is the server's handler, for benchmarks that skip the network.
+	Handler http.Handler
+	t       testing.TB
 }
 
 // Backend is a database a test can run on.
@@ -110,9 +112,10 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 // ServeDeps starts a server with the given dependencies.
 func ServeDeps(t testing.TB, deps graph.Deps) *Server {
 	t.Helper()
-	hs := httptest.NewServer(graph.NewHandler(deps))
+	h := graph.NewHandler(deps)
+	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, DB: deps.DB, Tokens: deps.Tokens, Deps: deps, t: t}
+	return &Server{URL: hs.URL, DB: deps.DB, Tokens: deps.Tokens, Deps: deps, Handler: h, t: t}
 }
 
 // Client returns a typed client that sends credential as a bearer token

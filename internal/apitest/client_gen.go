@@ -11,6 +11,135 @@ import (
 	"github.com/Khan/genqlient/graphql"
 )
 
+// ApiKeyFields includes the GraphQL fields of ApiKey requested by the fragment ApiKeyFields.
+type ApiKeyFields struct {
+	Id          string     `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Prefix      string     `json:"prefix"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	LastUsedAt  *time.Time `json:"lastUsedAt"`
+	ExpiresAt   *time.Time `json:"expiresAt"`
+}
+
+// GetId returns ApiKeyFields.Id, and is useful for accessing the field via an interface.
+func (v *ApiKeyFields) GetId() string { return v.Id }
+
+// GetName returns ApiKeyFields.Name, and is useful for accessing the field via an interface.
+func (v *ApiKeyFields) GetName() string { return v.Name }
+
+// GetDescription returns ApiKeyFields.Description, and is useful for accessing the field via an interface.
+func (v *ApiKeyFields) GetDescription() string { return v.Description }
+
+// GetPrefix returns ApiKeyFields.Prefix, and is useful for accessing the field via an interface.
+func (v *ApiKeyFields) GetPrefix() string { return v.Prefix }
+
+// GetCreatedAt returns ApiKeyFields.CreatedAt, and is useful for accessing the field via an interface.
+func (v *ApiKeyFields) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetLastUsedAt returns ApiKeyFields.LastUsedAt, and is useful for accessing the field via an interface.
+func (v *ApiKeyFields) GetLastUsedAt() *time.Time { return v.LastUsedAt }
+
+// GetExpiresAt returns ApiKeyFields.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *ApiKeyFields) GetExpiresAt() *time.Time { return v.ExpiresAt }
+
+// ApiKeysApiKeysApiKey includes the requested fields of the GraphQL type ApiKey.
+type ApiKeysApiKeysApiKey struct {
+	ApiKeyFields `json:"-"`
+}
+
+// GetId returns ApiKeysApiKeysApiKey.Id, and is useful for accessing the field via an interface.
+func (v *ApiKeysApiKeysApiKey) GetId() string { return v.ApiKeyFields.Id }
+
+// GetName returns ApiKeysApiKeysApiKey.Name, and is useful for accessing the field via an interface.
+func (v *ApiKeysApiKeysApiKey) GetName() string { return v.ApiKeyFields.Name }
+
+// GetDescription returns ApiKeysApiKeysApiKey.Description, and is useful for accessing the field via an interface.
+func (v *ApiKeysApiKeysApiKey) GetDescription() string { return v.ApiKeyFields.Description }
+
+// GetPrefix returns ApiKeysApiKeysApiKey.Prefix, and is useful for accessing the field via an interface.
+func (v *ApiKeysApiKeysApiKey) GetPrefix() string { return v.ApiKeyFields.Prefix }
+
+// GetCreatedAt returns ApiKeysApiKeysApiKey.CreatedAt, and is useful for accessing the field via an interface.
+func (v *ApiKeysApiKeysApiKey) GetCreatedAt() time.Time { return v.ApiKeyFields.CreatedAt }
+
+// GetLastUsedAt returns ApiKeysApiKeysApiKey.LastUsedAt, and is useful for accessing the field via an interface.
+func (v *ApiKeysApiKeysApiKey) GetLastUsedAt() *time.Time { return v.ApiKeyFields.LastUsedAt }
+
+// GetExpiresAt returns ApiKeysApiKeysApiKey.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *ApiKeysApiKeysApiKey) GetExpiresAt() *time.Time { return v.ApiKeyFields.ExpiresAt }
+
+func (v *ApiKeysApiKeysApiKey) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ApiKeysApiKeysApiKey
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ApiKeysApiKeysApiKey = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApiKeyFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalApiKeysApiKeysApiKey struct {
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	Prefix string `json:"prefix"`
+
+	CreatedAt time.Time `json:"createdAt"`
+
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+
+	ExpiresAt *time.Time `json:"expiresAt"`
+}
+
+func (v *ApiKeysApiKeysApiKey) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ApiKeysApiKeysApiKey) __premarshalJSON() (*__premarshalApiKeysApiKeysApiKey, error) {
+	var retval __premarshalApiKeysApiKeysApiKey
+
+	retval.Id = v.ApiKeyFields.Id
+	retval.Name = v.ApiKeyFields.Name
+	retval.Description = v.ApiKeyFields.Description
+	retval.Prefix = v.ApiKeyFields.Prefix
+	retval.CreatedAt = v.ApiKeyFields.CreatedAt
+	retval.LastUsedAt = v.ApiKeyFields.LastUsedAt
+	retval.ExpiresAt = v.ApiKeyFields.ExpiresAt
+	return &retval, nil
+}
+
+// ApiKeysResponse is returned by ApiKeys on success.
+type ApiKeysResponse struct {
+	// The caller's API keys, newest first. The keys themselves are never shown again after createApiKey.
+	ApiKeys []ApiKeysApiKeysApiKey `json:"apiKeys"`
+}
+
+// GetApiKeys returns ApiKeysResponse.ApiKeys, and is useful for accessing the field via an interface.
+func (v *ApiKeysResponse) GetApiKeys() []ApiKeysApiKeysApiKey { return v.ApiKeys }
+
 // AuthFields includes the GraphQL fields of AuthPayload requested by the fragment AuthFields.
 type AuthFields struct {
 	// Send as `Authorization: Bearer <token>`.
@@ -50,6 +179,150 @@ func (v *AuthFieldsUser) GetUsername() string { return v.Username }
 
 // GetEmail returns AuthFieldsUser.Email, and is useful for accessing the field via an interface.
 func (v *AuthFieldsUser) GetEmail() *string { return v.Email }
+
+// CreateApiKeyCreateApiKeyCreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
+type CreateApiKeyCreateApiKeyCreateApiKeyPayload struct {
+	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
+	Key    string                                            `json:"key"`
+	ApiKey CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey `json:"apiKey"`
+}
+
+// GetKey returns CreateApiKeyCreateApiKeyCreateApiKeyPayload.Key, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayload) GetKey() string { return v.Key }
+
+// GetApiKey returns CreateApiKeyCreateApiKeyCreateApiKeyPayload.ApiKey, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayload) GetApiKey() CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey {
+	return v.ApiKey
+}
+
+// CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey includes the requested fields of the GraphQL type ApiKey.
+type CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey struct {
+	ApiKeyFields `json:"-"`
+}
+
+// GetId returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Id, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetId() string { return v.ApiKeyFields.Id }
+
+// GetName returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Name, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetName() string {
+	return v.ApiKeyFields.Name
+}
+
+// GetDescription returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Description, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetDescription() string {
+	return v.ApiKeyFields.Description
+}
+
+// GetPrefix returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Prefix, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetPrefix() string {
+	return v.ApiKeyFields.Prefix
+}
+
+// GetCreatedAt returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.CreatedAt, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetCreatedAt() time.Time {
+	return v.ApiKeyFields.CreatedAt
+}
+
+// GetLastUsedAt returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.LastUsedAt, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetLastUsedAt() *time.Time {
+	return v.ApiKeyFields.LastUsedAt
+}
+
+// GetExpiresAt returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetExpiresAt() *time.Time {
+	return v.ApiKeyFields.ExpiresAt
+}
+
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApiKeyFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey struct {
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	Prefix string `json:"prefix"`
+
+	CreatedAt time.Time `json:"createdAt"`
+
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+
+	ExpiresAt *time.Time `json:"expiresAt"`
+}
+
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) __premarshalJSON() (*__premarshalCreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey, error) {
+	var retval __premarshalCreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey
+
+	retval.Id = v.ApiKeyFields.Id
+	retval.Name = v.ApiKeyFields.Name
+	retval.Description = v.ApiKeyFields.Description
+	retval.Prefix = v.ApiKeyFields.Prefix
+	retval.CreatedAt = v.ApiKeyFields.CreatedAt
+	retval.LastUsedAt = v.ApiKeyFields.LastUsedAt
+	retval.ExpiresAt = v.ApiKeyFields.ExpiresAt
+	return &retval, nil
+}
+
+type CreateApiKeyInput struct {
+	// 1–50 characters.
+	Name string `json:"name"`
+	// Up to 150 characters.
+	Description *string `json:"description"`
+	// When the key stops working; no expiry if omitted. Must be in the future.
+	ExpiresAt *time.Time `json:"expiresAt"`
+}
+
+// GetName returns CreateApiKeyInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyInput) GetName() string { return v.Name }
+
+// GetDescription returns CreateApiKeyInput.Description, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyInput) GetDescription() *string { return v.Description }
+
+// GetExpiresAt returns CreateApiKeyInput.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyInput) GetExpiresAt() *time.Time { return v.ExpiresAt }
+
+// CreateApiKeyResponse is returned by CreateApiKey on success.
+type CreateApiKeyResponse struct {
+	// Create an API key. The key is in this answer only: store it now. Needs a session token.
+	CreateApiKey CreateApiKeyCreateApiKeyCreateApiKeyPayload `json:"createApiKey"`
+}
+
+// GetCreateApiKey returns CreateApiKeyResponse.CreateApiKey, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyResponse) GetCreateApiKey() CreateApiKeyCreateApiKeyCreateApiKeyPayload {
+	return v.CreateApiKey
+}
 
 type LoginInput struct {
 	UsernameOrEmail string `json:"usernameOrEmail"`
@@ -288,6 +561,7 @@ func (v *MeResponse) GetMe() MeMeUser { return v.Me }
 // NodeNodeApplicationMembership
 // NodeNodeOrganization
 // NodeNodeOrganizationMembership
+// NodeNodeSecurityEvent
 // NodeNodeUser
 // The GraphQL type's documentation follows.
 //
@@ -309,6 +583,7 @@ func (v *NodeNodeApplication) implementsGraphQLInterfaceNodeNode()            {}
 func (v *NodeNodeApplicationMembership) implementsGraphQLInterfaceNodeNode()  {}
 func (v *NodeNodeOrganization) implementsGraphQLInterfaceNodeNode()           {}
 func (v *NodeNodeOrganizationMembership) implementsGraphQLInterfaceNodeNode() {}
+func (v *NodeNodeSecurityEvent) implementsGraphQLInterfaceNodeNode()          {}
 func (v *NodeNodeUser) implementsGraphQLInterfaceNodeNode()                   {}
 
 func __unmarshalNodeNode(b []byte, v *NodeNode) error {
@@ -339,6 +614,9 @@ func __unmarshalNodeNode(b []byte, v *NodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(NodeNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "SecurityEvent":
+		*v = new(NodeNodeSecurityEvent)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(NodeNodeUser)
@@ -394,6 +672,14 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeSecurityEvent:
+		typename = "SecurityEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeSecurityEvent
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeNodeUser:
@@ -480,6 +766,19 @@ func (v *NodeNodeOrganizationMembership) GetTypename() *string { return v.Typena
 
 // GetId returns NodeNodeOrganizationMembership.Id, and is useful for accessing the field via an interface.
 func (v *NodeNodeOrganizationMembership) GetId() string { return v.Id }
+
+// NodeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+type NodeNodeSecurityEvent struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeSecurityEvent.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeSecurityEvent) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeSecurityEvent) GetId() string { return v.Id }
 
 // NodeNodeUser includes the requested fields of the GraphQL type User.
 type NodeNodeUser struct {
@@ -682,9 +981,124 @@ func (v *RefreshTokenResponse) GetRefreshToken() RefreshTokenRefreshTokenAuthPay
 	return v.RefreshToken
 }
 
+// RevokeApiKeysResponse is returned by RevokeApiKeys on success.
+type RevokeApiKeysResponse struct {
+	// Revoke (delete) API keys of the caller, all or none: if any id is not the caller's key, nothing is revoked (NOT_FOUND).
+	RevokeApiKeys []string `json:"revokeApiKeys"`
+}
+
+// GetRevokeApiKeys returns RevokeApiKeysResponse.RevokeApiKeys, and is useful for accessing the field via an interface.
+func (v *RevokeApiKeysResponse) GetRevokeApiKeys() []string { return v.RevokeApiKeys }
+
+// SecurityEventKind is enum for the field kind
+type SecurityEventKind string
+
+const (
+	SecurityEventKindSignIn            SecurityEventKind = "SIGN_IN"
+	SecurityEventKindSignInFailed      SecurityEventKind = "SIGN_IN_FAILED"
+	SecurityEventKindPasswordChanged   SecurityEventKind = "PASSWORD_CHANGED"
+	SecurityEventKindPasswordReset     SecurityEventKind = "PASSWORD_RESET"
+	SecurityEventKindTwoFactorEnabled  SecurityEventKind = "TWO_FACTOR_ENABLED"
+	SecurityEventKindTwoFactorDisabled SecurityEventKind = "TWO_FACTOR_DISABLED"
+	SecurityEventKindRecoveryCodeUsed  SecurityEventKind = "RECOVERY_CODE_USED"
+	SecurityEventKindApiKeyCreated     SecurityEventKind = "API_KEY_CREATED"
+	SecurityEventKindApiKeyRevoked     SecurityEventKind = "API_KEY_REVOKED"
+	SecurityEventKindMembershipChanged SecurityEventKind = "MEMBERSHIP_CHANGED"
+)
+
+var AllSecurityEventKind = []SecurityEventKind{
+	SecurityEventKindSignIn,
+	SecurityEventKindSignInFailed,
+	SecurityEventKindPasswordChanged,
+	SecurityEventKindPasswordReset,
+	SecurityEventKindTwoFactorEnabled,
+	SecurityEventKindTwoFactorDisabled,
+	SecurityEventKindRecoveryCodeUsed,
+	SecurityEventKindApiKeyCreated,
+	SecurityEventKindApiKeyRevoked,
+	SecurityEventKindMembershipChanged,
+}
+
+// SecurityEventsMeUser includes the requested fields of the GraphQL type User.
+type SecurityEventsMeUser struct {
+	// Security events of the user's account, newest first.
+	SecurityEvents SecurityEventsMeUserSecurityEventsSecurityEventConnection `json:"securityEvents"`
+}
+
+// GetSecurityEvents returns SecurityEventsMeUser.SecurityEvents, and is useful for accessing the field via an interface.
+func (v *SecurityEventsMeUser) GetSecurityEvents() SecurityEventsMeUserSecurityEventsSecurityEventConnection {
+	return v.SecurityEvents
+}
+
+// SecurityEventsMeUserSecurityEventsSecurityEventConnection includes the requested fields of the GraphQL type SecurityEventConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type SecurityEventsMeUserSecurityEventsSecurityEventConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge `json:"edges"`
+}
+
+// GetTotalCount returns SecurityEventsMeUserSecurityEventsSecurityEventConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns SecurityEventsMeUserSecurityEventsSecurityEventConnection.Edges, and is useful for accessing the field via an interface.
+func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnection) GetEdges() []*SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge {
+	return v.Edges
+}
+
+// SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge includes the requested fields of the GraphQL type SecurityEventEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge struct {
+	// The item at the end of the edge.
+	Node *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent `json:"node"`
+}
+
+// GetNode returns SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge.Node, and is useful for accessing the field via an interface.
+func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge) GetNode() *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent {
+	return v.Node
+}
+
+// SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+type SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent struct {
+	Kind      SecurityEventKind `json:"kind"`
+	Detail    string            `json:"detail"`
+	CreatedAt time.Time         `json:"createdAt"`
+}
+
+// GetKind returns SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent.Kind, and is useful for accessing the field via an interface.
+func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent) GetKind() SecurityEventKind {
+	return v.Kind
+}
+
+// GetDetail returns SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent.Detail, and is useful for accessing the field via an interface.
+func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent) GetDetail() string {
+	return v.Detail
+}
+
+// GetCreatedAt returns SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent.CreatedAt, and is useful for accessing the field via an interface.
+func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// SecurityEventsResponse is returned by SecurityEvents on success.
+type SecurityEventsResponse struct {
+	// The signed-in user.
+	Me SecurityEventsMeUser `json:"me"`
+}
+
+// GetMe returns SecurityEventsResponse.Me, and is useful for accessing the field via an interface.
+func (v *SecurityEventsResponse) GetMe() SecurityEventsMeUser { return v.Me }
+
 // SignOutEverywhereResponse is returned by SignOutEverywhere on success.
 type SignOutEverywhereResponse struct {
-	// End every session token of the caller, including the one making this call.
+	// End every session token of the caller, including the one making this call. API keys are not affected.
 	SignOutEverywhere bool `json:"signOutEverywhere"`
 }
 
@@ -787,6 +1201,14 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 	return &retval, nil
 }
 
+// __CreateApiKeyInput is used internally by genqlient
+type __CreateApiKeyInput struct {
+	Input CreateApiKeyInput `json:"input"`
+}
+
+// GetInput returns __CreateApiKeyInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateApiKeyInput) GetInput() CreateApiKeyInput { return v.Input }
+
 // __LoginInput is used internally by genqlient
 type __LoginInput struct {
 	Input LoginInput `json:"input"`
@@ -815,6 +1237,14 @@ type __NodeInput struct {
 // GetId returns __NodeInput.Id, and is useful for accessing the field via an interface.
 func (v *__NodeInput) GetId() string { return v.Id }
 
+// __RevokeApiKeysInput is used internally by genqlient
+type __RevokeApiKeysInput struct {
+	Ids []string `json:"ids"`
+}
+
+// GetIds returns __RevokeApiKeysInput.Ids, and is useful for accessing the field via an interface.
+func (v *__RevokeApiKeysInput) GetIds() []string { return v.Ids }
+
 // __SignUpInput is used internally by genqlient
 type __SignUpInput struct {
 	Input SignUpInput `json:"input"`
@@ -822,6 +1252,91 @@ type __SignUpInput struct {
 
 // GetInput returns __SignUpInput.Input, and is useful for accessing the field via an interface.
 func (v *__SignUpInput) GetInput() SignUpInput { return v.Input }
+
+// The query executed by ApiKeys.
+const ApiKeys_Operation = `
+query ApiKeys {
+	apiKeys {
+		... ApiKeyFields
+	}
+}
+fragment ApiKeyFields on ApiKey {
+	id
+	name
+	description
+	prefix
+	createdAt
+	lastUsedAt
+	expiresAt
+}
+`
+
+func ApiKeys(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *ApiKeysResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ApiKeys",
+		Query:  ApiKeys_Operation,
+	}
+
+	data_ = &ApiKeysResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateApiKey.
+const CreateApiKey_Operation = `
+mutation CreateApiKey ($input: CreateApiKeyInput!) {
+	createApiKey(input: $input) {
+		key
+		apiKey {
+			... ApiKeyFields
+		}
+	}
+}
+fragment ApiKeyFields on ApiKey {
+	id
+	name
+	description
+	prefix
+	createdAt
+	lastUsedAt
+	expiresAt
+}
+`
+
+func CreateApiKey(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateApiKeyInput,
+) (data_ *CreateApiKeyResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateApiKey",
+		Query:  CreateApiKey_Operation,
+		Variables: &__CreateApiKeyInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateApiKeyResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
 
 // The mutation executed by Login.
 const Login_Operation = `
@@ -993,6 +1508,77 @@ func RefreshToken(
 	}
 
 	data_ = &RefreshTokenResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RevokeApiKeys.
+const RevokeApiKeys_Operation = `
+mutation RevokeApiKeys ($ids: [ID!]!) {
+	revokeApiKeys(ids: $ids)
+}
+`
+
+func RevokeApiKeys(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	ids []string,
+) (data_ *RevokeApiKeysResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RevokeApiKeys",
+		Query:  RevokeApiKeys_Operation,
+		Variables: &__RevokeApiKeysInput{
+			Ids: ids,
+		},
+	}
+
+	data_ = &RevokeApiKeysResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by SecurityEvents.
+const SecurityEvents_Operation = `
+query SecurityEvents {
+	me {
+		securityEvents {
+			totalCount
+			edges {
+				node {
+					kind
+					detail
+					createdAt
+				}
+			}
+		}
+	}
+}
+`
+
+func SecurityEvents(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *SecurityEventsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SecurityEvents",
+		Query:  SecurityEvents_Operation,
+	}
+
+	data_ = &SecurityEventsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

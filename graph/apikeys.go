@@ -1,0 +1,149 @@
+package graph
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fleetgate/ent"
+	entapikey "fleetgate/ent/apikey"
+	"fleetgate/ent/securityevent"
+	"fleetgate/graph/model"
+	"fleetgate/internal/apikey"
+	"fleetgate/internal/fault"
+	"fleetgate/internal/viewer"
+)
+
+// MaxAPIKeys bounds the keys one user holds, which keeps apiKeys one page.
+const MaxAPIKeys = 100
+
+// lastUsedResolution is how stale lastUsedAt may be: it is written at most
+// once per interval per key, so a busy key costs no write per request.
+const lastUsedResolution = time.Minute
+
+var errBadAPIKey = fault.New(fault.Unauthenticated, "invalid API key")
+
+// authenticateAPIKey checks an API key. The checksum refuses mistyped and
+// made-up keys before any database lookup; a revoked key is deleted, so it
+// fails at once on every instance.
+func (d Deps) authenticateAPIKey(ctx context.Context, raw string) (*viewer.Viewer, error) {
+	if apikey.Parse(raw) != nil {
+		return nil, errBadAPIKey
+	}
+	k, err := d.DB.ApiKey.Query().Where(entapikey.Hash(apikey.Hash(raw))).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return nil, errBadAPIKey
+	case err != nil:
+		return nil, err
+	}
+	now := d.Now()
+	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
+		return nil, fault.New(fault.Unauthenticated, "API key expired")
+	}
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= lastUsedResolution {
+		d.touchAPIKey(ctx, k.ID, now)
+	}
+	return &viewer.Viewer{UserID: k.UserID, Credential: viewer.APIKey, APIKeyID: k.ID}, nil
+}
+
+// touchAPIKey records a use. The update is conditional, so concurrent
+// requests write once, and its failure never fails the request.
+func (d Deps) touchAPIKey(ctx context.Context, id int, now time.Time) {
+	err := d.DB.ApiKey.Update().Where(entapikey.ID(id), entapikey.Or(
+		entapikey.LastUsedAtIsNil(), entapikey.LastUsedAtLT(now.Add(-lastUsedResolution)),
+	)).SetLastUsedAt(now).Exec(ctx)
+	if err != nil {
+		d.Log.WarnContext(ctx, "recording API key use failed", "key", id, "err", err)
+	}
+}
+
+func (d Deps) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
+	v, err := viewer.RequireSession(ctx, "createApiKey")
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(in.Name)
+	if name == "" || utf8.RuneCountInString(name) > 50 || !utf8.ValidString(name) {
+		return nil, fault.Input("name", "name must be 1–50 characters")
+	}
+	description := ""
+	if in.Description != nil {
+		description = strings.TrimSpace(*in.Description)
+	}
+	if utf8.RuneCountInString(description) > 150 || !utf8.ValidString(description) {
+		return nil, fault.Input("description", "description must be at most 150 characters")
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(d.Now()) {
+		return nil, fault.Input("expiresAt", "expiresAt must be in the future")
+	}
+	key, err := apikey.Generate()
+	if err != nil {
+		return nil, err
+	}
+	var created *ent.ApiKey
+	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		n, err := tx.ApiKey.Query().Where(entapikey.UserID(v.UserID)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n >= MaxAPIKeys {
+			return fault.Input("name", "you have %d API keys, the most allowed: revoke one first", n)
+		}
+		created, err = tx.ApiKey.Create().SetUserID(v.UserID).SetName(name).SetDescription(description).
+			SetPrefix(apikey.DisplayPrefix(key)).SetHash(apikey.Hash(key)).
+			SetNillableExpiresAt(in.ExpiresAt).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_CREATED, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPIKeyPayload{Key: key, APIKey: created}, nil
+}
+
+func (d Deps) apiKeys(ctx context.Context) ([]*ent.ApiKey, error) {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.DB.ApiKey.Query().Where(entapikey.UserID(v.UserID)).
+		Order(ent.Desc(entapikey.FieldCreatedAt), ent.Desc(entapikey.FieldID)).All(ctx)
+}
+
+func (d Deps) revokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) > MaxAPIKeys {
+		return nil, fault.Input("ids", "at most %d ids at once", MaxAPIKeys)
+	}
+	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		keys, err := tx.ApiKey.Query().Where(entapikey.IDIn(ids...), entapikey.UserID(v.UserID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		if len(keys) != len(ids) {
+			return fault.New(fault.NotFound, "%d of the %d API keys do not exist or are not yours: none was revoked", len(ids)-len(keys), len(ids))
+		}
+		if _, err := tx.ApiKey.Delete().Where(entapikey.IDIn(ids...)).Exec(ctx); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := recordEvent(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_REVOKED, k.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
