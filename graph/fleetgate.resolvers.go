@@ -73,6 +73,14 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*ent.ApiKey, error) {
 	return r.apiKeys(ctx)
 }
 
+// Email is the resolver for the email field.
+func (r *userResolver) Email(ctx context.Context, obj *ent.User) (*string, error) {
+	if ownAccount(ctx, obj) != nil {
+		return nil, nil
+	}
+	return &obj.Email, nil
+}
+
 // HasPassword is the resolver for the hasPassword field.
 func (r *userResolver) HasPassword(ctx context.Context, obj *ent.User) (bool, error) {
 	if err := ownAccount(ctx, obj); err != nil {
