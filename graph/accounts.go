@@ -32,6 +32,7 @@ func (d Deps) signUp(ctx context.Context, in model.SignUpInput) (*model.AuthPayl
 	if err := password.Validate("password", in.Password, username, email); err != nil {
 		return nil, err
 	}
+	issued := d.Now()
 	// Hash before the transaction: it is the slow part and needs no lock.
 	hash, err := d.Passwords.Hash(ctx, in.Password)
 	if err != nil {
@@ -43,7 +44,7 @@ func (d Deps) signUp(ctx context.Context, in model.SignUpInput) (*model.AuthPayl
 			return err
 		}
 		u, err = tx.User.Create().SetUsername(username).SetEmail(email).
-			SetPasswordHash(hash).SetSessionsValidAfter(d.Now()).Save(ctx)
+			SetPasswordHash(hash).SetSessionsValidAfter(issued).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -61,7 +62,7 @@ func (d Deps) signUp(ctx context.Context, in model.SignUpInput) (*model.AuthPayl
 	if err != nil {
 		return nil, err
 	}
-	return d.issueSession(u, d.Now(), false)
+	return d.issueSession(u, issued, issued, false)
 }
 
 // checkSignUpConflicts names the field whose value is taken. Usernames and
@@ -89,6 +90,7 @@ func checkSignUpConflicts(ctx context.Context, tx *ent.Tx, username, email strin
 }
 
 func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayload, error) {
+	issued := d.Now() // before reading the account: see issueSession
 	u, err := d.findLogin(ctx, in.UsernameOrEmail)
 	if err != nil {
 		return nil, err
@@ -112,7 +114,7 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 	if err := recordEvent(ctx, d.DB, u.ID, securityevent.KindSIGN_IN, ""); err != nil {
 		return nil, err
 	}
-	return d.issueSession(u, d.Now(), false)
+	return d.issueSession(u, issued, issued, false)
 }
 
 // findLogin looks up an account by username or email; nil if there is none.
@@ -149,11 +151,16 @@ func (d Deps) refreshToken(ctx context.Context) (*model.AuthPayload, error) {
 	if err != nil {
 		return nil, err
 	}
+	issued := d.Now() // before reading the account: see issueSession
 	u, err := d.DB.User.Get(ctx, v.UserID)
 	if err != nil {
 		return nil, err
 	}
-	return d.issueSession(u, v.AuthTime, false)
+	// Sessions may have ended since the caller was authenticated.
+	if sessionEnded(u, v.IssuedAt) {
+		return nil, errEndedSession
+	}
+	return d.issueSession(u, issued, v.AuthTime, false)
 }
 
 func (d Deps) signOutEverywhere(ctx context.Context) (bool, error) {
@@ -161,7 +168,7 @@ func (d Deps) signOutEverywhere(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	err = d.DB.User.UpdateOneID(v.UserID).SetSessionsValidAfter(d.sessionsEndAt()).Exec(ctx)
+	err = d.endSessions(ctx, d.DB, v.UserID)
 	return err == nil, err
 }
 

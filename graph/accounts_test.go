@@ -175,10 +175,16 @@ func TestSessionTokenRefusals(t *testing.T) {
 			"unknown user":          sign(s.Tokens, now, strconv.Itoa(id+1)),
 			"not a user id":         sign(s.Tokens, now, "alice"),
 		}
+		// Sessions valid since long ago: only the expiry check can refuse
+		// the expired token.
+		Must(s.DB.User.UpdateOneID(id).SetSessionsValidAfter(now.Add(-30*24*time.Hour)).Save(ctx))(t)
 		for name, tok := range refused {
 			_, err := Me(ctx, s.Client(tok), nil, nil)
 			if Code(err) != "UNAUTHENTICATED" {
 				t.Errorf("%s: want UNAUTHENTICATED, got %v", name, err)
+			}
+			if name == "expired" && (err == nil || !strings.Contains(err.Error(), "expired")) {
+				t.Errorf("expired: the message must say so: %v", err)
 			}
 		}
 		// Not the Bearer scheme.
@@ -245,4 +251,59 @@ func TestRestartKeepsAccountsAndTokens(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Two sign-outs within one millisecond: a token issued between them (its iat
+// clamped to the first one's sessionsValidAfter) must end with the second.
+func TestSignOutTwiceInOneMillisecond(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		frozen := time.Now()
+		deps := s.Deps
+		deps.Now = func() time.Time { return frozen }
+		s = ServeDeps(t, deps)
+		a := s.SignUp(t, "alice")
+		Must(SignOutEverywhere(ctx, s.Client(a.Token)))(t)
+		between := Must(Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))(t).Login.Token
+		Must(Me(ctx, s.Client(between), nil, nil))(t)
+		Must(SignOutEverywhere(ctx, s.Client(between)))(t)
+		_, err := Me(ctx, s.Client(between), nil, nil)
+		WantCode(t, err, "UNAUTHENTICATED")
+	})
+}
+
+func TestPendingSessionIsRefused(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		now := time.Now()
+		pending := s.Client(Must(s.Tokens.IssueSession(token.Session{UserID: a.ID, IssuedAt: now, AuthTime: now, Pending: true}))(t))
+		checks := map[string]func() error{
+			"me":                func() error { _, err := Me(ctx, pending, nil, nil); return err },
+			"apiKeys":           func() error { _, err := ApiKeys(ctx, pending); return err },
+			"createApiKey":      func() error { _, err := CreateApiKey(ctx, pending, CreateApiKeyInput{Name: "x"}); return err },
+			"refreshToken":      func() error { _, err := RefreshToken(ctx, pending); return err },
+			"signOutEverywhere": func() error { _, err := SignOutEverywhere(ctx, pending); return err },
+		}
+		for name, call := range checks {
+			if err := call(); Code(err) != "TWO_FACTOR_REQUIRED" {
+				t.Errorf("%s with a pending token: want TWO_FACTOR_REQUIRED, got %v", name, err)
+			}
+		}
+	})
+}
+
+func TestNodeHidesOtherUsersObjects(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		alice := s.SignUp(t, "alice")
+		bob := s.SignUp(t, "bob")
+		bobOrg := Must(Me(ctx, s.Client(bob.Token), nil, nil))(t).Me.Organizations.Edges[0].Node.Id
+		for name, id := range map[string]string{"bob": bob.ID, "bob's organization": bobOrg, "no object": "999999999"} {
+			_, err := Node(ctx, s.Client(alice.Token), id)
+			if Code(err) != "NOT_FOUND" {
+				t.Errorf("node(%s) as alice: want NOT_FOUND, got %v", name, err)
+			}
+		}
+		for _, id := range []string{bob.ID, bobOrg} {
+			Must(Node(ctx, s.Client(bob.Token), id))(t)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -132,8 +133,9 @@ func (d Deps) revokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
 		if len(keys) != len(ids) {
 			return fault.New(fault.NotFound, "%d of the %d API keys do not exist or are not yours: none was revoked", len(ids)-len(keys), len(ids))
 		}
-		if _, err := tx.ApiKey.Delete().Where(entapikey.IDIn(ids...)).Exec(ctx); err != nil {
-			return err
+		// A concurrent revocation may have deleted some in the meantime.
+		if n, err := tx.ApiKey.Delete().Where(entapikey.IDIn(ids...)).Exec(ctx); err != nil || n != len(ids) {
+			return cmp.Or(err, fault.New(fault.NotFound, "some of these API keys were revoked meanwhile: none was revoked"))
 		}
 		for _, k := range keys {
 			if err := recordEvent(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_REVOKED, k.Name); err != nil {

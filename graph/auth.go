@@ -7,9 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 
 	"fleetgate/ent"
+	"fleetgate/ent/user"
 	"fleetgate/graph/model"
 	"fleetgate/internal/apikey"
 	"fleetgate/internal/fault"
@@ -57,28 +60,30 @@ func (d Deps) authenticateSession(ctx context.Context, raw string) (*viewer.View
 		return nil, errBadCredential // the account was deleted
 	case err != nil:
 		return nil, err
-	case sess.IssuedAt.Before(u.SessionsValidAfter.Truncate(time.Millisecond)):
+	case sessionEnded(u, sess.IssuedAt):
 		return nil, errEndedSession
 	}
 	kind := viewer.Session
 	if sess.Pending {
 		kind = viewer.PendingSession
 	}
-	return &viewer.Viewer{UserID: u.ID, Credential: kind, AuthTime: sess.AuthTime}, nil
+	return &viewer.Viewer{UserID: u.ID, Credential: kind, AuthTime: sess.AuthTime, IssuedAt: sess.IssuedAt}, nil
 }
 
-// issueSession signs a session token for u. authTime is when u last proved
-// who they are.
+// issueSession signs a session token for u, issued at the instant issued,
+// with authTime the moment u last proved who they are.
 //
-// Token iat and the comparison with sessionsValidAfter are at millisecond
-// precision. Ending sessions sets sessionsValidAfter one millisecond past
-// the moment (sessionsEndAt), and a token's iat is never earlier than it, so
-// tokens from before are refused while one issued in the same millisecond,
-// after, is not.
-func (d Deps) issueSession(u *ent.User, authTime time.Time, pending bool) (*model.AuthPayload, error) {
-	issued := d.Now()
-	if issued.Before(u.SessionsValidAfter) {
-		issued = u.SessionsValidAfter
+// Ending a user's sessions moves sessionsValidAfter past every token issued
+// so far (endSessions); tokens whose iat (millisecond precision) is before
+// it are refused. Two rules keep that exact under concurrency:
+//   - issued is read from the clock BEFORE the caller reads u: if sessions
+//     end after that read, the new value is later than issued and this token
+//     is refused too;
+//   - iat is never earlier than u.SessionsValidAfter, so a token issued in
+//     the same millisecond as, but after, the end of sessions still works.
+func (d Deps) issueSession(u *ent.User, issued, authTime time.Time, pending bool) (*model.AuthPayload, error) {
+	if validAfter := u.SessionsValidAfter.Truncate(time.Millisecond); issued.Before(validAfter) {
+		issued = validAfter
 	}
 	sess := token.Session{UserID: strconv.Itoa(u.ID), IssuedAt: issued, AuthTime: authTime, Pending: pending}
 	signed, err := d.Tokens.IssueSession(sess)
@@ -93,10 +98,36 @@ func (d Deps) issueSession(u *ent.User, authTime time.Time, pending bool) (*mode
 	}, nil
 }
 
-// sessionsEndAt is the sessionsValidAfter value that ends every session
-// issued up to now (token iat has millisecond precision).
-func (d Deps) sessionsEndAt() time.Time {
-	return d.Now().Truncate(time.Millisecond).Add(time.Millisecond)
+// sessionEnded reports whether a token issued at iat was ended for u.
+func sessionEnded(u *ent.User, iat time.Time) bool {
+	return iat.Before(u.SessionsValidAfter.Truncate(time.Millisecond))
+}
+
+// endSessions ends every session token of the user issued up to now. The new
+// sessionsValidAfter is one millisecond past now and always later than the
+// current value, so tokens issued in between (clamped to the current value)
+// end too. The row is locked while it is read and moved forward.
+func (d Deps) endSessions(ctx context.Context, db *ent.Client, userID int) error {
+	return withTx(ctx, db, func(tx *ent.Tx) error {
+		u, err := tx.User.Query().Where(user.ID(userID)).Modify(lockRow).Only(ctx)
+		if err != nil {
+			return err
+		}
+		next := d.Now().Truncate(time.Millisecond).Add(time.Millisecond)
+		if current := u.SessionsValidAfter.Truncate(time.Millisecond); !next.After(current) {
+			next = current.Add(time.Millisecond)
+		}
+		return tx.User.UpdateOne(u).SetSessionsValidAfter(next).Exec(ctx)
+	})
+}
+
+// lockRow makes a query inside a transaction lock the rows it reads, on
+// PostgreSQL. SQLite transactions here begin IMMEDIATE: the writer already
+// holds the database, and SQLite has no FOR UPDATE.
+func lockRow(s *sql.Selector) {
+	if s.Dialect() != dialect.SQLite {
+		s.ForUpdate()
+	}
 }
 
 // me loads the caller's own account.

@@ -33,6 +33,8 @@ type Viewer struct {
 	Credential Credential
 	// AuthTime is when the user last proved who they are; kept across refreshes.
 	AuthTime time.Time
+	// IssuedAt is when the session token was issued (sessions only).
+	IssuedAt time.Time
 	// APIKeyID is the key used, when Credential is APIKey.
 	APIKeyID int
 }
