@@ -177,7 +177,7 @@ func TestSessionTokenRefusals(t *testing.T) {
 		}
 		// Sessions valid since long ago: only the expiry check can refuse
 		// the expired token.
-		Must(s.DB.User.UpdateOneID(id).SetSessionsValidAfter(now.Add(-30*24*time.Hour)).Save(ctx))(t)
+		Must(s.DB.User.UpdateOneID(id).SetSessionsValidAfter(now.Add(-30 * 24 * time.Hour)).Save(ctx))(t)
 		for name, tok := range refused {
 			_, err := Me(ctx, s.Client(tok), nil, nil)
 			if Code(err) != "UNAUTHENTICATED" {
