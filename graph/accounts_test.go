@@ -43,6 +43,9 @@ func TestSignUpLoginMeRefresh(t *testing.T) {
 		}
 
 		first := Must(s.Tokens.ParseSession(signed.SignUp.Token, time.Now()))(t)
+		if !first.Expires.Equal(signed.SignUp.ExpiresAt) {
+			t.Fatalf("expiresAt %v differs from the token's exp %v", signed.SignUp.ExpiresAt, first.Expires)
+		}
 		refreshed := Must(RefreshToken(ctx, s.Client(signed.SignUp.Token)))(t).RefreshToken
 		second := Must(s.Tokens.ParseSession(refreshed.Token, time.Now()))(t)
 		if !second.AuthTime.Equal(first.AuthTime) || second.IssuedAt.Before(first.IssuedAt) {

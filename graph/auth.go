@@ -92,7 +92,7 @@ func (d Deps) issueSession(u *ent.User, issued, authTime time.Time, pending bool
 	}
 	return &model.AuthPayload{
 		Token:             signed,
-		ExpiresAt:         issued.Add(token.SessionLifetime).Truncate(time.Second),
+		ExpiresAt:         token.SessionExpiry(issued),
 		TwoFactorRequired: pending,
 		User:              u,
 	}, nil
@@ -131,16 +131,12 @@ func lockRow(s *sql.Selector) {
 }
 
 // me loads the caller's own account.
-func (d Deps) me(ctx context.Context) (*ent.User, *viewer.Viewer, error) {
+func (d Deps) me(ctx context.Context) (*ent.User, error) {
 	v, err := viewer.Require(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	u, err := d.DB.User.Get(ctx, v.UserID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return u, v, nil
+	return d.DB.User.Get(ctx, v.UserID)
 }
 
 // ownAccount refuses fields of a User that only that user may see. The

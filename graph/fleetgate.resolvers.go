@@ -64,8 +64,7 @@ func (r *organizationResolver) MyRole(ctx context.Context, obj *ent.Organization
 
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
-	u, _, err := r.me(ctx)
-	return u, err
+	return r.me(ctx)
 }
 
 // APIKeys is the resolver for the apiKeys field.

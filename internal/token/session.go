@@ -42,6 +42,12 @@ func (c *sessionClaims) validate() error {
 	return nil
 }
 
+// SessionExpiry is the exp of a session token issued at issued: issued (to
+// the millisecond) + SessionLifetime, in whole seconds.
+func SessionExpiry(issued time.Time) time.Time {
+	return time.Unix(time.UnixMilli(issued.UnixMilli()).Add(SessionLifetime).Unix(), 0).UTC()
+}
+
 // IssueSession signs a session token for sess.UserID, which with
 // sess.IssuedAt and sess.AuthTime must be set. IssuedAt is written truncated
 // to the millisecond and AuthTime to the second. sess.Expires is ignored: exp
@@ -56,7 +62,7 @@ func (s *Set) IssueSession(sess Session) (string, error) {
 		claims: claims{
 			Subject:  sess.UserID,
 			IssuedAt: &msDate{iat},
-			Expires:  &secDate{iat.Add(SessionLifetime)},
+			Expires:  &secDate{SessionExpiry(iat)},
 		},
 		AuthTime: &secDate{sess.AuthTime},
 	}
