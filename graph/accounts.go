@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"strings"
+	"time"
 
 	"fleetgate/ent"
 	"fleetgate/ent/organization"
@@ -32,7 +33,9 @@ func (d Deps) signUp(ctx context.Context, in model.SignUpInput) (*model.AuthPayl
 	if err := password.Validate("password", in.Password, username, email); err != nil {
 		return nil, err
 	}
-	issued := d.Now()
+	// Millisecond-aligned, like every sessionsValidAfter: PostgreSQL rounds
+	// to microseconds, which could otherwise lift it past the token's iat.
+	issued := d.Now().Truncate(time.Millisecond)
 	// Hash before the transaction: it is the slow part and needs no lock.
 	hash, err := d.Passwords.Hash(ctx, in.Password)
 	if err != nil {

@@ -310,3 +310,16 @@ func TestNodeHidesOtherUsersObjects(t *testing.T) {
 		}
 	})
 }
+
+// PostgreSQL rounds timestamps to microseconds: an instant just below a
+// millisecond boundary must not push sessionsValidAfter past the iat of the
+// token issued with it.
+func TestSignUpJustBeforeAMillisecondBoundary(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		edge := time.Now().Truncate(time.Millisecond).Add(time.Millisecond - 300*time.Nanosecond)
+		deps := s.Deps
+		deps.Now = func() time.Time { return edge }
+		s = ServeDeps(t, deps)
+		Must(Me(ctx, s.Client(s.SignUp(t, "alice").Token), nil, nil))(t)
+	})
+}

@@ -28,7 +28,8 @@ func (User) Fields() []ent.Field {
 		field.String("password_hash").Optional().Sensitive().
 			Annotations(hidden()),
 		// Session tokens issued before this instant are refused: a password
-		// change or "sign out everywhere" moves it forward.
+		// change or "sign out everywhere" moves it forward. Always stored at
+		// millisecond precision, that of token iat.
 		field.Time("sessions_valid_after").Default(time.Now).
 			Annotations(hidden()),
 	}
