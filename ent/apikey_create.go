@@ -115,7 +115,9 @@ func (_c *ApiKeyCreate) Mutation() *ApiKeyMutation {
 
 // Save creates the ApiKey in the database.
 func (_c *ApiKeyCreate) Save(ctx context.Context) (*ApiKey, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -142,8 +144,11 @@ func (_c *ApiKeyCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ApiKeyCreate) defaults() {
+func (_c *ApiKeyCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if apikey.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized apikey.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := apikey.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
@@ -151,6 +156,7 @@ func (_c *ApiKeyCreate) defaults() {
 		v := apikey.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

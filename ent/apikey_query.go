@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/user"
@@ -365,6 +366,12 @@ func (_q *ApiKeyQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if apikey.Policy == nil {
+		return errors.New("ent: uninitialized apikey.Policy (forgotten import ent/runtime?)")
+	}
+	if err := apikey.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

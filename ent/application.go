@@ -38,15 +38,15 @@ type Application struct {
 type ApplicationEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
-	// Memberships holds the value of the memberships edge.
-	Memberships []*ApplicationMembership `json:"memberships,omitempty"`
+	// Members holds the value of the members edge.
+	Members []*ApplicationMembership `json:"members,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 
-	namedMemberships map[string][]*ApplicationMembership
+	namedMembers map[string][]*ApplicationMembership
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -60,13 +60,13 @@ func (e ApplicationEdges) OrganizationOrErr() (*Organization, error) {
 	return nil, &NotLoadedError{edge: "organization"}
 }
 
-// MembershipsOrErr returns the Memberships value or an error if the edge
+// MembersOrErr returns the Members value or an error if the edge
 // was not loaded in eager-loading.
-func (e ApplicationEdges) MembershipsOrErr() ([]*ApplicationMembership, error) {
+func (e ApplicationEdges) MembersOrErr() ([]*ApplicationMembership, error) {
 	if e.loadedTypes[1] {
-		return e.Memberships, nil
+		return e.Members, nil
 	}
-	return nil, &NotLoadedError{edge: "memberships"}
+	return nil, &NotLoadedError{edge: "members"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -149,9 +149,9 @@ func (_m *Application) QueryOrganization() *OrganizationQuery {
 	return NewApplicationClient(_m.config).QueryOrganization(_m)
 }
 
-// QueryMemberships queries the "memberships" edge of the Application entity.
-func (_m *Application) QueryMemberships() *ApplicationMembershipQuery {
-	return NewApplicationClient(_m.config).QueryMemberships(_m)
+// QueryMembers queries the "members" edge of the Application entity.
+func (_m *Application) QueryMembers() *ApplicationMembershipQuery {
+	return NewApplicationClient(_m.config).QueryMembers(_m)
 }
 
 // Update returns a builder for updating this Application.
@@ -195,27 +195,27 @@ func (_m *Application) String() string {
 	return builder.String()
 }
 
-// NamedMemberships returns the Memberships named value or an error if the edge was not
+// NamedMembers returns the Members named value or an error if the edge was not
 // loaded in eager-loading with this name.
-func (_m *Application) NamedMemberships(name string) ([]*ApplicationMembership, error) {
-	if _m.Edges.namedMemberships == nil {
+func (_m *Application) NamedMembers(name string) ([]*ApplicationMembership, error) {
+	if _m.Edges.namedMembers == nil {
 		return nil, &NotLoadedError{edge: name}
 	}
-	nodes, ok := _m.Edges.namedMemberships[name]
+	nodes, ok := _m.Edges.namedMembers[name]
 	if !ok {
 		return nil, &NotLoadedError{edge: name}
 	}
 	return nodes, nil
 }
 
-func (_m *Application) appendNamedMemberships(name string, edges ...*ApplicationMembership) {
-	if _m.Edges.namedMemberships == nil {
-		_m.Edges.namedMemberships = make(map[string][]*ApplicationMembership)
+func (_m *Application) appendNamedMembers(name string, edges ...*ApplicationMembership) {
+	if _m.Edges.namedMembers == nil {
+		_m.Edges.namedMembers = make(map[string][]*ApplicationMembership)
 	}
 	if len(edges) == 0 {
-		_m.Edges.namedMemberships[name] = []*ApplicationMembership{}
+		_m.Edges.namedMembers[name] = []*ApplicationMembership{}
 	} else {
-		_m.Edges.namedMemberships[name] = append(_m.Edges.namedMemberships[name], edges...)
+		_m.Edges.namedMembers[name] = append(_m.Edges.namedMembers[name], edges...)
 	}
 }
 

@@ -67,19 +67,19 @@ func (_c *ApplicationCreate) SetOrganization(v *Organization) *ApplicationCreate
 	return _c.SetOrganizationID(v.ID)
 }
 
-// AddMembershipIDs adds the "memberships" edge to the ApplicationMembership entity by IDs.
-func (_c *ApplicationCreate) AddMembershipIDs(ids ...int) *ApplicationCreate {
-	_c.mutation.AddMembershipIDs(ids...)
+// AddMemberIDs adds the "members" edge to the ApplicationMembership entity by IDs.
+func (_c *ApplicationCreate) AddMemberIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddMemberIDs(ids...)
 	return _c
 }
 
-// AddMemberships adds the "memberships" edges to the ApplicationMembership entity.
-func (_c *ApplicationCreate) AddMemberships(v ...*ApplicationMembership) *ApplicationCreate {
+// AddMembers adds the "members" edges to the ApplicationMembership entity.
+func (_c *ApplicationCreate) AddMembers(v ...*ApplicationMembership) *ApplicationCreate {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _c.AddMembershipIDs(ids...)
+	return _c.AddMemberIDs(ids...)
 }
 
 // Mutation returns the ApplicationMutation object of the builder.
@@ -89,7 +89,9 @@ func (_c *ApplicationCreate) Mutation() *ApplicationMutation {
 
 // Save creates the Application in the database.
 func (_c *ApplicationCreate) Save(ctx context.Context) (*Application, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -116,11 +118,15 @@ func (_c *ApplicationCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ApplicationCreate) defaults() {
+func (_c *ApplicationCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if application.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized application.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := application.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -218,12 +224,12 @@ func (_c *ApplicationCreate) createSpec() (*Application, *sqlgraph.CreateSpec) {
 		_node.OrganizationID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
-	if nodes := _c.mutation.MembershipsIDs(); len(nodes) > 0 {
+	if nodes := _c.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   application.MembershipsTable,
-			Columns: []string{application.MembershipsColumn},
+			Table:   application.MembersTable,
+			Columns: []string{application.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),

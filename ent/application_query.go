@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organization"
@@ -21,15 +22,15 @@ import (
 // ApplicationQuery is the builder for querying Application entities.
 type ApplicationQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []application.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.Application
-	withOrganization     *OrganizationQuery
-	withMemberships      *ApplicationMembershipQuery
-	loadTotal            []func(context.Context, []*Application) error
-	modifiers            []func(*sql.Selector)
-	withNamedMemberships map[string]*ApplicationMembershipQuery
+	ctx              *QueryContext
+	order            []application.OrderOption
+	inters           []Interceptor
+	predicates       []predicate.Application
+	withOrganization *OrganizationQuery
+	withMembers      *ApplicationMembershipQuery
+	loadTotal        []func(context.Context, []*Application) error
+	modifiers        []func(*sql.Selector)
+	withNamedMembers map[string]*ApplicationMembershipQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -88,8 +89,8 @@ func (_q *ApplicationQuery) QueryOrganization() *OrganizationQuery {
 	return query
 }
 
-// QueryMemberships chains the current query on the "memberships" edge.
-func (_q *ApplicationQuery) QueryMemberships() *ApplicationMembershipQuery {
+// QueryMembers chains the current query on the "members" edge.
+func (_q *ApplicationQuery) QueryMembers() *ApplicationMembershipQuery {
 	query := (&ApplicationMembershipClient{config: _q.config}).Query()
 	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
 		if err := _q.prepareQuery(ctx); err != nil {
@@ -102,7 +103,7 @@ func (_q *ApplicationQuery) QueryMemberships() *ApplicationMembershipQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(application.Table, application.FieldID, selector),
 			sqlgraph.To(applicationmembership.Table, applicationmembership.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, application.MembershipsTable, application.MembershipsColumn),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.MembersTable, application.MembersColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -303,7 +304,7 @@ func (_q *ApplicationQuery) Clone() *ApplicationQuery {
 		inters:           append([]Interceptor{}, _q.inters...),
 		predicates:       append([]predicate.Application{}, _q.predicates...),
 		withOrganization: _q.withOrganization.Clone(),
-		withMemberships:  _q.withMemberships.Clone(),
+		withMembers:      _q.withMembers.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -322,14 +323,14 @@ func (_q *ApplicationQuery) WithOrganization(opts ...func(*OrganizationQuery)) *
 	return _q
 }
 
-// WithMemberships tells the query-builder to eager-load the nodes that are connected to
-// the "memberships" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *ApplicationQuery) WithMemberships(opts ...func(*ApplicationMembershipQuery)) *ApplicationQuery {
+// WithMembers tells the query-builder to eager-load the nodes that are connected to
+// the "members" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithMembers(opts ...func(*ApplicationMembershipQuery)) *ApplicationQuery {
 	query := (&ApplicationMembershipClient{config: _q.config}).Query()
 	for _, opt := range opts {
 		opt(query)
 	}
-	_q.withMemberships = query
+	_q.withMembers = query
 	return _q
 }
 
@@ -404,6 +405,12 @@ func (_q *ApplicationQuery) prepareQuery(ctx context.Context) error {
 		}
 		_q.sql = prev
 	}
+	if application.Policy == nil {
+		return errors.New("ent: uninitialized application.Policy (forgotten import ent/runtime?)")
+	}
+	if err := application.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -413,7 +420,7 @@ func (_q *ApplicationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		_spec       = _q.querySpec()
 		loadedTypes = [2]bool{
 			_q.withOrganization != nil,
-			_q.withMemberships != nil,
+			_q.withMembers != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -443,17 +450,17 @@ func (_q *ApplicationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			return nil, err
 		}
 	}
-	if query := _q.withMemberships; query != nil {
-		if err := _q.loadMemberships(ctx, query, nodes,
-			func(n *Application) { n.Edges.Memberships = []*ApplicationMembership{} },
-			func(n *Application, e *ApplicationMembership) { n.Edges.Memberships = append(n.Edges.Memberships, e) }); err != nil {
+	if query := _q.withMembers; query != nil {
+		if err := _q.loadMembers(ctx, query, nodes,
+			func(n *Application) { n.Edges.Members = []*ApplicationMembership{} },
+			func(n *Application, e *ApplicationMembership) { n.Edges.Members = append(n.Edges.Members, e) }); err != nil {
 			return nil, err
 		}
 	}
-	for name, query := range _q.withNamedMemberships {
-		if err := _q.loadMemberships(ctx, query, nodes,
-			func(n *Application) { n.appendNamedMemberships(name) },
-			func(n *Application, e *ApplicationMembership) { n.appendNamedMemberships(name, e) }); err != nil {
+	for name, query := range _q.withNamedMembers {
+		if err := _q.loadMembers(ctx, query, nodes,
+			func(n *Application) { n.appendNamedMembers(name) },
+			func(n *Application, e *ApplicationMembership) { n.appendNamedMembers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -494,7 +501,7 @@ func (_q *ApplicationQuery) loadOrganization(ctx context.Context, query *Organiz
 	}
 	return nil
 }
-func (_q *ApplicationQuery) loadMemberships(ctx context.Context, query *ApplicationMembershipQuery, nodes []*Application, init func(*Application), assign func(*Application, *ApplicationMembership)) error {
+func (_q *ApplicationQuery) loadMembers(ctx context.Context, query *ApplicationMembershipQuery, nodes []*Application, init func(*Application), assign func(*Application, *ApplicationMembership)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*Application)
 	for i := range nodes {
@@ -508,7 +515,7 @@ func (_q *ApplicationQuery) loadMemberships(ctx context.Context, query *Applicat
 		query.ctx.AppendFieldOnce(applicationmembership.FieldApplicationID)
 	}
 	query.Where(predicate.ApplicationMembership(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(application.MembershipsColumn), fks...))
+		s.Where(sql.InValues(s.C(application.MembersColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -621,17 +628,17 @@ func (_q *ApplicationQuery) Modify(modifiers ...func(s *sql.Selector)) *Applicat
 	return _q.Select()
 }
 
-// WithNamedMemberships tells the query-builder to eager-load the nodes that are connected to the "memberships"
+// WithNamedMembers tells the query-builder to eager-load the nodes that are connected to the "members"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
-func (_q *ApplicationQuery) WithNamedMemberships(name string, opts ...func(*ApplicationMembershipQuery)) *ApplicationQuery {
+func (_q *ApplicationQuery) WithNamedMembers(name string, opts ...func(*ApplicationMembershipQuery)) *ApplicationQuery {
 	query := (&ApplicationMembershipClient{config: _q.config}).Query()
 	for _, opt := range opts {
 		opt(query)
 	}
-	if _q.withNamedMemberships == nil {
-		_q.withNamedMemberships = make(map[string]*ApplicationMembershipQuery)
+	if _q.withNamedMembers == nil {
+		_q.withNamedMembers = make(map[string]*ApplicationMembershipQuery)
 	}
-	_q.withNamedMemberships[name] = query
+	_q.withNamedMembers[name] = query
 	return _q
 }
 

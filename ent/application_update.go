@@ -71,19 +71,19 @@ func (_u *ApplicationUpdate) SetNillableType(v *application.Type) *ApplicationUp
 	return _u
 }
 
-// AddMembershipIDs adds the "memberships" edge to the ApplicationMembership entity by IDs.
-func (_u *ApplicationUpdate) AddMembershipIDs(ids ...int) *ApplicationUpdate {
-	_u.mutation.AddMembershipIDs(ids...)
+// AddMemberIDs adds the "members" edge to the ApplicationMembership entity by IDs.
+func (_u *ApplicationUpdate) AddMemberIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddMemberIDs(ids...)
 	return _u
 }
 
-// AddMemberships adds the "memberships" edges to the ApplicationMembership entity.
-func (_u *ApplicationUpdate) AddMemberships(v ...*ApplicationMembership) *ApplicationUpdate {
+// AddMembers adds the "members" edges to the ApplicationMembership entity.
+func (_u *ApplicationUpdate) AddMembers(v ...*ApplicationMembership) *ApplicationUpdate {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _u.AddMembershipIDs(ids...)
+	return _u.AddMemberIDs(ids...)
 }
 
 // Mutation returns the ApplicationMutation object of the builder.
@@ -91,25 +91,25 @@ func (_u *ApplicationUpdate) Mutation() *ApplicationMutation {
 	return _u.mutation
 }
 
-// ClearMemberships clears all "memberships" edges to the ApplicationMembership entity.
-func (_u *ApplicationUpdate) ClearMemberships() *ApplicationUpdate {
-	_u.mutation.ClearMemberships()
+// ClearMembers clears all "members" edges to the ApplicationMembership entity.
+func (_u *ApplicationUpdate) ClearMembers() *ApplicationUpdate {
+	_u.mutation.ClearMembers()
 	return _u
 }
 
-// RemoveMembershipIDs removes the "memberships" edge to ApplicationMembership entities by IDs.
-func (_u *ApplicationUpdate) RemoveMembershipIDs(ids ...int) *ApplicationUpdate {
-	_u.mutation.RemoveMembershipIDs(ids...)
+// RemoveMemberIDs removes the "members" edge to ApplicationMembership entities by IDs.
+func (_u *ApplicationUpdate) RemoveMemberIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveMemberIDs(ids...)
 	return _u
 }
 
-// RemoveMemberships removes "memberships" edges to ApplicationMembership entities.
-func (_u *ApplicationUpdate) RemoveMemberships(v ...*ApplicationMembership) *ApplicationUpdate {
+// RemoveMembers removes "members" edges to ApplicationMembership entities.
+func (_u *ApplicationUpdate) RemoveMembers(v ...*ApplicationMembership) *ApplicationUpdate {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _u.RemoveMembershipIDs(ids...)
+	return _u.RemoveMemberIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -189,12 +189,12 @@ func (_u *ApplicationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if value, ok := _u.mutation.GetType(); ok {
 		_spec.SetField(application.FieldType, field.TypeEnum, value)
 	}
-	if _u.mutation.MembershipsCleared() {
+	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   application.MembershipsTable,
-			Columns: []string{application.MembershipsColumn},
+			Table:   application.MembersTable,
+			Columns: []string{application.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),
@@ -202,12 +202,12 @@ func (_u *ApplicationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
 	}
-	if nodes := _u.mutation.RemovedMembershipsIDs(); len(nodes) > 0 && !_u.mutation.MembershipsCleared() {
+	if nodes := _u.mutation.RemovedMembersIDs(); len(nodes) > 0 && !_u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   application.MembershipsTable,
-			Columns: []string{application.MembershipsColumn},
+			Table:   application.MembersTable,
+			Columns: []string{application.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),
@@ -218,12 +218,12 @@ func (_u *ApplicationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
 	}
-	if nodes := _u.mutation.MembershipsIDs(); len(nodes) > 0 {
+	if nodes := _u.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   application.MembershipsTable,
-			Columns: []string{application.MembershipsColumn},
+			Table:   application.MembersTable,
+			Columns: []string{application.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),
@@ -298,19 +298,19 @@ func (_u *ApplicationUpdateOne) SetNillableType(v *application.Type) *Applicatio
 	return _u
 }
 
-// AddMembershipIDs adds the "memberships" edge to the ApplicationMembership entity by IDs.
-func (_u *ApplicationUpdateOne) AddMembershipIDs(ids ...int) *ApplicationUpdateOne {
-	_u.mutation.AddMembershipIDs(ids...)
+// AddMemberIDs adds the "members" edge to the ApplicationMembership entity by IDs.
+func (_u *ApplicationUpdateOne) AddMemberIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddMemberIDs(ids...)
 	return _u
 }
 
-// AddMemberships adds the "memberships" edges to the ApplicationMembership entity.
-func (_u *ApplicationUpdateOne) AddMemberships(v ...*ApplicationMembership) *ApplicationUpdateOne {
+// AddMembers adds the "members" edges to the ApplicationMembership entity.
+func (_u *ApplicationUpdateOne) AddMembers(v ...*ApplicationMembership) *ApplicationUpdateOne {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _u.AddMembershipIDs(ids...)
+	return _u.AddMemberIDs(ids...)
 }
 
 // Mutation returns the ApplicationMutation object of the builder.
@@ -318,25 +318,25 @@ func (_u *ApplicationUpdateOne) Mutation() *ApplicationMutation {
 	return _u.mutation
 }
 
-// ClearMemberships clears all "memberships" edges to the ApplicationMembership entity.
-func (_u *ApplicationUpdateOne) ClearMemberships() *ApplicationUpdateOne {
-	_u.mutation.ClearMemberships()
+// ClearMembers clears all "members" edges to the ApplicationMembership entity.
+func (_u *ApplicationUpdateOne) ClearMembers() *ApplicationUpdateOne {
+	_u.mutation.ClearMembers()
 	return _u
 }
 
-// RemoveMembershipIDs removes the "memberships" edge to ApplicationMembership entities by IDs.
-func (_u *ApplicationUpdateOne) RemoveMembershipIDs(ids ...int) *ApplicationUpdateOne {
-	_u.mutation.RemoveMembershipIDs(ids...)
+// RemoveMemberIDs removes the "members" edge to ApplicationMembership entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveMemberIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveMemberIDs(ids...)
 	return _u
 }
 
-// RemoveMemberships removes "memberships" edges to ApplicationMembership entities.
-func (_u *ApplicationUpdateOne) RemoveMemberships(v ...*ApplicationMembership) *ApplicationUpdateOne {
+// RemoveMembers removes "members" edges to ApplicationMembership entities.
+func (_u *ApplicationUpdateOne) RemoveMembers(v ...*ApplicationMembership) *ApplicationUpdateOne {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _u.RemoveMembershipIDs(ids...)
+	return _u.RemoveMemberIDs(ids...)
 }
 
 // Where appends a list predicates to the ApplicationUpdate builder.
@@ -446,12 +446,12 @@ func (_u *ApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Application
 	if value, ok := _u.mutation.GetType(); ok {
 		_spec.SetField(application.FieldType, field.TypeEnum, value)
 	}
-	if _u.mutation.MembershipsCleared() {
+	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   application.MembershipsTable,
-			Columns: []string{application.MembershipsColumn},
+			Table:   application.MembersTable,
+			Columns: []string{application.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),
@@ -459,12 +459,12 @@ func (_u *ApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Application
 		}
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
 	}
-	if nodes := _u.mutation.RemovedMembershipsIDs(); len(nodes) > 0 && !_u.mutation.MembershipsCleared() {
+	if nodes := _u.mutation.RemovedMembersIDs(); len(nodes) > 0 && !_u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   application.MembershipsTable,
-			Columns: []string{application.MembershipsColumn},
+			Table:   application.MembersTable,
+			Columns: []string{application.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),
@@ -475,12 +475,12 @@ func (_u *ApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Application
 		}
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
 	}
-	if nodes := _u.mutation.MembershipsIDs(); len(nodes) > 0 {
+	if nodes := _u.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   application.MembershipsTable,
-			Columns: []string{application.MembershipsColumn},
+			Table:   application.MembersTable,
+			Columns: []string{application.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),

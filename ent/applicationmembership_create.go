@@ -74,7 +74,9 @@ func (_c *ApplicationMembershipCreate) Mutation() *ApplicationMembershipMutation
 
 // Save creates the ApplicationMembership in the database.
 func (_c *ApplicationMembershipCreate) Save(ctx context.Context) (*ApplicationMembership, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -101,11 +103,15 @@ func (_c *ApplicationMembershipCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ApplicationMembershipCreate) defaults() {
+func (_c *ApplicationMembershipCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if applicationmembership.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized applicationmembership.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := applicationmembership.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

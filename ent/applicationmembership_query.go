@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/predicate"
@@ -401,6 +402,12 @@ func (_q *ApplicationMembershipQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if applicationmembership.Policy == nil {
+		return errors.New("ent: uninitialized applicationmembership.Policy (forgotten import ent/runtime?)")
+	}
+	if err := applicationmembership.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -392,7 +392,8 @@ func (c *ApiKeyClient) QueryUser(_m *ApiKey) *UserQuery {
 
 // Hooks returns the client hooks.
 func (c *ApiKeyClient) Hooks() []Hook {
-	return c.hooks.ApiKey
+	hooks := c.hooks.ApiKey
+	return append(hooks[:len(hooks):len(hooks)], apikey.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -539,15 +540,15 @@ func (c *ApplicationClient) QueryOrganization(_m *Application) *OrganizationQuer
 	return query
 }
 
-// QueryMemberships queries the memberships edge of a Application.
-func (c *ApplicationClient) QueryMemberships(_m *Application) *ApplicationMembershipQuery {
+// QueryMembers queries the members edge of a Application.
+func (c *ApplicationClient) QueryMembers(_m *Application) *ApplicationMembershipQuery {
 	query := (&ApplicationMembershipClient{config: c.config}).Query()
 	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
 		id := _m.ID
 		step := sqlgraph.NewStep(
 			sqlgraph.From(application.Table, application.FieldID, id),
 			sqlgraph.To(applicationmembership.Table, applicationmembership.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, application.MembershipsTable, application.MembershipsColumn),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.MembersTable, application.MembersColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -557,7 +558,8 @@ func (c *ApplicationClient) QueryMemberships(_m *Application) *ApplicationMember
 
 // Hooks returns the client hooks.
 func (c *ApplicationClient) Hooks() []Hook {
-	return c.hooks.Application
+	hooks := c.hooks.Application
+	return append(hooks[:len(hooks):len(hooks)], application.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -722,7 +724,8 @@ func (c *ApplicationMembershipClient) QueryApplication(_m *ApplicationMembership
 
 // Hooks returns the client hooks.
 func (c *ApplicationMembershipClient) Hooks() []Hook {
-	return c.hooks.ApplicationMembership
+	hooks := c.hooks.ApplicationMembership
+	return append(hooks[:len(hooks):len(hooks)], applicationmembership.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -853,15 +856,15 @@ func (c *OrganizationClient) GetX(ctx context.Context, id int) *Organization {
 	return obj
 }
 
-// QueryMemberships queries the memberships edge of a Organization.
-func (c *OrganizationClient) QueryMemberships(_m *Organization) *OrganizationMembershipQuery {
+// QueryMembers queries the members edge of a Organization.
+func (c *OrganizationClient) QueryMembers(_m *Organization) *OrganizationMembershipQuery {
 	query := (&OrganizationMembershipClient{config: c.config}).Query()
 	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
 		id := _m.ID
 		step := sqlgraph.NewStep(
 			sqlgraph.From(organization.Table, organization.FieldID, id),
 			sqlgraph.To(organizationmembership.Table, organizationmembership.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, organization.MembershipsTable, organization.MembershipsColumn),
+			sqlgraph.Edge(sqlgraph.O2M, false, organization.MembersTable, organization.MembersColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -887,7 +890,8 @@ func (c *OrganizationClient) QueryApplications(_m *Organization) *ApplicationQue
 
 // Hooks returns the client hooks.
 func (c *OrganizationClient) Hooks() []Hook {
-	return c.hooks.Organization
+	hooks := c.hooks.Organization
+	return append(hooks[:len(hooks):len(hooks)], organization.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1052,7 +1056,8 @@ func (c *OrganizationMembershipClient) QueryOrganization(_m *OrganizationMembers
 
 // Hooks returns the client hooks.
 func (c *OrganizationMembershipClient) Hooks() []Hook {
-	return c.hooks.OrganizationMembership
+	hooks := c.hooks.OrganizationMembership
+	return append(hooks[:len(hooks):len(hooks)], organizationmembership.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1201,7 +1206,8 @@ func (c *SecurityEventClient) QueryUser(_m *SecurityEvent) *UserQuery {
 
 // Hooks returns the client hooks.
 func (c *SecurityEventClient) Hooks() []Hook {
-	return c.hooks.SecurityEvent
+	hooks := c.hooks.SecurityEvent
+	return append(hooks[:len(hooks):len(hooks)], securityevent.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.

@@ -189,12 +189,12 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Organization",
 	)
 	graph.MustAddE(
-		"memberships",
+		"members",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   application.MembershipsTable,
-			Columns: []string{application.MembershipsColumn},
+			Table:   application.MembersTable,
+			Columns: []string{application.MembersColumn},
 			Bidi:    false,
 		},
 		"Application",
@@ -225,12 +225,12 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Application",
 	)
 	graph.MustAddE(
-		"memberships",
+		"members",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   organization.MembershipsTable,
-			Columns: []string{organization.MembershipsColumn},
+			Table:   organization.MembersTable,
+			Columns: []string{organization.MembersColumn},
 			Bidi:    false,
 		},
 		"Organization",
@@ -514,14 +514,14 @@ func (f *ApplicationFilter) WhereHasOrganizationWith(preds ...predicate.Organiza
 	})))
 }
 
-// WhereHasMemberships applies a predicate to check if query has an edge memberships.
-func (f *ApplicationFilter) WhereHasMemberships() {
-	f.Where(entql.HasEdge("memberships"))
+// WhereHasMembers applies a predicate to check if query has an edge members.
+func (f *ApplicationFilter) WhereHasMembers() {
+	f.Where(entql.HasEdge("members"))
 }
 
-// WhereHasMembershipsWith applies a predicate to check if query has an edge memberships with a given conditions (other predicates).
-func (f *ApplicationFilter) WhereHasMembershipsWith(preds ...predicate.ApplicationMembership) {
-	f.Where(entql.HasEdgeWith("memberships", sqlgraph.WrapFunc(func(s *sql.Selector) {
+// WhereHasMembersWith applies a predicate to check if query has an edge members with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasMembersWith(preds ...predicate.ApplicationMembership) {
+	f.Where(entql.HasEdgeWith("members", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -676,14 +676,14 @@ func (f *OrganizationFilter) WherePlan(p entql.StringP) {
 	f.Where(p.Field(organization.FieldPlan))
 }
 
-// WhereHasMemberships applies a predicate to check if query has an edge memberships.
-func (f *OrganizationFilter) WhereHasMemberships() {
-	f.Where(entql.HasEdge("memberships"))
+// WhereHasMembers applies a predicate to check if query has an edge members.
+func (f *OrganizationFilter) WhereHasMembers() {
+	f.Where(entql.HasEdge("members"))
 }
 
-// WhereHasMembershipsWith applies a predicate to check if query has an edge memberships with a given conditions (other predicates).
-func (f *OrganizationFilter) WhereHasMembershipsWith(preds ...predicate.OrganizationMembership) {
-	f.Where(entql.HasEdgeWith("memberships", sqlgraph.WrapFunc(func(s *sql.Selector) {
+// WhereHasMembersWith applies a predicate to check if query has an edge members with a given conditions (other predicates).
+func (f *OrganizationFilter) WhereHasMembersWith(preds ...predicate.OrganizationMembership) {
+	f.Where(entql.HasEdgeWith("members", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

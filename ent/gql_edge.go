@@ -4,6 +4,8 @@ package ent
 
 import (
 	"context"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 func (_m *Application) Organization(ctx context.Context) (*Organization, error) {
@@ -12,6 +14,26 @@ func (_m *Application) Organization(ctx context.Context) (*Organization, error) 
 		result, err = _m.QueryOrganization().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Application) Members(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ApplicationMembershipOrder,
+) (*ApplicationMembershipConnection, error) {
+	opts := []ApplicationMembershipPaginateOption{
+		WithApplicationMembershipOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedMembers(alias); err == nil || hasTotalCount {
+		pager, err := newApplicationMembershipPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ApplicationMembershipConnection{Edges: []*ApplicationMembershipEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryMembers().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *ApplicationMembership) User(ctx context.Context) (*User, error) {
@@ -28,6 +50,46 @@ func (_m *ApplicationMembership) Application(ctx context.Context) (*Application,
 		result, err = _m.QueryApplication().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Organization) Members(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *OrganizationMembershipOrder,
+) (*OrganizationMembershipConnection, error) {
+	opts := []OrganizationMembershipPaginateOption{
+		WithOrganizationMembershipOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedMembers(alias); err == nil || hasTotalCount {
+		pager, err := newOrganizationMembershipPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &OrganizationMembershipConnection{Edges: []*OrganizationMembershipEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryMembers().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Organization) Applications(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ApplicationOrder,
+) (*ApplicationConnection, error) {
+	opts := []ApplicationPaginateOption{
+		WithApplicationOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedApplications(alias); err == nil || hasTotalCount {
+		pager, err := newApplicationPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ApplicationConnection{Edges: []*ApplicationEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryApplications().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *OrganizationMembership) User(ctx context.Context) (*User, error) {

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fleetgate/ent/application"
+	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organization"
+	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/user"
 )
 
@@ -98,7 +100,7 @@ func (_m *Application) Node(ctx context.Context) (node *Node, err error) {
 		ID:     _m.ID,
 		Type:   "Application",
 		Fields: make([]*Field, 4),
-		Edges:  make([]*Edge, 1),
+		Edges:  make([]*Edge, 2),
 	}
 	var buf []byte
 	if buf, err = json.Marshal(_m.CreatedAt); err != nil {
@@ -140,6 +142,16 @@ func (_m *Application) Node(ctx context.Context) (node *Node, err error) {
 	err = _m.QueryOrganization().
 		Select(organization.FieldID).
 		Scan(ctx, &node.Edges[0].IDs)
+	if err != nil {
+		return nil, err
+	}
+	node.Edges[1] = &Edge{
+		Type: "ApplicationMembership",
+		Name: "members",
+	}
+	err = _m.QueryMembers().
+		Select(applicationmembership.FieldID).
+		Scan(ctx, &node.Edges[1].IDs)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +212,7 @@ func (_m *Organization) Node(ctx context.Context) (node *Node, err error) {
 		ID:     _m.ID,
 		Type:   "Organization",
 		Fields: make([]*Field, 4),
-		Edges:  make([]*Edge, 0),
+		Edges:  make([]*Edge, 2),
 	}
 	var buf []byte
 	if buf, err = json.Marshal(_m.CreatedAt); err != nil {
@@ -234,6 +246,26 @@ func (_m *Organization) Node(ctx context.Context) (node *Node, err error) {
 		Type:  "organization.Plan",
 		Name:  "plan",
 		Value: string(buf),
+	}
+	node.Edges[0] = &Edge{
+		Type: "OrganizationMembership",
+		Name: "members",
+	}
+	err = _m.QueryMembers().
+		Select(organizationmembership.FieldID).
+		Scan(ctx, &node.Edges[0].IDs)
+	if err != nil {
+		return nil, err
+	}
+	node.Edges[1] = &Edge{
+		Type: "Application",
+		Name: "applications",
+	}
+	err = _m.QueryApplications().
+		Select(application.FieldID).
+		Scan(ctx, &node.Edges[1].IDs)
+	if err != nil {
+		return nil, err
 	}
 	return node, nil
 }

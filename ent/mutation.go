@@ -857,9 +857,9 @@ type ApplicationMutation struct {
 	clearedFields       map[string]struct{}
 	organization        *int
 	clearedorganization bool
-	memberships         map[int]struct{}
-	removedmemberships  map[int]struct{}
-	clearedmemberships  bool
+	members             map[int]struct{}
+	removedmembers      map[int]struct{}
+	clearedmembers      bool
 	done                bool
 	oldValue            func(context.Context) (*Application, error)
 	predicates          []predicate.Application
@@ -1170,58 +1170,58 @@ func (m *ApplicationMutation) ResetOrganization() {
 	m.clearedorganization = false
 }
 
-// AddMembershipIDs adds the "memberships" edge to the ApplicationMembership entity by ids.
-func (m *ApplicationMutation) AddMembershipIDs(ids ...int) {
-	if m.memberships == nil {
-		m.memberships = make(map[int]struct{})
+// AddMemberIDs adds the "members" edge to the ApplicationMembership entity by ids.
+func (m *ApplicationMutation) AddMemberIDs(ids ...int) {
+	if m.members == nil {
+		m.members = make(map[int]struct{})
 	}
 	for i := range ids {
-		m.memberships[ids[i]] = struct{}{}
+		m.members[ids[i]] = struct{}{}
 	}
 }
 
-// ClearMemberships clears the "memberships" edge to the ApplicationMembership entity.
-func (m *ApplicationMutation) ClearMemberships() {
-	m.clearedmemberships = true
+// ClearMembers clears the "members" edge to the ApplicationMembership entity.
+func (m *ApplicationMutation) ClearMembers() {
+	m.clearedmembers = true
 }
 
-// MembershipsCleared reports if the "memberships" edge to the ApplicationMembership entity was cleared.
-func (m *ApplicationMutation) MembershipsCleared() bool {
-	return m.clearedmemberships
+// MembersCleared reports if the "members" edge to the ApplicationMembership entity was cleared.
+func (m *ApplicationMutation) MembersCleared() bool {
+	return m.clearedmembers
 }
 
-// RemoveMembershipIDs removes the "memberships" edge to the ApplicationMembership entity by IDs.
-func (m *ApplicationMutation) RemoveMembershipIDs(ids ...int) {
-	if m.removedmemberships == nil {
-		m.removedmemberships = make(map[int]struct{})
+// RemoveMemberIDs removes the "members" edge to the ApplicationMembership entity by IDs.
+func (m *ApplicationMutation) RemoveMemberIDs(ids ...int) {
+	if m.removedmembers == nil {
+		m.removedmembers = make(map[int]struct{})
 	}
 	for i := range ids {
-		delete(m.memberships, ids[i])
-		m.removedmemberships[ids[i]] = struct{}{}
+		delete(m.members, ids[i])
+		m.removedmembers[ids[i]] = struct{}{}
 	}
 }
 
-// RemovedMemberships returns the removed IDs of the "memberships" edge to the ApplicationMembership entity.
-func (m *ApplicationMutation) RemovedMembershipsIDs() (ids []int) {
-	for id := range m.removedmemberships {
+// RemovedMembers returns the removed IDs of the "members" edge to the ApplicationMembership entity.
+func (m *ApplicationMutation) RemovedMembersIDs() (ids []int) {
+	for id := range m.removedmembers {
 		ids = append(ids, id)
 	}
 	return
 }
 
-// MembershipsIDs returns the "memberships" edge IDs in the mutation.
-func (m *ApplicationMutation) MembershipsIDs() (ids []int) {
-	for id := range m.memberships {
+// MembersIDs returns the "members" edge IDs in the mutation.
+func (m *ApplicationMutation) MembersIDs() (ids []int) {
+	for id := range m.members {
 		ids = append(ids, id)
 	}
 	return
 }
 
-// ResetMemberships resets all changes to the "memberships" edge.
-func (m *ApplicationMutation) ResetMemberships() {
-	m.memberships = nil
-	m.clearedmemberships = false
-	m.removedmemberships = nil
+// ResetMembers resets all changes to the "members" edge.
+func (m *ApplicationMutation) ResetMembers() {
+	m.members = nil
+	m.clearedmembers = false
+	m.removedmembers = nil
 }
 
 // Where appends a list predicates to the ApplicationMutation builder.
@@ -1432,8 +1432,8 @@ func (m *ApplicationMutation) AddedEdges() []string {
 	if m.organization != nil {
 		edges = append(edges, application.EdgeOrganization)
 	}
-	if m.memberships != nil {
-		edges = append(edges, application.EdgeMemberships)
+	if m.members != nil {
+		edges = append(edges, application.EdgeMembers)
 	}
 	return edges
 }
@@ -1446,9 +1446,9 @@ func (m *ApplicationMutation) AddedIDs(name string) []ent.Value {
 		if id := m.organization; id != nil {
 			return []ent.Value{*id}
 		}
-	case application.EdgeMemberships:
-		ids := make([]ent.Value, 0, len(m.memberships))
-		for id := range m.memberships {
+	case application.EdgeMembers:
+		ids := make([]ent.Value, 0, len(m.members))
+		for id := range m.members {
 			ids = append(ids, id)
 		}
 		return ids
@@ -1459,8 +1459,8 @@ func (m *ApplicationMutation) AddedIDs(name string) []ent.Value {
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ApplicationMutation) RemovedEdges() []string {
 	edges := make([]string, 0, 2)
-	if m.removedmemberships != nil {
-		edges = append(edges, application.EdgeMemberships)
+	if m.removedmembers != nil {
+		edges = append(edges, application.EdgeMembers)
 	}
 	return edges
 }
@@ -1469,9 +1469,9 @@ func (m *ApplicationMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *ApplicationMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
-	case application.EdgeMemberships:
-		ids := make([]ent.Value, 0, len(m.removedmemberships))
-		for id := range m.removedmemberships {
+	case application.EdgeMembers:
+		ids := make([]ent.Value, 0, len(m.removedmembers))
+		for id := range m.removedmembers {
 			ids = append(ids, id)
 		}
 		return ids
@@ -1485,8 +1485,8 @@ func (m *ApplicationMutation) ClearedEdges() []string {
 	if m.clearedorganization {
 		edges = append(edges, application.EdgeOrganization)
 	}
-	if m.clearedmemberships {
-		edges = append(edges, application.EdgeMemberships)
+	if m.clearedmembers {
+		edges = append(edges, application.EdgeMembers)
 	}
 	return edges
 }
@@ -1497,8 +1497,8 @@ func (m *ApplicationMutation) EdgeCleared(name string) bool {
 	switch name {
 	case application.EdgeOrganization:
 		return m.clearedorganization
-	case application.EdgeMemberships:
-		return m.clearedmemberships
+	case application.EdgeMembers:
+		return m.clearedmembers
 	}
 	return false
 }
@@ -1521,8 +1521,8 @@ func (m *ApplicationMutation) ResetEdge(name string) error {
 	case application.EdgeOrganization:
 		m.ResetOrganization()
 		return nil
-	case application.EdgeMemberships:
-		m.ResetMemberships()
+	case application.EdgeMembers:
+		m.ResetMembers()
 		return nil
 	}
 	return fmt.Errorf("unknown Application edge %s", name)
@@ -2130,9 +2130,9 @@ type OrganizationMutation struct {
 	handle              *string
 	plan                *organization.Plan
 	clearedFields       map[string]struct{}
-	memberships         map[int]struct{}
-	removedmemberships  map[int]struct{}
-	clearedmemberships  bool
+	members             map[int]struct{}
+	removedmembers      map[int]struct{}
+	clearedmembers      bool
 	applications        map[int]struct{}
 	removedapplications map[int]struct{}
 	clearedapplications bool
@@ -2383,58 +2383,58 @@ func (m *OrganizationMutation) ResetPlan() {
 	m.plan = nil
 }
 
-// AddMembershipIDs adds the "memberships" edge to the OrganizationMembership entity by ids.
-func (m *OrganizationMutation) AddMembershipIDs(ids ...int) {
-	if m.memberships == nil {
-		m.memberships = make(map[int]struct{})
+// AddMemberIDs adds the "members" edge to the OrganizationMembership entity by ids.
+func (m *OrganizationMutation) AddMemberIDs(ids ...int) {
+	if m.members == nil {
+		m.members = make(map[int]struct{})
 	}
 	for i := range ids {
-		m.memberships[ids[i]] = struct{}{}
+		m.members[ids[i]] = struct{}{}
 	}
 }
 
-// ClearMemberships clears the "memberships" edge to the OrganizationMembership entity.
-func (m *OrganizationMutation) ClearMemberships() {
-	m.clearedmemberships = true
+// ClearMembers clears the "members" edge to the OrganizationMembership entity.
+func (m *OrganizationMutation) ClearMembers() {
+	m.clearedmembers = true
 }
 
-// MembershipsCleared reports if the "memberships" edge to the OrganizationMembership entity was cleared.
-func (m *OrganizationMutation) MembershipsCleared() bool {
-	return m.clearedmemberships
+// MembersCleared reports if the "members" edge to the OrganizationMembership entity was cleared.
+func (m *OrganizationMutation) MembersCleared() bool {
+	return m.clearedmembers
 }
 
-// RemoveMembershipIDs removes the "memberships" edge to the OrganizationMembership entity by IDs.
-func (m *OrganizationMutation) RemoveMembershipIDs(ids ...int) {
-	if m.removedmemberships == nil {
-		m.removedmemberships = make(map[int]struct{})
+// RemoveMemberIDs removes the "members" edge to the OrganizationMembership entity by IDs.
+func (m *OrganizationMutation) RemoveMemberIDs(ids ...int) {
+	if m.removedmembers == nil {
+		m.removedmembers = make(map[int]struct{})
 	}
 	for i := range ids {
-		delete(m.memberships, ids[i])
-		m.removedmemberships[ids[i]] = struct{}{}
+		delete(m.members, ids[i])
+		m.removedmembers[ids[i]] = struct{}{}
 	}
 }
 
-// RemovedMemberships returns the removed IDs of the "memberships" edge to the OrganizationMembership entity.
-func (m *OrganizationMutation) RemovedMembershipsIDs() (ids []int) {
-	for id := range m.removedmemberships {
+// RemovedMembers returns the removed IDs of the "members" edge to the OrganizationMembership entity.
+func (m *OrganizationMutation) RemovedMembersIDs() (ids []int) {
+	for id := range m.removedmembers {
 		ids = append(ids, id)
 	}
 	return
 }
 
-// MembershipsIDs returns the "memberships" edge IDs in the mutation.
-func (m *OrganizationMutation) MembershipsIDs() (ids []int) {
-	for id := range m.memberships {
+// MembersIDs returns the "members" edge IDs in the mutation.
+func (m *OrganizationMutation) MembersIDs() (ids []int) {
+	for id := range m.members {
 		ids = append(ids, id)
 	}
 	return
 }
 
-// ResetMemberships resets all changes to the "memberships" edge.
-func (m *OrganizationMutation) ResetMemberships() {
-	m.memberships = nil
-	m.clearedmemberships = false
-	m.removedmemberships = nil
+// ResetMembers resets all changes to the "members" edge.
+func (m *OrganizationMutation) ResetMembers() {
+	m.members = nil
+	m.clearedmembers = false
+	m.removedmembers = nil
 }
 
 // AddApplicationIDs adds the "applications" edge to the Application entity by ids.
@@ -2676,8 +2676,8 @@ func (m *OrganizationMutation) ResetField(name string) error {
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OrganizationMutation) AddedEdges() []string {
 	edges := make([]string, 0, 2)
-	if m.memberships != nil {
-		edges = append(edges, organization.EdgeMemberships)
+	if m.members != nil {
+		edges = append(edges, organization.EdgeMembers)
 	}
 	if m.applications != nil {
 		edges = append(edges, organization.EdgeApplications)
@@ -2689,9 +2689,9 @@ func (m *OrganizationMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *OrganizationMutation) AddedIDs(name string) []ent.Value {
 	switch name {
-	case organization.EdgeMemberships:
-		ids := make([]ent.Value, 0, len(m.memberships))
-		for id := range m.memberships {
+	case organization.EdgeMembers:
+		ids := make([]ent.Value, 0, len(m.members))
+		for id := range m.members {
 			ids = append(ids, id)
 		}
 		return ids
@@ -2708,8 +2708,8 @@ func (m *OrganizationMutation) AddedIDs(name string) []ent.Value {
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OrganizationMutation) RemovedEdges() []string {
 	edges := make([]string, 0, 2)
-	if m.removedmemberships != nil {
-		edges = append(edges, organization.EdgeMemberships)
+	if m.removedmembers != nil {
+		edges = append(edges, organization.EdgeMembers)
 	}
 	if m.removedapplications != nil {
 		edges = append(edges, organization.EdgeApplications)
@@ -2721,9 +2721,9 @@ func (m *OrganizationMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *OrganizationMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
-	case organization.EdgeMemberships:
-		ids := make([]ent.Value, 0, len(m.removedmemberships))
-		for id := range m.removedmemberships {
+	case organization.EdgeMembers:
+		ids := make([]ent.Value, 0, len(m.removedmembers))
+		for id := range m.removedmembers {
 			ids = append(ids, id)
 		}
 		return ids
@@ -2740,8 +2740,8 @@ func (m *OrganizationMutation) RemovedIDs(name string) []ent.Value {
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OrganizationMutation) ClearedEdges() []string {
 	edges := make([]string, 0, 2)
-	if m.clearedmemberships {
-		edges = append(edges, organization.EdgeMemberships)
+	if m.clearedmembers {
+		edges = append(edges, organization.EdgeMembers)
 	}
 	if m.clearedapplications {
 		edges = append(edges, organization.EdgeApplications)
@@ -2753,8 +2753,8 @@ func (m *OrganizationMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *OrganizationMutation) EdgeCleared(name string) bool {
 	switch name {
-	case organization.EdgeMemberships:
-		return m.clearedmemberships
+	case organization.EdgeMembers:
+		return m.clearedmembers
 	case organization.EdgeApplications:
 		return m.clearedapplications
 	}
@@ -2773,8 +2773,8 @@ func (m *OrganizationMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *OrganizationMutation) ResetEdge(name string) error {
 	switch name {
-	case organization.EdgeMemberships:
-		m.ResetMemberships()
+	case organization.EdgeMembers:
+		m.ResetMembers()
 		return nil
 	case organization.EdgeApplications:
 		m.ResetApplications()

@@ -33,25 +33,27 @@ type Organization struct {
 
 // OrganizationEdges holds the relations/edges for other nodes in the graph.
 type OrganizationEdges struct {
-	// Memberships holds the value of the memberships edge.
-	Memberships []*OrganizationMembership `json:"memberships,omitempty"`
+	// Members holds the value of the members edge.
+	Members []*OrganizationMembership `json:"members,omitempty"`
 	// Applications holds the value of the applications edge.
 	Applications []*Application `json:"applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [2]bool
+	// totalCount holds the count of the edges above.
+	totalCount [2]map[string]int
 
-	namedMemberships  map[string][]*OrganizationMembership
+	namedMembers      map[string][]*OrganizationMembership
 	namedApplications map[string][]*Application
 }
 
-// MembershipsOrErr returns the Memberships value or an error if the edge
+// MembersOrErr returns the Members value or an error if the edge
 // was not loaded in eager-loading.
-func (e OrganizationEdges) MembershipsOrErr() ([]*OrganizationMembership, error) {
+func (e OrganizationEdges) MembersOrErr() ([]*OrganizationMembership, error) {
 	if e.loadedTypes[0] {
-		return e.Memberships, nil
+		return e.Members, nil
 	}
-	return nil, &NotLoadedError{edge: "memberships"}
+	return nil, &NotLoadedError{edge: "members"}
 }
 
 // ApplicationsOrErr returns the Applications value or an error if the edge
@@ -132,9 +134,9 @@ func (_m *Organization) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
-// QueryMemberships queries the "memberships" edge of the Organization entity.
-func (_m *Organization) QueryMemberships() *OrganizationMembershipQuery {
-	return NewOrganizationClient(_m.config).QueryMemberships(_m)
+// QueryMembers queries the "members" edge of the Organization entity.
+func (_m *Organization) QueryMembers() *OrganizationMembershipQuery {
+	return NewOrganizationClient(_m.config).QueryMembers(_m)
 }
 
 // QueryApplications queries the "applications" edge of the Organization entity.
@@ -180,27 +182,27 @@ func (_m *Organization) String() string {
 	return builder.String()
 }
 
-// NamedMemberships returns the Memberships named value or an error if the edge was not
+// NamedMembers returns the Members named value or an error if the edge was not
 // loaded in eager-loading with this name.
-func (_m *Organization) NamedMemberships(name string) ([]*OrganizationMembership, error) {
-	if _m.Edges.namedMemberships == nil {
+func (_m *Organization) NamedMembers(name string) ([]*OrganizationMembership, error) {
+	if _m.Edges.namedMembers == nil {
 		return nil, &NotLoadedError{edge: name}
 	}
-	nodes, ok := _m.Edges.namedMemberships[name]
+	nodes, ok := _m.Edges.namedMembers[name]
 	if !ok {
 		return nil, &NotLoadedError{edge: name}
 	}
 	return nodes, nil
 }
 
-func (_m *Organization) appendNamedMemberships(name string, edges ...*OrganizationMembership) {
-	if _m.Edges.namedMemberships == nil {
-		_m.Edges.namedMemberships = make(map[string][]*OrganizationMembership)
+func (_m *Organization) appendNamedMembers(name string, edges ...*OrganizationMembership) {
+	if _m.Edges.namedMembers == nil {
+		_m.Edges.namedMembers = make(map[string][]*OrganizationMembership)
 	}
 	if len(edges) == 0 {
-		_m.Edges.namedMemberships[name] = []*OrganizationMembership{}
+		_m.Edges.namedMembers[name] = []*OrganizationMembership{}
 	} else {
-		_m.Edges.namedMemberships[name] = append(_m.Edges.namedMemberships[name], edges...)
+		_m.Edges.namedMembers[name] = append(_m.Edges.namedMembers[name], edges...)
 	}
 }
 

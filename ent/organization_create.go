@@ -64,19 +64,19 @@ func (_c *OrganizationCreate) SetNillablePlan(v *organization.Plan) *Organizatio
 	return _c
 }
 
-// AddMembershipIDs adds the "memberships" edge to the OrganizationMembership entity by IDs.
-func (_c *OrganizationCreate) AddMembershipIDs(ids ...int) *OrganizationCreate {
-	_c.mutation.AddMembershipIDs(ids...)
+// AddMemberIDs adds the "members" edge to the OrganizationMembership entity by IDs.
+func (_c *OrganizationCreate) AddMemberIDs(ids ...int) *OrganizationCreate {
+	_c.mutation.AddMemberIDs(ids...)
 	return _c
 }
 
-// AddMemberships adds the "memberships" edges to the OrganizationMembership entity.
-func (_c *OrganizationCreate) AddMemberships(v ...*OrganizationMembership) *OrganizationCreate {
+// AddMembers adds the "members" edges to the OrganizationMembership entity.
+func (_c *OrganizationCreate) AddMembers(v ...*OrganizationMembership) *OrganizationCreate {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _c.AddMembershipIDs(ids...)
+	return _c.AddMemberIDs(ids...)
 }
 
 // AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
@@ -101,7 +101,9 @@ func (_c *OrganizationCreate) Mutation() *OrganizationMutation {
 
 // Save creates the Organization in the database.
 func (_c *OrganizationCreate) Save(ctx context.Context) (*Organization, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -128,8 +130,11 @@ func (_c *OrganizationCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *OrganizationCreate) defaults() {
+func (_c *OrganizationCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if organization.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized organization.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := organization.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
@@ -137,6 +142,7 @@ func (_c *OrganizationCreate) defaults() {
 		v := organization.DefaultPlan
 		_c.mutation.SetPlan(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -211,12 +217,12 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 		_spec.SetField(organization.FieldPlan, field.TypeEnum, value)
 		_node.Plan = value
 	}
-	if nodes := _c.mutation.MembershipsIDs(); len(nodes) > 0 {
+	if nodes := _c.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   organization.MembershipsTable,
-			Columns: []string{organization.MembershipsColumn},
+			Table:   organization.MembersTable,
+			Columns: []string{organization.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organizationmembership.FieldID, field.TypeInt),

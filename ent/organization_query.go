@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fleetgate/ent/application"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
@@ -25,11 +26,11 @@ type OrganizationQuery struct {
 	order                 []organization.OrderOption
 	inters                []Interceptor
 	predicates            []predicate.Organization
-	withMemberships       *OrganizationMembershipQuery
+	withMembers           *OrganizationMembershipQuery
 	withApplications      *ApplicationQuery
 	loadTotal             []func(context.Context, []*Organization) error
 	modifiers             []func(*sql.Selector)
-	withNamedMemberships  map[string]*OrganizationMembershipQuery
+	withNamedMembers      map[string]*OrganizationMembershipQuery
 	withNamedApplications map[string]*ApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -67,8 +68,8 @@ func (_q *OrganizationQuery) Order(o ...organization.OrderOption) *OrganizationQ
 	return _q
 }
 
-// QueryMemberships chains the current query on the "memberships" edge.
-func (_q *OrganizationQuery) QueryMemberships() *OrganizationMembershipQuery {
+// QueryMembers chains the current query on the "members" edge.
+func (_q *OrganizationQuery) QueryMembers() *OrganizationMembershipQuery {
 	query := (&OrganizationMembershipClient{config: _q.config}).Query()
 	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
 		if err := _q.prepareQuery(ctx); err != nil {
@@ -81,7 +82,7 @@ func (_q *OrganizationQuery) QueryMemberships() *OrganizationMembershipQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(organization.Table, organization.FieldID, selector),
 			sqlgraph.To(organizationmembership.Table, organizationmembership.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, organization.MembershipsTable, organization.MembershipsColumn),
+			sqlgraph.Edge(sqlgraph.O2M, false, organization.MembersTable, organization.MembersColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -303,7 +304,7 @@ func (_q *OrganizationQuery) Clone() *OrganizationQuery {
 		order:            append([]organization.OrderOption{}, _q.order...),
 		inters:           append([]Interceptor{}, _q.inters...),
 		predicates:       append([]predicate.Organization{}, _q.predicates...),
-		withMemberships:  _q.withMemberships.Clone(),
+		withMembers:      _q.withMembers.Clone(),
 		withApplications: _q.withApplications.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -312,14 +313,14 @@ func (_q *OrganizationQuery) Clone() *OrganizationQuery {
 	}
 }
 
-// WithMemberships tells the query-builder to eager-load the nodes that are connected to
-// the "memberships" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *OrganizationQuery) WithMemberships(opts ...func(*OrganizationMembershipQuery)) *OrganizationQuery {
+// WithMembers tells the query-builder to eager-load the nodes that are connected to
+// the "members" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OrganizationQuery) WithMembers(opts ...func(*OrganizationMembershipQuery)) *OrganizationQuery {
 	query := (&OrganizationMembershipClient{config: _q.config}).Query()
 	for _, opt := range opts {
 		opt(query)
 	}
-	_q.withMemberships = query
+	_q.withMembers = query
 	return _q
 }
 
@@ -405,6 +406,12 @@ func (_q *OrganizationQuery) prepareQuery(ctx context.Context) error {
 		}
 		_q.sql = prev
 	}
+	if organization.Policy == nil {
+		return errors.New("ent: uninitialized organization.Policy (forgotten import ent/runtime?)")
+	}
+	if err := organization.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -413,7 +420,7 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		nodes       = []*Organization{}
 		_spec       = _q.querySpec()
 		loadedTypes = [2]bool{
-			_q.withMemberships != nil,
+			_q.withMembers != nil,
 			_q.withApplications != nil,
 		}
 	)
@@ -438,10 +445,10 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
-	if query := _q.withMemberships; query != nil {
-		if err := _q.loadMemberships(ctx, query, nodes,
-			func(n *Organization) { n.Edges.Memberships = []*OrganizationMembership{} },
-			func(n *Organization, e *OrganizationMembership) { n.Edges.Memberships = append(n.Edges.Memberships, e) }); err != nil {
+	if query := _q.withMembers; query != nil {
+		if err := _q.loadMembers(ctx, query, nodes,
+			func(n *Organization) { n.Edges.Members = []*OrganizationMembership{} },
+			func(n *Organization, e *OrganizationMembership) { n.Edges.Members = append(n.Edges.Members, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -452,10 +459,10 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
-	for name, query := range _q.withNamedMemberships {
-		if err := _q.loadMemberships(ctx, query, nodes,
-			func(n *Organization) { n.appendNamedMemberships(name) },
-			func(n *Organization, e *OrganizationMembership) { n.appendNamedMemberships(name, e) }); err != nil {
+	for name, query := range _q.withNamedMembers {
+		if err := _q.loadMembers(ctx, query, nodes,
+			func(n *Organization) { n.appendNamedMembers(name) },
+			func(n *Organization, e *OrganizationMembership) { n.appendNamedMembers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -474,7 +481,7 @@ func (_q *OrganizationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	return nodes, nil
 }
 
-func (_q *OrganizationQuery) loadMemberships(ctx context.Context, query *OrganizationMembershipQuery, nodes []*Organization, init func(*Organization), assign func(*Organization, *OrganizationMembership)) error {
+func (_q *OrganizationQuery) loadMembers(ctx context.Context, query *OrganizationMembershipQuery, nodes []*Organization, init func(*Organization), assign func(*Organization, *OrganizationMembership)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*Organization)
 	for i := range nodes {
@@ -488,7 +495,7 @@ func (_q *OrganizationQuery) loadMemberships(ctx context.Context, query *Organiz
 		query.ctx.AppendFieldOnce(organizationmembership.FieldOrganizationID)
 	}
 	query.Where(predicate.OrganizationMembership(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(organization.MembershipsColumn), fks...))
+		s.Where(sql.InValues(s.C(organization.MembersColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -628,17 +635,17 @@ func (_q *OrganizationQuery) Modify(modifiers ...func(s *sql.Selector)) *Organiz
 	return _q.Select()
 }
 
-// WithNamedMemberships tells the query-builder to eager-load the nodes that are connected to the "memberships"
+// WithNamedMembers tells the query-builder to eager-load the nodes that are connected to the "members"
 // edge with the given name. The optional arguments are used to configure the query builder of the edge.
-func (_q *OrganizationQuery) WithNamedMemberships(name string, opts ...func(*OrganizationMembershipQuery)) *OrganizationQuery {
+func (_q *OrganizationQuery) WithNamedMembers(name string, opts ...func(*OrganizationMembershipQuery)) *OrganizationQuery {
 	query := (&OrganizationMembershipClient{config: _q.config}).Query()
 	for _, opt := range opts {
 		opt(query)
 	}
-	if _q.withNamedMemberships == nil {
-		_q.withNamedMemberships = make(map[string]*OrganizationMembershipQuery)
+	if _q.withNamedMembers == nil {
+		_q.withNamedMembers = make(map[string]*OrganizationMembershipQuery)
 	}
-	_q.withNamedMemberships[name] = query
+	_q.withNamedMembers[name] = query
 	return _q
 }
 

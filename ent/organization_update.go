@@ -72,19 +72,19 @@ func (_u *OrganizationUpdate) SetNillablePlan(v *organization.Plan) *Organizatio
 	return _u
 }
 
-// AddMembershipIDs adds the "memberships" edge to the OrganizationMembership entity by IDs.
-func (_u *OrganizationUpdate) AddMembershipIDs(ids ...int) *OrganizationUpdate {
-	_u.mutation.AddMembershipIDs(ids...)
+// AddMemberIDs adds the "members" edge to the OrganizationMembership entity by IDs.
+func (_u *OrganizationUpdate) AddMemberIDs(ids ...int) *OrganizationUpdate {
+	_u.mutation.AddMemberIDs(ids...)
 	return _u
 }
 
-// AddMemberships adds the "memberships" edges to the OrganizationMembership entity.
-func (_u *OrganizationUpdate) AddMemberships(v ...*OrganizationMembership) *OrganizationUpdate {
+// AddMembers adds the "members" edges to the OrganizationMembership entity.
+func (_u *OrganizationUpdate) AddMembers(v ...*OrganizationMembership) *OrganizationUpdate {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _u.AddMembershipIDs(ids...)
+	return _u.AddMemberIDs(ids...)
 }
 
 // AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
@@ -107,25 +107,25 @@ func (_u *OrganizationUpdate) Mutation() *OrganizationMutation {
 	return _u.mutation
 }
 
-// ClearMemberships clears all "memberships" edges to the OrganizationMembership entity.
-func (_u *OrganizationUpdate) ClearMemberships() *OrganizationUpdate {
-	_u.mutation.ClearMemberships()
+// ClearMembers clears all "members" edges to the OrganizationMembership entity.
+func (_u *OrganizationUpdate) ClearMembers() *OrganizationUpdate {
+	_u.mutation.ClearMembers()
 	return _u
 }
 
-// RemoveMembershipIDs removes the "memberships" edge to OrganizationMembership entities by IDs.
-func (_u *OrganizationUpdate) RemoveMembershipIDs(ids ...int) *OrganizationUpdate {
-	_u.mutation.RemoveMembershipIDs(ids...)
+// RemoveMemberIDs removes the "members" edge to OrganizationMembership entities by IDs.
+func (_u *OrganizationUpdate) RemoveMemberIDs(ids ...int) *OrganizationUpdate {
+	_u.mutation.RemoveMemberIDs(ids...)
 	return _u
 }
 
-// RemoveMemberships removes "memberships" edges to OrganizationMembership entities.
-func (_u *OrganizationUpdate) RemoveMemberships(v ...*OrganizationMembership) *OrganizationUpdate {
+// RemoveMembers removes "members" edges to OrganizationMembership entities.
+func (_u *OrganizationUpdate) RemoveMembers(v ...*OrganizationMembership) *OrganizationUpdate {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _u.RemoveMembershipIDs(ids...)
+	return _u.RemoveMemberIDs(ids...)
 }
 
 // ClearApplications clears all "applications" edges to the Application entity.
@@ -223,12 +223,12 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.Plan(); ok {
 		_spec.SetField(organization.FieldPlan, field.TypeEnum, value)
 	}
-	if _u.mutation.MembershipsCleared() {
+	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   organization.MembershipsTable,
-			Columns: []string{organization.MembershipsColumn},
+			Table:   organization.MembersTable,
+			Columns: []string{organization.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organizationmembership.FieldID, field.TypeInt),
@@ -236,12 +236,12 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
 	}
-	if nodes := _u.mutation.RemovedMembershipsIDs(); len(nodes) > 0 && !_u.mutation.MembershipsCleared() {
+	if nodes := _u.mutation.RemovedMembersIDs(); len(nodes) > 0 && !_u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   organization.MembershipsTable,
-			Columns: []string{organization.MembershipsColumn},
+			Table:   organization.MembersTable,
+			Columns: []string{organization.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organizationmembership.FieldID, field.TypeInt),
@@ -252,12 +252,12 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
 	}
-	if nodes := _u.mutation.MembershipsIDs(); len(nodes) > 0 {
+	if nodes := _u.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   organization.MembershipsTable,
-			Columns: []string{organization.MembershipsColumn},
+			Table:   organization.MembersTable,
+			Columns: []string{organization.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organizationmembership.FieldID, field.TypeInt),
@@ -377,19 +377,19 @@ func (_u *OrganizationUpdateOne) SetNillablePlan(v *organization.Plan) *Organiza
 	return _u
 }
 
-// AddMembershipIDs adds the "memberships" edge to the OrganizationMembership entity by IDs.
-func (_u *OrganizationUpdateOne) AddMembershipIDs(ids ...int) *OrganizationUpdateOne {
-	_u.mutation.AddMembershipIDs(ids...)
+// AddMemberIDs adds the "members" edge to the OrganizationMembership entity by IDs.
+func (_u *OrganizationUpdateOne) AddMemberIDs(ids ...int) *OrganizationUpdateOne {
+	_u.mutation.AddMemberIDs(ids...)
 	return _u
 }
 
-// AddMemberships adds the "memberships" edges to the OrganizationMembership entity.
-func (_u *OrganizationUpdateOne) AddMemberships(v ...*OrganizationMembership) *OrganizationUpdateOne {
+// AddMembers adds the "members" edges to the OrganizationMembership entity.
+func (_u *OrganizationUpdateOne) AddMembers(v ...*OrganizationMembership) *OrganizationUpdateOne {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _u.AddMembershipIDs(ids...)
+	return _u.AddMemberIDs(ids...)
 }
 
 // AddApplicationIDs adds the "applications" edge to the Application entity by IDs.
@@ -412,25 +412,25 @@ func (_u *OrganizationUpdateOne) Mutation() *OrganizationMutation {
 	return _u.mutation
 }
 
-// ClearMemberships clears all "memberships" edges to the OrganizationMembership entity.
-func (_u *OrganizationUpdateOne) ClearMemberships() *OrganizationUpdateOne {
-	_u.mutation.ClearMemberships()
+// ClearMembers clears all "members" edges to the OrganizationMembership entity.
+func (_u *OrganizationUpdateOne) ClearMembers() *OrganizationUpdateOne {
+	_u.mutation.ClearMembers()
 	return _u
 }
 
-// RemoveMembershipIDs removes the "memberships" edge to OrganizationMembership entities by IDs.
-func (_u *OrganizationUpdateOne) RemoveMembershipIDs(ids ...int) *OrganizationUpdateOne {
-	_u.mutation.RemoveMembershipIDs(ids...)
+// RemoveMemberIDs removes the "members" edge to OrganizationMembership entities by IDs.
+func (_u *OrganizationUpdateOne) RemoveMemberIDs(ids ...int) *OrganizationUpdateOne {
+	_u.mutation.RemoveMemberIDs(ids...)
 	return _u
 }
 
-// RemoveMemberships removes "memberships" edges to OrganizationMembership entities.
-func (_u *OrganizationUpdateOne) RemoveMemberships(v ...*OrganizationMembership) *OrganizationUpdateOne {
+// RemoveMembers removes "members" edges to OrganizationMembership entities.
+func (_u *OrganizationUpdateOne) RemoveMembers(v ...*OrganizationMembership) *OrganizationUpdateOne {
 	ids := make([]int, len(v))
 	for i := range v {
 		ids[i] = v[i].ID
 	}
-	return _u.RemoveMembershipIDs(ids...)
+	return _u.RemoveMemberIDs(ids...)
 }
 
 // ClearApplications clears all "applications" edges to the Application entity.
@@ -558,12 +558,12 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 	if value, ok := _u.mutation.Plan(); ok {
 		_spec.SetField(organization.FieldPlan, field.TypeEnum, value)
 	}
-	if _u.mutation.MembershipsCleared() {
+	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   organization.MembershipsTable,
-			Columns: []string{organization.MembershipsColumn},
+			Table:   organization.MembersTable,
+			Columns: []string{organization.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organizationmembership.FieldID, field.TypeInt),
@@ -571,12 +571,12 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 		}
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
 	}
-	if nodes := _u.mutation.RemovedMembershipsIDs(); len(nodes) > 0 && !_u.mutation.MembershipsCleared() {
+	if nodes := _u.mutation.RemovedMembersIDs(); len(nodes) > 0 && !_u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   organization.MembershipsTable,
-			Columns: []string{organization.MembershipsColumn},
+			Table:   organization.MembersTable,
+			Columns: []string{organization.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organizationmembership.FieldID, field.TypeInt),
@@ -587,12 +587,12 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 		}
 		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
 	}
-	if nodes := _u.mutation.MembershipsIDs(); len(nodes) > 0 {
+	if nodes := _u.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
 			Inverse: false,
-			Table:   organization.MembershipsTable,
-			Columns: []string{organization.MembershipsColumn},
+			Table:   organization.MembersTable,
+			Columns: []string{organization.MembersColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organizationmembership.FieldID, field.TypeInt),

@@ -74,7 +74,9 @@ func (_c *OrganizationMembershipCreate) Mutation() *OrganizationMembershipMutati
 
 // Save creates the OrganizationMembership in the database.
 func (_c *OrganizationMembershipCreate) Save(ctx context.Context) (*OrganizationMembership, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -101,11 +103,15 @@ func (_c *OrganizationMembershipCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *OrganizationMembershipCreate) defaults() {
+func (_c *OrganizationMembershipCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if organizationmembership.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized organizationmembership.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := organizationmembership.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

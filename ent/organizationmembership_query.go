@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
@@ -401,6 +402,12 @@ func (_q *OrganizationMembershipQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if organizationmembership.Policy == nil {
+		return errors.New("ent: uninitialized organizationmembership.Policy (forgotten import ent/runtime?)")
+	}
+	if err := organizationmembership.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

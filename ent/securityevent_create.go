@@ -75,7 +75,9 @@ func (_c *SecurityEventCreate) Mutation() *SecurityEventMutation {
 
 // Save creates the SecurityEvent in the database.
 func (_c *SecurityEventCreate) Save(ctx context.Context) (*SecurityEvent, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -102,8 +104,11 @@ func (_c *SecurityEventCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *SecurityEventCreate) defaults() {
+func (_c *SecurityEventCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if securityevent.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized securityevent.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := securityevent.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
@@ -111,6 +116,7 @@ func (_c *SecurityEventCreate) defaults() {
 		v := securityevent.DefaultDetail
 		_c.mutation.SetDetail(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

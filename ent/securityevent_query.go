@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
@@ -365,6 +366,12 @@ func (_q *SecurityEventQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if securityevent.Policy == nil {
+		return errors.New("ent: uninitialized securityevent.Policy (forgotten import ent/runtime?)")
+	}
+	if err := securityevent.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -103,7 +103,7 @@ func (r *userResolver) Organizations(ctx context.Context, obj *ent.User, after *
 		return nil, err
 	}
 	return r.DB.Organization.Query().
-		Where(organization.HasMembershipsWith(organizationmembership.UserID(obj.ID))).
+		Where(organization.HasMembersWith(organizationmembership.UserID(obj.ID))).
 		Paginate(ctx, after, first, before, last)
 }
 

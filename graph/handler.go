@@ -20,6 +20,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"fleetgate/internal/fault"
+	"fleetgate/internal/policy"
 	"fleetgate/internal/viewer"
 )
 
@@ -69,11 +70,12 @@ func (d Deps) graphqlServer() *handler.Server {
 }
 
 // withViewer attaches the caller's credential to the request; it is checked
-// only when a field asks for the caller (internal/viewer).
+// only when a field asks for the caller (internal/viewer). The caller's
+// roles are loaded once per request, when first needed (internal/policy).
 func (d Deps) withViewer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
-		ctx := r.Context()
+		ctx := policy.WithRoleCache(r.Context(), d.DB)
 		ctx = viewer.WithAuthenticator(ctx, func() (*viewer.Viewer, error) {
 			return d.authenticate(ctx, header)
 		})

@@ -308,21 +308,21 @@ func HasOrganizationWith(preds ...predicate.Organization) predicate.Application 
 	})
 }
 
-// HasMemberships applies the HasEdge predicate on the "memberships" edge.
-func HasMemberships() predicate.Application {
+// HasMembers applies the HasEdge predicate on the "members" edge.
+func HasMembers() predicate.Application {
 	return predicate.Application(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, MembershipsTable, MembershipsColumn),
+			sqlgraph.Edge(sqlgraph.O2M, false, MembersTable, MembersColumn),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
 
-// HasMembershipsWith applies the HasEdge predicate on the "memberships" edge with a given conditions (other predicates).
-func HasMembershipsWith(preds ...predicate.ApplicationMembership) predicate.Application {
+// HasMembersWith applies the HasEdge predicate on the "members" edge with a given conditions (other predicates).
+func HasMembersWith(preds ...predicate.ApplicationMembership) predicate.Application {
 	return predicate.Application(func(s *sql.Selector) {
-		step := newMembershipsStep()
+		step := newMembersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -73,7 +73,7 @@ var (
 		PrimaryKey: []*schema.Column{ApplicationMembershipsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "application_memberships_applications_memberships",
+				Symbol:     "application_memberships_applications_members",
 				Columns:    []*schema.Column{ApplicationMembershipsColumns[3]},
 				RefColumns: []*schema.Column{ApplicationsColumns[0]},
 				OnDelete:   schema.Cascade,
@@ -122,7 +122,7 @@ var (
 		PrimaryKey: []*schema.Column{OrganizationMembershipsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "organization_memberships_organizations_memberships",
+				Symbol:     "organization_memberships_organizations_members",
 				Columns:    []*schema.Column{OrganizationMembershipsColumns[3]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.Cascade,

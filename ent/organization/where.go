@@ -260,21 +260,21 @@ func PlanNotIn(vs ...Plan) predicate.Organization {
 	return predicate.Organization(sql.FieldNotIn(FieldPlan, vs...))
 }
 
-// HasMemberships applies the HasEdge predicate on the "memberships" edge.
-func HasMemberships() predicate.Organization {
+// HasMembers applies the HasEdge predicate on the "members" edge.
+func HasMembers() predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, MembershipsTable, MembershipsColumn),
+			sqlgraph.Edge(sqlgraph.O2M, false, MembersTable, MembersColumn),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
 
-// HasMembershipsWith applies the HasEdge predicate on the "memberships" edge with a given conditions (other predicates).
-func HasMembershipsWith(preds ...predicate.OrganizationMembership) predicate.Organization {
+// HasMembersWith applies the HasEdge predicate on the "members" edge with a given conditions (other predicates).
+func HasMembersWith(preds ...predicate.OrganizationMembership) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
-		step := newMembershipsStep()
+		step := newMembersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -2,7 +2,251 @@
 
 package runtime
 
-// The schema-stitching logic is generated in fleetgate/ent/runtime.go
+import (
+	"context"
+	"fleetgate/ent/apikey"
+	"fleetgate/ent/application"
+	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/organization"
+	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/schema"
+	"fleetgate/ent/securityevent"
+	"fleetgate/ent/signingkey"
+	"fleetgate/ent/user"
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
+)
+
+// The init function reads all schema descriptors with runtime code
+// (default values, validators, hooks and policies) and stitches it
+// to their package variables.
+func init() {
+	apikeyMixin := schema.ApiKey{}.Mixin()
+	apikey.Policy = privacy.NewPolicies(schema.ApiKey{})
+	apikey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apikey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	apikeyMixinFields0 := apikeyMixin[0].Fields()
+	_ = apikeyMixinFields0
+	apikeyFields := schema.ApiKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescCreatedAt is the schema descriptor for created_at field.
+	apikeyDescCreatedAt := apikeyMixinFields0[0].Descriptor()
+	// apikey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apikey.DefaultCreatedAt = apikeyDescCreatedAt.Default.(func() time.Time)
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[0].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = apikeyDescName.Validators[0].(func(string) error)
+	// apikeyDescDescription is the schema descriptor for description field.
+	apikeyDescDescription := apikeyFields[1].Descriptor()
+	// apikey.DefaultDescription holds the default value on creation for the description field.
+	apikey.DefaultDescription = apikeyDescDescription.Default.(string)
+	// apikeyDescPrefix is the schema descriptor for prefix field.
+	apikeyDescPrefix := apikeyFields[2].Descriptor()
+	// apikey.PrefixValidator is a validator for the "prefix" field. It is called by the builders before save.
+	apikey.PrefixValidator = apikeyDescPrefix.Validators[0].(func(string) error)
+	applicationMixin := schema.Application{}.Mixin()
+	application.Policy = privacy.NewPolicies(schema.Application{})
+	application.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := application.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	applicationMixinFields0 := applicationMixin[0].Fields()
+	_ = applicationMixinFields0
+	applicationFields := schema.Application{}.Fields()
+	_ = applicationFields
+	// applicationDescCreatedAt is the schema descriptor for created_at field.
+	applicationDescCreatedAt := applicationMixinFields0[0].Descriptor()
+	// application.DefaultCreatedAt holds the default value on creation for the created_at field.
+	application.DefaultCreatedAt = applicationDescCreatedAt.Default.(func() time.Time)
+	// applicationDescName is the schema descriptor for name field.
+	applicationDescName := applicationFields[0].Descriptor()
+	// application.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	application.NameValidator = applicationDescName.Validators[0].(func(string) error)
+	// applicationDescSlug is the schema descriptor for slug field.
+	applicationDescSlug := applicationFields[1].Descriptor()
+	// application.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
+	application.SlugValidator = func() func(string) error {
+		validators := applicationDescSlug.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(slug string) error {
+			for _, fn := range fns {
+				if err := fn(slug); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	applicationmembershipMixin := schema.ApplicationMembership{}.Mixin()
+	applicationmembership.Policy = privacy.NewPolicies(schema.ApplicationMembership{})
+	applicationmembership.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := applicationmembership.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	applicationmembershipMixinFields0 := applicationmembershipMixin[0].Fields()
+	_ = applicationmembershipMixinFields0
+	applicationmembershipFields := schema.ApplicationMembership{}.Fields()
+	_ = applicationmembershipFields
+	// applicationmembershipDescCreatedAt is the schema descriptor for created_at field.
+	applicationmembershipDescCreatedAt := applicationmembershipMixinFields0[0].Descriptor()
+	// applicationmembership.DefaultCreatedAt holds the default value on creation for the created_at field.
+	applicationmembership.DefaultCreatedAt = applicationmembershipDescCreatedAt.Default.(func() time.Time)
+	organizationMixin := schema.Organization{}.Mixin()
+	organization.Policy = privacy.NewPolicies(schema.Organization{})
+	organization.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := organization.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	organizationMixinFields0 := organizationMixin[0].Fields()
+	_ = organizationMixinFields0
+	organizationFields := schema.Organization{}.Fields()
+	_ = organizationFields
+	// organizationDescCreatedAt is the schema descriptor for created_at field.
+	organizationDescCreatedAt := organizationMixinFields0[0].Descriptor()
+	// organization.DefaultCreatedAt holds the default value on creation for the created_at field.
+	organization.DefaultCreatedAt = organizationDescCreatedAt.Default.(func() time.Time)
+	// organizationDescName is the schema descriptor for name field.
+	organizationDescName := organizationFields[0].Descriptor()
+	// organization.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	organization.NameValidator = organizationDescName.Validators[0].(func(string) error)
+	// organizationDescHandle is the schema descriptor for handle field.
+	organizationDescHandle := organizationFields[1].Descriptor()
+	// organization.HandleValidator is a validator for the "handle" field. It is called by the builders before save.
+	organization.HandleValidator = func() func(string) error {
+		validators := organizationDescHandle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(handle string) error {
+			for _, fn := range fns {
+				if err := fn(handle); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	organizationmembershipMixin := schema.OrganizationMembership{}.Mixin()
+	organizationmembership.Policy = privacy.NewPolicies(schema.OrganizationMembership{})
+	organizationmembership.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := organizationmembership.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	organizationmembershipMixinFields0 := organizationmembershipMixin[0].Fields()
+	_ = organizationmembershipMixinFields0
+	organizationmembershipFields := schema.OrganizationMembership{}.Fields()
+	_ = organizationmembershipFields
+	// organizationmembershipDescCreatedAt is the schema descriptor for created_at field.
+	organizationmembershipDescCreatedAt := organizationmembershipMixinFields0[0].Descriptor()
+	// organizationmembership.DefaultCreatedAt holds the default value on creation for the created_at field.
+	organizationmembership.DefaultCreatedAt = organizationmembershipDescCreatedAt.Default.(func() time.Time)
+	securityeventMixin := schema.SecurityEvent{}.Mixin()
+	securityevent.Policy = privacy.NewPolicies(schema.SecurityEvent{})
+	securityevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := securityevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	securityeventMixinFields0 := securityeventMixin[0].Fields()
+	_ = securityeventMixinFields0
+	securityeventFields := schema.SecurityEvent{}.Fields()
+	_ = securityeventFields
+	// securityeventDescCreatedAt is the schema descriptor for created_at field.
+	securityeventDescCreatedAt := securityeventMixinFields0[0].Descriptor()
+	// securityevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	securityevent.DefaultCreatedAt = securityeventDescCreatedAt.Default.(func() time.Time)
+	// securityeventDescDetail is the schema descriptor for detail field.
+	securityeventDescDetail := securityeventFields[1].Descriptor()
+	// securityevent.DefaultDetail holds the default value on creation for the detail field.
+	securityevent.DefaultDetail = securityeventDescDetail.Default.(string)
+	signingkeyFields := schema.SigningKey{}.Fields()
+	_ = signingkeyFields
+	// signingkeyDescCreatedAt is the schema descriptor for created_at field.
+	signingkeyDescCreatedAt := signingkeyFields[3].Descriptor()
+	// signingkey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	signingkey.DefaultCreatedAt = signingkeyDescCreatedAt.Default.(func() time.Time)
+	userMixin := schema.User{}.Mixin()
+	userMixinFields0 := userMixin[0].Fields()
+	_ = userMixinFields0
+	userFields := schema.User{}.Fields()
+	_ = userFields
+	// userDescCreatedAt is the schema descriptor for created_at field.
+	userDescCreatedAt := userMixinFields0[0].Descriptor()
+	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
+	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
+	// userDescUsername is the schema descriptor for username field.
+	userDescUsername := userFields[0].Descriptor()
+	// user.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	user.UsernameValidator = func() func(string) error {
+		validators := userDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userDescEmail is the schema descriptor for email field.
+	userDescEmail := userFields[1].Descriptor()
+	// user.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	user.EmailValidator = func() func(string) error {
+		validators := userDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userDescSessionsValidAfter is the schema descriptor for sessions_valid_after field.
+	userDescSessionsValidAfter := userFields[3].Descriptor()
+	// user.DefaultSessionsValidAfter holds the default value on creation for the sessions_valid_after field.
+	user.DefaultSessionsValidAfter = userDescSessionsValidAfter.Default.(func() time.Time)
+}
 
 const (
 	Version = "v0.14.6"                                         // Version of ent codegen.

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fleetgate/internal/policy"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -38,3 +40,5 @@ func (ApiKey) Edges() []ent.Edge {
 func (ApiKey) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
 }
+
+func (ApiKey) Policy() ent.Policy { return policy.ApiKey() }

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fleetgate/internal/policy"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
@@ -28,11 +30,15 @@ func (Application) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("organization", Organization.Type).Ref("applications").
 			Field("organization_id").Unique().Required().Immutable(),
-		edge.To("memberships", ApplicationMembership.Type).
-			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		// The users the application is shared with. Administrators of the
+		// organization are not listed: their role comes from the organization.
+		edge.To("members", ApplicationMembership.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection()),
 	}
 }
 
 func (Application) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection()}
 }
+
+func (Application) Policy() ent.Policy { return policy.Application() }

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fleetgate/internal/policy"
+
 	"fleetgate/internal/access"
 
 	"entgo.io/contrib/entgql"
@@ -30,7 +32,7 @@ func (ApplicationMembership) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("user", User.Type).Ref("application_memberships").
 			Field("user_id").Unique().Required().Immutable(),
-		edge.From("application", Application.Type).Ref("memberships").
+		edge.From("application", Application.Type).Ref("members").
 			Field("application_id").Unique().Required().Immutable(),
 	}
 }
@@ -42,3 +44,5 @@ func (ApplicationMembership) Indexes() []ent.Index {
 func (ApplicationMembership) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
 }
+
+func (ApplicationMembership) Policy() ent.Policy { return policy.ApplicationMembership() }

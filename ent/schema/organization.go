@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fleetgate/internal/policy"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
@@ -27,13 +29,19 @@ func (Organization) Fields() []ent.Field {
 
 func (Organization) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("memberships", OrganizationMembership.Type).
-			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("members", OrganizationMembership.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection()),
+		// Not a where-filter: an organization member could otherwise probe
+		// for applications of the organization that are not shared with them
+		// (privacy rules filter the rows a query returns, not subqueries).
 		edge.To("applications", Application.Type).
-			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection(),
+				entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 
 func (Organization) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection()}
 }
+
+func (Organization) Policy() ent.Policy { return policy.Organization() }

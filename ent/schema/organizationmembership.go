@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fleetgate/internal/policy"
+
 	"fleetgate/internal/access"
 
 	"entgo.io/contrib/entgql"
@@ -30,7 +32,7 @@ func (OrganizationMembership) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("user", User.Type).Ref("organization_memberships").
 			Field("user_id").Unique().Required().Immutable(),
-		edge.From("organization", Organization.Type).Ref("memberships").
+		edge.From("organization", Organization.Type).Ref("members").
 			Field("organization_id").Unique().Required().Immutable(),
 	}
 }
@@ -42,3 +44,5 @@ func (OrganizationMembership) Indexes() []ent.Index {
 func (OrganizationMembership) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
 }
+
+func (OrganizationMembership) Policy() ent.Policy { return policy.OrganizationMembership() }

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fleetgate/internal/policy"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -42,3 +44,5 @@ func (SecurityEvent) Indexes() []ent.Index {
 func (SecurityEvent) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
 }
+
+func (SecurityEvent) Policy() ent.Policy { return policy.SecurityEvent() }

@@ -19,6 +19,8 @@ import (
 	_ "modernc.org/sqlite" // registers "sqlite" (pure Go: CGO_ENABLED=0 builds)
 
 	"fleetgate/ent"
+	// Registers the privacy policies of ent/schema with every client.
+	_ "fleetgate/ent/runtime"
 )
 
 // IsPostgres reports whether dsn names a PostgreSQL database.

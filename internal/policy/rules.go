@@ -1,0 +1,283 @@
+package policy
+
+import (
+	"context"
+
+	entgo "entgo.io/ent"
+
+	"fleetgate/ent"
+	"fleetgate/ent/apikey"
+	"fleetgate/ent/application"
+	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/organization"
+	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/predicate"
+	"fleetgate/ent/privacy"
+	"fleetgate/ent/securityevent"
+	"fleetgate/internal/access"
+	"fleetgate/internal/fault"
+	"fleetgate/internal/viewer"
+)
+
+// Refusals. Without a role an object does not exist for the viewer
+// (NOT_FOUND); with a role that lacks the permission, FORBIDDEN.
+var (
+	ErrNoApplication  = fault.New(fault.NotFound, "no such application (or it is not shared with you)")
+	ErrNoOrganization = fault.New(fault.NotFound, "no such organization (or you are not a member)")
+	ErrNoMembership   = fault.New(fault.NotFound, "no such membership")
+	errOrgAdminOnly   = fault.New(fault.Forbidden, "only administrators of the organization can do this")
+)
+
+// Forbidden is the refusal of a role that lacks a permission.
+func Forbidden(role access.Role, p access.Permission) error {
+	return fault.New(fault.Forbidden, "the %s role does not include %s", role, p)
+}
+
+// The read filters: what the viewer may see, as SQL predicates, so lists,
+// counts, edges and node lookups all obey them in the database.
+
+// VisibleApplication: the viewer administers the application's organization
+// or is a member of the application.
+func VisibleApplication(userID int) predicate.Application {
+	return application.Or(
+		application.HasMembersWith(applicationmembership.UserID(userID)),
+		application.HasOrganizationWith(organization.HasMembersWith(
+			organizationmembership.UserID(userID),
+			organizationmembership.RoleEQ(access.OrgAdministrator))),
+	)
+}
+
+// visibleOrganization: the viewer is a member of the organization or of one
+// of its applications (a shared application shows its owner).
+func visibleOrganization(userID int) predicate.Organization {
+	return organization.Or(
+		organization.HasMembersWith(organizationmembership.UserID(userID)),
+		organization.HasApplicationsWith(application.HasMembersWith(applicationmembership.UserID(userID))),
+	)
+}
+
+// Application is the policy of applications.
+func Application() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.ApplicationQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationQuery) error {
+			return filter(ctx, func(uid int) { q.Where(VisibleApplication(uid)) })
+		})},
+		Mutation: privacy.MutationPolicy{privacy.ApplicationMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMutation) error {
+			if m.Op().Is(entgo.OpCreate) {
+				orgID, _ := m.OrganizationID()
+				return orgAdmin(ctx, m.Client(), orgID)
+			}
+			id, err := oneID(m.Op(), m.ID)
+			if err != nil {
+				return err
+			}
+			app, err := loadApplication(ctx, m.Client(), id)
+			if err != nil {
+				return err
+			}
+			// Changing or deleting the application itself is the
+			// DELETE_APPLICATION power: administrators only.
+			return allow(ctx, app, access.DeleteApplication)
+		})},
+	}
+}
+
+// ApplicationMembership is the policy of application memberships: visible
+// with the application; changed with ADD_MEMBERS; ended by its member too.
+func ApplicationMembership() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.ApplicationMembershipQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationMembershipQuery) error {
+			return filter(ctx, func(uid int) { q.Where(applicationmembership.HasApplicationWith(VisibleApplication(uid))) })
+		})},
+		Mutation: privacy.MutationPolicy{privacy.ApplicationMembershipMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMembershipMutation) error {
+			var appID int
+			if m.Op().Is(entgo.OpCreate) {
+				appID, _ = m.ApplicationID()
+			} else {
+				id, err := oneID(m.Op(), m.ID)
+				if err != nil {
+					return err
+				}
+				mem, err := m.Client().ApplicationMembership.Get(ctx, id)
+				if err != nil {
+					return notFound(err, ErrNoMembership)
+				}
+				if v, err := viewer.Require(ctx); err == nil && m.Op().Is(entgo.OpDeleteOne) && mem.UserID == v.UserID {
+					return privacy.Allow // leaving
+				}
+				appID = mem.ApplicationID
+			}
+			app, err := loadApplication(ctx, m.Client(), appID)
+			if err != nil {
+				return err
+			}
+			return allow(ctx, app, access.AddMembers)
+		})},
+	}
+}
+
+// Organization is the policy of organizations: visible to members (and to
+// members of its applications); changed by its administrators.
+func Organization() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.OrganizationQueryRuleFunc(func(ctx context.Context, q *ent.OrganizationQuery) error {
+			return filter(ctx, func(uid int) { q.Where(visibleOrganization(uid)) })
+		})},
+		Mutation: privacy.MutationPolicy{privacy.OrganizationMutationRuleFunc(func(ctx context.Context, m *ent.OrganizationMutation) error {
+			if m.Op().Is(entgo.OpCreate) {
+				_, err := viewer.Require(ctx)
+				return allowIf(err)
+			}
+			id, err := oneID(m.Op(), m.ID)
+			if err != nil {
+				return err
+			}
+			return orgAdmin(ctx, m.Client(), id)
+		})},
+	}
+}
+
+// OrganizationMembership is the policy of organization memberships: visible
+// to the organization's members; changed by its administrators; ended by
+// its member too.
+func OrganizationMembership() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.OrganizationMembershipQueryRuleFunc(func(ctx context.Context, q *ent.OrganizationMembershipQuery) error {
+			return filter(ctx, func(uid int) {
+				q.Where(organizationmembership.HasOrganizationWith(organization.HasMembersWith(organizationmembership.UserID(uid))))
+			})
+		})},
+		Mutation: privacy.MutationPolicy{privacy.OrganizationMembershipMutationRuleFunc(func(ctx context.Context, m *ent.OrganizationMembershipMutation) error {
+			if m.Op().Is(entgo.OpCreate) {
+				orgID, _ := m.OrganizationID()
+				return orgAdmin(ctx, m.Client(), orgID)
+			}
+			id, err := oneID(m.Op(), m.ID)
+			if err != nil {
+				return err
+			}
+			mem, err := m.Client().OrganizationMembership.Get(ctx, id)
+			if err != nil {
+				return notFound(err, ErrNoMembership)
+			}
+			if v, err := viewer.Require(ctx); err == nil && m.Op().Is(entgo.OpDeleteOne) && mem.UserID == v.UserID {
+				return privacy.Allow // leaving
+			}
+			return orgAdmin(ctx, m.Client(), mem.OrganizationID)
+		})},
+	}
+}
+
+// ApiKey is the policy of API keys: the owner's alone.
+func ApiKey() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.ApiKeyQueryRuleFunc(func(ctx context.Context, q *ent.ApiKeyQuery) error {
+			return filter(ctx, func(uid int) { q.Where(apikey.UserID(uid)) })
+		})},
+		Mutation: privacy.MutationPolicy{privacy.ApiKeyMutationRuleFunc(func(ctx context.Context, m *ent.ApiKeyMutation) error {
+			v, err := viewer.Require(ctx)
+			if err != nil {
+				return err
+			}
+			if owner, ok := m.UserID(); ok && owner != v.UserID {
+				return privacy.Denyf("an API key is created for its owner only")
+			}
+			m.Where(apikey.UserID(v.UserID))
+			return privacy.Allow
+		})},
+	}
+}
+
+// SecurityEvent is the policy of security events: read by their user only.
+// fleetgate records them on behalf of whoever caused them (an administrator
+// changing someone's membership), so writes are not restricted.
+func SecurityEvent() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.SecurityEventQueryRuleFunc(func(ctx context.Context, q *ent.SecurityEventQuery) error {
+			return filter(ctx, func(uid int) { q.Where(securityevent.UserID(uid)) })
+		})},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysAllowRule()},
+	}
+}
+
+// filter narrows a query to what the signed-in viewer may see.
+func filter(ctx context.Context, where func(userID int)) error {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return err
+	}
+	where(v.UserID)
+	return privacy.Allow
+}
+
+// oneID is the id of an UpdateOne or DeleteOne. Changes by predicate are
+// fleetgate's own (System) or refused.
+func oneID(op entgo.Op, id func() (int, bool)) (int, error) {
+	if n, ok := id(); ok && op.Is(entgo.OpUpdateOne|entgo.OpDeleteOne) {
+		return n, nil
+	}
+	return 0, privacy.Denyf("%s by predicate is not allowed on behalf of a user", op)
+}
+
+func loadApplication(ctx context.Context, db *ent.Client, id int) (*ent.Application, error) {
+	app, err := db.Application.Get(ctx, id)
+	return app, notFound(err, ErrNoApplication)
+}
+
+// allow decides on a permission over app: the viewer can see app (else the
+// lookup failed already), so a role without it is FORBIDDEN.
+func allow(ctx context.Context, app *ent.Application, p access.Permission) error {
+	roles, err := ViewerRoles(ctx)
+	if err != nil {
+		return err
+	}
+	role := roles.On(app)
+	switch {
+	case role == "":
+		return ErrNoApplication
+	case !role.Allows(p):
+		return Forbidden(role, p)
+	}
+	return privacy.Allow
+}
+
+func orgAdmin(ctx context.Context, db *ent.Client, orgID int) error {
+	roles, err := ViewerRoles(ctx)
+	if err != nil {
+		return err
+	}
+	switch roles.Org(orgID) {
+	case access.OrgAdministrator:
+		return privacy.Allow
+	case access.OrgMember:
+		return errOrgAdminOnly
+	}
+	// Not a member: the organization may still be visible through a
+	// shared application.
+	visible, err := db.Organization.Query().Where(organization.ID(orgID)).Exist(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !visible:
+		return ErrNoOrganization
+	}
+	return errOrgAdminOnly
+}
+
+func allowIf(err error) error {
+	if err != nil {
+		return err
+	}
+	return privacy.Allow
+}
+
+// notFound turns ent's not-found into the refusal given; other errors pass.
+func notFound(err, refusal error) error {
+	if err == nil {
+		return nil
+	}
+	if ent.IsNotFound(err) {
+		return refusal
+	}
+	return err
+}
