@@ -98,7 +98,7 @@ func checkSignUpConflicts(ctx context.Context, tx *ent.Tx, username, email strin
 
 func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayload, error) {
 	issued := d.Now() // before reading the account: see issueSession
-	u, err := d.findLogin(ctx, in.UsernameOrEmail)
+	u, err := d.findUser(ctx, in.UsernameOrEmail)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +124,8 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 	return d.issueSession(u, issued, issued, false)
 }
 
-// findLogin looks up an account by username or email; nil if there is none.
-func (d Deps) findLogin(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
+// findUser looks up an account by username or email; nil if there is none.
+func (d Deps) findUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
 	key := strings.ToLower(strings.TrimSpace(usernameOrEmail))
 	if key == "" || len(key) > 254 {
 		return nil, nil

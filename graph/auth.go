@@ -16,6 +16,7 @@ import (
 	"fleetgate/graph/model"
 	"fleetgate/internal/apikey"
 	"fleetgate/internal/fault"
+	"fleetgate/internal/policy"
 	"fleetgate/internal/token"
 	"fleetgate/internal/viewer"
 )
@@ -154,4 +155,15 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 		return fault.New(fault.Forbidden, "only %s can see this", u.Username)
 	}
 	return nil
+}
+
+// email is u's address if the viewer may see it (policy.SeesEmailOf), else nil.
+func email(ctx context.Context, u *ent.User) (*string, error) {
+	if ownAccount(ctx, u) == nil {
+		return &u.Email, nil
+	}
+	if ok, err := policy.SeesEmailOf(ctx, u.ID); !ok || err != nil {
+		return nil, err
+	}
+	return &u.Email, nil
 }

@@ -19,10 +19,6 @@ func (d Deps) securityEvents(ctx context.Context, u *ent.User, after *ent.Cursor
 	if err := ownAccount(ctx, u); err != nil {
 		return nil, err
 	}
-	first, last, err := pageBounds(first, last)
-	if err != nil {
-		return nil, err
-	}
 	return d.DB.SecurityEvent.Query().Where(securityevent.UserID(u.ID)).
 		Paginate(ctx, after, first, before, last, ent.WithSecurityEventOrder(&ent.SecurityEventOrder{
 			Direction: entgql.OrderDirectionDesc, Field: ent.SecurityEventOrderFieldCreatedAt,

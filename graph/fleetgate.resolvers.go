@@ -11,8 +11,6 @@ import (
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/graph/model"
-	"fleetgate/internal/access"
-	"fleetgate/internal/viewer"
 
 	"entgo.io/contrib/entgql"
 )
@@ -47,21 +45,6 @@ func (r *mutationResolver) RevokeAPIKeys(ctx context.Context, ids []int) ([]int,
 	return r.revokeAPIKeys(ctx, ids)
 }
 
-// MyRole is the resolver for the myRole field.
-func (r *organizationResolver) MyRole(ctx context.Context, obj *ent.Organization) (access.OrgRole, error) {
-	v, err := viewer.Require(ctx)
-	if err != nil {
-		return "", err
-	}
-	m, err := r.DB.OrganizationMembership.Query().
-		Where(organizationmembership.OrganizationID(obj.ID), organizationmembership.UserID(v.UserID)).
-		Only(ctx)
-	if err != nil {
-		return "", err
-	}
-	return m.Role, nil
-}
-
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 	return r.me(ctx)
@@ -74,10 +57,7 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*ent.ApiKey, error) {
 
 // Email is the resolver for the email field.
 func (r *userResolver) Email(ctx context.Context, obj *ent.User) (*string, error) {
-	if ownAccount(ctx, obj) != nil {
-		return nil, nil
-	}
-	return &obj.Email, nil
+	return email(ctx, obj)
 }
 
 // HasPassword is the resolver for the hasPassword field.
@@ -96,10 +76,6 @@ func (r *userResolver) SecurityEvents(ctx context.Context, obj *ent.User, after 
 // Organizations is the resolver for the organizations field.
 func (r *userResolver) Organizations(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.OrganizationConnection, error) {
 	if err := ownAccount(ctx, obj); err != nil {
-		return nil, err
-	}
-	first, last, err := pageBounds(first, last)
-	if err != nil {
 		return nil, err
 	}
 	return r.DB.Organization.Query().

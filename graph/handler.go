@@ -52,7 +52,10 @@ func NewHandler(d Deps) http.Handler {
 }
 
 func (d Deps) graphqlServer() *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{d}}))
+	srv := handler.New(NewExecutableSchema(Config{
+		Resolvers:  &Resolver{d},
+		Directives: DirectiveRoot{Can: d.can},
+	}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -64,6 +67,7 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.AroundFields(markInternalErrors)
+	srv.AroundFields(pageLimits)
 	srv.SetErrorPresenter(d.presentError)
 	srv.SetRecoverFunc(d.recoverPanic)
 	return srv

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"fleetgate/ent"
+	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/viewer"
@@ -12,36 +13,41 @@ import (
 var errNoSuchNode = fault.New(fault.NotFound, "no object with this id")
 
 // node resolves a global ID to an object the caller may see. Anything else,
-// existing or not, is NOT_FOUND: an id never tells whether it exists.
+// existing or not, is NOT_FOUND: an id never tells whether it exists. The
+// privacy rules (internal/policy) filter every type but User, whose rows
+// the API reads on its own behalf (sign-in, adding members by name).
 func (d Deps) node(ctx context.Context, id int) (ent.Noder, error) {
 	v, err := viewer.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
 	n, err := d.DB.Noder(ctx, id)
-	if err != nil {
-		if ent.IsNotFound(err) || ent.IsNotSingular(err) {
-			return nil, errNoSuchNode
-		}
-		return nil, err
-	}
-	visible := false
-	switch n := n.(type) {
-	case *ent.User:
-		visible = n.ID == v.UserID
-	case *ent.ApiKey:
-		visible = n.UserID == v.UserID
-	case *ent.Organization:
-		visible, err = d.DB.OrganizationMembership.Query().Where(
-			organizationmembership.OrganizationID(n.ID), organizationmembership.UserID(v.UserID)).Exist(ctx)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !visible {
+	if ent.IsNotFound(err) || ent.IsNotSingular(err) {
 		return nil, errNoSuchNode
 	}
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := n.(*ent.User); ok && u.ID != v.UserID {
+		shared, err := d.sharesWith(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !shared {
+			return nil, errNoSuchNode
+		}
+	}
 	return n, nil
+}
+
+// sharesWith reports whether the viewer sees the user as a member of an
+// organization or application: the memberships the privacy rules show.
+func (d Deps) sharesWith(ctx context.Context, userID int) (bool, error) {
+	shared, err := d.DB.ApplicationMembership.Query().Where(applicationmembership.UserID(userID)).Exist(ctx)
+	if err != nil || shared {
+		return shared, err
+	}
+	return d.DB.OrganizationMembership.Query().Where(organizationmembership.UserID(userID)).Exist(ctx)
 }
 
 // nodes resolves up to a page of ids; an id the caller may not see is null.

@@ -1,6 +1,12 @@
 package graph
 
-import "fleetgate/internal/fault"
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"fleetgate/internal/fault"
+)
 
 // Page sizes of every connection (SPEC.md §1): entgql itself returns every
 // row when neither first nor last is given, and sets no maximum.
@@ -9,16 +15,24 @@ const (
 	MaxPageSize     = 100
 )
 
-// pageBounds applies the default page size and refuses sizes out of range.
-func pageBounds(first, last *int) (*int, *int, error) {
+// pageLimits applies the page sizes to every field that takes first and
+// last (every connection), before its resolver reads them: out of range is
+// BAD_USER_INPUT, neither given means first: DefaultPageSize.
+func pageLimits(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	first, hasFirst := fc.Args["first"].(*int)
+	last, hasLast := fc.Args["last"].(*int)
+	if !hasFirst || !hasLast {
+		return next(ctx)
+	}
 	for name, n := range map[string]*int{"first": first, "last": last} {
 		if n != nil && (*n < 0 || *n > MaxPageSize) {
-			return nil, nil, fault.Input(name, "%s must be between 0 and %d", name, MaxPageSize)
+			return nil, fault.Input(name, "%s must be between 0 and %d", name, MaxPageSize)
 		}
 	}
 	if first == nil && last == nil {
 		n := DefaultPageSize
-		first = &n
+		fc.Args["first"] = &n
 	}
-	return first, last, nil
+	return next(ctx)
 }

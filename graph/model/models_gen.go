@@ -4,8 +4,23 @@ package model
 
 import (
 	"fleetgate/ent"
+	"fleetgate/ent/application"
+	"fleetgate/internal/access"
 	"time"
 )
+
+type AddApplicationMemberInput struct {
+	ApplicationID   int    `json:"applicationId"`
+	UsernameOrEmail string `json:"usernameOrEmail"`
+	// DEVELOPER on any plan; OPERATOR and OBSERVER on PAID organizations; STARTER applications allow DEVELOPER only.
+	Role access.Role `json:"role"`
+}
+
+type AddOrganizationMemberInput struct {
+	OrganizationID  int            `json:"organizationId"`
+	UsernameOrEmail string         `json:"usernameOrEmail"`
+	Role            access.OrgRole `json:"role"`
+}
 
 type AuthPayload struct {
 	// Send as `Authorization: Bearer <token>`.
@@ -32,6 +47,20 @@ type CreateAPIKeyPayload struct {
 	APIKey *ent.ApiKey `json:"apiKey"`
 }
 
+type CreateApplicationInput struct {
+	OrganizationID int `json:"organizationId"`
+	// 1–64 characters, with at least one letter or digit; the slug is orgHandle/name, lowercased with other characters as '-'.
+	Name string           `json:"name"`
+	Type application.Type `json:"type"`
+}
+
+type CreateOrganizationInput struct {
+	// 1–100 characters.
+	Name string `json:"name"`
+	// 3–32 characters: letters, digits and underscores; stored lowercase; not taken by a user or organization.
+	Handle string `json:"handle"`
+}
+
 type LoginInput struct {
 	UsernameOrEmail string `json:"usernameOrEmail"`
 	Password        string `json:"password"`
@@ -43,4 +72,16 @@ type SignUpInput struct {
 	Email    string `json:"email"`
 	// 8–256 characters; not a common password, not containing the username or email.
 	Password string `json:"password"`
+}
+
+type UpdateApplicationMemberInput struct {
+	// The ApplicationMembership.
+	ID   int         `json:"id"`
+	Role access.Role `json:"role"`
+}
+
+type UpdateOrganizationMemberInput struct {
+	// The OrganizationMembership.
+	ID   int            `json:"id"`
+	Role access.OrgRole `json:"role"`
 }

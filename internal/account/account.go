@@ -35,24 +35,25 @@ var reserved = []string{
 }
 
 // NormalizeUsername returns s lowercased, if it is 3–32 characters of ASCII
-// letters, digits and underscores and not reserved. Surrounding spaces are
+// letters, digits and underscores and not reserved. Organization handles
+// share the rule (and the namespace). Surrounding spaces are
 // refused rather than trimmed, so the user sees exactly the name they get.
 func NormalizeUsername(field, s string) (string, error) {
 	if strings.TrimSpace(s) != s {
-		return "", fault.Input(field, "username must not start or end with a space")
+		return "", fault.Input(field, "%s must not start or end with a space", field)
 	}
 	if n := utf8.RuneCountInString(s); n < minUsername || n > maxUsername {
-		return "", fault.Input(field, "username must be %d to %d characters", minUsername, maxUsername)
+		return "", fault.Input(field, "%s must be %d to %d characters", field, minUsername, maxUsername)
 	}
 	// Byte-wise, so invalid UTF-8, NUL and every non-ASCII character fail.
 	for i := range len(s) {
 		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
-			return "", fault.Input(field, "username may contain only letters a-z, digits and underscores")
+			return "", fault.Input(field, "%s may contain only letters a-z, digits and underscores", field)
 		}
 	}
 	s = strings.ToLower(s)
 	if _, found := slices.BinarySearch(reserved, s); found {
-		return "", fault.Input(field, "username %q is reserved", s)
+		return "", fault.Input(field, "%s %q is reserved", field, s)
 	}
 	return s, nil
 }

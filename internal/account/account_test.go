@@ -55,7 +55,7 @@ func TestNormalizeUsername(t *testing.T) {
 		{"reserved", "username", "admin", "", `username "admin" is reserved`},
 		{"reserved any case", "username", "ROOT", "", `username "root" is reserved`},
 		{"reserved with underscore", "username", "well_known", "", `username "well_known" is reserved`},
-		{"caller's field name", "newUsername", "ab", "", length},
+		{"caller's field name", "handle", "ab", "", "handle must be 3 to 32 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

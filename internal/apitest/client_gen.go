@@ -167,7 +167,7 @@ func (v *AuthFields) GetUser() AuthFieldsUser { return v.User }
 type AuthFieldsUser struct {
 	Id       string `json:"id"`
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself only.
+	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
 	Email *string `json:"email"`
 }
 
@@ -418,7 +418,7 @@ func (v *LoginResponse) GetLogin() LoginLoginAuthPayload { return v.Login }
 type MeMeUser struct {
 	Id       string `json:"id"`
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself only.
+	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
 	Email *string `json:"email"`
 	// Whether the account can sign in with a password (social-login accounts may not).
 	HasPassword bool      `json:"hasPassword"`
@@ -493,8 +493,8 @@ type MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdgeNodeOrganiz
 	Name   string `json:"name"`
 	Handle string `json:"handle"`
 	Plan   Plan   `json:"plan"`
-	// The viewer's role in this organization.
-	MyRole OrganizationRole `json:"myRole"`
+	// The caller's role in this organization; null when it only shows through a shared application.
+	MyRole *OrganizationRole `json:"myRole"`
 }
 
 // GetId returns MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdgeNodeOrganization.Id, and is useful for accessing the field via an interface.
@@ -518,7 +518,7 @@ func (v *MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdgeNodeOrg
 }
 
 // GetMyRole returns MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdgeNodeOrganization.MyRole, and is useful for accessing the field via an interface.
-func (v *MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdgeNodeOrganization) GetMyRole() OrganizationRole {
+func (v *MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdgeNodeOrganization) GetMyRole() *OrganizationRole {
 	return v.MyRole
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"fleetgate/ent"
+	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/privacy"
@@ -62,6 +63,9 @@ type cache struct {
 	db    *ent.Client
 	mu    sync.Mutex
 	roles *Roles
+	// emails holds the users whose email addresses the viewer may see,
+	// loaded when first asked.
+	emails map[int]bool
 }
 
 type cacheKey struct{}
@@ -87,15 +91,73 @@ func ViewerRoles(ctx context.Context) (*Roles, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.roles != nil && c.roles.UserID == v.UserID {
+	return c.load(ctx, v.UserID)
+}
+
+// load returns the roles of userID, loading them if needed; c.mu is held.
+func (c *cache) load(ctx context.Context, userID int) (*Roles, error) {
+	if c.roles != nil && c.roles.UserID == userID {
 		return c.roles, nil
 	}
-	r, err := loadRoles(System(ctx), c.db, v.UserID)
+	r, err := loadRoles(System(ctx), c.db, userID)
 	if err != nil {
 		return nil, err
 	}
-	c.roles = r
+	c.roles, c.emails = r, nil
 	return r, nil
+}
+
+// SeesEmailOf reports whether the viewer may see the email address of the
+// user: their own, and, for administrators of an organization, those of its
+// members and of the members of its applications (SPEC.md §4: the
+// administrators of an application they share). One query per request.
+func SeesEmailOf(ctx context.Context, userID int) (bool, error) {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return false, err
+	}
+	if v.UserID == userID {
+		return true, nil
+	}
+	c, ok := ctx.Value(cacheKey{}).(*cache)
+	if !ok {
+		return false, errNoCache
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, err := c.load(ctx, v.UserID)
+	if err != nil {
+		return false, err
+	}
+	if c.emails == nil {
+		if c.emails, err = administeredUsers(System(ctx), c.db, r.AdministeredOrganizations()); err != nil {
+			return false, err
+		}
+	}
+	return c.emails[userID], nil
+}
+
+func administeredUsers(ctx context.Context, db *ent.Client, orgIDs []int) (map[int]bool, error) {
+	users := map[int]bool{}
+	if len(orgIDs) == 0 {
+		return users, nil
+	}
+	inOrgs, err := db.OrganizationMembership.Query().
+		Where(organizationmembership.OrganizationIDIn(orgIDs...)).
+		Select(organizationmembership.FieldUserID).Ints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inApps, err := db.ApplicationMembership.Query().
+		Where(applicationmembership.HasApplicationWith(application.OrganizationIDIn(orgIDs...))).
+		Select(applicationmembership.FieldUserID).Ints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range append(inOrgs, inApps...) {
+		users[id] = true
+	}
+	return users, nil
 }
 
 // Forget drops the request's cached roles after a change of memberships, so
@@ -103,7 +165,7 @@ func ViewerRoles(ctx context.Context) (*Roles, error) {
 func Forget(ctx context.Context) {
 	if c, ok := ctx.Value(cacheKey{}).(*cache); ok {
 		c.mu.Lock()
-		c.roles = nil
+		c.roles, c.emails = nil, nil
 		c.mu.Unlock()
 	}
 }

@@ -65,7 +65,7 @@ func Application() ent.Policy {
 		Mutation: privacy.MutationPolicy{privacy.ApplicationMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMutation) error {
 			if m.Op().Is(entgo.OpCreate) {
 				orgID, _ := m.OrganizationID()
-				return orgAdmin(ctx, m.Client(), orgID)
+				return allowIf(CheckOrgAdmin(ctx, m.Client(), orgID))
 			}
 			id, err := oneID(m.Op(), m.ID)
 			if err != nil {
@@ -77,7 +77,7 @@ func Application() ent.Policy {
 			}
 			// Changing or deleting the application itself is the
 			// DELETE_APPLICATION power: administrators only.
-			return allow(ctx, app, access.DeleteApplication)
+			return allowIf(Check(ctx, app, access.DeleteApplication))
 		})},
 	}
 }
@@ -111,7 +111,7 @@ func ApplicationMembership() ent.Policy {
 			if err != nil {
 				return err
 			}
-			return allow(ctx, app, access.AddMembers)
+			return allowIf(Check(ctx, app, access.AddMembers))
 		})},
 	}
 }
@@ -132,7 +132,7 @@ func Organization() ent.Policy {
 			if err != nil {
 				return err
 			}
-			return orgAdmin(ctx, m.Client(), id)
+			return allowIf(CheckOrgAdmin(ctx, m.Client(), id))
 		})},
 	}
 }
@@ -150,7 +150,7 @@ func OrganizationMembership() ent.Policy {
 		Mutation: privacy.MutationPolicy{privacy.OrganizationMembershipMutationRuleFunc(func(ctx context.Context, m *ent.OrganizationMembershipMutation) error {
 			if m.Op().Is(entgo.OpCreate) {
 				orgID, _ := m.OrganizationID()
-				return orgAdmin(ctx, m.Client(), orgID)
+				return allowIf(CheckOrgAdmin(ctx, m.Client(), orgID))
 			}
 			id, err := oneID(m.Op(), m.ID)
 			if err != nil {
@@ -163,7 +163,7 @@ func OrganizationMembership() ent.Policy {
 			if v, err := viewer.Require(ctx); err == nil && m.Op().Is(entgo.OpDeleteOne) && mem.UserID == v.UserID {
 				return privacy.Allow // leaving
 			}
-			return orgAdmin(ctx, m.Client(), mem.OrganizationID)
+			return allowIf(CheckOrgAdmin(ctx, m.Client(), mem.OrganizationID))
 		})},
 	}
 }
@@ -224,9 +224,9 @@ func loadApplication(ctx context.Context, db *ent.Client, id int) (*ent.Applicat
 	return app, notFound(err, ErrNoApplication)
 }
 
-// allow decides on a permission over app: the viewer can see app (else the
-// lookup failed already), so a role without it is FORBIDDEN.
-func allow(ctx context.Context, app *ent.Application, p access.Permission) error {
+// Check decides whether the viewer may use permission p on app, by the role
+// matrix: no role is NOT_FOUND, a role without p is FORBIDDEN.
+func Check(ctx context.Context, app *ent.Application, p access.Permission) error {
 	roles, err := ViewerRoles(ctx)
 	if err != nil {
 		return err
@@ -238,17 +238,20 @@ func allow(ctx context.Context, app *ent.Application, p access.Permission) error
 	case !role.Allows(p):
 		return Forbidden(role, p)
 	}
-	return privacy.Allow
+	return nil
 }
 
-func orgAdmin(ctx context.Context, db *ent.Client, orgID int) error {
+// CheckOrgAdmin decides whether the viewer administers the organization: a
+// member who does not is FORBIDDEN; anyone else, NOT_FOUND, unless the
+// organization shows through an application shared with them.
+func CheckOrgAdmin(ctx context.Context, db *ent.Client, orgID int) error {
 	roles, err := ViewerRoles(ctx)
 	if err != nil {
 		return err
 	}
 	switch roles.Org(orgID) {
 	case access.OrgAdministrator:
-		return privacy.Allow
+		return nil
 	case access.OrgMember:
 		return errOrgAdminOnly
 	}

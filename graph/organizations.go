@@ -1,0 +1,228 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"fleetgate/ent"
+	"fleetgate/ent/organization"
+	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/securityevent"
+	"fleetgate/ent/user"
+	"fleetgate/graph/model"
+	"fleetgate/internal/access"
+	"fleetgate/internal/account"
+	"fleetgate/internal/fault"
+	"fleetgate/internal/policy"
+	"fleetgate/internal/viewer"
+)
+
+var errLastAdministrator = fault.New(fault.Conflict,
+	"this is the organization's last administrator: make another member an administrator first")
+
+func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizationInput) (*ent.Organization, error) {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name, err := displayName("name", in.Name, 100)
+	if err != nil {
+		return nil, err
+	}
+	handle, err := account.NormalizeUsername("handle", in.Handle)
+	if err != nil {
+		return nil, err
+	}
+	var org *ent.Organization
+	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		// Handles and usernames share one namespace (a personal
+		// organization's handle is its user's name).
+		taken, err := tx.User.Query().Where(user.Username(handle)).Exist(policy.System(ctx))
+		if err == nil && !taken {
+			taken, err = tx.Organization.Query().Where(organization.Handle(handle)).Exist(policy.System(ctx))
+		}
+		if err != nil {
+			return err
+		}
+		if taken {
+			return fault.Taken("handle", "the handle %q is already taken", handle)
+		}
+		if org, err = tx.Organization.Create().SetName(name).SetHandle(handle).Save(ctx); err != nil {
+			return err
+		}
+		// The creator is not an administrator until this row exists: the
+		// one write the privacy rules could not allow on their own.
+		err = tx.OrganizationMembership.Create().SetOrganization(org).SetUserID(v.UserID).
+			SetRole(access.OrgAdministrator).Exec(policy.System(ctx))
+		if err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx.Client(), v.UserID, securityevent.KindMEMBERSHIP_CHANGED,
+			fmt.Sprintf("created organization %s (ADMINISTRATOR)", handle))
+	})
+	if ent.IsConstraintError(err) {
+		return nil, fault.Taken("handle", "the handle %q is already taken", handle)
+	}
+	policy.Forget(ctx)
+	return org, err
+}
+
+func (d Deps) organization(ctx context.Context, handle string) (*ent.Organization, error) {
+	org, err := d.DB.Organization.Query().Where(organization.Handle(strings.ToLower(handle))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, policy.ErrNoOrganization
+	}
+	return org, err
+}
+
+func (d Deps) addOrganizationMember(ctx context.Context, in model.AddOrganizationMemberInput) (*ent.OrganizationMembership, error) {
+	if err := policy.CheckOrgAdmin(ctx, d.DB, in.OrganizationID); err != nil {
+		return nil, err
+	}
+	org, err := d.DB.Organization.Get(ctx, in.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := d.signedUpUser(ctx, in.UsernameOrEmail)
+	if err != nil {
+		return nil, err
+	}
+	var m *ent.OrganizationMembership
+	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		m, err = tx.OrganizationMembership.Create().SetOrganization(org).SetUser(u).SetRole(in.Role).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return d.membershipEvent(ctx, tx, u.ID, "added to organization %s as %s", org.Handle, in.Role)
+	})
+	if ent.IsConstraintError(err) {
+		return nil, fault.Taken("usernameOrEmail", "%s is already a member of %s", u.Username, org.Handle)
+	}
+	policy.Forget(ctx)
+	return m, err
+}
+
+func (d Deps) updateOrganizationMember(ctx context.Context, in model.UpdateOrganizationMemberInput) (*ent.OrganizationMembership, error) {
+	m, err := d.organizationMembership(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.CheckOrgAdmin(ctx, d.DB, m.OrganizationID); err != nil {
+		return nil, err
+	}
+	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		org, err := keepAnAdministrator(ctx, tx, m, in.Role)
+		if err != nil {
+			return err
+		}
+		if m, err = tx.OrganizationMembership.UpdateOneID(m.ID).SetRole(in.Role).Save(ctx); err != nil {
+			return err
+		}
+		return d.membershipEvent(ctx, tx, m.UserID, "role in organization %s changed to %s", org.Handle, in.Role)
+	})
+	policy.Forget(ctx)
+	return m, err
+}
+
+func (d Deps) removeOrganizationMember(ctx context.Context, id int) (int, error) {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return 0, err
+	}
+	m, err := d.organizationMembership(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	leaving := m.UserID == v.UserID
+	if !leaving {
+		if err := policy.CheckOrgAdmin(ctx, d.DB, m.OrganizationID); err != nil {
+			return 0, err
+		}
+	}
+	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		org, err := keepAnAdministrator(ctx, tx, m, "")
+		if err != nil {
+			return err
+		}
+		if err := tx.OrganizationMembership.DeleteOneID(m.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if leaving {
+			return d.membershipEvent(ctx, tx, m.UserID, "left organization %s", org.Handle)
+		}
+		return d.membershipEvent(ctx, tx, m.UserID, "removed from organization %s", org.Handle)
+	})
+	policy.Forget(ctx)
+	return id, err
+}
+
+func (d Deps) organizationMembership(ctx context.Context, id int) (*ent.OrganizationMembership, error) {
+	m, err := d.DB.OrganizationMembership.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, policy.ErrNoMembership
+	}
+	return m, err
+}
+
+// keepAnAdministrator refuses to change membership m to role ("" for
+// removal) if that would leave its organization without an administrator.
+// The organization's row stays locked until the transaction ends, so two
+// administrators demoting each other at once cannot both succeed.
+func keepAnAdministrator(ctx context.Context, tx *ent.Tx, m *ent.OrganizationMembership, role access.OrgRole) (*ent.Organization, error) {
+	org, err := tx.Organization.Query().Where(organization.ID(m.OrganizationID)).Modify(lockRow).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	current, err := tx.OrganizationMembership.Get(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	if current.Role != access.OrgAdministrator || role == access.OrgAdministrator {
+		return org, nil
+	}
+	others, err := tx.OrganizationMembership.Query().Where(
+		organizationmembership.OrganizationID(org.ID),
+		organizationmembership.RoleEQ(access.OrgAdministrator),
+		organizationmembership.IDNEQ(m.ID)).Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !others {
+		return nil, errLastAdministrator
+	}
+	return org, nil
+}
+
+// signedUpUser finds the account a member is added by.
+func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
+	u, err := d.findUser(ctx, usernameOrEmail)
+	if err == nil && u == nil {
+		err = fault.New(fault.NotFound, "no account has that username or email address: they must sign up first")
+	}
+	return u, err
+}
+
+// membershipEvent records a change of the user's memberships on their
+// account, naming who made it.
+func (d Deps) membershipEvent(ctx context.Context, tx *ent.Tx, userID int, format string, args ...any) error {
+	detail := fmt.Sprintf(format, args...)
+	if v, err := viewer.Require(ctx); err == nil && v.UserID != userID {
+		actor, err := tx.User.Get(ctx, v.UserID)
+		if err != nil {
+			return err
+		}
+		detail += " by " + actor.Username
+	}
+	return recordEvent(ctx, tx.Client(), userID, securityevent.KindMEMBERSHIP_CHANGED, detail)
+}
+
+// displayName checks a free-text name: trimmed, 1 to max characters.
+func displayName(field, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return "", fault.Input(field, "%s must be 1–%d characters", field, max)
+	}
+	return s, nil
+}
