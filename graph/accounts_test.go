@@ -2,8 +2,6 @@ package graph_test
 
 import (
 	"context"
-
-	"fleetgate/internal/policy"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +9,7 @@ import (
 
 	"fleetgate/ent/user"
 	. "fleetgate/internal/apitest"
+	"fleetgate/internal/policy"
 	"fleetgate/internal/token"
 )
 
@@ -35,7 +34,7 @@ func TestSignUpLoginMeRefresh(t *testing.T) {
 			t.Fatalf("me: %+v", me)
 		}
 		orgs := me.Organizations.Edges
-		if len(orgs) != 1 || orgs[0].Node.Handle != "alice_1" || orgs[0].Node.Plan != PlanFree || orgs[0].Node.MyRole != OrganizationRoleAdministrator {
+		if len(orgs) != 1 || orgs[0].Node.Handle != "alice_1" || orgs[0].Node.Plan != PlanFree || *orgs[0].Node.MyRole != OrganizationRoleAdministrator {
 			t.Fatalf("personal organization: %+v", orgs)
 		}
 

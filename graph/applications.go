@@ -138,7 +138,10 @@ func (d Deps) addApplicationMember(ctx context.Context, in model.AddApplicationM
 		return nil, fault.Taken("usernameOrEmail", "%s is already a member of %s", u.Username, app.Slug)
 	}
 	policy.Forget(ctx)
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	return m.Unwrap(), nil // detached from the finished transaction
 }
 
 func (d Deps) updateApplicationMember(ctx context.Context, in model.UpdateApplicationMemberInput) (*ent.ApplicationMembership, error) {
@@ -157,7 +160,10 @@ func (d Deps) updateApplicationMember(ctx context.Context, in model.UpdateApplic
 		return d.membershipEvent(ctx, tx, m.UserID, "role on application %s changed to %s", app.Slug, in.Role)
 	})
 	policy.Forget(ctx)
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	return m.Unwrap(), nil // detached from the finished transaction
 }
 
 // assignableRole loads the application and applies the plan rules to role.

@@ -66,7 +66,10 @@ func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizatio
 		return nil, fault.Taken("handle", "the handle %q is already taken", handle)
 	}
 	policy.Forget(ctx)
-	return org, err
+	if err != nil {
+		return nil, err
+	}
+	return org.Unwrap(), nil // detached from the finished transaction
 }
 
 func (d Deps) organization(ctx context.Context, handle string) (*ent.Organization, error) {
@@ -101,7 +104,10 @@ func (d Deps) addOrganizationMember(ctx context.Context, in model.AddOrganizatio
 		return nil, fault.Taken("usernameOrEmail", "%s is already a member of %s", u.Username, org.Handle)
 	}
 	policy.Forget(ctx)
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	return m.Unwrap(), nil // detached from the finished transaction
 }
 
 func (d Deps) updateOrganizationMember(ctx context.Context, in model.UpdateOrganizationMemberInput) (*ent.OrganizationMembership, error) {
@@ -123,7 +129,10 @@ func (d Deps) updateOrganizationMember(ctx context.Context, in model.UpdateOrgan
 		return d.membershipEvent(ctx, tx, m.UserID, "role in organization %s changed to %s", org.Handle, in.Role)
 	})
 	policy.Forget(ctx)
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	return m.Unwrap(), nil // detached from the finished transaction
 }
 
 func (d Deps) removeOrganizationMember(ctx context.Context, id int) (int, error) {

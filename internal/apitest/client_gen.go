@@ -11,6 +11,215 @@ import (
 	"github.com/Khan/genqlient/graphql"
 )
 
+// AddApplicationMemberAddApplicationMemberApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+type AddApplicationMemberAddApplicationMemberApplicationMembership struct {
+	ApplicationMembershipFields `json:"-"`
+}
+
+// GetId returns AddApplicationMemberAddApplicationMemberApplicationMembership.Id, and is useful for accessing the field via an interface.
+func (v *AddApplicationMemberAddApplicationMemberApplicationMembership) GetId() string {
+	return v.ApplicationMembershipFields.Id
+}
+
+// GetRole returns AddApplicationMemberAddApplicationMemberApplicationMembership.Role, and is useful for accessing the field via an interface.
+func (v *AddApplicationMemberAddApplicationMemberApplicationMembership) GetRole() ApplicationRole {
+	return v.ApplicationMembershipFields.Role
+}
+
+// GetUser returns AddApplicationMemberAddApplicationMemberApplicationMembership.User, and is useful for accessing the field via an interface.
+func (v *AddApplicationMemberAddApplicationMemberApplicationMembership) GetUser() ApplicationMembershipFieldsUser {
+	return v.ApplicationMembershipFields.User
+}
+
+// GetApplication returns AddApplicationMemberAddApplicationMemberApplicationMembership.Application, and is useful for accessing the field via an interface.
+func (v *AddApplicationMemberAddApplicationMemberApplicationMembership) GetApplication() ApplicationMembershipFieldsApplication {
+	return v.ApplicationMembershipFields.Application
+}
+
+func (v *AddApplicationMemberAddApplicationMemberApplicationMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*AddApplicationMemberAddApplicationMemberApplicationMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.AddApplicationMemberAddApplicationMemberApplicationMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApplicationMembershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalAddApplicationMemberAddApplicationMemberApplicationMembership struct {
+	Id string `json:"id"`
+
+	Role ApplicationRole `json:"role"`
+
+	User ApplicationMembershipFieldsUser `json:"user"`
+
+	Application ApplicationMembershipFieldsApplication `json:"application"`
+}
+
+func (v *AddApplicationMemberAddApplicationMemberApplicationMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *AddApplicationMemberAddApplicationMemberApplicationMembership) __premarshalJSON() (*__premarshalAddApplicationMemberAddApplicationMemberApplicationMembership, error) {
+	var retval __premarshalAddApplicationMemberAddApplicationMemberApplicationMembership
+
+	retval.Id = v.ApplicationMembershipFields.Id
+	retval.Role = v.ApplicationMembershipFields.Role
+	retval.User = v.ApplicationMembershipFields.User
+	retval.Application = v.ApplicationMembershipFields.Application
+	return &retval, nil
+}
+
+type AddApplicationMemberInput struct {
+	ApplicationId   string `json:"applicationId"`
+	UsernameOrEmail string `json:"usernameOrEmail"`
+	// DEVELOPER on any plan; OPERATOR and OBSERVER on PAID organizations; STARTER applications allow DEVELOPER only.
+	Role ApplicationRole `json:"role"`
+}
+
+// GetApplicationId returns AddApplicationMemberInput.ApplicationId, and is useful for accessing the field via an interface.
+func (v *AddApplicationMemberInput) GetApplicationId() string { return v.ApplicationId }
+
+// GetUsernameOrEmail returns AddApplicationMemberInput.UsernameOrEmail, and is useful for accessing the field via an interface.
+func (v *AddApplicationMemberInput) GetUsernameOrEmail() string { return v.UsernameOrEmail }
+
+// GetRole returns AddApplicationMemberInput.Role, and is useful for accessing the field via an interface.
+func (v *AddApplicationMemberInput) GetRole() ApplicationRole { return v.Role }
+
+// AddApplicationMemberResponse is returned by AddApplicationMember on success.
+type AddApplicationMemberResponse struct {
+	// Share an application with a user who has signed up, by username or email. The plan rules decide which roles are available.
+	AddApplicationMember AddApplicationMemberAddApplicationMemberApplicationMembership `json:"addApplicationMember"`
+}
+
+// GetAddApplicationMember returns AddApplicationMemberResponse.AddApplicationMember, and is useful for accessing the field via an interface.
+func (v *AddApplicationMemberResponse) GetAddApplicationMember() AddApplicationMemberAddApplicationMemberApplicationMembership {
+	return v.AddApplicationMember
+}
+
+// AddOrganizationMemberAddOrganizationMemberOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+type AddOrganizationMemberAddOrganizationMemberOrganizationMembership struct {
+	OrganizationMembershipFields `json:"-"`
+}
+
+// GetId returns AddOrganizationMemberAddOrganizationMemberOrganizationMembership.Id, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) GetId() string {
+	return v.OrganizationMembershipFields.Id
+}
+
+// GetRole returns AddOrganizationMemberAddOrganizationMemberOrganizationMembership.Role, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) GetRole() OrganizationRole {
+	return v.OrganizationMembershipFields.Role
+}
+
+// GetUser returns AddOrganizationMemberAddOrganizationMemberOrganizationMembership.User, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) GetUser() OrganizationMembershipFieldsUser {
+	return v.OrganizationMembershipFields.User
+}
+
+// GetOrganization returns AddOrganizationMemberAddOrganizationMemberOrganizationMembership.Organization, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) GetOrganization() OrganizationMembershipFieldsOrganization {
+	return v.OrganizationMembershipFields.Organization
+}
+
+func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*AddOrganizationMemberAddOrganizationMemberOrganizationMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.AddOrganizationMemberAddOrganizationMemberOrganizationMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.OrganizationMembershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalAddOrganizationMemberAddOrganizationMemberOrganizationMembership struct {
+	Id string `json:"id"`
+
+	Role OrganizationRole `json:"role"`
+
+	User OrganizationMembershipFieldsUser `json:"user"`
+
+	Organization OrganizationMembershipFieldsOrganization `json:"organization"`
+}
+
+func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) __premarshalJSON() (*__premarshalAddOrganizationMemberAddOrganizationMemberOrganizationMembership, error) {
+	var retval __premarshalAddOrganizationMemberAddOrganizationMemberOrganizationMembership
+
+	retval.Id = v.OrganizationMembershipFields.Id
+	retval.Role = v.OrganizationMembershipFields.Role
+	retval.User = v.OrganizationMembershipFields.User
+	retval.Organization = v.OrganizationMembershipFields.Organization
+	return &retval, nil
+}
+
+type AddOrganizationMemberInput struct {
+	OrganizationId  string           `json:"organizationId"`
+	UsernameOrEmail string           `json:"usernameOrEmail"`
+	Role            OrganizationRole `json:"role"`
+}
+
+// GetOrganizationId returns AddOrganizationMemberInput.OrganizationId, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberInput) GetOrganizationId() string { return v.OrganizationId }
+
+// GetUsernameOrEmail returns AddOrganizationMemberInput.UsernameOrEmail, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberInput) GetUsernameOrEmail() string { return v.UsernameOrEmail }
+
+// GetRole returns AddOrganizationMemberInput.Role, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberInput) GetRole() OrganizationRole { return v.Role }
+
+// AddOrganizationMemberResponse is returned by AddOrganizationMember on success.
+type AddOrganizationMemberResponse struct {
+	// Add a user who has signed up to an organization. Administrators only.
+	AddOrganizationMember AddOrganizationMemberAddOrganizationMemberOrganizationMembership `json:"addOrganizationMember"`
+}
+
+// GetAddOrganizationMember returns AddOrganizationMemberResponse.AddOrganizationMember, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberResponse) GetAddOrganizationMember() AddOrganizationMemberAddOrganizationMemberOrganizationMembership {
+	return v.AddOrganizationMember
+}
+
 // ApiKeyFields includes the GraphQL fields of ApiKey requested by the fragment ApiKeyFields.
 type ApiKeyFields struct {
 	Id          string     `json:"id"`
@@ -139,6 +348,970 @@ type ApiKeysResponse struct {
 
 // GetApiKeys returns ApiKeysResponse.ApiKeys, and is useful for accessing the field via an interface.
 func (v *ApiKeysResponse) GetApiKeys() []ApiKeysApiKeysApiKey { return v.ApiKeys }
+
+// ApplicationApplication includes the requested fields of the GraphQL type Application.
+type ApplicationApplication struct {
+	ApplicationFields `json:"-"`
+	Members           ApplicationApplicationMembersApplicationMembershipConnection `json:"members"`
+}
+
+// GetMembers returns ApplicationApplication.Members, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetMembers() ApplicationApplicationMembersApplicationMembershipConnection {
+	return v.Members
+}
+
+// GetId returns ApplicationApplication.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetId() string { return v.ApplicationFields.Id }
+
+// GetName returns ApplicationApplication.Name, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetName() string { return v.ApplicationFields.Name }
+
+// GetSlug returns ApplicationApplication.Slug, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetSlug() string { return v.ApplicationFields.Slug }
+
+// GetType returns ApplicationApplication.Type, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetType() ApplicationType { return v.ApplicationFields.Type }
+
+// GetMyRole returns ApplicationApplication.MyRole, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetMyRole() ApplicationRole { return v.ApplicationFields.MyRole }
+
+// GetMyPermissions returns ApplicationApplication.MyPermissions, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetMyPermissions() []Permission {
+	return v.ApplicationFields.MyPermissions
+}
+
+// GetIsShared returns ApplicationApplication.IsShared, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetIsShared() bool { return v.ApplicationFields.IsShared }
+
+// GetOrganization returns ApplicationApplication.Organization, and is useful for accessing the field via an interface.
+func (v *ApplicationApplication) GetOrganization() ApplicationFieldsOrganization {
+	return v.ApplicationFields.Organization
+}
+
+func (v *ApplicationApplication) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ApplicationApplication
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ApplicationApplication = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApplicationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalApplicationApplication struct {
+	Members ApplicationApplicationMembersApplicationMembershipConnection `json:"members"`
+
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Slug string `json:"slug"`
+
+	Type ApplicationType `json:"type"`
+
+	MyRole ApplicationRole `json:"myRole"`
+
+	MyPermissions []Permission `json:"myPermissions"`
+
+	IsShared bool `json:"isShared"`
+
+	Organization ApplicationFieldsOrganization `json:"organization"`
+}
+
+func (v *ApplicationApplication) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ApplicationApplication) __premarshalJSON() (*__premarshalApplicationApplication, error) {
+	var retval __premarshalApplicationApplication
+
+	retval.Members = v.Members
+	retval.Id = v.ApplicationFields.Id
+	retval.Name = v.ApplicationFields.Name
+	retval.Slug = v.ApplicationFields.Slug
+	retval.Type = v.ApplicationFields.Type
+	retval.MyRole = v.ApplicationFields.MyRole
+	retval.MyPermissions = v.ApplicationFields.MyPermissions
+	retval.IsShared = v.ApplicationFields.IsShared
+	retval.Organization = v.ApplicationFields.Organization
+	return &retval, nil
+}
+
+// ApplicationApplicationMembersApplicationMembershipConnection includes the requested fields of the GraphQL type ApplicationMembershipConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type ApplicationApplicationMembersApplicationMembershipConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge `json:"edges"`
+}
+
+// GetTotalCount returns ApplicationApplicationMembersApplicationMembershipConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ApplicationApplicationMembersApplicationMembershipConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns ApplicationApplicationMembersApplicationMembershipConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ApplicationApplicationMembersApplicationMembershipConnection) GetEdges() []*ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge {
+	return v.Edges
+}
+
+// ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge includes the requested fields of the GraphQL type ApplicationMembershipEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge struct {
+	// The item at the end of the edge.
+	Node *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership `json:"node"`
+}
+
+// GetNode returns ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge.Node, and is useful for accessing the field via an interface.
+func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge) GetNode() *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership {
+	return v.Node
+}
+
+// ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+type ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership struct {
+	ApplicationMembershipFields `json:"-"`
+}
+
+// GetId returns ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) GetId() string {
+	return v.ApplicationMembershipFields.Id
+}
+
+// GetRole returns ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership.Role, and is useful for accessing the field via an interface.
+func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) GetRole() ApplicationRole {
+	return v.ApplicationMembershipFields.Role
+}
+
+// GetUser returns ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership.User, and is useful for accessing the field via an interface.
+func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) GetUser() ApplicationMembershipFieldsUser {
+	return v.ApplicationMembershipFields.User
+}
+
+// GetApplication returns ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership.Application, and is useful for accessing the field via an interface.
+func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) GetApplication() ApplicationMembershipFieldsApplication {
+	return v.ApplicationMembershipFields.Application
+}
+
+func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApplicationMembershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership struct {
+	Id string `json:"id"`
+
+	Role ApplicationRole `json:"role"`
+
+	User ApplicationMembershipFieldsUser `json:"user"`
+
+	Application ApplicationMembershipFieldsApplication `json:"application"`
+}
+
+func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) __premarshalJSON() (*__premarshalApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership, error) {
+	var retval __premarshalApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership
+
+	retval.Id = v.ApplicationMembershipFields.Id
+	retval.Role = v.ApplicationMembershipFields.Role
+	retval.User = v.ApplicationMembershipFields.User
+	retval.Application = v.ApplicationMembershipFields.Application
+	return &retval, nil
+}
+
+// ApplicationFields includes the GraphQL fields of Application requested by the fragment ApplicationFields.
+type ApplicationFields struct {
+	Id   string          `json:"id"`
+	Name string          `json:"name"`
+	Slug string          `json:"slug"`
+	Type ApplicationType `json:"type"`
+	// The caller's effective role: ADMINISTRATOR when they administer the organization, else their membership role.
+	MyRole ApplicationRole `json:"myRole"`
+	// What myRole allows, in the matrix's column order, for drawing the dashboard.
+	MyPermissions []Permission `json:"myPermissions"`
+	// True when the application is shared with the caller (their role comes from a membership, not from administering the organization).
+	IsShared     bool                          `json:"isShared"`
+	Organization ApplicationFieldsOrganization `json:"organization"`
+}
+
+// GetId returns ApplicationFields.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationFields) GetId() string { return v.Id }
+
+// GetName returns ApplicationFields.Name, and is useful for accessing the field via an interface.
+func (v *ApplicationFields) GetName() string { return v.Name }
+
+// GetSlug returns ApplicationFields.Slug, and is useful for accessing the field via an interface.
+func (v *ApplicationFields) GetSlug() string { return v.Slug }
+
+// GetType returns ApplicationFields.Type, and is useful for accessing the field via an interface.
+func (v *ApplicationFields) GetType() ApplicationType { return v.Type }
+
+// GetMyRole returns ApplicationFields.MyRole, and is useful for accessing the field via an interface.
+func (v *ApplicationFields) GetMyRole() ApplicationRole { return v.MyRole }
+
+// GetMyPermissions returns ApplicationFields.MyPermissions, and is useful for accessing the field via an interface.
+func (v *ApplicationFields) GetMyPermissions() []Permission { return v.MyPermissions }
+
+// GetIsShared returns ApplicationFields.IsShared, and is useful for accessing the field via an interface.
+func (v *ApplicationFields) GetIsShared() bool { return v.IsShared }
+
+// GetOrganization returns ApplicationFields.Organization, and is useful for accessing the field via an interface.
+func (v *ApplicationFields) GetOrganization() ApplicationFieldsOrganization { return v.Organization }
+
+// ApplicationFieldsOrganization includes the requested fields of the GraphQL type Organization.
+type ApplicationFieldsOrganization struct {
+	Id     string `json:"id"`
+	Handle string `json:"handle"`
+}
+
+// GetId returns ApplicationFieldsOrganization.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationFieldsOrganization) GetId() string { return v.Id }
+
+// GetHandle returns ApplicationFieldsOrganization.Handle, and is useful for accessing the field via an interface.
+func (v *ApplicationFieldsOrganization) GetHandle() string { return v.Handle }
+
+// ApplicationMembershipFields includes the GraphQL fields of ApplicationMembership requested by the fragment ApplicationMembershipFields.
+type ApplicationMembershipFields struct {
+	Id          string                                 `json:"id"`
+	Role        ApplicationRole                        `json:"role"`
+	User        ApplicationMembershipFieldsUser        `json:"user"`
+	Application ApplicationMembershipFieldsApplication `json:"application"`
+}
+
+// GetId returns ApplicationMembershipFields.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFields) GetId() string { return v.Id }
+
+// GetRole returns ApplicationMembershipFields.Role, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFields) GetRole() ApplicationRole { return v.Role }
+
+// GetUser returns ApplicationMembershipFields.User, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFields) GetUser() ApplicationMembershipFieldsUser { return v.User }
+
+// GetApplication returns ApplicationMembershipFields.Application, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFields) GetApplication() ApplicationMembershipFieldsApplication {
+	return v.Application
+}
+
+// ApplicationMembershipFieldsApplication includes the requested fields of the GraphQL type Application.
+type ApplicationMembershipFieldsApplication struct {
+	Id   string `json:"id"`
+	Slug string `json:"slug"`
+}
+
+// GetId returns ApplicationMembershipFieldsApplication.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFieldsApplication) GetId() string { return v.Id }
+
+// GetSlug returns ApplicationMembershipFieldsApplication.Slug, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFieldsApplication) GetSlug() string { return v.Slug }
+
+// ApplicationMembershipFieldsUser includes the requested fields of the GraphQL type User.
+type ApplicationMembershipFieldsUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	Email *string `json:"email"`
+}
+
+// GetId returns ApplicationMembershipFieldsUser.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFieldsUser) GetId() string { return v.Id }
+
+// GetUsername returns ApplicationMembershipFieldsUser.Username, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFieldsUser) GetUsername() string { return v.Username }
+
+// GetEmail returns ApplicationMembershipFieldsUser.Email, and is useful for accessing the field via an interface.
+func (v *ApplicationMembershipFieldsUser) GetEmail() *string { return v.Email }
+
+// ApplicationResponse is returned by Application on success.
+type ApplicationResponse struct {
+	// An application the caller has a role on, by slug (orgHandle/app-name).
+	Application *ApplicationApplication `json:"application"`
+}
+
+// GetApplication returns ApplicationResponse.Application, and is useful for accessing the field via an interface.
+func (v *ApplicationResponse) GetApplication() *ApplicationApplication { return v.Application }
+
+// ApplicationRole is enum for the field role
+type ApplicationRole string
+
+const (
+	ApplicationRoleAdministrator ApplicationRole = "ADMINISTRATOR"
+	ApplicationRoleDeveloper     ApplicationRole = "DEVELOPER"
+	ApplicationRoleOperator      ApplicationRole = "OPERATOR"
+	ApplicationRoleObserver      ApplicationRole = "OBSERVER"
+)
+
+var AllApplicationRole = []ApplicationRole{
+	ApplicationRoleAdministrator,
+	ApplicationRoleDeveloper,
+	ApplicationRoleOperator,
+	ApplicationRoleObserver,
+}
+
+// ApplicationType is enum for the field type
+type ApplicationType string
+
+const (
+	ApplicationTypeStarter       ApplicationType = "STARTER"
+	ApplicationTypeEssentials    ApplicationType = "ESSENTIALS"
+	ApplicationTypeMicroservices ApplicationType = "MICROSERVICES"
+)
+
+var AllApplicationType = []ApplicationType{
+	ApplicationTypeStarter,
+	ApplicationTypeEssentials,
+	ApplicationTypeMicroservices,
+}
+
+// ApplicationWhereInput is used for filtering Application objects.
+// Input was generated by ent.
+type ApplicationWhereInput struct {
+	Not *ApplicationWhereInput  `json:"not"`
+	And []ApplicationWhereInput `json:"and"`
+	Or  []ApplicationWhereInput `json:"or"`
+	// id field predicates
+	Id      *string  `json:"id"`
+	IdNEQ   *string  `json:"idNEQ"`
+	IdIn    []string `json:"idIn"`
+	IdNotIn []string `json:"idNotIn"`
+	IdGT    *string  `json:"idGT"`
+	IdGTE   *string  `json:"idGTE"`
+	IdLT    *string  `json:"idLT"`
+	IdLTE   *string  `json:"idLTE"`
+	// name field predicates
+	Name             *string  `json:"name"`
+	NameNEQ          *string  `json:"nameNEQ"`
+	NameIn           []string `json:"nameIn"`
+	NameNotIn        []string `json:"nameNotIn"`
+	NameGT           *string  `json:"nameGT"`
+	NameGTE          *string  `json:"nameGTE"`
+	NameLT           *string  `json:"nameLT"`
+	NameLTE          *string  `json:"nameLTE"`
+	NameContains     *string  `json:"nameContains"`
+	NameHasPrefix    *string  `json:"nameHasPrefix"`
+	NameHasSuffix    *string  `json:"nameHasSuffix"`
+	NameEqualFold    *string  `json:"nameEqualFold"`
+	NameContainsFold *string  `json:"nameContainsFold"`
+	// slug field predicates
+	Slug             *string  `json:"slug"`
+	SlugNEQ          *string  `json:"slugNEQ"`
+	SlugIn           []string `json:"slugIn"`
+	SlugNotIn        []string `json:"slugNotIn"`
+	SlugGT           *string  `json:"slugGT"`
+	SlugGTE          *string  `json:"slugGTE"`
+	SlugLT           *string  `json:"slugLT"`
+	SlugLTE          *string  `json:"slugLTE"`
+	SlugContains     *string  `json:"slugContains"`
+	SlugHasPrefix    *string  `json:"slugHasPrefix"`
+	SlugHasSuffix    *string  `json:"slugHasSuffix"`
+	SlugEqualFold    *string  `json:"slugEqualFold"`
+	SlugContainsFold *string  `json:"slugContainsFold"`
+	// type field predicates
+	Type      *ApplicationType  `json:"type"`
+	TypeNEQ   *ApplicationType  `json:"typeNEQ"`
+	TypeIn    []ApplicationType `json:"typeIn"`
+	TypeNotIn []ApplicationType `json:"typeNotIn"`
+	// organization edge predicates
+	HasOrganization     *bool                    `json:"hasOrganization"`
+	HasOrganizationWith []OrganizationWhereInput `json:"hasOrganizationWith"`
+}
+
+// GetNot returns ApplicationWhereInput.Not, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNot() *ApplicationWhereInput { return v.Not }
+
+// GetAnd returns ApplicationWhereInput.And, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetAnd() []ApplicationWhereInput { return v.And }
+
+// GetOr returns ApplicationWhereInput.Or, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetOr() []ApplicationWhereInput { return v.Or }
+
+// GetId returns ApplicationWhereInput.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetId() *string { return v.Id }
+
+// GetIdNEQ returns ApplicationWhereInput.IdNEQ, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetIdNEQ() *string { return v.IdNEQ }
+
+// GetIdIn returns ApplicationWhereInput.IdIn, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetIdIn() []string { return v.IdIn }
+
+// GetIdNotIn returns ApplicationWhereInput.IdNotIn, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetIdNotIn() []string { return v.IdNotIn }
+
+// GetIdGT returns ApplicationWhereInput.IdGT, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetIdGT() *string { return v.IdGT }
+
+// GetIdGTE returns ApplicationWhereInput.IdGTE, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetIdGTE() *string { return v.IdGTE }
+
+// GetIdLT returns ApplicationWhereInput.IdLT, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetIdLT() *string { return v.IdLT }
+
+// GetIdLTE returns ApplicationWhereInput.IdLTE, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetIdLTE() *string { return v.IdLTE }
+
+// GetName returns ApplicationWhereInput.Name, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetName() *string { return v.Name }
+
+// GetNameNEQ returns ApplicationWhereInput.NameNEQ, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameNEQ() *string { return v.NameNEQ }
+
+// GetNameIn returns ApplicationWhereInput.NameIn, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameIn() []string { return v.NameIn }
+
+// GetNameNotIn returns ApplicationWhereInput.NameNotIn, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameNotIn() []string { return v.NameNotIn }
+
+// GetNameGT returns ApplicationWhereInput.NameGT, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameGT() *string { return v.NameGT }
+
+// GetNameGTE returns ApplicationWhereInput.NameGTE, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameGTE() *string { return v.NameGTE }
+
+// GetNameLT returns ApplicationWhereInput.NameLT, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameLT() *string { return v.NameLT }
+
+// GetNameLTE returns ApplicationWhereInput.NameLTE, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameLTE() *string { return v.NameLTE }
+
+// GetNameContains returns ApplicationWhereInput.NameContains, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameContains() *string { return v.NameContains }
+
+// GetNameHasPrefix returns ApplicationWhereInput.NameHasPrefix, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameHasPrefix() *string { return v.NameHasPrefix }
+
+// GetNameHasSuffix returns ApplicationWhereInput.NameHasSuffix, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameHasSuffix() *string { return v.NameHasSuffix }
+
+// GetNameEqualFold returns ApplicationWhereInput.NameEqualFold, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameEqualFold() *string { return v.NameEqualFold }
+
+// GetNameContainsFold returns ApplicationWhereInput.NameContainsFold, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetNameContainsFold() *string { return v.NameContainsFold }
+
+// GetSlug returns ApplicationWhereInput.Slug, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlug() *string { return v.Slug }
+
+// GetSlugNEQ returns ApplicationWhereInput.SlugNEQ, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugNEQ() *string { return v.SlugNEQ }
+
+// GetSlugIn returns ApplicationWhereInput.SlugIn, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugIn() []string { return v.SlugIn }
+
+// GetSlugNotIn returns ApplicationWhereInput.SlugNotIn, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugNotIn() []string { return v.SlugNotIn }
+
+// GetSlugGT returns ApplicationWhereInput.SlugGT, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugGT() *string { return v.SlugGT }
+
+// GetSlugGTE returns ApplicationWhereInput.SlugGTE, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugGTE() *string { return v.SlugGTE }
+
+// GetSlugLT returns ApplicationWhereInput.SlugLT, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugLT() *string { return v.SlugLT }
+
+// GetSlugLTE returns ApplicationWhereInput.SlugLTE, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugLTE() *string { return v.SlugLTE }
+
+// GetSlugContains returns ApplicationWhereInput.SlugContains, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugContains() *string { return v.SlugContains }
+
+// GetSlugHasPrefix returns ApplicationWhereInput.SlugHasPrefix, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugHasPrefix() *string { return v.SlugHasPrefix }
+
+// GetSlugHasSuffix returns ApplicationWhereInput.SlugHasSuffix, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugHasSuffix() *string { return v.SlugHasSuffix }
+
+// GetSlugEqualFold returns ApplicationWhereInput.SlugEqualFold, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugEqualFold() *string { return v.SlugEqualFold }
+
+// GetSlugContainsFold returns ApplicationWhereInput.SlugContainsFold, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetSlugContainsFold() *string { return v.SlugContainsFold }
+
+// GetType returns ApplicationWhereInput.Type, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetType() *ApplicationType { return v.Type }
+
+// GetTypeNEQ returns ApplicationWhereInput.TypeNEQ, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetTypeNEQ() *ApplicationType { return v.TypeNEQ }
+
+// GetTypeIn returns ApplicationWhereInput.TypeIn, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetTypeIn() []ApplicationType { return v.TypeIn }
+
+// GetTypeNotIn returns ApplicationWhereInput.TypeNotIn, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetTypeNotIn() []ApplicationType { return v.TypeNotIn }
+
+// GetHasOrganization returns ApplicationWhereInput.HasOrganization, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetHasOrganization() *bool { return v.HasOrganization }
+
+// GetHasOrganizationWith returns ApplicationWhereInput.HasOrganizationWith, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetHasOrganizationWith() []OrganizationWhereInput {
+	return v.HasOrganizationWith
+}
+
+// ApplicationsApplicationsApplicationConnection includes the requested fields of the GraphQL type ApplicationConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type ApplicationsApplicationsApplicationConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// Information to aid in pagination.
+	PageInfo ApplicationsApplicationsApplicationConnectionPageInfo `json:"pageInfo"`
+	// A list of edges.
+	Edges []*ApplicationsApplicationsApplicationConnectionEdgesApplicationEdge `json:"edges"`
+}
+
+// GetTotalCount returns ApplicationsApplicationsApplicationConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetPageInfo returns ApplicationsApplicationsApplicationConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnection) GetPageInfo() ApplicationsApplicationsApplicationConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ApplicationsApplicationsApplicationConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnection) GetEdges() []*ApplicationsApplicationsApplicationConnectionEdgesApplicationEdge {
+	return v.Edges
+}
+
+// ApplicationsApplicationsApplicationConnectionEdgesApplicationEdge includes the requested fields of the GraphQL type ApplicationEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type ApplicationsApplicationsApplicationConnectionEdgesApplicationEdge struct {
+	// The item at the end of the edge.
+	Node *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication `json:"node"`
+}
+
+// GetNode returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdge.Node, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdge) GetNode() *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication {
+	return v.Node
+}
+
+// ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication includes the requested fields of the GraphQL type Application.
+type ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
+	ApplicationFields `json:"-"`
+}
+
+// GetId returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetId() string {
+	return v.ApplicationFields.Id
+}
+
+// GetName returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Name, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetName() string {
+	return v.ApplicationFields.Name
+}
+
+// GetSlug returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Slug, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetSlug() string {
+	return v.ApplicationFields.Slug
+}
+
+// GetType returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Type, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetType() ApplicationType {
+	return v.ApplicationFields.Type
+}
+
+// GetMyRole returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.MyRole, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetMyRole() ApplicationRole {
+	return v.ApplicationFields.MyRole
+}
+
+// GetMyPermissions returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.MyPermissions, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetMyPermissions() []Permission {
+	return v.ApplicationFields.MyPermissions
+}
+
+// GetIsShared returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.IsShared, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetIsShared() bool {
+	return v.ApplicationFields.IsShared
+}
+
+// GetOrganization returns ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Organization, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetOrganization() ApplicationFieldsOrganization {
+	return v.ApplicationFields.Organization
+}
+
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApplicationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Slug string `json:"slug"`
+
+	Type ApplicationType `json:"type"`
+
+	MyRole ApplicationRole `json:"myRole"`
+
+	MyPermissions []Permission `json:"myPermissions"`
+
+	IsShared bool `json:"isShared"`
+
+	Organization ApplicationFieldsOrganization `json:"organization"`
+}
+
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) __premarshalJSON() (*__premarshalApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication, error) {
+	var retval __premarshalApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication
+
+	retval.Id = v.ApplicationFields.Id
+	retval.Name = v.ApplicationFields.Name
+	retval.Slug = v.ApplicationFields.Slug
+	retval.Type = v.ApplicationFields.Type
+	retval.MyRole = v.ApplicationFields.MyRole
+	retval.MyPermissions = v.ApplicationFields.MyPermissions
+	retval.IsShared = v.ApplicationFields.IsShared
+	retval.Organization = v.ApplicationFields.Organization
+	return &retval, nil
+}
+
+// ApplicationsApplicationsApplicationConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Information about pagination in a connection.
+// https://relay.dev/graphql/connections.htm#sec-undefined.PageInfo
+type ApplicationsApplicationsApplicationConnectionPageInfo struct {
+	// When paginating forwards, are there more items?
+	HasNextPage bool `json:"hasNextPage"`
+	// When paginating forwards, the cursor to continue.
+	EndCursor *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ApplicationsApplicationsApplicationConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ApplicationsApplicationsApplicationConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsApplicationConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ApplicationsResponse is returned by Applications on success.
+type ApplicationsResponse struct {
+	// The applications the caller has a role on: those of the organizations
+	// they administer, and those shared with them (isShared).
+	Applications ApplicationsApplicationsApplicationConnection `json:"applications"`
+}
+
+// GetApplications returns ApplicationsResponse.Applications, and is useful for accessing the field via an interface.
+func (v *ApplicationsResponse) GetApplications() ApplicationsApplicationsApplicationConnection {
+	return v.Applications
+}
+
+// ApplicationsWithMembersApplicationsApplicationConnection includes the requested fields of the GraphQL type ApplicationConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type ApplicationsWithMembersApplicationsApplicationConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdge `json:"edges"`
+}
+
+// GetTotalCount returns ApplicationsWithMembersApplicationsApplicationConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns ApplicationsWithMembersApplicationsApplicationConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnection) GetEdges() []*ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdge {
+	return v.Edges
+}
+
+// ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdge includes the requested fields of the GraphQL type ApplicationEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdge struct {
+	// The item at the end of the edge.
+	Node *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication `json:"node"`
+}
+
+// GetNode returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdge.Node, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdge) GetNode() *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication {
+	return v.Node
+}
+
+// ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication includes the requested fields of the GraphQL type Application.
+type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
+	ApplicationFields `json:"-"`
+	Members           ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection `json:"members"`
+}
+
+// GetMembers returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Members, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetMembers() ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection {
+	return v.Members
+}
+
+// GetId returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetId() string {
+	return v.ApplicationFields.Id
+}
+
+// GetName returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Name, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetName() string {
+	return v.ApplicationFields.Name
+}
+
+// GetSlug returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Slug, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetSlug() string {
+	return v.ApplicationFields.Slug
+}
+
+// GetType returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Type, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetType() ApplicationType {
+	return v.ApplicationFields.Type
+}
+
+// GetMyRole returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.MyRole, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetMyRole() ApplicationRole {
+	return v.ApplicationFields.MyRole
+}
+
+// GetMyPermissions returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.MyPermissions, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetMyPermissions() []Permission {
+	return v.ApplicationFields.MyPermissions
+}
+
+// GetIsShared returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.IsShared, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetIsShared() bool {
+	return v.ApplicationFields.IsShared
+}
+
+// GetOrganization returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Organization, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetOrganization() ApplicationFieldsOrganization {
+	return v.ApplicationFields.Organization
+}
+
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApplicationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
+	Members ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection `json:"members"`
+
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Slug string `json:"slug"`
+
+	Type ApplicationType `json:"type"`
+
+	MyRole ApplicationRole `json:"myRole"`
+
+	MyPermissions []Permission `json:"myPermissions"`
+
+	IsShared bool `json:"isShared"`
+
+	Organization ApplicationFieldsOrganization `json:"organization"`
+}
+
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) __premarshalJSON() (*__premarshalApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication, error) {
+	var retval __premarshalApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication
+
+	retval.Members = v.Members
+	retval.Id = v.ApplicationFields.Id
+	retval.Name = v.ApplicationFields.Name
+	retval.Slug = v.ApplicationFields.Slug
+	retval.Type = v.ApplicationFields.Type
+	retval.MyRole = v.ApplicationFields.MyRole
+	retval.MyPermissions = v.ApplicationFields.MyPermissions
+	retval.IsShared = v.ApplicationFields.IsShared
+	retval.Organization = v.ApplicationFields.Organization
+	return &retval, nil
+}
+
+// ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection includes the requested fields of the GraphQL type ApplicationMembershipConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge `json:"edges"`
+}
+
+// GetTotalCount returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection) GetEdges() []*ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge {
+	return v.Edges
+}
+
+// ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge includes the requested fields of the GraphQL type ApplicationMembershipEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge struct {
+	// The item at the end of the edge.
+	Node *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership `json:"node"`
+}
+
+// GetNode returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge.Node, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdge) GetNode() *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership {
+	return v.Node
+}
+
+// ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership struct {
+	Role ApplicationRole                                                                                                                                                                              `json:"role"`
+	User ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser `json:"user"`
+}
+
+// GetRole returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership.Role, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) GetRole() ApplicationRole {
+	return v.Role
+}
+
+// GetUser returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership.User, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership) GetUser() ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser {
+	return v.User
+}
+
+// ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser includes the requested fields of the GraphQL type User.
+type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// GetId returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser) GetId() string {
+	return v.Id
+}
+
+// GetUsername returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser.Username, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser) GetUsername() string {
+	return v.Username
+}
+
+// ApplicationsWithMembersResponse is returned by ApplicationsWithMembers on success.
+type ApplicationsWithMembersResponse struct {
+	// The applications the caller has a role on: those of the organizations
+	// they administer, and those shared with them (isShared).
+	Applications ApplicationsWithMembersApplicationsApplicationConnection `json:"applications"`
+}
+
+// GetApplications returns ApplicationsWithMembersResponse.Applications, and is useful for accessing the field via an interface.
+func (v *ApplicationsWithMembersResponse) GetApplications() ApplicationsWithMembersApplicationsApplicationConnection {
+	return v.Applications
+}
 
 // AuthFields includes the GraphQL fields of AuthPayload requested by the fragment AuthFields.
 type AuthFields struct {
@@ -323,6 +1496,256 @@ type CreateApiKeyResponse struct {
 func (v *CreateApiKeyResponse) GetCreateApiKey() CreateApiKeyCreateApiKeyCreateApiKeyPayload {
 	return v.CreateApiKey
 }
+
+// CreateApplicationCreateApplication includes the requested fields of the GraphQL type Application.
+type CreateApplicationCreateApplication struct {
+	ApplicationFields `json:"-"`
+}
+
+// GetId returns CreateApplicationCreateApplication.Id, and is useful for accessing the field via an interface.
+func (v *CreateApplicationCreateApplication) GetId() string { return v.ApplicationFields.Id }
+
+// GetName returns CreateApplicationCreateApplication.Name, and is useful for accessing the field via an interface.
+func (v *CreateApplicationCreateApplication) GetName() string { return v.ApplicationFields.Name }
+
+// GetSlug returns CreateApplicationCreateApplication.Slug, and is useful for accessing the field via an interface.
+func (v *CreateApplicationCreateApplication) GetSlug() string { return v.ApplicationFields.Slug }
+
+// GetType returns CreateApplicationCreateApplication.Type, and is useful for accessing the field via an interface.
+func (v *CreateApplicationCreateApplication) GetType() ApplicationType {
+	return v.ApplicationFields.Type
+}
+
+// GetMyRole returns CreateApplicationCreateApplication.MyRole, and is useful for accessing the field via an interface.
+func (v *CreateApplicationCreateApplication) GetMyRole() ApplicationRole {
+	return v.ApplicationFields.MyRole
+}
+
+// GetMyPermissions returns CreateApplicationCreateApplication.MyPermissions, and is useful for accessing the field via an interface.
+func (v *CreateApplicationCreateApplication) GetMyPermissions() []Permission {
+	return v.ApplicationFields.MyPermissions
+}
+
+// GetIsShared returns CreateApplicationCreateApplication.IsShared, and is useful for accessing the field via an interface.
+func (v *CreateApplicationCreateApplication) GetIsShared() bool { return v.ApplicationFields.IsShared }
+
+// GetOrganization returns CreateApplicationCreateApplication.Organization, and is useful for accessing the field via an interface.
+func (v *CreateApplicationCreateApplication) GetOrganization() ApplicationFieldsOrganization {
+	return v.ApplicationFields.Organization
+}
+
+func (v *CreateApplicationCreateApplication) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateApplicationCreateApplication
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateApplicationCreateApplication = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApplicationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateApplicationCreateApplication struct {
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Slug string `json:"slug"`
+
+	Type ApplicationType `json:"type"`
+
+	MyRole ApplicationRole `json:"myRole"`
+
+	MyPermissions []Permission `json:"myPermissions"`
+
+	IsShared bool `json:"isShared"`
+
+	Organization ApplicationFieldsOrganization `json:"organization"`
+}
+
+func (v *CreateApplicationCreateApplication) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateApplicationCreateApplication) __premarshalJSON() (*__premarshalCreateApplicationCreateApplication, error) {
+	var retval __premarshalCreateApplicationCreateApplication
+
+	retval.Id = v.ApplicationFields.Id
+	retval.Name = v.ApplicationFields.Name
+	retval.Slug = v.ApplicationFields.Slug
+	retval.Type = v.ApplicationFields.Type
+	retval.MyRole = v.ApplicationFields.MyRole
+	retval.MyPermissions = v.ApplicationFields.MyPermissions
+	retval.IsShared = v.ApplicationFields.IsShared
+	retval.Organization = v.ApplicationFields.Organization
+	return &retval, nil
+}
+
+type CreateApplicationInput struct {
+	OrganizationId string `json:"organizationId"`
+	// 1–64 characters, with at least one letter or digit; the slug is orgHandle/name, lowercased with other characters as '-'.
+	Name string          `json:"name"`
+	Type ApplicationType `json:"type"`
+}
+
+// GetOrganizationId returns CreateApplicationInput.OrganizationId, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetOrganizationId() string { return v.OrganizationId }
+
+// GetName returns CreateApplicationInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetName() string { return v.Name }
+
+// GetType returns CreateApplicationInput.Type, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetType() ApplicationType { return v.Type }
+
+// CreateApplicationResponse is returned by CreateApplication on success.
+type CreateApplicationResponse struct {
+	// Create an application in an organization. Administrators of the organization only.
+	CreateApplication CreateApplicationCreateApplication `json:"createApplication"`
+}
+
+// GetCreateApplication returns CreateApplicationResponse.CreateApplication, and is useful for accessing the field via an interface.
+func (v *CreateApplicationResponse) GetCreateApplication() CreateApplicationCreateApplication {
+	return v.CreateApplication
+}
+
+// CreateOrganizationCreateOrganization includes the requested fields of the GraphQL type Organization.
+type CreateOrganizationCreateOrganization struct {
+	OrganizationFields `json:"-"`
+}
+
+// GetId returns CreateOrganizationCreateOrganization.Id, and is useful for accessing the field via an interface.
+func (v *CreateOrganizationCreateOrganization) GetId() string { return v.OrganizationFields.Id }
+
+// GetName returns CreateOrganizationCreateOrganization.Name, and is useful for accessing the field via an interface.
+func (v *CreateOrganizationCreateOrganization) GetName() string { return v.OrganizationFields.Name }
+
+// GetHandle returns CreateOrganizationCreateOrganization.Handle, and is useful for accessing the field via an interface.
+func (v *CreateOrganizationCreateOrganization) GetHandle() string { return v.OrganizationFields.Handle }
+
+// GetPlan returns CreateOrganizationCreateOrganization.Plan, and is useful for accessing the field via an interface.
+func (v *CreateOrganizationCreateOrganization) GetPlan() Plan { return v.OrganizationFields.Plan }
+
+// GetMyRole returns CreateOrganizationCreateOrganization.MyRole, and is useful for accessing the field via an interface.
+func (v *CreateOrganizationCreateOrganization) GetMyRole() *OrganizationRole {
+	return v.OrganizationFields.MyRole
+}
+
+func (v *CreateOrganizationCreateOrganization) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateOrganizationCreateOrganization
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateOrganizationCreateOrganization = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.OrganizationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateOrganizationCreateOrganization struct {
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Handle string `json:"handle"`
+
+	Plan Plan `json:"plan"`
+
+	MyRole *OrganizationRole `json:"myRole"`
+}
+
+func (v *CreateOrganizationCreateOrganization) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateOrganizationCreateOrganization) __premarshalJSON() (*__premarshalCreateOrganizationCreateOrganization, error) {
+	var retval __premarshalCreateOrganizationCreateOrganization
+
+	retval.Id = v.OrganizationFields.Id
+	retval.Name = v.OrganizationFields.Name
+	retval.Handle = v.OrganizationFields.Handle
+	retval.Plan = v.OrganizationFields.Plan
+	retval.MyRole = v.OrganizationFields.MyRole
+	return &retval, nil
+}
+
+type CreateOrganizationInput struct {
+	// 1–100 characters.
+	Name string `json:"name"`
+	// 3–32 characters: letters, digits and underscores; stored lowercase; not taken by a user or organization.
+	Handle string `json:"handle"`
+}
+
+// GetName returns CreateOrganizationInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateOrganizationInput) GetName() string { return v.Name }
+
+// GetHandle returns CreateOrganizationInput.Handle, and is useful for accessing the field via an interface.
+func (v *CreateOrganizationInput) GetHandle() string { return v.Handle }
+
+// CreateOrganizationResponse is returned by CreateOrganization on success.
+type CreateOrganizationResponse struct {
+	// Create an organization (plan FREE) with the caller as its administrator. The handle shares the username namespace.
+	CreateOrganization CreateOrganizationCreateOrganization `json:"createOrganization"`
+}
+
+// GetCreateOrganization returns CreateOrganizationResponse.CreateOrganization, and is useful for accessing the field via an interface.
+func (v *CreateOrganizationResponse) GetCreateOrganization() CreateOrganizationCreateOrganization {
+	return v.CreateOrganization
+}
+
+// DeleteApplicationResponse is returned by DeleteApplication on success.
+type DeleteApplicationResponse struct {
+	// Delete an application and everything in it.
+	DeleteApplication string `json:"deleteApplication"`
+}
+
+// GetDeleteApplication returns DeleteApplicationResponse.DeleteApplication, and is useful for accessing the field via an interface.
+func (v *DeleteApplicationResponse) GetDeleteApplication() string { return v.DeleteApplication }
+
+// LeaveApplicationResponse is returned by LeaveApplication on success.
+type LeaveApplicationResponse struct {
+	// Remove your own membership of an application. You cannot undo this: only an
+	// administrator can add you back. Returns the application's id.
+	LeaveApplication string `json:"leaveApplication"`
+}
+
+// GetLeaveApplication returns LeaveApplicationResponse.LeaveApplication, and is useful for accessing the field via an interface.
+func (v *LeaveApplicationResponse) GetLeaveApplication() string { return v.LeaveApplication }
 
 type LoginInput struct {
 	UsernameOrEmail string `json:"usernameOrEmail"`
@@ -872,6 +2295,311 @@ func (v *NodeResponse) __premarshalJSON() (*__premarshalNodeResponse, error) {
 	return &retval, nil
 }
 
+// OrganizationFields includes the GraphQL fields of Organization requested by the fragment OrganizationFields.
+type OrganizationFields struct {
+	Id     string `json:"id"`
+	Name   string `json:"name"`
+	Handle string `json:"handle"`
+	Plan   Plan   `json:"plan"`
+	// The caller's role in this organization; null when it only shows through a shared application.
+	MyRole *OrganizationRole `json:"myRole"`
+}
+
+// GetId returns OrganizationFields.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationFields) GetId() string { return v.Id }
+
+// GetName returns OrganizationFields.Name, and is useful for accessing the field via an interface.
+func (v *OrganizationFields) GetName() string { return v.Name }
+
+// GetHandle returns OrganizationFields.Handle, and is useful for accessing the field via an interface.
+func (v *OrganizationFields) GetHandle() string { return v.Handle }
+
+// GetPlan returns OrganizationFields.Plan, and is useful for accessing the field via an interface.
+func (v *OrganizationFields) GetPlan() Plan { return v.Plan }
+
+// GetMyRole returns OrganizationFields.MyRole, and is useful for accessing the field via an interface.
+func (v *OrganizationFields) GetMyRole() *OrganizationRole { return v.MyRole }
+
+// OrganizationMembershipFields includes the GraphQL fields of OrganizationMembership requested by the fragment OrganizationMembershipFields.
+type OrganizationMembershipFields struct {
+	Id           string                                   `json:"id"`
+	Role         OrganizationRole                         `json:"role"`
+	User         OrganizationMembershipFieldsUser         `json:"user"`
+	Organization OrganizationMembershipFieldsOrganization `json:"organization"`
+}
+
+// GetId returns OrganizationMembershipFields.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationMembershipFields) GetId() string { return v.Id }
+
+// GetRole returns OrganizationMembershipFields.Role, and is useful for accessing the field via an interface.
+func (v *OrganizationMembershipFields) GetRole() OrganizationRole { return v.Role }
+
+// GetUser returns OrganizationMembershipFields.User, and is useful for accessing the field via an interface.
+func (v *OrganizationMembershipFields) GetUser() OrganizationMembershipFieldsUser { return v.User }
+
+// GetOrganization returns OrganizationMembershipFields.Organization, and is useful for accessing the field via an interface.
+func (v *OrganizationMembershipFields) GetOrganization() OrganizationMembershipFieldsOrganization {
+	return v.Organization
+}
+
+// OrganizationMembershipFieldsOrganization includes the requested fields of the GraphQL type Organization.
+type OrganizationMembershipFieldsOrganization struct {
+	Id     string `json:"id"`
+	Handle string `json:"handle"`
+}
+
+// GetId returns OrganizationMembershipFieldsOrganization.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationMembershipFieldsOrganization) GetId() string { return v.Id }
+
+// GetHandle returns OrganizationMembershipFieldsOrganization.Handle, and is useful for accessing the field via an interface.
+func (v *OrganizationMembershipFieldsOrganization) GetHandle() string { return v.Handle }
+
+// OrganizationMembershipFieldsUser includes the requested fields of the GraphQL type User.
+type OrganizationMembershipFieldsUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// GetId returns OrganizationMembershipFieldsUser.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationMembershipFieldsUser) GetId() string { return v.Id }
+
+// GetUsername returns OrganizationMembershipFieldsUser.Username, and is useful for accessing the field via an interface.
+func (v *OrganizationMembershipFieldsUser) GetUsername() string { return v.Username }
+
+// OrganizationOrganization includes the requested fields of the GraphQL type Organization.
+type OrganizationOrganization struct {
+	OrganizationFields `json:"-"`
+	Members            OrganizationOrganizationMembersOrganizationMembershipConnection `json:"members"`
+	Applications       OrganizationOrganizationApplicationsApplicationConnection       `json:"applications"`
+}
+
+// GetMembers returns OrganizationOrganization.Members, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganization) GetMembers() OrganizationOrganizationMembersOrganizationMembershipConnection {
+	return v.Members
+}
+
+// GetApplications returns OrganizationOrganization.Applications, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganization) GetApplications() OrganizationOrganizationApplicationsApplicationConnection {
+	return v.Applications
+}
+
+// GetId returns OrganizationOrganization.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganization) GetId() string { return v.OrganizationFields.Id }
+
+// GetName returns OrganizationOrganization.Name, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganization) GetName() string { return v.OrganizationFields.Name }
+
+// GetHandle returns OrganizationOrganization.Handle, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganization) GetHandle() string { return v.OrganizationFields.Handle }
+
+// GetPlan returns OrganizationOrganization.Plan, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganization) GetPlan() Plan { return v.OrganizationFields.Plan }
+
+// GetMyRole returns OrganizationOrganization.MyRole, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganization) GetMyRole() *OrganizationRole { return v.OrganizationFields.MyRole }
+
+func (v *OrganizationOrganization) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*OrganizationOrganization
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.OrganizationOrganization = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.OrganizationFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalOrganizationOrganization struct {
+	Members OrganizationOrganizationMembersOrganizationMembershipConnection `json:"members"`
+
+	Applications OrganizationOrganizationApplicationsApplicationConnection `json:"applications"`
+
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Handle string `json:"handle"`
+
+	Plan Plan `json:"plan"`
+
+	MyRole *OrganizationRole `json:"myRole"`
+}
+
+func (v *OrganizationOrganization) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *OrganizationOrganization) __premarshalJSON() (*__premarshalOrganizationOrganization, error) {
+	var retval __premarshalOrganizationOrganization
+
+	retval.Members = v.Members
+	retval.Applications = v.Applications
+	retval.Id = v.OrganizationFields.Id
+	retval.Name = v.OrganizationFields.Name
+	retval.Handle = v.OrganizationFields.Handle
+	retval.Plan = v.OrganizationFields.Plan
+	retval.MyRole = v.OrganizationFields.MyRole
+	return &retval, nil
+}
+
+// OrganizationOrganizationApplicationsApplicationConnection includes the requested fields of the GraphQL type ApplicationConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type OrganizationOrganizationApplicationsApplicationConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdge `json:"edges"`
+}
+
+// GetTotalCount returns OrganizationOrganizationApplicationsApplicationConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationApplicationsApplicationConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns OrganizationOrganizationApplicationsApplicationConnection.Edges, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationApplicationsApplicationConnection) GetEdges() []*OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdge {
+	return v.Edges
+}
+
+// OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdge includes the requested fields of the GraphQL type ApplicationEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdge struct {
+	// The item at the end of the edge.
+	Node *OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication `json:"node"`
+}
+
+// GetNode returns OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdge.Node, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdge) GetNode() *OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication {
+	return v.Node
+}
+
+// OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication includes the requested fields of the GraphQL type Application.
+type OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
+	Id   string `json:"id"`
+	Slug string `json:"slug"`
+}
+
+// GetId returns OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetId() string {
+	return v.Id
+}
+
+// GetSlug returns OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Slug, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication) GetSlug() string {
+	return v.Slug
+}
+
+// OrganizationOrganizationMembersOrganizationMembershipConnection includes the requested fields of the GraphQL type OrganizationMembershipConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type OrganizationOrganizationMembersOrganizationMembershipConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdge `json:"edges"`
+}
+
+// GetTotalCount returns OrganizationOrganizationMembersOrganizationMembershipConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns OrganizationOrganizationMembersOrganizationMembershipConnection.Edges, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnection) GetEdges() []*OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdge {
+	return v.Edges
+}
+
+// OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdge includes the requested fields of the GraphQL type OrganizationMembershipEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdge struct {
+	// The item at the end of the edge.
+	Node *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership `json:"node"`
+}
+
+// GetNode returns OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdge.Node, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdge) GetNode() *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership {
+	return v.Node
+}
+
+// OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+type OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership struct {
+	Id   string                                                                                                                       `json:"id"`
+	Role OrganizationRole                                                                                                             `json:"role"`
+	User OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser `json:"user"`
+}
+
+// GetId returns OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership) GetId() string {
+	return v.Id
+}
+
+// GetRole returns OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership.Role, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership) GetRole() OrganizationRole {
+	return v.Role
+}
+
+// GetUser returns OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership.User, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership) GetUser() OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser {
+	return v.User
+}
+
+// OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser includes the requested fields of the GraphQL type User.
+type OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	Email *string `json:"email"`
+}
+
+// GetId returns OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser) GetId() string {
+	return v.Id
+}
+
+// GetUsername returns OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser.Username, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser) GetUsername() string {
+	return v.Username
+}
+
+// GetEmail returns OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser.Email, and is useful for accessing the field via an interface.
+func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser) GetEmail() *string {
+	return v.Email
+}
+
+// OrganizationResponse is returned by Organization on success.
+type OrganizationResponse struct {
+	// An organization the caller belongs to (or that owns an application shared with them), by handle.
+	Organization *OrganizationOrganization `json:"organization"`
+}
+
+// GetOrganization returns OrganizationResponse.Organization, and is useful for accessing the field via an interface.
+func (v *OrganizationResponse) GetOrganization() *OrganizationOrganization { return v.Organization }
+
 // OrganizationRole is enum for the field role
 type OrganizationRole string
 
@@ -883,6 +2611,218 @@ const (
 var AllOrganizationRole = []OrganizationRole{
 	OrganizationRoleAdministrator,
 	OrganizationRoleMember,
+}
+
+// OrganizationWhereInput is used for filtering Organization objects.
+// Input was generated by ent.
+type OrganizationWhereInput struct {
+	Not *OrganizationWhereInput  `json:"not"`
+	And []OrganizationWhereInput `json:"and"`
+	Or  []OrganizationWhereInput `json:"or"`
+	// id field predicates
+	Id      *string  `json:"id"`
+	IdNEQ   *string  `json:"idNEQ"`
+	IdIn    []string `json:"idIn"`
+	IdNotIn []string `json:"idNotIn"`
+	IdGT    *string  `json:"idGT"`
+	IdGTE   *string  `json:"idGTE"`
+	IdLT    *string  `json:"idLT"`
+	IdLTE   *string  `json:"idLTE"`
+	// name field predicates
+	Name             *string  `json:"name"`
+	NameNEQ          *string  `json:"nameNEQ"`
+	NameIn           []string `json:"nameIn"`
+	NameNotIn        []string `json:"nameNotIn"`
+	NameGT           *string  `json:"nameGT"`
+	NameGTE          *string  `json:"nameGTE"`
+	NameLT           *string  `json:"nameLT"`
+	NameLTE          *string  `json:"nameLTE"`
+	NameContains     *string  `json:"nameContains"`
+	NameHasPrefix    *string  `json:"nameHasPrefix"`
+	NameHasSuffix    *string  `json:"nameHasSuffix"`
+	NameEqualFold    *string  `json:"nameEqualFold"`
+	NameContainsFold *string  `json:"nameContainsFold"`
+	// handle field predicates
+	Handle             *string  `json:"handle"`
+	HandleNEQ          *string  `json:"handleNEQ"`
+	HandleIn           []string `json:"handleIn"`
+	HandleNotIn        []string `json:"handleNotIn"`
+	HandleGT           *string  `json:"handleGT"`
+	HandleGTE          *string  `json:"handleGTE"`
+	HandleLT           *string  `json:"handleLT"`
+	HandleLTE          *string  `json:"handleLTE"`
+	HandleContains     *string  `json:"handleContains"`
+	HandleHasPrefix    *string  `json:"handleHasPrefix"`
+	HandleHasSuffix    *string  `json:"handleHasSuffix"`
+	HandleEqualFold    *string  `json:"handleEqualFold"`
+	HandleContainsFold *string  `json:"handleContainsFold"`
+	// plan field predicates
+	Plan      *Plan  `json:"plan"`
+	PlanNEQ   *Plan  `json:"planNEQ"`
+	PlanIn    []Plan `json:"planIn"`
+	PlanNotIn []Plan `json:"planNotIn"`
+}
+
+// GetNot returns OrganizationWhereInput.Not, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNot() *OrganizationWhereInput { return v.Not }
+
+// GetAnd returns OrganizationWhereInput.And, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetAnd() []OrganizationWhereInput { return v.And }
+
+// GetOr returns OrganizationWhereInput.Or, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetOr() []OrganizationWhereInput { return v.Or }
+
+// GetId returns OrganizationWhereInput.Id, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetId() *string { return v.Id }
+
+// GetIdNEQ returns OrganizationWhereInput.IdNEQ, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetIdNEQ() *string { return v.IdNEQ }
+
+// GetIdIn returns OrganizationWhereInput.IdIn, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetIdIn() []string { return v.IdIn }
+
+// GetIdNotIn returns OrganizationWhereInput.IdNotIn, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetIdNotIn() []string { return v.IdNotIn }
+
+// GetIdGT returns OrganizationWhereInput.IdGT, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetIdGT() *string { return v.IdGT }
+
+// GetIdGTE returns OrganizationWhereInput.IdGTE, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetIdGTE() *string { return v.IdGTE }
+
+// GetIdLT returns OrganizationWhereInput.IdLT, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetIdLT() *string { return v.IdLT }
+
+// GetIdLTE returns OrganizationWhereInput.IdLTE, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetIdLTE() *string { return v.IdLTE }
+
+// GetName returns OrganizationWhereInput.Name, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetName() *string { return v.Name }
+
+// GetNameNEQ returns OrganizationWhereInput.NameNEQ, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameNEQ() *string { return v.NameNEQ }
+
+// GetNameIn returns OrganizationWhereInput.NameIn, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameIn() []string { return v.NameIn }
+
+// GetNameNotIn returns OrganizationWhereInput.NameNotIn, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameNotIn() []string { return v.NameNotIn }
+
+// GetNameGT returns OrganizationWhereInput.NameGT, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameGT() *string { return v.NameGT }
+
+// GetNameGTE returns OrganizationWhereInput.NameGTE, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameGTE() *string { return v.NameGTE }
+
+// GetNameLT returns OrganizationWhereInput.NameLT, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameLT() *string { return v.NameLT }
+
+// GetNameLTE returns OrganizationWhereInput.NameLTE, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameLTE() *string { return v.NameLTE }
+
+// GetNameContains returns OrganizationWhereInput.NameContains, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameContains() *string { return v.NameContains }
+
+// GetNameHasPrefix returns OrganizationWhereInput.NameHasPrefix, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameHasPrefix() *string { return v.NameHasPrefix }
+
+// GetNameHasSuffix returns OrganizationWhereInput.NameHasSuffix, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameHasSuffix() *string { return v.NameHasSuffix }
+
+// GetNameEqualFold returns OrganizationWhereInput.NameEqualFold, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameEqualFold() *string { return v.NameEqualFold }
+
+// GetNameContainsFold returns OrganizationWhereInput.NameContainsFold, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetNameContainsFold() *string { return v.NameContainsFold }
+
+// GetHandle returns OrganizationWhereInput.Handle, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandle() *string { return v.Handle }
+
+// GetHandleNEQ returns OrganizationWhereInput.HandleNEQ, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleNEQ() *string { return v.HandleNEQ }
+
+// GetHandleIn returns OrganizationWhereInput.HandleIn, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleIn() []string { return v.HandleIn }
+
+// GetHandleNotIn returns OrganizationWhereInput.HandleNotIn, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleNotIn() []string { return v.HandleNotIn }
+
+// GetHandleGT returns OrganizationWhereInput.HandleGT, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleGT() *string { return v.HandleGT }
+
+// GetHandleGTE returns OrganizationWhereInput.HandleGTE, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleGTE() *string { return v.HandleGTE }
+
+// GetHandleLT returns OrganizationWhereInput.HandleLT, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleLT() *string { return v.HandleLT }
+
+// GetHandleLTE returns OrganizationWhereInput.HandleLTE, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleLTE() *string { return v.HandleLTE }
+
+// GetHandleContains returns OrganizationWhereInput.HandleContains, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleContains() *string { return v.HandleContains }
+
+// GetHandleHasPrefix returns OrganizationWhereInput.HandleHasPrefix, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleHasPrefix() *string { return v.HandleHasPrefix }
+
+// GetHandleHasSuffix returns OrganizationWhereInput.HandleHasSuffix, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleHasSuffix() *string { return v.HandleHasSuffix }
+
+// GetHandleEqualFold returns OrganizationWhereInput.HandleEqualFold, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleEqualFold() *string { return v.HandleEqualFold }
+
+// GetHandleContainsFold returns OrganizationWhereInput.HandleContainsFold, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetHandleContainsFold() *string { return v.HandleContainsFold }
+
+// GetPlan returns OrganizationWhereInput.Plan, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetPlan() *Plan { return v.Plan }
+
+// GetPlanNEQ returns OrganizationWhereInput.PlanNEQ, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetPlanNEQ() *Plan { return v.PlanNEQ }
+
+// GetPlanIn returns OrganizationWhereInput.PlanIn, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetPlanIn() []Plan { return v.PlanIn }
+
+// GetPlanNotIn returns OrganizationWhereInput.PlanNotIn, and is useful for accessing the field via an interface.
+func (v *OrganizationWhereInput) GetPlanNotIn() []Plan { return v.PlanNotIn }
+
+// What a role may do to an application beyond reading it: one column of the role matrix.
+type Permission string
+
+const (
+	// addApplicationMember, updateApplicationMember, removeApplicationMember.
+	PermissionAddMembers Permission = "ADD_MEMBERS"
+	// deleteApplication.
+	PermissionDeleteApplication Permission = "DELETE_APPLICATION"
+	// registerDevice, removeDevice.
+	PermissionAddRemoveDevice Permission = "ADD_REMOVE_DEVICE"
+	// requestDeviceAction.
+	PermissionDeviceActions Permission = "DEVICE_ACTIONS"
+	// setDeviceTag, removeDeviceTag, updateDevice.
+	PermissionTags Permission = "TAGS"
+	// setDeviceVariable, removeDeviceVariable.
+	PermissionVariables Permission = "VARIABLES"
+	// requestSshAccess.
+	PermissionSshAccess Permission = "SSH_ACCESS"
+	// createRelease.
+	PermissionPush Permission = "PUSH"
+	// Fleet and configuration variables, downloadImageConfig.
+	PermissionConfiguration Permission = "CONFIGURATION"
+	// requestFleetAction.
+	PermissionFleetActions Permission = "FLEET_ACTIONS"
+)
+
+var AllPermission = []Permission{
+	PermissionAddMembers,
+	PermissionDeleteApplication,
+	PermissionAddRemoveDevice,
+	PermissionDeviceActions,
+	PermissionTags,
+	PermissionVariables,
+	PermissionSshAccess,
+	PermissionPush,
+	PermissionConfiguration,
+	PermissionFleetActions,
 }
 
 // Plan is enum for the field plan
@@ -979,6 +2919,29 @@ type RefreshTokenResponse struct {
 // GetRefreshToken returns RefreshTokenResponse.RefreshToken, and is useful for accessing the field via an interface.
 func (v *RefreshTokenResponse) GetRefreshToken() RefreshTokenRefreshTokenAuthPayload {
 	return v.RefreshToken
+}
+
+// RemoveApplicationMemberResponse is returned by RemoveApplicationMember on success.
+type RemoveApplicationMemberResponse struct {
+	// Remove an application member. Any member may also remove their own
+	// membership this way, which is leaveApplication.
+	RemoveApplicationMember string `json:"removeApplicationMember"`
+}
+
+// GetRemoveApplicationMember returns RemoveApplicationMemberResponse.RemoveApplicationMember, and is useful for accessing the field via an interface.
+func (v *RemoveApplicationMemberResponse) GetRemoveApplicationMember() string {
+	return v.RemoveApplicationMember
+}
+
+// RemoveOrganizationMemberResponse is returned by RemoveOrganizationMember on success.
+type RemoveOrganizationMemberResponse struct {
+	// Remove a member from an organization (administrators), or leave it (your own membership). The last administrator cannot leave.
+	RemoveOrganizationMember string `json:"removeOrganizationMember"`
+}
+
+// GetRemoveOrganizationMember returns RemoveOrganizationMemberResponse.RemoveOrganizationMember, and is useful for accessing the field via an interface.
+func (v *RemoveOrganizationMemberResponse) GetRemoveOrganizationMember() string {
+	return v.RemoveOrganizationMember
 }
 
 // RevokeApiKeysResponse is returned by RevokeApiKeys on success.
@@ -1201,6 +3164,248 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 	return &retval, nil
 }
 
+type UpdateApplicationMemberInput struct {
+	// The ApplicationMembership.
+	Id   string          `json:"id"`
+	Role ApplicationRole `json:"role"`
+}
+
+// GetId returns UpdateApplicationMemberInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateApplicationMemberInput) GetId() string { return v.Id }
+
+// GetRole returns UpdateApplicationMemberInput.Role, and is useful for accessing the field via an interface.
+func (v *UpdateApplicationMemberInput) GetRole() ApplicationRole { return v.Role }
+
+// UpdateApplicationMemberResponse is returned by UpdateApplicationMember on success.
+type UpdateApplicationMemberResponse struct {
+	// Change an application member's role (plan rules apply).
+	UpdateApplicationMember UpdateApplicationMemberUpdateApplicationMemberApplicationMembership `json:"updateApplicationMember"`
+}
+
+// GetUpdateApplicationMember returns UpdateApplicationMemberResponse.UpdateApplicationMember, and is useful for accessing the field via an interface.
+func (v *UpdateApplicationMemberResponse) GetUpdateApplicationMember() UpdateApplicationMemberUpdateApplicationMemberApplicationMembership {
+	return v.UpdateApplicationMember
+}
+
+// UpdateApplicationMemberUpdateApplicationMemberApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+type UpdateApplicationMemberUpdateApplicationMemberApplicationMembership struct {
+	ApplicationMembershipFields `json:"-"`
+}
+
+// GetId returns UpdateApplicationMemberUpdateApplicationMemberApplicationMembership.Id, and is useful for accessing the field via an interface.
+func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) GetId() string {
+	return v.ApplicationMembershipFields.Id
+}
+
+// GetRole returns UpdateApplicationMemberUpdateApplicationMemberApplicationMembership.Role, and is useful for accessing the field via an interface.
+func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) GetRole() ApplicationRole {
+	return v.ApplicationMembershipFields.Role
+}
+
+// GetUser returns UpdateApplicationMemberUpdateApplicationMemberApplicationMembership.User, and is useful for accessing the field via an interface.
+func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) GetUser() ApplicationMembershipFieldsUser {
+	return v.ApplicationMembershipFields.User
+}
+
+// GetApplication returns UpdateApplicationMemberUpdateApplicationMemberApplicationMembership.Application, and is useful for accessing the field via an interface.
+func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) GetApplication() ApplicationMembershipFieldsApplication {
+	return v.ApplicationMembershipFields.Application
+}
+
+func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateApplicationMemberUpdateApplicationMemberApplicationMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateApplicationMemberUpdateApplicationMemberApplicationMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ApplicationMembershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateApplicationMemberUpdateApplicationMemberApplicationMembership struct {
+	Id string `json:"id"`
+
+	Role ApplicationRole `json:"role"`
+
+	User ApplicationMembershipFieldsUser `json:"user"`
+
+	Application ApplicationMembershipFieldsApplication `json:"application"`
+}
+
+func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) __premarshalJSON() (*__premarshalUpdateApplicationMemberUpdateApplicationMemberApplicationMembership, error) {
+	var retval __premarshalUpdateApplicationMemberUpdateApplicationMemberApplicationMembership
+
+	retval.Id = v.ApplicationMembershipFields.Id
+	retval.Role = v.ApplicationMembershipFields.Role
+	retval.User = v.ApplicationMembershipFields.User
+	retval.Application = v.ApplicationMembershipFields.Application
+	return &retval, nil
+}
+
+type UpdateOrganizationMemberInput struct {
+	// The OrganizationMembership.
+	Id   string           `json:"id"`
+	Role OrganizationRole `json:"role"`
+}
+
+// GetId returns UpdateOrganizationMemberInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateOrganizationMemberInput) GetId() string { return v.Id }
+
+// GetRole returns UpdateOrganizationMemberInput.Role, and is useful for accessing the field via an interface.
+func (v *UpdateOrganizationMemberInput) GetRole() OrganizationRole { return v.Role }
+
+// UpdateOrganizationMemberResponse is returned by UpdateOrganizationMember on success.
+type UpdateOrganizationMemberResponse struct {
+	// Change a member's organization role. Administrators only; the last administrator cannot be demoted.
+	UpdateOrganizationMember UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership `json:"updateOrganizationMember"`
+}
+
+// GetUpdateOrganizationMember returns UpdateOrganizationMemberResponse.UpdateOrganizationMember, and is useful for accessing the field via an interface.
+func (v *UpdateOrganizationMemberResponse) GetUpdateOrganizationMember() UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership {
+	return v.UpdateOrganizationMember
+}
+
+// UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+type UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership struct {
+	OrganizationMembershipFields `json:"-"`
+}
+
+// GetId returns UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership.Id, and is useful for accessing the field via an interface.
+func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership) GetId() string {
+	return v.OrganizationMembershipFields.Id
+}
+
+// GetRole returns UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership.Role, and is useful for accessing the field via an interface.
+func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership) GetRole() OrganizationRole {
+	return v.OrganizationMembershipFields.Role
+}
+
+// GetUser returns UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership.User, and is useful for accessing the field via an interface.
+func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership) GetUser() OrganizationMembershipFieldsUser {
+	return v.OrganizationMembershipFields.User
+}
+
+// GetOrganization returns UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership.Organization, and is useful for accessing the field via an interface.
+func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership) GetOrganization() OrganizationMembershipFieldsOrganization {
+	return v.OrganizationMembershipFields.Organization
+}
+
+func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.OrganizationMembershipFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership struct {
+	Id string `json:"id"`
+
+	Role OrganizationRole `json:"role"`
+
+	User OrganizationMembershipFieldsUser `json:"user"`
+
+	Organization OrganizationMembershipFieldsOrganization `json:"organization"`
+}
+
+func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership) __premarshalJSON() (*__premarshalUpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership, error) {
+	var retval __premarshalUpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership
+
+	retval.Id = v.OrganizationMembershipFields.Id
+	retval.Role = v.OrganizationMembershipFields.Role
+	retval.User = v.OrganizationMembershipFields.User
+	retval.Organization = v.OrganizationMembershipFields.Organization
+	return &retval, nil
+}
+
+// __AddApplicationMemberInput is used internally by genqlient
+type __AddApplicationMemberInput struct {
+	Input AddApplicationMemberInput `json:"input"`
+}
+
+// GetInput returns __AddApplicationMemberInput.Input, and is useful for accessing the field via an interface.
+func (v *__AddApplicationMemberInput) GetInput() AddApplicationMemberInput { return v.Input }
+
+// __AddOrganizationMemberInput is used internally by genqlient
+type __AddOrganizationMemberInput struct {
+	Input AddOrganizationMemberInput `json:"input"`
+}
+
+// GetInput returns __AddOrganizationMemberInput.Input, and is useful for accessing the field via an interface.
+func (v *__AddOrganizationMemberInput) GetInput() AddOrganizationMemberInput { return v.Input }
+
+// __ApplicationInput is used internally by genqlient
+type __ApplicationInput struct {
+	Slug string `json:"slug"`
+}
+
+// GetSlug returns __ApplicationInput.Slug, and is useful for accessing the field via an interface.
+func (v *__ApplicationInput) GetSlug() string { return v.Slug }
+
+// __ApplicationsInput is used internally by genqlient
+type __ApplicationsInput struct {
+	First *int                   `json:"first"`
+	After *string                `json:"after"`
+	Where *ApplicationWhereInput `json:"where"`
+}
+
+// GetFirst returns __ApplicationsInput.First, and is useful for accessing the field via an interface.
+func (v *__ApplicationsInput) GetFirst() *int { return v.First }
+
+// GetAfter returns __ApplicationsInput.After, and is useful for accessing the field via an interface.
+func (v *__ApplicationsInput) GetAfter() *string { return v.After }
+
+// GetWhere returns __ApplicationsInput.Where, and is useful for accessing the field via an interface.
+func (v *__ApplicationsInput) GetWhere() *ApplicationWhereInput { return v.Where }
+
 // __CreateApiKeyInput is used internally by genqlient
 type __CreateApiKeyInput struct {
 	Input CreateApiKeyInput `json:"input"`
@@ -1208,6 +3413,38 @@ type __CreateApiKeyInput struct {
 
 // GetInput returns __CreateApiKeyInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateApiKeyInput) GetInput() CreateApiKeyInput { return v.Input }
+
+// __CreateApplicationInput is used internally by genqlient
+type __CreateApplicationInput struct {
+	Input CreateApplicationInput `json:"input"`
+}
+
+// GetInput returns __CreateApplicationInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateApplicationInput) GetInput() CreateApplicationInput { return v.Input }
+
+// __CreateOrganizationInput is used internally by genqlient
+type __CreateOrganizationInput struct {
+	Input CreateOrganizationInput `json:"input"`
+}
+
+// GetInput returns __CreateOrganizationInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateOrganizationInput) GetInput() CreateOrganizationInput { return v.Input }
+
+// __DeleteApplicationInput is used internally by genqlient
+type __DeleteApplicationInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __DeleteApplicationInput.Id, and is useful for accessing the field via an interface.
+func (v *__DeleteApplicationInput) GetId() string { return v.Id }
+
+// __LeaveApplicationInput is used internally by genqlient
+type __LeaveApplicationInput struct {
+	ApplicationId string `json:"applicationId"`
+}
+
+// GetApplicationId returns __LeaveApplicationInput.ApplicationId, and is useful for accessing the field via an interface.
+func (v *__LeaveApplicationInput) GetApplicationId() string { return v.ApplicationId }
 
 // __LoginInput is used internally by genqlient
 type __LoginInput struct {
@@ -1237,6 +3474,30 @@ type __NodeInput struct {
 // GetId returns __NodeInput.Id, and is useful for accessing the field via an interface.
 func (v *__NodeInput) GetId() string { return v.Id }
 
+// __OrganizationInput is used internally by genqlient
+type __OrganizationInput struct {
+	Handle string `json:"handle"`
+}
+
+// GetHandle returns __OrganizationInput.Handle, and is useful for accessing the field via an interface.
+func (v *__OrganizationInput) GetHandle() string { return v.Handle }
+
+// __RemoveApplicationMemberInput is used internally by genqlient
+type __RemoveApplicationMemberInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RemoveApplicationMemberInput.Id, and is useful for accessing the field via an interface.
+func (v *__RemoveApplicationMemberInput) GetId() string { return v.Id }
+
+// __RemoveOrganizationMemberInput is used internally by genqlient
+type __RemoveOrganizationMemberInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RemoveOrganizationMemberInput.Id, and is useful for accessing the field via an interface.
+func (v *__RemoveOrganizationMemberInput) GetId() string { return v.Id }
+
 // __RevokeApiKeysInput is used internally by genqlient
 type __RevokeApiKeysInput struct {
 	Ids []string `json:"ids"`
@@ -1252,6 +3513,115 @@ type __SignUpInput struct {
 
 // GetInput returns __SignUpInput.Input, and is useful for accessing the field via an interface.
 func (v *__SignUpInput) GetInput() SignUpInput { return v.Input }
+
+// __UpdateApplicationMemberInput is used internally by genqlient
+type __UpdateApplicationMemberInput struct {
+	Input UpdateApplicationMemberInput `json:"input"`
+}
+
+// GetInput returns __UpdateApplicationMemberInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateApplicationMemberInput) GetInput() UpdateApplicationMemberInput { return v.Input }
+
+// __UpdateOrganizationMemberInput is used internally by genqlient
+type __UpdateOrganizationMemberInput struct {
+	Input UpdateOrganizationMemberInput `json:"input"`
+}
+
+// GetInput returns __UpdateOrganizationMemberInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateOrganizationMemberInput) GetInput() UpdateOrganizationMemberInput { return v.Input }
+
+// The mutation executed by AddApplicationMember.
+const AddApplicationMember_Operation = `
+mutation AddApplicationMember ($input: AddApplicationMemberInput!) {
+	addApplicationMember(input: $input) {
+		... ApplicationMembershipFields
+	}
+}
+fragment ApplicationMembershipFields on ApplicationMembership {
+	id
+	role
+	user {
+		id
+		username
+		email
+	}
+	application {
+		id
+		slug
+	}
+}
+`
+
+func AddApplicationMember(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input AddApplicationMemberInput,
+) (data_ *AddApplicationMemberResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AddApplicationMember",
+		Query:  AddApplicationMember_Operation,
+		Variables: &__AddApplicationMemberInput{
+			Input: input,
+		},
+	}
+
+	data_ = &AddApplicationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by AddOrganizationMember.
+const AddOrganizationMember_Operation = `
+mutation AddOrganizationMember ($input: AddOrganizationMemberInput!) {
+	addOrganizationMember(input: $input) {
+		... OrganizationMembershipFields
+	}
+}
+fragment OrganizationMembershipFields on OrganizationMembership {
+	id
+	role
+	user {
+		id
+		username
+	}
+	organization {
+		id
+		handle
+	}
+}
+`
+
+func AddOrganizationMember(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input AddOrganizationMemberInput,
+) (data_ *AddOrganizationMemberResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AddOrganizationMember",
+		Query:  AddOrganizationMember_Operation,
+		Variables: &__AddOrganizationMemberInput{
+			Input: input,
+		},
+	}
+
+	data_ = &AddOrganizationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
 
 // The query executed by ApiKeys.
 const ApiKeys_Operation = `
@@ -1281,6 +3651,195 @@ func ApiKeys(
 	}
 
 	data_ = &ApiKeysResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by Application.
+const Application_Operation = `
+query Application ($slug: String!) {
+	application(slug: $slug) {
+		... ApplicationFields
+		members {
+			totalCount
+			edges {
+				node {
+					... ApplicationMembershipFields
+				}
+			}
+		}
+	}
+}
+fragment ApplicationFields on Application {
+	id
+	name
+	slug
+	type
+	myRole
+	myPermissions
+	isShared
+	organization {
+		id
+		handle
+	}
+}
+fragment ApplicationMembershipFields on ApplicationMembership {
+	id
+	role
+	user {
+		id
+		username
+		email
+	}
+	application {
+		id
+		slug
+	}
+}
+`
+
+func Application(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	slug string,
+) (data_ *ApplicationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Application",
+		Query:  Application_Operation,
+		Variables: &__ApplicationInput{
+			Slug: slug,
+		},
+	}
+
+	data_ = &ApplicationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by Applications.
+const Applications_Operation = `
+query Applications ($first: Int, $after: Cursor, $where: ApplicationWhereInput) {
+	applications(first: $first, after: $after, where: $where) {
+		totalCount
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		edges {
+			node {
+				... ApplicationFields
+			}
+		}
+	}
+}
+fragment ApplicationFields on Application {
+	id
+	name
+	slug
+	type
+	myRole
+	myPermissions
+	isShared
+	organization {
+		id
+		handle
+	}
+}
+`
+
+func Applications(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first *int,
+	after *string,
+	where *ApplicationWhereInput,
+) (data_ *ApplicationsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Applications",
+		Query:  Applications_Operation,
+		Variables: &__ApplicationsInput{
+			First: first,
+			After: after,
+			Where: where,
+		},
+	}
+
+	data_ = &ApplicationsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ApplicationsWithMembers.
+const ApplicationsWithMembers_Operation = `
+query ApplicationsWithMembers {
+	applications(first: 100) {
+		totalCount
+		edges {
+			node {
+				... ApplicationFields
+				members {
+					totalCount
+					edges {
+						node {
+							role
+							user {
+								id
+								username
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+fragment ApplicationFields on Application {
+	id
+	name
+	slug
+	type
+	myRole
+	myPermissions
+	isShared
+	organization {
+		id
+		handle
+	}
+}
+`
+
+// The statement-count test: every application with its members.
+func ApplicationsWithMembers(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *ApplicationsWithMembersResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ApplicationsWithMembers",
+		Query:  ApplicationsWithMembers_Operation,
+	}
+
+	data_ = &ApplicationsWithMembersResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -1327,6 +3886,158 @@ func CreateApiKey(
 	}
 
 	data_ = &CreateApiKeyResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateApplication.
+const CreateApplication_Operation = `
+mutation CreateApplication ($input: CreateApplicationInput!) {
+	createApplication(input: $input) {
+		... ApplicationFields
+	}
+}
+fragment ApplicationFields on Application {
+	id
+	name
+	slug
+	type
+	myRole
+	myPermissions
+	isShared
+	organization {
+		id
+		handle
+	}
+}
+`
+
+func CreateApplication(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateApplicationInput,
+) (data_ *CreateApplicationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateApplication",
+		Query:  CreateApplication_Operation,
+		Variables: &__CreateApplicationInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateApplicationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateOrganization.
+const CreateOrganization_Operation = `
+mutation CreateOrganization ($input: CreateOrganizationInput!) {
+	createOrganization(input: $input) {
+		... OrganizationFields
+	}
+}
+fragment OrganizationFields on Organization {
+	id
+	name
+	handle
+	plan
+	myRole
+}
+`
+
+func CreateOrganization(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateOrganizationInput,
+) (data_ *CreateOrganizationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateOrganization",
+		Query:  CreateOrganization_Operation,
+		Variables: &__CreateOrganizationInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateOrganizationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteApplication.
+const DeleteApplication_Operation = `
+mutation DeleteApplication ($id: ID!) {
+	deleteApplication(id: $id)
+}
+`
+
+func DeleteApplication(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *DeleteApplicationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteApplication",
+		Query:  DeleteApplication_Operation,
+		Variables: &__DeleteApplicationInput{
+			Id: id,
+		},
+	}
+
+	data_ = &DeleteApplicationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by LeaveApplication.
+const LeaveApplication_Operation = `
+mutation LeaveApplication ($applicationId: ID!) {
+	leaveApplication(applicationId: $applicationId)
+}
+`
+
+func LeaveApplication(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	applicationId string,
+) (data_ *LeaveApplicationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "LeaveApplication",
+		Query:  LeaveApplication_Operation,
+		Variables: &__LeaveApplicationInput{
+			ApplicationId: applicationId,
+		},
+	}
+
+	data_ = &LeaveApplicationResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -1479,6 +4190,70 @@ func Node(
 	return data_, err_
 }
 
+// The query executed by Organization.
+const Organization_Operation = `
+query Organization ($handle: String!) {
+	organization(handle: $handle) {
+		... OrganizationFields
+		members {
+			totalCount
+			edges {
+				node {
+					id
+					role
+					user {
+						id
+						username
+						email
+					}
+				}
+			}
+		}
+		applications {
+			totalCount
+			edges {
+				node {
+					id
+					slug
+				}
+			}
+		}
+	}
+}
+fragment OrganizationFields on Organization {
+	id
+	name
+	handle
+	plan
+	myRole
+}
+`
+
+func Organization(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	handle string,
+) (data_ *OrganizationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Organization",
+		Query:  Organization_Operation,
+		Variables: &__OrganizationInput{
+			Handle: handle,
+		},
+	}
+
+	data_ = &OrganizationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by RefreshToken.
 const RefreshToken_Operation = `
 mutation RefreshToken {
@@ -1508,6 +4283,70 @@ func RefreshToken(
 	}
 
 	data_ = &RefreshTokenResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RemoveApplicationMember.
+const RemoveApplicationMember_Operation = `
+mutation RemoveApplicationMember ($id: ID!) {
+	removeApplicationMember(id: $id)
+}
+`
+
+func RemoveApplicationMember(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RemoveApplicationMemberResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RemoveApplicationMember",
+		Query:  RemoveApplicationMember_Operation,
+		Variables: &__RemoveApplicationMemberInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RemoveApplicationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RemoveOrganizationMember.
+const RemoveOrganizationMember_Operation = `
+mutation RemoveOrganizationMember ($id: ID!) {
+	removeOrganizationMember(id: $id)
+}
+`
+
+func RemoveOrganizationMember(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RemoveOrganizationMemberResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RemoveOrganizationMember",
+		Query:  RemoveOrganizationMember_Operation,
+		Variables: &__RemoveOrganizationMemberInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RemoveOrganizationMemberResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -1651,6 +4490,99 @@ func SignUp(
 	}
 
 	data_ = &SignUpResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdateApplicationMember.
+const UpdateApplicationMember_Operation = `
+mutation UpdateApplicationMember ($input: UpdateApplicationMemberInput!) {
+	updateApplicationMember(input: $input) {
+		... ApplicationMembershipFields
+	}
+}
+fragment ApplicationMembershipFields on ApplicationMembership {
+	id
+	role
+	user {
+		id
+		username
+		email
+	}
+	application {
+		id
+		slug
+	}
+}
+`
+
+func UpdateApplicationMember(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateApplicationMemberInput,
+) (data_ *UpdateApplicationMemberResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateApplicationMember",
+		Query:  UpdateApplicationMember_Operation,
+		Variables: &__UpdateApplicationMemberInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateApplicationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdateOrganizationMember.
+const UpdateOrganizationMember_Operation = `
+mutation UpdateOrganizationMember ($input: UpdateOrganizationMemberInput!) {
+	updateOrganizationMember(input: $input) {
+		... OrganizationMembershipFields
+	}
+}
+fragment OrganizationMembershipFields on OrganizationMembership {
+	id
+	role
+	user {
+		id
+		username
+	}
+	organization {
+		id
+		handle
+	}
+}
+`
+
+func UpdateOrganizationMember(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateOrganizationMemberInput,
+) (data_ *UpdateOrganizationMemberResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateOrganizationMember",
+		Query:  UpdateOrganizationMember_Operation,
+		Variables: &__UpdateOrganizationMemberInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateOrganizationMemberResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
