@@ -69,9 +69,9 @@ func (d Deps) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput) (*mo
 	if err != nil {
 		return nil, err
 	}
-	name := strings.TrimSpace(in.Name)
-	if name == "" || utf8.RuneCountInString(name) > 50 || !utf8.ValidString(name) {
-		return nil, fault.Input("name", "name must be 1–50 characters")
+	name, err := displayName("name", in.Name, 50)
+	if err != nil {
+		return nil, err
 	}
 	description := ""
 	if in.Description != nil {

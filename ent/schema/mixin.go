@@ -22,9 +22,3 @@ func (createdAt) Fields() []ent.Field {
 // hidden is the annotation for types and fields that never appear in the
 // GraphQL schema (secrets, bookkeeping).
 func hidden() entgql.Annotation { return entgql.Skip(entgql.SkipAll) }
-
-// notFilterable keeps a field out of generated where-inputs and ordering, so
-// a filter can't reveal what the field's own resolver guards.
-func notFilterable() entgql.Annotation {
-	return entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)
-}

@@ -71,13 +71,9 @@ func Application() ent.Policy {
 			if err != nil {
 				return err
 			}
-			app, err := loadApplication(ctx, m.Client(), id)
-			if err != nil {
-				return err
-			}
 			// Changing or deleting the application itself is the
 			// DELETE_APPLICATION power: administrators only.
-			return allowIf(Check(ctx, app, access.DeleteApplication))
+			return allowIf(checkOn(ctx, m.Client(), id, access.DeleteApplication))
 		})},
 	}
 }
@@ -102,16 +98,12 @@ func ApplicationMembership() ent.Policy {
 				if err != nil {
 					return notFound(err, ErrNoMembership)
 				}
-				if v, err := viewer.Require(ctx); err == nil && m.Op().Is(entgo.OpDeleteOne) && mem.UserID == v.UserID {
-					return privacy.Allow // leaving
+				if leaving(ctx, m.Op(), mem.UserID) {
+					return privacy.Allow
 				}
 				appID = mem.ApplicationID
 			}
-			app, err := loadApplication(ctx, m.Client(), appID)
-			if err != nil {
-				return err
-			}
-			return allowIf(Check(ctx, app, access.AddMembers))
+			return allowIf(checkOn(ctx, m.Client(), appID, access.AddMembers))
 		})},
 	}
 }
@@ -160,8 +152,8 @@ func OrganizationMembership() ent.Policy {
 			if err != nil {
 				return notFound(err, ErrNoMembership)
 			}
-			if v, err := viewer.Require(ctx); err == nil && m.Op().Is(entgo.OpDeleteOne) && mem.UserID == v.UserID {
-				return privacy.Allow // leaving
+			if leaving(ctx, m.Op(), mem.UserID) {
+				return privacy.Allow
 			}
 			return allowIf(CheckOrgAdmin(ctx, m.Client(), mem.OrganizationID))
 		})},
@@ -219,9 +211,20 @@ func oneID(op entgo.Op, id func() (int, bool)) (int, error) {
 	return 0, privacy.Denyf("%s by predicate is not allowed on behalf of a user", op)
 }
 
-func loadApplication(ctx context.Context, db *ent.Client, id int) (*ent.Application, error) {
-	app, err := db.Application.Get(ctx, id)
-	return app, notFound(err, ErrNoApplication)
+// checkOn is Check on the application with the given id.
+func checkOn(ctx context.Context, db *ent.Client, appID int, p access.Permission) error {
+	app, err := db.Application.Get(ctx, appID)
+	if err != nil {
+		return notFound(err, ErrNoApplication)
+	}
+	return Check(ctx, app, p)
+}
+
+// leaving reports whether op deletes the viewer's own membership (of user
+// memberUserID): every member may leave.
+func leaving(ctx context.Context, op entgo.Op, memberUserID int) bool {
+	v, err := viewer.Require(ctx)
+	return err == nil && op.Is(entgo.OpDeleteOne) && memberUserID == v.UserID
 }
 
 // Check decides whether the viewer may use permission p on app, by the role
