@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -114,5 +115,38 @@ func TestPermissionGQL(t *testing.T) {
 		if p.UnmarshalGQL(bad) == nil {
 			t.Errorf("UnmarshalGQL(%v) accepted", bad)
 		}
+	}
+}
+
+// TestREADMEMatrix pins the table README.md renders to the matrix.
+func TestREADMEMatrix(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(readme), "<!-- matrix:begin -->\n")
+	table, _, ok2 := strings.Cut(table, "<!-- matrix:end -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no matrix markers")
+	}
+	var want strings.Builder
+	want.WriteString("| role |")
+	for _, p := range Permissions() {
+		want.WriteString(" " + string(p) + " |")
+	}
+	want.WriteString("\n|---|" + strings.Repeat("---|", len(Permissions())) + "\n")
+	for _, name := range Role("").Values() {
+		want.WriteString("| " + name + " |")
+		for _, p := range Permissions() {
+			cell := "no"
+			if Role(name).Allows(p) {
+				cell = "yes"
+			}
+			want.WriteString(" " + cell + " |")
+		}
+		want.WriteString("\n")
+	}
+	if table != want.String() {
+		t.Fatalf("README.md's matrix differs from the table; it should read:\n%s", want.String())
 	}
 }
