@@ -166,6 +166,10 @@ func TestCreateApplication(t *testing.T) {
 		if n := Must(Applications(ctx, s.Client(bob.Token), nil, nil, nil))(t).Applications.TotalCount; n != 0 {
 			t.Fatalf("bob lists %d applications", n)
 		}
+		// Nor through the organization's edge.
+		if n := Must(Organization(ctx, s.Client(bob.Token), "alice"))(t).Organization.Applications.TotalCount; n != 0 {
+			t.Fatalf("bob sees %d of the organization's applications", n)
+		}
 		if n := Must(s.DB.Application.Query().Count(ctx))(t); n != 1 {
 			t.Fatalf("%d applications stored", n)
 		}
@@ -361,6 +365,29 @@ func TestLastAdministratorUnderConcurrency(t *testing.T) {
 		// demoted first, as no longer an administrator.
 		if len(failed) != 1 || failed[0] != "CONFLICT" && failed[0] != "FORBIDDEN" {
 			t.Fatalf("refusals %v", failed)
+		}
+	})
+}
+
+// TestOtherUsersPrivateFields: of another user, only id and username (and
+// email, for administrators) are visible.
+func TestOtherUsersPrivateFields(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		f := s.NewFleet(t, "f")
+		for _, field := range []string{"createdAt", "hasPassword", "organizations { totalCount }", "securityEvents { totalCount }"} {
+			for _, role := range []access.Role{access.Administrator, access.Observer} {
+				query := `{"query": "{ application(slug: \"` + f.Slug + `\") { members { edges { node { user { username ` + field + ` } } } } } }"}`
+				resp := s.PostWith(map[string]string{"Authorization": "Bearer " + f.Users[role].Token}, query)
+				if code := ResponseCode(t, resp); code != "FORBIDDEN" {
+					t.Errorf("%s reading other members' %s: code %q", role, field, code)
+				}
+			}
+		}
+		// The same fields of oneself are fine.
+		me := `{"query": "{ me { createdAt hasPassword organizations { totalCount } securityEvents { totalCount } } }"}`
+		resp := s.PostWith(map[string]string{"Authorization": "Bearer " + f.Users[access.Observer].Token}, me)
+		if code := ResponseCode(t, resp); code != "" {
+			t.Fatalf("own fields: %s", code)
 		}
 	})
 }

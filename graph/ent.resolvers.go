@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"fleetgate/ent"
+	"time"
 )
 
 // Node is the resolver for the node field.
@@ -18,6 +19,14 @@ func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
 	return r.nodes(ctx, ids)
+}
+
+// CreatedAt is the resolver for the createdAt field.
+func (r *userResolver) CreatedAt(ctx context.Context, obj *ent.User) (*time.Time, error) {
+	if err := ownAccount(ctx, obj); err != nil {
+		return nil, err
+	}
+	return &obj.CreatedAt, nil
 }
 
 // Application returns ApplicationResolver implementation.
