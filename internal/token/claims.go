@@ -1,6 +1,7 @@
 package token
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
@@ -52,6 +53,16 @@ type audience struct {
 func (a *audience) UnmarshalJSON(b []byte) error {
 	a.present = true
 	return a.ClaimStrings.UnmarshalJSON(b)
+}
+
+// MarshalJSON writes a single audience as a plain string, whatever the
+// process-wide jwt.MarshalSingleStringAsArray says, so grants look the same
+// in every binary.
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a.ClaimStrings) == 1 {
+		return json.Marshal(a.ClaimStrings[0])
+	}
+	return json.Marshal([]string(a.ClaimStrings))
 }
 
 // msDate is a NumericDate written with exactly three decimals. Millisecond

@@ -8,11 +8,12 @@
 // and builds a Set from whatever it loaded. The newest key signs; every key in
 // the Set verifies, so a key can be rotated in before the old one is dropped.
 //
-// Signing and verifying are generic underneath, so that other short-lived
-// grants (such as an SSH access grant with audience "ssh") can later share the
-// key set; session tokens are one kind of claims on top. Session tokens never
-// carry "aud", and ParseSession refuses any token that does, so a grant minted
-// for another audience cannot be replayed as a session.
+// Signing and verifying are generic underneath, so that every kind of token
+// shares the key set: session tokens and short-lived SSH access grants
+// (audience "ssh", see SSHGrant) are kinds of claims on top. Session tokens
+// never carry "aud", and ParseSession refuses any token that does, so a grant
+// minted for another audience cannot be replayed as a session; ParseSSHGrant
+// demands aud "ssh", so a session cannot be used as a grant either.
 package token
 
 import (

@@ -356,24 +356,31 @@ func parseJWKS(t *testing.T, doc []byte) []publicJWK {
 	return out
 }
 
-// TestVerifyWithJWKSOnly is how other services verify tokens offline: from
-// the JWKS document and plain golang-jwt, with nothing from this package.
-func TestVerifyWithJWKSOnly(t *testing.T) {
-	s := mustSet(t, testKey(1, testNow.Add(-time.Hour)), testKey(2, testNow))
-	tok := mustIssue(t, s, testSession(false))
-
+// jwksKeyfunc is an independent verifier's jwt.Keyfunc: it knows only the
+// JWKS document and picks the key named by the "kid" header.
+func jwksKeyfunc(t *testing.T, doc []byte) jwt.Keyfunc {
+	t.Helper()
 	pubs := map[string]ed25519.PublicKey{}
-	for _, k := range parseJWKS(t, s.JWKS()) {
+	for _, k := range parseJWKS(t, doc) {
 		pubs[k.kid] = k.pub
 	}
-	parsed, err := jwt.Parse(tok, func(tk *jwt.Token) (any, error) {
+	return func(tk *jwt.Token) (any, error) {
 		kid, _ := tk.Header["kid"].(string)
 		pub, ok := pubs[kid]
 		if !ok {
 			return nil, errors.New("unknown kid")
 		}
 		return pub, nil
-	},
+	}
+}
+
+// TestVerifyWithJWKSOnly is how other services verify tokens offline: from
+// the JWKS document and plain golang-jwt, with nothing from this package.
+func TestVerifyWithJWKSOnly(t *testing.T) {
+	s := mustSet(t, testKey(1, testNow.Add(-time.Hour)), testKey(2, testNow))
+	tok := mustIssue(t, s, testSession(false))
+
+	parsed, err := jwt.Parse(tok, jwksKeyfunc(t, s.JWKS()),
 		jwt.WithValidMethods([]string{"EdDSA"}),
 		jwt.WithTimeFunc(func() time.Time { return testNow }),
 		jwt.WithExpirationRequired(),

@@ -25,6 +25,9 @@ const (
 	PendingSession
 	// APIKey is a named API key.
 	APIKey
+	// Provisioning is a device provisioning key: it registers devices in
+	// one application (ApplicationID) and does nothing else.
+	Provisioning
 )
 
 // Viewer is an authenticated caller.
@@ -37,6 +40,8 @@ type Viewer struct {
 	IssuedAt time.Time
 	// APIKeyID is the key used, when Credential is APIKey.
 	APIKeyID int
+	// ApplicationID is the application a provisioning key is for.
+	ApplicationID int
 }
 
 type ctxKey struct{}
@@ -66,18 +71,26 @@ func FromContext(ctx context.Context) (*Viewer, error) {
 // ErrSignIn is the answer to a request without credentials.
 var ErrSignIn = fault.New(fault.Unauthenticated, "sign in first: send Authorization: Bearer <session token or API key>")
 
-// Require returns the caller, refusing a session that still owes the second
-// factor (TWO_FACTOR_REQUIRED).
+// Require returns the user calling, refusing a session that still owes the
+// second factor (TWO_FACTOR_REQUIRED) and a provisioning key, which acts
+// for no user (FORBIDDEN).
 func Require(ctx context.Context) (*Viewer, error) {
 	v, err := FromContext(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if v.Credential == PendingSession {
+	switch v.Credential {
+	case PendingSession:
 		return nil, fault.New(fault.TwoFactorRequired, "enter your two-factor code first (verifyTwoFactor)")
+	case Provisioning:
+		return nil, ErrProvisioningOnly
 	}
 	return v, nil
 }
+
+// ErrProvisioningOnly refuses a provisioning key anything but registering
+// devices.
+var ErrProvisioningOnly = fault.New(fault.Forbidden, "a provisioning key can only register devices (registerDevice) in its application")
 
 // RequireSession is Require for operations that mint credentials: an API key
 // is refused (FORBIDDEN).
