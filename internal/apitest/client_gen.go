@@ -3164,6 +3164,998 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 	return &retval, nil
 }
 
+// SweepEmailNode includes the requested fields of the GraphQL interface Node.
+//
+// SweepEmailNode is implemented by the following types:
+// SweepEmailNodeApiKey
+// SweepEmailNodeApplication
+// SweepEmailNodeApplicationMembership
+// SweepEmailNodeOrganization
+// SweepEmailNodeOrganizationMembership
+// SweepEmailNodeSecurityEvent
+// SweepEmailNodeUser
+// The GraphQL type's documentation follows.
+//
+// An object with an ID.
+// Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
+type SweepEmailNode interface {
+	implementsGraphQLInterfaceSweepEmailNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+	// GetId returns the interface-field "id" from its implementation.
+	// The GraphQL interface field's documentation follows.
+	//
+	// The id of the object.
+	GetId() string
+}
+
+func (v *SweepEmailNodeApiKey) implementsGraphQLInterfaceSweepEmailNode()                 {}
+func (v *SweepEmailNodeApplication) implementsGraphQLInterfaceSweepEmailNode()            {}
+func (v *SweepEmailNodeApplicationMembership) implementsGraphQLInterfaceSweepEmailNode()  {}
+func (v *SweepEmailNodeOrganization) implementsGraphQLInterfaceSweepEmailNode()           {}
+func (v *SweepEmailNodeOrganizationMembership) implementsGraphQLInterfaceSweepEmailNode() {}
+func (v *SweepEmailNodeSecurityEvent) implementsGraphQLInterfaceSweepEmailNode()          {}
+func (v *SweepEmailNodeUser) implementsGraphQLInterfaceSweepEmailNode()                   {}
+
+func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ApiKey":
+		*v = new(SweepEmailNodeApiKey)
+		return json.Unmarshal(b, *v)
+	case "Application":
+		*v = new(SweepEmailNodeApplication)
+		return json.Unmarshal(b, *v)
+	case "ApplicationMembership":
+		*v = new(SweepEmailNodeApplicationMembership)
+		return json.Unmarshal(b, *v)
+	case "Organization":
+		*v = new(SweepEmailNodeOrganization)
+		return json.Unmarshal(b, *v)
+	case "OrganizationMembership":
+		*v = new(SweepEmailNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "SecurityEvent":
+		*v = new(SweepEmailNodeSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(SweepEmailNodeUser)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for SweepEmailNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *SweepEmailNodeApiKey:
+		typename = "ApiKey"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeApiKey
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeApplication:
+		typename = "Application"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeApplication
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeApplicationMembership:
+		typename = "ApplicationMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeApplicationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeOrganization:
+		typename = "Organization"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeOrganization
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeOrganizationMembership:
+		typename = "OrganizationMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeSecurityEvent:
+		typename = "SecurityEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for SweepEmailNode: "%T"`, v)
+	}
+}
+
+// SweepEmailNodeApiKey includes the requested fields of the GraphQL type ApiKey.
+type SweepEmailNodeApiKey struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeApiKey.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApiKey) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeApiKey.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApiKey) GetId() string { return v.Id }
+
+// SweepEmailNodeApplication includes the requested fields of the GraphQL type Application.
+type SweepEmailNodeApplication struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeApplication.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApplication) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeApplication.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApplication) GetId() string { return v.Id }
+
+// SweepEmailNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+type SweepEmailNodeApplicationMembership struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id   string                                  `json:"id"`
+	User SweepEmailNodeApplicationMembershipUser `json:"user"`
+}
+
+// GetTypename returns SweepEmailNodeApplicationMembership.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApplicationMembership) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeApplicationMembership.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApplicationMembership) GetId() string { return v.Id }
+
+// GetUser returns SweepEmailNodeApplicationMembership.User, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApplicationMembership) GetUser() SweepEmailNodeApplicationMembershipUser {
+	return v.User
+}
+
+// SweepEmailNodeApplicationMembershipUser includes the requested fields of the GraphQL type User.
+type SweepEmailNodeApplicationMembershipUser struct {
+	Username string `json:"username"`
+	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	Email *string `json:"email"`
+}
+
+// GetUsername returns SweepEmailNodeApplicationMembershipUser.Username, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApplicationMembershipUser) GetUsername() string { return v.Username }
+
+// GetEmail returns SweepEmailNodeApplicationMembershipUser.Email, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeApplicationMembershipUser) GetEmail() *string { return v.Email }
+
+// SweepEmailNodeOrganization includes the requested fields of the GraphQL type Organization.
+type SweepEmailNodeOrganization struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeOrganization.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeOrganization) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeOrganization.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeOrganization) GetId() string { return v.Id }
+
+// SweepEmailNodeOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+type SweepEmailNodeOrganizationMembership struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id   string                                   `json:"id"`
+	User SweepEmailNodeOrganizationMembershipUser `json:"user"`
+}
+
+// GetTypename returns SweepEmailNodeOrganizationMembership.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeOrganizationMembership) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeOrganizationMembership.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeOrganizationMembership) GetId() string { return v.Id }
+
+// GetUser returns SweepEmailNodeOrganizationMembership.User, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeOrganizationMembership) GetUser() SweepEmailNodeOrganizationMembershipUser {
+	return v.User
+}
+
+// SweepEmailNodeOrganizationMembershipUser includes the requested fields of the GraphQL type User.
+type SweepEmailNodeOrganizationMembershipUser struct {
+	Username string `json:"username"`
+	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	Email *string `json:"email"`
+}
+
+// GetUsername returns SweepEmailNodeOrganizationMembershipUser.Username, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeOrganizationMembershipUser) GetUsername() string { return v.Username }
+
+// GetEmail returns SweepEmailNodeOrganizationMembershipUser.Email, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeOrganizationMembershipUser) GetEmail() *string { return v.Email }
+
+// SweepEmailNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+type SweepEmailNodeSecurityEvent struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeSecurityEvent.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeSecurityEvent) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeSecurityEvent) GetId() string { return v.Id }
+
+// SweepEmailNodeUser includes the requested fields of the GraphQL type User.
+type SweepEmailNodeUser struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id       string `json:"id"`
+	Username string `json:"username"`
+	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	Email *string `json:"email"`
+}
+
+// GetTypename returns SweepEmailNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeUser) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeUser.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeUser) GetId() string { return v.Id }
+
+// GetUsername returns SweepEmailNodeUser.Username, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeUser) GetUsername() string { return v.Username }
+
+// GetEmail returns SweepEmailNodeUser.Email, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeUser) GetEmail() *string { return v.Email }
+
+// SweepEmailResponse is returned by SweepEmail on success.
+type SweepEmailResponse struct {
+	// Fetches an object given its ID.
+	Node *SweepEmailNode `json:"-"`
+}
+
+// GetNode returns SweepEmailResponse.Node, and is useful for accessing the field via an interface.
+func (v *SweepEmailResponse) GetNode() *SweepEmailNode { return v.Node }
+
+func (v *SweepEmailResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*SweepEmailResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.SweepEmailResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(SweepEmailNode)
+			err = __unmarshalSweepEmailNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal SweepEmailResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalSweepEmailResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *SweepEmailResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *SweepEmailResponse) __premarshalJSON() (*__premarshalSweepEmailResponse, error) {
+	var retval __premarshalSweepEmailResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalSweepEmailNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal SweepEmailResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// SweepNodeNode includes the requested fields of the GraphQL interface Node.
+//
+// SweepNodeNode is implemented by the following types:
+// SweepNodeNodeApiKey
+// SweepNodeNodeApplication
+// SweepNodeNodeApplicationMembership
+// SweepNodeNodeOrganization
+// SweepNodeNodeOrganizationMembership
+// SweepNodeNodeSecurityEvent
+// SweepNodeNodeUser
+// The GraphQL type's documentation follows.
+//
+// An object with an ID.
+// Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
+type SweepNodeNode interface {
+	implementsGraphQLInterfaceSweepNodeNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+	// GetId returns the interface-field "id" from its implementation.
+	// The GraphQL interface field's documentation follows.
+	//
+	// The id of the object.
+	GetId() string
+}
+
+func (v *SweepNodeNodeApiKey) implementsGraphQLInterfaceSweepNodeNode()                 {}
+func (v *SweepNodeNodeApplication) implementsGraphQLInterfaceSweepNodeNode()            {}
+func (v *SweepNodeNodeApplicationMembership) implementsGraphQLInterfaceSweepNodeNode()  {}
+func (v *SweepNodeNodeOrganization) implementsGraphQLInterfaceSweepNodeNode()           {}
+func (v *SweepNodeNodeOrganizationMembership) implementsGraphQLInterfaceSweepNodeNode() {}
+func (v *SweepNodeNodeSecurityEvent) implementsGraphQLInterfaceSweepNodeNode()          {}
+func (v *SweepNodeNodeUser) implementsGraphQLInterfaceSweepNodeNode()                   {}
+
+func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ApiKey":
+		*v = new(SweepNodeNodeApiKey)
+		return json.Unmarshal(b, *v)
+	case "Application":
+		*v = new(SweepNodeNodeApplication)
+		return json.Unmarshal(b, *v)
+	case "ApplicationMembership":
+		*v = new(SweepNodeNodeApplicationMembership)
+		return json.Unmarshal(b, *v)
+	case "Organization":
+		*v = new(SweepNodeNodeOrganization)
+		return json.Unmarshal(b, *v)
+	case "OrganizationMembership":
+		*v = new(SweepNodeNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "SecurityEvent":
+		*v = new(SweepNodeNodeSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(SweepNodeNodeUser)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for SweepNodeNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *SweepNodeNodeApiKey:
+		typename = "ApiKey"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeApiKey
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeApplication:
+		typename = "Application"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeApplication
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeApplicationMembership:
+		typename = "ApplicationMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeApplicationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeOrganization:
+		typename = "Organization"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeOrganization
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeOrganizationMembership:
+		typename = "OrganizationMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeSecurityEvent:
+		typename = "SecurityEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for SweepNodeNode: "%T"`, v)
+	}
+}
+
+// SweepNodeNodeApiKey includes the requested fields of the GraphQL type ApiKey.
+type SweepNodeNodeApiKey struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeApiKey.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeApiKey) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeApiKey.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeApiKey) GetId() string { return v.Id }
+
+// SweepNodeNodeApplication includes the requested fields of the GraphQL type Application.
+type SweepNodeNodeApplication struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeApplication.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeApplication) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeApplication.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeApplication) GetId() string { return v.Id }
+
+// SweepNodeNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+type SweepNodeNodeApplicationMembership struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeApplicationMembership.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeApplicationMembership) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeApplicationMembership.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeApplicationMembership) GetId() string { return v.Id }
+
+// SweepNodeNodeOrganization includes the requested fields of the GraphQL type Organization.
+type SweepNodeNodeOrganization struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeOrganization.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeOrganization) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeOrganization.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeOrganization) GetId() string { return v.Id }
+
+// SweepNodeNodeOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+type SweepNodeNodeOrganizationMembership struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeOrganizationMembership.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeOrganizationMembership) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeOrganizationMembership.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeOrganizationMembership) GetId() string { return v.Id }
+
+// SweepNodeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+type SweepNodeNodeSecurityEvent struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeSecurityEvent.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeSecurityEvent) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeSecurityEvent) GetId() string { return v.Id }
+
+// SweepNodeNodeUser includes the requested fields of the GraphQL type User.
+type SweepNodeNodeUser struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeUser) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeUser.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeUser) GetId() string { return v.Id }
+
+// SweepNodeResponse is returned by SweepNode on success.
+type SweepNodeResponse struct {
+	// Fetches an object given its ID.
+	Node *SweepNodeNode `json:"-"`
+}
+
+// GetNode returns SweepNodeResponse.Node, and is useful for accessing the field via an interface.
+func (v *SweepNodeResponse) GetNode() *SweepNodeNode { return v.Node }
+
+func (v *SweepNodeResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*SweepNodeResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.SweepNodeResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(SweepNodeNode)
+			err = __unmarshalSweepNodeNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal SweepNodeResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalSweepNodeResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *SweepNodeResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *SweepNodeResponse) __premarshalJSON() (*__premarshalSweepNodeResponse, error) {
+	var retval __premarshalSweepNodeResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalSweepNodeNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal SweepNodeResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// SweepNodesNodesApiKey includes the requested fields of the GraphQL type ApiKey.
+type SweepNodesNodesApiKey struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesApiKey.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesApiKey) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesApiKey.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesApiKey) GetId() string { return v.Id }
+
+// SweepNodesNodesApplication includes the requested fields of the GraphQL type Application.
+type SweepNodesNodesApplication struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesApplication.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesApplication) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesApplication.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesApplication) GetId() string { return v.Id }
+
+// SweepNodesNodesApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+type SweepNodesNodesApplicationMembership struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesApplicationMembership.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesApplicationMembership) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesApplicationMembership.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesApplicationMembership) GetId() string { return v.Id }
+
+// SweepNodesNodesNode includes the requested fields of the GraphQL interface Node.
+//
+// SweepNodesNodesNode is implemented by the following types:
+// SweepNodesNodesApiKey
+// SweepNodesNodesApplication
+// SweepNodesNodesApplicationMembership
+// SweepNodesNodesOrganization
+// SweepNodesNodesOrganizationMembership
+// SweepNodesNodesSecurityEvent
+// SweepNodesNodesUser
+// The GraphQL type's documentation follows.
+//
+// An object with an ID.
+// Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
+type SweepNodesNodesNode interface {
+	implementsGraphQLInterfaceSweepNodesNodesNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+	// GetId returns the interface-field "id" from its implementation.
+	// The GraphQL interface field's documentation follows.
+	//
+	// The id of the object.
+	GetId() string
+}
+
+func (v *SweepNodesNodesApiKey) implementsGraphQLInterfaceSweepNodesNodesNode()                 {}
+func (v *SweepNodesNodesApplication) implementsGraphQLInterfaceSweepNodesNodesNode()            {}
+func (v *SweepNodesNodesApplicationMembership) implementsGraphQLInterfaceSweepNodesNodesNode()  {}
+func (v *SweepNodesNodesOrganization) implementsGraphQLInterfaceSweepNodesNodesNode()           {}
+func (v *SweepNodesNodesOrganizationMembership) implementsGraphQLInterfaceSweepNodesNodesNode() {}
+func (v *SweepNodesNodesSecurityEvent) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
+func (v *SweepNodesNodesUser) implementsGraphQLInterfaceSweepNodesNodesNode()                   {}
+
+func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ApiKey":
+		*v = new(SweepNodesNodesApiKey)
+		return json.Unmarshal(b, *v)
+	case "Application":
+		*v = new(SweepNodesNodesApplication)
+		return json.Unmarshal(b, *v)
+	case "ApplicationMembership":
+		*v = new(SweepNodesNodesApplicationMembership)
+		return json.Unmarshal(b, *v)
+	case "Organization":
+		*v = new(SweepNodesNodesOrganization)
+		return json.Unmarshal(b, *v)
+	case "OrganizationMembership":
+		*v = new(SweepNodesNodesOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "SecurityEvent":
+		*v = new(SweepNodesNodesSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(SweepNodesNodesUser)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for SweepNodesNodesNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *SweepNodesNodesApiKey:
+		typename = "ApiKey"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesApiKey
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesApplication:
+		typename = "Application"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesApplication
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesApplicationMembership:
+		typename = "ApplicationMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesApplicationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesOrganization:
+		typename = "Organization"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesOrganization
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesOrganizationMembership:
+		typename = "OrganizationMembership"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesSecurityEvent:
+		typename = "SecurityEvent"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesUser
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for SweepNodesNodesNode: "%T"`, v)
+	}
+}
+
+// SweepNodesNodesOrganization includes the requested fields of the GraphQL type Organization.
+type SweepNodesNodesOrganization struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesOrganization.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesOrganization) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesOrganization.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesOrganization) GetId() string { return v.Id }
+
+// SweepNodesNodesOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+type SweepNodesNodesOrganizationMembership struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesOrganizationMembership.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesOrganizationMembership) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesOrganizationMembership.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesOrganizationMembership) GetId() string { return v.Id }
+
+// SweepNodesNodesSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+type SweepNodesNodesSecurityEvent struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesSecurityEvent.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesSecurityEvent) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesSecurityEvent.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesSecurityEvent) GetId() string { return v.Id }
+
+// SweepNodesNodesUser includes the requested fields of the GraphQL type User.
+type SweepNodesNodesUser struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesUser.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesUser) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesUser.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesUser) GetId() string { return v.Id }
+
+// SweepNodesResponse is returned by SweepNodes on success.
+type SweepNodesResponse struct {
+	// Lookup nodes by a list of IDs.
+	Nodes []*SweepNodesNodesNode `json:"-"`
+}
+
+// GetNodes returns SweepNodesResponse.Nodes, and is useful for accessing the field via an interface.
+func (v *SweepNodesResponse) GetNodes() []*SweepNodesNodesNode { return v.Nodes }
+
+func (v *SweepNodesResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*SweepNodesResponse
+		Nodes []json.RawMessage `json:"nodes"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.SweepNodesResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Nodes
+		src := firstPass.Nodes
+		*dst = make(
+			[]*SweepNodesNodesNode,
+			len(src))
+		for i, src := range src {
+			dst := &(*dst)[i]
+			if len(src) != 0 && string(src) != "null" {
+				*dst = new(SweepNodesNodesNode)
+				err = __unmarshalSweepNodesNodesNode(
+					src, *dst)
+				if err != nil {
+					return fmt.Errorf(
+						"unable to unmarshal SweepNodesResponse.Nodes: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalSweepNodesResponse struct {
+	Nodes []json.RawMessage `json:"nodes"`
+}
+
+func (v *SweepNodesResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *SweepNodesResponse) __premarshalJSON() (*__premarshalSweepNodesResponse, error) {
+	var retval __premarshalSweepNodesResponse
+
+	{
+
+		dst := &retval.Nodes
+		src := v.Nodes
+		*dst = make(
+			[]json.RawMessage,
+			len(src))
+		for i, src := range src {
+			dst := &(*dst)[i]
+			if src != nil {
+				var err error
+				*dst, err = __marshalSweepNodesNodesNode(
+					src)
+				if err != nil {
+					return nil, fmt.Errorf(
+						"unable to marshal SweepNodesResponse.Nodes: %w", err)
+				}
+			}
+		}
+	}
+	return &retval, nil
+}
+
 type UpdateApplicationMemberInput struct {
 	// The ApplicationMembership.
 	Id   string          `json:"id"`
@@ -3513,6 +4505,30 @@ type __SignUpInput struct {
 
 // GetInput returns __SignUpInput.Input, and is useful for accessing the field via an interface.
 func (v *__SignUpInput) GetInput() SignUpInput { return v.Input }
+
+// __SweepEmailInput is used internally by genqlient
+type __SweepEmailInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __SweepEmailInput.Id, and is useful for accessing the field via an interface.
+func (v *__SweepEmailInput) GetId() string { return v.Id }
+
+// __SweepNodeInput is used internally by genqlient
+type __SweepNodeInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __SweepNodeInput.Id, and is useful for accessing the field via an interface.
+func (v *__SweepNodeInput) GetId() string { return v.Id }
+
+// __SweepNodesInput is used internally by genqlient
+type __SweepNodesInput struct {
+	Ids []string `json:"ids"`
+}
+
+// GetIds returns __SweepNodesInput.Ids, and is useful for accessing the field via an interface.
+func (v *__SweepNodesInput) GetIds() []string { return v.Ids }
 
 // __UpdateApplicationMemberInput is used internally by genqlient
 type __UpdateApplicationMemberInput struct {
@@ -4490,6 +5506,127 @@ func SignUp(
 	}
 
 	data_ = &SignUpResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by SweepEmail.
+const SweepEmail_Operation = `
+query SweepEmail ($id: ID!) {
+	node(id: $id) {
+		__typename
+		id
+		... on User {
+			username
+			email
+		}
+		... on ApplicationMembership {
+			user {
+				username
+				email
+			}
+		}
+		... on OrganizationMembership {
+			user {
+				username
+				email
+			}
+		}
+	}
+}
+`
+
+func SweepEmail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *SweepEmailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SweepEmail",
+		Query:  SweepEmail_Operation,
+		Variables: &__SweepEmailInput{
+			Id: id,
+		},
+	}
+
+	data_ = &SweepEmailResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by SweepNode.
+const SweepNode_Operation = `
+query SweepNode ($id: ID!) {
+	node(id: $id) {
+		__typename
+		id
+	}
+}
+`
+
+func SweepNode(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *SweepNodeResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SweepNode",
+		Query:  SweepNode_Operation,
+		Variables: &__SweepNodeInput{
+			Id: id,
+		},
+	}
+
+	data_ = &SweepNodeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by SweepNodes.
+const SweepNodes_Operation = `
+query SweepNodes ($ids: [ID!]!) {
+	nodes(ids: $ids) {
+		__typename
+		id
+	}
+}
+`
+
+func SweepNodes(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	ids []string,
+) (data_ *SweepNodesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SweepNodes",
+		Query:  SweepNodes_Operation,
+		Variables: &__SweepNodesInput{
+			Ids: ids,
+		},
+	}
+
+	data_ = &SweepNodesResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
