@@ -20,7 +20,7 @@ import (
 
 // madeUpIDs exist nowhere: beyond every table's range, before it, past its
 // last row, and the largest int64.
-var madeUpIDs = []string{"999999999999", "0", "-1", "4294967296999", "8589934592999", "17179869184999", "9223372036854775807"}
+var madeUpIDs = []string{"999999999999", "0", "4294967296999", "8589934592999", "17179869184999", "9223372036854775807"}
 
 // TestIDORSweep: a signed-up user B with no relation to A's objects tries
 // every id in the database that is not B's through every path that takes an
@@ -84,6 +84,13 @@ func TestIDORSweep(t *testing.T) {
 			_, err := SweepNode(ctx, bc, id)
 			if Code(err) != "NOT_FOUND" {
 				t.Errorf("node(%s) (made up): %v", id, err)
+			}
+		}
+		// Malformed ids are refused as input, in words that name no parser.
+		for _, id := range []string{"-1", "+5", "05", "abc", "99999999999999999999"} {
+			_, err := SweepNode(ctx, bc, id)
+			if Code(err) != "BAD_USER_INPUT" || !strings.Contains(err.Error(), "not a valid ID") || strings.Contains(err.Error(), "strconv") {
+				t.Errorf("node(%q): %v", id, err)
 			}
 		}
 		for id, typ := range own {
