@@ -126,6 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	h := graph.NewHandler(graph.Deps{
 		DB:            db,
+		PublicURL:     cfg.publicURL,
 		Passwords:     password.NewHasher(password.Production(), cfg.hashLimit),
 		Tokens:        tokens,
 		Log:           log,

@@ -40,13 +40,40 @@ type ApplicationEdges struct {
 	Organization *Organization `json:"organization,omitempty"`
 	// Members holds the value of the members edge.
 	Members []*ApplicationMembership `json:"members,omitempty"`
+	// Devices holds the value of the devices edge.
+	Devices []*Device `json:"devices,omitempty"`
+	// Releases holds the value of the releases edge.
+	Releases []*Release `json:"releases,omitempty"`
+	// FleetVariables holds the value of the fleet_variables edge.
+	FleetVariables []*FleetVariable `json:"fleet_variables,omitempty"`
+	// ConfigVariables holds the value of the config_variables edge.
+	ConfigVariables []*ConfigVariable `json:"config_variables,omitempty"`
+	// FleetActions holds the value of the fleet_actions edge.
+	FleetActions []*FleetAction `json:"fleet_actions,omitempty"`
+	// DeviceTags holds the value of the device_tags edge.
+	DeviceTags []*DeviceTag `json:"device_tags,omitempty"`
+	// DeviceVariables holds the value of the device_variables edge.
+	DeviceVariables []*DeviceVariable `json:"device_variables,omitempty"`
+	// DeviceActions holds the value of the device_actions edge.
+	DeviceActions []*DeviceAction `json:"device_actions,omitempty"`
+	// ProvisioningKeys holds the value of the provisioning_keys edge.
+	ProvisioningKeys []*ProvisioningKey `json:"provisioning_keys,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [7]map[string]int
 
-	namedMembers map[string][]*ApplicationMembership
+	namedMembers          map[string][]*ApplicationMembership
+	namedDevices          map[string][]*Device
+	namedReleases         map[string][]*Release
+	namedFleetVariables   map[string][]*FleetVariable
+	namedConfigVariables  map[string][]*ConfigVariable
+	namedFleetActions     map[string][]*FleetAction
+	namedDeviceTags       map[string][]*DeviceTag
+	namedDeviceVariables  map[string][]*DeviceVariable
+	namedDeviceActions    map[string][]*DeviceAction
+	namedProvisioningKeys map[string][]*ProvisioningKey
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -67,6 +94,87 @@ func (e ApplicationEdges) MembersOrErr() ([]*ApplicationMembership, error) {
 		return e.Members, nil
 	}
 	return nil, &NotLoadedError{edge: "members"}
+}
+
+// DevicesOrErr returns the Devices value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) DevicesOrErr() ([]*Device, error) {
+	if e.loadedTypes[2] {
+		return e.Devices, nil
+	}
+	return nil, &NotLoadedError{edge: "devices"}
+}
+
+// ReleasesOrErr returns the Releases value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) ReleasesOrErr() ([]*Release, error) {
+	if e.loadedTypes[3] {
+		return e.Releases, nil
+	}
+	return nil, &NotLoadedError{edge: "releases"}
+}
+
+// FleetVariablesOrErr returns the FleetVariables value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) FleetVariablesOrErr() ([]*FleetVariable, error) {
+	if e.loadedTypes[4] {
+		return e.FleetVariables, nil
+	}
+	return nil, &NotLoadedError{edge: "fleet_variables"}
+}
+
+// ConfigVariablesOrErr returns the ConfigVariables value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) ConfigVariablesOrErr() ([]*ConfigVariable, error) {
+	if e.loadedTypes[5] {
+		return e.ConfigVariables, nil
+	}
+	return nil, &NotLoadedError{edge: "config_variables"}
+}
+
+// FleetActionsOrErr returns the FleetActions value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) FleetActionsOrErr() ([]*FleetAction, error) {
+	if e.loadedTypes[6] {
+		return e.FleetActions, nil
+	}
+	return nil, &NotLoadedError{edge: "fleet_actions"}
+}
+
+// DeviceTagsOrErr returns the DeviceTags value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) DeviceTagsOrErr() ([]*DeviceTag, error) {
+	if e.loadedTypes[7] {
+		return e.DeviceTags, nil
+	}
+	return nil, &NotLoadedError{edge: "device_tags"}
+}
+
+// DeviceVariablesOrErr returns the DeviceVariables value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) DeviceVariablesOrErr() ([]*DeviceVariable, error) {
+	if e.loadedTypes[8] {
+		return e.DeviceVariables, nil
+	}
+	return nil, &NotLoadedError{edge: "device_variables"}
+}
+
+// DeviceActionsOrErr returns the DeviceActions value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) DeviceActionsOrErr() ([]*DeviceAction, error) {
+	if e.loadedTypes[9] {
+		return e.DeviceActions, nil
+	}
+	return nil, &NotLoadedError{edge: "device_actions"}
+}
+
+// ProvisioningKeysOrErr returns the ProvisioningKeys value or an error if the edge
+// was not loaded in eager-loading.
+func (e ApplicationEdges) ProvisioningKeysOrErr() ([]*ProvisioningKey, error) {
+	if e.loadedTypes[10] {
+		return e.ProvisioningKeys, nil
+	}
+	return nil, &NotLoadedError{edge: "provisioning_keys"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -154,6 +262,51 @@ func (_m *Application) QueryMembers() *ApplicationMembershipQuery {
 	return NewApplicationClient(_m.config).QueryMembers(_m)
 }
 
+// QueryDevices queries the "devices" edge of the Application entity.
+func (_m *Application) QueryDevices() *DeviceQuery {
+	return NewApplicationClient(_m.config).QueryDevices(_m)
+}
+
+// QueryReleases queries the "releases" edge of the Application entity.
+func (_m *Application) QueryReleases() *ReleaseQuery {
+	return NewApplicationClient(_m.config).QueryReleases(_m)
+}
+
+// QueryFleetVariables queries the "fleet_variables" edge of the Application entity.
+func (_m *Application) QueryFleetVariables() *FleetVariableQuery {
+	return NewApplicationClient(_m.config).QueryFleetVariables(_m)
+}
+
+// QueryConfigVariables queries the "config_variables" edge of the Application entity.
+func (_m *Application) QueryConfigVariables() *ConfigVariableQuery {
+	return NewApplicationClient(_m.config).QueryConfigVariables(_m)
+}
+
+// QueryFleetActions queries the "fleet_actions" edge of the Application entity.
+func (_m *Application) QueryFleetActions() *FleetActionQuery {
+	return NewApplicationClient(_m.config).QueryFleetActions(_m)
+}
+
+// QueryDeviceTags queries the "device_tags" edge of the Application entity.
+func (_m *Application) QueryDeviceTags() *DeviceTagQuery {
+	return NewApplicationClient(_m.config).QueryDeviceTags(_m)
+}
+
+// QueryDeviceVariables queries the "device_variables" edge of the Application entity.
+func (_m *Application) QueryDeviceVariables() *DeviceVariableQuery {
+	return NewApplicationClient(_m.config).QueryDeviceVariables(_m)
+}
+
+// QueryDeviceActions queries the "device_actions" edge of the Application entity.
+func (_m *Application) QueryDeviceActions() *DeviceActionQuery {
+	return NewApplicationClient(_m.config).QueryDeviceActions(_m)
+}
+
+// QueryProvisioningKeys queries the "provisioning_keys" edge of the Application entity.
+func (_m *Application) QueryProvisioningKeys() *ProvisioningKeyQuery {
+	return NewApplicationClient(_m.config).QueryProvisioningKeys(_m)
+}
+
 // Update returns a builder for updating this Application.
 // Note that you need to call Application.Unwrap() before calling this method if this Application
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -216,6 +369,222 @@ func (_m *Application) appendNamedMembers(name string, edges ...*ApplicationMemb
 		_m.Edges.namedMembers[name] = []*ApplicationMembership{}
 	} else {
 		_m.Edges.namedMembers[name] = append(_m.Edges.namedMembers[name], edges...)
+	}
+}
+
+// NamedDevices returns the Devices named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedDevices(name string) ([]*Device, error) {
+	if _m.Edges.namedDevices == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDevices[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedDevices(name string, edges ...*Device) {
+	if _m.Edges.namedDevices == nil {
+		_m.Edges.namedDevices = make(map[string][]*Device)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDevices[name] = []*Device{}
+	} else {
+		_m.Edges.namedDevices[name] = append(_m.Edges.namedDevices[name], edges...)
+	}
+}
+
+// NamedReleases returns the Releases named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedReleases(name string) ([]*Release, error) {
+	if _m.Edges.namedReleases == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedReleases[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedReleases(name string, edges ...*Release) {
+	if _m.Edges.namedReleases == nil {
+		_m.Edges.namedReleases = make(map[string][]*Release)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedReleases[name] = []*Release{}
+	} else {
+		_m.Edges.namedReleases[name] = append(_m.Edges.namedReleases[name], edges...)
+	}
+}
+
+// NamedFleetVariables returns the FleetVariables named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedFleetVariables(name string) ([]*FleetVariable, error) {
+	if _m.Edges.namedFleetVariables == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFleetVariables[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedFleetVariables(name string, edges ...*FleetVariable) {
+	if _m.Edges.namedFleetVariables == nil {
+		_m.Edges.namedFleetVariables = make(map[string][]*FleetVariable)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFleetVariables[name] = []*FleetVariable{}
+	} else {
+		_m.Edges.namedFleetVariables[name] = append(_m.Edges.namedFleetVariables[name], edges...)
+	}
+}
+
+// NamedConfigVariables returns the ConfigVariables named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedConfigVariables(name string) ([]*ConfigVariable, error) {
+	if _m.Edges.namedConfigVariables == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedConfigVariables[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedConfigVariables(name string, edges ...*ConfigVariable) {
+	if _m.Edges.namedConfigVariables == nil {
+		_m.Edges.namedConfigVariables = make(map[string][]*ConfigVariable)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedConfigVariables[name] = []*ConfigVariable{}
+	} else {
+		_m.Edges.namedConfigVariables[name] = append(_m.Edges.namedConfigVariables[name], edges...)
+	}
+}
+
+// NamedFleetActions returns the FleetActions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedFleetActions(name string) ([]*FleetAction, error) {
+	if _m.Edges.namedFleetActions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFleetActions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedFleetActions(name string, edges ...*FleetAction) {
+	if _m.Edges.namedFleetActions == nil {
+		_m.Edges.namedFleetActions = make(map[string][]*FleetAction)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFleetActions[name] = []*FleetAction{}
+	} else {
+		_m.Edges.namedFleetActions[name] = append(_m.Edges.namedFleetActions[name], edges...)
+	}
+}
+
+// NamedDeviceTags returns the DeviceTags named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedDeviceTags(name string) ([]*DeviceTag, error) {
+	if _m.Edges.namedDeviceTags == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDeviceTags[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedDeviceTags(name string, edges ...*DeviceTag) {
+	if _m.Edges.namedDeviceTags == nil {
+		_m.Edges.namedDeviceTags = make(map[string][]*DeviceTag)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDeviceTags[name] = []*DeviceTag{}
+	} else {
+		_m.Edges.namedDeviceTags[name] = append(_m.Edges.namedDeviceTags[name], edges...)
+	}
+}
+
+// NamedDeviceVariables returns the DeviceVariables named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedDeviceVariables(name string) ([]*DeviceVariable, error) {
+	if _m.Edges.namedDeviceVariables == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDeviceVariables[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedDeviceVariables(name string, edges ...*DeviceVariable) {
+	if _m.Edges.namedDeviceVariables == nil {
+		_m.Edges.namedDeviceVariables = make(map[string][]*DeviceVariable)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDeviceVariables[name] = []*DeviceVariable{}
+	} else {
+		_m.Edges.namedDeviceVariables[name] = append(_m.Edges.namedDeviceVariables[name], edges...)
+	}
+}
+
+// NamedDeviceActions returns the DeviceActions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedDeviceActions(name string) ([]*DeviceAction, error) {
+	if _m.Edges.namedDeviceActions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDeviceActions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedDeviceActions(name string, edges ...*DeviceAction) {
+	if _m.Edges.namedDeviceActions == nil {
+		_m.Edges.namedDeviceActions = make(map[string][]*DeviceAction)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDeviceActions[name] = []*DeviceAction{}
+	} else {
+		_m.Edges.namedDeviceActions[name] = append(_m.Edges.namedDeviceActions[name], edges...)
+	}
+}
+
+// NamedProvisioningKeys returns the ProvisioningKeys named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Application) NamedProvisioningKeys(name string) ([]*ProvisioningKey, error) {
+	if _m.Edges.namedProvisioningKeys == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedProvisioningKeys[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Application) appendNamedProvisioningKeys(name string, edges ...*ProvisioningKey) {
+	if _m.Edges.namedProvisioningKeys == nil {
+		_m.Edges.namedProvisioningKeys = make(map[string][]*ProvisioningKey)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedProvisioningKeys[name] = []*ProvisioningKey{}
+	} else {
+		_m.Edges.namedProvisioningKeys[name] = append(_m.Edges.namedProvisioningKeys[name], edges...)
 	}
 }
 

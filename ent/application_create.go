@@ -7,7 +7,16 @@ import (
 	"errors"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fmt"
 	"time"
 
@@ -80,6 +89,141 @@ func (_c *ApplicationCreate) AddMembers(v ...*ApplicationMembership) *Applicatio
 		ids[i] = v[i].ID
 	}
 	return _c.AddMemberIDs(ids...)
+}
+
+// AddDeviceIDs adds the "devices" edge to the Device entity by IDs.
+func (_c *ApplicationCreate) AddDeviceIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddDeviceIDs(ids...)
+	return _c
+}
+
+// AddDevices adds the "devices" edges to the Device entity.
+func (_c *ApplicationCreate) AddDevices(v ...*Device) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDeviceIDs(ids...)
+}
+
+// AddReleaseIDs adds the "releases" edge to the Release entity by IDs.
+func (_c *ApplicationCreate) AddReleaseIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddReleaseIDs(ids...)
+	return _c
+}
+
+// AddReleases adds the "releases" edges to the Release entity.
+func (_c *ApplicationCreate) AddReleases(v ...*Release) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddReleaseIDs(ids...)
+}
+
+// AddFleetVariableIDs adds the "fleet_variables" edge to the FleetVariable entity by IDs.
+func (_c *ApplicationCreate) AddFleetVariableIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddFleetVariableIDs(ids...)
+	return _c
+}
+
+// AddFleetVariables adds the "fleet_variables" edges to the FleetVariable entity.
+func (_c *ApplicationCreate) AddFleetVariables(v ...*FleetVariable) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFleetVariableIDs(ids...)
+}
+
+// AddConfigVariableIDs adds the "config_variables" edge to the ConfigVariable entity by IDs.
+func (_c *ApplicationCreate) AddConfigVariableIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddConfigVariableIDs(ids...)
+	return _c
+}
+
+// AddConfigVariables adds the "config_variables" edges to the ConfigVariable entity.
+func (_c *ApplicationCreate) AddConfigVariables(v ...*ConfigVariable) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddConfigVariableIDs(ids...)
+}
+
+// AddFleetActionIDs adds the "fleet_actions" edge to the FleetAction entity by IDs.
+func (_c *ApplicationCreate) AddFleetActionIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddFleetActionIDs(ids...)
+	return _c
+}
+
+// AddFleetActions adds the "fleet_actions" edges to the FleetAction entity.
+func (_c *ApplicationCreate) AddFleetActions(v ...*FleetAction) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFleetActionIDs(ids...)
+}
+
+// AddDeviceTagIDs adds the "device_tags" edge to the DeviceTag entity by IDs.
+func (_c *ApplicationCreate) AddDeviceTagIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddDeviceTagIDs(ids...)
+	return _c
+}
+
+// AddDeviceTags adds the "device_tags" edges to the DeviceTag entity.
+func (_c *ApplicationCreate) AddDeviceTags(v ...*DeviceTag) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDeviceTagIDs(ids...)
+}
+
+// AddDeviceVariableIDs adds the "device_variables" edge to the DeviceVariable entity by IDs.
+func (_c *ApplicationCreate) AddDeviceVariableIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddDeviceVariableIDs(ids...)
+	return _c
+}
+
+// AddDeviceVariables adds the "device_variables" edges to the DeviceVariable entity.
+func (_c *ApplicationCreate) AddDeviceVariables(v ...*DeviceVariable) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDeviceVariableIDs(ids...)
+}
+
+// AddDeviceActionIDs adds the "device_actions" edge to the DeviceAction entity by IDs.
+func (_c *ApplicationCreate) AddDeviceActionIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddDeviceActionIDs(ids...)
+	return _c
+}
+
+// AddDeviceActions adds the "device_actions" edges to the DeviceAction entity.
+func (_c *ApplicationCreate) AddDeviceActions(v ...*DeviceAction) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDeviceActionIDs(ids...)
+}
+
+// AddProvisioningKeyIDs adds the "provisioning_keys" edge to the ProvisioningKey entity by IDs.
+func (_c *ApplicationCreate) AddProvisioningKeyIDs(ids ...int) *ApplicationCreate {
+	_c.mutation.AddProvisioningKeyIDs(ids...)
+	return _c
+}
+
+// AddProvisioningKeys adds the "provisioning_keys" edges to the ProvisioningKey entity.
+func (_c *ApplicationCreate) AddProvisioningKeys(v ...*ProvisioningKey) *ApplicationCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddProvisioningKeyIDs(ids...)
 }
 
 // Mutation returns the ApplicationMutation object of the builder.
@@ -233,6 +377,150 @@ func (_c *ApplicationCreate) createSpec() (*Application, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DevicesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DevicesTable,
+			Columns: []string{application.DevicesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ReleasesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReleasesTable,
+			Columns: []string{application.ReleasesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(release.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FleetVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetVariablesTable,
+			Columns: []string{application.FleetVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ConfigVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ConfigVariablesTable,
+			Columns: []string{application.ConfigVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(configvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FleetActionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetActionsTable,
+			Columns: []string{application.FleetActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeviceTagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceTagsTable,
+			Columns: []string{application.DeviceTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeviceVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceVariablesTable,
+			Columns: []string{application.DeviceVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicevariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeviceActionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceActionsTable,
+			Columns: []string{application.DeviceActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deviceaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ProvisioningKeysIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ProvisioningKeysTable,
+			Columns: []string{application.ProvisioningKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(provisioningkey.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

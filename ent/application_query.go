@@ -8,8 +8,17 @@ import (
 	"errors"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fmt"
 	"math"
 
@@ -22,15 +31,33 @@ import (
 // ApplicationQuery is the builder for querying Application entities.
 type ApplicationQuery struct {
 	config
-	ctx              *QueryContext
-	order            []application.OrderOption
-	inters           []Interceptor
-	predicates       []predicate.Application
-	withOrganization *OrganizationQuery
-	withMembers      *ApplicationMembershipQuery
-	loadTotal        []func(context.Context, []*Application) error
-	modifiers        []func(*sql.Selector)
-	withNamedMembers map[string]*ApplicationMembershipQuery
+	ctx                       *QueryContext
+	order                     []application.OrderOption
+	inters                    []Interceptor
+	predicates                []predicate.Application
+	withOrganization          *OrganizationQuery
+	withMembers               *ApplicationMembershipQuery
+	withDevices               *DeviceQuery
+	withReleases              *ReleaseQuery
+	withFleetVariables        *FleetVariableQuery
+	withConfigVariables       *ConfigVariableQuery
+	withFleetActions          *FleetActionQuery
+	withDeviceTags            *DeviceTagQuery
+	withDeviceVariables       *DeviceVariableQuery
+	withDeviceActions         *DeviceActionQuery
+	withProvisioningKeys      *ProvisioningKeyQuery
+	loadTotal                 []func(context.Context, []*Application) error
+	modifiers                 []func(*sql.Selector)
+	withNamedMembers          map[string]*ApplicationMembershipQuery
+	withNamedDevices          map[string]*DeviceQuery
+	withNamedReleases         map[string]*ReleaseQuery
+	withNamedFleetVariables   map[string]*FleetVariableQuery
+	withNamedConfigVariables  map[string]*ConfigVariableQuery
+	withNamedFleetActions     map[string]*FleetActionQuery
+	withNamedDeviceTags       map[string]*DeviceTagQuery
+	withNamedDeviceVariables  map[string]*DeviceVariableQuery
+	withNamedDeviceActions    map[string]*DeviceActionQuery
+	withNamedProvisioningKeys map[string]*ProvisioningKeyQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -104,6 +131,204 @@ func (_q *ApplicationQuery) QueryMembers() *ApplicationMembershipQuery {
 			sqlgraph.From(application.Table, application.FieldID, selector),
 			sqlgraph.To(applicationmembership.Table, applicationmembership.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, application.MembersTable, application.MembersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDevices chains the current query on the "devices" edge.
+func (_q *ApplicationQuery) QueryDevices() *DeviceQuery {
+	query := (&DeviceClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(device.Table, device.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DevicesTable, application.DevicesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryReleases chains the current query on the "releases" edge.
+func (_q *ApplicationQuery) QueryReleases() *ReleaseQuery {
+	query := (&ReleaseClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(release.Table, release.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ReleasesTable, application.ReleasesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFleetVariables chains the current query on the "fleet_variables" edge.
+func (_q *ApplicationQuery) QueryFleetVariables() *FleetVariableQuery {
+	query := (&FleetVariableClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(fleetvariable.Table, fleetvariable.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.FleetVariablesTable, application.FleetVariablesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryConfigVariables chains the current query on the "config_variables" edge.
+func (_q *ApplicationQuery) QueryConfigVariables() *ConfigVariableQuery {
+	query := (&ConfigVariableClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(configvariable.Table, configvariable.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ConfigVariablesTable, application.ConfigVariablesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFleetActions chains the current query on the "fleet_actions" edge.
+func (_q *ApplicationQuery) QueryFleetActions() *FleetActionQuery {
+	query := (&FleetActionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(fleetaction.Table, fleetaction.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.FleetActionsTable, application.FleetActionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeviceTags chains the current query on the "device_tags" edge.
+func (_q *ApplicationQuery) QueryDeviceTags() *DeviceTagQuery {
+	query := (&DeviceTagClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(devicetag.Table, devicetag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DeviceTagsTable, application.DeviceTagsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeviceVariables chains the current query on the "device_variables" edge.
+func (_q *ApplicationQuery) QueryDeviceVariables() *DeviceVariableQuery {
+	query := (&DeviceVariableClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(devicevariable.Table, devicevariable.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DeviceVariablesTable, application.DeviceVariablesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeviceActions chains the current query on the "device_actions" edge.
+func (_q *ApplicationQuery) QueryDeviceActions() *DeviceActionQuery {
+	query := (&DeviceActionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(deviceaction.Table, deviceaction.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DeviceActionsTable, application.DeviceActionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryProvisioningKeys chains the current query on the "provisioning_keys" edge.
+func (_q *ApplicationQuery) QueryProvisioningKeys() *ProvisioningKeyQuery {
+	query := (&ProvisioningKeyClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, selector),
+			sqlgraph.To(provisioningkey.Table, provisioningkey.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ProvisioningKeysTable, application.ProvisioningKeysColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -298,13 +523,22 @@ func (_q *ApplicationQuery) Clone() *ApplicationQuery {
 		return nil
 	}
 	return &ApplicationQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]application.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Application{}, _q.predicates...),
-		withOrganization: _q.withOrganization.Clone(),
-		withMembers:      _q.withMembers.Clone(),
+		config:               _q.config,
+		ctx:                  _q.ctx.Clone(),
+		order:                append([]application.OrderOption{}, _q.order...),
+		inters:               append([]Interceptor{}, _q.inters...),
+		predicates:           append([]predicate.Application{}, _q.predicates...),
+		withOrganization:     _q.withOrganization.Clone(),
+		withMembers:          _q.withMembers.Clone(),
+		withDevices:          _q.withDevices.Clone(),
+		withReleases:         _q.withReleases.Clone(),
+		withFleetVariables:   _q.withFleetVariables.Clone(),
+		withConfigVariables:  _q.withConfigVariables.Clone(),
+		withFleetActions:     _q.withFleetActions.Clone(),
+		withDeviceTags:       _q.withDeviceTags.Clone(),
+		withDeviceVariables:  _q.withDeviceVariables.Clone(),
+		withDeviceActions:    _q.withDeviceActions.Clone(),
+		withProvisioningKeys: _q.withProvisioningKeys.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -331,6 +565,105 @@ func (_q *ApplicationQuery) WithMembers(opts ...func(*ApplicationMembershipQuery
 		opt(query)
 	}
 	_q.withMembers = query
+	return _q
+}
+
+// WithDevices tells the query-builder to eager-load the nodes that are connected to
+// the "devices" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithDevices(opts ...func(*DeviceQuery)) *ApplicationQuery {
+	query := (&DeviceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDevices = query
+	return _q
+}
+
+// WithReleases tells the query-builder to eager-load the nodes that are connected to
+// the "releases" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithReleases(opts ...func(*ReleaseQuery)) *ApplicationQuery {
+	query := (&ReleaseClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withReleases = query
+	return _q
+}
+
+// WithFleetVariables tells the query-builder to eager-load the nodes that are connected to
+// the "fleet_variables" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithFleetVariables(opts ...func(*FleetVariableQuery)) *ApplicationQuery {
+	query := (&FleetVariableClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFleetVariables = query
+	return _q
+}
+
+// WithConfigVariables tells the query-builder to eager-load the nodes that are connected to
+// the "config_variables" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithConfigVariables(opts ...func(*ConfigVariableQuery)) *ApplicationQuery {
+	query := (&ConfigVariableClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withConfigVariables = query
+	return _q
+}
+
+// WithFleetActions tells the query-builder to eager-load the nodes that are connected to
+// the "fleet_actions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithFleetActions(opts ...func(*FleetActionQuery)) *ApplicationQuery {
+	query := (&FleetActionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFleetActions = query
+	return _q
+}
+
+// WithDeviceTags tells the query-builder to eager-load the nodes that are connected to
+// the "device_tags" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithDeviceTags(opts ...func(*DeviceTagQuery)) *ApplicationQuery {
+	query := (&DeviceTagClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeviceTags = query
+	return _q
+}
+
+// WithDeviceVariables tells the query-builder to eager-load the nodes that are connected to
+// the "device_variables" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithDeviceVariables(opts ...func(*DeviceVariableQuery)) *ApplicationQuery {
+	query := (&DeviceVariableClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeviceVariables = query
+	return _q
+}
+
+// WithDeviceActions tells the query-builder to eager-load the nodes that are connected to
+// the "device_actions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithDeviceActions(opts ...func(*DeviceActionQuery)) *ApplicationQuery {
+	query := (&DeviceActionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeviceActions = query
+	return _q
+}
+
+// WithProvisioningKeys tells the query-builder to eager-load the nodes that are connected to
+// the "provisioning_keys" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithProvisioningKeys(opts ...func(*ProvisioningKeyQuery)) *ApplicationQuery {
+	query := (&ProvisioningKeyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withProvisioningKeys = query
 	return _q
 }
 
@@ -418,9 +751,18 @@ func (_q *ApplicationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*Application{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [11]bool{
 			_q.withOrganization != nil,
 			_q.withMembers != nil,
+			_q.withDevices != nil,
+			_q.withReleases != nil,
+			_q.withFleetVariables != nil,
+			_q.withConfigVariables != nil,
+			_q.withFleetActions != nil,
+			_q.withDeviceTags != nil,
+			_q.withDeviceVariables != nil,
+			_q.withDeviceActions != nil,
+			_q.withProvisioningKeys != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -457,10 +799,138 @@ func (_q *ApplicationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			return nil, err
 		}
 	}
+	if query := _q.withDevices; query != nil {
+		if err := _q.loadDevices(ctx, query, nodes,
+			func(n *Application) { n.Edges.Devices = []*Device{} },
+			func(n *Application, e *Device) { n.Edges.Devices = append(n.Edges.Devices, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withReleases; query != nil {
+		if err := _q.loadReleases(ctx, query, nodes,
+			func(n *Application) { n.Edges.Releases = []*Release{} },
+			func(n *Application, e *Release) { n.Edges.Releases = append(n.Edges.Releases, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFleetVariables; query != nil {
+		if err := _q.loadFleetVariables(ctx, query, nodes,
+			func(n *Application) { n.Edges.FleetVariables = []*FleetVariable{} },
+			func(n *Application, e *FleetVariable) { n.Edges.FleetVariables = append(n.Edges.FleetVariables, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withConfigVariables; query != nil {
+		if err := _q.loadConfigVariables(ctx, query, nodes,
+			func(n *Application) { n.Edges.ConfigVariables = []*ConfigVariable{} },
+			func(n *Application, e *ConfigVariable) { n.Edges.ConfigVariables = append(n.Edges.ConfigVariables, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFleetActions; query != nil {
+		if err := _q.loadFleetActions(ctx, query, nodes,
+			func(n *Application) { n.Edges.FleetActions = []*FleetAction{} },
+			func(n *Application, e *FleetAction) { n.Edges.FleetActions = append(n.Edges.FleetActions, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeviceTags; query != nil {
+		if err := _q.loadDeviceTags(ctx, query, nodes,
+			func(n *Application) { n.Edges.DeviceTags = []*DeviceTag{} },
+			func(n *Application, e *DeviceTag) { n.Edges.DeviceTags = append(n.Edges.DeviceTags, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeviceVariables; query != nil {
+		if err := _q.loadDeviceVariables(ctx, query, nodes,
+			func(n *Application) { n.Edges.DeviceVariables = []*DeviceVariable{} },
+			func(n *Application, e *DeviceVariable) { n.Edges.DeviceVariables = append(n.Edges.DeviceVariables, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeviceActions; query != nil {
+		if err := _q.loadDeviceActions(ctx, query, nodes,
+			func(n *Application) { n.Edges.DeviceActions = []*DeviceAction{} },
+			func(n *Application, e *DeviceAction) { n.Edges.DeviceActions = append(n.Edges.DeviceActions, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withProvisioningKeys; query != nil {
+		if err := _q.loadProvisioningKeys(ctx, query, nodes,
+			func(n *Application) { n.Edges.ProvisioningKeys = []*ProvisioningKey{} },
+			func(n *Application, e *ProvisioningKey) {
+				n.Edges.ProvisioningKeys = append(n.Edges.ProvisioningKeys, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedMembers {
 		if err := _q.loadMembers(ctx, query, nodes,
 			func(n *Application) { n.appendNamedMembers(name) },
 			func(n *Application, e *ApplicationMembership) { n.appendNamedMembers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDevices {
+		if err := _q.loadDevices(ctx, query, nodes,
+			func(n *Application) { n.appendNamedDevices(name) },
+			func(n *Application, e *Device) { n.appendNamedDevices(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedReleases {
+		if err := _q.loadReleases(ctx, query, nodes,
+			func(n *Application) { n.appendNamedReleases(name) },
+			func(n *Application, e *Release) { n.appendNamedReleases(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFleetVariables {
+		if err := _q.loadFleetVariables(ctx, query, nodes,
+			func(n *Application) { n.appendNamedFleetVariables(name) },
+			func(n *Application, e *FleetVariable) { n.appendNamedFleetVariables(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedConfigVariables {
+		if err := _q.loadConfigVariables(ctx, query, nodes,
+			func(n *Application) { n.appendNamedConfigVariables(name) },
+			func(n *Application, e *ConfigVariable) { n.appendNamedConfigVariables(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFleetActions {
+		if err := _q.loadFleetActions(ctx, query, nodes,
+			func(n *Application) { n.appendNamedFleetActions(name) },
+			func(n *Application, e *FleetAction) { n.appendNamedFleetActions(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDeviceTags {
+		if err := _q.loadDeviceTags(ctx, query, nodes,
+			func(n *Application) { n.appendNamedDeviceTags(name) },
+			func(n *Application, e *DeviceTag) { n.appendNamedDeviceTags(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDeviceVariables {
+		if err := _q.loadDeviceVariables(ctx, query, nodes,
+			func(n *Application) { n.appendNamedDeviceVariables(name) },
+			func(n *Application, e *DeviceVariable) { n.appendNamedDeviceVariables(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDeviceActions {
+		if err := _q.loadDeviceActions(ctx, query, nodes,
+			func(n *Application) { n.appendNamedDeviceActions(name) },
+			func(n *Application, e *DeviceAction) { n.appendNamedDeviceActions(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedProvisioningKeys {
+		if err := _q.loadProvisioningKeys(ctx, query, nodes,
+			func(n *Application) { n.appendNamedProvisioningKeys(name) },
+			func(n *Application, e *ProvisioningKey) { n.appendNamedProvisioningKeys(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -516,6 +986,276 @@ func (_q *ApplicationQuery) loadMembers(ctx context.Context, query *ApplicationM
 	}
 	query.Where(predicate.ApplicationMembership(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(application.MembersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadDevices(ctx context.Context, query *DeviceQuery, nodes []*Application, init func(*Application), assign func(*Application, *Device)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(device.FieldApplicationID)
+	}
+	query.Where(predicate.Device(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.DevicesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadReleases(ctx context.Context, query *ReleaseQuery, nodes []*Application, init func(*Application), assign func(*Application, *Release)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(release.FieldApplicationID)
+	}
+	query.Where(predicate.Release(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.ReleasesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadFleetVariables(ctx context.Context, query *FleetVariableQuery, nodes []*Application, init func(*Application), assign func(*Application, *FleetVariable)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(fleetvariable.FieldApplicationID)
+	}
+	query.Where(predicate.FleetVariable(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.FleetVariablesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadConfigVariables(ctx context.Context, query *ConfigVariableQuery, nodes []*Application, init func(*Application), assign func(*Application, *ConfigVariable)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(configvariable.FieldApplicationID)
+	}
+	query.Where(predicate.ConfigVariable(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.ConfigVariablesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadFleetActions(ctx context.Context, query *FleetActionQuery, nodes []*Application, init func(*Application), assign func(*Application, *FleetAction)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(fleetaction.FieldApplicationID)
+	}
+	query.Where(predicate.FleetAction(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.FleetActionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadDeviceTags(ctx context.Context, query *DeviceTagQuery, nodes []*Application, init func(*Application), assign func(*Application, *DeviceTag)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(devicetag.FieldApplicationID)
+	}
+	query.Where(predicate.DeviceTag(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.DeviceTagsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadDeviceVariables(ctx context.Context, query *DeviceVariableQuery, nodes []*Application, init func(*Application), assign func(*Application, *DeviceVariable)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(devicevariable.FieldApplicationID)
+	}
+	query.Where(predicate.DeviceVariable(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.DeviceVariablesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadDeviceActions(ctx context.Context, query *DeviceActionQuery, nodes []*Application, init func(*Application), assign func(*Application, *DeviceAction)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(deviceaction.FieldApplicationID)
+	}
+	query.Where(predicate.DeviceAction(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.DeviceActionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ApplicationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "application_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ApplicationQuery) loadProvisioningKeys(ctx context.Context, query *ProvisioningKeyQuery, nodes []*Application, init func(*Application), assign func(*Application, *ProvisioningKey)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Application)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(provisioningkey.FieldApplicationID)
+	}
+	query.Where(predicate.ProvisioningKey(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(application.ProvisioningKeysColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -639,6 +1379,132 @@ func (_q *ApplicationQuery) WithNamedMembers(name string, opts ...func(*Applicat
 		_q.withNamedMembers = make(map[string]*ApplicationMembershipQuery)
 	}
 	_q.withNamedMembers[name] = query
+	return _q
+}
+
+// WithNamedDevices tells the query-builder to eager-load the nodes that are connected to the "devices"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedDevices(name string, opts ...func(*DeviceQuery)) *ApplicationQuery {
+	query := (&DeviceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDevices == nil {
+		_q.withNamedDevices = make(map[string]*DeviceQuery)
+	}
+	_q.withNamedDevices[name] = query
+	return _q
+}
+
+// WithNamedReleases tells the query-builder to eager-load the nodes that are connected to the "releases"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedReleases(name string, opts ...func(*ReleaseQuery)) *ApplicationQuery {
+	query := (&ReleaseClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedReleases == nil {
+		_q.withNamedReleases = make(map[string]*ReleaseQuery)
+	}
+	_q.withNamedReleases[name] = query
+	return _q
+}
+
+// WithNamedFleetVariables tells the query-builder to eager-load the nodes that are connected to the "fleet_variables"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedFleetVariables(name string, opts ...func(*FleetVariableQuery)) *ApplicationQuery {
+	query := (&FleetVariableClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFleetVariables == nil {
+		_q.withNamedFleetVariables = make(map[string]*FleetVariableQuery)
+	}
+	_q.withNamedFleetVariables[name] = query
+	return _q
+}
+
+// WithNamedConfigVariables tells the query-builder to eager-load the nodes that are connected to the "config_variables"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedConfigVariables(name string, opts ...func(*ConfigVariableQuery)) *ApplicationQuery {
+	query := (&ConfigVariableClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedConfigVariables == nil {
+		_q.withNamedConfigVariables = make(map[string]*ConfigVariableQuery)
+	}
+	_q.withNamedConfigVariables[name] = query
+	return _q
+}
+
+// WithNamedFleetActions tells the query-builder to eager-load the nodes that are connected to the "fleet_actions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedFleetActions(name string, opts ...func(*FleetActionQuery)) *ApplicationQuery {
+	query := (&FleetActionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFleetActions == nil {
+		_q.withNamedFleetActions = make(map[string]*FleetActionQuery)
+	}
+	_q.withNamedFleetActions[name] = query
+	return _q
+}
+
+// WithNamedDeviceTags tells the query-builder to eager-load the nodes that are connected to the "device_tags"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedDeviceTags(name string, opts ...func(*DeviceTagQuery)) *ApplicationQuery {
+	query := (&DeviceTagClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDeviceTags == nil {
+		_q.withNamedDeviceTags = make(map[string]*DeviceTagQuery)
+	}
+	_q.withNamedDeviceTags[name] = query
+	return _q
+}
+
+// WithNamedDeviceVariables tells the query-builder to eager-load the nodes that are connected to the "device_variables"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedDeviceVariables(name string, opts ...func(*DeviceVariableQuery)) *ApplicationQuery {
+	query := (&DeviceVariableClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDeviceVariables == nil {
+		_q.withNamedDeviceVariables = make(map[string]*DeviceVariableQuery)
+	}
+	_q.withNamedDeviceVariables[name] = query
+	return _q
+}
+
+// WithNamedDeviceActions tells the query-builder to eager-load the nodes that are connected to the "device_actions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedDeviceActions(name string, opts ...func(*DeviceActionQuery)) *ApplicationQuery {
+	query := (&DeviceActionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDeviceActions == nil {
+		_q.withNamedDeviceActions = make(map[string]*DeviceActionQuery)
+	}
+	_q.withNamedDeviceActions[name] = query
+	return _q
+}
+
+// WithNamedProvisioningKeys tells the query-builder to eager-load the nodes that are connected to the "provisioning_keys"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationQuery) WithNamedProvisioningKeys(name string, opts ...func(*ProvisioningKeyQuery)) *ApplicationQuery {
+	query := (&ProvisioningKeyClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedProvisioningKeys == nil {
+		_q.withNamedProvisioningKeys = make(map[string]*ProvisioningKeyQuery)
+	}
+	_q.withNamedProvisioningKeys[name] = query
 	return _q
 }
 

@@ -7,7 +7,16 @@ import (
 	"errors"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fmt"
 
 	"entgo.io/ent/dialect/sql"
@@ -86,6 +95,141 @@ func (_u *ApplicationUpdate) AddMembers(v ...*ApplicationMembership) *Applicatio
 	return _u.AddMemberIDs(ids...)
 }
 
+// AddDeviceIDs adds the "devices" edge to the Device entity by IDs.
+func (_u *ApplicationUpdate) AddDeviceIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddDeviceIDs(ids...)
+	return _u
+}
+
+// AddDevices adds the "devices" edges to the Device entity.
+func (_u *ApplicationUpdate) AddDevices(v ...*Device) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeviceIDs(ids...)
+}
+
+// AddReleaseIDs adds the "releases" edge to the Release entity by IDs.
+func (_u *ApplicationUpdate) AddReleaseIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddReleaseIDs(ids...)
+	return _u
+}
+
+// AddReleases adds the "releases" edges to the Release entity.
+func (_u *ApplicationUpdate) AddReleases(v ...*Release) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddReleaseIDs(ids...)
+}
+
+// AddFleetVariableIDs adds the "fleet_variables" edge to the FleetVariable entity by IDs.
+func (_u *ApplicationUpdate) AddFleetVariableIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddFleetVariableIDs(ids...)
+	return _u
+}
+
+// AddFleetVariables adds the "fleet_variables" edges to the FleetVariable entity.
+func (_u *ApplicationUpdate) AddFleetVariables(v ...*FleetVariable) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFleetVariableIDs(ids...)
+}
+
+// AddConfigVariableIDs adds the "config_variables" edge to the ConfigVariable entity by IDs.
+func (_u *ApplicationUpdate) AddConfigVariableIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddConfigVariableIDs(ids...)
+	return _u
+}
+
+// AddConfigVariables adds the "config_variables" edges to the ConfigVariable entity.
+func (_u *ApplicationUpdate) AddConfigVariables(v ...*ConfigVariable) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddConfigVariableIDs(ids...)
+}
+
+// AddFleetActionIDs adds the "fleet_actions" edge to the FleetAction entity by IDs.
+func (_u *ApplicationUpdate) AddFleetActionIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddFleetActionIDs(ids...)
+	return _u
+}
+
+// AddFleetActions adds the "fleet_actions" edges to the FleetAction entity.
+func (_u *ApplicationUpdate) AddFleetActions(v ...*FleetAction) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFleetActionIDs(ids...)
+}
+
+// AddDeviceTagIDs adds the "device_tags" edge to the DeviceTag entity by IDs.
+func (_u *ApplicationUpdate) AddDeviceTagIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddDeviceTagIDs(ids...)
+	return _u
+}
+
+// AddDeviceTags adds the "device_tags" edges to the DeviceTag entity.
+func (_u *ApplicationUpdate) AddDeviceTags(v ...*DeviceTag) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeviceTagIDs(ids...)
+}
+
+// AddDeviceVariableIDs adds the "device_variables" edge to the DeviceVariable entity by IDs.
+func (_u *ApplicationUpdate) AddDeviceVariableIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddDeviceVariableIDs(ids...)
+	return _u
+}
+
+// AddDeviceVariables adds the "device_variables" edges to the DeviceVariable entity.
+func (_u *ApplicationUpdate) AddDeviceVariables(v ...*DeviceVariable) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeviceVariableIDs(ids...)
+}
+
+// AddDeviceActionIDs adds the "device_actions" edge to the DeviceAction entity by IDs.
+func (_u *ApplicationUpdate) AddDeviceActionIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddDeviceActionIDs(ids...)
+	return _u
+}
+
+// AddDeviceActions adds the "device_actions" edges to the DeviceAction entity.
+func (_u *ApplicationUpdate) AddDeviceActions(v ...*DeviceAction) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeviceActionIDs(ids...)
+}
+
+// AddProvisioningKeyIDs adds the "provisioning_keys" edge to the ProvisioningKey entity by IDs.
+func (_u *ApplicationUpdate) AddProvisioningKeyIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.AddProvisioningKeyIDs(ids...)
+	return _u
+}
+
+// AddProvisioningKeys adds the "provisioning_keys" edges to the ProvisioningKey entity.
+func (_u *ApplicationUpdate) AddProvisioningKeys(v ...*ProvisioningKey) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddProvisioningKeyIDs(ids...)
+}
+
 // Mutation returns the ApplicationMutation object of the builder.
 func (_u *ApplicationUpdate) Mutation() *ApplicationMutation {
 	return _u.mutation
@@ -110,6 +254,195 @@ func (_u *ApplicationUpdate) RemoveMembers(v ...*ApplicationMembership) *Applica
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMemberIDs(ids...)
+}
+
+// ClearDevices clears all "devices" edges to the Device entity.
+func (_u *ApplicationUpdate) ClearDevices() *ApplicationUpdate {
+	_u.mutation.ClearDevices()
+	return _u
+}
+
+// RemoveDeviceIDs removes the "devices" edge to Device entities by IDs.
+func (_u *ApplicationUpdate) RemoveDeviceIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveDeviceIDs(ids...)
+	return _u
+}
+
+// RemoveDevices removes "devices" edges to Device entities.
+func (_u *ApplicationUpdate) RemoveDevices(v ...*Device) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeviceIDs(ids...)
+}
+
+// ClearReleases clears all "releases" edges to the Release entity.
+func (_u *ApplicationUpdate) ClearReleases() *ApplicationUpdate {
+	_u.mutation.ClearReleases()
+	return _u
+}
+
+// RemoveReleaseIDs removes the "releases" edge to Release entities by IDs.
+func (_u *ApplicationUpdate) RemoveReleaseIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveReleaseIDs(ids...)
+	return _u
+}
+
+// RemoveReleases removes "releases" edges to Release entities.
+func (_u *ApplicationUpdate) RemoveReleases(v ...*Release) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveReleaseIDs(ids...)
+}
+
+// ClearFleetVariables clears all "fleet_variables" edges to the FleetVariable entity.
+func (_u *ApplicationUpdate) ClearFleetVariables() *ApplicationUpdate {
+	_u.mutation.ClearFleetVariables()
+	return _u
+}
+
+// RemoveFleetVariableIDs removes the "fleet_variables" edge to FleetVariable entities by IDs.
+func (_u *ApplicationUpdate) RemoveFleetVariableIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveFleetVariableIDs(ids...)
+	return _u
+}
+
+// RemoveFleetVariables removes "fleet_variables" edges to FleetVariable entities.
+func (_u *ApplicationUpdate) RemoveFleetVariables(v ...*FleetVariable) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFleetVariableIDs(ids...)
+}
+
+// ClearConfigVariables clears all "config_variables" edges to the ConfigVariable entity.
+func (_u *ApplicationUpdate) ClearConfigVariables() *ApplicationUpdate {
+	_u.mutation.ClearConfigVariables()
+	return _u
+}
+
+// RemoveConfigVariableIDs removes the "config_variables" edge to ConfigVariable entities by IDs.
+func (_u *ApplicationUpdate) RemoveConfigVariableIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveConfigVariableIDs(ids...)
+	return _u
+}
+
+// RemoveConfigVariables removes "config_variables" edges to ConfigVariable entities.
+func (_u *ApplicationUpdate) RemoveConfigVariables(v ...*ConfigVariable) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveConfigVariableIDs(ids...)
+}
+
+// ClearFleetActions clears all "fleet_actions" edges to the FleetAction entity.
+func (_u *ApplicationUpdate) ClearFleetActions() *ApplicationUpdate {
+	_u.mutation.ClearFleetActions()
+	return _u
+}
+
+// RemoveFleetActionIDs removes the "fleet_actions" edge to FleetAction entities by IDs.
+func (_u *ApplicationUpdate) RemoveFleetActionIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveFleetActionIDs(ids...)
+	return _u
+}
+
+// RemoveFleetActions removes "fleet_actions" edges to FleetAction entities.
+func (_u *ApplicationUpdate) RemoveFleetActions(v ...*FleetAction) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFleetActionIDs(ids...)
+}
+
+// ClearDeviceTags clears all "device_tags" edges to the DeviceTag entity.
+func (_u *ApplicationUpdate) ClearDeviceTags() *ApplicationUpdate {
+	_u.mutation.ClearDeviceTags()
+	return _u
+}
+
+// RemoveDeviceTagIDs removes the "device_tags" edge to DeviceTag entities by IDs.
+func (_u *ApplicationUpdate) RemoveDeviceTagIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveDeviceTagIDs(ids...)
+	return _u
+}
+
+// RemoveDeviceTags removes "device_tags" edges to DeviceTag entities.
+func (_u *ApplicationUpdate) RemoveDeviceTags(v ...*DeviceTag) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeviceTagIDs(ids...)
+}
+
+// ClearDeviceVariables clears all "device_variables" edges to the DeviceVariable entity.
+func (_u *ApplicationUpdate) ClearDeviceVariables() *ApplicationUpdate {
+	_u.mutation.ClearDeviceVariables()
+	return _u
+}
+
+// RemoveDeviceVariableIDs removes the "device_variables" edge to DeviceVariable entities by IDs.
+func (_u *ApplicationUpdate) RemoveDeviceVariableIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveDeviceVariableIDs(ids...)
+	return _u
+}
+
+// RemoveDeviceVariables removes "device_variables" edges to DeviceVariable entities.
+func (_u *ApplicationUpdate) RemoveDeviceVariables(v ...*DeviceVariable) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeviceVariableIDs(ids...)
+}
+
+// ClearDeviceActions clears all "device_actions" edges to the DeviceAction entity.
+func (_u *ApplicationUpdate) ClearDeviceActions() *ApplicationUpdate {
+	_u.mutation.ClearDeviceActions()
+	return _u
+}
+
+// RemoveDeviceActionIDs removes the "device_actions" edge to DeviceAction entities by IDs.
+func (_u *ApplicationUpdate) RemoveDeviceActionIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveDeviceActionIDs(ids...)
+	return _u
+}
+
+// RemoveDeviceActions removes "device_actions" edges to DeviceAction entities.
+func (_u *ApplicationUpdate) RemoveDeviceActions(v ...*DeviceAction) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeviceActionIDs(ids...)
+}
+
+// ClearProvisioningKeys clears all "provisioning_keys" edges to the ProvisioningKey entity.
+func (_u *ApplicationUpdate) ClearProvisioningKeys() *ApplicationUpdate {
+	_u.mutation.ClearProvisioningKeys()
+	return _u
+}
+
+// RemoveProvisioningKeyIDs removes the "provisioning_keys" edge to ProvisioningKey entities by IDs.
+func (_u *ApplicationUpdate) RemoveProvisioningKeyIDs(ids ...int) *ApplicationUpdate {
+	_u.mutation.RemoveProvisioningKeyIDs(ids...)
+	return _u
+}
+
+// RemoveProvisioningKeys removes "provisioning_keys" edges to ProvisioningKey entities.
+func (_u *ApplicationUpdate) RemoveProvisioningKeys(v ...*ProvisioningKey) *ApplicationUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveProvisioningKeyIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -234,6 +567,411 @@ func (_u *ApplicationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.DevicesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DevicesTable,
+			Columns: []string{application.DevicesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDevicesIDs(); len(nodes) > 0 && !_u.mutation.DevicesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DevicesTable,
+			Columns: []string{application.DevicesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DevicesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DevicesTable,
+			Columns: []string{application.DevicesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReleasesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReleasesTable,
+			Columns: []string{application.ReleasesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(release.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedReleasesIDs(); len(nodes) > 0 && !_u.mutation.ReleasesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReleasesTable,
+			Columns: []string{application.ReleasesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(release.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReleasesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReleasesTable,
+			Columns: []string{application.ReleasesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(release.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FleetVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetVariablesTable,
+			Columns: []string{application.FleetVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetvariable.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFleetVariablesIDs(); len(nodes) > 0 && !_u.mutation.FleetVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetVariablesTable,
+			Columns: []string{application.FleetVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FleetVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetVariablesTable,
+			Columns: []string{application.FleetVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ConfigVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ConfigVariablesTable,
+			Columns: []string{application.ConfigVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(configvariable.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedConfigVariablesIDs(); len(nodes) > 0 && !_u.mutation.ConfigVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ConfigVariablesTable,
+			Columns: []string{application.ConfigVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(configvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConfigVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ConfigVariablesTable,
+			Columns: []string{application.ConfigVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(configvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FleetActionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetActionsTable,
+			Columns: []string{application.FleetActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetaction.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFleetActionsIDs(); len(nodes) > 0 && !_u.mutation.FleetActionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetActionsTable,
+			Columns: []string{application.FleetActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FleetActionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetActionsTable,
+			Columns: []string{application.FleetActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeviceTagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceTagsTable,
+			Columns: []string{application.DeviceTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicetag.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeviceTagsIDs(); len(nodes) > 0 && !_u.mutation.DeviceTagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceTagsTable,
+			Columns: []string{application.DeviceTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeviceTagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceTagsTable,
+			Columns: []string{application.DeviceTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeviceVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceVariablesTable,
+			Columns: []string{application.DeviceVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicevariable.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeviceVariablesIDs(); len(nodes) > 0 && !_u.mutation.DeviceVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceVariablesTable,
+			Columns: []string{application.DeviceVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicevariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeviceVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceVariablesTable,
+			Columns: []string{application.DeviceVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicevariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeviceActionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceActionsTable,
+			Columns: []string{application.DeviceActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deviceaction.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeviceActionsIDs(); len(nodes) > 0 && !_u.mutation.DeviceActionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceActionsTable,
+			Columns: []string{application.DeviceActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deviceaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeviceActionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceActionsTable,
+			Columns: []string{application.DeviceActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deviceaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ProvisioningKeysCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ProvisioningKeysTable,
+			Columns: []string{application.ProvisioningKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(provisioningkey.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedProvisioningKeysIDs(); len(nodes) > 0 && !_u.mutation.ProvisioningKeysCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ProvisioningKeysTable,
+			Columns: []string{application.ProvisioningKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(provisioningkey.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ProvisioningKeysIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ProvisioningKeysTable,
+			Columns: []string{application.ProvisioningKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(provisioningkey.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -313,6 +1051,141 @@ func (_u *ApplicationUpdateOne) AddMembers(v ...*ApplicationMembership) *Applica
 	return _u.AddMemberIDs(ids...)
 }
 
+// AddDeviceIDs adds the "devices" edge to the Device entity by IDs.
+func (_u *ApplicationUpdateOne) AddDeviceIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddDeviceIDs(ids...)
+	return _u
+}
+
+// AddDevices adds the "devices" edges to the Device entity.
+func (_u *ApplicationUpdateOne) AddDevices(v ...*Device) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeviceIDs(ids...)
+}
+
+// AddReleaseIDs adds the "releases" edge to the Release entity by IDs.
+func (_u *ApplicationUpdateOne) AddReleaseIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddReleaseIDs(ids...)
+	return _u
+}
+
+// AddReleases adds the "releases" edges to the Release entity.
+func (_u *ApplicationUpdateOne) AddReleases(v ...*Release) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddReleaseIDs(ids...)
+}
+
+// AddFleetVariableIDs adds the "fleet_variables" edge to the FleetVariable entity by IDs.
+func (_u *ApplicationUpdateOne) AddFleetVariableIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddFleetVariableIDs(ids...)
+	return _u
+}
+
+// AddFleetVariables adds the "fleet_variables" edges to the FleetVariable entity.
+func (_u *ApplicationUpdateOne) AddFleetVariables(v ...*FleetVariable) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFleetVariableIDs(ids...)
+}
+
+// AddConfigVariableIDs adds the "config_variables" edge to the ConfigVariable entity by IDs.
+func (_u *ApplicationUpdateOne) AddConfigVariableIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddConfigVariableIDs(ids...)
+	return _u
+}
+
+// AddConfigVariables adds the "config_variables" edges to the ConfigVariable entity.
+func (_u *ApplicationUpdateOne) AddConfigVariables(v ...*ConfigVariable) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddConfigVariableIDs(ids...)
+}
+
+// AddFleetActionIDs adds the "fleet_actions" edge to the FleetAction entity by IDs.
+func (_u *ApplicationUpdateOne) AddFleetActionIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddFleetActionIDs(ids...)
+	return _u
+}
+
+// AddFleetActions adds the "fleet_actions" edges to the FleetAction entity.
+func (_u *ApplicationUpdateOne) AddFleetActions(v ...*FleetAction) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFleetActionIDs(ids...)
+}
+
+// AddDeviceTagIDs adds the "device_tags" edge to the DeviceTag entity by IDs.
+func (_u *ApplicationUpdateOne) AddDeviceTagIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddDeviceTagIDs(ids...)
+	return _u
+}
+
+// AddDeviceTags adds the "device_tags" edges to the DeviceTag entity.
+func (_u *ApplicationUpdateOne) AddDeviceTags(v ...*DeviceTag) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeviceTagIDs(ids...)
+}
+
+// AddDeviceVariableIDs adds the "device_variables" edge to the DeviceVariable entity by IDs.
+func (_u *ApplicationUpdateOne) AddDeviceVariableIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddDeviceVariableIDs(ids...)
+	return _u
+}
+
+// AddDeviceVariables adds the "device_variables" edges to the DeviceVariable entity.
+func (_u *ApplicationUpdateOne) AddDeviceVariables(v ...*DeviceVariable) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeviceVariableIDs(ids...)
+}
+
+// AddDeviceActionIDs adds the "device_actions" edge to the DeviceAction entity by IDs.
+func (_u *ApplicationUpdateOne) AddDeviceActionIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddDeviceActionIDs(ids...)
+	return _u
+}
+
+// AddDeviceActions adds the "device_actions" edges to the DeviceAction entity.
+func (_u *ApplicationUpdateOne) AddDeviceActions(v ...*DeviceAction) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeviceActionIDs(ids...)
+}
+
+// AddProvisioningKeyIDs adds the "provisioning_keys" edge to the ProvisioningKey entity by IDs.
+func (_u *ApplicationUpdateOne) AddProvisioningKeyIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.AddProvisioningKeyIDs(ids...)
+	return _u
+}
+
+// AddProvisioningKeys adds the "provisioning_keys" edges to the ProvisioningKey entity.
+func (_u *ApplicationUpdateOne) AddProvisioningKeys(v ...*ProvisioningKey) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddProvisioningKeyIDs(ids...)
+}
+
 // Mutation returns the ApplicationMutation object of the builder.
 func (_u *ApplicationUpdateOne) Mutation() *ApplicationMutation {
 	return _u.mutation
@@ -337,6 +1210,195 @@ func (_u *ApplicationUpdateOne) RemoveMembers(v ...*ApplicationMembership) *Appl
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMemberIDs(ids...)
+}
+
+// ClearDevices clears all "devices" edges to the Device entity.
+func (_u *ApplicationUpdateOne) ClearDevices() *ApplicationUpdateOne {
+	_u.mutation.ClearDevices()
+	return _u
+}
+
+// RemoveDeviceIDs removes the "devices" edge to Device entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveDeviceIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveDeviceIDs(ids...)
+	return _u
+}
+
+// RemoveDevices removes "devices" edges to Device entities.
+func (_u *ApplicationUpdateOne) RemoveDevices(v ...*Device) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeviceIDs(ids...)
+}
+
+// ClearReleases clears all "releases" edges to the Release entity.
+func (_u *ApplicationUpdateOne) ClearReleases() *ApplicationUpdateOne {
+	_u.mutation.ClearReleases()
+	return _u
+}
+
+// RemoveReleaseIDs removes the "releases" edge to Release entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveReleaseIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveReleaseIDs(ids...)
+	return _u
+}
+
+// RemoveReleases removes "releases" edges to Release entities.
+func (_u *ApplicationUpdateOne) RemoveReleases(v ...*Release) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveReleaseIDs(ids...)
+}
+
+// ClearFleetVariables clears all "fleet_variables" edges to the FleetVariable entity.
+func (_u *ApplicationUpdateOne) ClearFleetVariables() *ApplicationUpdateOne {
+	_u.mutation.ClearFleetVariables()
+	return _u
+}
+
+// RemoveFleetVariableIDs removes the "fleet_variables" edge to FleetVariable entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveFleetVariableIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveFleetVariableIDs(ids...)
+	return _u
+}
+
+// RemoveFleetVariables removes "fleet_variables" edges to FleetVariable entities.
+func (_u *ApplicationUpdateOne) RemoveFleetVariables(v ...*FleetVariable) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFleetVariableIDs(ids...)
+}
+
+// ClearConfigVariables clears all "config_variables" edges to the ConfigVariable entity.
+func (_u *ApplicationUpdateOne) ClearConfigVariables() *ApplicationUpdateOne {
+	_u.mutation.ClearConfigVariables()
+	return _u
+}
+
+// RemoveConfigVariableIDs removes the "config_variables" edge to ConfigVariable entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveConfigVariableIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveConfigVariableIDs(ids...)
+	return _u
+}
+
+// RemoveConfigVariables removes "config_variables" edges to ConfigVariable entities.
+func (_u *ApplicationUpdateOne) RemoveConfigVariables(v ...*ConfigVariable) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveConfigVariableIDs(ids...)
+}
+
+// ClearFleetActions clears all "fleet_actions" edges to the FleetAction entity.
+func (_u *ApplicationUpdateOne) ClearFleetActions() *ApplicationUpdateOne {
+	_u.mutation.ClearFleetActions()
+	return _u
+}
+
+// RemoveFleetActionIDs removes the "fleet_actions" edge to FleetAction entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveFleetActionIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveFleetActionIDs(ids...)
+	return _u
+}
+
+// RemoveFleetActions removes "fleet_actions" edges to FleetAction entities.
+func (_u *ApplicationUpdateOne) RemoveFleetActions(v ...*FleetAction) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFleetActionIDs(ids...)
+}
+
+// ClearDeviceTags clears all "device_tags" edges to the DeviceTag entity.
+func (_u *ApplicationUpdateOne) ClearDeviceTags() *ApplicationUpdateOne {
+	_u.mutation.ClearDeviceTags()
+	return _u
+}
+
+// RemoveDeviceTagIDs removes the "device_tags" edge to DeviceTag entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveDeviceTagIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveDeviceTagIDs(ids...)
+	return _u
+}
+
+// RemoveDeviceTags removes "device_tags" edges to DeviceTag entities.
+func (_u *ApplicationUpdateOne) RemoveDeviceTags(v ...*DeviceTag) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeviceTagIDs(ids...)
+}
+
+// ClearDeviceVariables clears all "device_variables" edges to the DeviceVariable entity.
+func (_u *ApplicationUpdateOne) ClearDeviceVariables() *ApplicationUpdateOne {
+	_u.mutation.ClearDeviceVariables()
+	return _u
+}
+
+// RemoveDeviceVariableIDs removes the "device_variables" edge to DeviceVariable entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveDeviceVariableIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveDeviceVariableIDs(ids...)
+	return _u
+}
+
+// RemoveDeviceVariables removes "device_variables" edges to DeviceVariable entities.
+func (_u *ApplicationUpdateOne) RemoveDeviceVariables(v ...*DeviceVariable) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeviceVariableIDs(ids...)
+}
+
+// ClearDeviceActions clears all "device_actions" edges to the DeviceAction entity.
+func (_u *ApplicationUpdateOne) ClearDeviceActions() *ApplicationUpdateOne {
+	_u.mutation.ClearDeviceActions()
+	return _u
+}
+
+// RemoveDeviceActionIDs removes the "device_actions" edge to DeviceAction entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveDeviceActionIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveDeviceActionIDs(ids...)
+	return _u
+}
+
+// RemoveDeviceActions removes "device_actions" edges to DeviceAction entities.
+func (_u *ApplicationUpdateOne) RemoveDeviceActions(v ...*DeviceAction) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeviceActionIDs(ids...)
+}
+
+// ClearProvisioningKeys clears all "provisioning_keys" edges to the ProvisioningKey entity.
+func (_u *ApplicationUpdateOne) ClearProvisioningKeys() *ApplicationUpdateOne {
+	_u.mutation.ClearProvisioningKeys()
+	return _u
+}
+
+// RemoveProvisioningKeyIDs removes the "provisioning_keys" edge to ProvisioningKey entities by IDs.
+func (_u *ApplicationUpdateOne) RemoveProvisioningKeyIDs(ids ...int) *ApplicationUpdateOne {
+	_u.mutation.RemoveProvisioningKeyIDs(ids...)
+	return _u
+}
+
+// RemoveProvisioningKeys removes "provisioning_keys" edges to ProvisioningKey entities.
+func (_u *ApplicationUpdateOne) RemoveProvisioningKeys(v ...*ProvisioningKey) *ApplicationUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveProvisioningKeyIDs(ids...)
 }
 
 // Where appends a list predicates to the ApplicationUpdate builder.
@@ -484,6 +1546,411 @@ func (_u *ApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Application
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(applicationmembership.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DevicesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DevicesTable,
+			Columns: []string{application.DevicesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDevicesIDs(); len(nodes) > 0 && !_u.mutation.DevicesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DevicesTable,
+			Columns: []string{application.DevicesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DevicesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DevicesTable,
+			Columns: []string{application.DevicesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(device.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ReleasesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReleasesTable,
+			Columns: []string{application.ReleasesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(release.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedReleasesIDs(); len(nodes) > 0 && !_u.mutation.ReleasesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReleasesTable,
+			Columns: []string{application.ReleasesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(release.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ReleasesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReleasesTable,
+			Columns: []string{application.ReleasesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(release.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FleetVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetVariablesTable,
+			Columns: []string{application.FleetVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetvariable.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFleetVariablesIDs(); len(nodes) > 0 && !_u.mutation.FleetVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetVariablesTable,
+			Columns: []string{application.FleetVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FleetVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetVariablesTable,
+			Columns: []string{application.FleetVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ConfigVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ConfigVariablesTable,
+			Columns: []string{application.ConfigVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(configvariable.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedConfigVariablesIDs(); len(nodes) > 0 && !_u.mutation.ConfigVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ConfigVariablesTable,
+			Columns: []string{application.ConfigVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(configvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConfigVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ConfigVariablesTable,
+			Columns: []string{application.ConfigVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(configvariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FleetActionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetActionsTable,
+			Columns: []string{application.FleetActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetaction.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFleetActionsIDs(); len(nodes) > 0 && !_u.mutation.FleetActionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetActionsTable,
+			Columns: []string{application.FleetActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FleetActionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetActionsTable,
+			Columns: []string{application.FleetActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fleetaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeviceTagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceTagsTable,
+			Columns: []string{application.DeviceTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicetag.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeviceTagsIDs(); len(nodes) > 0 && !_u.mutation.DeviceTagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceTagsTable,
+			Columns: []string{application.DeviceTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeviceTagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceTagsTable,
+			Columns: []string{application.DeviceTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeviceVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceVariablesTable,
+			Columns: []string{application.DeviceVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicevariable.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeviceVariablesIDs(); len(nodes) > 0 && !_u.mutation.DeviceVariablesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceVariablesTable,
+			Columns: []string{application.DeviceVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicevariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeviceVariablesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceVariablesTable,
+			Columns: []string{application.DeviceVariablesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(devicevariable.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeviceActionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceActionsTable,
+			Columns: []string{application.DeviceActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deviceaction.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeviceActionsIDs(); len(nodes) > 0 && !_u.mutation.DeviceActionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceActionsTable,
+			Columns: []string{application.DeviceActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deviceaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeviceActionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceActionsTable,
+			Columns: []string{application.DeviceActionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deviceaction.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ProvisioningKeysCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ProvisioningKeysTable,
+			Columns: []string{application.ProvisioningKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(provisioningkey.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedProvisioningKeysIDs(); len(nodes) > 0 && !_u.mutation.ProvisioningKeysCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ProvisioningKeysTable,
+			Columns: []string{application.ProvisioningKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(provisioningkey.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ProvisioningKeysIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ProvisioningKeysTable,
+			Columns: []string{application.ProvisioningKeysColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(provisioningkey.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

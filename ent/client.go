@@ -14,8 +14,17 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
@@ -39,10 +48,28 @@ type Client struct {
 	Application *ApplicationClient
 	// ApplicationMembership is the client for interacting with the ApplicationMembership builders.
 	ApplicationMembership *ApplicationMembershipClient
+	// ConfigVariable is the client for interacting with the ConfigVariable builders.
+	ConfigVariable *ConfigVariableClient
+	// Device is the client for interacting with the Device builders.
+	Device *DeviceClient
+	// DeviceAction is the client for interacting with the DeviceAction builders.
+	DeviceAction *DeviceActionClient
+	// DeviceTag is the client for interacting with the DeviceTag builders.
+	DeviceTag *DeviceTagClient
+	// DeviceVariable is the client for interacting with the DeviceVariable builders.
+	DeviceVariable *DeviceVariableClient
+	// FleetAction is the client for interacting with the FleetAction builders.
+	FleetAction *FleetActionClient
+	// FleetVariable is the client for interacting with the FleetVariable builders.
+	FleetVariable *FleetVariableClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
 	OrganizationMembership *OrganizationMembershipClient
+	// ProvisioningKey is the client for interacting with the ProvisioningKey builders.
+	ProvisioningKey *ProvisioningKeyClient
+	// Release is the client for interacting with the Release builders.
+	Release *ReleaseClient
 	// SecurityEvent is the client for interacting with the SecurityEvent builders.
 	SecurityEvent *SecurityEventClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -63,8 +90,17 @@ func (c *Client) init() {
 	c.ApiKey = NewApiKeyClient(c.config)
 	c.Application = NewApplicationClient(c.config)
 	c.ApplicationMembership = NewApplicationMembershipClient(c.config)
+	c.ConfigVariable = NewConfigVariableClient(c.config)
+	c.Device = NewDeviceClient(c.config)
+	c.DeviceAction = NewDeviceActionClient(c.config)
+	c.DeviceTag = NewDeviceTagClient(c.config)
+	c.DeviceVariable = NewDeviceVariableClient(c.config)
+	c.FleetAction = NewFleetActionClient(c.config)
+	c.FleetVariable = NewFleetVariableClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OrganizationMembership = NewOrganizationMembershipClient(c.config)
+	c.ProvisioningKey = NewProvisioningKeyClient(c.config)
+	c.Release = NewReleaseClient(c.config)
 	c.SecurityEvent = NewSecurityEventClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -163,8 +199,17 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ApiKey:                 NewApiKeyClient(cfg),
 		Application:            NewApplicationClient(cfg),
 		ApplicationMembership:  NewApplicationMembershipClient(cfg),
+		ConfigVariable:         NewConfigVariableClient(cfg),
+		Device:                 NewDeviceClient(cfg),
+		DeviceAction:           NewDeviceActionClient(cfg),
+		DeviceTag:              NewDeviceTagClient(cfg),
+		DeviceVariable:         NewDeviceVariableClient(cfg),
+		FleetAction:            NewFleetActionClient(cfg),
+		FleetVariable:          NewFleetVariableClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
+		ProvisioningKey:        NewProvisioningKeyClient(cfg),
+		Release:                NewReleaseClient(cfg),
 		SecurityEvent:          NewSecurityEventClient(cfg),
 		SigningKey:             NewSigningKeyClient(cfg),
 		User:                   NewUserClient(cfg),
@@ -190,8 +235,17 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ApiKey:                 NewApiKeyClient(cfg),
 		Application:            NewApplicationClient(cfg),
 		ApplicationMembership:  NewApplicationMembershipClient(cfg),
+		ConfigVariable:         NewConfigVariableClient(cfg),
+		Device:                 NewDeviceClient(cfg),
+		DeviceAction:           NewDeviceActionClient(cfg),
+		DeviceTag:              NewDeviceTagClient(cfg),
+		DeviceVariable:         NewDeviceVariableClient(cfg),
+		FleetAction:            NewFleetActionClient(cfg),
+		FleetVariable:          NewFleetVariableClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
+		ProvisioningKey:        NewProvisioningKeyClient(cfg),
+		Release:                NewReleaseClient(cfg),
 		SecurityEvent:          NewSecurityEventClient(cfg),
 		SigningKey:             NewSigningKeyClient(cfg),
 		User:                   NewUserClient(cfg),
@@ -224,8 +278,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ApiKey, c.Application, c.ApplicationMembership, c.Organization,
-		c.OrganizationMembership, c.SecurityEvent, c.SigningKey, c.User,
+		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
+		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
+		c.Organization, c.OrganizationMembership, c.ProvisioningKey, c.Release,
+		c.SecurityEvent, c.SigningKey, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -235,8 +291,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ApiKey, c.Application, c.ApplicationMembership, c.Organization,
-		c.OrganizationMembership, c.SecurityEvent, c.SigningKey, c.User,
+		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
+		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
+		c.Organization, c.OrganizationMembership, c.ProvisioningKey, c.Release,
+		c.SecurityEvent, c.SigningKey, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -251,10 +309,28 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Application.mutate(ctx, m)
 	case *ApplicationMembershipMutation:
 		return c.ApplicationMembership.mutate(ctx, m)
+	case *ConfigVariableMutation:
+		return c.ConfigVariable.mutate(ctx, m)
+	case *DeviceMutation:
+		return c.Device.mutate(ctx, m)
+	case *DeviceActionMutation:
+		return c.DeviceAction.mutate(ctx, m)
+	case *DeviceTagMutation:
+		return c.DeviceTag.mutate(ctx, m)
+	case *DeviceVariableMutation:
+		return c.DeviceVariable.mutate(ctx, m)
+	case *FleetActionMutation:
+		return c.FleetAction.mutate(ctx, m)
+	case *FleetVariableMutation:
+		return c.FleetVariable.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *OrganizationMembershipMutation:
 		return c.OrganizationMembership.mutate(ctx, m)
+	case *ProvisioningKeyMutation:
+		return c.ProvisioningKey.mutate(ctx, m)
+	case *ReleaseMutation:
+		return c.Release.mutate(ctx, m)
 	case *SecurityEventMutation:
 		return c.SecurityEvent.mutate(ctx, m)
 	case *SigningKeyMutation:
@@ -556,6 +632,150 @@ func (c *ApplicationClient) QueryMembers(_m *Application) *ApplicationMembership
 	return query
 }
 
+// QueryDevices queries the devices edge of a Application.
+func (c *ApplicationClient) QueryDevices(_m *Application) *DeviceQuery {
+	query := (&DeviceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(device.Table, device.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DevicesTable, application.DevicesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReleases queries the releases edge of a Application.
+func (c *ApplicationClient) QueryReleases(_m *Application) *ReleaseQuery {
+	query := (&ReleaseClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(release.Table, release.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ReleasesTable, application.ReleasesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFleetVariables queries the fleet_variables edge of a Application.
+func (c *ApplicationClient) QueryFleetVariables(_m *Application) *FleetVariableQuery {
+	query := (&FleetVariableClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(fleetvariable.Table, fleetvariable.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.FleetVariablesTable, application.FleetVariablesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConfigVariables queries the config_variables edge of a Application.
+func (c *ApplicationClient) QueryConfigVariables(_m *Application) *ConfigVariableQuery {
+	query := (&ConfigVariableClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(configvariable.Table, configvariable.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ConfigVariablesTable, application.ConfigVariablesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFleetActions queries the fleet_actions edge of a Application.
+func (c *ApplicationClient) QueryFleetActions(_m *Application) *FleetActionQuery {
+	query := (&FleetActionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(fleetaction.Table, fleetaction.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.FleetActionsTable, application.FleetActionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeviceTags queries the device_tags edge of a Application.
+func (c *ApplicationClient) QueryDeviceTags(_m *Application) *DeviceTagQuery {
+	query := (&DeviceTagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(devicetag.Table, devicetag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DeviceTagsTable, application.DeviceTagsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeviceVariables queries the device_variables edge of a Application.
+func (c *ApplicationClient) QueryDeviceVariables(_m *Application) *DeviceVariableQuery {
+	query := (&DeviceVariableClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(devicevariable.Table, devicevariable.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DeviceVariablesTable, application.DeviceVariablesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeviceActions queries the device_actions edge of a Application.
+func (c *ApplicationClient) QueryDeviceActions(_m *Application) *DeviceActionQuery {
+	query := (&DeviceActionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(deviceaction.Table, deviceaction.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DeviceActionsTable, application.DeviceActionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProvisioningKeys queries the provisioning_keys edge of a Application.
+func (c *ApplicationClient) QueryProvisioningKeys(_m *Application) *ProvisioningKeyQuery {
+	query := (&ProvisioningKeyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(provisioningkey.Table, provisioningkey.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.ProvisioningKeysTable, application.ProvisioningKeysColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ApplicationClient) Hooks() []Hook {
 	hooks := c.hooks.Application
@@ -745,6 +965,1168 @@ func (c *ApplicationMembershipClient) mutate(ctx context.Context, m *Application
 		return (&ApplicationMembershipDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ApplicationMembership mutation op: %q", m.Op())
+	}
+}
+
+// ConfigVariableClient is a client for the ConfigVariable schema.
+type ConfigVariableClient struct {
+	config
+}
+
+// NewConfigVariableClient returns a client for the ConfigVariable from the given config.
+func NewConfigVariableClient(c config) *ConfigVariableClient {
+	return &ConfigVariableClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `configvariable.Hooks(f(g(h())))`.
+func (c *ConfigVariableClient) Use(hooks ...Hook) {
+	c.hooks.ConfigVariable = append(c.hooks.ConfigVariable, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `configvariable.Intercept(f(g(h())))`.
+func (c *ConfigVariableClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConfigVariable = append(c.inters.ConfigVariable, interceptors...)
+}
+
+// Create returns a builder for creating a ConfigVariable entity.
+func (c *ConfigVariableClient) Create() *ConfigVariableCreate {
+	mutation := newConfigVariableMutation(c.config, OpCreate)
+	return &ConfigVariableCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConfigVariable entities.
+func (c *ConfigVariableClient) CreateBulk(builders ...*ConfigVariableCreate) *ConfigVariableCreateBulk {
+	return &ConfigVariableCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConfigVariableClient) MapCreateBulk(slice any, setFunc func(*ConfigVariableCreate, int)) *ConfigVariableCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConfigVariableCreateBulk{err: fmt.Errorf("calling to ConfigVariableClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConfigVariableCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConfigVariableCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConfigVariable.
+func (c *ConfigVariableClient) Update() *ConfigVariableUpdate {
+	mutation := newConfigVariableMutation(c.config, OpUpdate)
+	return &ConfigVariableUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConfigVariableClient) UpdateOne(_m *ConfigVariable) *ConfigVariableUpdateOne {
+	mutation := newConfigVariableMutation(c.config, OpUpdateOne, withConfigVariable(_m))
+	return &ConfigVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConfigVariableClient) UpdateOneID(id int) *ConfigVariableUpdateOne {
+	mutation := newConfigVariableMutation(c.config, OpUpdateOne, withConfigVariableID(id))
+	return &ConfigVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConfigVariable.
+func (c *ConfigVariableClient) Delete() *ConfigVariableDelete {
+	mutation := newConfigVariableMutation(c.config, OpDelete)
+	return &ConfigVariableDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConfigVariableClient) DeleteOne(_m *ConfigVariable) *ConfigVariableDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConfigVariableClient) DeleteOneID(id int) *ConfigVariableDeleteOne {
+	builder := c.Delete().Where(configvariable.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConfigVariableDeleteOne{builder}
+}
+
+// Query returns a query builder for ConfigVariable.
+func (c *ConfigVariableClient) Query() *ConfigVariableQuery {
+	return &ConfigVariableQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConfigVariable},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConfigVariable entity by its id.
+func (c *ConfigVariableClient) Get(ctx context.Context, id int) (*ConfigVariable, error) {
+	return c.Query().Where(configvariable.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConfigVariableClient) GetX(ctx context.Context, id int) *ConfigVariable {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a ConfigVariable.
+func (c *ConfigVariableClient) QueryApplication(_m *ConfigVariable) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(configvariable.Table, configvariable.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, configvariable.ApplicationTable, configvariable.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ConfigVariableClient) Hooks() []Hook {
+	hooks := c.hooks.ConfigVariable
+	return append(hooks[:len(hooks):len(hooks)], configvariable.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConfigVariableClient) Interceptors() []Interceptor {
+	return c.inters.ConfigVariable
+}
+
+func (c *ConfigVariableClient) mutate(ctx context.Context, m *ConfigVariableMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConfigVariableCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConfigVariableUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConfigVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConfigVariableDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConfigVariable mutation op: %q", m.Op())
+	}
+}
+
+// DeviceClient is a client for the Device schema.
+type DeviceClient struct {
+	config
+}
+
+// NewDeviceClient returns a client for the Device from the given config.
+func NewDeviceClient(c config) *DeviceClient {
+	return &DeviceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `device.Hooks(f(g(h())))`.
+func (c *DeviceClient) Use(hooks ...Hook) {
+	c.hooks.Device = append(c.hooks.Device, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `device.Intercept(f(g(h())))`.
+func (c *DeviceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Device = append(c.inters.Device, interceptors...)
+}
+
+// Create returns a builder for creating a Device entity.
+func (c *DeviceClient) Create() *DeviceCreate {
+	mutation := newDeviceMutation(c.config, OpCreate)
+	return &DeviceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Device entities.
+func (c *DeviceClient) CreateBulk(builders ...*DeviceCreate) *DeviceCreateBulk {
+	return &DeviceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeviceClient) MapCreateBulk(slice any, setFunc func(*DeviceCreate, int)) *DeviceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeviceCreateBulk{err: fmt.Errorf("calling to DeviceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeviceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeviceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Device.
+func (c *DeviceClient) Update() *DeviceUpdate {
+	mutation := newDeviceMutation(c.config, OpUpdate)
+	return &DeviceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeviceClient) UpdateOne(_m *Device) *DeviceUpdateOne {
+	mutation := newDeviceMutation(c.config, OpUpdateOne, withDevice(_m))
+	return &DeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeviceClient) UpdateOneID(id int) *DeviceUpdateOne {
+	mutation := newDeviceMutation(c.config, OpUpdateOne, withDeviceID(id))
+	return &DeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Device.
+func (c *DeviceClient) Delete() *DeviceDelete {
+	mutation := newDeviceMutation(c.config, OpDelete)
+	return &DeviceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeviceClient) DeleteOne(_m *Device) *DeviceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeviceClient) DeleteOneID(id int) *DeviceDeleteOne {
+	builder := c.Delete().Where(device.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeviceDeleteOne{builder}
+}
+
+// Query returns a query builder for Device.
+func (c *DeviceClient) Query() *DeviceQuery {
+	return &DeviceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDevice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Device entity by its id.
+func (c *DeviceClient) Get(ctx context.Context, id int) (*Device, error) {
+	return c.Query().Where(device.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeviceClient) GetX(ctx context.Context, id int) *Device {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a Device.
+func (c *DeviceClient) QueryApplication(_m *Device) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(device.Table, device.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, device.ApplicationTable, device.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTags queries the tags edge of a Device.
+func (c *DeviceClient) QueryTags(_m *Device) *DeviceTagQuery {
+	query := (&DeviceTagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(device.Table, device.FieldID, id),
+			sqlgraph.To(devicetag.Table, devicetag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, device.TagsTable, device.TagsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVariables queries the variables edge of a Device.
+func (c *DeviceClient) QueryVariables(_m *Device) *DeviceVariableQuery {
+	query := (&DeviceVariableClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(device.Table, device.FieldID, id),
+			sqlgraph.To(devicevariable.Table, devicevariable.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, device.VariablesTable, device.VariablesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPendingActions queries the pending_actions edge of a Device.
+func (c *DeviceClient) QueryPendingActions(_m *Device) *DeviceActionQuery {
+	query := (&DeviceActionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(device.Table, device.FieldID, id),
+			sqlgraph.To(deviceaction.Table, deviceaction.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, device.PendingActionsTable, device.PendingActionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeviceClient) Hooks() []Hook {
+	hooks := c.hooks.Device
+	return append(hooks[:len(hooks):len(hooks)], device.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeviceClient) Interceptors() []Interceptor {
+	return c.inters.Device
+}
+
+func (c *DeviceClient) mutate(ctx context.Context, m *DeviceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeviceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeviceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeviceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeviceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Device mutation op: %q", m.Op())
+	}
+}
+
+// DeviceActionClient is a client for the DeviceAction schema.
+type DeviceActionClient struct {
+	config
+}
+
+// NewDeviceActionClient returns a client for the DeviceAction from the given config.
+func NewDeviceActionClient(c config) *DeviceActionClient {
+	return &DeviceActionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `deviceaction.Hooks(f(g(h())))`.
+func (c *DeviceActionClient) Use(hooks ...Hook) {
+	c.hooks.DeviceAction = append(c.hooks.DeviceAction, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `deviceaction.Intercept(f(g(h())))`.
+func (c *DeviceActionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DeviceAction = append(c.inters.DeviceAction, interceptors...)
+}
+
+// Create returns a builder for creating a DeviceAction entity.
+func (c *DeviceActionClient) Create() *DeviceActionCreate {
+	mutation := newDeviceActionMutation(c.config, OpCreate)
+	return &DeviceActionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DeviceAction entities.
+func (c *DeviceActionClient) CreateBulk(builders ...*DeviceActionCreate) *DeviceActionCreateBulk {
+	return &DeviceActionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeviceActionClient) MapCreateBulk(slice any, setFunc func(*DeviceActionCreate, int)) *DeviceActionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeviceActionCreateBulk{err: fmt.Errorf("calling to DeviceActionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeviceActionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeviceActionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DeviceAction.
+func (c *DeviceActionClient) Update() *DeviceActionUpdate {
+	mutation := newDeviceActionMutation(c.config, OpUpdate)
+	return &DeviceActionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeviceActionClient) UpdateOne(_m *DeviceAction) *DeviceActionUpdateOne {
+	mutation := newDeviceActionMutation(c.config, OpUpdateOne, withDeviceAction(_m))
+	return &DeviceActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeviceActionClient) UpdateOneID(id int) *DeviceActionUpdateOne {
+	mutation := newDeviceActionMutation(c.config, OpUpdateOne, withDeviceActionID(id))
+	return &DeviceActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DeviceAction.
+func (c *DeviceActionClient) Delete() *DeviceActionDelete {
+	mutation := newDeviceActionMutation(c.config, OpDelete)
+	return &DeviceActionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeviceActionClient) DeleteOne(_m *DeviceAction) *DeviceActionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeviceActionClient) DeleteOneID(id int) *DeviceActionDeleteOne {
+	builder := c.Delete().Where(deviceaction.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeviceActionDeleteOne{builder}
+}
+
+// Query returns a query builder for DeviceAction.
+func (c *DeviceActionClient) Query() *DeviceActionQuery {
+	return &DeviceActionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDeviceAction},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DeviceAction entity by its id.
+func (c *DeviceActionClient) Get(ctx context.Context, id int) (*DeviceAction, error) {
+	return c.Query().Where(deviceaction.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeviceActionClient) GetX(ctx context.Context, id int) *DeviceAction {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a DeviceAction.
+func (c *DeviceActionClient) QueryApplication(_m *DeviceAction) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deviceaction.Table, deviceaction.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deviceaction.ApplicationTable, deviceaction.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDevice queries the device edge of a DeviceAction.
+func (c *DeviceActionClient) QueryDevice(_m *DeviceAction) *DeviceQuery {
+	query := (&DeviceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deviceaction.Table, deviceaction.FieldID, id),
+			sqlgraph.To(device.Table, device.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deviceaction.DeviceTable, deviceaction.DeviceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeviceActionClient) Hooks() []Hook {
+	hooks := c.hooks.DeviceAction
+	return append(hooks[:len(hooks):len(hooks)], deviceaction.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeviceActionClient) Interceptors() []Interceptor {
+	return c.inters.DeviceAction
+}
+
+func (c *DeviceActionClient) mutate(ctx context.Context, m *DeviceActionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeviceActionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeviceActionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeviceActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeviceActionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DeviceAction mutation op: %q", m.Op())
+	}
+}
+
+// DeviceTagClient is a client for the DeviceTag schema.
+type DeviceTagClient struct {
+	config
+}
+
+// NewDeviceTagClient returns a client for the DeviceTag from the given config.
+func NewDeviceTagClient(c config) *DeviceTagClient {
+	return &DeviceTagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `devicetag.Hooks(f(g(h())))`.
+func (c *DeviceTagClient) Use(hooks ...Hook) {
+	c.hooks.DeviceTag = append(c.hooks.DeviceTag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `devicetag.Intercept(f(g(h())))`.
+func (c *DeviceTagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DeviceTag = append(c.inters.DeviceTag, interceptors...)
+}
+
+// Create returns a builder for creating a DeviceTag entity.
+func (c *DeviceTagClient) Create() *DeviceTagCreate {
+	mutation := newDeviceTagMutation(c.config, OpCreate)
+	return &DeviceTagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DeviceTag entities.
+func (c *DeviceTagClient) CreateBulk(builders ...*DeviceTagCreate) *DeviceTagCreateBulk {
+	return &DeviceTagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeviceTagClient) MapCreateBulk(slice any, setFunc func(*DeviceTagCreate, int)) *DeviceTagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeviceTagCreateBulk{err: fmt.Errorf("calling to DeviceTagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeviceTagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeviceTagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DeviceTag.
+func (c *DeviceTagClient) Update() *DeviceTagUpdate {
+	mutation := newDeviceTagMutation(c.config, OpUpdate)
+	return &DeviceTagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeviceTagClient) UpdateOne(_m *DeviceTag) *DeviceTagUpdateOne {
+	mutation := newDeviceTagMutation(c.config, OpUpdateOne, withDeviceTag(_m))
+	return &DeviceTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeviceTagClient) UpdateOneID(id int) *DeviceTagUpdateOne {
+	mutation := newDeviceTagMutation(c.config, OpUpdateOne, withDeviceTagID(id))
+	return &DeviceTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DeviceTag.
+func (c *DeviceTagClient) Delete() *DeviceTagDelete {
+	mutation := newDeviceTagMutation(c.config, OpDelete)
+	return &DeviceTagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeviceTagClient) DeleteOne(_m *DeviceTag) *DeviceTagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeviceTagClient) DeleteOneID(id int) *DeviceTagDeleteOne {
+	builder := c.Delete().Where(devicetag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeviceTagDeleteOne{builder}
+}
+
+// Query returns a query builder for DeviceTag.
+func (c *DeviceTagClient) Query() *DeviceTagQuery {
+	return &DeviceTagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDeviceTag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DeviceTag entity by its id.
+func (c *DeviceTagClient) Get(ctx context.Context, id int) (*DeviceTag, error) {
+	return c.Query().Where(devicetag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeviceTagClient) GetX(ctx context.Context, id int) *DeviceTag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a DeviceTag.
+func (c *DeviceTagClient) QueryApplication(_m *DeviceTag) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(devicetag.Table, devicetag.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, devicetag.ApplicationTable, devicetag.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDevice queries the device edge of a DeviceTag.
+func (c *DeviceTagClient) QueryDevice(_m *DeviceTag) *DeviceQuery {
+	query := (&DeviceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(devicetag.Table, devicetag.FieldID, id),
+			sqlgraph.To(device.Table, device.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, devicetag.DeviceTable, devicetag.DeviceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeviceTagClient) Hooks() []Hook {
+	hooks := c.hooks.DeviceTag
+	return append(hooks[:len(hooks):len(hooks)], devicetag.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeviceTagClient) Interceptors() []Interceptor {
+	return c.inters.DeviceTag
+}
+
+func (c *DeviceTagClient) mutate(ctx context.Context, m *DeviceTagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeviceTagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeviceTagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeviceTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeviceTagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DeviceTag mutation op: %q", m.Op())
+	}
+}
+
+// DeviceVariableClient is a client for the DeviceVariable schema.
+type DeviceVariableClient struct {
+	config
+}
+
+// NewDeviceVariableClient returns a client for the DeviceVariable from the given config.
+func NewDeviceVariableClient(c config) *DeviceVariableClient {
+	return &DeviceVariableClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `devicevariable.Hooks(f(g(h())))`.
+func (c *DeviceVariableClient) Use(hooks ...Hook) {
+	c.hooks.DeviceVariable = append(c.hooks.DeviceVariable, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `devicevariable.Intercept(f(g(h())))`.
+func (c *DeviceVariableClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DeviceVariable = append(c.inters.DeviceVariable, interceptors...)
+}
+
+// Create returns a builder for creating a DeviceVariable entity.
+func (c *DeviceVariableClient) Create() *DeviceVariableCreate {
+	mutation := newDeviceVariableMutation(c.config, OpCreate)
+	return &DeviceVariableCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DeviceVariable entities.
+func (c *DeviceVariableClient) CreateBulk(builders ...*DeviceVariableCreate) *DeviceVariableCreateBulk {
+	return &DeviceVariableCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeviceVariableClient) MapCreateBulk(slice any, setFunc func(*DeviceVariableCreate, int)) *DeviceVariableCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeviceVariableCreateBulk{err: fmt.Errorf("calling to DeviceVariableClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeviceVariableCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeviceVariableCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DeviceVariable.
+func (c *DeviceVariableClient) Update() *DeviceVariableUpdate {
+	mutation := newDeviceVariableMutation(c.config, OpUpdate)
+	return &DeviceVariableUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeviceVariableClient) UpdateOne(_m *DeviceVariable) *DeviceVariableUpdateOne {
+	mutation := newDeviceVariableMutation(c.config, OpUpdateOne, withDeviceVariable(_m))
+	return &DeviceVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeviceVariableClient) UpdateOneID(id int) *DeviceVariableUpdateOne {
+	mutation := newDeviceVariableMutation(c.config, OpUpdateOne, withDeviceVariableID(id))
+	return &DeviceVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DeviceVariable.
+func (c *DeviceVariableClient) Delete() *DeviceVariableDelete {
+	mutation := newDeviceVariableMutation(c.config, OpDelete)
+	return &DeviceVariableDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeviceVariableClient) DeleteOne(_m *DeviceVariable) *DeviceVariableDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeviceVariableClient) DeleteOneID(id int) *DeviceVariableDeleteOne {
+	builder := c.Delete().Where(devicevariable.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeviceVariableDeleteOne{builder}
+}
+
+// Query returns a query builder for DeviceVariable.
+func (c *DeviceVariableClient) Query() *DeviceVariableQuery {
+	return &DeviceVariableQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDeviceVariable},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DeviceVariable entity by its id.
+func (c *DeviceVariableClient) Get(ctx context.Context, id int) (*DeviceVariable, error) {
+	return c.Query().Where(devicevariable.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeviceVariableClient) GetX(ctx context.Context, id int) *DeviceVariable {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a DeviceVariable.
+func (c *DeviceVariableClient) QueryApplication(_m *DeviceVariable) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(devicevariable.Table, devicevariable.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, devicevariable.ApplicationTable, devicevariable.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDevice queries the device edge of a DeviceVariable.
+func (c *DeviceVariableClient) QueryDevice(_m *DeviceVariable) *DeviceQuery {
+	query := (&DeviceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(devicevariable.Table, devicevariable.FieldID, id),
+			sqlgraph.To(device.Table, device.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, devicevariable.DeviceTable, devicevariable.DeviceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeviceVariableClient) Hooks() []Hook {
+	hooks := c.hooks.DeviceVariable
+	return append(hooks[:len(hooks):len(hooks)], devicevariable.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeviceVariableClient) Interceptors() []Interceptor {
+	return c.inters.DeviceVariable
+}
+
+func (c *DeviceVariableClient) mutate(ctx context.Context, m *DeviceVariableMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeviceVariableCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeviceVariableUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeviceVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeviceVariableDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DeviceVariable mutation op: %q", m.Op())
+	}
+}
+
+// FleetActionClient is a client for the FleetAction schema.
+type FleetActionClient struct {
+	config
+}
+
+// NewFleetActionClient returns a client for the FleetAction from the given config.
+func NewFleetActionClient(c config) *FleetActionClient {
+	return &FleetActionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `fleetaction.Hooks(f(g(h())))`.
+func (c *FleetActionClient) Use(hooks ...Hook) {
+	c.hooks.FleetAction = append(c.hooks.FleetAction, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `fleetaction.Intercept(f(g(h())))`.
+func (c *FleetActionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FleetAction = append(c.inters.FleetAction, interceptors...)
+}
+
+// Create returns a builder for creating a FleetAction entity.
+func (c *FleetActionClient) Create() *FleetActionCreate {
+	mutation := newFleetActionMutation(c.config, OpCreate)
+	return &FleetActionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FleetAction entities.
+func (c *FleetActionClient) CreateBulk(builders ...*FleetActionCreate) *FleetActionCreateBulk {
+	return &FleetActionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FleetActionClient) MapCreateBulk(slice any, setFunc func(*FleetActionCreate, int)) *FleetActionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FleetActionCreateBulk{err: fmt.Errorf("calling to FleetActionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FleetActionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FleetActionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FleetAction.
+func (c *FleetActionClient) Update() *FleetActionUpdate {
+	mutation := newFleetActionMutation(c.config, OpUpdate)
+	return &FleetActionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FleetActionClient) UpdateOne(_m *FleetAction) *FleetActionUpdateOne {
+	mutation := newFleetActionMutation(c.config, OpUpdateOne, withFleetAction(_m))
+	return &FleetActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FleetActionClient) UpdateOneID(id int) *FleetActionUpdateOne {
+	mutation := newFleetActionMutation(c.config, OpUpdateOne, withFleetActionID(id))
+	return &FleetActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FleetAction.
+func (c *FleetActionClient) Delete() *FleetActionDelete {
+	mutation := newFleetActionMutation(c.config, OpDelete)
+	return &FleetActionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FleetActionClient) DeleteOne(_m *FleetAction) *FleetActionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FleetActionClient) DeleteOneID(id int) *FleetActionDeleteOne {
+	builder := c.Delete().Where(fleetaction.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FleetActionDeleteOne{builder}
+}
+
+// Query returns a query builder for FleetAction.
+func (c *FleetActionClient) Query() *FleetActionQuery {
+	return &FleetActionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFleetAction},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FleetAction entity by its id.
+func (c *FleetActionClient) Get(ctx context.Context, id int) (*FleetAction, error) {
+	return c.Query().Where(fleetaction.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FleetActionClient) GetX(ctx context.Context, id int) *FleetAction {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a FleetAction.
+func (c *FleetActionClient) QueryApplication(_m *FleetAction) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(fleetaction.Table, fleetaction.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, fleetaction.ApplicationTable, fleetaction.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRelease queries the release edge of a FleetAction.
+func (c *FleetActionClient) QueryRelease(_m *FleetAction) *ReleaseQuery {
+	query := (&ReleaseClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(fleetaction.Table, fleetaction.FieldID, id),
+			sqlgraph.To(release.Table, release.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, fleetaction.ReleaseTable, fleetaction.ReleaseColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FleetActionClient) Hooks() []Hook {
+	hooks := c.hooks.FleetAction
+	return append(hooks[:len(hooks):len(hooks)], fleetaction.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FleetActionClient) Interceptors() []Interceptor {
+	return c.inters.FleetAction
+}
+
+func (c *FleetActionClient) mutate(ctx context.Context, m *FleetActionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FleetActionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FleetActionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FleetActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FleetActionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FleetAction mutation op: %q", m.Op())
+	}
+}
+
+// FleetVariableClient is a client for the FleetVariable schema.
+type FleetVariableClient struct {
+	config
+}
+
+// NewFleetVariableClient returns a client for the FleetVariable from the given config.
+func NewFleetVariableClient(c config) *FleetVariableClient {
+	return &FleetVariableClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `fleetvariable.Hooks(f(g(h())))`.
+func (c *FleetVariableClient) Use(hooks ...Hook) {
+	c.hooks.FleetVariable = append(c.hooks.FleetVariable, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `fleetvariable.Intercept(f(g(h())))`.
+func (c *FleetVariableClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FleetVariable = append(c.inters.FleetVariable, interceptors...)
+}
+
+// Create returns a builder for creating a FleetVariable entity.
+func (c *FleetVariableClient) Create() *FleetVariableCreate {
+	mutation := newFleetVariableMutation(c.config, OpCreate)
+	return &FleetVariableCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FleetVariable entities.
+func (c *FleetVariableClient) CreateBulk(builders ...*FleetVariableCreate) *FleetVariableCreateBulk {
+	return &FleetVariableCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FleetVariableClient) MapCreateBulk(slice any, setFunc func(*FleetVariableCreate, int)) *FleetVariableCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FleetVariableCreateBulk{err: fmt.Errorf("calling to FleetVariableClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FleetVariableCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FleetVariableCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FleetVariable.
+func (c *FleetVariableClient) Update() *FleetVariableUpdate {
+	mutation := newFleetVariableMutation(c.config, OpUpdate)
+	return &FleetVariableUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FleetVariableClient) UpdateOne(_m *FleetVariable) *FleetVariableUpdateOne {
+	mutation := newFleetVariableMutation(c.config, OpUpdateOne, withFleetVariable(_m))
+	return &FleetVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FleetVariableClient) UpdateOneID(id int) *FleetVariableUpdateOne {
+	mutation := newFleetVariableMutation(c.config, OpUpdateOne, withFleetVariableID(id))
+	return &FleetVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FleetVariable.
+func (c *FleetVariableClient) Delete() *FleetVariableDelete {
+	mutation := newFleetVariableMutation(c.config, OpDelete)
+	return &FleetVariableDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FleetVariableClient) DeleteOne(_m *FleetVariable) *FleetVariableDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FleetVariableClient) DeleteOneID(id int) *FleetVariableDeleteOne {
+	builder := c.Delete().Where(fleetvariable.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FleetVariableDeleteOne{builder}
+}
+
+// Query returns a query builder for FleetVariable.
+func (c *FleetVariableClient) Query() *FleetVariableQuery {
+	return &FleetVariableQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFleetVariable},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FleetVariable entity by its id.
+func (c *FleetVariableClient) Get(ctx context.Context, id int) (*FleetVariable, error) {
+	return c.Query().Where(fleetvariable.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FleetVariableClient) GetX(ctx context.Context, id int) *FleetVariable {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a FleetVariable.
+func (c *FleetVariableClient) QueryApplication(_m *FleetVariable) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(fleetvariable.Table, fleetvariable.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, fleetvariable.ApplicationTable, fleetvariable.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FleetVariableClient) Hooks() []Hook {
+	hooks := c.hooks.FleetVariable
+	return append(hooks[:len(hooks):len(hooks)], fleetvariable.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FleetVariableClient) Interceptors() []Interceptor {
+	return c.inters.FleetVariable
+}
+
+func (c *FleetVariableClient) mutate(ctx context.Context, m *FleetVariableMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FleetVariableCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FleetVariableUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FleetVariableUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FleetVariableDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FleetVariable mutation op: %q", m.Op())
 	}
 }
 
@@ -1077,6 +2459,306 @@ func (c *OrganizationMembershipClient) mutate(ctx context.Context, m *Organizati
 		return (&OrganizationMembershipDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown OrganizationMembership mutation op: %q", m.Op())
+	}
+}
+
+// ProvisioningKeyClient is a client for the ProvisioningKey schema.
+type ProvisioningKeyClient struct {
+	config
+}
+
+// NewProvisioningKeyClient returns a client for the ProvisioningKey from the given config.
+func NewProvisioningKeyClient(c config) *ProvisioningKeyClient {
+	return &ProvisioningKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `provisioningkey.Hooks(f(g(h())))`.
+func (c *ProvisioningKeyClient) Use(hooks ...Hook) {
+	c.hooks.ProvisioningKey = append(c.hooks.ProvisioningKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `provisioningkey.Intercept(f(g(h())))`.
+func (c *ProvisioningKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProvisioningKey = append(c.inters.ProvisioningKey, interceptors...)
+}
+
+// Create returns a builder for creating a ProvisioningKey entity.
+func (c *ProvisioningKeyClient) Create() *ProvisioningKeyCreate {
+	mutation := newProvisioningKeyMutation(c.config, OpCreate)
+	return &ProvisioningKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProvisioningKey entities.
+func (c *ProvisioningKeyClient) CreateBulk(builders ...*ProvisioningKeyCreate) *ProvisioningKeyCreateBulk {
+	return &ProvisioningKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProvisioningKeyClient) MapCreateBulk(slice any, setFunc func(*ProvisioningKeyCreate, int)) *ProvisioningKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProvisioningKeyCreateBulk{err: fmt.Errorf("calling to ProvisioningKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProvisioningKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProvisioningKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProvisioningKey.
+func (c *ProvisioningKeyClient) Update() *ProvisioningKeyUpdate {
+	mutation := newProvisioningKeyMutation(c.config, OpUpdate)
+	return &ProvisioningKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProvisioningKeyClient) UpdateOne(_m *ProvisioningKey) *ProvisioningKeyUpdateOne {
+	mutation := newProvisioningKeyMutation(c.config, OpUpdateOne, withProvisioningKey(_m))
+	return &ProvisioningKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProvisioningKeyClient) UpdateOneID(id int) *ProvisioningKeyUpdateOne {
+	mutation := newProvisioningKeyMutation(c.config, OpUpdateOne, withProvisioningKeyID(id))
+	return &ProvisioningKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProvisioningKey.
+func (c *ProvisioningKeyClient) Delete() *ProvisioningKeyDelete {
+	mutation := newProvisioningKeyMutation(c.config, OpDelete)
+	return &ProvisioningKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProvisioningKeyClient) DeleteOne(_m *ProvisioningKey) *ProvisioningKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProvisioningKeyClient) DeleteOneID(id int) *ProvisioningKeyDeleteOne {
+	builder := c.Delete().Where(provisioningkey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProvisioningKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for ProvisioningKey.
+func (c *ProvisioningKeyClient) Query() *ProvisioningKeyQuery {
+	return &ProvisioningKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProvisioningKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ProvisioningKey entity by its id.
+func (c *ProvisioningKeyClient) Get(ctx context.Context, id int) (*ProvisioningKey, error) {
+	return c.Query().Where(provisioningkey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProvisioningKeyClient) GetX(ctx context.Context, id int) *ProvisioningKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a ProvisioningKey.
+func (c *ProvisioningKeyClient) QueryApplication(_m *ProvisioningKey) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(provisioningkey.Table, provisioningkey.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, provisioningkey.ApplicationTable, provisioningkey.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ProvisioningKeyClient) Hooks() []Hook {
+	hooks := c.hooks.ProvisioningKey
+	return append(hooks[:len(hooks):len(hooks)], provisioningkey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProvisioningKeyClient) Interceptors() []Interceptor {
+	return c.inters.ProvisioningKey
+}
+
+func (c *ProvisioningKeyClient) mutate(ctx context.Context, m *ProvisioningKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProvisioningKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProvisioningKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProvisioningKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProvisioningKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ProvisioningKey mutation op: %q", m.Op())
+	}
+}
+
+// ReleaseClient is a client for the Release schema.
+type ReleaseClient struct {
+	config
+}
+
+// NewReleaseClient returns a client for the Release from the given config.
+func NewReleaseClient(c config) *ReleaseClient {
+	return &ReleaseClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `release.Hooks(f(g(h())))`.
+func (c *ReleaseClient) Use(hooks ...Hook) {
+	c.hooks.Release = append(c.hooks.Release, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `release.Intercept(f(g(h())))`.
+func (c *ReleaseClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Release = append(c.inters.Release, interceptors...)
+}
+
+// Create returns a builder for creating a Release entity.
+func (c *ReleaseClient) Create() *ReleaseCreate {
+	mutation := newReleaseMutation(c.config, OpCreate)
+	return &ReleaseCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Release entities.
+func (c *ReleaseClient) CreateBulk(builders ...*ReleaseCreate) *ReleaseCreateBulk {
+	return &ReleaseCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReleaseClient) MapCreateBulk(slice any, setFunc func(*ReleaseCreate, int)) *ReleaseCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReleaseCreateBulk{err: fmt.Errorf("calling to ReleaseClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReleaseCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReleaseCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Release.
+func (c *ReleaseClient) Update() *ReleaseUpdate {
+	mutation := newReleaseMutation(c.config, OpUpdate)
+	return &ReleaseUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReleaseClient) UpdateOne(_m *Release) *ReleaseUpdateOne {
+	mutation := newReleaseMutation(c.config, OpUpdateOne, withRelease(_m))
+	return &ReleaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReleaseClient) UpdateOneID(id int) *ReleaseUpdateOne {
+	mutation := newReleaseMutation(c.config, OpUpdateOne, withReleaseID(id))
+	return &ReleaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Release.
+func (c *ReleaseClient) Delete() *ReleaseDelete {
+	mutation := newReleaseMutation(c.config, OpDelete)
+	return &ReleaseDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReleaseClient) DeleteOne(_m *Release) *ReleaseDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReleaseClient) DeleteOneID(id int) *ReleaseDeleteOne {
+	builder := c.Delete().Where(release.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReleaseDeleteOne{builder}
+}
+
+// Query returns a query builder for Release.
+func (c *ReleaseClient) Query() *ReleaseQuery {
+	return &ReleaseQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRelease},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Release entity by its id.
+func (c *ReleaseClient) Get(ctx context.Context, id int) (*Release, error) {
+	return c.Query().Where(release.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReleaseClient) GetX(ctx context.Context, id int) *Release {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a Release.
+func (c *ReleaseClient) QueryApplication(_m *Release) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(release.Table, release.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, release.ApplicationTable, release.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ReleaseClient) Hooks() []Hook {
+	hooks := c.hooks.Release
+	return append(hooks[:len(hooks):len(hooks)], release.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReleaseClient) Interceptors() []Interceptor {
+	return c.inters.Release
+}
+
+func (c *ReleaseClient) mutate(ctx context.Context, m *ReleaseMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReleaseCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReleaseUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReleaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReleaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Release mutation op: %q", m.Op())
 	}
 }
 
@@ -1563,12 +3245,16 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ApiKey, Application, ApplicationMembership, Organization,
-		OrganizationMembership, SecurityEvent, SigningKey, User []ent.Hook
+		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
+		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable,
+		Organization, OrganizationMembership, ProvisioningKey, Release, SecurityEvent,
+		SigningKey, User []ent.Hook
 	}
 	inters struct {
-		ApiKey, Application, ApplicationMembership, Organization,
-		OrganizationMembership, SecurityEvent, SigningKey, User []ent.Interceptor
+		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
+		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable,
+		Organization, OrganizationMembership, ProvisioningKey, Release, SecurityEvent,
+		SigningKey, User []ent.Interceptor
 	}
 )
 

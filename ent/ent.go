@@ -8,8 +8,17 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
@@ -83,8 +92,17 @@ func checkColumn(t, c string) error {
 			apikey.Table:                 apikey.ValidColumn,
 			application.Table:            application.ValidColumn,
 			applicationmembership.Table:  applicationmembership.ValidColumn,
+			configvariable.Table:         configvariable.ValidColumn,
+			device.Table:                 device.ValidColumn,
+			deviceaction.Table:           deviceaction.ValidColumn,
+			devicetag.Table:              devicetag.ValidColumn,
+			devicevariable.Table:         devicevariable.ValidColumn,
+			fleetaction.Table:            fleetaction.ValidColumn,
+			fleetvariable.Table:          fleetvariable.ValidColumn,
 			organization.Table:           organization.ValidColumn,
 			organizationmembership.Table: organizationmembership.ValidColumn,
+			provisioningkey.Table:        provisioningkey.ValidColumn,
+			release.Table:                release.ValidColumn,
 			securityevent.Table:          securityevent.ValidColumn,
 			signingkey.Table:             signingkey.ValidColumn,
 			user.Table:                   user.ValidColumn,

@@ -6,9 +6,18 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
@@ -21,7 +30,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 8)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -80,6 +89,130 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   configvariable.Table,
+			Columns: configvariable.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: configvariable.FieldID,
+			},
+		},
+		Type: "ConfigVariable",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			configvariable.FieldCreatedAt:     {Type: field.TypeTime, Column: configvariable.FieldCreatedAt},
+			configvariable.FieldApplicationID: {Type: field.TypeInt, Column: configvariable.FieldApplicationID},
+			configvariable.FieldName:          {Type: field.TypeString, Column: configvariable.FieldName},
+			configvariable.FieldValue:         {Type: field.TypeString, Column: configvariable.FieldValue},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   device.Table,
+			Columns: device.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: device.FieldID,
+			},
+		},
+		Type: "Device",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			device.FieldCreatedAt:     {Type: field.TypeTime, Column: device.FieldCreatedAt},
+			device.FieldUUID:          {Type: field.TypeString, Column: device.FieldUUID},
+			device.FieldName:          {Type: field.TypeString, Column: device.FieldName},
+			device.FieldNote:          {Type: field.TypeString, Column: device.FieldNote},
+			device.FieldApplicationID: {Type: field.TypeInt, Column: device.FieldApplicationID},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   deviceaction.Table,
+			Columns: deviceaction.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: deviceaction.FieldID,
+			},
+		},
+		Type: "DeviceAction",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			deviceaction.FieldCreatedAt:     {Type: field.TypeTime, Column: deviceaction.FieldCreatedAt},
+			deviceaction.FieldApplicationID: {Type: field.TypeInt, Column: deviceaction.FieldApplicationID},
+			deviceaction.FieldDeviceID:      {Type: field.TypeInt, Column: deviceaction.FieldDeviceID},
+			deviceaction.FieldRequestedByID: {Type: field.TypeInt, Column: deviceaction.FieldRequestedByID},
+			deviceaction.FieldAction:        {Type: field.TypeEnum, Column: deviceaction.FieldAction},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   devicetag.Table,
+			Columns: devicetag.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: devicetag.FieldID,
+			},
+		},
+		Type: "DeviceTag",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			devicetag.FieldCreatedAt:     {Type: field.TypeTime, Column: devicetag.FieldCreatedAt},
+			devicetag.FieldApplicationID: {Type: field.TypeInt, Column: devicetag.FieldApplicationID},
+			devicetag.FieldDeviceID:      {Type: field.TypeInt, Column: devicetag.FieldDeviceID},
+			devicetag.FieldKey:           {Type: field.TypeString, Column: devicetag.FieldKey},
+			devicetag.FieldValue:         {Type: field.TypeString, Column: devicetag.FieldValue},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   devicevariable.Table,
+			Columns: devicevariable.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: devicevariable.FieldID,
+			},
+		},
+		Type: "DeviceVariable",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			devicevariable.FieldCreatedAt:     {Type: field.TypeTime, Column: devicevariable.FieldCreatedAt},
+			devicevariable.FieldApplicationID: {Type: field.TypeInt, Column: devicevariable.FieldApplicationID},
+			devicevariable.FieldDeviceID:      {Type: field.TypeInt, Column: devicevariable.FieldDeviceID},
+			devicevariable.FieldName:          {Type: field.TypeString, Column: devicevariable.FieldName},
+			devicevariable.FieldValue:         {Type: field.TypeString, Column: devicevariable.FieldValue},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   fleetaction.Table,
+			Columns: fleetaction.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: fleetaction.FieldID,
+			},
+		},
+		Type: "FleetAction",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			fleetaction.FieldCreatedAt:     {Type: field.TypeTime, Column: fleetaction.FieldCreatedAt},
+			fleetaction.FieldApplicationID: {Type: field.TypeInt, Column: fleetaction.FieldApplicationID},
+			fleetaction.FieldRequestedByID: {Type: field.TypeInt, Column: fleetaction.FieldRequestedByID},
+			fleetaction.FieldAction:        {Type: field.TypeEnum, Column: fleetaction.FieldAction},
+			fleetaction.FieldReleaseID:     {Type: field.TypeInt, Column: fleetaction.FieldReleaseID},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   fleetvariable.Table,
+			Columns: fleetvariable.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: fleetvariable.FieldID,
+			},
+		},
+		Type: "FleetVariable",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			fleetvariable.FieldCreatedAt:     {Type: field.TypeTime, Column: fleetvariable.FieldCreatedAt},
+			fleetvariable.FieldApplicationID: {Type: field.TypeInt, Column: fleetvariable.FieldApplicationID},
+			fleetvariable.FieldName:          {Type: field.TypeString, Column: fleetvariable.FieldName},
+			fleetvariable.FieldValue:         {Type: field.TypeString, Column: fleetvariable.FieldValue},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -95,7 +228,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldPlan:      {Type: field.TypeEnum, Column: organization.FieldPlan},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organizationmembership.Table,
 			Columns: organizationmembership.Columns,
@@ -112,7 +245,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organizationmembership.FieldOrganizationID: {Type: field.TypeInt, Column: organizationmembership.FieldOrganizationID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   provisioningkey.Table,
+			Columns: provisioningkey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: provisioningkey.FieldID,
+			},
+		},
+		Type: "ProvisioningKey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			provisioningkey.FieldCreatedAt:     {Type: field.TypeTime, Column: provisioningkey.FieldCreatedAt},
+			provisioningkey.FieldApplicationID: {Type: field.TypeInt, Column: provisioningkey.FieldApplicationID},
+			provisioningkey.FieldRequestedByID: {Type: field.TypeInt, Column: provisioningkey.FieldRequestedByID},
+			provisioningkey.FieldHash:          {Type: field.TypeBytes, Column: provisioningkey.FieldHash},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   release.Table,
+			Columns: release.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: release.FieldID,
+			},
+		},
+		Type: "Release",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			release.FieldCreatedAt:     {Type: field.TypeTime, Column: release.FieldCreatedAt},
+			release.FieldApplicationID: {Type: field.TypeInt, Column: release.FieldApplicationID},
+			release.FieldRequestedByID: {Type: field.TypeInt, Column: release.FieldRequestedByID},
+			release.FieldCommit:        {Type: field.TypeString, Column: release.FieldCommit},
+			release.FieldNote:          {Type: field.TypeString, Column: release.FieldNote},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   securityevent.Table,
 			Columns: securityevent.Columns,
@@ -129,7 +297,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			securityevent.FieldUserID:    {Type: field.TypeInt, Column: securityevent.FieldUserID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -146,7 +314,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldCreatedAt:  {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -201,6 +369,114 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"ApplicationMembership",
 	)
 	graph.MustAddE(
+		"devices",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DevicesTable,
+			Columns: []string{application.DevicesColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"Device",
+	)
+	graph.MustAddE(
+		"releases",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ReleasesTable,
+			Columns: []string{application.ReleasesColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"Release",
+	)
+	graph.MustAddE(
+		"fleet_variables",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetVariablesTable,
+			Columns: []string{application.FleetVariablesColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"FleetVariable",
+	)
+	graph.MustAddE(
+		"config_variables",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ConfigVariablesTable,
+			Columns: []string{application.ConfigVariablesColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"ConfigVariable",
+	)
+	graph.MustAddE(
+		"fleet_actions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.FleetActionsTable,
+			Columns: []string{application.FleetActionsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"FleetAction",
+	)
+	graph.MustAddE(
+		"device_tags",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceTagsTable,
+			Columns: []string{application.DeviceTagsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"DeviceTag",
+	)
+	graph.MustAddE(
+		"device_variables",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceVariablesTable,
+			Columns: []string{application.DeviceVariablesColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"DeviceVariable",
+	)
+	graph.MustAddE(
+		"device_actions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeviceActionsTable,
+			Columns: []string{application.DeviceActionsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"DeviceAction",
+	)
+	graph.MustAddE(
+		"provisioning_keys",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.ProvisioningKeysTable,
+			Columns: []string{application.ProvisioningKeysColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"ProvisioningKey",
+	)
+	graph.MustAddE(
 		"user",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -222,6 +498,174 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"ApplicationMembership",
+		"Application",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   configvariable.ApplicationTable,
+			Columns: []string{configvariable.ApplicationColumn},
+			Bidi:    false,
+		},
+		"ConfigVariable",
+		"Application",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   device.ApplicationTable,
+			Columns: []string{device.ApplicationColumn},
+			Bidi:    false,
+		},
+		"Device",
+		"Application",
+	)
+	graph.MustAddE(
+		"tags",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   device.TagsTable,
+			Columns: []string{device.TagsColumn},
+			Bidi:    false,
+		},
+		"Device",
+		"DeviceTag",
+	)
+	graph.MustAddE(
+		"variables",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   device.VariablesTable,
+			Columns: []string{device.VariablesColumn},
+			Bidi:    false,
+		},
+		"Device",
+		"DeviceVariable",
+	)
+	graph.MustAddE(
+		"pending_actions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   device.PendingActionsTable,
+			Columns: []string{device.PendingActionsColumn},
+			Bidi:    false,
+		},
+		"Device",
+		"DeviceAction",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deviceaction.ApplicationTable,
+			Columns: []string{deviceaction.ApplicationColumn},
+			Bidi:    false,
+		},
+		"DeviceAction",
+		"Application",
+	)
+	graph.MustAddE(
+		"device",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deviceaction.DeviceTable,
+			Columns: []string{deviceaction.DeviceColumn},
+			Bidi:    false,
+		},
+		"DeviceAction",
+		"Device",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   devicetag.ApplicationTable,
+			Columns: []string{devicetag.ApplicationColumn},
+			Bidi:    false,
+		},
+		"DeviceTag",
+		"Application",
+	)
+	graph.MustAddE(
+		"device",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   devicetag.DeviceTable,
+			Columns: []string{devicetag.DeviceColumn},
+			Bidi:    false,
+		},
+		"DeviceTag",
+		"Device",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   devicevariable.ApplicationTable,
+			Columns: []string{devicevariable.ApplicationColumn},
+			Bidi:    false,
+		},
+		"DeviceVariable",
+		"Application",
+	)
+	graph.MustAddE(
+		"device",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   devicevariable.DeviceTable,
+			Columns: []string{devicevariable.DeviceColumn},
+			Bidi:    false,
+		},
+		"DeviceVariable",
+		"Device",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   fleetaction.ApplicationTable,
+			Columns: []string{fleetaction.ApplicationColumn},
+			Bidi:    false,
+		},
+		"FleetAction",
+		"Application",
+	)
+	graph.MustAddE(
+		"release",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   fleetaction.ReleaseTable,
+			Columns: []string{fleetaction.ReleaseColumn},
+			Bidi:    false,
+		},
+		"FleetAction",
+		"Release",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   fleetvariable.ApplicationTable,
+			Columns: []string{fleetvariable.ApplicationColumn},
+			Bidi:    false,
+		},
+		"FleetVariable",
 		"Application",
 	)
 	graph.MustAddE(
@@ -271,6 +715,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"OrganizationMembership",
 		"Organization",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   provisioningkey.ApplicationTable,
+			Columns: []string{provisioningkey.ApplicationColumn},
+			Bidi:    false,
+		},
+		"ProvisioningKey",
+		"Application",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   release.ApplicationTable,
+			Columns: []string{release.ApplicationColumn},
+			Bidi:    false,
+		},
+		"Release",
+		"Application",
 	)
 	graph.MustAddE(
 		"user",
@@ -528,6 +996,132 @@ func (f *ApplicationFilter) WhereHasMembersWith(preds ...predicate.ApplicationMe
 	})))
 }
 
+// WhereHasDevices applies a predicate to check if query has an edge devices.
+func (f *ApplicationFilter) WhereHasDevices() {
+	f.Where(entql.HasEdge("devices"))
+}
+
+// WhereHasDevicesWith applies a predicate to check if query has an edge devices with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasDevicesWith(preds ...predicate.Device) {
+	f.Where(entql.HasEdgeWith("devices", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReleases applies a predicate to check if query has an edge releases.
+func (f *ApplicationFilter) WhereHasReleases() {
+	f.Where(entql.HasEdge("releases"))
+}
+
+// WhereHasReleasesWith applies a predicate to check if query has an edge releases with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasReleasesWith(preds ...predicate.Release) {
+	f.Where(entql.HasEdgeWith("releases", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFleetVariables applies a predicate to check if query has an edge fleet_variables.
+func (f *ApplicationFilter) WhereHasFleetVariables() {
+	f.Where(entql.HasEdge("fleet_variables"))
+}
+
+// WhereHasFleetVariablesWith applies a predicate to check if query has an edge fleet_variables with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasFleetVariablesWith(preds ...predicate.FleetVariable) {
+	f.Where(entql.HasEdgeWith("fleet_variables", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConfigVariables applies a predicate to check if query has an edge config_variables.
+func (f *ApplicationFilter) WhereHasConfigVariables() {
+	f.Where(entql.HasEdge("config_variables"))
+}
+
+// WhereHasConfigVariablesWith applies a predicate to check if query has an edge config_variables with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasConfigVariablesWith(preds ...predicate.ConfigVariable) {
+	f.Where(entql.HasEdgeWith("config_variables", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFleetActions applies a predicate to check if query has an edge fleet_actions.
+func (f *ApplicationFilter) WhereHasFleetActions() {
+	f.Where(entql.HasEdge("fleet_actions"))
+}
+
+// WhereHasFleetActionsWith applies a predicate to check if query has an edge fleet_actions with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasFleetActionsWith(preds ...predicate.FleetAction) {
+	f.Where(entql.HasEdgeWith("fleet_actions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeviceTags applies a predicate to check if query has an edge device_tags.
+func (f *ApplicationFilter) WhereHasDeviceTags() {
+	f.Where(entql.HasEdge("device_tags"))
+}
+
+// WhereHasDeviceTagsWith applies a predicate to check if query has an edge device_tags with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasDeviceTagsWith(preds ...predicate.DeviceTag) {
+	f.Where(entql.HasEdgeWith("device_tags", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeviceVariables applies a predicate to check if query has an edge device_variables.
+func (f *ApplicationFilter) WhereHasDeviceVariables() {
+	f.Where(entql.HasEdge("device_variables"))
+}
+
+// WhereHasDeviceVariablesWith applies a predicate to check if query has an edge device_variables with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasDeviceVariablesWith(preds ...predicate.DeviceVariable) {
+	f.Where(entql.HasEdgeWith("device_variables", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeviceActions applies a predicate to check if query has an edge device_actions.
+func (f *ApplicationFilter) WhereHasDeviceActions() {
+	f.Where(entql.HasEdge("device_actions"))
+}
+
+// WhereHasDeviceActionsWith applies a predicate to check if query has an edge device_actions with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasDeviceActionsWith(preds ...predicate.DeviceAction) {
+	f.Where(entql.HasEdgeWith("device_actions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProvisioningKeys applies a predicate to check if query has an edge provisioning_keys.
+func (f *ApplicationFilter) WhereHasProvisioningKeys() {
+	f.Where(entql.HasEdge("provisioning_keys"))
+}
+
+// WhereHasProvisioningKeysWith applies a predicate to check if query has an edge provisioning_keys with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasProvisioningKeysWith(preds ...predicate.ProvisioningKey) {
+	f.Where(entql.HasEdgeWith("provisioning_keys", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ApplicationMembershipQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -617,6 +1211,647 @@ func (f *ApplicationMembershipFilter) WhereHasApplicationWith(preds ...predicate
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ConfigVariableQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ConfigVariableQuery builder.
+func (_q *ConfigVariableQuery) Filter() *ConfigVariableFilter {
+	return &ConfigVariableFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ConfigVariableMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ConfigVariableMutation builder.
+func (m *ConfigVariableMutation) Filter() *ConfigVariableFilter {
+	return &ConfigVariableFilter{config: m.config, predicateAdder: m}
+}
+
+// ConfigVariableFilter provides a generic filtering capability at runtime for ConfigVariableQuery.
+type ConfigVariableFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ConfigVariableFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ConfigVariableFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(configvariable.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ConfigVariableFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(configvariable.FieldCreatedAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *ConfigVariableFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(configvariable.FieldApplicationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ConfigVariableFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(configvariable.FieldName))
+}
+
+// WhereValue applies the entql string predicate on the value field.
+func (f *ConfigVariableFilter) WhereValue(p entql.StringP) {
+	f.Where(p.Field(configvariable.FieldValue))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *ConfigVariableFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *ConfigVariableFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DeviceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeviceQuery builder.
+func (_q *DeviceQuery) Filter() *DeviceFilter {
+	return &DeviceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeviceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeviceMutation builder.
+func (m *DeviceMutation) Filter() *DeviceFilter {
+	return &DeviceFilter{config: m.config, predicateAdder: m}
+}
+
+// DeviceFilter provides a generic filtering capability at runtime for DeviceQuery.
+type DeviceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeviceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DeviceFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(device.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeviceFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(device.FieldCreatedAt))
+}
+
+// WhereUUID applies the entql string predicate on the uuid field.
+func (f *DeviceFilter) WhereUUID(p entql.StringP) {
+	f.Where(p.Field(device.FieldUUID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *DeviceFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(device.FieldName))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *DeviceFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(device.FieldNote))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *DeviceFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(device.FieldApplicationID))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *DeviceFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *DeviceFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTags applies a predicate to check if query has an edge tags.
+func (f *DeviceFilter) WhereHasTags() {
+	f.Where(entql.HasEdge("tags"))
+}
+
+// WhereHasTagsWith applies a predicate to check if query has an edge tags with a given conditions (other predicates).
+func (f *DeviceFilter) WhereHasTagsWith(preds ...predicate.DeviceTag) {
+	f.Where(entql.HasEdgeWith("tags", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVariables applies a predicate to check if query has an edge variables.
+func (f *DeviceFilter) WhereHasVariables() {
+	f.Where(entql.HasEdge("variables"))
+}
+
+// WhereHasVariablesWith applies a predicate to check if query has an edge variables with a given conditions (other predicates).
+func (f *DeviceFilter) WhereHasVariablesWith(preds ...predicate.DeviceVariable) {
+	f.Where(entql.HasEdgeWith("variables", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPendingActions applies a predicate to check if query has an edge pending_actions.
+func (f *DeviceFilter) WhereHasPendingActions() {
+	f.Where(entql.HasEdge("pending_actions"))
+}
+
+// WhereHasPendingActionsWith applies a predicate to check if query has an edge pending_actions with a given conditions (other predicates).
+func (f *DeviceFilter) WhereHasPendingActionsWith(preds ...predicate.DeviceAction) {
+	f.Where(entql.HasEdgeWith("pending_actions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DeviceActionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeviceActionQuery builder.
+func (_q *DeviceActionQuery) Filter() *DeviceActionFilter {
+	return &DeviceActionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeviceActionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeviceActionMutation builder.
+func (m *DeviceActionMutation) Filter() *DeviceActionFilter {
+	return &DeviceActionFilter{config: m.config, predicateAdder: m}
+}
+
+// DeviceActionFilter provides a generic filtering capability at runtime for DeviceActionQuery.
+type DeviceActionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeviceActionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DeviceActionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(deviceaction.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeviceActionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(deviceaction.FieldCreatedAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *DeviceActionFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(deviceaction.FieldApplicationID))
+}
+
+// WhereDeviceID applies the entql int predicate on the device_id field.
+func (f *DeviceActionFilter) WhereDeviceID(p entql.IntP) {
+	f.Where(p.Field(deviceaction.FieldDeviceID))
+}
+
+// WhereRequestedByID applies the entql int predicate on the requested_by_id field.
+func (f *DeviceActionFilter) WhereRequestedByID(p entql.IntP) {
+	f.Where(p.Field(deviceaction.FieldRequestedByID))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *DeviceActionFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(deviceaction.FieldAction))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *DeviceActionFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *DeviceActionFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDevice applies a predicate to check if query has an edge device.
+func (f *DeviceActionFilter) WhereHasDevice() {
+	f.Where(entql.HasEdge("device"))
+}
+
+// WhereHasDeviceWith applies a predicate to check if query has an edge device with a given conditions (other predicates).
+func (f *DeviceActionFilter) WhereHasDeviceWith(preds ...predicate.Device) {
+	f.Where(entql.HasEdgeWith("device", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DeviceTagQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeviceTagQuery builder.
+func (_q *DeviceTagQuery) Filter() *DeviceTagFilter {
+	return &DeviceTagFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeviceTagMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeviceTagMutation builder.
+func (m *DeviceTagMutation) Filter() *DeviceTagFilter {
+	return &DeviceTagFilter{config: m.config, predicateAdder: m}
+}
+
+// DeviceTagFilter provides a generic filtering capability at runtime for DeviceTagQuery.
+type DeviceTagFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeviceTagFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DeviceTagFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(devicetag.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeviceTagFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(devicetag.FieldCreatedAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *DeviceTagFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(devicetag.FieldApplicationID))
+}
+
+// WhereDeviceID applies the entql int predicate on the device_id field.
+func (f *DeviceTagFilter) WhereDeviceID(p entql.IntP) {
+	f.Where(p.Field(devicetag.FieldDeviceID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *DeviceTagFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(devicetag.FieldKey))
+}
+
+// WhereValue applies the entql string predicate on the value field.
+func (f *DeviceTagFilter) WhereValue(p entql.StringP) {
+	f.Where(p.Field(devicetag.FieldValue))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *DeviceTagFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *DeviceTagFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDevice applies a predicate to check if query has an edge device.
+func (f *DeviceTagFilter) WhereHasDevice() {
+	f.Where(entql.HasEdge("device"))
+}
+
+// WhereHasDeviceWith applies a predicate to check if query has an edge device with a given conditions (other predicates).
+func (f *DeviceTagFilter) WhereHasDeviceWith(preds ...predicate.Device) {
+	f.Where(entql.HasEdgeWith("device", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DeviceVariableQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeviceVariableQuery builder.
+func (_q *DeviceVariableQuery) Filter() *DeviceVariableFilter {
+	return &DeviceVariableFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeviceVariableMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeviceVariableMutation builder.
+func (m *DeviceVariableMutation) Filter() *DeviceVariableFilter {
+	return &DeviceVariableFilter{config: m.config, predicateAdder: m}
+}
+
+// DeviceVariableFilter provides a generic filtering capability at runtime for DeviceVariableQuery.
+type DeviceVariableFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeviceVariableFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DeviceVariableFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(devicevariable.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeviceVariableFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(devicevariable.FieldCreatedAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *DeviceVariableFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(devicevariable.FieldApplicationID))
+}
+
+// WhereDeviceID applies the entql int predicate on the device_id field.
+func (f *DeviceVariableFilter) WhereDeviceID(p entql.IntP) {
+	f.Where(p.Field(devicevariable.FieldDeviceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *DeviceVariableFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(devicevariable.FieldName))
+}
+
+// WhereValue applies the entql string predicate on the value field.
+func (f *DeviceVariableFilter) WhereValue(p entql.StringP) {
+	f.Where(p.Field(devicevariable.FieldValue))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *DeviceVariableFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *DeviceVariableFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDevice applies a predicate to check if query has an edge device.
+func (f *DeviceVariableFilter) WhereHasDevice() {
+	f.Where(entql.HasEdge("device"))
+}
+
+// WhereHasDeviceWith applies a predicate to check if query has an edge device with a given conditions (other predicates).
+func (f *DeviceVariableFilter) WhereHasDeviceWith(preds ...predicate.Device) {
+	f.Where(entql.HasEdgeWith("device", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *FleetActionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FleetActionQuery builder.
+func (_q *FleetActionQuery) Filter() *FleetActionFilter {
+	return &FleetActionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FleetActionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FleetActionMutation builder.
+func (m *FleetActionMutation) Filter() *FleetActionFilter {
+	return &FleetActionFilter{config: m.config, predicateAdder: m}
+}
+
+// FleetActionFilter provides a generic filtering capability at runtime for FleetActionQuery.
+type FleetActionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FleetActionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *FleetActionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(fleetaction.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FleetActionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(fleetaction.FieldCreatedAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *FleetActionFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(fleetaction.FieldApplicationID))
+}
+
+// WhereRequestedByID applies the entql int predicate on the requested_by_id field.
+func (f *FleetActionFilter) WhereRequestedByID(p entql.IntP) {
+	f.Where(p.Field(fleetaction.FieldRequestedByID))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *FleetActionFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(fleetaction.FieldAction))
+}
+
+// WhereReleaseID applies the entql int predicate on the release_id field.
+func (f *FleetActionFilter) WhereReleaseID(p entql.IntP) {
+	f.Where(p.Field(fleetaction.FieldReleaseID))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *FleetActionFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *FleetActionFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRelease applies a predicate to check if query has an edge release.
+func (f *FleetActionFilter) WhereHasRelease() {
+	f.Where(entql.HasEdge("release"))
+}
+
+// WhereHasReleaseWith applies a predicate to check if query has an edge release with a given conditions (other predicates).
+func (f *FleetActionFilter) WhereHasReleaseWith(preds ...predicate.Release) {
+	f.Where(entql.HasEdgeWith("release", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *FleetVariableQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FleetVariableQuery builder.
+func (_q *FleetVariableQuery) Filter() *FleetVariableFilter {
+	return &FleetVariableFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FleetVariableMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FleetVariableMutation builder.
+func (m *FleetVariableMutation) Filter() *FleetVariableFilter {
+	return &FleetVariableFilter{config: m.config, predicateAdder: m}
+}
+
+// FleetVariableFilter provides a generic filtering capability at runtime for FleetVariableQuery.
+type FleetVariableFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FleetVariableFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *FleetVariableFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(fleetvariable.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FleetVariableFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(fleetvariable.FieldCreatedAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *FleetVariableFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(fleetvariable.FieldApplicationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *FleetVariableFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(fleetvariable.FieldName))
+}
+
+// WhereValue applies the entql string predicate on the value field.
+func (f *FleetVariableFilter) WhereValue(p entql.StringP) {
+	f.Where(p.Field(fleetvariable.FieldValue))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *FleetVariableFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *FleetVariableFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -645,7 +1880,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -733,7 +1968,7 @@ type OrganizationMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -793,6 +2028,159 @@ func (f *OrganizationMembershipFilter) WhereHasOrganizationWith(preds ...predica
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ProvisioningKeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ProvisioningKeyQuery builder.
+func (_q *ProvisioningKeyQuery) Filter() *ProvisioningKeyFilter {
+	return &ProvisioningKeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ProvisioningKeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ProvisioningKeyMutation builder.
+func (m *ProvisioningKeyMutation) Filter() *ProvisioningKeyFilter {
+	return &ProvisioningKeyFilter{config: m.config, predicateAdder: m}
+}
+
+// ProvisioningKeyFilter provides a generic filtering capability at runtime for ProvisioningKeyQuery.
+type ProvisioningKeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ProvisioningKeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ProvisioningKeyFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(provisioningkey.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ProvisioningKeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(provisioningkey.FieldCreatedAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *ProvisioningKeyFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(provisioningkey.FieldApplicationID))
+}
+
+// WhereRequestedByID applies the entql int predicate on the requested_by_id field.
+func (f *ProvisioningKeyFilter) WhereRequestedByID(p entql.IntP) {
+	f.Where(p.Field(provisioningkey.FieldRequestedByID))
+}
+
+// WhereHash applies the entql []byte predicate on the hash field.
+func (f *ProvisioningKeyFilter) WhereHash(p entql.BytesP) {
+	f.Where(p.Field(provisioningkey.FieldHash))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *ProvisioningKeyFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *ProvisioningKeyFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ReleaseQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ReleaseQuery builder.
+func (_q *ReleaseQuery) Filter() *ReleaseFilter {
+	return &ReleaseFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ReleaseMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ReleaseMutation builder.
+func (m *ReleaseMutation) Filter() *ReleaseFilter {
+	return &ReleaseFilter{config: m.config, predicateAdder: m}
+}
+
+// ReleaseFilter provides a generic filtering capability at runtime for ReleaseQuery.
+type ReleaseFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ReleaseFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ReleaseFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(release.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ReleaseFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(release.FieldCreatedAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *ReleaseFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(release.FieldApplicationID))
+}
+
+// WhereRequestedByID applies the entql int predicate on the requested_by_id field.
+func (f *ReleaseFilter) WhereRequestedByID(p entql.IntP) {
+	f.Where(p.Field(release.FieldRequestedByID))
+}
+
+// WhereCommit applies the entql string predicate on the commit field.
+func (f *ReleaseFilter) WhereCommit(p entql.StringP) {
+	f.Where(p.Field(release.FieldCommit))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *ReleaseFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(release.FieldNote))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *ReleaseFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *ReleaseFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SecurityEventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -821,7 +2209,7 @@ type SecurityEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecurityEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -895,7 +2283,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -955,7 +2343,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -36,6 +36,91 @@ func (_m *Application) Members(
 	return _m.QueryMembers().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Application) Devices(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeviceOrder, where *DeviceWhereInput,
+) (*DeviceConnection, error) {
+	opts := []DevicePaginateOption{
+		WithDeviceOrder(orderBy),
+		WithDeviceFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedDevices(alias); err == nil || hasTotalCount {
+		pager, err := newDevicePager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &DeviceConnection{Edges: []*DeviceEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryDevices().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Application) Releases(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ReleaseOrder,
+) (*ReleaseConnection, error) {
+	opts := []ReleasePaginateOption{
+		WithReleaseOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	if nodes, err := _m.NamedReleases(alias); err == nil || hasTotalCount {
+		pager, err := newReleasePager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ReleaseConnection{Edges: []*ReleaseEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryReleases().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Application) FleetVariables(ctx context.Context) (result []*FleetVariable, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedFleetVariables(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.FleetVariablesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFleetVariables().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Application) ConfigVariables(ctx context.Context) (result []*ConfigVariable, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedConfigVariables(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ConfigVariablesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConfigVariables().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Application) FleetActions(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *FleetActionOrder,
+) (*FleetActionConnection, error) {
+	opts := []FleetActionPaginateOption{
+		WithFleetActionOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedFleetActions(alias); err == nil || hasTotalCount {
+		pager, err := newFleetActionPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &FleetActionConnection{Edges: []*FleetActionEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryFleetActions().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *ApplicationMembership) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
@@ -50,6 +135,66 @@ func (_m *ApplicationMembership) Application(ctx context.Context) (*Application,
 		result, err = _m.QueryApplication().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Device) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Device) Tags(ctx context.Context) (result []*DeviceTag, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedTags(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.TagsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTags().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Device) Variables(ctx context.Context) (result []*DeviceVariable, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedVariables(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.VariablesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryVariables().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Device) PendingActions(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeviceActionOrder,
+) (*DeviceActionConnection, error) {
+	opts := []DeviceActionPaginateOption{
+		WithDeviceActionOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	if nodes, err := _m.NamedPendingActions(alias); err == nil || hasTotalCount {
+		pager, err := newDeviceActionPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &DeviceActionConnection{Edges: []*DeviceActionEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryPendingActions().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *FleetAction) Release(ctx context.Context) (*Release, error) {
+	result, err := _m.Edges.ReleaseOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRelease().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Organization) Members(

@@ -8,9 +8,17 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/internal"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fmt"
@@ -41,6 +49,41 @@ var applicationmembershipImplementors = []string{"ApplicationMembership", "Node"
 // IsNode implements the Node interface check for GQLGen.
 func (*ApplicationMembership) IsNode() {}
 
+var configvariableImplementors = []string{"ConfigVariable", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ConfigVariable) IsNode() {}
+
+var deviceImplementors = []string{"Device", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Device) IsNode() {}
+
+var deviceactionImplementors = []string{"DeviceAction", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*DeviceAction) IsNode() {}
+
+var devicetagImplementors = []string{"DeviceTag", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*DeviceTag) IsNode() {}
+
+var devicevariableImplementors = []string{"DeviceVariable", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*DeviceVariable) IsNode() {}
+
+var fleetactionImplementors = []string{"FleetAction", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*FleetAction) IsNode() {}
+
+var fleetvariableImplementors = []string{"FleetVariable", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*FleetVariable) IsNode() {}
+
 var organizationImplementors = []string{"Organization", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -50,6 +93,11 @@ var organizationmembershipImplementors = []string{"OrganizationMembership", "Nod
 
 // IsNode implements the Node interface check for GQLGen.
 func (*OrganizationMembership) IsNode() {}
+
+var releaseImplementors = []string{"Release", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Release) IsNode() {}
 
 var securityeventImplementors = []string{"SecurityEvent", "Node"}
 
@@ -165,6 +213,69 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case configvariable.Table:
+		query := c.ConfigVariable.Query().
+			Where(configvariable.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, configvariableImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case device.Table:
+		query := c.Device.Query().
+			Where(device.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, deviceImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case deviceaction.Table:
+		query := c.DeviceAction.Query().
+			Where(deviceaction.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, deviceactionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case devicetag.Table:
+		query := c.DeviceTag.Query().
+			Where(devicetag.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, devicetagImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case devicevariable.Table:
+		query := c.DeviceVariable.Query().
+			Where(devicevariable.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, devicevariableImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case fleetaction.Table:
+		query := c.FleetAction.Query().
+			Where(fleetaction.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, fleetactionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case fleetvariable.Table:
+		query := c.FleetVariable.Query().
+			Where(fleetvariable.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, fleetvariableImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case organization.Table:
 		query := c.Organization.Query().
 			Where(organization.ID(id))
@@ -179,6 +290,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(organizationmembership.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organizationmembershipImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case release.Table:
+		query := c.Release.Query().
+			Where(release.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, releaseImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -322,6 +442,118 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case configvariable.Table:
+		query := c.ConfigVariable.Query().
+			Where(configvariable.IDIn(ids...))
+		query, err := query.CollectFields(ctx, configvariableImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case device.Table:
+		query := c.Device.Query().
+			Where(device.IDIn(ids...))
+		query, err := query.CollectFields(ctx, deviceImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case deviceaction.Table:
+		query := c.DeviceAction.Query().
+			Where(deviceaction.IDIn(ids...))
+		query, err := query.CollectFields(ctx, deviceactionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case devicetag.Table:
+		query := c.DeviceTag.Query().
+			Where(devicetag.IDIn(ids...))
+		query, err := query.CollectFields(ctx, devicetagImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case devicevariable.Table:
+		query := c.DeviceVariable.Query().
+			Where(devicevariable.IDIn(ids...))
+		query, err := query.CollectFields(ctx, devicevariableImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case fleetaction.Table:
+		query := c.FleetAction.Query().
+			Where(fleetaction.IDIn(ids...))
+		query, err := query.CollectFields(ctx, fleetactionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case fleetvariable.Table:
+		query := c.FleetVariable.Query().
+			Where(fleetvariable.IDIn(ids...))
+		query, err := query.CollectFields(ctx, fleetvariableImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case organization.Table:
 		query := c.Organization.Query().
 			Where(organization.IDIn(ids...))
@@ -342,6 +574,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.OrganizationMembership.Query().
 			Where(organizationmembership.IDIn(ids...))
 		query, err := query.CollectFields(ctx, organizationmembershipImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case release.Table:
+		query := c.Release.Query().
+			Where(release.IDIn(ids...))
+		query, err := query.CollectFields(ctx, releaseImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -8,8 +8,16 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fmt"
@@ -992,6 +1000,2078 @@ func (_m *ApplicationMembership) ToEdge(order *ApplicationMembershipOrder) *Appl
 	}
 }
 
+// ConfigVariableEdge is the edge representation of ConfigVariable.
+type ConfigVariableEdge struct {
+	Node   *ConfigVariable `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// ConfigVariableConnection is the connection containing edges to ConfigVariable.
+type ConfigVariableConnection struct {
+	Edges      []*ConfigVariableEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *ConfigVariableConnection) build(nodes []*ConfigVariable, pager *configvariablePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ConfigVariable
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ConfigVariable {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ConfigVariable {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ConfigVariableEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ConfigVariableEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ConfigVariablePaginateOption enables pagination customization.
+type ConfigVariablePaginateOption func(*configvariablePager) error
+
+// WithConfigVariableOrder configures pagination ordering.
+func WithConfigVariableOrder(order *ConfigVariableOrder) ConfigVariablePaginateOption {
+	if order == nil {
+		order = DefaultConfigVariableOrder
+	}
+	o := *order
+	return func(pager *configvariablePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultConfigVariableOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithConfigVariableFilter configures pagination filter.
+func WithConfigVariableFilter(filter func(*ConfigVariableQuery) (*ConfigVariableQuery, error)) ConfigVariablePaginateOption {
+	return func(pager *configvariablePager) error {
+		if filter == nil {
+			return errors.New("ConfigVariableQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type configvariablePager struct {
+	reverse bool
+	order   *ConfigVariableOrder
+	filter  func(*ConfigVariableQuery) (*ConfigVariableQuery, error)
+}
+
+func newConfigVariablePager(opts []ConfigVariablePaginateOption, reverse bool) (*configvariablePager, error) {
+	pager := &configvariablePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultConfigVariableOrder
+	}
+	return pager, nil
+}
+
+func (p *configvariablePager) applyFilter(query *ConfigVariableQuery) (*ConfigVariableQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *configvariablePager) toCursor(_m *ConfigVariable) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *configvariablePager) applyCursors(query *ConfigVariableQuery, after, before *Cursor) (*ConfigVariableQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultConfigVariableOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *configvariablePager) applyOrder(query *ConfigVariableQuery) *ConfigVariableQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultConfigVariableOrder.Field {
+		query = query.Order(DefaultConfigVariableOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *configvariablePager) orderExpr(query *ConfigVariableQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultConfigVariableOrder.Field {
+			b.Comma().Ident(DefaultConfigVariableOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ConfigVariable.
+func (_m *ConfigVariableQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ConfigVariablePaginateOption,
+) (*ConfigVariableConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newConfigVariablePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ConfigVariableConnection{Edges: []*ConfigVariableEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ConfigVariableOrderFieldCreatedAt orders ConfigVariable by created_at.
+	ConfigVariableOrderFieldCreatedAt = &ConfigVariableOrderField{
+		Value: func(_m *ConfigVariable) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: configvariable.FieldCreatedAt,
+		toTerm: configvariable.ByCreatedAt,
+		toCursor: func(_m *ConfigVariable) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ConfigVariableOrderField) String() string {
+	var str string
+	switch f.column {
+	case ConfigVariableOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ConfigVariableOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ConfigVariableOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ConfigVariableOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ConfigVariableOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ConfigVariableOrderField", str)
+	}
+	return nil
+}
+
+// ConfigVariableOrderField defines the ordering field of ConfigVariable.
+type ConfigVariableOrderField struct {
+	// Value extracts the ordering value from the given ConfigVariable.
+	Value    func(*ConfigVariable) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) configvariable.OrderOption
+	toCursor func(*ConfigVariable) Cursor
+}
+
+// ConfigVariableOrder defines the ordering of ConfigVariable.
+type ConfigVariableOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *ConfigVariableOrderField `json:"field"`
+}
+
+// DefaultConfigVariableOrder is the default ordering of ConfigVariable.
+var DefaultConfigVariableOrder = &ConfigVariableOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ConfigVariableOrderField{
+		Value: func(_m *ConfigVariable) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: configvariable.FieldID,
+		toTerm: configvariable.ByID,
+		toCursor: func(_m *ConfigVariable) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ConfigVariable into ConfigVariableEdge.
+func (_m *ConfigVariable) ToEdge(order *ConfigVariableOrder) *ConfigVariableEdge {
+	if order == nil {
+		order = DefaultConfigVariableOrder
+	}
+	return &ConfigVariableEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DeviceEdge is the edge representation of Device.
+type DeviceEdge struct {
+	Node   *Device `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// DeviceConnection is the connection containing edges to Device.
+type DeviceConnection struct {
+	Edges      []*DeviceEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *DeviceConnection) build(nodes []*Device, pager *devicePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Device
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Device {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Device {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DeviceEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DeviceEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DevicePaginateOption enables pagination customization.
+type DevicePaginateOption func(*devicePager) error
+
+// WithDeviceOrder configures pagination ordering.
+func WithDeviceOrder(order *DeviceOrder) DevicePaginateOption {
+	if order == nil {
+		order = DefaultDeviceOrder
+	}
+	o := *order
+	return func(pager *devicePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDeviceOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDeviceFilter configures pagination filter.
+func WithDeviceFilter(filter func(*DeviceQuery) (*DeviceQuery, error)) DevicePaginateOption {
+	return func(pager *devicePager) error {
+		if filter == nil {
+			return errors.New("DeviceQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type devicePager struct {
+	reverse bool
+	order   *DeviceOrder
+	filter  func(*DeviceQuery) (*DeviceQuery, error)
+}
+
+func newDevicePager(opts []DevicePaginateOption, reverse bool) (*devicePager, error) {
+	pager := &devicePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDeviceOrder
+	}
+	return pager, nil
+}
+
+func (p *devicePager) applyFilter(query *DeviceQuery) (*DeviceQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *devicePager) toCursor(_m *Device) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *devicePager) applyCursors(query *DeviceQuery, after, before *Cursor) (*DeviceQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDeviceOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *devicePager) applyOrder(query *DeviceQuery) *DeviceQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDeviceOrder.Field {
+		query = query.Order(DefaultDeviceOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *devicePager) orderExpr(query *DeviceQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDeviceOrder.Field {
+			b.Comma().Ident(DefaultDeviceOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Device.
+func (_m *DeviceQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DevicePaginateOption,
+) (*DeviceConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDevicePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DeviceConnection{Edges: []*DeviceEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DeviceOrderFieldCreatedAt orders Device by created_at.
+	DeviceOrderFieldCreatedAt = &DeviceOrderField{
+		Value: func(_m *Device) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: device.FieldCreatedAt,
+		toTerm: device.ByCreatedAt,
+		toCursor: func(_m *Device) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DeviceOrderField) String() string {
+	var str string
+	switch f.column {
+	case DeviceOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DeviceOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DeviceOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DeviceOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DeviceOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid DeviceOrderField", str)
+	}
+	return nil
+}
+
+// DeviceOrderField defines the ordering field of Device.
+type DeviceOrderField struct {
+	// Value extracts the ordering value from the given Device.
+	Value    func(*Device) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) device.OrderOption
+	toCursor func(*Device) Cursor
+}
+
+// DeviceOrder defines the ordering of Device.
+type DeviceOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *DeviceOrderField `json:"field"`
+}
+
+// DefaultDeviceOrder is the default ordering of Device.
+var DefaultDeviceOrder = &DeviceOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DeviceOrderField{
+		Value: func(_m *Device) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: device.FieldID,
+		toTerm: device.ByID,
+		toCursor: func(_m *Device) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Device into DeviceEdge.
+func (_m *Device) ToEdge(order *DeviceOrder) *DeviceEdge {
+	if order == nil {
+		order = DefaultDeviceOrder
+	}
+	return &DeviceEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DeviceActionEdge is the edge representation of DeviceAction.
+type DeviceActionEdge struct {
+	Node   *DeviceAction `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// DeviceActionConnection is the connection containing edges to DeviceAction.
+type DeviceActionConnection struct {
+	Edges      []*DeviceActionEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *DeviceActionConnection) build(nodes []*DeviceAction, pager *deviceactionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DeviceAction
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DeviceAction {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DeviceAction {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DeviceActionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DeviceActionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DeviceActionPaginateOption enables pagination customization.
+type DeviceActionPaginateOption func(*deviceactionPager) error
+
+// WithDeviceActionOrder configures pagination ordering.
+func WithDeviceActionOrder(order *DeviceActionOrder) DeviceActionPaginateOption {
+	if order == nil {
+		order = DefaultDeviceActionOrder
+	}
+	o := *order
+	return func(pager *deviceactionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDeviceActionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDeviceActionFilter configures pagination filter.
+func WithDeviceActionFilter(filter func(*DeviceActionQuery) (*DeviceActionQuery, error)) DeviceActionPaginateOption {
+	return func(pager *deviceactionPager) error {
+		if filter == nil {
+			return errors.New("DeviceActionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type deviceactionPager struct {
+	reverse bool
+	order   *DeviceActionOrder
+	filter  func(*DeviceActionQuery) (*DeviceActionQuery, error)
+}
+
+func newDeviceActionPager(opts []DeviceActionPaginateOption, reverse bool) (*deviceactionPager, error) {
+	pager := &deviceactionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDeviceActionOrder
+	}
+	return pager, nil
+}
+
+func (p *deviceactionPager) applyFilter(query *DeviceActionQuery) (*DeviceActionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *deviceactionPager) toCursor(_m *DeviceAction) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *deviceactionPager) applyCursors(query *DeviceActionQuery, after, before *Cursor) (*DeviceActionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDeviceActionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *deviceactionPager) applyOrder(query *DeviceActionQuery) *DeviceActionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDeviceActionOrder.Field {
+		query = query.Order(DefaultDeviceActionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *deviceactionPager) orderExpr(query *DeviceActionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDeviceActionOrder.Field {
+			b.Comma().Ident(DefaultDeviceActionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DeviceAction.
+func (_m *DeviceActionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DeviceActionPaginateOption,
+) (*DeviceActionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDeviceActionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DeviceActionConnection{Edges: []*DeviceActionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DeviceActionOrderFieldCreatedAt orders DeviceAction by created_at.
+	DeviceActionOrderFieldCreatedAt = &DeviceActionOrderField{
+		Value: func(_m *DeviceAction) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: deviceaction.FieldCreatedAt,
+		toTerm: deviceaction.ByCreatedAt,
+		toCursor: func(_m *DeviceAction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DeviceActionOrderField) String() string {
+	var str string
+	switch f.column {
+	case DeviceActionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DeviceActionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DeviceActionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DeviceActionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DeviceActionOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid DeviceActionOrderField", str)
+	}
+	return nil
+}
+
+// DeviceActionOrderField defines the ordering field of DeviceAction.
+type DeviceActionOrderField struct {
+	// Value extracts the ordering value from the given DeviceAction.
+	Value    func(*DeviceAction) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) deviceaction.OrderOption
+	toCursor func(*DeviceAction) Cursor
+}
+
+// DeviceActionOrder defines the ordering of DeviceAction.
+type DeviceActionOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *DeviceActionOrderField `json:"field"`
+}
+
+// DefaultDeviceActionOrder is the default ordering of DeviceAction.
+var DefaultDeviceActionOrder = &DeviceActionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DeviceActionOrderField{
+		Value: func(_m *DeviceAction) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: deviceaction.FieldID,
+		toTerm: deviceaction.ByID,
+		toCursor: func(_m *DeviceAction) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DeviceAction into DeviceActionEdge.
+func (_m *DeviceAction) ToEdge(order *DeviceActionOrder) *DeviceActionEdge {
+	if order == nil {
+		order = DefaultDeviceActionOrder
+	}
+	return &DeviceActionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DeviceTagEdge is the edge representation of DeviceTag.
+type DeviceTagEdge struct {
+	Node   *DeviceTag `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// DeviceTagConnection is the connection containing edges to DeviceTag.
+type DeviceTagConnection struct {
+	Edges      []*DeviceTagEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *DeviceTagConnection) build(nodes []*DeviceTag, pager *devicetagPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DeviceTag
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DeviceTag {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DeviceTag {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DeviceTagEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DeviceTagEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DeviceTagPaginateOption enables pagination customization.
+type DeviceTagPaginateOption func(*devicetagPager) error
+
+// WithDeviceTagOrder configures pagination ordering.
+func WithDeviceTagOrder(order *DeviceTagOrder) DeviceTagPaginateOption {
+	if order == nil {
+		order = DefaultDeviceTagOrder
+	}
+	o := *order
+	return func(pager *devicetagPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDeviceTagOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDeviceTagFilter configures pagination filter.
+func WithDeviceTagFilter(filter func(*DeviceTagQuery) (*DeviceTagQuery, error)) DeviceTagPaginateOption {
+	return func(pager *devicetagPager) error {
+		if filter == nil {
+			return errors.New("DeviceTagQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type devicetagPager struct {
+	reverse bool
+	order   *DeviceTagOrder
+	filter  func(*DeviceTagQuery) (*DeviceTagQuery, error)
+}
+
+func newDeviceTagPager(opts []DeviceTagPaginateOption, reverse bool) (*devicetagPager, error) {
+	pager := &devicetagPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDeviceTagOrder
+	}
+	return pager, nil
+}
+
+func (p *devicetagPager) applyFilter(query *DeviceTagQuery) (*DeviceTagQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *devicetagPager) toCursor(_m *DeviceTag) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *devicetagPager) applyCursors(query *DeviceTagQuery, after, before *Cursor) (*DeviceTagQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDeviceTagOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *devicetagPager) applyOrder(query *DeviceTagQuery) *DeviceTagQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDeviceTagOrder.Field {
+		query = query.Order(DefaultDeviceTagOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *devicetagPager) orderExpr(query *DeviceTagQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDeviceTagOrder.Field {
+			b.Comma().Ident(DefaultDeviceTagOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DeviceTag.
+func (_m *DeviceTagQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DeviceTagPaginateOption,
+) (*DeviceTagConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDeviceTagPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DeviceTagConnection{Edges: []*DeviceTagEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DeviceTagOrderFieldCreatedAt orders DeviceTag by created_at.
+	DeviceTagOrderFieldCreatedAt = &DeviceTagOrderField{
+		Value: func(_m *DeviceTag) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: devicetag.FieldCreatedAt,
+		toTerm: devicetag.ByCreatedAt,
+		toCursor: func(_m *DeviceTag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DeviceTagOrderField) String() string {
+	var str string
+	switch f.column {
+	case DeviceTagOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DeviceTagOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DeviceTagOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DeviceTagOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DeviceTagOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid DeviceTagOrderField", str)
+	}
+	return nil
+}
+
+// DeviceTagOrderField defines the ordering field of DeviceTag.
+type DeviceTagOrderField struct {
+	// Value extracts the ordering value from the given DeviceTag.
+	Value    func(*DeviceTag) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) devicetag.OrderOption
+	toCursor func(*DeviceTag) Cursor
+}
+
+// DeviceTagOrder defines the ordering of DeviceTag.
+type DeviceTagOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *DeviceTagOrderField `json:"field"`
+}
+
+// DefaultDeviceTagOrder is the default ordering of DeviceTag.
+var DefaultDeviceTagOrder = &DeviceTagOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DeviceTagOrderField{
+		Value: func(_m *DeviceTag) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: devicetag.FieldID,
+		toTerm: devicetag.ByID,
+		toCursor: func(_m *DeviceTag) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DeviceTag into DeviceTagEdge.
+func (_m *DeviceTag) ToEdge(order *DeviceTagOrder) *DeviceTagEdge {
+	if order == nil {
+		order = DefaultDeviceTagOrder
+	}
+	return &DeviceTagEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DeviceVariableEdge is the edge representation of DeviceVariable.
+type DeviceVariableEdge struct {
+	Node   *DeviceVariable `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// DeviceVariableConnection is the connection containing edges to DeviceVariable.
+type DeviceVariableConnection struct {
+	Edges      []*DeviceVariableEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *DeviceVariableConnection) build(nodes []*DeviceVariable, pager *devicevariablePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DeviceVariable
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DeviceVariable {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DeviceVariable {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DeviceVariableEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DeviceVariableEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DeviceVariablePaginateOption enables pagination customization.
+type DeviceVariablePaginateOption func(*devicevariablePager) error
+
+// WithDeviceVariableOrder configures pagination ordering.
+func WithDeviceVariableOrder(order *DeviceVariableOrder) DeviceVariablePaginateOption {
+	if order == nil {
+		order = DefaultDeviceVariableOrder
+	}
+	o := *order
+	return func(pager *devicevariablePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDeviceVariableOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDeviceVariableFilter configures pagination filter.
+func WithDeviceVariableFilter(filter func(*DeviceVariableQuery) (*DeviceVariableQuery, error)) DeviceVariablePaginateOption {
+	return func(pager *devicevariablePager) error {
+		if filter == nil {
+			return errors.New("DeviceVariableQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type devicevariablePager struct {
+	reverse bool
+	order   *DeviceVariableOrder
+	filter  func(*DeviceVariableQuery) (*DeviceVariableQuery, error)
+}
+
+func newDeviceVariablePager(opts []DeviceVariablePaginateOption, reverse bool) (*devicevariablePager, error) {
+	pager := &devicevariablePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDeviceVariableOrder
+	}
+	return pager, nil
+}
+
+func (p *devicevariablePager) applyFilter(query *DeviceVariableQuery) (*DeviceVariableQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *devicevariablePager) toCursor(_m *DeviceVariable) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *devicevariablePager) applyCursors(query *DeviceVariableQuery, after, before *Cursor) (*DeviceVariableQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDeviceVariableOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *devicevariablePager) applyOrder(query *DeviceVariableQuery) *DeviceVariableQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDeviceVariableOrder.Field {
+		query = query.Order(DefaultDeviceVariableOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *devicevariablePager) orderExpr(query *DeviceVariableQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDeviceVariableOrder.Field {
+			b.Comma().Ident(DefaultDeviceVariableOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DeviceVariable.
+func (_m *DeviceVariableQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DeviceVariablePaginateOption,
+) (*DeviceVariableConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDeviceVariablePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DeviceVariableConnection{Edges: []*DeviceVariableEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DeviceVariableOrderFieldCreatedAt orders DeviceVariable by created_at.
+	DeviceVariableOrderFieldCreatedAt = &DeviceVariableOrderField{
+		Value: func(_m *DeviceVariable) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: devicevariable.FieldCreatedAt,
+		toTerm: devicevariable.ByCreatedAt,
+		toCursor: func(_m *DeviceVariable) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DeviceVariableOrderField) String() string {
+	var str string
+	switch f.column {
+	case DeviceVariableOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DeviceVariableOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DeviceVariableOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DeviceVariableOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DeviceVariableOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid DeviceVariableOrderField", str)
+	}
+	return nil
+}
+
+// DeviceVariableOrderField defines the ordering field of DeviceVariable.
+type DeviceVariableOrderField struct {
+	// Value extracts the ordering value from the given DeviceVariable.
+	Value    func(*DeviceVariable) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) devicevariable.OrderOption
+	toCursor func(*DeviceVariable) Cursor
+}
+
+// DeviceVariableOrder defines the ordering of DeviceVariable.
+type DeviceVariableOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *DeviceVariableOrderField `json:"field"`
+}
+
+// DefaultDeviceVariableOrder is the default ordering of DeviceVariable.
+var DefaultDeviceVariableOrder = &DeviceVariableOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DeviceVariableOrderField{
+		Value: func(_m *DeviceVariable) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: devicevariable.FieldID,
+		toTerm: devicevariable.ByID,
+		toCursor: func(_m *DeviceVariable) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DeviceVariable into DeviceVariableEdge.
+func (_m *DeviceVariable) ToEdge(order *DeviceVariableOrder) *DeviceVariableEdge {
+	if order == nil {
+		order = DefaultDeviceVariableOrder
+	}
+	return &DeviceVariableEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// FleetActionEdge is the edge representation of FleetAction.
+type FleetActionEdge struct {
+	Node   *FleetAction `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// FleetActionConnection is the connection containing edges to FleetAction.
+type FleetActionConnection struct {
+	Edges      []*FleetActionEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *FleetActionConnection) build(nodes []*FleetAction, pager *fleetactionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *FleetAction
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *FleetAction {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *FleetAction {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FleetActionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FleetActionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FleetActionPaginateOption enables pagination customization.
+type FleetActionPaginateOption func(*fleetactionPager) error
+
+// WithFleetActionOrder configures pagination ordering.
+func WithFleetActionOrder(order *FleetActionOrder) FleetActionPaginateOption {
+	if order == nil {
+		order = DefaultFleetActionOrder
+	}
+	o := *order
+	return func(pager *fleetactionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFleetActionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFleetActionFilter configures pagination filter.
+func WithFleetActionFilter(filter func(*FleetActionQuery) (*FleetActionQuery, error)) FleetActionPaginateOption {
+	return func(pager *fleetactionPager) error {
+		if filter == nil {
+			return errors.New("FleetActionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type fleetactionPager struct {
+	reverse bool
+	order   *FleetActionOrder
+	filter  func(*FleetActionQuery) (*FleetActionQuery, error)
+}
+
+func newFleetActionPager(opts []FleetActionPaginateOption, reverse bool) (*fleetactionPager, error) {
+	pager := &fleetactionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFleetActionOrder
+	}
+	return pager, nil
+}
+
+func (p *fleetactionPager) applyFilter(query *FleetActionQuery) (*FleetActionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *fleetactionPager) toCursor(_m *FleetAction) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *fleetactionPager) applyCursors(query *FleetActionQuery, after, before *Cursor) (*FleetActionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFleetActionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *fleetactionPager) applyOrder(query *FleetActionQuery) *FleetActionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFleetActionOrder.Field {
+		query = query.Order(DefaultFleetActionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *fleetactionPager) orderExpr(query *FleetActionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFleetActionOrder.Field {
+			b.Comma().Ident(DefaultFleetActionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to FleetAction.
+func (_m *FleetActionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FleetActionPaginateOption,
+) (*FleetActionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFleetActionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FleetActionConnection{Edges: []*FleetActionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// FleetActionOrderFieldCreatedAt orders FleetAction by created_at.
+	FleetActionOrderFieldCreatedAt = &FleetActionOrderField{
+		Value: func(_m *FleetAction) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: fleetaction.FieldCreatedAt,
+		toTerm: fleetaction.ByCreatedAt,
+		toCursor: func(_m *FleetAction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FleetActionOrderField) String() string {
+	var str string
+	switch f.column {
+	case FleetActionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FleetActionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FleetActionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FleetActionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *FleetActionOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid FleetActionOrderField", str)
+	}
+	return nil
+}
+
+// FleetActionOrderField defines the ordering field of FleetAction.
+type FleetActionOrderField struct {
+	// Value extracts the ordering value from the given FleetAction.
+	Value    func(*FleetAction) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) fleetaction.OrderOption
+	toCursor func(*FleetAction) Cursor
+}
+
+// FleetActionOrder defines the ordering of FleetAction.
+type FleetActionOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *FleetActionOrderField `json:"field"`
+}
+
+// DefaultFleetActionOrder is the default ordering of FleetAction.
+var DefaultFleetActionOrder = &FleetActionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FleetActionOrderField{
+		Value: func(_m *FleetAction) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: fleetaction.FieldID,
+		toTerm: fleetaction.ByID,
+		toCursor: func(_m *FleetAction) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts FleetAction into FleetActionEdge.
+func (_m *FleetAction) ToEdge(order *FleetActionOrder) *FleetActionEdge {
+	if order == nil {
+		order = DefaultFleetActionOrder
+	}
+	return &FleetActionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// FleetVariableEdge is the edge representation of FleetVariable.
+type FleetVariableEdge struct {
+	Node   *FleetVariable `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// FleetVariableConnection is the connection containing edges to FleetVariable.
+type FleetVariableConnection struct {
+	Edges      []*FleetVariableEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *FleetVariableConnection) build(nodes []*FleetVariable, pager *fleetvariablePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *FleetVariable
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *FleetVariable {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *FleetVariable {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FleetVariableEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FleetVariableEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FleetVariablePaginateOption enables pagination customization.
+type FleetVariablePaginateOption func(*fleetvariablePager) error
+
+// WithFleetVariableOrder configures pagination ordering.
+func WithFleetVariableOrder(order *FleetVariableOrder) FleetVariablePaginateOption {
+	if order == nil {
+		order = DefaultFleetVariableOrder
+	}
+	o := *order
+	return func(pager *fleetvariablePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFleetVariableOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFleetVariableFilter configures pagination filter.
+func WithFleetVariableFilter(filter func(*FleetVariableQuery) (*FleetVariableQuery, error)) FleetVariablePaginateOption {
+	return func(pager *fleetvariablePager) error {
+		if filter == nil {
+			return errors.New("FleetVariableQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type fleetvariablePager struct {
+	reverse bool
+	order   *FleetVariableOrder
+	filter  func(*FleetVariableQuery) (*FleetVariableQuery, error)
+}
+
+func newFleetVariablePager(opts []FleetVariablePaginateOption, reverse bool) (*fleetvariablePager, error) {
+	pager := &fleetvariablePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFleetVariableOrder
+	}
+	return pager, nil
+}
+
+func (p *fleetvariablePager) applyFilter(query *FleetVariableQuery) (*FleetVariableQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *fleetvariablePager) toCursor(_m *FleetVariable) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *fleetvariablePager) applyCursors(query *FleetVariableQuery, after, before *Cursor) (*FleetVariableQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFleetVariableOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *fleetvariablePager) applyOrder(query *FleetVariableQuery) *FleetVariableQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFleetVariableOrder.Field {
+		query = query.Order(DefaultFleetVariableOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *fleetvariablePager) orderExpr(query *FleetVariableQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFleetVariableOrder.Field {
+			b.Comma().Ident(DefaultFleetVariableOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to FleetVariable.
+func (_m *FleetVariableQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FleetVariablePaginateOption,
+) (*FleetVariableConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFleetVariablePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FleetVariableConnection{Edges: []*FleetVariableEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// FleetVariableOrderFieldCreatedAt orders FleetVariable by created_at.
+	FleetVariableOrderFieldCreatedAt = &FleetVariableOrderField{
+		Value: func(_m *FleetVariable) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: fleetvariable.FieldCreatedAt,
+		toTerm: fleetvariable.ByCreatedAt,
+		toCursor: func(_m *FleetVariable) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FleetVariableOrderField) String() string {
+	var str string
+	switch f.column {
+	case FleetVariableOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FleetVariableOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FleetVariableOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FleetVariableOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *FleetVariableOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid FleetVariableOrderField", str)
+	}
+	return nil
+}
+
+// FleetVariableOrderField defines the ordering field of FleetVariable.
+type FleetVariableOrderField struct {
+	// Value extracts the ordering value from the given FleetVariable.
+	Value    func(*FleetVariable) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) fleetvariable.OrderOption
+	toCursor func(*FleetVariable) Cursor
+}
+
+// FleetVariableOrder defines the ordering of FleetVariable.
+type FleetVariableOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *FleetVariableOrderField `json:"field"`
+}
+
+// DefaultFleetVariableOrder is the default ordering of FleetVariable.
+var DefaultFleetVariableOrder = &FleetVariableOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FleetVariableOrderField{
+		Value: func(_m *FleetVariable) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: fleetvariable.FieldID,
+		toTerm: fleetvariable.ByID,
+		toCursor: func(_m *FleetVariable) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts FleetVariable into FleetVariableEdge.
+func (_m *FleetVariable) ToEdge(order *FleetVariableOrder) *FleetVariableEdge {
+	if order == nil {
+		order = DefaultFleetVariableOrder
+	}
+	return &FleetVariableEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // OrganizationEdge is the edge representation of Organization.
 type OrganizationEdge struct {
 	Node   *Organization `json:"node"`
@@ -1579,6 +3659,302 @@ func (_m *OrganizationMembership) ToEdge(order *OrganizationMembershipOrder) *Or
 		order = DefaultOrganizationMembershipOrder
 	}
 	return &OrganizationMembershipEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ReleaseEdge is the edge representation of Release.
+type ReleaseEdge struct {
+	Node   *Release `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// ReleaseConnection is the connection containing edges to Release.
+type ReleaseConnection struct {
+	Edges      []*ReleaseEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *ReleaseConnection) build(nodes []*Release, pager *releasePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Release
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Release {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Release {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ReleaseEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ReleaseEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ReleasePaginateOption enables pagination customization.
+type ReleasePaginateOption func(*releasePager) error
+
+// WithReleaseOrder configures pagination ordering.
+func WithReleaseOrder(order *ReleaseOrder) ReleasePaginateOption {
+	if order == nil {
+		order = DefaultReleaseOrder
+	}
+	o := *order
+	return func(pager *releasePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultReleaseOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithReleaseFilter configures pagination filter.
+func WithReleaseFilter(filter func(*ReleaseQuery) (*ReleaseQuery, error)) ReleasePaginateOption {
+	return func(pager *releasePager) error {
+		if filter == nil {
+			return errors.New("ReleaseQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type releasePager struct {
+	reverse bool
+	order   *ReleaseOrder
+	filter  func(*ReleaseQuery) (*ReleaseQuery, error)
+}
+
+func newReleasePager(opts []ReleasePaginateOption, reverse bool) (*releasePager, error) {
+	pager := &releasePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultReleaseOrder
+	}
+	return pager, nil
+}
+
+func (p *releasePager) applyFilter(query *ReleaseQuery) (*ReleaseQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *releasePager) toCursor(_m *Release) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *releasePager) applyCursors(query *ReleaseQuery, after, before *Cursor) (*ReleaseQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultReleaseOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *releasePager) applyOrder(query *ReleaseQuery) *ReleaseQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultReleaseOrder.Field {
+		query = query.Order(DefaultReleaseOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *releasePager) orderExpr(query *ReleaseQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultReleaseOrder.Field {
+			b.Comma().Ident(DefaultReleaseOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Release.
+func (_m *ReleaseQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ReleasePaginateOption,
+) (*ReleaseConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newReleasePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ReleaseConnection{Edges: []*ReleaseEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ReleaseOrderFieldCreatedAt orders Release by created_at.
+	ReleaseOrderFieldCreatedAt = &ReleaseOrderField{
+		Value: func(_m *Release) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: release.FieldCreatedAt,
+		toTerm: release.ByCreatedAt,
+		toCursor: func(_m *Release) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ReleaseOrderField) String() string {
+	var str string
+	switch f.column {
+	case ReleaseOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ReleaseOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ReleaseOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ReleaseOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ReleaseOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ReleaseOrderField", str)
+	}
+	return nil
+}
+
+// ReleaseOrderField defines the ordering field of Release.
+type ReleaseOrderField struct {
+	// Value extracts the ordering value from the given Release.
+	Value    func(*Release) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) release.OrderOption
+	toCursor func(*Release) Cursor
+}
+
+// ReleaseOrder defines the ordering of Release.
+type ReleaseOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *ReleaseOrderField `json:"field"`
+}
+
+// DefaultReleaseOrder is the default ordering of Release.
+var DefaultReleaseOrder = &ReleaseOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ReleaseOrderField{
+		Value: func(_m *Release) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: release.FieldID,
+		toTerm: release.ByID,
+		toCursor: func(_m *Release) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Release into ReleaseEdge.
+func (_m *Release) ToEdge(order *ReleaseOrder) *ReleaseEdge {
+	if order == nil {
+		order = DefaultReleaseOrder
+	}
+	return &ReleaseEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

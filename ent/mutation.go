@@ -8,9 +8,18 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
@@ -35,8 +44,17 @@ const (
 	TypeApiKey                 = "ApiKey"
 	TypeApplication            = "Application"
 	TypeApplicationMembership  = "ApplicationMembership"
+	TypeConfigVariable         = "ConfigVariable"
+	TypeDevice                 = "Device"
+	TypeDeviceAction           = "DeviceAction"
+	TypeDeviceTag              = "DeviceTag"
+	TypeDeviceVariable         = "DeviceVariable"
+	TypeFleetAction            = "FleetAction"
+	TypeFleetVariable          = "FleetVariable"
 	TypeOrganization           = "Organization"
 	TypeOrganizationMembership = "OrganizationMembership"
+	TypeProvisioningKey        = "ProvisioningKey"
+	TypeRelease                = "Release"
 	TypeSecurityEvent          = "SecurityEvent"
 	TypeSigningKey             = "SigningKey"
 	TypeUser                   = "User"
@@ -847,22 +865,49 @@ func (m *ApiKeyMutation) ResetEdge(name string) error {
 // ApplicationMutation represents an operation that mutates the Application nodes in the graph.
 type ApplicationMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	name                *string
-	slug                *string
-	_type               *application.Type
-	clearedFields       map[string]struct{}
-	organization        *int
-	clearedorganization bool
-	members             map[int]struct{}
-	removedmembers      map[int]struct{}
-	clearedmembers      bool
-	done                bool
-	oldValue            func(context.Context) (*Application, error)
-	predicates          []predicate.Application
+	op                       Op
+	typ                      string
+	id                       *int
+	created_at               *time.Time
+	name                     *string
+	slug                     *string
+	_type                    *application.Type
+	clearedFields            map[string]struct{}
+	organization             *int
+	clearedorganization      bool
+	members                  map[int]struct{}
+	removedmembers           map[int]struct{}
+	clearedmembers           bool
+	devices                  map[int]struct{}
+	removeddevices           map[int]struct{}
+	cleareddevices           bool
+	releases                 map[int]struct{}
+	removedreleases          map[int]struct{}
+	clearedreleases          bool
+	fleet_variables          map[int]struct{}
+	removedfleet_variables   map[int]struct{}
+	clearedfleet_variables   bool
+	config_variables         map[int]struct{}
+	removedconfig_variables  map[int]struct{}
+	clearedconfig_variables  bool
+	fleet_actions            map[int]struct{}
+	removedfleet_actions     map[int]struct{}
+	clearedfleet_actions     bool
+	device_tags              map[int]struct{}
+	removeddevice_tags       map[int]struct{}
+	cleareddevice_tags       bool
+	device_variables         map[int]struct{}
+	removeddevice_variables  map[int]struct{}
+	cleareddevice_variables  bool
+	device_actions           map[int]struct{}
+	removeddevice_actions    map[int]struct{}
+	cleareddevice_actions    bool
+	provisioning_keys        map[int]struct{}
+	removedprovisioning_keys map[int]struct{}
+	clearedprovisioning_keys bool
+	done                     bool
+	oldValue                 func(context.Context) (*Application, error)
+	predicates               []predicate.Application
 }
 
 var _ ent.Mutation = (*ApplicationMutation)(nil)
@@ -1224,6 +1269,492 @@ func (m *ApplicationMutation) ResetMembers() {
 	m.removedmembers = nil
 }
 
+// AddDeviceIDs adds the "devices" edge to the Device entity by ids.
+func (m *ApplicationMutation) AddDeviceIDs(ids ...int) {
+	if m.devices == nil {
+		m.devices = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.devices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDevices clears the "devices" edge to the Device entity.
+func (m *ApplicationMutation) ClearDevices() {
+	m.cleareddevices = true
+}
+
+// DevicesCleared reports if the "devices" edge to the Device entity was cleared.
+func (m *ApplicationMutation) DevicesCleared() bool {
+	return m.cleareddevices
+}
+
+// RemoveDeviceIDs removes the "devices" edge to the Device entity by IDs.
+func (m *ApplicationMutation) RemoveDeviceIDs(ids ...int) {
+	if m.removeddevices == nil {
+		m.removeddevices = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.devices, ids[i])
+		m.removeddevices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDevices returns the removed IDs of the "devices" edge to the Device entity.
+func (m *ApplicationMutation) RemovedDevicesIDs() (ids []int) {
+	for id := range m.removeddevices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DevicesIDs returns the "devices" edge IDs in the mutation.
+func (m *ApplicationMutation) DevicesIDs() (ids []int) {
+	for id := range m.devices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDevices resets all changes to the "devices" edge.
+func (m *ApplicationMutation) ResetDevices() {
+	m.devices = nil
+	m.cleareddevices = false
+	m.removeddevices = nil
+}
+
+// AddReleaseIDs adds the "releases" edge to the Release entity by ids.
+func (m *ApplicationMutation) AddReleaseIDs(ids ...int) {
+	if m.releases == nil {
+		m.releases = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.releases[ids[i]] = struct{}{}
+	}
+}
+
+// ClearReleases clears the "releases" edge to the Release entity.
+func (m *ApplicationMutation) ClearReleases() {
+	m.clearedreleases = true
+}
+
+// ReleasesCleared reports if the "releases" edge to the Release entity was cleared.
+func (m *ApplicationMutation) ReleasesCleared() bool {
+	return m.clearedreleases
+}
+
+// RemoveReleaseIDs removes the "releases" edge to the Release entity by IDs.
+func (m *ApplicationMutation) RemoveReleaseIDs(ids ...int) {
+	if m.removedreleases == nil {
+		m.removedreleases = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.releases, ids[i])
+		m.removedreleases[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedReleases returns the removed IDs of the "releases" edge to the Release entity.
+func (m *ApplicationMutation) RemovedReleasesIDs() (ids []int) {
+	for id := range m.removedreleases {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ReleasesIDs returns the "releases" edge IDs in the mutation.
+func (m *ApplicationMutation) ReleasesIDs() (ids []int) {
+	for id := range m.releases {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetReleases resets all changes to the "releases" edge.
+func (m *ApplicationMutation) ResetReleases() {
+	m.releases = nil
+	m.clearedreleases = false
+	m.removedreleases = nil
+}
+
+// AddFleetVariableIDs adds the "fleet_variables" edge to the FleetVariable entity by ids.
+func (m *ApplicationMutation) AddFleetVariableIDs(ids ...int) {
+	if m.fleet_variables == nil {
+		m.fleet_variables = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.fleet_variables[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFleetVariables clears the "fleet_variables" edge to the FleetVariable entity.
+func (m *ApplicationMutation) ClearFleetVariables() {
+	m.clearedfleet_variables = true
+}
+
+// FleetVariablesCleared reports if the "fleet_variables" edge to the FleetVariable entity was cleared.
+func (m *ApplicationMutation) FleetVariablesCleared() bool {
+	return m.clearedfleet_variables
+}
+
+// RemoveFleetVariableIDs removes the "fleet_variables" edge to the FleetVariable entity by IDs.
+func (m *ApplicationMutation) RemoveFleetVariableIDs(ids ...int) {
+	if m.removedfleet_variables == nil {
+		m.removedfleet_variables = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.fleet_variables, ids[i])
+		m.removedfleet_variables[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFleetVariables returns the removed IDs of the "fleet_variables" edge to the FleetVariable entity.
+func (m *ApplicationMutation) RemovedFleetVariablesIDs() (ids []int) {
+	for id := range m.removedfleet_variables {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FleetVariablesIDs returns the "fleet_variables" edge IDs in the mutation.
+func (m *ApplicationMutation) FleetVariablesIDs() (ids []int) {
+	for id := range m.fleet_variables {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFleetVariables resets all changes to the "fleet_variables" edge.
+func (m *ApplicationMutation) ResetFleetVariables() {
+	m.fleet_variables = nil
+	m.clearedfleet_variables = false
+	m.removedfleet_variables = nil
+}
+
+// AddConfigVariableIDs adds the "config_variables" edge to the ConfigVariable entity by ids.
+func (m *ApplicationMutation) AddConfigVariableIDs(ids ...int) {
+	if m.config_variables == nil {
+		m.config_variables = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.config_variables[ids[i]] = struct{}{}
+	}
+}
+
+// ClearConfigVariables clears the "config_variables" edge to the ConfigVariable entity.
+func (m *ApplicationMutation) ClearConfigVariables() {
+	m.clearedconfig_variables = true
+}
+
+// ConfigVariablesCleared reports if the "config_variables" edge to the ConfigVariable entity was cleared.
+func (m *ApplicationMutation) ConfigVariablesCleared() bool {
+	return m.clearedconfig_variables
+}
+
+// RemoveConfigVariableIDs removes the "config_variables" edge to the ConfigVariable entity by IDs.
+func (m *ApplicationMutation) RemoveConfigVariableIDs(ids ...int) {
+	if m.removedconfig_variables == nil {
+		m.removedconfig_variables = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.config_variables, ids[i])
+		m.removedconfig_variables[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedConfigVariables returns the removed IDs of the "config_variables" edge to the ConfigVariable entity.
+func (m *ApplicationMutation) RemovedConfigVariablesIDs() (ids []int) {
+	for id := range m.removedconfig_variables {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ConfigVariablesIDs returns the "config_variables" edge IDs in the mutation.
+func (m *ApplicationMutation) ConfigVariablesIDs() (ids []int) {
+	for id := range m.config_variables {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetConfigVariables resets all changes to the "config_variables" edge.
+func (m *ApplicationMutation) ResetConfigVariables() {
+	m.config_variables = nil
+	m.clearedconfig_variables = false
+	m.removedconfig_variables = nil
+}
+
+// AddFleetActionIDs adds the "fleet_actions" edge to the FleetAction entity by ids.
+func (m *ApplicationMutation) AddFleetActionIDs(ids ...int) {
+	if m.fleet_actions == nil {
+		m.fleet_actions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.fleet_actions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFleetActions clears the "fleet_actions" edge to the FleetAction entity.
+func (m *ApplicationMutation) ClearFleetActions() {
+	m.clearedfleet_actions = true
+}
+
+// FleetActionsCleared reports if the "fleet_actions" edge to the FleetAction entity was cleared.
+func (m *ApplicationMutation) FleetActionsCleared() bool {
+	return m.clearedfleet_actions
+}
+
+// RemoveFleetActionIDs removes the "fleet_actions" edge to the FleetAction entity by IDs.
+func (m *ApplicationMutation) RemoveFleetActionIDs(ids ...int) {
+	if m.removedfleet_actions == nil {
+		m.removedfleet_actions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.fleet_actions, ids[i])
+		m.removedfleet_actions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFleetActions returns the removed IDs of the "fleet_actions" edge to the FleetAction entity.
+func (m *ApplicationMutation) RemovedFleetActionsIDs() (ids []int) {
+	for id := range m.removedfleet_actions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FleetActionsIDs returns the "fleet_actions" edge IDs in the mutation.
+func (m *ApplicationMutation) FleetActionsIDs() (ids []int) {
+	for id := range m.fleet_actions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFleetActions resets all changes to the "fleet_actions" edge.
+func (m *ApplicationMutation) ResetFleetActions() {
+	m.fleet_actions = nil
+	m.clearedfleet_actions = false
+	m.removedfleet_actions = nil
+}
+
+// AddDeviceTagIDs adds the "device_tags" edge to the DeviceTag entity by ids.
+func (m *ApplicationMutation) AddDeviceTagIDs(ids ...int) {
+	if m.device_tags == nil {
+		m.device_tags = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.device_tags[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeviceTags clears the "device_tags" edge to the DeviceTag entity.
+func (m *ApplicationMutation) ClearDeviceTags() {
+	m.cleareddevice_tags = true
+}
+
+// DeviceTagsCleared reports if the "device_tags" edge to the DeviceTag entity was cleared.
+func (m *ApplicationMutation) DeviceTagsCleared() bool {
+	return m.cleareddevice_tags
+}
+
+// RemoveDeviceTagIDs removes the "device_tags" edge to the DeviceTag entity by IDs.
+func (m *ApplicationMutation) RemoveDeviceTagIDs(ids ...int) {
+	if m.removeddevice_tags == nil {
+		m.removeddevice_tags = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.device_tags, ids[i])
+		m.removeddevice_tags[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeviceTags returns the removed IDs of the "device_tags" edge to the DeviceTag entity.
+func (m *ApplicationMutation) RemovedDeviceTagsIDs() (ids []int) {
+	for id := range m.removeddevice_tags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeviceTagsIDs returns the "device_tags" edge IDs in the mutation.
+func (m *ApplicationMutation) DeviceTagsIDs() (ids []int) {
+	for id := range m.device_tags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeviceTags resets all changes to the "device_tags" edge.
+func (m *ApplicationMutation) ResetDeviceTags() {
+	m.device_tags = nil
+	m.cleareddevice_tags = false
+	m.removeddevice_tags = nil
+}
+
+// AddDeviceVariableIDs adds the "device_variables" edge to the DeviceVariable entity by ids.
+func (m *ApplicationMutation) AddDeviceVariableIDs(ids ...int) {
+	if m.device_variables == nil {
+		m.device_variables = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.device_variables[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeviceVariables clears the "device_variables" edge to the DeviceVariable entity.
+func (m *ApplicationMutation) ClearDeviceVariables() {
+	m.cleareddevice_variables = true
+}
+
+// DeviceVariablesCleared reports if the "device_variables" edge to the DeviceVariable entity was cleared.
+func (m *ApplicationMutation) DeviceVariablesCleared() bool {
+	return m.cleareddevice_variables
+}
+
+// RemoveDeviceVariableIDs removes the "device_variables" edge to the DeviceVariable entity by IDs.
+func (m *ApplicationMutation) RemoveDeviceVariableIDs(ids ...int) {
+	if m.removeddevice_variables == nil {
+		m.removeddevice_variables = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.device_variables, ids[i])
+		m.removeddevice_variables[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeviceVariables returns the removed IDs of the "device_variables" edge to the DeviceVariable entity.
+func (m *ApplicationMutation) RemovedDeviceVariablesIDs() (ids []int) {
+	for id := range m.removeddevice_variables {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeviceVariablesIDs returns the "device_variables" edge IDs in the mutation.
+func (m *ApplicationMutation) DeviceVariablesIDs() (ids []int) {
+	for id := range m.device_variables {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeviceVariables resets all changes to the "device_variables" edge.
+func (m *ApplicationMutation) ResetDeviceVariables() {
+	m.device_variables = nil
+	m.cleareddevice_variables = false
+	m.removeddevice_variables = nil
+}
+
+// AddDeviceActionIDs adds the "device_actions" edge to the DeviceAction entity by ids.
+func (m *ApplicationMutation) AddDeviceActionIDs(ids ...int) {
+	if m.device_actions == nil {
+		m.device_actions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.device_actions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeviceActions clears the "device_actions" edge to the DeviceAction entity.
+func (m *ApplicationMutation) ClearDeviceActions() {
+	m.cleareddevice_actions = true
+}
+
+// DeviceActionsCleared reports if the "device_actions" edge to the DeviceAction entity was cleared.
+func (m *ApplicationMutation) DeviceActionsCleared() bool {
+	return m.cleareddevice_actions
+}
+
+// RemoveDeviceActionIDs removes the "device_actions" edge to the DeviceAction entity by IDs.
+func (m *ApplicationMutation) RemoveDeviceActionIDs(ids ...int) {
+	if m.removeddevice_actions == nil {
+		m.removeddevice_actions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.device_actions, ids[i])
+		m.removeddevice_actions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeviceActions returns the removed IDs of the "device_actions" edge to the DeviceAction entity.
+func (m *ApplicationMutation) RemovedDeviceActionsIDs() (ids []int) {
+	for id := range m.removeddevice_actions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeviceActionsIDs returns the "device_actions" edge IDs in the mutation.
+func (m *ApplicationMutation) DeviceActionsIDs() (ids []int) {
+	for id := range m.device_actions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeviceActions resets all changes to the "device_actions" edge.
+func (m *ApplicationMutation) ResetDeviceActions() {
+	m.device_actions = nil
+	m.cleareddevice_actions = false
+	m.removeddevice_actions = nil
+}
+
+// AddProvisioningKeyIDs adds the "provisioning_keys" edge to the ProvisioningKey entity by ids.
+func (m *ApplicationMutation) AddProvisioningKeyIDs(ids ...int) {
+	if m.provisioning_keys == nil {
+		m.provisioning_keys = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.provisioning_keys[ids[i]] = struct{}{}
+	}
+}
+
+// ClearProvisioningKeys clears the "provisioning_keys" edge to the ProvisioningKey entity.
+func (m *ApplicationMutation) ClearProvisioningKeys() {
+	m.clearedprovisioning_keys = true
+}
+
+// ProvisioningKeysCleared reports if the "provisioning_keys" edge to the ProvisioningKey entity was cleared.
+func (m *ApplicationMutation) ProvisioningKeysCleared() bool {
+	return m.clearedprovisioning_keys
+}
+
+// RemoveProvisioningKeyIDs removes the "provisioning_keys" edge to the ProvisioningKey entity by IDs.
+func (m *ApplicationMutation) RemoveProvisioningKeyIDs(ids ...int) {
+	if m.removedprovisioning_keys == nil {
+		m.removedprovisioning_keys = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.provisioning_keys, ids[i])
+		m.removedprovisioning_keys[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedProvisioningKeys returns the removed IDs of the "provisioning_keys" edge to the ProvisioningKey entity.
+func (m *ApplicationMutation) RemovedProvisioningKeysIDs() (ids []int) {
+	for id := range m.removedprovisioning_keys {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ProvisioningKeysIDs returns the "provisioning_keys" edge IDs in the mutation.
+func (m *ApplicationMutation) ProvisioningKeysIDs() (ids []int) {
+	for id := range m.provisioning_keys {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetProvisioningKeys resets all changes to the "provisioning_keys" edge.
+func (m *ApplicationMutation) ResetProvisioningKeys() {
+	m.provisioning_keys = nil
+	m.clearedprovisioning_keys = false
+	m.removedprovisioning_keys = nil
+}
+
 // Where appends a list predicates to the ApplicationMutation builder.
 func (m *ApplicationMutation) Where(ps ...predicate.Application) {
 	m.predicates = append(m.predicates, ps...)
@@ -1428,12 +1959,39 @@ func (m *ApplicationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ApplicationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 11)
 	if m.organization != nil {
 		edges = append(edges, application.EdgeOrganization)
 	}
 	if m.members != nil {
 		edges = append(edges, application.EdgeMembers)
+	}
+	if m.devices != nil {
+		edges = append(edges, application.EdgeDevices)
+	}
+	if m.releases != nil {
+		edges = append(edges, application.EdgeReleases)
+	}
+	if m.fleet_variables != nil {
+		edges = append(edges, application.EdgeFleetVariables)
+	}
+	if m.config_variables != nil {
+		edges = append(edges, application.EdgeConfigVariables)
+	}
+	if m.fleet_actions != nil {
+		edges = append(edges, application.EdgeFleetActions)
+	}
+	if m.device_tags != nil {
+		edges = append(edges, application.EdgeDeviceTags)
+	}
+	if m.device_variables != nil {
+		edges = append(edges, application.EdgeDeviceVariables)
+	}
+	if m.device_actions != nil {
+		edges = append(edges, application.EdgeDeviceActions)
+	}
+	if m.provisioning_keys != nil {
+		edges = append(edges, application.EdgeProvisioningKeys)
 	}
 	return edges
 }
@@ -1452,15 +2010,96 @@ func (m *ApplicationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case application.EdgeDevices:
+		ids := make([]ent.Value, 0, len(m.devices))
+		for id := range m.devices {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeReleases:
+		ids := make([]ent.Value, 0, len(m.releases))
+		for id := range m.releases {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeFleetVariables:
+		ids := make([]ent.Value, 0, len(m.fleet_variables))
+		for id := range m.fleet_variables {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeConfigVariables:
+		ids := make([]ent.Value, 0, len(m.config_variables))
+		for id := range m.config_variables {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeFleetActions:
+		ids := make([]ent.Value, 0, len(m.fleet_actions))
+		for id := range m.fleet_actions {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDeviceTags:
+		ids := make([]ent.Value, 0, len(m.device_tags))
+		for id := range m.device_tags {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDeviceVariables:
+		ids := make([]ent.Value, 0, len(m.device_variables))
+		for id := range m.device_variables {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDeviceActions:
+		ids := make([]ent.Value, 0, len(m.device_actions))
+		for id := range m.device_actions {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeProvisioningKeys:
+		ids := make([]ent.Value, 0, len(m.provisioning_keys))
+		for id := range m.provisioning_keys {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ApplicationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 11)
 	if m.removedmembers != nil {
 		edges = append(edges, application.EdgeMembers)
+	}
+	if m.removeddevices != nil {
+		edges = append(edges, application.EdgeDevices)
+	}
+	if m.removedreleases != nil {
+		edges = append(edges, application.EdgeReleases)
+	}
+	if m.removedfleet_variables != nil {
+		edges = append(edges, application.EdgeFleetVariables)
+	}
+	if m.removedconfig_variables != nil {
+		edges = append(edges, application.EdgeConfigVariables)
+	}
+	if m.removedfleet_actions != nil {
+		edges = append(edges, application.EdgeFleetActions)
+	}
+	if m.removeddevice_tags != nil {
+		edges = append(edges, application.EdgeDeviceTags)
+	}
+	if m.removeddevice_variables != nil {
+		edges = append(edges, application.EdgeDeviceVariables)
+	}
+	if m.removeddevice_actions != nil {
+		edges = append(edges, application.EdgeDeviceActions)
+	}
+	if m.removedprovisioning_keys != nil {
+		edges = append(edges, application.EdgeProvisioningKeys)
 	}
 	return edges
 }
@@ -1475,18 +2114,99 @@ func (m *ApplicationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case application.EdgeDevices:
+		ids := make([]ent.Value, 0, len(m.removeddevices))
+		for id := range m.removeddevices {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeReleases:
+		ids := make([]ent.Value, 0, len(m.removedreleases))
+		for id := range m.removedreleases {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeFleetVariables:
+		ids := make([]ent.Value, 0, len(m.removedfleet_variables))
+		for id := range m.removedfleet_variables {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeConfigVariables:
+		ids := make([]ent.Value, 0, len(m.removedconfig_variables))
+		for id := range m.removedconfig_variables {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeFleetActions:
+		ids := make([]ent.Value, 0, len(m.removedfleet_actions))
+		for id := range m.removedfleet_actions {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDeviceTags:
+		ids := make([]ent.Value, 0, len(m.removeddevice_tags))
+		for id := range m.removeddevice_tags {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDeviceVariables:
+		ids := make([]ent.Value, 0, len(m.removeddevice_variables))
+		for id := range m.removeddevice_variables {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDeviceActions:
+		ids := make([]ent.Value, 0, len(m.removeddevice_actions))
+		for id := range m.removeddevice_actions {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeProvisioningKeys:
+		ids := make([]ent.Value, 0, len(m.removedprovisioning_keys))
+		for id := range m.removedprovisioning_keys {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ApplicationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 11)
 	if m.clearedorganization {
 		edges = append(edges, application.EdgeOrganization)
 	}
 	if m.clearedmembers {
 		edges = append(edges, application.EdgeMembers)
+	}
+	if m.cleareddevices {
+		edges = append(edges, application.EdgeDevices)
+	}
+	if m.clearedreleases {
+		edges = append(edges, application.EdgeReleases)
+	}
+	if m.clearedfleet_variables {
+		edges = append(edges, application.EdgeFleetVariables)
+	}
+	if m.clearedconfig_variables {
+		edges = append(edges, application.EdgeConfigVariables)
+	}
+	if m.clearedfleet_actions {
+		edges = append(edges, application.EdgeFleetActions)
+	}
+	if m.cleareddevice_tags {
+		edges = append(edges, application.EdgeDeviceTags)
+	}
+	if m.cleareddevice_variables {
+		edges = append(edges, application.EdgeDeviceVariables)
+	}
+	if m.cleareddevice_actions {
+		edges = append(edges, application.EdgeDeviceActions)
+	}
+	if m.clearedprovisioning_keys {
+		edges = append(edges, application.EdgeProvisioningKeys)
 	}
 	return edges
 }
@@ -1499,6 +2219,24 @@ func (m *ApplicationMutation) EdgeCleared(name string) bool {
 		return m.clearedorganization
 	case application.EdgeMembers:
 		return m.clearedmembers
+	case application.EdgeDevices:
+		return m.cleareddevices
+	case application.EdgeReleases:
+		return m.clearedreleases
+	case application.EdgeFleetVariables:
+		return m.clearedfleet_variables
+	case application.EdgeConfigVariables:
+		return m.clearedconfig_variables
+	case application.EdgeFleetActions:
+		return m.clearedfleet_actions
+	case application.EdgeDeviceTags:
+		return m.cleareddevice_tags
+	case application.EdgeDeviceVariables:
+		return m.cleareddevice_variables
+	case application.EdgeDeviceActions:
+		return m.cleareddevice_actions
+	case application.EdgeProvisioningKeys:
+		return m.clearedprovisioning_keys
 	}
 	return false
 }
@@ -1523,6 +2261,33 @@ func (m *ApplicationMutation) ResetEdge(name string) error {
 		return nil
 	case application.EdgeMembers:
 		m.ResetMembers()
+		return nil
+	case application.EdgeDevices:
+		m.ResetDevices()
+		return nil
+	case application.EdgeReleases:
+		m.ResetReleases()
+		return nil
+	case application.EdgeFleetVariables:
+		m.ResetFleetVariables()
+		return nil
+	case application.EdgeConfigVariables:
+		m.ResetConfigVariables()
+		return nil
+	case application.EdgeFleetActions:
+		m.ResetFleetActions()
+		return nil
+	case application.EdgeDeviceTags:
+		m.ResetDeviceTags()
+		return nil
+	case application.EdgeDeviceVariables:
+		m.ResetDeviceVariables()
+		return nil
+	case application.EdgeDeviceActions:
+		m.ResetDeviceActions()
+		return nil
+	case application.EdgeProvisioningKeys:
+		m.ResetProvisioningKeys()
 		return nil
 	}
 	return fmt.Errorf("unknown Application edge %s", name)
@@ -2117,6 +2882,4657 @@ func (m *ApplicationMembershipMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown ApplicationMembership edge %s", name)
+}
+
+// ConfigVariableMutation represents an operation that mutates the ConfigVariable nodes in the graph.
+type ConfigVariableMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	name               *string
+	value              *string
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	done               bool
+	oldValue           func(context.Context) (*ConfigVariable, error)
+	predicates         []predicate.ConfigVariable
+}
+
+var _ ent.Mutation = (*ConfigVariableMutation)(nil)
+
+// configvariableOption allows management of the mutation configuration using functional options.
+type configvariableOption func(*ConfigVariableMutation)
+
+// newConfigVariableMutation creates new mutation for the ConfigVariable entity.
+func newConfigVariableMutation(c config, op Op, opts ...configvariableOption) *ConfigVariableMutation {
+	m := &ConfigVariableMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeConfigVariable,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withConfigVariableID sets the ID field of the mutation.
+func withConfigVariableID(id int) configvariableOption {
+	return func(m *ConfigVariableMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ConfigVariable
+		)
+		m.oldValue = func(ctx context.Context) (*ConfigVariable, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ConfigVariable.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withConfigVariable sets the old ConfigVariable of the mutation.
+func withConfigVariable(node *ConfigVariable) configvariableOption {
+	return func(m *ConfigVariableMutation) {
+		m.oldValue = func(context.Context) (*ConfigVariable, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ConfigVariableMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ConfigVariableMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ConfigVariableMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ConfigVariableMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ConfigVariable.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ConfigVariableMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ConfigVariableMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ConfigVariable entity.
+// If the ConfigVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConfigVariableMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ConfigVariableMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *ConfigVariableMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *ConfigVariableMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the ConfigVariable entity.
+// If the ConfigVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConfigVariableMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *ConfigVariableMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetName sets the "name" field.
+func (m *ConfigVariableMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ConfigVariableMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ConfigVariable entity.
+// If the ConfigVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConfigVariableMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ConfigVariableMutation) ResetName() {
+	m.name = nil
+}
+
+// SetValue sets the "value" field.
+func (m *ConfigVariableMutation) SetValue(s string) {
+	m.value = &s
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *ConfigVariableMutation) Value() (r string, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the ConfigVariable entity.
+// If the ConfigVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConfigVariableMutation) OldValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *ConfigVariableMutation) ResetValue() {
+	m.value = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *ConfigVariableMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[configvariable.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *ConfigVariableMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *ConfigVariableMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *ConfigVariableMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// Where appends a list predicates to the ConfigVariableMutation builder.
+func (m *ConfigVariableMutation) Where(ps ...predicate.ConfigVariable) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ConfigVariableMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ConfigVariableMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ConfigVariable, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ConfigVariableMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ConfigVariableMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ConfigVariable).
+func (m *ConfigVariableMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ConfigVariableMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.created_at != nil {
+		fields = append(fields, configvariable.FieldCreatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, configvariable.FieldApplicationID)
+	}
+	if m.name != nil {
+		fields = append(fields, configvariable.FieldName)
+	}
+	if m.value != nil {
+		fields = append(fields, configvariable.FieldValue)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ConfigVariableMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case configvariable.FieldCreatedAt:
+		return m.CreatedAt()
+	case configvariable.FieldApplicationID:
+		return m.ApplicationID()
+	case configvariable.FieldName:
+		return m.Name()
+	case configvariable.FieldValue:
+		return m.Value()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ConfigVariableMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case configvariable.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case configvariable.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case configvariable.FieldName:
+		return m.OldName(ctx)
+	case configvariable.FieldValue:
+		return m.OldValue(ctx)
+	}
+	return nil, fmt.Errorf("unknown ConfigVariable field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConfigVariableMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case configvariable.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case configvariable.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case configvariable.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case configvariable.FieldValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ConfigVariable field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ConfigVariableMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ConfigVariableMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ConfigVariableMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ConfigVariable numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ConfigVariableMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ConfigVariableMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ConfigVariableMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ConfigVariable nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ConfigVariableMutation) ResetField(name string) error {
+	switch name {
+	case configvariable.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case configvariable.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case configvariable.FieldName:
+		m.ResetName()
+		return nil
+	case configvariable.FieldValue:
+		m.ResetValue()
+		return nil
+	}
+	return fmt.Errorf("unknown ConfigVariable field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ConfigVariableMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.application != nil {
+		edges = append(edges, configvariable.EdgeApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ConfigVariableMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case configvariable.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ConfigVariableMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ConfigVariableMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ConfigVariableMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedapplication {
+		edges = append(edges, configvariable.EdgeApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ConfigVariableMutation) EdgeCleared(name string) bool {
+	switch name {
+	case configvariable.EdgeApplication:
+		return m.clearedapplication
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ConfigVariableMutation) ClearEdge(name string) error {
+	switch name {
+	case configvariable.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown ConfigVariable unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ConfigVariableMutation) ResetEdge(name string) error {
+	switch name {
+	case configvariable.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown ConfigVariable edge %s", name)
+}
+
+// DeviceMutation represents an operation that mutates the Device nodes in the graph.
+type DeviceMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	uuid                   *string
+	name                   *string
+	note                   *string
+	clearedFields          map[string]struct{}
+	application            *int
+	clearedapplication     bool
+	tags                   map[int]struct{}
+	removedtags            map[int]struct{}
+	clearedtags            bool
+	variables              map[int]struct{}
+	removedvariables       map[int]struct{}
+	clearedvariables       bool
+	pending_actions        map[int]struct{}
+	removedpending_actions map[int]struct{}
+	clearedpending_actions bool
+	done                   bool
+	oldValue               func(context.Context) (*Device, error)
+	predicates             []predicate.Device
+}
+
+var _ ent.Mutation = (*DeviceMutation)(nil)
+
+// deviceOption allows management of the mutation configuration using functional options.
+type deviceOption func(*DeviceMutation)
+
+// newDeviceMutation creates new mutation for the Device entity.
+func newDeviceMutation(c config, op Op, opts ...deviceOption) *DeviceMutation {
+	m := &DeviceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDevice,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDeviceID sets the ID field of the mutation.
+func withDeviceID(id int) deviceOption {
+	return func(m *DeviceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Device
+		)
+		m.oldValue = func(ctx context.Context) (*Device, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Device.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDevice sets the old Device of the mutation.
+func withDevice(node *Device) deviceOption {
+	return func(m *DeviceMutation) {
+		m.oldValue = func(context.Context) (*Device, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DeviceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DeviceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DeviceMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DeviceMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Device.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DeviceMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DeviceMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DeviceMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUUID sets the "uuid" field.
+func (m *DeviceMutation) SetUUID(s string) {
+	m.uuid = &s
+}
+
+// UUID returns the value of the "uuid" field in the mutation.
+func (m *DeviceMutation) UUID() (r string, exists bool) {
+	v := m.uuid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUUID returns the old "uuid" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldUUID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUUID: %w", err)
+	}
+	return oldValue.UUID, nil
+}
+
+// ResetUUID resets all changes to the "uuid" field.
+func (m *DeviceMutation) ResetUUID() {
+	m.uuid = nil
+}
+
+// SetName sets the "name" field.
+func (m *DeviceMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *DeviceMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *DeviceMutation) ResetName() {
+	m.name = nil
+}
+
+// SetNote sets the "note" field.
+func (m *DeviceMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *DeviceMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *DeviceMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *DeviceMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *DeviceMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the Device entity.
+// If the Device object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *DeviceMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *DeviceMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[device.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *DeviceMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *DeviceMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *DeviceMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// AddTagIDs adds the "tags" edge to the DeviceTag entity by ids.
+func (m *DeviceMutation) AddTagIDs(ids ...int) {
+	if m.tags == nil {
+		m.tags = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.tags[ids[i]] = struct{}{}
+	}
+}
+
+// ClearTags clears the "tags" edge to the DeviceTag entity.
+func (m *DeviceMutation) ClearTags() {
+	m.clearedtags = true
+}
+
+// TagsCleared reports if the "tags" edge to the DeviceTag entity was cleared.
+func (m *DeviceMutation) TagsCleared() bool {
+	return m.clearedtags
+}
+
+// RemoveTagIDs removes the "tags" edge to the DeviceTag entity by IDs.
+func (m *DeviceMutation) RemoveTagIDs(ids ...int) {
+	if m.removedtags == nil {
+		m.removedtags = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.tags, ids[i])
+		m.removedtags[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedTags returns the removed IDs of the "tags" edge to the DeviceTag entity.
+func (m *DeviceMutation) RemovedTagsIDs() (ids []int) {
+	for id := range m.removedtags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// TagsIDs returns the "tags" edge IDs in the mutation.
+func (m *DeviceMutation) TagsIDs() (ids []int) {
+	for id := range m.tags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetTags resets all changes to the "tags" edge.
+func (m *DeviceMutation) ResetTags() {
+	m.tags = nil
+	m.clearedtags = false
+	m.removedtags = nil
+}
+
+// AddVariableIDs adds the "variables" edge to the DeviceVariable entity by ids.
+func (m *DeviceMutation) AddVariableIDs(ids ...int) {
+	if m.variables == nil {
+		m.variables = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.variables[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVariables clears the "variables" edge to the DeviceVariable entity.
+func (m *DeviceMutation) ClearVariables() {
+	m.clearedvariables = true
+}
+
+// VariablesCleared reports if the "variables" edge to the DeviceVariable entity was cleared.
+func (m *DeviceMutation) VariablesCleared() bool {
+	return m.clearedvariables
+}
+
+// RemoveVariableIDs removes the "variables" edge to the DeviceVariable entity by IDs.
+func (m *DeviceMutation) RemoveVariableIDs(ids ...int) {
+	if m.removedvariables == nil {
+		m.removedvariables = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.variables, ids[i])
+		m.removedvariables[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVariables returns the removed IDs of the "variables" edge to the DeviceVariable entity.
+func (m *DeviceMutation) RemovedVariablesIDs() (ids []int) {
+	for id := range m.removedvariables {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VariablesIDs returns the "variables" edge IDs in the mutation.
+func (m *DeviceMutation) VariablesIDs() (ids []int) {
+	for id := range m.variables {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVariables resets all changes to the "variables" edge.
+func (m *DeviceMutation) ResetVariables() {
+	m.variables = nil
+	m.clearedvariables = false
+	m.removedvariables = nil
+}
+
+// AddPendingActionIDs adds the "pending_actions" edge to the DeviceAction entity by ids.
+func (m *DeviceMutation) AddPendingActionIDs(ids ...int) {
+	if m.pending_actions == nil {
+		m.pending_actions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.pending_actions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPendingActions clears the "pending_actions" edge to the DeviceAction entity.
+func (m *DeviceMutation) ClearPendingActions() {
+	m.clearedpending_actions = true
+}
+
+// PendingActionsCleared reports if the "pending_actions" edge to the DeviceAction entity was cleared.
+func (m *DeviceMutation) PendingActionsCleared() bool {
+	return m.clearedpending_actions
+}
+
+// RemovePendingActionIDs removes the "pending_actions" edge to the DeviceAction entity by IDs.
+func (m *DeviceMutation) RemovePendingActionIDs(ids ...int) {
+	if m.removedpending_actions == nil {
+		m.removedpending_actions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.pending_actions, ids[i])
+		m.removedpending_actions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPendingActions returns the removed IDs of the "pending_actions" edge to the DeviceAction entity.
+func (m *DeviceMutation) RemovedPendingActionsIDs() (ids []int) {
+	for id := range m.removedpending_actions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PendingActionsIDs returns the "pending_actions" edge IDs in the mutation.
+func (m *DeviceMutation) PendingActionsIDs() (ids []int) {
+	for id := range m.pending_actions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPendingActions resets all changes to the "pending_actions" edge.
+func (m *DeviceMutation) ResetPendingActions() {
+	m.pending_actions = nil
+	m.clearedpending_actions = false
+	m.removedpending_actions = nil
+}
+
+// Where appends a list predicates to the DeviceMutation builder.
+func (m *DeviceMutation) Where(ps ...predicate.Device) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DeviceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DeviceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Device, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DeviceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DeviceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Device).
+func (m *DeviceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DeviceMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, device.FieldCreatedAt)
+	}
+	if m.uuid != nil {
+		fields = append(fields, device.FieldUUID)
+	}
+	if m.name != nil {
+		fields = append(fields, device.FieldName)
+	}
+	if m.note != nil {
+		fields = append(fields, device.FieldNote)
+	}
+	if m.application != nil {
+		fields = append(fields, device.FieldApplicationID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DeviceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case device.FieldCreatedAt:
+		return m.CreatedAt()
+	case device.FieldUUID:
+		return m.UUID()
+	case device.FieldName:
+		return m.Name()
+	case device.FieldNote:
+		return m.Note()
+	case device.FieldApplicationID:
+		return m.ApplicationID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DeviceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case device.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case device.FieldUUID:
+		return m.OldUUID(ctx)
+	case device.FieldName:
+		return m.OldName(ctx)
+	case device.FieldNote:
+		return m.OldNote(ctx)
+	case device.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Device field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeviceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case device.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case device.FieldUUID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUUID(v)
+		return nil
+	case device.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case device.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case device.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Device field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DeviceMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DeviceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeviceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Device numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DeviceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DeviceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DeviceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Device nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DeviceMutation) ResetField(name string) error {
+	switch name {
+	case device.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case device.FieldUUID:
+		m.ResetUUID()
+		return nil
+	case device.FieldName:
+		m.ResetName()
+		return nil
+	case device.FieldNote:
+		m.ResetNote()
+		return nil
+	case device.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	}
+	return fmt.Errorf("unknown Device field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DeviceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.application != nil {
+		edges = append(edges, device.EdgeApplication)
+	}
+	if m.tags != nil {
+		edges = append(edges, device.EdgeTags)
+	}
+	if m.variables != nil {
+		edges = append(edges, device.EdgeVariables)
+	}
+	if m.pending_actions != nil {
+		edges = append(edges, device.EdgePendingActions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DeviceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case device.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case device.EdgeTags:
+		ids := make([]ent.Value, 0, len(m.tags))
+		for id := range m.tags {
+			ids = append(ids, id)
+		}
+		return ids
+	case device.EdgeVariables:
+		ids := make([]ent.Value, 0, len(m.variables))
+		for id := range m.variables {
+			ids = append(ids, id)
+		}
+		return ids
+	case device.EdgePendingActions:
+		ids := make([]ent.Value, 0, len(m.pending_actions))
+		for id := range m.pending_actions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DeviceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.removedtags != nil {
+		edges = append(edges, device.EdgeTags)
+	}
+	if m.removedvariables != nil {
+		edges = append(edges, device.EdgeVariables)
+	}
+	if m.removedpending_actions != nil {
+		edges = append(edges, device.EdgePendingActions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DeviceMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case device.EdgeTags:
+		ids := make([]ent.Value, 0, len(m.removedtags))
+		for id := range m.removedtags {
+			ids = append(ids, id)
+		}
+		return ids
+	case device.EdgeVariables:
+		ids := make([]ent.Value, 0, len(m.removedvariables))
+		for id := range m.removedvariables {
+			ids = append(ids, id)
+		}
+		return ids
+	case device.EdgePendingActions:
+		ids := make([]ent.Value, 0, len(m.removedpending_actions))
+		for id := range m.removedpending_actions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DeviceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedapplication {
+		edges = append(edges, device.EdgeApplication)
+	}
+	if m.clearedtags {
+		edges = append(edges, device.EdgeTags)
+	}
+	if m.clearedvariables {
+		edges = append(edges, device.EdgeVariables)
+	}
+	if m.clearedpending_actions {
+		edges = append(edges, device.EdgePendingActions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DeviceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case device.EdgeApplication:
+		return m.clearedapplication
+	case device.EdgeTags:
+		return m.clearedtags
+	case device.EdgeVariables:
+		return m.clearedvariables
+	case device.EdgePendingActions:
+		return m.clearedpending_actions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DeviceMutation) ClearEdge(name string) error {
+	switch name {
+	case device.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown Device unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DeviceMutation) ResetEdge(name string) error {
+	switch name {
+	case device.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case device.EdgeTags:
+		m.ResetTags()
+		return nil
+	case device.EdgeVariables:
+		m.ResetVariables()
+		return nil
+	case device.EdgePendingActions:
+		m.ResetPendingActions()
+		return nil
+	}
+	return fmt.Errorf("unknown Device edge %s", name)
+}
+
+// DeviceActionMutation represents an operation that mutates the DeviceAction nodes in the graph.
+type DeviceActionMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	requested_by_id    *int
+	addrequested_by_id *int
+	action             *deviceaction.Action
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	device             *int
+	cleareddevice      bool
+	done               bool
+	oldValue           func(context.Context) (*DeviceAction, error)
+	predicates         []predicate.DeviceAction
+}
+
+var _ ent.Mutation = (*DeviceActionMutation)(nil)
+
+// deviceactionOption allows management of the mutation configuration using functional options.
+type deviceactionOption func(*DeviceActionMutation)
+
+// newDeviceActionMutation creates new mutation for the DeviceAction entity.
+func newDeviceActionMutation(c config, op Op, opts ...deviceactionOption) *DeviceActionMutation {
+	m := &DeviceActionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDeviceAction,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDeviceActionID sets the ID field of the mutation.
+func withDeviceActionID(id int) deviceactionOption {
+	return func(m *DeviceActionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DeviceAction
+		)
+		m.oldValue = func(ctx context.Context) (*DeviceAction, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DeviceAction.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDeviceAction sets the old DeviceAction of the mutation.
+func withDeviceAction(node *DeviceAction) deviceactionOption {
+	return func(m *DeviceActionMutation) {
+		m.oldValue = func(context.Context) (*DeviceAction, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DeviceActionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DeviceActionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DeviceActionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DeviceActionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DeviceAction.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DeviceActionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DeviceActionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DeviceAction entity.
+// If the DeviceAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceActionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DeviceActionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *DeviceActionMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *DeviceActionMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the DeviceAction entity.
+// If the DeviceAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceActionMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *DeviceActionMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetDeviceID sets the "device_id" field.
+func (m *DeviceActionMutation) SetDeviceID(i int) {
+	m.device = &i
+}
+
+// DeviceID returns the value of the "device_id" field in the mutation.
+func (m *DeviceActionMutation) DeviceID() (r int, exists bool) {
+	v := m.device
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeviceID returns the old "device_id" field's value of the DeviceAction entity.
+// If the DeviceAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceActionMutation) OldDeviceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeviceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeviceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeviceID: %w", err)
+	}
+	return oldValue.DeviceID, nil
+}
+
+// ResetDeviceID resets all changes to the "device_id" field.
+func (m *DeviceActionMutation) ResetDeviceID() {
+	m.device = nil
+}
+
+// SetRequestedByID sets the "requested_by_id" field.
+func (m *DeviceActionMutation) SetRequestedByID(i int) {
+	m.requested_by_id = &i
+	m.addrequested_by_id = nil
+}
+
+// RequestedByID returns the value of the "requested_by_id" field in the mutation.
+func (m *DeviceActionMutation) RequestedByID() (r int, exists bool) {
+	v := m.requested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedByID returns the old "requested_by_id" field's value of the DeviceAction entity.
+// If the DeviceAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceActionMutation) OldRequestedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedByID: %w", err)
+	}
+	return oldValue.RequestedByID, nil
+}
+
+// AddRequestedByID adds i to the "requested_by_id" field.
+func (m *DeviceActionMutation) AddRequestedByID(i int) {
+	if m.addrequested_by_id != nil {
+		*m.addrequested_by_id += i
+	} else {
+		m.addrequested_by_id = &i
+	}
+}
+
+// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
+func (m *DeviceActionMutation) AddedRequestedByID() (r int, exists bool) {
+	v := m.addrequested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestedByID clears the value of the "requested_by_id" field.
+func (m *DeviceActionMutation) ClearRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	m.clearedFields[deviceaction.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByIDCleared returns if the "requested_by_id" field was cleared in this mutation.
+func (m *DeviceActionMutation) RequestedByIDCleared() bool {
+	_, ok := m.clearedFields[deviceaction.FieldRequestedByID]
+	return ok
+}
+
+// ResetRequestedByID resets all changes to the "requested_by_id" field.
+func (m *DeviceActionMutation) ResetRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	delete(m.clearedFields, deviceaction.FieldRequestedByID)
+}
+
+// SetAction sets the "action" field.
+func (m *DeviceActionMutation) SetAction(d deviceaction.Action) {
+	m.action = &d
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *DeviceActionMutation) Action() (r deviceaction.Action, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the DeviceAction entity.
+// If the DeviceAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceActionMutation) OldAction(ctx context.Context) (v deviceaction.Action, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *DeviceActionMutation) ResetAction() {
+	m.action = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *DeviceActionMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[deviceaction.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *DeviceActionMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *DeviceActionMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *DeviceActionMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearDevice clears the "device" edge to the Device entity.
+func (m *DeviceActionMutation) ClearDevice() {
+	m.cleareddevice = true
+	m.clearedFields[deviceaction.FieldDeviceID] = struct{}{}
+}
+
+// DeviceCleared reports if the "device" edge to the Device entity was cleared.
+func (m *DeviceActionMutation) DeviceCleared() bool {
+	return m.cleareddevice
+}
+
+// DeviceIDs returns the "device" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeviceID instead. It exists only for internal usage by the builders.
+func (m *DeviceActionMutation) DeviceIDs() (ids []int) {
+	if id := m.device; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDevice resets all changes to the "device" edge.
+func (m *DeviceActionMutation) ResetDevice() {
+	m.device = nil
+	m.cleareddevice = false
+}
+
+// Where appends a list predicates to the DeviceActionMutation builder.
+func (m *DeviceActionMutation) Where(ps ...predicate.DeviceAction) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DeviceActionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DeviceActionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DeviceAction, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DeviceActionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DeviceActionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DeviceAction).
+func (m *DeviceActionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DeviceActionMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, deviceaction.FieldCreatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, deviceaction.FieldApplicationID)
+	}
+	if m.device != nil {
+		fields = append(fields, deviceaction.FieldDeviceID)
+	}
+	if m.requested_by_id != nil {
+		fields = append(fields, deviceaction.FieldRequestedByID)
+	}
+	if m.action != nil {
+		fields = append(fields, deviceaction.FieldAction)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DeviceActionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case deviceaction.FieldCreatedAt:
+		return m.CreatedAt()
+	case deviceaction.FieldApplicationID:
+		return m.ApplicationID()
+	case deviceaction.FieldDeviceID:
+		return m.DeviceID()
+	case deviceaction.FieldRequestedByID:
+		return m.RequestedByID()
+	case deviceaction.FieldAction:
+		return m.Action()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DeviceActionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case deviceaction.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case deviceaction.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case deviceaction.FieldDeviceID:
+		return m.OldDeviceID(ctx)
+	case deviceaction.FieldRequestedByID:
+		return m.OldRequestedByID(ctx)
+	case deviceaction.FieldAction:
+		return m.OldAction(ctx)
+	}
+	return nil, fmt.Errorf("unknown DeviceAction field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeviceActionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case deviceaction.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case deviceaction.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case deviceaction.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeviceID(v)
+		return nil
+	case deviceaction.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedByID(v)
+		return nil
+	case deviceaction.FieldAction:
+		v, ok := value.(deviceaction.Action)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceAction field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DeviceActionMutation) AddedFields() []string {
+	var fields []string
+	if m.addrequested_by_id != nil {
+		fields = append(fields, deviceaction.FieldRequestedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DeviceActionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case deviceaction.FieldRequestedByID:
+		return m.AddedRequestedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeviceActionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case deviceaction.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceAction numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DeviceActionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(deviceaction.FieldRequestedByID) {
+		fields = append(fields, deviceaction.FieldRequestedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DeviceActionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DeviceActionMutation) ClearField(name string) error {
+	switch name {
+	case deviceaction.FieldRequestedByID:
+		m.ClearRequestedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceAction nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DeviceActionMutation) ResetField(name string) error {
+	switch name {
+	case deviceaction.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case deviceaction.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case deviceaction.FieldDeviceID:
+		m.ResetDeviceID()
+		return nil
+	case deviceaction.FieldRequestedByID:
+		m.ResetRequestedByID()
+		return nil
+	case deviceaction.FieldAction:
+		m.ResetAction()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceAction field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DeviceActionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.application != nil {
+		edges = append(edges, deviceaction.EdgeApplication)
+	}
+	if m.device != nil {
+		edges = append(edges, deviceaction.EdgeDevice)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DeviceActionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case deviceaction.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case deviceaction.EdgeDevice:
+		if id := m.device; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DeviceActionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DeviceActionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DeviceActionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedapplication {
+		edges = append(edges, deviceaction.EdgeApplication)
+	}
+	if m.cleareddevice {
+		edges = append(edges, deviceaction.EdgeDevice)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DeviceActionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case deviceaction.EdgeApplication:
+		return m.clearedapplication
+	case deviceaction.EdgeDevice:
+		return m.cleareddevice
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DeviceActionMutation) ClearEdge(name string) error {
+	switch name {
+	case deviceaction.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case deviceaction.EdgeDevice:
+		m.ClearDevice()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceAction unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DeviceActionMutation) ResetEdge(name string) error {
+	switch name {
+	case deviceaction.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case deviceaction.EdgeDevice:
+		m.ResetDevice()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceAction edge %s", name)
+}
+
+// DeviceTagMutation represents an operation that mutates the DeviceTag nodes in the graph.
+type DeviceTagMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	key                *string
+	value              *string
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	device             *int
+	cleareddevice      bool
+	done               bool
+	oldValue           func(context.Context) (*DeviceTag, error)
+	predicates         []predicate.DeviceTag
+}
+
+var _ ent.Mutation = (*DeviceTagMutation)(nil)
+
+// devicetagOption allows management of the mutation configuration using functional options.
+type devicetagOption func(*DeviceTagMutation)
+
+// newDeviceTagMutation creates new mutation for the DeviceTag entity.
+func newDeviceTagMutation(c config, op Op, opts ...devicetagOption) *DeviceTagMutation {
+	m := &DeviceTagMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDeviceTag,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDeviceTagID sets the ID field of the mutation.
+func withDeviceTagID(id int) devicetagOption {
+	return func(m *DeviceTagMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DeviceTag
+		)
+		m.oldValue = func(ctx context.Context) (*DeviceTag, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DeviceTag.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDeviceTag sets the old DeviceTag of the mutation.
+func withDeviceTag(node *DeviceTag) devicetagOption {
+	return func(m *DeviceTagMutation) {
+		m.oldValue = func(context.Context) (*DeviceTag, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DeviceTagMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DeviceTagMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DeviceTagMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DeviceTagMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DeviceTag.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DeviceTagMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DeviceTagMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DeviceTag entity.
+// If the DeviceTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceTagMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DeviceTagMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *DeviceTagMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *DeviceTagMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the DeviceTag entity.
+// If the DeviceTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceTagMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *DeviceTagMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetDeviceID sets the "device_id" field.
+func (m *DeviceTagMutation) SetDeviceID(i int) {
+	m.device = &i
+}
+
+// DeviceID returns the value of the "device_id" field in the mutation.
+func (m *DeviceTagMutation) DeviceID() (r int, exists bool) {
+	v := m.device
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeviceID returns the old "device_id" field's value of the DeviceTag entity.
+// If the DeviceTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceTagMutation) OldDeviceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeviceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeviceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeviceID: %w", err)
+	}
+	return oldValue.DeviceID, nil
+}
+
+// ResetDeviceID resets all changes to the "device_id" field.
+func (m *DeviceTagMutation) ResetDeviceID() {
+	m.device = nil
+}
+
+// SetKey sets the "key" field.
+func (m *DeviceTagMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *DeviceTagMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the DeviceTag entity.
+// If the DeviceTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceTagMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *DeviceTagMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetValue sets the "value" field.
+func (m *DeviceTagMutation) SetValue(s string) {
+	m.value = &s
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *DeviceTagMutation) Value() (r string, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the DeviceTag entity.
+// If the DeviceTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceTagMutation) OldValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *DeviceTagMutation) ResetValue() {
+	m.value = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *DeviceTagMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[devicetag.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *DeviceTagMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *DeviceTagMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *DeviceTagMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearDevice clears the "device" edge to the Device entity.
+func (m *DeviceTagMutation) ClearDevice() {
+	m.cleareddevice = true
+	m.clearedFields[devicetag.FieldDeviceID] = struct{}{}
+}
+
+// DeviceCleared reports if the "device" edge to the Device entity was cleared.
+func (m *DeviceTagMutation) DeviceCleared() bool {
+	return m.cleareddevice
+}
+
+// DeviceIDs returns the "device" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeviceID instead. It exists only for internal usage by the builders.
+func (m *DeviceTagMutation) DeviceIDs() (ids []int) {
+	if id := m.device; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDevice resets all changes to the "device" edge.
+func (m *DeviceTagMutation) ResetDevice() {
+	m.device = nil
+	m.cleareddevice = false
+}
+
+// Where appends a list predicates to the DeviceTagMutation builder.
+func (m *DeviceTagMutation) Where(ps ...predicate.DeviceTag) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DeviceTagMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DeviceTagMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DeviceTag, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DeviceTagMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DeviceTagMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DeviceTag).
+func (m *DeviceTagMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DeviceTagMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, devicetag.FieldCreatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, devicetag.FieldApplicationID)
+	}
+	if m.device != nil {
+		fields = append(fields, devicetag.FieldDeviceID)
+	}
+	if m.key != nil {
+		fields = append(fields, devicetag.FieldKey)
+	}
+	if m.value != nil {
+		fields = append(fields, devicetag.FieldValue)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DeviceTagMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case devicetag.FieldCreatedAt:
+		return m.CreatedAt()
+	case devicetag.FieldApplicationID:
+		return m.ApplicationID()
+	case devicetag.FieldDeviceID:
+		return m.DeviceID()
+	case devicetag.FieldKey:
+		return m.Key()
+	case devicetag.FieldValue:
+		return m.Value()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DeviceTagMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case devicetag.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case devicetag.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case devicetag.FieldDeviceID:
+		return m.OldDeviceID(ctx)
+	case devicetag.FieldKey:
+		return m.OldKey(ctx)
+	case devicetag.FieldValue:
+		return m.OldValue(ctx)
+	}
+	return nil, fmt.Errorf("unknown DeviceTag field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeviceTagMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case devicetag.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case devicetag.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case devicetag.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeviceID(v)
+		return nil
+	case devicetag.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case devicetag.FieldValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceTag field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DeviceTagMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DeviceTagMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeviceTagMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown DeviceTag numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DeviceTagMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DeviceTagMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DeviceTagMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown DeviceTag nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DeviceTagMutation) ResetField(name string) error {
+	switch name {
+	case devicetag.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case devicetag.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case devicetag.FieldDeviceID:
+		m.ResetDeviceID()
+		return nil
+	case devicetag.FieldKey:
+		m.ResetKey()
+		return nil
+	case devicetag.FieldValue:
+		m.ResetValue()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceTag field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DeviceTagMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.application != nil {
+		edges = append(edges, devicetag.EdgeApplication)
+	}
+	if m.device != nil {
+		edges = append(edges, devicetag.EdgeDevice)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DeviceTagMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case devicetag.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case devicetag.EdgeDevice:
+		if id := m.device; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DeviceTagMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DeviceTagMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DeviceTagMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedapplication {
+		edges = append(edges, devicetag.EdgeApplication)
+	}
+	if m.cleareddevice {
+		edges = append(edges, devicetag.EdgeDevice)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DeviceTagMutation) EdgeCleared(name string) bool {
+	switch name {
+	case devicetag.EdgeApplication:
+		return m.clearedapplication
+	case devicetag.EdgeDevice:
+		return m.cleareddevice
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DeviceTagMutation) ClearEdge(name string) error {
+	switch name {
+	case devicetag.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case devicetag.EdgeDevice:
+		m.ClearDevice()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceTag unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DeviceTagMutation) ResetEdge(name string) error {
+	switch name {
+	case devicetag.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case devicetag.EdgeDevice:
+		m.ResetDevice()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceTag edge %s", name)
+}
+
+// DeviceVariableMutation represents an operation that mutates the DeviceVariable nodes in the graph.
+type DeviceVariableMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	name               *string
+	value              *string
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	device             *int
+	cleareddevice      bool
+	done               bool
+	oldValue           func(context.Context) (*DeviceVariable, error)
+	predicates         []predicate.DeviceVariable
+}
+
+var _ ent.Mutation = (*DeviceVariableMutation)(nil)
+
+// devicevariableOption allows management of the mutation configuration using functional options.
+type devicevariableOption func(*DeviceVariableMutation)
+
+// newDeviceVariableMutation creates new mutation for the DeviceVariable entity.
+func newDeviceVariableMutation(c config, op Op, opts ...devicevariableOption) *DeviceVariableMutation {
+	m := &DeviceVariableMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDeviceVariable,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDeviceVariableID sets the ID field of the mutation.
+func withDeviceVariableID(id int) devicevariableOption {
+	return func(m *DeviceVariableMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DeviceVariable
+		)
+		m.oldValue = func(ctx context.Context) (*DeviceVariable, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DeviceVariable.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDeviceVariable sets the old DeviceVariable of the mutation.
+func withDeviceVariable(node *DeviceVariable) devicevariableOption {
+	return func(m *DeviceVariableMutation) {
+		m.oldValue = func(context.Context) (*DeviceVariable, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DeviceVariableMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DeviceVariableMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DeviceVariableMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DeviceVariableMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DeviceVariable.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DeviceVariableMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DeviceVariableMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DeviceVariable entity.
+// If the DeviceVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceVariableMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DeviceVariableMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *DeviceVariableMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *DeviceVariableMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the DeviceVariable entity.
+// If the DeviceVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceVariableMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *DeviceVariableMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetDeviceID sets the "device_id" field.
+func (m *DeviceVariableMutation) SetDeviceID(i int) {
+	m.device = &i
+}
+
+// DeviceID returns the value of the "device_id" field in the mutation.
+func (m *DeviceVariableMutation) DeviceID() (r int, exists bool) {
+	v := m.device
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeviceID returns the old "device_id" field's value of the DeviceVariable entity.
+// If the DeviceVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceVariableMutation) OldDeviceID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeviceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeviceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeviceID: %w", err)
+	}
+	return oldValue.DeviceID, nil
+}
+
+// ResetDeviceID resets all changes to the "device_id" field.
+func (m *DeviceVariableMutation) ResetDeviceID() {
+	m.device = nil
+}
+
+// SetName sets the "name" field.
+func (m *DeviceVariableMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *DeviceVariableMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the DeviceVariable entity.
+// If the DeviceVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceVariableMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *DeviceVariableMutation) ResetName() {
+	m.name = nil
+}
+
+// SetValue sets the "value" field.
+func (m *DeviceVariableMutation) SetValue(s string) {
+	m.value = &s
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *DeviceVariableMutation) Value() (r string, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the DeviceVariable entity.
+// If the DeviceVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeviceVariableMutation) OldValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *DeviceVariableMutation) ResetValue() {
+	m.value = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *DeviceVariableMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[devicevariable.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *DeviceVariableMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *DeviceVariableMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *DeviceVariableMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearDevice clears the "device" edge to the Device entity.
+func (m *DeviceVariableMutation) ClearDevice() {
+	m.cleareddevice = true
+	m.clearedFields[devicevariable.FieldDeviceID] = struct{}{}
+}
+
+// DeviceCleared reports if the "device" edge to the Device entity was cleared.
+func (m *DeviceVariableMutation) DeviceCleared() bool {
+	return m.cleareddevice
+}
+
+// DeviceIDs returns the "device" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeviceID instead. It exists only for internal usage by the builders.
+func (m *DeviceVariableMutation) DeviceIDs() (ids []int) {
+	if id := m.device; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDevice resets all changes to the "device" edge.
+func (m *DeviceVariableMutation) ResetDevice() {
+	m.device = nil
+	m.cleareddevice = false
+}
+
+// Where appends a list predicates to the DeviceVariableMutation builder.
+func (m *DeviceVariableMutation) Where(ps ...predicate.DeviceVariable) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DeviceVariableMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DeviceVariableMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DeviceVariable, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DeviceVariableMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DeviceVariableMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DeviceVariable).
+func (m *DeviceVariableMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DeviceVariableMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, devicevariable.FieldCreatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, devicevariable.FieldApplicationID)
+	}
+	if m.device != nil {
+		fields = append(fields, devicevariable.FieldDeviceID)
+	}
+	if m.name != nil {
+		fields = append(fields, devicevariable.FieldName)
+	}
+	if m.value != nil {
+		fields = append(fields, devicevariable.FieldValue)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DeviceVariableMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case devicevariable.FieldCreatedAt:
+		return m.CreatedAt()
+	case devicevariable.FieldApplicationID:
+		return m.ApplicationID()
+	case devicevariable.FieldDeviceID:
+		return m.DeviceID()
+	case devicevariable.FieldName:
+		return m.Name()
+	case devicevariable.FieldValue:
+		return m.Value()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DeviceVariableMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case devicevariable.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case devicevariable.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case devicevariable.FieldDeviceID:
+		return m.OldDeviceID(ctx)
+	case devicevariable.FieldName:
+		return m.OldName(ctx)
+	case devicevariable.FieldValue:
+		return m.OldValue(ctx)
+	}
+	return nil, fmt.Errorf("unknown DeviceVariable field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeviceVariableMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case devicevariable.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case devicevariable.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case devicevariable.FieldDeviceID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeviceID(v)
+		return nil
+	case devicevariable.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case devicevariable.FieldValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceVariable field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DeviceVariableMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DeviceVariableMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeviceVariableMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown DeviceVariable numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DeviceVariableMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DeviceVariableMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DeviceVariableMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown DeviceVariable nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DeviceVariableMutation) ResetField(name string) error {
+	switch name {
+	case devicevariable.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case devicevariable.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case devicevariable.FieldDeviceID:
+		m.ResetDeviceID()
+		return nil
+	case devicevariable.FieldName:
+		m.ResetName()
+		return nil
+	case devicevariable.FieldValue:
+		m.ResetValue()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceVariable field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DeviceVariableMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.application != nil {
+		edges = append(edges, devicevariable.EdgeApplication)
+	}
+	if m.device != nil {
+		edges = append(edges, devicevariable.EdgeDevice)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DeviceVariableMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case devicevariable.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case devicevariable.EdgeDevice:
+		if id := m.device; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DeviceVariableMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DeviceVariableMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DeviceVariableMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedapplication {
+		edges = append(edges, devicevariable.EdgeApplication)
+	}
+	if m.cleareddevice {
+		edges = append(edges, devicevariable.EdgeDevice)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DeviceVariableMutation) EdgeCleared(name string) bool {
+	switch name {
+	case devicevariable.EdgeApplication:
+		return m.clearedapplication
+	case devicevariable.EdgeDevice:
+		return m.cleareddevice
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DeviceVariableMutation) ClearEdge(name string) error {
+	switch name {
+	case devicevariable.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case devicevariable.EdgeDevice:
+		m.ClearDevice()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceVariable unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DeviceVariableMutation) ResetEdge(name string) error {
+	switch name {
+	case devicevariable.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case devicevariable.EdgeDevice:
+		m.ResetDevice()
+		return nil
+	}
+	return fmt.Errorf("unknown DeviceVariable edge %s", name)
+}
+
+// FleetActionMutation represents an operation that mutates the FleetAction nodes in the graph.
+type FleetActionMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	requested_by_id    *int
+	addrequested_by_id *int
+	action             *fleetaction.Action
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	release            *int
+	clearedrelease     bool
+	done               bool
+	oldValue           func(context.Context) (*FleetAction, error)
+	predicates         []predicate.FleetAction
+}
+
+var _ ent.Mutation = (*FleetActionMutation)(nil)
+
+// fleetactionOption allows management of the mutation configuration using functional options.
+type fleetactionOption func(*FleetActionMutation)
+
+// newFleetActionMutation creates new mutation for the FleetAction entity.
+func newFleetActionMutation(c config, op Op, opts ...fleetactionOption) *FleetActionMutation {
+	m := &FleetActionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFleetAction,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFleetActionID sets the ID field of the mutation.
+func withFleetActionID(id int) fleetactionOption {
+	return func(m *FleetActionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FleetAction
+		)
+		m.oldValue = func(ctx context.Context) (*FleetAction, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FleetAction.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFleetAction sets the old FleetAction of the mutation.
+func withFleetAction(node *FleetAction) fleetactionOption {
+	return func(m *FleetActionMutation) {
+		m.oldValue = func(context.Context) (*FleetAction, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FleetActionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FleetActionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FleetActionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FleetActionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FleetAction.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FleetActionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FleetActionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FleetAction entity.
+// If the FleetAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetActionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FleetActionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *FleetActionMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *FleetActionMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the FleetAction entity.
+// If the FleetAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetActionMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *FleetActionMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetRequestedByID sets the "requested_by_id" field.
+func (m *FleetActionMutation) SetRequestedByID(i int) {
+	m.requested_by_id = &i
+	m.addrequested_by_id = nil
+}
+
+// RequestedByID returns the value of the "requested_by_id" field in the mutation.
+func (m *FleetActionMutation) RequestedByID() (r int, exists bool) {
+	v := m.requested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedByID returns the old "requested_by_id" field's value of the FleetAction entity.
+// If the FleetAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetActionMutation) OldRequestedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedByID: %w", err)
+	}
+	return oldValue.RequestedByID, nil
+}
+
+// AddRequestedByID adds i to the "requested_by_id" field.
+func (m *FleetActionMutation) AddRequestedByID(i int) {
+	if m.addrequested_by_id != nil {
+		*m.addrequested_by_id += i
+	} else {
+		m.addrequested_by_id = &i
+	}
+}
+
+// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
+func (m *FleetActionMutation) AddedRequestedByID() (r int, exists bool) {
+	v := m.addrequested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestedByID clears the value of the "requested_by_id" field.
+func (m *FleetActionMutation) ClearRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	m.clearedFields[fleetaction.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByIDCleared returns if the "requested_by_id" field was cleared in this mutation.
+func (m *FleetActionMutation) RequestedByIDCleared() bool {
+	_, ok := m.clearedFields[fleetaction.FieldRequestedByID]
+	return ok
+}
+
+// ResetRequestedByID resets all changes to the "requested_by_id" field.
+func (m *FleetActionMutation) ResetRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	delete(m.clearedFields, fleetaction.FieldRequestedByID)
+}
+
+// SetAction sets the "action" field.
+func (m *FleetActionMutation) SetAction(f fleetaction.Action) {
+	m.action = &f
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *FleetActionMutation) Action() (r fleetaction.Action, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the FleetAction entity.
+// If the FleetAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetActionMutation) OldAction(ctx context.Context) (v fleetaction.Action, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *FleetActionMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetReleaseID sets the "release_id" field.
+func (m *FleetActionMutation) SetReleaseID(i int) {
+	m.release = &i
+}
+
+// ReleaseID returns the value of the "release_id" field in the mutation.
+func (m *FleetActionMutation) ReleaseID() (r int, exists bool) {
+	v := m.release
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReleaseID returns the old "release_id" field's value of the FleetAction entity.
+// If the FleetAction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetActionMutation) OldReleaseID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReleaseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReleaseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReleaseID: %w", err)
+	}
+	return oldValue.ReleaseID, nil
+}
+
+// ClearReleaseID clears the value of the "release_id" field.
+func (m *FleetActionMutation) ClearReleaseID() {
+	m.release = nil
+	m.clearedFields[fleetaction.FieldReleaseID] = struct{}{}
+}
+
+// ReleaseIDCleared returns if the "release_id" field was cleared in this mutation.
+func (m *FleetActionMutation) ReleaseIDCleared() bool {
+	_, ok := m.clearedFields[fleetaction.FieldReleaseID]
+	return ok
+}
+
+// ResetReleaseID resets all changes to the "release_id" field.
+func (m *FleetActionMutation) ResetReleaseID() {
+	m.release = nil
+	delete(m.clearedFields, fleetaction.FieldReleaseID)
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *FleetActionMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[fleetaction.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *FleetActionMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *FleetActionMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *FleetActionMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearRelease clears the "release" edge to the Release entity.
+func (m *FleetActionMutation) ClearRelease() {
+	m.clearedrelease = true
+	m.clearedFields[fleetaction.FieldReleaseID] = struct{}{}
+}
+
+// ReleaseCleared reports if the "release" edge to the Release entity was cleared.
+func (m *FleetActionMutation) ReleaseCleared() bool {
+	return m.ReleaseIDCleared() || m.clearedrelease
+}
+
+// ReleaseIDs returns the "release" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ReleaseID instead. It exists only for internal usage by the builders.
+func (m *FleetActionMutation) ReleaseIDs() (ids []int) {
+	if id := m.release; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRelease resets all changes to the "release" edge.
+func (m *FleetActionMutation) ResetRelease() {
+	m.release = nil
+	m.clearedrelease = false
+}
+
+// Where appends a list predicates to the FleetActionMutation builder.
+func (m *FleetActionMutation) Where(ps ...predicate.FleetAction) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FleetActionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FleetActionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FleetAction, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FleetActionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FleetActionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FleetAction).
+func (m *FleetActionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FleetActionMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, fleetaction.FieldCreatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, fleetaction.FieldApplicationID)
+	}
+	if m.requested_by_id != nil {
+		fields = append(fields, fleetaction.FieldRequestedByID)
+	}
+	if m.action != nil {
+		fields = append(fields, fleetaction.FieldAction)
+	}
+	if m.release != nil {
+		fields = append(fields, fleetaction.FieldReleaseID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FleetActionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case fleetaction.FieldCreatedAt:
+		return m.CreatedAt()
+	case fleetaction.FieldApplicationID:
+		return m.ApplicationID()
+	case fleetaction.FieldRequestedByID:
+		return m.RequestedByID()
+	case fleetaction.FieldAction:
+		return m.Action()
+	case fleetaction.FieldReleaseID:
+		return m.ReleaseID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FleetActionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case fleetaction.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case fleetaction.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case fleetaction.FieldRequestedByID:
+		return m.OldRequestedByID(ctx)
+	case fleetaction.FieldAction:
+		return m.OldAction(ctx)
+	case fleetaction.FieldReleaseID:
+		return m.OldReleaseID(ctx)
+	}
+	return nil, fmt.Errorf("unknown FleetAction field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FleetActionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case fleetaction.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case fleetaction.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case fleetaction.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedByID(v)
+		return nil
+	case fleetaction.FieldAction:
+		v, ok := value.(fleetaction.Action)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case fleetaction.FieldReleaseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReleaseID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FleetAction field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FleetActionMutation) AddedFields() []string {
+	var fields []string
+	if m.addrequested_by_id != nil {
+		fields = append(fields, fleetaction.FieldRequestedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FleetActionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case fleetaction.FieldRequestedByID:
+		return m.AddedRequestedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FleetActionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case fleetaction.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FleetAction numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FleetActionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(fleetaction.FieldRequestedByID) {
+		fields = append(fields, fleetaction.FieldRequestedByID)
+	}
+	if m.FieldCleared(fleetaction.FieldReleaseID) {
+		fields = append(fields, fleetaction.FieldReleaseID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FleetActionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FleetActionMutation) ClearField(name string) error {
+	switch name {
+	case fleetaction.FieldRequestedByID:
+		m.ClearRequestedByID()
+		return nil
+	case fleetaction.FieldReleaseID:
+		m.ClearReleaseID()
+		return nil
+	}
+	return fmt.Errorf("unknown FleetAction nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FleetActionMutation) ResetField(name string) error {
+	switch name {
+	case fleetaction.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case fleetaction.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case fleetaction.FieldRequestedByID:
+		m.ResetRequestedByID()
+		return nil
+	case fleetaction.FieldAction:
+		m.ResetAction()
+		return nil
+	case fleetaction.FieldReleaseID:
+		m.ResetReleaseID()
+		return nil
+	}
+	return fmt.Errorf("unknown FleetAction field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FleetActionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.application != nil {
+		edges = append(edges, fleetaction.EdgeApplication)
+	}
+	if m.release != nil {
+		edges = append(edges, fleetaction.EdgeRelease)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FleetActionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case fleetaction.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case fleetaction.EdgeRelease:
+		if id := m.release; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FleetActionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FleetActionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FleetActionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedapplication {
+		edges = append(edges, fleetaction.EdgeApplication)
+	}
+	if m.clearedrelease {
+		edges = append(edges, fleetaction.EdgeRelease)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FleetActionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case fleetaction.EdgeApplication:
+		return m.clearedapplication
+	case fleetaction.EdgeRelease:
+		return m.clearedrelease
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FleetActionMutation) ClearEdge(name string) error {
+	switch name {
+	case fleetaction.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case fleetaction.EdgeRelease:
+		m.ClearRelease()
+		return nil
+	}
+	return fmt.Errorf("unknown FleetAction unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FleetActionMutation) ResetEdge(name string) error {
+	switch name {
+	case fleetaction.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case fleetaction.EdgeRelease:
+		m.ResetRelease()
+		return nil
+	}
+	return fmt.Errorf("unknown FleetAction edge %s", name)
+}
+
+// FleetVariableMutation represents an operation that mutates the FleetVariable nodes in the graph.
+type FleetVariableMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	name               *string
+	value              *string
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	done               bool
+	oldValue           func(context.Context) (*FleetVariable, error)
+	predicates         []predicate.FleetVariable
+}
+
+var _ ent.Mutation = (*FleetVariableMutation)(nil)
+
+// fleetvariableOption allows management of the mutation configuration using functional options.
+type fleetvariableOption func(*FleetVariableMutation)
+
+// newFleetVariableMutation creates new mutation for the FleetVariable entity.
+func newFleetVariableMutation(c config, op Op, opts ...fleetvariableOption) *FleetVariableMutation {
+	m := &FleetVariableMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFleetVariable,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFleetVariableID sets the ID field of the mutation.
+func withFleetVariableID(id int) fleetvariableOption {
+	return func(m *FleetVariableMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FleetVariable
+		)
+		m.oldValue = func(ctx context.Context) (*FleetVariable, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FleetVariable.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFleetVariable sets the old FleetVariable of the mutation.
+func withFleetVariable(node *FleetVariable) fleetvariableOption {
+	return func(m *FleetVariableMutation) {
+		m.oldValue = func(context.Context) (*FleetVariable, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FleetVariableMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FleetVariableMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FleetVariableMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FleetVariableMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FleetVariable.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FleetVariableMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FleetVariableMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FleetVariable entity.
+// If the FleetVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetVariableMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FleetVariableMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *FleetVariableMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *FleetVariableMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the FleetVariable entity.
+// If the FleetVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetVariableMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *FleetVariableMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetName sets the "name" field.
+func (m *FleetVariableMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *FleetVariableMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the FleetVariable entity.
+// If the FleetVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetVariableMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *FleetVariableMutation) ResetName() {
+	m.name = nil
+}
+
+// SetValue sets the "value" field.
+func (m *FleetVariableMutation) SetValue(s string) {
+	m.value = &s
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *FleetVariableMutation) Value() (r string, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the FleetVariable entity.
+// If the FleetVariable object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FleetVariableMutation) OldValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *FleetVariableMutation) ResetValue() {
+	m.value = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *FleetVariableMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[fleetvariable.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *FleetVariableMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *FleetVariableMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *FleetVariableMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// Where appends a list predicates to the FleetVariableMutation builder.
+func (m *FleetVariableMutation) Where(ps ...predicate.FleetVariable) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FleetVariableMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FleetVariableMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FleetVariable, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FleetVariableMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FleetVariableMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FleetVariable).
+func (m *FleetVariableMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FleetVariableMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.created_at != nil {
+		fields = append(fields, fleetvariable.FieldCreatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, fleetvariable.FieldApplicationID)
+	}
+	if m.name != nil {
+		fields = append(fields, fleetvariable.FieldName)
+	}
+	if m.value != nil {
+		fields = append(fields, fleetvariable.FieldValue)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FleetVariableMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case fleetvariable.FieldCreatedAt:
+		return m.CreatedAt()
+	case fleetvariable.FieldApplicationID:
+		return m.ApplicationID()
+	case fleetvariable.FieldName:
+		return m.Name()
+	case fleetvariable.FieldValue:
+		return m.Value()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FleetVariableMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case fleetvariable.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case fleetvariable.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case fleetvariable.FieldName:
+		return m.OldName(ctx)
+	case fleetvariable.FieldValue:
+		return m.OldValue(ctx)
+	}
+	return nil, fmt.Errorf("unknown FleetVariable field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FleetVariableMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case fleetvariable.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case fleetvariable.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case fleetvariable.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case fleetvariable.FieldValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FleetVariable field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FleetVariableMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FleetVariableMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FleetVariableMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown FleetVariable numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FleetVariableMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FleetVariableMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FleetVariableMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown FleetVariable nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FleetVariableMutation) ResetField(name string) error {
+	switch name {
+	case fleetvariable.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case fleetvariable.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case fleetvariable.FieldName:
+		m.ResetName()
+		return nil
+	case fleetvariable.FieldValue:
+		m.ResetValue()
+		return nil
+	}
+	return fmt.Errorf("unknown FleetVariable field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FleetVariableMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.application != nil {
+		edges = append(edges, fleetvariable.EdgeApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FleetVariableMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case fleetvariable.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FleetVariableMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FleetVariableMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FleetVariableMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedapplication {
+		edges = append(edges, fleetvariable.EdgeApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FleetVariableMutation) EdgeCleared(name string) bool {
+	switch name {
+	case fleetvariable.EdgeApplication:
+		return m.clearedapplication
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FleetVariableMutation) ClearEdge(name string) error {
+	switch name {
+	case fleetvariable.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown FleetVariable unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FleetVariableMutation) ResetEdge(name string) error {
+	switch name {
+	case fleetvariable.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown FleetVariable edge %s", name)
 }
 
 // OrganizationMutation represents an operation that mutates the Organization nodes in the graph.
@@ -3372,6 +8788,1262 @@ func (m *OrganizationMembershipMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown OrganizationMembership edge %s", name)
+}
+
+// ProvisioningKeyMutation represents an operation that mutates the ProvisioningKey nodes in the graph.
+type ProvisioningKeyMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	requested_by_id    *int
+	addrequested_by_id *int
+	hash               *[]byte
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	done               bool
+	oldValue           func(context.Context) (*ProvisioningKey, error)
+	predicates         []predicate.ProvisioningKey
+}
+
+var _ ent.Mutation = (*ProvisioningKeyMutation)(nil)
+
+// provisioningkeyOption allows management of the mutation configuration using functional options.
+type provisioningkeyOption func(*ProvisioningKeyMutation)
+
+// newProvisioningKeyMutation creates new mutation for the ProvisioningKey entity.
+func newProvisioningKeyMutation(c config, op Op, opts ...provisioningkeyOption) *ProvisioningKeyMutation {
+	m := &ProvisioningKeyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeProvisioningKey,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withProvisioningKeyID sets the ID field of the mutation.
+func withProvisioningKeyID(id int) provisioningkeyOption {
+	return func(m *ProvisioningKeyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ProvisioningKey
+		)
+		m.oldValue = func(ctx context.Context) (*ProvisioningKey, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ProvisioningKey.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withProvisioningKey sets the old ProvisioningKey of the mutation.
+func withProvisioningKey(node *ProvisioningKey) provisioningkeyOption {
+	return func(m *ProvisioningKeyMutation) {
+		m.oldValue = func(context.Context) (*ProvisioningKey, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ProvisioningKeyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ProvisioningKeyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ProvisioningKeyMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ProvisioningKeyMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ProvisioningKey.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ProvisioningKeyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ProvisioningKeyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ProvisioningKey entity.
+// If the ProvisioningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProvisioningKeyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ProvisioningKeyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *ProvisioningKeyMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *ProvisioningKeyMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the ProvisioningKey entity.
+// If the ProvisioningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProvisioningKeyMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *ProvisioningKeyMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetRequestedByID sets the "requested_by_id" field.
+func (m *ProvisioningKeyMutation) SetRequestedByID(i int) {
+	m.requested_by_id = &i
+	m.addrequested_by_id = nil
+}
+
+// RequestedByID returns the value of the "requested_by_id" field in the mutation.
+func (m *ProvisioningKeyMutation) RequestedByID() (r int, exists bool) {
+	v := m.requested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedByID returns the old "requested_by_id" field's value of the ProvisioningKey entity.
+// If the ProvisioningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProvisioningKeyMutation) OldRequestedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedByID: %w", err)
+	}
+	return oldValue.RequestedByID, nil
+}
+
+// AddRequestedByID adds i to the "requested_by_id" field.
+func (m *ProvisioningKeyMutation) AddRequestedByID(i int) {
+	if m.addrequested_by_id != nil {
+		*m.addrequested_by_id += i
+	} else {
+		m.addrequested_by_id = &i
+	}
+}
+
+// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
+func (m *ProvisioningKeyMutation) AddedRequestedByID() (r int, exists bool) {
+	v := m.addrequested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestedByID clears the value of the "requested_by_id" field.
+func (m *ProvisioningKeyMutation) ClearRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	m.clearedFields[provisioningkey.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByIDCleared returns if the "requested_by_id" field was cleared in this mutation.
+func (m *ProvisioningKeyMutation) RequestedByIDCleared() bool {
+	_, ok := m.clearedFields[provisioningkey.FieldRequestedByID]
+	return ok
+}
+
+// ResetRequestedByID resets all changes to the "requested_by_id" field.
+func (m *ProvisioningKeyMutation) ResetRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	delete(m.clearedFields, provisioningkey.FieldRequestedByID)
+}
+
+// SetHash sets the "hash" field.
+func (m *ProvisioningKeyMutation) SetHash(b []byte) {
+	m.hash = &b
+}
+
+// Hash returns the value of the "hash" field in the mutation.
+func (m *ProvisioningKeyMutation) Hash() (r []byte, exists bool) {
+	v := m.hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHash returns the old "hash" field's value of the ProvisioningKey entity.
+// If the ProvisioningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProvisioningKeyMutation) OldHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHash: %w", err)
+	}
+	return oldValue.Hash, nil
+}
+
+// ResetHash resets all changes to the "hash" field.
+func (m *ProvisioningKeyMutation) ResetHash() {
+	m.hash = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *ProvisioningKeyMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[provisioningkey.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *ProvisioningKeyMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *ProvisioningKeyMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *ProvisioningKeyMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// Where appends a list predicates to the ProvisioningKeyMutation builder.
+func (m *ProvisioningKeyMutation) Where(ps ...predicate.ProvisioningKey) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ProvisioningKeyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ProvisioningKeyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ProvisioningKey, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ProvisioningKeyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ProvisioningKeyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ProvisioningKey).
+func (m *ProvisioningKeyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ProvisioningKeyMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.created_at != nil {
+		fields = append(fields, provisioningkey.FieldCreatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, provisioningkey.FieldApplicationID)
+	}
+	if m.requested_by_id != nil {
+		fields = append(fields, provisioningkey.FieldRequestedByID)
+	}
+	if m.hash != nil {
+		fields = append(fields, provisioningkey.FieldHash)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ProvisioningKeyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case provisioningkey.FieldCreatedAt:
+		return m.CreatedAt()
+	case provisioningkey.FieldApplicationID:
+		return m.ApplicationID()
+	case provisioningkey.FieldRequestedByID:
+		return m.RequestedByID()
+	case provisioningkey.FieldHash:
+		return m.Hash()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ProvisioningKeyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case provisioningkey.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case provisioningkey.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case provisioningkey.FieldRequestedByID:
+		return m.OldRequestedByID(ctx)
+	case provisioningkey.FieldHash:
+		return m.OldHash(ctx)
+	}
+	return nil, fmt.Errorf("unknown ProvisioningKey field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProvisioningKeyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case provisioningkey.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case provisioningkey.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case provisioningkey.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedByID(v)
+		return nil
+	case provisioningkey.FieldHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHash(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ProvisioningKey field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ProvisioningKeyMutation) AddedFields() []string {
+	var fields []string
+	if m.addrequested_by_id != nil {
+		fields = append(fields, provisioningkey.FieldRequestedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ProvisioningKeyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case provisioningkey.FieldRequestedByID:
+		return m.AddedRequestedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProvisioningKeyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case provisioningkey.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ProvisioningKey numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ProvisioningKeyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(provisioningkey.FieldRequestedByID) {
+		fields = append(fields, provisioningkey.FieldRequestedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ProvisioningKeyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ProvisioningKeyMutation) ClearField(name string) error {
+	switch name {
+	case provisioningkey.FieldRequestedByID:
+		m.ClearRequestedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown ProvisioningKey nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ProvisioningKeyMutation) ResetField(name string) error {
+	switch name {
+	case provisioningkey.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case provisioningkey.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case provisioningkey.FieldRequestedByID:
+		m.ResetRequestedByID()
+		return nil
+	case provisioningkey.FieldHash:
+		m.ResetHash()
+		return nil
+	}
+	return fmt.Errorf("unknown ProvisioningKey field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ProvisioningKeyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.application != nil {
+		edges = append(edges, provisioningkey.EdgeApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ProvisioningKeyMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case provisioningkey.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ProvisioningKeyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ProvisioningKeyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ProvisioningKeyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedapplication {
+		edges = append(edges, provisioningkey.EdgeApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ProvisioningKeyMutation) EdgeCleared(name string) bool {
+	switch name {
+	case provisioningkey.EdgeApplication:
+		return m.clearedapplication
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ProvisioningKeyMutation) ClearEdge(name string) error {
+	switch name {
+	case provisioningkey.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown ProvisioningKey unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ProvisioningKeyMutation) ResetEdge(name string) error {
+	switch name {
+	case provisioningkey.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown ProvisioningKey edge %s", name)
+}
+
+// ReleaseMutation represents an operation that mutates the Release nodes in the graph.
+type ReleaseMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	requested_by_id    *int
+	addrequested_by_id *int
+	commit             *string
+	note               *string
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	done               bool
+	oldValue           func(context.Context) (*Release, error)
+	predicates         []predicate.Release
+}
+
+var _ ent.Mutation = (*ReleaseMutation)(nil)
+
+// releaseOption allows management of the mutation configuration using functional options.
+type releaseOption func(*ReleaseMutation)
+
+// newReleaseMutation creates new mutation for the Release entity.
+func newReleaseMutation(c config, op Op, opts ...releaseOption) *ReleaseMutation {
+	m := &ReleaseMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRelease,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReleaseID sets the ID field of the mutation.
+func withReleaseID(id int) releaseOption {
+	return func(m *ReleaseMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Release
+		)
+		m.oldValue = func(ctx context.Context) (*Release, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Release.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRelease sets the old Release of the mutation.
+func withRelease(node *Release) releaseOption {
+	return func(m *ReleaseMutation) {
+		m.oldValue = func(context.Context) (*Release, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReleaseMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReleaseMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReleaseMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReleaseMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Release.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ReleaseMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ReleaseMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Release entity.
+// If the Release object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReleaseMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ReleaseMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *ReleaseMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *ReleaseMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the Release entity.
+// If the Release object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReleaseMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *ReleaseMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetRequestedByID sets the "requested_by_id" field.
+func (m *ReleaseMutation) SetRequestedByID(i int) {
+	m.requested_by_id = &i
+	m.addrequested_by_id = nil
+}
+
+// RequestedByID returns the value of the "requested_by_id" field in the mutation.
+func (m *ReleaseMutation) RequestedByID() (r int, exists bool) {
+	v := m.requested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedByID returns the old "requested_by_id" field's value of the Release entity.
+// If the Release object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReleaseMutation) OldRequestedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedByID: %w", err)
+	}
+	return oldValue.RequestedByID, nil
+}
+
+// AddRequestedByID adds i to the "requested_by_id" field.
+func (m *ReleaseMutation) AddRequestedByID(i int) {
+	if m.addrequested_by_id != nil {
+		*m.addrequested_by_id += i
+	} else {
+		m.addrequested_by_id = &i
+	}
+}
+
+// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
+func (m *ReleaseMutation) AddedRequestedByID() (r int, exists bool) {
+	v := m.addrequested_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestedByID clears the value of the "requested_by_id" field.
+func (m *ReleaseMutation) ClearRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	m.clearedFields[release.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByIDCleared returns if the "requested_by_id" field was cleared in this mutation.
+func (m *ReleaseMutation) RequestedByIDCleared() bool {
+	_, ok := m.clearedFields[release.FieldRequestedByID]
+	return ok
+}
+
+// ResetRequestedByID resets all changes to the "requested_by_id" field.
+func (m *ReleaseMutation) ResetRequestedByID() {
+	m.requested_by_id = nil
+	m.addrequested_by_id = nil
+	delete(m.clearedFields, release.FieldRequestedByID)
+}
+
+// SetCommit sets the "commit" field.
+func (m *ReleaseMutation) SetCommit(s string) {
+	m.commit = &s
+}
+
+// Commit returns the value of the "commit" field in the mutation.
+func (m *ReleaseMutation) Commit() (r string, exists bool) {
+	v := m.commit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommit returns the old "commit" field's value of the Release entity.
+// If the Release object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReleaseMutation) OldCommit(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommit: %w", err)
+	}
+	return oldValue.Commit, nil
+}
+
+// ResetCommit resets all changes to the "commit" field.
+func (m *ReleaseMutation) ResetCommit() {
+	m.commit = nil
+}
+
+// SetNote sets the "note" field.
+func (m *ReleaseMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *ReleaseMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Release entity.
+// If the Release object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReleaseMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *ReleaseMutation) ResetNote() {
+	m.note = nil
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *ReleaseMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[release.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *ReleaseMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *ReleaseMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *ReleaseMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// Where appends a list predicates to the ReleaseMutation builder.
+func (m *ReleaseMutation) Where(ps ...predicate.Release) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReleaseMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReleaseMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Release, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReleaseMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReleaseMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Release).
+func (m *ReleaseMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReleaseMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, release.FieldCreatedAt)
+	}
+	if m.application != nil {
+		fields = append(fields, release.FieldApplicationID)
+	}
+	if m.requested_by_id != nil {
+		fields = append(fields, release.FieldRequestedByID)
+	}
+	if m.commit != nil {
+		fields = append(fields, release.FieldCommit)
+	}
+	if m.note != nil {
+		fields = append(fields, release.FieldNote)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReleaseMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case release.FieldCreatedAt:
+		return m.CreatedAt()
+	case release.FieldApplicationID:
+		return m.ApplicationID()
+	case release.FieldRequestedByID:
+		return m.RequestedByID()
+	case release.FieldCommit:
+		return m.Commit()
+	case release.FieldNote:
+		return m.Note()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReleaseMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case release.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case release.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case release.FieldRequestedByID:
+		return m.OldRequestedByID(ctx)
+	case release.FieldCommit:
+		return m.OldCommit(ctx)
+	case release.FieldNote:
+		return m.OldNote(ctx)
+	}
+	return nil, fmt.Errorf("unknown Release field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReleaseMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case release.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case release.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case release.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedByID(v)
+		return nil
+	case release.FieldCommit:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommit(v)
+		return nil
+	case release.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Release field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReleaseMutation) AddedFields() []string {
+	var fields []string
+	if m.addrequested_by_id != nil {
+		fields = append(fields, release.FieldRequestedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReleaseMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case release.FieldRequestedByID:
+		return m.AddedRequestedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReleaseMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case release.FieldRequestedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Release numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReleaseMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(release.FieldRequestedByID) {
+		fields = append(fields, release.FieldRequestedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReleaseMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReleaseMutation) ClearField(name string) error {
+	switch name {
+	case release.FieldRequestedByID:
+		m.ClearRequestedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown Release nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReleaseMutation) ResetField(name string) error {
+	switch name {
+	case release.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case release.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case release.FieldRequestedByID:
+		m.ResetRequestedByID()
+		return nil
+	case release.FieldCommit:
+		m.ResetCommit()
+		return nil
+	case release.FieldNote:
+		m.ResetNote()
+		return nil
+	}
+	return fmt.Errorf("unknown Release field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReleaseMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.application != nil {
+		edges = append(edges, release.EdgeApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReleaseMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case release.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReleaseMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReleaseMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReleaseMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedapplication {
+		edges = append(edges, release.EdgeApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReleaseMutation) EdgeCleared(name string) bool {
+	switch name {
+	case release.EdgeApplication:
+		return m.clearedapplication
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReleaseMutation) ClearEdge(name string) error {
+	switch name {
+	case release.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown Release unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReleaseMutation) ResetEdge(name string) error {
+	switch name {
+	case release.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown Release edge %s", name)
 }
 
 // SecurityEventMutation represents an operation that mutates the SecurityEvent nodes in the graph.

@@ -20,10 +20,28 @@ type Tx struct {
 	Application *ApplicationClient
 	// ApplicationMembership is the client for interacting with the ApplicationMembership builders.
 	ApplicationMembership *ApplicationMembershipClient
+	// ConfigVariable is the client for interacting with the ConfigVariable builders.
+	ConfigVariable *ConfigVariableClient
+	// Device is the client for interacting with the Device builders.
+	Device *DeviceClient
+	// DeviceAction is the client for interacting with the DeviceAction builders.
+	DeviceAction *DeviceActionClient
+	// DeviceTag is the client for interacting with the DeviceTag builders.
+	DeviceTag *DeviceTagClient
+	// DeviceVariable is the client for interacting with the DeviceVariable builders.
+	DeviceVariable *DeviceVariableClient
+	// FleetAction is the client for interacting with the FleetAction builders.
+	FleetAction *FleetActionClient
+	// FleetVariable is the client for interacting with the FleetVariable builders.
+	FleetVariable *FleetVariableClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
 	OrganizationMembership *OrganizationMembershipClient
+	// ProvisioningKey is the client for interacting with the ProvisioningKey builders.
+	ProvisioningKey *ProvisioningKeyClient
+	// Release is the client for interacting with the Release builders.
+	Release *ReleaseClient
 	// SecurityEvent is the client for interacting with the SecurityEvent builders.
 	SecurityEvent *SecurityEventClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -164,8 +182,17 @@ func (tx *Tx) init() {
 	tx.ApiKey = NewApiKeyClient(tx.config)
 	tx.Application = NewApplicationClient(tx.config)
 	tx.ApplicationMembership = NewApplicationMembershipClient(tx.config)
+	tx.ConfigVariable = NewConfigVariableClient(tx.config)
+	tx.Device = NewDeviceClient(tx.config)
+	tx.DeviceAction = NewDeviceActionClient(tx.config)
+	tx.DeviceTag = NewDeviceTagClient(tx.config)
+	tx.DeviceVariable = NewDeviceVariableClient(tx.config)
+	tx.FleetAction = NewFleetActionClient(tx.config)
+	tx.FleetVariable = NewFleetVariableClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OrganizationMembership = NewOrganizationMembershipClient(tx.config)
+	tx.ProvisioningKey = NewProvisioningKeyClient(tx.config)
+	tx.Release = NewReleaseClient(tx.config)
 	tx.SecurityEvent = NewSecurityEventClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.User = NewUserClient(tx.config)

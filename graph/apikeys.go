@@ -10,6 +10,7 @@ import (
 
 	"fleetgate/ent"
 	entapikey "fleetgate/ent/apikey"
+	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/securityevent"
 	"fleetgate/graph/model"
 	"fleetgate/internal/apikey"
@@ -51,6 +52,22 @@ func (d Deps) authenticateAPIKey(ctx context.Context, raw string) (*viewer.Viewe
 		d.touchAPIKey(ctx, k.ID, now)
 	}
 	return &viewer.Viewer{UserID: k.UserID, Credential: viewer.APIKey, APIKeyID: k.ID}, nil
+}
+
+// authenticateProvisioningKey checks a device provisioning key: the caller
+// is then no user, only the right to register devices in one application.
+func (d Deps) authenticateProvisioningKey(ctx context.Context, raw string) (*viewer.Viewer, error) {
+	if apikey.Provisioning.Parse(raw) != nil {
+		return nil, errBadAPIKey
+	}
+	k, err := d.DB.ProvisioningKey.Query().Where(provisioningkey.Hash(apikey.Hash(raw))).Only(policy.System(ctx))
+	switch {
+	case ent.IsNotFound(err):
+		return nil, errBadAPIKey
+	case err != nil:
+		return nil, err
+	}
+	return &viewer.Viewer{Credential: viewer.Provisioning, ApplicationID: k.ApplicationID}, nil
 }
 
 // touchAPIKey records a use. The update is conditional, so concurrent

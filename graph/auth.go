@@ -40,6 +40,9 @@ func (d Deps) authenticate(ctx context.Context, header string) (*viewer.Viewer, 
 	if apikey.LooksLikeKey(credential) {
 		return d.authenticateAPIKey(ctx, credential)
 	}
+	if apikey.Provisioning.Matches(credential) {
+		return d.authenticateProvisioningKey(ctx, credential)
+	}
 	return d.authenticateSession(ctx, credential)
 }
 

@@ -9,6 +9,11 @@ import (
 	"fleetgate/ent"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/migrate"
 	"fleetgate/internal/access"
 	"fleetgate/internal/policy"
@@ -23,6 +28,10 @@ var targetArguments = []struct{ arg, inputField string }{
 	{"id", "ID"},
 }
 
+// provisioningFields are the only fields a provisioning key may use, on its
+// own application (SPEC.md §4: downloadImageConfig).
+var provisioningFields = map[string]bool{"registerDevice": true}
+
 // ownMembershipFields may be applied by a member to their own application
 // membership whatever their role: removing it is leaving (the seed's
 // trash-can icon on the Members tab).
@@ -32,6 +41,9 @@ var ownMembershipFields = map[string]bool{"removeApplicationMember": true}
 // acts on must grant permission (internal/access). No role is NOT_FOUND, as
 // if the application did not exist; a role without it is FORBIDDEN.
 func (d Deps) can(ctx context.Context, obj any, next graphql.Resolver, permission access.Permission) (any, error) {
+	if v, err := viewer.FromContext(ctx); err == nil && v.Credential == viewer.Provisioning {
+		return provisioned(ctx, v, next)
+	}
 	if _, err := viewer.Require(ctx); err != nil {
 		return nil, err
 	}
@@ -51,6 +63,19 @@ func (d Deps) can(ctx context.Context, obj any, next graphql.Resolver, permissio
 	return next(ctx)
 }
 
+// provisioned lets a provisioning key through its fields, for its own
+// application only.
+func provisioned(ctx context.Context, v *viewer.Viewer, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if !provisioningFields[fc.Field.Name] {
+		return nil, viewer.ErrProvisioningOnly
+	}
+	if id, ok := targetID(fc.Args); !ok || id != v.ApplicationID {
+		return nil, policy.ErrNoApplication
+	}
+	return next(ctx)
+}
+
 // target is the object a guarded field acts on: its parent object, or the
 // object its arguments name. An id the viewer may not see is NOT_FOUND.
 func (d Deps) target(ctx context.Context, obj any) (any, error) {
@@ -63,19 +88,29 @@ func (d Deps) target(ctx context.Context, obj any) (any, error) {
 		// A schema error: @can on a field that names no application.
 		return nil, errNoSuchNode
 	}
-	var n any
-	switch tableOf(id) {
-	case application.Table:
-		n, err = d.DB.Application.Get(ctx, id)
-	case applicationmembership.Table:
-		n, err = d.DB.ApplicationMembership.Get(ctx, id)
-	default:
+	load, ok := loaders[tableOf(id)]
+	if !ok {
 		return nil, policy.ErrNoApplication
 	}
+	n, err := load(ctx, d.DB, id)
 	if ent.IsNotFound(err) {
 		return nil, policy.ErrNoApplication
 	}
 	return n, err
+}
+
+// loaders read, through the privacy rules, the objects a guarded field may
+// name by id: those that belong to an application.
+var loaders = map[string]func(context.Context, *ent.Client, int) (any, error){
+	application.Table: func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.Application.Get(ctx, id) },
+	applicationmembership.Table: func(ctx context.Context, db *ent.Client, id int) (any, error) {
+		return db.ApplicationMembership.Get(ctx, id)
+	},
+	device.Table:         func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.Device.Get(ctx, id) },
+	devicetag.Table:      func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.DeviceTag.Get(ctx, id) },
+	devicevariable.Table: func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.DeviceVariable.Get(ctx, id) },
+	fleetvariable.Table:  func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.FleetVariable.Get(ctx, id) },
+	configvariable.Table: func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.ConfigVariable.Get(ctx, id) },
 }
 
 // tableStarts maps the first id of each table's range to the table: ids are
@@ -111,18 +146,17 @@ func targetID(args map[string]any) (int, bool) {
 	return 0, false
 }
 
-// applicationOf finds the application an object belongs to.
+// applicationOf finds the application an object belongs to: itself, or the
+// one its ApplicationID field names (every type in loaders has one).
 func (d Deps) applicationOf(ctx context.Context, obj any) (*ent.Application, error) {
-	var app *ent.Application
-	var err error
-	switch o := obj.(type) {
-	case *ent.Application:
-		return o, nil
-	case *ent.ApplicationMembership:
-		app, err = d.DB.Application.Get(ctx, o.ApplicationID)
-	default:
+	if app, ok := obj.(*ent.Application); ok {
+		return app, nil
+	}
+	field := reflect.Indirect(reflect.ValueOf(obj)).FieldByName("ApplicationID")
+	if !field.IsValid() || field.Kind() != reflect.Int {
 		return nil, policy.ErrNoApplication
 	}
+	app, err := d.DB.Application.Get(ctx, int(field.Int()))
 	if ent.IsNotFound(err) {
 		return nil, policy.ErrNoApplication
 	}

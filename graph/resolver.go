@@ -24,6 +24,9 @@ type Deps struct {
 	Introspection bool
 	// CORSOrigins lists the browser origins allowed to call the API.
 	CORSOrigins []string
+	// PublicURL is where people and devices reach the service (no trailing
+	// slash), for links and device image configurations.
+	PublicURL string
 }
 
 // Resolver is the root of the resolvers.

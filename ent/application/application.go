@@ -32,6 +32,24 @@ const (
 	EdgeOrganization = "organization"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
 	EdgeMembers = "members"
+	// EdgeDevices holds the string denoting the devices edge name in mutations.
+	EdgeDevices = "devices"
+	// EdgeReleases holds the string denoting the releases edge name in mutations.
+	EdgeReleases = "releases"
+	// EdgeFleetVariables holds the string denoting the fleet_variables edge name in mutations.
+	EdgeFleetVariables = "fleet_variables"
+	// EdgeConfigVariables holds the string denoting the config_variables edge name in mutations.
+	EdgeConfigVariables = "config_variables"
+	// EdgeFleetActions holds the string denoting the fleet_actions edge name in mutations.
+	EdgeFleetActions = "fleet_actions"
+	// EdgeDeviceTags holds the string denoting the device_tags edge name in mutations.
+	EdgeDeviceTags = "device_tags"
+	// EdgeDeviceVariables holds the string denoting the device_variables edge name in mutations.
+	EdgeDeviceVariables = "device_variables"
+	// EdgeDeviceActions holds the string denoting the device_actions edge name in mutations.
+	EdgeDeviceActions = "device_actions"
+	// EdgeProvisioningKeys holds the string denoting the provisioning_keys edge name in mutations.
+	EdgeProvisioningKeys = "provisioning_keys"
 	// Table holds the table name of the application in the database.
 	Table = "applications"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -48,6 +66,69 @@ const (
 	MembersInverseTable = "application_memberships"
 	// MembersColumn is the table column denoting the members relation/edge.
 	MembersColumn = "application_id"
+	// DevicesTable is the table that holds the devices relation/edge.
+	DevicesTable = "devices"
+	// DevicesInverseTable is the table name for the Device entity.
+	// It exists in this package in order to avoid circular dependency with the "device" package.
+	DevicesInverseTable = "devices"
+	// DevicesColumn is the table column denoting the devices relation/edge.
+	DevicesColumn = "application_id"
+	// ReleasesTable is the table that holds the releases relation/edge.
+	ReleasesTable = "releases"
+	// ReleasesInverseTable is the table name for the Release entity.
+	// It exists in this package in order to avoid circular dependency with the "release" package.
+	ReleasesInverseTable = "releases"
+	// ReleasesColumn is the table column denoting the releases relation/edge.
+	ReleasesColumn = "application_id"
+	// FleetVariablesTable is the table that holds the fleet_variables relation/edge.
+	FleetVariablesTable = "fleet_variables"
+	// FleetVariablesInverseTable is the table name for the FleetVariable entity.
+	// It exists in this package in order to avoid circular dependency with the "fleetvariable" package.
+	FleetVariablesInverseTable = "fleet_variables"
+	// FleetVariablesColumn is the table column denoting the fleet_variables relation/edge.
+	FleetVariablesColumn = "application_id"
+	// ConfigVariablesTable is the table that holds the config_variables relation/edge.
+	ConfigVariablesTable = "config_variables"
+	// ConfigVariablesInverseTable is the table name for the ConfigVariable entity.
+	// It exists in this package in order to avoid circular dependency with the "configvariable" package.
+	ConfigVariablesInverseTable = "config_variables"
+	// ConfigVariablesColumn is the table column denoting the config_variables relation/edge.
+	ConfigVariablesColumn = "application_id"
+	// FleetActionsTable is the table that holds the fleet_actions relation/edge.
+	FleetActionsTable = "fleet_actions"
+	// FleetActionsInverseTable is the table name for the FleetAction entity.
+	// It exists in this package in order to avoid circular dependency with the "fleetaction" package.
+	FleetActionsInverseTable = "fleet_actions"
+	// FleetActionsColumn is the table column denoting the fleet_actions relation/edge.
+	FleetActionsColumn = "application_id"
+	// DeviceTagsTable is the table that holds the device_tags relation/edge.
+	DeviceTagsTable = "device_tags"
+	// DeviceTagsInverseTable is the table name for the DeviceTag entity.
+	// It exists in this package in order to avoid circular dependency with the "devicetag" package.
+	DeviceTagsInverseTable = "device_tags"
+	// DeviceTagsColumn is the table column denoting the device_tags relation/edge.
+	DeviceTagsColumn = "application_id"
+	// DeviceVariablesTable is the table that holds the device_variables relation/edge.
+	DeviceVariablesTable = "device_variables"
+	// DeviceVariablesInverseTable is the table name for the DeviceVariable entity.
+	// It exists in this package in order to avoid circular dependency with the "devicevariable" package.
+	DeviceVariablesInverseTable = "device_variables"
+	// DeviceVariablesColumn is the table column denoting the device_variables relation/edge.
+	DeviceVariablesColumn = "application_id"
+	// DeviceActionsTable is the table that holds the device_actions relation/edge.
+	DeviceActionsTable = "device_actions"
+	// DeviceActionsInverseTable is the table name for the DeviceAction entity.
+	// It exists in this package in order to avoid circular dependency with the "deviceaction" package.
+	DeviceActionsInverseTable = "device_actions"
+	// DeviceActionsColumn is the table column denoting the device_actions relation/edge.
+	DeviceActionsColumn = "application_id"
+	// ProvisioningKeysTable is the table that holds the provisioning_keys relation/edge.
+	ProvisioningKeysTable = "provisioning_keys"
+	// ProvisioningKeysInverseTable is the table name for the ProvisioningKey entity.
+	// It exists in this package in order to avoid circular dependency with the "provisioningkey" package.
+	ProvisioningKeysInverseTable = "provisioning_keys"
+	// ProvisioningKeysColumn is the table column denoting the provisioning_keys relation/edge.
+	ProvisioningKeysColumn = "application_id"
 )
 
 // Columns holds all SQL columns for application fields.
@@ -163,6 +244,132 @@ func ByMembers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newMembersStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByDevicesCount orders the results by devices count.
+func ByDevicesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDevicesStep(), opts...)
+	}
+}
+
+// ByDevices orders the results by devices terms.
+func ByDevices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDevicesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByReleasesCount orders the results by releases count.
+func ByReleasesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newReleasesStep(), opts...)
+	}
+}
+
+// ByReleases orders the results by releases terms.
+func ByReleases(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newReleasesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFleetVariablesCount orders the results by fleet_variables count.
+func ByFleetVariablesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFleetVariablesStep(), opts...)
+	}
+}
+
+// ByFleetVariables orders the results by fleet_variables terms.
+func ByFleetVariables(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFleetVariablesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByConfigVariablesCount orders the results by config_variables count.
+func ByConfigVariablesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newConfigVariablesStep(), opts...)
+	}
+}
+
+// ByConfigVariables orders the results by config_variables terms.
+func ByConfigVariables(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newConfigVariablesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFleetActionsCount orders the results by fleet_actions count.
+func ByFleetActionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFleetActionsStep(), opts...)
+	}
+}
+
+// ByFleetActions orders the results by fleet_actions terms.
+func ByFleetActions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFleetActionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByDeviceTagsCount orders the results by device_tags count.
+func ByDeviceTagsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDeviceTagsStep(), opts...)
+	}
+}
+
+// ByDeviceTags orders the results by device_tags terms.
+func ByDeviceTags(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeviceTagsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByDeviceVariablesCount orders the results by device_variables count.
+func ByDeviceVariablesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDeviceVariablesStep(), opts...)
+	}
+}
+
+// ByDeviceVariables orders the results by device_variables terms.
+func ByDeviceVariables(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeviceVariablesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByDeviceActionsCount orders the results by device_actions count.
+func ByDeviceActionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDeviceActionsStep(), opts...)
+	}
+}
+
+// ByDeviceActions orders the results by device_actions terms.
+func ByDeviceActions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeviceActionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByProvisioningKeysCount orders the results by provisioning_keys count.
+func ByProvisioningKeysCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newProvisioningKeysStep(), opts...)
+	}
+}
+
+// ByProvisioningKeys orders the results by provisioning_keys terms.
+func ByProvisioningKeys(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newProvisioningKeysStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -175,6 +382,69 @@ func newMembersStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(MembersInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, MembersTable, MembersColumn),
+	)
+}
+func newDevicesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DevicesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DevicesTable, DevicesColumn),
+	)
+}
+func newReleasesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ReleasesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ReleasesTable, ReleasesColumn),
+	)
+}
+func newFleetVariablesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FleetVariablesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FleetVariablesTable, FleetVariablesColumn),
+	)
+}
+func newConfigVariablesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ConfigVariablesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ConfigVariablesTable, ConfigVariablesColumn),
+	)
+}
+func newFleetActionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FleetActionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FleetActionsTable, FleetActionsColumn),
+	)
+}
+func newDeviceTagsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeviceTagsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DeviceTagsTable, DeviceTagsColumn),
+	)
+}
+func newDeviceVariablesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeviceVariablesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DeviceVariablesTable, DeviceVariablesColumn),
+	)
+}
+func newDeviceActionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeviceActionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DeviceActionsTable, DeviceActionsColumn),
+	)
+}
+func newProvisioningKeysStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ProvisioningKeysInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ProvisioningKeysTable, ProvisioningKeysColumn),
 	)
 }
 

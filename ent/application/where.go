@@ -331,6 +331,213 @@ func HasMembersWith(preds ...predicate.ApplicationMembership) predicate.Applicat
 	})
 }
 
+// HasDevices applies the HasEdge predicate on the "devices" edge.
+func HasDevices() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DevicesTable, DevicesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDevicesWith applies the HasEdge predicate on the "devices" edge with a given conditions (other predicates).
+func HasDevicesWith(preds ...predicate.Device) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newDevicesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasReleases applies the HasEdge predicate on the "releases" edge.
+func HasReleases() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ReleasesTable, ReleasesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasReleasesWith applies the HasEdge predicate on the "releases" edge with a given conditions (other predicates).
+func HasReleasesWith(preds ...predicate.Release) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newReleasesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFleetVariables applies the HasEdge predicate on the "fleet_variables" edge.
+func HasFleetVariables() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FleetVariablesTable, FleetVariablesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFleetVariablesWith applies the HasEdge predicate on the "fleet_variables" edge with a given conditions (other predicates).
+func HasFleetVariablesWith(preds ...predicate.FleetVariable) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newFleetVariablesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasConfigVariables applies the HasEdge predicate on the "config_variables" edge.
+func HasConfigVariables() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ConfigVariablesTable, ConfigVariablesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasConfigVariablesWith applies the HasEdge predicate on the "config_variables" edge with a given conditions (other predicates).
+func HasConfigVariablesWith(preds ...predicate.ConfigVariable) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newConfigVariablesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFleetActions applies the HasEdge predicate on the "fleet_actions" edge.
+func HasFleetActions() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FleetActionsTable, FleetActionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFleetActionsWith applies the HasEdge predicate on the "fleet_actions" edge with a given conditions (other predicates).
+func HasFleetActionsWith(preds ...predicate.FleetAction) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newFleetActionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeviceTags applies the HasEdge predicate on the "device_tags" edge.
+func HasDeviceTags() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DeviceTagsTable, DeviceTagsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeviceTagsWith applies the HasEdge predicate on the "device_tags" edge with a given conditions (other predicates).
+func HasDeviceTagsWith(preds ...predicate.DeviceTag) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newDeviceTagsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeviceVariables applies the HasEdge predicate on the "device_variables" edge.
+func HasDeviceVariables() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DeviceVariablesTable, DeviceVariablesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeviceVariablesWith applies the HasEdge predicate on the "device_variables" edge with a given conditions (other predicates).
+func HasDeviceVariablesWith(preds ...predicate.DeviceVariable) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newDeviceVariablesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeviceActions applies the HasEdge predicate on the "device_actions" edge.
+func HasDeviceActions() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DeviceActionsTable, DeviceActionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeviceActionsWith applies the HasEdge predicate on the "device_actions" edge with a given conditions (other predicates).
+func HasDeviceActionsWith(preds ...predicate.DeviceAction) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newDeviceActionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasProvisioningKeys applies the HasEdge predicate on the "provisioning_keys" edge.
+func HasProvisioningKeys() predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ProvisioningKeysTable, ProvisioningKeysColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasProvisioningKeysWith applies the HasEdge predicate on the "provisioning_keys" edge with a given conditions (other predicates).
+func HasProvisioningKeysWith(preds ...predicate.ProvisioningKey) predicate.Application {
+	return predicate.Application(func(s *sql.Selector) {
+		step := newProvisioningKeysStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Application) predicate.Application {
 	return predicate.Application(sql.AndPredicates(predicates...))

@@ -44,6 +44,90 @@ func (f ApplicationMembershipFunc) Mutate(ctx context.Context, m ent.Mutation) (
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ApplicationMembershipMutation", m)
 }
 
+// The ConfigVariableFunc type is an adapter to allow the use of ordinary
+// function as ConfigVariable mutator.
+type ConfigVariableFunc func(context.Context, *ent.ConfigVariableMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ConfigVariableFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ConfigVariableMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConfigVariableMutation", m)
+}
+
+// The DeviceFunc type is an adapter to allow the use of ordinary
+// function as Device mutator.
+type DeviceFunc func(context.Context, *ent.DeviceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DeviceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DeviceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeviceMutation", m)
+}
+
+// The DeviceActionFunc type is an adapter to allow the use of ordinary
+// function as DeviceAction mutator.
+type DeviceActionFunc func(context.Context, *ent.DeviceActionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DeviceActionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DeviceActionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeviceActionMutation", m)
+}
+
+// The DeviceTagFunc type is an adapter to allow the use of ordinary
+// function as DeviceTag mutator.
+type DeviceTagFunc func(context.Context, *ent.DeviceTagMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DeviceTagFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DeviceTagMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeviceTagMutation", m)
+}
+
+// The DeviceVariableFunc type is an adapter to allow the use of ordinary
+// function as DeviceVariable mutator.
+type DeviceVariableFunc func(context.Context, *ent.DeviceVariableMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DeviceVariableFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DeviceVariableMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeviceVariableMutation", m)
+}
+
+// The FleetActionFunc type is an adapter to allow the use of ordinary
+// function as FleetAction mutator.
+type FleetActionFunc func(context.Context, *ent.FleetActionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FleetActionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FleetActionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FleetActionMutation", m)
+}
+
+// The FleetVariableFunc type is an adapter to allow the use of ordinary
+// function as FleetVariable mutator.
+type FleetVariableFunc func(context.Context, *ent.FleetVariableMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FleetVariableFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FleetVariableMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FleetVariableMutation", m)
+}
+
 // The OrganizationFunc type is an adapter to allow the use of ordinary
 // function as Organization mutator.
 type OrganizationFunc func(context.Context, *ent.OrganizationMutation) (ent.Value, error)
@@ -66,6 +150,30 @@ func (f OrganizationMembershipFunc) Mutate(ctx context.Context, m ent.Mutation) 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrganizationMembershipMutation", m)
+}
+
+// The ProvisioningKeyFunc type is an adapter to allow the use of ordinary
+// function as ProvisioningKey mutator.
+type ProvisioningKeyFunc func(context.Context, *ent.ProvisioningKeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ProvisioningKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ProvisioningKeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProvisioningKeyMutation", m)
+}
+
+// The ReleaseFunc type is an adapter to allow the use of ordinary
+// function as Release mutator.
+type ReleaseFunc func(context.Context, *ent.ReleaseMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReleaseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReleaseMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReleaseMutation", m)
 }
 
 // The SecurityEventFunc type is an adapter to allow the use of ordinary

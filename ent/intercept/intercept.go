@@ -10,9 +10,18 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
@@ -157,6 +166,195 @@ func (f TraverseApplicationMembership) Traverse(ctx context.Context, q ent.Query
 	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicationMembershipQuery", q)
 }
 
+// The ConfigVariableFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ConfigVariableFunc func(context.Context, *ent.ConfigVariableQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ConfigVariableFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ConfigVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ConfigVariableQuery", q)
+}
+
+// The TraverseConfigVariable type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseConfigVariable func(context.Context, *ent.ConfigVariableQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseConfigVariable) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseConfigVariable) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConfigVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ConfigVariableQuery", q)
+}
+
+// The DeviceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DeviceFunc func(context.Context, *ent.DeviceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DeviceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DeviceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DeviceQuery", q)
+}
+
+// The TraverseDevice type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDevice func(context.Context, *ent.DeviceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDevice) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDevice) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceQuery", q)
+}
+
+// The DeviceActionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DeviceActionFunc func(context.Context, *ent.DeviceActionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DeviceActionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DeviceActionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DeviceActionQuery", q)
+}
+
+// The TraverseDeviceAction type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDeviceAction func(context.Context, *ent.DeviceActionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDeviceAction) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDeviceAction) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceActionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceActionQuery", q)
+}
+
+// The DeviceTagFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DeviceTagFunc func(context.Context, *ent.DeviceTagQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DeviceTagFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DeviceTagQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DeviceTagQuery", q)
+}
+
+// The TraverseDeviceTag type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDeviceTag func(context.Context, *ent.DeviceTagQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDeviceTag) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDeviceTag) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceTagQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceTagQuery", q)
+}
+
+// The DeviceVariableFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DeviceVariableFunc func(context.Context, *ent.DeviceVariableQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DeviceVariableFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DeviceVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DeviceVariableQuery", q)
+}
+
+// The TraverseDeviceVariable type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDeviceVariable func(context.Context, *ent.DeviceVariableQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDeviceVariable) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDeviceVariable) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceVariableQuery", q)
+}
+
+// The FleetActionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FleetActionFunc func(context.Context, *ent.FleetActionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FleetActionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FleetActionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FleetActionQuery", q)
+}
+
+// The TraverseFleetAction type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFleetAction func(context.Context, *ent.FleetActionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFleetAction) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFleetAction) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FleetActionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FleetActionQuery", q)
+}
+
+// The FleetVariableFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FleetVariableFunc func(context.Context, *ent.FleetVariableQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FleetVariableFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FleetVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FleetVariableQuery", q)
+}
+
+// The TraverseFleetVariable type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFleetVariable func(context.Context, *ent.FleetVariableQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFleetVariable) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFleetVariable) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FleetVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FleetVariableQuery", q)
+}
+
 // The OrganizationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type OrganizationFunc func(context.Context, *ent.OrganizationQuery) (ent.Value, error)
 
@@ -209,6 +407,60 @@ func (f TraverseOrganizationMembership) Traverse(ctx context.Context, q ent.Quer
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.OrganizationMembershipQuery", q)
+}
+
+// The ProvisioningKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ProvisioningKeyFunc func(context.Context, *ent.ProvisioningKeyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ProvisioningKeyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ProvisioningKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ProvisioningKeyQuery", q)
+}
+
+// The TraverseProvisioningKey type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseProvisioningKey func(context.Context, *ent.ProvisioningKeyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseProvisioningKey) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseProvisioningKey) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProvisioningKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ProvisioningKeyQuery", q)
+}
+
+// The ReleaseFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReleaseFunc func(context.Context, *ent.ReleaseQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReleaseFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReleaseQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReleaseQuery", q)
+}
+
+// The TraverseRelease type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRelease func(context.Context, *ent.ReleaseQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRelease) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRelease) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReleaseQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReleaseQuery", q)
 }
 
 // The SecurityEventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -301,10 +553,28 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ApplicationQuery, predicate.Application, application.OrderOption]{typ: ent.TypeApplication, tq: q}, nil
 	case *ent.ApplicationMembershipQuery:
 		return &query[*ent.ApplicationMembershipQuery, predicate.ApplicationMembership, applicationmembership.OrderOption]{typ: ent.TypeApplicationMembership, tq: q}, nil
+	case *ent.ConfigVariableQuery:
+		return &query[*ent.ConfigVariableQuery, predicate.ConfigVariable, configvariable.OrderOption]{typ: ent.TypeConfigVariable, tq: q}, nil
+	case *ent.DeviceQuery:
+		return &query[*ent.DeviceQuery, predicate.Device, device.OrderOption]{typ: ent.TypeDevice, tq: q}, nil
+	case *ent.DeviceActionQuery:
+		return &query[*ent.DeviceActionQuery, predicate.DeviceAction, deviceaction.OrderOption]{typ: ent.TypeDeviceAction, tq: q}, nil
+	case *ent.DeviceTagQuery:
+		return &query[*ent.DeviceTagQuery, predicate.DeviceTag, devicetag.OrderOption]{typ: ent.TypeDeviceTag, tq: q}, nil
+	case *ent.DeviceVariableQuery:
+		return &query[*ent.DeviceVariableQuery, predicate.DeviceVariable, devicevariable.OrderOption]{typ: ent.TypeDeviceVariable, tq: q}, nil
+	case *ent.FleetActionQuery:
+		return &query[*ent.FleetActionQuery, predicate.FleetAction, fleetaction.OrderOption]{typ: ent.TypeFleetAction, tq: q}, nil
+	case *ent.FleetVariableQuery:
+		return &query[*ent.FleetVariableQuery, predicate.FleetVariable, fleetvariable.OrderOption]{typ: ent.TypeFleetVariable, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OrganizationMembershipQuery:
 		return &query[*ent.OrganizationMembershipQuery, predicate.OrganizationMembership, organizationmembership.OrderOption]{typ: ent.TypeOrganizationMembership, tq: q}, nil
+	case *ent.ProvisioningKeyQuery:
+		return &query[*ent.ProvisioningKeyQuery, predicate.ProvisioningKey, provisioningkey.OrderOption]{typ: ent.TypeProvisioningKey, tq: q}, nil
+	case *ent.ReleaseQuery:
+		return &query[*ent.ReleaseQuery, predicate.Release, release.OrderOption]{typ: ent.TypeRelease, tq: q}, nil
 	case *ent.SecurityEventQuery:
 		return &query[*ent.SecurityEventQuery, predicate.SecurityEvent, securityevent.OrderOption]{typ: ent.TypeSecurityEvent, tq: q}, nil
 	case *ent.SigningKeyQuery:

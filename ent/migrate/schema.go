@@ -93,6 +93,217 @@ var (
 			},
 		},
 	}
+	// ConfigVariablesColumns holds the columns for the "config_variables" table.
+	ConfigVariablesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 128},
+		{Name: "value", Type: field.TypeString, Size: 2147483647},
+		{Name: "application_id", Type: field.TypeInt},
+	}
+	// ConfigVariablesTable holds the schema information for the "config_variables" table.
+	ConfigVariablesTable = &schema.Table{
+		Name:       "config_variables",
+		Columns:    ConfigVariablesColumns,
+		PrimaryKey: []*schema.Column{ConfigVariablesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "config_variables_applications_config_variables",
+				Columns:    []*schema.Column{ConfigVariablesColumns[4]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "configvariable_application_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{ConfigVariablesColumns[4], ConfigVariablesColumns[2]},
+			},
+		},
+	}
+	// DevicesColumns holds the columns for the "devices" table.
+	DevicesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "uuid", Type: field.TypeString, Unique: true, Size: 32},
+		{Name: "name", Type: field.TypeString},
+		{Name: "note", Type: field.TypeString, Default: ""},
+		{Name: "application_id", Type: field.TypeInt},
+	}
+	// DevicesTable holds the schema information for the "devices" table.
+	DevicesTable = &schema.Table{
+		Name:       "devices",
+		Columns:    DevicesColumns,
+		PrimaryKey: []*schema.Column{DevicesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "devices_applications_devices",
+				Columns:    []*schema.Column{DevicesColumns[5]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// DeviceActionsColumns holds the columns for the "device_actions" table.
+	DeviceActionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"RESTART", "REBOOT", "SHUTDOWN", "IDENTIFY", "PURGE_DATA"}},
+		{Name: "application_id", Type: field.TypeInt},
+		{Name: "device_id", Type: field.TypeInt},
+	}
+	// DeviceActionsTable holds the schema information for the "device_actions" table.
+	DeviceActionsTable = &schema.Table{
+		Name:       "device_actions",
+		Columns:    DeviceActionsColumns,
+		PrimaryKey: []*schema.Column{DeviceActionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "device_actions_applications_device_actions",
+				Columns:    []*schema.Column{DeviceActionsColumns[4]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "device_actions_devices_pending_actions",
+				Columns:    []*schema.Column{DeviceActionsColumns[5]},
+				RefColumns: []*schema.Column{DevicesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// DeviceTagsColumns holds the columns for the "device_tags" table.
+	DeviceTagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString},
+		{Name: "value", Type: field.TypeString, Size: 2147483647},
+		{Name: "application_id", Type: field.TypeInt},
+		{Name: "device_id", Type: field.TypeInt},
+	}
+	// DeviceTagsTable holds the schema information for the "device_tags" table.
+	DeviceTagsTable = &schema.Table{
+		Name:       "device_tags",
+		Columns:    DeviceTagsColumns,
+		PrimaryKey: []*schema.Column{DeviceTagsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "device_tags_applications_device_tags",
+				Columns:    []*schema.Column{DeviceTagsColumns[4]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "device_tags_devices_tags",
+				Columns:    []*schema.Column{DeviceTagsColumns[5]},
+				RefColumns: []*schema.Column{DevicesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "devicetag_device_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{DeviceTagsColumns[5], DeviceTagsColumns[2]},
+			},
+		},
+	}
+	// DeviceVariablesColumns holds the columns for the "device_variables" table.
+	DeviceVariablesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 128},
+		{Name: "value", Type: field.TypeString, Size: 2147483647},
+		{Name: "application_id", Type: field.TypeInt},
+		{Name: "device_id", Type: field.TypeInt},
+	}
+	// DeviceVariablesTable holds the schema information for the "device_variables" table.
+	DeviceVariablesTable = &schema.Table{
+		Name:       "device_variables",
+		Columns:    DeviceVariablesColumns,
+		PrimaryKey: []*schema.Column{DeviceVariablesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "device_variables_applications_device_variables",
+				Columns:    []*schema.Column{DeviceVariablesColumns[4]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "device_variables_devices_variables",
+				Columns:    []*schema.Column{DeviceVariablesColumns[5]},
+				RefColumns: []*schema.Column{DevicesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "devicevariable_device_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{DeviceVariablesColumns[5], DeviceVariablesColumns[2]},
+			},
+		},
+	}
+	// FleetActionsColumns holds the columns for the "fleet_actions" table.
+	FleetActionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"RESTART_ALL", "REBOOT_ALL", "PURGE_ALL", "PIN_RELEASE"}},
+		{Name: "application_id", Type: field.TypeInt},
+		{Name: "release_id", Type: field.TypeInt, Nullable: true},
+	}
+	// FleetActionsTable holds the schema information for the "fleet_actions" table.
+	FleetActionsTable = &schema.Table{
+		Name:       "fleet_actions",
+		Columns:    FleetActionsColumns,
+		PrimaryKey: []*schema.Column{FleetActionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "fleet_actions_applications_fleet_actions",
+				Columns:    []*schema.Column{FleetActionsColumns[4]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "fleet_actions_releases_release",
+				Columns:    []*schema.Column{FleetActionsColumns[5]},
+				RefColumns: []*schema.Column{ReleasesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+	}
+	// FleetVariablesColumns holds the columns for the "fleet_variables" table.
+	FleetVariablesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 128},
+		{Name: "value", Type: field.TypeString, Size: 2147483647},
+		{Name: "application_id", Type: field.TypeInt},
+	}
+	// FleetVariablesTable holds the schema information for the "fleet_variables" table.
+	FleetVariablesTable = &schema.Table{
+		Name:       "fleet_variables",
+		Columns:    FleetVariablesColumns,
+		PrimaryKey: []*schema.Column{FleetVariablesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "fleet_variables_applications_fleet_variables",
+				Columns:    []*schema.Column{FleetVariablesColumns[4]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "fleetvariable_application_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{FleetVariablesColumns[4], FleetVariablesColumns[2]},
+			},
+		},
+	}
 	// OrganizationsColumns holds the columns for the "organizations" table.
 	OrganizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -139,6 +350,58 @@ var (
 				Name:    "organizationmembership_organization_id_user_id",
 				Unique:  true,
 				Columns: []*schema.Column{OrganizationMembershipsColumns[3], OrganizationMembershipsColumns[4]},
+			},
+		},
+	}
+	// ProvisioningKeysColumns holds the columns for the "provisioning_keys" table.
+	ProvisioningKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "hash", Type: field.TypeBytes, Unique: true},
+		{Name: "application_id", Type: field.TypeInt},
+	}
+	// ProvisioningKeysTable holds the schema information for the "provisioning_keys" table.
+	ProvisioningKeysTable = &schema.Table{
+		Name:       "provisioning_keys",
+		Columns:    ProvisioningKeysColumns,
+		PrimaryKey: []*schema.Column{ProvisioningKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "provisioning_keys_applications_provisioning_keys",
+				Columns:    []*schema.Column{ProvisioningKeysColumns[4]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// ReleasesColumns holds the columns for the "releases" table.
+	ReleasesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "commit", Type: field.TypeString, Size: 40},
+		{Name: "note", Type: field.TypeString, Default: ""},
+		{Name: "application_id", Type: field.TypeInt},
+	}
+	// ReleasesTable holds the schema information for the "releases" table.
+	ReleasesTable = &schema.Table{
+		Name:       "releases",
+		Columns:    ReleasesColumns,
+		PrimaryKey: []*schema.Column{ReleasesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "releases_applications_releases",
+				Columns:    []*schema.Column{ReleasesColumns[5]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "release_application_id_commit",
+				Unique:  true,
+				Columns: []*schema.Column{ReleasesColumns[5], ReleasesColumns[3]},
 			},
 		},
 	}
@@ -205,8 +468,17 @@ var (
 		APIKeysTable,
 		ApplicationsTable,
 		ApplicationMembershipsTable,
+		ConfigVariablesTable,
+		DevicesTable,
+		DeviceActionsTable,
+		DeviceTagsTable,
+		DeviceVariablesTable,
+		FleetActionsTable,
+		FleetVariablesTable,
 		OrganizationsTable,
 		OrganizationMembershipsTable,
+		ProvisioningKeysTable,
+		ReleasesTable,
 		SecurityEventsTable,
 		SigningKeysTable,
 		UsersTable,
@@ -227,6 +499,38 @@ func init() {
 	ApplicationMembershipsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}
+	ConfigVariablesTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ConfigVariablesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
+	DevicesTable.ForeignKeys[0].RefTable = ApplicationsTable
+	DevicesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	DeviceActionsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	DeviceActionsTable.ForeignKeys[1].RefTable = DevicesTable
+	DeviceActionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
+	}
+	DeviceTagsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	DeviceTagsTable.ForeignKeys[1].RefTable = DevicesTable
+	DeviceTagsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	DeviceVariablesTable.ForeignKeys[0].RefTable = ApplicationsTable
+	DeviceVariablesTable.ForeignKeys[1].RefTable = DevicesTable
+	DeviceVariablesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	FleetActionsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	FleetActionsTable.ForeignKeys[1].RefTable = ReleasesTable
+	FleetActionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	FleetVariablesTable.ForeignKeys[0].RefTable = ApplicationsTable
+	FleetVariablesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
 	OrganizationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
 	}
@@ -234,6 +538,14 @@ func init() {
 	OrganizationMembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	OrganizationMembershipsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	ProvisioningKeysTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ProvisioningKeysTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
+	ReleasesTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ReleasesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	SecurityEventsTable.ForeignKeys[0].RefTable = UsersTable
 	SecurityEventsTable.Annotation = &entsql.Annotation{

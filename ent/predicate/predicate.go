@@ -15,11 +15,38 @@ type Application func(*sql.Selector)
 // ApplicationMembership is the predicate function for applicationmembership builders.
 type ApplicationMembership func(*sql.Selector)
 
+// ConfigVariable is the predicate function for configvariable builders.
+type ConfigVariable func(*sql.Selector)
+
+// Device is the predicate function for device builders.
+type Device func(*sql.Selector)
+
+// DeviceAction is the predicate function for deviceaction builders.
+type DeviceAction func(*sql.Selector)
+
+// DeviceTag is the predicate function for devicetag builders.
+type DeviceTag func(*sql.Selector)
+
+// DeviceVariable is the predicate function for devicevariable builders.
+type DeviceVariable func(*sql.Selector)
+
+// FleetAction is the predicate function for fleetaction builders.
+type FleetAction func(*sql.Selector)
+
+// FleetVariable is the predicate function for fleetvariable builders.
+type FleetVariable func(*sql.Selector)
+
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 
 // OrganizationMembership is the predicate function for organizationmembership builders.
 type OrganizationMembership func(*sql.Selector)
+
+// ProvisioningKey is the predicate function for provisioningkey builders.
+type ProvisioningKey func(*sql.Selector)
+
+// Release is the predicate function for release builders.
+type Release func(*sql.Selector)
 
 // SecurityEvent is the predicate function for securityevent builders.
 type SecurityEvent func(*sql.Selector)

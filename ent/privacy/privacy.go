@@ -183,6 +183,174 @@ func (f ApplicationMembershipMutationRuleFunc) EvalMutation(ctx context.Context,
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApplicationMembershipMutation", m)
 }
 
+// The ConfigVariableQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ConfigVariableQueryRuleFunc func(context.Context, *ent.ConfigVariableQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ConfigVariableQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ConfigVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ConfigVariableQuery", q)
+}
+
+// The ConfigVariableMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ConfigVariableMutationRuleFunc func(context.Context, *ent.ConfigVariableMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ConfigVariableMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ConfigVariableMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConfigVariableMutation", m)
+}
+
+// The DeviceQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DeviceQueryRuleFunc func(context.Context, *ent.DeviceQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DeviceQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DeviceQuery", q)
+}
+
+// The DeviceMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DeviceMutationRuleFunc func(context.Context, *ent.DeviceMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DeviceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DeviceMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeviceMutation", m)
+}
+
+// The DeviceActionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DeviceActionQueryRuleFunc func(context.Context, *ent.DeviceActionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DeviceActionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceActionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DeviceActionQuery", q)
+}
+
+// The DeviceActionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DeviceActionMutationRuleFunc func(context.Context, *ent.DeviceActionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DeviceActionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DeviceActionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeviceActionMutation", m)
+}
+
+// The DeviceTagQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DeviceTagQueryRuleFunc func(context.Context, *ent.DeviceTagQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DeviceTagQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceTagQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DeviceTagQuery", q)
+}
+
+// The DeviceTagMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DeviceTagMutationRuleFunc func(context.Context, *ent.DeviceTagMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DeviceTagMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DeviceTagMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeviceTagMutation", m)
+}
+
+// The DeviceVariableQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DeviceVariableQueryRuleFunc func(context.Context, *ent.DeviceVariableQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DeviceVariableQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeviceVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DeviceVariableQuery", q)
+}
+
+// The DeviceVariableMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DeviceVariableMutationRuleFunc func(context.Context, *ent.DeviceVariableMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DeviceVariableMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DeviceVariableMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeviceVariableMutation", m)
+}
+
+// The FleetActionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FleetActionQueryRuleFunc func(context.Context, *ent.FleetActionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FleetActionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FleetActionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FleetActionQuery", q)
+}
+
+// The FleetActionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FleetActionMutationRuleFunc func(context.Context, *ent.FleetActionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FleetActionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FleetActionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FleetActionMutation", m)
+}
+
+// The FleetVariableQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FleetVariableQueryRuleFunc func(context.Context, *ent.FleetVariableQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FleetVariableQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FleetVariableQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FleetVariableQuery", q)
+}
+
+// The FleetVariableMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FleetVariableMutationRuleFunc func(context.Context, *ent.FleetVariableMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FleetVariableMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FleetVariableMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FleetVariableMutation", m)
+}
+
 // The OrganizationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OrganizationQueryRuleFunc func(context.Context, *ent.OrganizationQuery) error
@@ -229,6 +397,54 @@ func (f OrganizationMembershipMutationRuleFunc) EvalMutation(ctx context.Context
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrganizationMembershipMutation", m)
+}
+
+// The ProvisioningKeyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ProvisioningKeyQueryRuleFunc func(context.Context, *ent.ProvisioningKeyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ProvisioningKeyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ProvisioningKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ProvisioningKeyQuery", q)
+}
+
+// The ProvisioningKeyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ProvisioningKeyMutationRuleFunc func(context.Context, *ent.ProvisioningKeyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ProvisioningKeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ProvisioningKeyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProvisioningKeyMutation", m)
+}
+
+// The ReleaseQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ReleaseQueryRuleFunc func(context.Context, *ent.ReleaseQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ReleaseQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReleaseQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ReleaseQuery", q)
+}
+
+// The ReleaseMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ReleaseMutationRuleFunc func(context.Context, *ent.ReleaseMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ReleaseMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ReleaseMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReleaseMutation", m)
 }
 
 // The SecurityEventQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -344,9 +560,27 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ApplicationMembershipQuery:
 		return q.Filter(), nil
+	case *ent.ConfigVariableQuery:
+		return q.Filter(), nil
+	case *ent.DeviceQuery:
+		return q.Filter(), nil
+	case *ent.DeviceActionQuery:
+		return q.Filter(), nil
+	case *ent.DeviceTagQuery:
+		return q.Filter(), nil
+	case *ent.DeviceVariableQuery:
+		return q.Filter(), nil
+	case *ent.FleetActionQuery:
+		return q.Filter(), nil
+	case *ent.FleetVariableQuery:
+		return q.Filter(), nil
 	case *ent.OrganizationQuery:
 		return q.Filter(), nil
 	case *ent.OrganizationMembershipQuery:
+		return q.Filter(), nil
+	case *ent.ProvisioningKeyQuery:
+		return q.Filter(), nil
+	case *ent.ReleaseQuery:
 		return q.Filter(), nil
 	case *ent.SecurityEventQuery:
 		return q.Filter(), nil
@@ -367,9 +601,27 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ApplicationMembershipMutation:
 		return m.Filter(), nil
+	case *ent.ConfigVariableMutation:
+		return m.Filter(), nil
+	case *ent.DeviceMutation:
+		return m.Filter(), nil
+	case *ent.DeviceActionMutation:
+		return m.Filter(), nil
+	case *ent.DeviceTagMutation:
+		return m.Filter(), nil
+	case *ent.DeviceVariableMutation:
+		return m.Filter(), nil
+	case *ent.FleetActionMutation:
+		return m.Filter(), nil
+	case *ent.FleetVariableMutation:
+		return m.Filter(), nil
 	case *ent.OrganizationMutation:
 		return m.Filter(), nil
 	case *ent.OrganizationMembershipMutation:
+		return m.Filter(), nil
+	case *ent.ProvisioningKeyMutation:
+		return m.Filter(), nil
+	case *ent.ReleaseMutation:
 		return m.Filter(), nil
 	case *ent.SecurityEventMutation:
 		return m.Filter(), nil

@@ -7,8 +7,17 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/configvariable"
+	"fleetgate/ent/device"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/devicetag"
+	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/release"
 	"fleetgate/ent/schema"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
@@ -111,6 +120,219 @@ func init() {
 	applicationmembershipDescCreatedAt := applicationmembershipMixinFields0[0].Descriptor()
 	// applicationmembership.DefaultCreatedAt holds the default value on creation for the created_at field.
 	applicationmembership.DefaultCreatedAt = applicationmembershipDescCreatedAt.Default.(func() time.Time)
+	configvariableMixin := schema.ConfigVariable{}.Mixin()
+	configvariable.Policy = privacy.NewPolicies(schema.ConfigVariable{})
+	configvariable.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := configvariable.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	configvariableMixinFields0 := configvariableMixin[0].Fields()
+	_ = configvariableMixinFields0
+	configvariableFields := schema.ConfigVariable{}.Fields()
+	_ = configvariableFields
+	// configvariableDescCreatedAt is the schema descriptor for created_at field.
+	configvariableDescCreatedAt := configvariableMixinFields0[0].Descriptor()
+	// configvariable.DefaultCreatedAt holds the default value on creation for the created_at field.
+	configvariable.DefaultCreatedAt = configvariableDescCreatedAt.Default.(func() time.Time)
+	// configvariableDescName is the schema descriptor for name field.
+	configvariableDescName := configvariableFields[0].Descriptor()
+	// configvariable.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	configvariable.NameValidator = func() func(string) error {
+		validators := configvariableDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	deviceMixin := schema.Device{}.Mixin()
+	device.Policy = privacy.NewPolicies(schema.Device{})
+	device.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := device.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	deviceMixinFields0 := deviceMixin[0].Fields()
+	_ = deviceMixinFields0
+	deviceFields := schema.Device{}.Fields()
+	_ = deviceFields
+	// deviceDescCreatedAt is the schema descriptor for created_at field.
+	deviceDescCreatedAt := deviceMixinFields0[0].Descriptor()
+	// device.DefaultCreatedAt holds the default value on creation for the created_at field.
+	device.DefaultCreatedAt = deviceDescCreatedAt.Default.(func() time.Time)
+	// deviceDescUUID is the schema descriptor for uuid field.
+	deviceDescUUID := deviceFields[0].Descriptor()
+	// device.UUIDValidator is a validator for the "uuid" field. It is called by the builders before save.
+	device.UUIDValidator = func() func(string) error {
+		validators := deviceDescUUID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(uuid string) error {
+			for _, fn := range fns {
+				if err := fn(uuid); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// deviceDescName is the schema descriptor for name field.
+	deviceDescName := deviceFields[1].Descriptor()
+	// device.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	device.NameValidator = deviceDescName.Validators[0].(func(string) error)
+	// deviceDescNote is the schema descriptor for note field.
+	deviceDescNote := deviceFields[2].Descriptor()
+	// device.DefaultNote holds the default value on creation for the note field.
+	device.DefaultNote = deviceDescNote.Default.(string)
+	deviceactionMixin := schema.DeviceAction{}.Mixin()
+	deviceaction.Policy = privacy.NewPolicies(schema.DeviceAction{})
+	deviceaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := deviceaction.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	deviceactionMixinFields0 := deviceactionMixin[0].Fields()
+	_ = deviceactionMixinFields0
+	deviceactionFields := schema.DeviceAction{}.Fields()
+	_ = deviceactionFields
+	// deviceactionDescCreatedAt is the schema descriptor for created_at field.
+	deviceactionDescCreatedAt := deviceactionMixinFields0[0].Descriptor()
+	// deviceaction.DefaultCreatedAt holds the default value on creation for the created_at field.
+	deviceaction.DefaultCreatedAt = deviceactionDescCreatedAt.Default.(func() time.Time)
+	devicetagMixin := schema.DeviceTag{}.Mixin()
+	devicetag.Policy = privacy.NewPolicies(schema.DeviceTag{})
+	devicetag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := devicetag.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	devicetagMixinFields0 := devicetagMixin[0].Fields()
+	_ = devicetagMixinFields0
+	devicetagFields := schema.DeviceTag{}.Fields()
+	_ = devicetagFields
+	// devicetagDescCreatedAt is the schema descriptor for created_at field.
+	devicetagDescCreatedAt := devicetagMixinFields0[0].Descriptor()
+	// devicetag.DefaultCreatedAt holds the default value on creation for the created_at field.
+	devicetag.DefaultCreatedAt = devicetagDescCreatedAt.Default.(func() time.Time)
+	// devicetagDescKey is the schema descriptor for key field.
+	devicetagDescKey := devicetagFields[0].Descriptor()
+	// devicetag.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	devicetag.KeyValidator = devicetagDescKey.Validators[0].(func(string) error)
+	devicevariableMixin := schema.DeviceVariable{}.Mixin()
+	devicevariable.Policy = privacy.NewPolicies(schema.DeviceVariable{})
+	devicevariable.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := devicevariable.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	devicevariableMixinFields0 := devicevariableMixin[0].Fields()
+	_ = devicevariableMixinFields0
+	devicevariableFields := schema.DeviceVariable{}.Fields()
+	_ = devicevariableFields
+	// devicevariableDescCreatedAt is the schema descriptor for created_at field.
+	devicevariableDescCreatedAt := devicevariableMixinFields0[0].Descriptor()
+	// devicevariable.DefaultCreatedAt holds the default value on creation for the created_at field.
+	devicevariable.DefaultCreatedAt = devicevariableDescCreatedAt.Default.(func() time.Time)
+	// devicevariableDescName is the schema descriptor for name field.
+	devicevariableDescName := devicevariableFields[0].Descriptor()
+	// devicevariable.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	devicevariable.NameValidator = func() func(string) error {
+		validators := devicevariableDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	fleetactionMixin := schema.FleetAction{}.Mixin()
+	fleetaction.Policy = privacy.NewPolicies(schema.FleetAction{})
+	fleetaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := fleetaction.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	fleetactionMixinFields0 := fleetactionMixin[0].Fields()
+	_ = fleetactionMixinFields0
+	fleetactionFields := schema.FleetAction{}.Fields()
+	_ = fleetactionFields
+	// fleetactionDescCreatedAt is the schema descriptor for created_at field.
+	fleetactionDescCreatedAt := fleetactionMixinFields0[0].Descriptor()
+	// fleetaction.DefaultCreatedAt holds the default value on creation for the created_at field.
+	fleetaction.DefaultCreatedAt = fleetactionDescCreatedAt.Default.(func() time.Time)
+	fleetvariableMixin := schema.FleetVariable{}.Mixin()
+	fleetvariable.Policy = privacy.NewPolicies(schema.FleetVariable{})
+	fleetvariable.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := fleetvariable.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	fleetvariableMixinFields0 := fleetvariableMixin[0].Fields()
+	_ = fleetvariableMixinFields0
+	fleetvariableFields := schema.FleetVariable{}.Fields()
+	_ = fleetvariableFields
+	// fleetvariableDescCreatedAt is the schema descriptor for created_at field.
+	fleetvariableDescCreatedAt := fleetvariableMixinFields0[0].Descriptor()
+	// fleetvariable.DefaultCreatedAt holds the default value on creation for the created_at field.
+	fleetvariable.DefaultCreatedAt = fleetvariableDescCreatedAt.Default.(func() time.Time)
+	// fleetvariableDescName is the schema descriptor for name field.
+	fleetvariableDescName := fleetvariableFields[0].Descriptor()
+	// fleetvariable.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	fleetvariable.NameValidator = func() func(string) error {
+		validators := fleetvariableDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	organizationMixin := schema.Organization{}.Mixin()
 	organization.Policy = privacy.NewPolicies(schema.Organization{})
 	organization.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -169,6 +391,64 @@ func init() {
 	organizationmembershipDescCreatedAt := organizationmembershipMixinFields0[0].Descriptor()
 	// organizationmembership.DefaultCreatedAt holds the default value on creation for the created_at field.
 	organizationmembership.DefaultCreatedAt = organizationmembershipDescCreatedAt.Default.(func() time.Time)
+	provisioningkeyMixin := schema.ProvisioningKey{}.Mixin()
+	provisioningkey.Policy = privacy.NewPolicies(schema.ProvisioningKey{})
+	provisioningkey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := provisioningkey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	provisioningkeyMixinFields0 := provisioningkeyMixin[0].Fields()
+	_ = provisioningkeyMixinFields0
+	provisioningkeyFields := schema.ProvisioningKey{}.Fields()
+	_ = provisioningkeyFields
+	// provisioningkeyDescCreatedAt is the schema descriptor for created_at field.
+	provisioningkeyDescCreatedAt := provisioningkeyMixinFields0[0].Descriptor()
+	// provisioningkey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	provisioningkey.DefaultCreatedAt = provisioningkeyDescCreatedAt.Default.(func() time.Time)
+	releaseMixin := schema.Release{}.Mixin()
+	release.Policy = privacy.NewPolicies(schema.Release{})
+	release.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := release.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	releaseMixinFields0 := releaseMixin[0].Fields()
+	_ = releaseMixinFields0
+	releaseFields := schema.Release{}.Fields()
+	_ = releaseFields
+	// releaseDescCreatedAt is the schema descriptor for created_at field.
+	releaseDescCreatedAt := releaseMixinFields0[0].Descriptor()
+	// release.DefaultCreatedAt holds the default value on creation for the created_at field.
+	release.DefaultCreatedAt = releaseDescCreatedAt.Default.(func() time.Time)
+	// releaseDescCommit is the schema descriptor for commit field.
+	releaseDescCommit := releaseFields[0].Descriptor()
+	// release.CommitValidator is a validator for the "commit" field. It is called by the builders before save.
+	release.CommitValidator = func() func(string) error {
+		validators := releaseDescCommit.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(commit string) error {
+			for _, fn := range fns {
+				if err := fn(commit); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// releaseDescNote is the schema descriptor for note field.
+	releaseDescNote := releaseFields[1].Descriptor()
+	// release.DefaultNote holds the default value on creation for the note field.
+	release.DefaultNote = releaseDescNote.Default.(string)
 	securityeventMixin := schema.SecurityEvent{}.Mixin()
 	securityevent.Policy = privacy.NewPolicies(schema.SecurityEvent{})
 	securityevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -34,6 +34,20 @@ func (Application) Edges() []ent.Edge {
 		// organization are not listed: their role comes from the organization.
 		edge.To("members", ApplicationMembership.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection()),
+		// Everything of the fleet goes with the application, in the one
+		// DELETE statement (ON DELETE CASCADE).
+		edge.To("devices", Device.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection()),
+		edge.To("releases", Release.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection()),
+		edge.To("fleet_variables", FleetVariable.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("config_variables", ConfigVariable.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("fleet_actions", FleetAction.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection()),
+		edge.To("device_tags", DeviceTag.Type).Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("device_variables", DeviceVariable.Type).Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("device_actions", DeviceAction.Type).Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("provisioning_keys", ProvisioningKey.Type).Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 	}
 }
 

@@ -5,6 +5,8 @@ package model
 import (
 	"fleetgate/ent"
 	"fleetgate/ent/application"
+	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/fleetaction"
 	"fleetgate/internal/access"
 	"time"
 )
@@ -61,9 +63,76 @@ type CreateOrganizationInput struct {
 	Handle string `json:"handle"`
 }
 
+type CreateReleaseInput struct {
+	ApplicationID int `json:"applicationId"`
+	// The source commit: 7–40 hexadecimal characters (stored lowercase); unique in the application.
+	Commit string `json:"commit"`
+	// Up to 1000 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+type DeviceActionInput struct {
+	DeviceID int                 `json:"deviceId"`
+	Action   deviceaction.Action `json:"action"`
+}
+
+type FleetActionInput struct {
+	ApplicationID int                `json:"applicationId"`
+	Action        fleetaction.Action `json:"action"`
+	// The release to pin: required for PIN_RELEASE, refused otherwise.
+	ReleaseID *int `json:"releaseId,omitempty"`
+}
+
+type ImageConfig struct {
+	// The provisioning key alone (also inside config). Shown only here.
+	ProvisioningKey string `json:"provisioningKey"`
+	// The JSON document to put in the device image.
+	Config string `json:"config"`
+}
+
 type LoginInput struct {
 	UsernameOrEmail string `json:"usernameOrEmail"`
 	Password        string `json:"password"`
+}
+
+type RegisterDeviceInput struct {
+	ApplicationID int `json:"applicationId"`
+	// 1–100 characters.
+	Name string `json:"name"`
+	// 32 hexadecimal characters (stored lowercase); generated when omitted.
+	UUID *string `json:"uuid,omitempty"`
+}
+
+type SetConfigVariableInput struct {
+	ApplicationID int `json:"applicationId"`
+	// FLEETGATE_ followed by an environment variable name, up to 128 characters in all.
+	Name string `json:"name"`
+	// Up to 10 KiB.
+	Value string `json:"value"`
+}
+
+type SetDeviceTagInput struct {
+	DeviceID int `json:"deviceId"`
+	// 1–100 characters, no control characters.
+	Key string `json:"key"`
+	// Up to 1000 characters.
+	Value string `json:"value"`
+}
+
+type SetDeviceVariableInput struct {
+	DeviceID int `json:"deviceId"`
+	// An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_.
+	Name string `json:"name"`
+	// Up to 10 KiB.
+	Value string `json:"value"`
+}
+
+type SetFleetVariableInput struct {
+	ApplicationID int `json:"applicationId"`
+	// An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_.
+	Name string `json:"name"`
+	// Up to 10 KiB.
+	Value string `json:"value"`
 }
 
 type SignUpInput struct {
@@ -74,10 +143,27 @@ type SignUpInput struct {
 	Password string `json:"password"`
 }
 
+type SSHAccessGrant struct {
+	// Present it to the SSH proxy.
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// The device the grant opens.
+	DeviceUUID string `json:"deviceUuid"`
+}
+
 type UpdateApplicationMemberInput struct {
 	// The ApplicationMembership.
 	ID   int         `json:"id"`
 	Role access.Role `json:"role"`
+}
+
+type UpdateDeviceInput struct {
+	// The Device.
+	ID int `json:"id"`
+	// 1–100 characters; unchanged when omitted.
+	Name *string `json:"name,omitempty"`
+	// Up to 1000 characters; unchanged when omitted.
+	Note *string `json:"note,omitempty"`
 }
 
 type UpdateOrganizationMemberInput struct {

@@ -763,6 +763,9 @@ type ApplicationWhereInput struct {
 	// organization edge predicates
 	HasOrganization     *bool                    `json:"hasOrganization"`
 	HasOrganizationWith []OrganizationWhereInput `json:"hasOrganizationWith"`
+	// devices edge predicates
+	HasDevices     *bool              `json:"hasDevices"`
+	HasDevicesWith []DeviceWhereInput `json:"hasDevicesWith"`
 }
 
 // GetNot returns ApplicationWhereInput.Not, and is useful for accessing the field via an interface.
@@ -895,6 +898,12 @@ func (v *ApplicationWhereInput) GetHasOrganization() *bool { return v.HasOrganiz
 func (v *ApplicationWhereInput) GetHasOrganizationWith() []OrganizationWhereInput {
 	return v.HasOrganizationWith
 }
+
+// GetHasDevices returns ApplicationWhereInput.HasDevices, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetHasDevices() *bool { return v.HasDevices }
+
+// GetHasDevicesWith returns ApplicationWhereInput.HasDevicesWith, and is useful for accessing the field via an interface.
+func (v *ApplicationWhereInput) GetHasDevicesWith() []DeviceWhereInput { return v.HasDevicesWith }
 
 // ApplicationsApplicationsApplicationConnection includes the requested fields of the GraphQL type ApplicationConnection.
 // The GraphQL type's documentation follows.
@@ -1728,6 +1737,71 @@ func (v *CreateOrganizationResponse) GetCreateOrganization() CreateOrganizationC
 	return v.CreateOrganization
 }
 
+// CreateReleaseCreateRelease includes the requested fields of the GraphQL type Release.
+type CreateReleaseCreateRelease struct {
+	Id        string    `json:"id"`
+	Commit    string    `json:"commit"`
+	Note      string    `json:"note"`
+	CreatedAt time.Time `json:"createdAt"`
+	// Who pushed it; null if their account is gone.
+	CreatedBy *CreateReleaseCreateReleaseCreatedByUser `json:"createdBy"`
+}
+
+// GetId returns CreateReleaseCreateRelease.Id, and is useful for accessing the field via an interface.
+func (v *CreateReleaseCreateRelease) GetId() string { return v.Id }
+
+// GetCommit returns CreateReleaseCreateRelease.Commit, and is useful for accessing the field via an interface.
+func (v *CreateReleaseCreateRelease) GetCommit() string { return v.Commit }
+
+// GetNote returns CreateReleaseCreateRelease.Note, and is useful for accessing the field via an interface.
+func (v *CreateReleaseCreateRelease) GetNote() string { return v.Note }
+
+// GetCreatedAt returns CreateReleaseCreateRelease.CreatedAt, and is useful for accessing the field via an interface.
+func (v *CreateReleaseCreateRelease) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetCreatedBy returns CreateReleaseCreateRelease.CreatedBy, and is useful for accessing the field via an interface.
+func (v *CreateReleaseCreateRelease) GetCreatedBy() *CreateReleaseCreateReleaseCreatedByUser {
+	return v.CreatedBy
+}
+
+// CreateReleaseCreateReleaseCreatedByUser includes the requested fields of the GraphQL type User.
+type CreateReleaseCreateReleaseCreatedByUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// GetId returns CreateReleaseCreateReleaseCreatedByUser.Id, and is useful for accessing the field via an interface.
+func (v *CreateReleaseCreateReleaseCreatedByUser) GetId() string { return v.Id }
+
+// GetUsername returns CreateReleaseCreateReleaseCreatedByUser.Username, and is useful for accessing the field via an interface.
+func (v *CreateReleaseCreateReleaseCreatedByUser) GetUsername() string { return v.Username }
+
+type CreateReleaseInput struct {
+	ApplicationId string `json:"applicationId"`
+	// The source commit: 7–40 hexadecimal characters (stored lowercase); unique in the application.
+	Commit string `json:"commit"`
+	// Up to 1000 characters.
+	Note *string `json:"note"`
+}
+
+// GetApplicationId returns CreateReleaseInput.ApplicationId, and is useful for accessing the field via an interface.
+func (v *CreateReleaseInput) GetApplicationId() string { return v.ApplicationId }
+
+// GetCommit returns CreateReleaseInput.Commit, and is useful for accessing the field via an interface.
+func (v *CreateReleaseInput) GetCommit() string { return v.Commit }
+
+// GetNote returns CreateReleaseInput.Note, and is useful for accessing the field via an interface.
+func (v *CreateReleaseInput) GetNote() *string { return v.Note }
+
+// CreateReleaseResponse is returned by CreateRelease on success.
+type CreateReleaseResponse struct {
+	// Record a release of the application's code (a commit) for its devices.
+	CreateRelease CreateReleaseCreateRelease `json:"createRelease"`
+}
+
+// GetCreateRelease returns CreateReleaseResponse.CreateRelease, and is useful for accessing the field via an interface.
+func (v *CreateReleaseResponse) GetCreateRelease() CreateReleaseCreateRelease { return v.CreateRelease }
+
 // DeleteApplicationResponse is returned by DeleteApplication on success.
 type DeleteApplicationResponse struct {
 	// Delete an application and everything in it.
@@ -1736,6 +1810,862 @@ type DeleteApplicationResponse struct {
 
 // GetDeleteApplication returns DeleteApplicationResponse.DeleteApplication, and is useful for accessing the field via an interface.
 func (v *DeleteApplicationResponse) GetDeleteApplication() string { return v.DeleteApplication }
+
+type DeviceActionInput struct {
+	DeviceId string           `json:"deviceId"`
+	Action   DeviceActionKind `json:"action"`
+}
+
+// GetDeviceId returns DeviceActionInput.DeviceId, and is useful for accessing the field via an interface.
+func (v *DeviceActionInput) GetDeviceId() string { return v.DeviceId }
+
+// GetAction returns DeviceActionInput.Action, and is useful for accessing the field via an interface.
+func (v *DeviceActionInput) GetAction() DeviceActionKind { return v.Action }
+
+// DeviceActionKind is enum for the field action
+type DeviceActionKind string
+
+const (
+	DeviceActionKindRestart   DeviceActionKind = "RESTART"
+	DeviceActionKindReboot    DeviceActionKind = "REBOOT"
+	DeviceActionKindShutdown  DeviceActionKind = "SHUTDOWN"
+	DeviceActionKindIdentify  DeviceActionKind = "IDENTIFY"
+	DeviceActionKindPurgeData DeviceActionKind = "PURGE_DATA"
+)
+
+var AllDeviceActionKind = []DeviceActionKind{
+	DeviceActionKindRestart,
+	DeviceActionKindReboot,
+	DeviceActionKindShutdown,
+	DeviceActionKindIdentify,
+	DeviceActionKindPurgeData,
+}
+
+// DeviceFields includes the GraphQL fields of Device requested by the fragment DeviceFields.
+type DeviceFields struct {
+	Id             string                                           `json:"id"`
+	Uuid           string                                           `json:"uuid"`
+	Name           string                                           `json:"name"`
+	Note           string                                           `json:"note"`
+	Application    DeviceFieldsApplication                          `json:"application"`
+	Tags           []DeviceFieldsTagsDeviceTag                      `json:"tags"`
+	Variables      []DeviceFieldsVariablesDeviceVariable            `json:"variables"`
+	PendingActions DeviceFieldsPendingActionsDeviceActionConnection `json:"pendingActions"`
+}
+
+// GetId returns DeviceFields.Id, and is useful for accessing the field via an interface.
+func (v *DeviceFields) GetId() string { return v.Id }
+
+// GetUuid returns DeviceFields.Uuid, and is useful for accessing the field via an interface.
+func (v *DeviceFields) GetUuid() string { return v.Uuid }
+
+// GetName returns DeviceFields.Name, and is useful for accessing the field via an interface.
+func (v *DeviceFields) GetName() string { return v.Name }
+
+// GetNote returns DeviceFields.Note, and is useful for accessing the field via an interface.
+func (v *DeviceFields) GetNote() string { return v.Note }
+
+// GetApplication returns DeviceFields.Application, and is useful for accessing the field via an interface.
+func (v *DeviceFields) GetApplication() DeviceFieldsApplication { return v.Application }
+
+// GetTags returns DeviceFields.Tags, and is useful for accessing the field via an interface.
+func (v *DeviceFields) GetTags() []DeviceFieldsTagsDeviceTag { return v.Tags }
+
+// GetVariables returns DeviceFields.Variables, and is useful for accessing the field via an interface.
+func (v *DeviceFields) GetVariables() []DeviceFieldsVariablesDeviceVariable { return v.Variables }
+
+// GetPendingActions returns DeviceFields.PendingActions, and is useful for accessing the field via an interface.
+func (v *DeviceFields) GetPendingActions() DeviceFieldsPendingActionsDeviceActionConnection {
+	return v.PendingActions
+}
+
+// DeviceFieldsApplication includes the requested fields of the GraphQL type Application.
+type DeviceFieldsApplication struct {
+	Id   string `json:"id"`
+	Slug string `json:"slug"`
+}
+
+// GetId returns DeviceFieldsApplication.Id, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsApplication) GetId() string { return v.Id }
+
+// GetSlug returns DeviceFieldsApplication.Slug, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsApplication) GetSlug() string { return v.Slug }
+
+// DeviceFieldsPendingActionsDeviceActionConnection includes the requested fields of the GraphQL type DeviceActionConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type DeviceFieldsPendingActionsDeviceActionConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdge `json:"edges"`
+}
+
+// GetTotalCount returns DeviceFieldsPendingActionsDeviceActionConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetEdges returns DeviceFieldsPendingActionsDeviceActionConnection.Edges, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnection) GetEdges() []*DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdge {
+	return v.Edges
+}
+
+// DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdge includes the requested fields of the GraphQL type DeviceActionEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdge struct {
+	// The item at the end of the edge.
+	Node *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction `json:"node"`
+}
+
+// GetNode returns DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdge.Node, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdge) GetNode() *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction {
+	return v.Node
+}
+
+// DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+type DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction struct {
+	Id        string           `json:"id"`
+	Action    DeviceActionKind `json:"action"`
+	CreatedAt time.Time        `json:"createdAt"`
+	// Who asked; null if their account is gone.
+	RequestedBy *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser `json:"requestedBy"`
+}
+
+// GetId returns DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction.Id, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction) GetId() string {
+	return v.Id
+}
+
+// GetAction returns DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction.Action, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction) GetAction() DeviceActionKind {
+	return v.Action
+}
+
+// GetCreatedAt returns DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction.CreatedAt, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetRequestedBy returns DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction.RequestedBy, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction) GetRequestedBy() *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser {
+	return v.RequestedBy
+}
+
+// DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser includes the requested fields of the GraphQL type User.
+type DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// GetId returns DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser.Id, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser) GetId() string {
+	return v.Id
+}
+
+// GetUsername returns DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser.Username, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser) GetUsername() string {
+	return v.Username
+}
+
+// DeviceFieldsTagsDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+type DeviceFieldsTagsDeviceTag struct {
+	Id    string `json:"id"`
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// GetId returns DeviceFieldsTagsDeviceTag.Id, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsTagsDeviceTag) GetId() string { return v.Id }
+
+// GetKey returns DeviceFieldsTagsDeviceTag.Key, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsTagsDeviceTag) GetKey() string { return v.Key }
+
+// GetValue returns DeviceFieldsTagsDeviceTag.Value, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsTagsDeviceTag) GetValue() string { return v.Value }
+
+// DeviceFieldsVariablesDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+type DeviceFieldsVariablesDeviceVariable struct {
+	Id    string `json:"id"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetId returns DeviceFieldsVariablesDeviceVariable.Id, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsVariablesDeviceVariable) GetId() string { return v.Id }
+
+// GetName returns DeviceFieldsVariablesDeviceVariable.Name, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsVariablesDeviceVariable) GetName() string { return v.Name }
+
+// GetValue returns DeviceFieldsVariablesDeviceVariable.Value, and is useful for accessing the field via an interface.
+func (v *DeviceFieldsVariablesDeviceVariable) GetValue() string { return v.Value }
+
+// DeviceWhereInput is used for filtering Device objects.
+// Input was generated by ent.
+type DeviceWhereInput struct {
+	Not *DeviceWhereInput  `json:"not"`
+	And []DeviceWhereInput `json:"and"`
+	Or  []DeviceWhereInput `json:"or"`
+	// id field predicates
+	Id      *string  `json:"id"`
+	IdNEQ   *string  `json:"idNEQ"`
+	IdIn    []string `json:"idIn"`
+	IdNotIn []string `json:"idNotIn"`
+	IdGT    *string  `json:"idGT"`
+	IdGTE   *string  `json:"idGTE"`
+	IdLT    *string  `json:"idLT"`
+	IdLTE   *string  `json:"idLTE"`
+	// uuid field predicates
+	Uuid             *string  `json:"uuid"`
+	UuidNEQ          *string  `json:"uuidNEQ"`
+	UuidIn           []string `json:"uuidIn"`
+	UuidNotIn        []string `json:"uuidNotIn"`
+	UuidGT           *string  `json:"uuidGT"`
+	UuidGTE          *string  `json:"uuidGTE"`
+	UuidLT           *string  `json:"uuidLT"`
+	UuidLTE          *string  `json:"uuidLTE"`
+	UuidContains     *string  `json:"uuidContains"`
+	UuidHasPrefix    *string  `json:"uuidHasPrefix"`
+	UuidHasSuffix    *string  `json:"uuidHasSuffix"`
+	UuidEqualFold    *string  `json:"uuidEqualFold"`
+	UuidContainsFold *string  `json:"uuidContainsFold"`
+	// name field predicates
+	Name             *string  `json:"name"`
+	NameNEQ          *string  `json:"nameNEQ"`
+	NameIn           []string `json:"nameIn"`
+	NameNotIn        []string `json:"nameNotIn"`
+	NameGT           *string  `json:"nameGT"`
+	NameGTE          *string  `json:"nameGTE"`
+	NameLT           *string  `json:"nameLT"`
+	NameLTE          *string  `json:"nameLTE"`
+	NameContains     *string  `json:"nameContains"`
+	NameHasPrefix    *string  `json:"nameHasPrefix"`
+	NameHasSuffix    *string  `json:"nameHasSuffix"`
+	NameEqualFold    *string  `json:"nameEqualFold"`
+	NameContainsFold *string  `json:"nameContainsFold"`
+	// note field predicates
+	Note             *string  `json:"note"`
+	NoteNEQ          *string  `json:"noteNEQ"`
+	NoteIn           []string `json:"noteIn"`
+	NoteNotIn        []string `json:"noteNotIn"`
+	NoteGT           *string  `json:"noteGT"`
+	NoteGTE          *string  `json:"noteGTE"`
+	NoteLT           *string  `json:"noteLT"`
+	NoteLTE          *string  `json:"noteLTE"`
+	NoteContains     *string  `json:"noteContains"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix"`
+	NoteEqualFold    *string  `json:"noteEqualFold"`
+	NoteContainsFold *string  `json:"noteContainsFold"`
+	// application edge predicates
+	HasApplication     *bool                   `json:"hasApplication"`
+	HasApplicationWith []ApplicationWhereInput `json:"hasApplicationWith"`
+}
+
+// GetNot returns DeviceWhereInput.Not, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNot() *DeviceWhereInput { return v.Not }
+
+// GetAnd returns DeviceWhereInput.And, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetAnd() []DeviceWhereInput { return v.And }
+
+// GetOr returns DeviceWhereInput.Or, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetOr() []DeviceWhereInput { return v.Or }
+
+// GetId returns DeviceWhereInput.Id, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetId() *string { return v.Id }
+
+// GetIdNEQ returns DeviceWhereInput.IdNEQ, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetIdNEQ() *string { return v.IdNEQ }
+
+// GetIdIn returns DeviceWhereInput.IdIn, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetIdIn() []string { return v.IdIn }
+
+// GetIdNotIn returns DeviceWhereInput.IdNotIn, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetIdNotIn() []string { return v.IdNotIn }
+
+// GetIdGT returns DeviceWhereInput.IdGT, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetIdGT() *string { return v.IdGT }
+
+// GetIdGTE returns DeviceWhereInput.IdGTE, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetIdGTE() *string { return v.IdGTE }
+
+// GetIdLT returns DeviceWhereInput.IdLT, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetIdLT() *string { return v.IdLT }
+
+// GetIdLTE returns DeviceWhereInput.IdLTE, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetIdLTE() *string { return v.IdLTE }
+
+// GetUuid returns DeviceWhereInput.Uuid, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuid() *string { return v.Uuid }
+
+// GetUuidNEQ returns DeviceWhereInput.UuidNEQ, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidNEQ() *string { return v.UuidNEQ }
+
+// GetUuidIn returns DeviceWhereInput.UuidIn, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidIn() []string { return v.UuidIn }
+
+// GetUuidNotIn returns DeviceWhereInput.UuidNotIn, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidNotIn() []string { return v.UuidNotIn }
+
+// GetUuidGT returns DeviceWhereInput.UuidGT, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidGT() *string { return v.UuidGT }
+
+// GetUuidGTE returns DeviceWhereInput.UuidGTE, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidGTE() *string { return v.UuidGTE }
+
+// GetUuidLT returns DeviceWhereInput.UuidLT, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidLT() *string { return v.UuidLT }
+
+// GetUuidLTE returns DeviceWhereInput.UuidLTE, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidLTE() *string { return v.UuidLTE }
+
+// GetUuidContains returns DeviceWhereInput.UuidContains, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidContains() *string { return v.UuidContains }
+
+// GetUuidHasPrefix returns DeviceWhereInput.UuidHasPrefix, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidHasPrefix() *string { return v.UuidHasPrefix }
+
+// GetUuidHasSuffix returns DeviceWhereInput.UuidHasSuffix, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidHasSuffix() *string { return v.UuidHasSuffix }
+
+// GetUuidEqualFold returns DeviceWhereInput.UuidEqualFold, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidEqualFold() *string { return v.UuidEqualFold }
+
+// GetUuidContainsFold returns DeviceWhereInput.UuidContainsFold, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetUuidContainsFold() *string { return v.UuidContainsFold }
+
+// GetName returns DeviceWhereInput.Name, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetName() *string { return v.Name }
+
+// GetNameNEQ returns DeviceWhereInput.NameNEQ, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameNEQ() *string { return v.NameNEQ }
+
+// GetNameIn returns DeviceWhereInput.NameIn, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameIn() []string { return v.NameIn }
+
+// GetNameNotIn returns DeviceWhereInput.NameNotIn, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameNotIn() []string { return v.NameNotIn }
+
+// GetNameGT returns DeviceWhereInput.NameGT, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameGT() *string { return v.NameGT }
+
+// GetNameGTE returns DeviceWhereInput.NameGTE, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameGTE() *string { return v.NameGTE }
+
+// GetNameLT returns DeviceWhereInput.NameLT, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameLT() *string { return v.NameLT }
+
+// GetNameLTE returns DeviceWhereInput.NameLTE, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameLTE() *string { return v.NameLTE }
+
+// GetNameContains returns DeviceWhereInput.NameContains, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameContains() *string { return v.NameContains }
+
+// GetNameHasPrefix returns DeviceWhereInput.NameHasPrefix, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameHasPrefix() *string { return v.NameHasPrefix }
+
+// GetNameHasSuffix returns DeviceWhereInput.NameHasSuffix, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameHasSuffix() *string { return v.NameHasSuffix }
+
+// GetNameEqualFold returns DeviceWhereInput.NameEqualFold, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameEqualFold() *string { return v.NameEqualFold }
+
+// GetNameContainsFold returns DeviceWhereInput.NameContainsFold, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNameContainsFold() *string { return v.NameContainsFold }
+
+// GetNote returns DeviceWhereInput.Note, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNote() *string { return v.Note }
+
+// GetNoteNEQ returns DeviceWhereInput.NoteNEQ, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteNEQ() *string { return v.NoteNEQ }
+
+// GetNoteIn returns DeviceWhereInput.NoteIn, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteIn() []string { return v.NoteIn }
+
+// GetNoteNotIn returns DeviceWhereInput.NoteNotIn, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteNotIn() []string { return v.NoteNotIn }
+
+// GetNoteGT returns DeviceWhereInput.NoteGT, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteGT() *string { return v.NoteGT }
+
+// GetNoteGTE returns DeviceWhereInput.NoteGTE, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteGTE() *string { return v.NoteGTE }
+
+// GetNoteLT returns DeviceWhereInput.NoteLT, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteLT() *string { return v.NoteLT }
+
+// GetNoteLTE returns DeviceWhereInput.NoteLTE, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteLTE() *string { return v.NoteLTE }
+
+// GetNoteContains returns DeviceWhereInput.NoteContains, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteContains() *string { return v.NoteContains }
+
+// GetNoteHasPrefix returns DeviceWhereInput.NoteHasPrefix, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteHasPrefix() *string { return v.NoteHasPrefix }
+
+// GetNoteHasSuffix returns DeviceWhereInput.NoteHasSuffix, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteHasSuffix() *string { return v.NoteHasSuffix }
+
+// GetNoteEqualFold returns DeviceWhereInput.NoteEqualFold, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteEqualFold() *string { return v.NoteEqualFold }
+
+// GetNoteContainsFold returns DeviceWhereInput.NoteContainsFold, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetNoteContainsFold() *string { return v.NoteContainsFold }
+
+// GetHasApplication returns DeviceWhereInput.HasApplication, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetHasApplication() *bool { return v.HasApplication }
+
+// GetHasApplicationWith returns DeviceWhereInput.HasApplicationWith, and is useful for accessing the field via an interface.
+func (v *DeviceWhereInput) GetHasApplicationWith() []ApplicationWhereInput {
+	return v.HasApplicationWith
+}
+
+// DownloadImageConfigDownloadImageConfig includes the requested fields of the GraphQL type ImageConfig.
+type DownloadImageConfigDownloadImageConfig struct {
+	// The provisioning key alone (also inside config). Shown only here.
+	ProvisioningKey string `json:"provisioningKey"`
+	// The JSON document to put in the device image.
+	Config string `json:"config"`
+}
+
+// GetProvisioningKey returns DownloadImageConfigDownloadImageConfig.ProvisioningKey, and is useful for accessing the field via an interface.
+func (v *DownloadImageConfigDownloadImageConfig) GetProvisioningKey() string {
+	return v.ProvisioningKey
+}
+
+// GetConfig returns DownloadImageConfigDownloadImageConfig.Config, and is useful for accessing the field via an interface.
+func (v *DownloadImageConfigDownloadImageConfig) GetConfig() string { return v.Config }
+
+// DownloadImageConfigResponse is returned by DownloadImageConfig on success.
+type DownloadImageConfigResponse struct {
+	// The configuration of a device image for the application, with a newly
+	// minted provisioning key: a device booting the image registers itself with
+	// it. The key is shown only here.
+	DownloadImageConfig DownloadImageConfigDownloadImageConfig `json:"downloadImageConfig"`
+}
+
+// GetDownloadImageConfig returns DownloadImageConfigResponse.DownloadImageConfig, and is useful for accessing the field via an interface.
+func (v *DownloadImageConfigResponse) GetDownloadImageConfig() DownloadImageConfigDownloadImageConfig {
+	return v.DownloadImageConfig
+}
+
+type FleetActionInput struct {
+	ApplicationId string          `json:"applicationId"`
+	Action        FleetActionKind `json:"action"`
+	// The release to pin: required for PIN_RELEASE, refused otherwise.
+	ReleaseId *string `json:"releaseId"`
+}
+
+// GetApplicationId returns FleetActionInput.ApplicationId, and is useful for accessing the field via an interface.
+func (v *FleetActionInput) GetApplicationId() string { return v.ApplicationId }
+
+// GetAction returns FleetActionInput.Action, and is useful for accessing the field via an interface.
+func (v *FleetActionInput) GetAction() FleetActionKind { return v.Action }
+
+// GetReleaseId returns FleetActionInput.ReleaseId, and is useful for accessing the field via an interface.
+func (v *FleetActionInput) GetReleaseId() *string { return v.ReleaseId }
+
+// FleetActionKind is enum for the field action
+type FleetActionKind string
+
+const (
+	FleetActionKindRestartAll FleetActionKind = "RESTART_ALL"
+	FleetActionKindRebootAll  FleetActionKind = "REBOOT_ALL"
+	FleetActionKindPurgeAll   FleetActionKind = "PURGE_ALL"
+	FleetActionKindPinRelease FleetActionKind = "PIN_RELEASE"
+)
+
+var AllFleetActionKind = []FleetActionKind{
+	FleetActionKindRestartAll,
+	FleetActionKindRebootAll,
+	FleetActionKindPurgeAll,
+	FleetActionKindPinRelease,
+}
+
+// FleetContentsApplication includes the requested fields of the GraphQL type Application.
+type FleetContentsApplication struct {
+	Id              string                                                    `json:"id"`
+	Devices         FleetContentsApplicationDevicesDeviceConnection           `json:"devices"`
+	Releases        FleetContentsApplicationReleasesReleaseConnection         `json:"releases"`
+	FleetVariables  []FleetContentsApplicationFleetVariablesFleetVariable     `json:"fleetVariables"`
+	ConfigVariables []FleetContentsApplicationConfigVariablesConfigVariable   `json:"configVariables"`
+	FleetActions    FleetContentsApplicationFleetActionsFleetActionConnection `json:"fleetActions"`
+}
+
+// GetId returns FleetContentsApplication.Id, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplication) GetId() string { return v.Id }
+
+// GetDevices returns FleetContentsApplication.Devices, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplication) GetDevices() FleetContentsApplicationDevicesDeviceConnection {
+	return v.Devices
+}
+
+// GetReleases returns FleetContentsApplication.Releases, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplication) GetReleases() FleetContentsApplicationReleasesReleaseConnection {
+	return v.Releases
+}
+
+// GetFleetVariables returns FleetContentsApplication.FleetVariables, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplication) GetFleetVariables() []FleetContentsApplicationFleetVariablesFleetVariable {
+	return v.FleetVariables
+}
+
+// GetConfigVariables returns FleetContentsApplication.ConfigVariables, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplication) GetConfigVariables() []FleetContentsApplicationConfigVariablesConfigVariable {
+	return v.ConfigVariables
+}
+
+// GetFleetActions returns FleetContentsApplication.FleetActions, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplication) GetFleetActions() FleetContentsApplicationFleetActionsFleetActionConnection {
+	return v.FleetActions
+}
+
+// FleetContentsApplicationConfigVariablesConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+type FleetContentsApplicationConfigVariablesConfigVariable struct {
+	Id    string `json:"id"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetId returns FleetContentsApplicationConfigVariablesConfigVariable.Id, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationConfigVariablesConfigVariable) GetId() string { return v.Id }
+
+// GetName returns FleetContentsApplicationConfigVariablesConfigVariable.Name, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationConfigVariablesConfigVariable) GetName() string { return v.Name }
+
+// GetValue returns FleetContentsApplicationConfigVariablesConfigVariable.Value, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationConfigVariablesConfigVariable) GetValue() string { return v.Value }
+
+// FleetContentsApplicationDevicesDeviceConnection includes the requested fields of the GraphQL type DeviceConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type FleetContentsApplicationDevicesDeviceConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdge `json:"edges"`
+}
+
+// GetTotalCount returns FleetContentsApplicationDevicesDeviceConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetEdges returns FleetContentsApplicationDevicesDeviceConnection.Edges, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnection) GetEdges() []*FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdge {
+	return v.Edges
+}
+
+// FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdge includes the requested fields of the GraphQL type DeviceEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdge struct {
+	// The item at the end of the edge.
+	Node *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice `json:"node"`
+}
+
+// GetNode returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdge.Node, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdge) GetNode() *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice {
+	return v.Node
+}
+
+// FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice includes the requested fields of the GraphQL type Device.
+type FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice struct {
+	DeviceFields `json:"-"`
+}
+
+// GetId returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice.Id, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) GetId() string {
+	return v.DeviceFields.Id
+}
+
+// GetUuid returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice.Uuid, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) GetUuid() string {
+	return v.DeviceFields.Uuid
+}
+
+// GetName returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice.Name, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) GetName() string {
+	return v.DeviceFields.Name
+}
+
+// GetNote returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice.Note, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) GetNote() string {
+	return v.DeviceFields.Note
+}
+
+// GetApplication returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice.Application, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) GetApplication() DeviceFieldsApplication {
+	return v.DeviceFields.Application
+}
+
+// GetTags returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice.Tags, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) GetTags() []DeviceFieldsTagsDeviceTag {
+	return v.DeviceFields.Tags
+}
+
+// GetVariables returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice.Variables, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) GetVariables() []DeviceFieldsVariablesDeviceVariable {
+	return v.DeviceFields.Variables
+}
+
+// GetPendingActions returns FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice.PendingActions, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) GetPendingActions() DeviceFieldsPendingActionsDeviceActionConnection {
+	return v.DeviceFields.PendingActions
+}
+
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.DeviceFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalFleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice struct {
+	Id string `json:"id"`
+
+	Uuid string `json:"uuid"`
+
+	Name string `json:"name"`
+
+	Note string `json:"note"`
+
+	Application DeviceFieldsApplication `json:"application"`
+
+	Tags []DeviceFieldsTagsDeviceTag `json:"tags"`
+
+	Variables []DeviceFieldsVariablesDeviceVariable `json:"variables"`
+
+	PendingActions DeviceFieldsPendingActionsDeviceActionConnection `json:"pendingActions"`
+}
+
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice) __premarshalJSON() (*__premarshalFleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice, error) {
+	var retval __premarshalFleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice
+
+	retval.Id = v.DeviceFields.Id
+	retval.Uuid = v.DeviceFields.Uuid
+	retval.Name = v.DeviceFields.Name
+	retval.Note = v.DeviceFields.Note
+	retval.Application = v.DeviceFields.Application
+	retval.Tags = v.DeviceFields.Tags
+	retval.Variables = v.DeviceFields.Variables
+	retval.PendingActions = v.DeviceFields.PendingActions
+	return &retval, nil
+}
+
+// FleetContentsApplicationFleetActionsFleetActionConnection includes the requested fields of the GraphQL type FleetActionConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type FleetContentsApplicationFleetActionsFleetActionConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdge `json:"edges"`
+}
+
+// GetTotalCount returns FleetContentsApplicationFleetActionsFleetActionConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetEdges returns FleetContentsApplicationFleetActionsFleetActionConnection.Edges, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnection) GetEdges() []*FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdge {
+	return v.Edges
+}
+
+// FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdge includes the requested fields of the GraphQL type FleetActionEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdge struct {
+	// The item at the end of the edge.
+	Node *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction `json:"node"`
+}
+
+// GetNode returns FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdge.Node, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdge) GetNode() *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction {
+	return v.Node
+}
+
+// FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction includes the requested fields of the GraphQL type FleetAction.
+type FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction struct {
+	Id      string                                                                                               `json:"id"`
+	Action  FleetActionKind                                                                                      `json:"action"`
+	Release *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease `json:"release"`
+	// Who asked; null if their account is gone.
+	RequestedBy *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser `json:"requestedBy"`
+}
+
+// GetId returns FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction.Id, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction) GetId() string {
+	return v.Id
+}
+
+// GetAction returns FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction.Action, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction) GetAction() FleetActionKind {
+	return v.Action
+}
+
+// GetRelease returns FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction.Release, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction) GetRelease() *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease {
+	return v.Release
+}
+
+// GetRequestedBy returns FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction.RequestedBy, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction) GetRequestedBy() *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser {
+	return v.RequestedBy
+}
+
+// FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease includes the requested fields of the GraphQL type Release.
+type FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease struct {
+	Id     string `json:"id"`
+	Commit string `json:"commit"`
+}
+
+// GetId returns FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease.Id, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease) GetId() string {
+	return v.Id
+}
+
+// GetCommit returns FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease.Commit, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease) GetCommit() string {
+	return v.Commit
+}
+
+// FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser includes the requested fields of the GraphQL type User.
+type FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser struct {
+	Username string `json:"username"`
+}
+
+// GetUsername returns FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser.Username, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser) GetUsername() string {
+	return v.Username
+}
+
+// FleetContentsApplicationFleetVariablesFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+type FleetContentsApplicationFleetVariablesFleetVariable struct {
+	Id    string `json:"id"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetId returns FleetContentsApplicationFleetVariablesFleetVariable.Id, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetVariablesFleetVariable) GetId() string { return v.Id }
+
+// GetName returns FleetContentsApplicationFleetVariablesFleetVariable.Name, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetVariablesFleetVariable) GetName() string { return v.Name }
+
+// GetValue returns FleetContentsApplicationFleetVariablesFleetVariable.Value, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationFleetVariablesFleetVariable) GetValue() string { return v.Value }
+
+// FleetContentsApplicationReleasesReleaseConnection includes the requested fields of the GraphQL type ReleaseConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type FleetContentsApplicationReleasesReleaseConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// A list of edges.
+	Edges []*FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdge `json:"edges"`
+}
+
+// GetTotalCount returns FleetContentsApplicationReleasesReleaseConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationReleasesReleaseConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetEdges returns FleetContentsApplicationReleasesReleaseConnection.Edges, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationReleasesReleaseConnection) GetEdges() []*FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdge {
+	return v.Edges
+}
+
+// FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdge includes the requested fields of the GraphQL type ReleaseEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdge struct {
+	// The item at the end of the edge.
+	Node *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease `json:"node"`
+}
+
+// GetNode returns FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdge.Node, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdge) GetNode() *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease {
+	return v.Node
+}
+
+// FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease includes the requested fields of the GraphQL type Release.
+type FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease struct {
+	Id     string `json:"id"`
+	Commit string `json:"commit"`
+	Note   string `json:"note"`
+	// Who pushed it; null if their account is gone.
+	CreatedBy *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser `json:"createdBy"`
+}
+
+// GetId returns FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease.Id, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease) GetId() string {
+	return v.Id
+}
+
+// GetCommit returns FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease.Commit, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease) GetCommit() string {
+	return v.Commit
+}
+
+// GetNote returns FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease.Note, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease) GetNote() string {
+	return v.Note
+}
+
+// GetCreatedBy returns FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease.CreatedBy, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease) GetCreatedBy() *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser {
+	return v.CreatedBy
+}
+
+// FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser includes the requested fields of the GraphQL type User.
+type FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser struct {
+	Username string `json:"username"`
+}
+
+// GetUsername returns FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser.Username, and is useful for accessing the field via an interface.
+func (v *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser) GetUsername() string {
+	return v.Username
+}
+
+// FleetContentsResponse is returned by FleetContents on success.
+type FleetContentsResponse struct {
+	// An application the caller has a role on, by slug (orgHandle/app-name).
+	Application *FleetContentsApplication `json:"application"`
+}
+
+// GetApplication returns FleetContentsResponse.Application, and is useful for accessing the field via an interface.
+func (v *FleetContentsResponse) GetApplication() *FleetContentsApplication { return v.Application }
 
 // LeaveApplicationResponse is returned by LeaveApplication on success.
 type LeaveApplicationResponse struct {
@@ -1982,8 +2912,16 @@ func (v *MeResponse) GetMe() MeMeUser { return v.Me }
 // NodeNodeApiKey
 // NodeNodeApplication
 // NodeNodeApplicationMembership
+// NodeNodeConfigVariable
+// NodeNodeDevice
+// NodeNodeDeviceAction
+// NodeNodeDeviceTag
+// NodeNodeDeviceVariable
+// NodeNodeFleetAction
+// NodeNodeFleetVariable
 // NodeNodeOrganization
 // NodeNodeOrganizationMembership
+// NodeNodeRelease
 // NodeNodeSecurityEvent
 // NodeNodeUser
 // The GraphQL type's documentation follows.
@@ -2004,8 +2942,16 @@ type NodeNode interface {
 func (v *NodeNodeApiKey) implementsGraphQLInterfaceNodeNode()                 {}
 func (v *NodeNodeApplication) implementsGraphQLInterfaceNodeNode()            {}
 func (v *NodeNodeApplicationMembership) implementsGraphQLInterfaceNodeNode()  {}
+func (v *NodeNodeConfigVariable) implementsGraphQLInterfaceNodeNode()         {}
+func (v *NodeNodeDevice) implementsGraphQLInterfaceNodeNode()                 {}
+func (v *NodeNodeDeviceAction) implementsGraphQLInterfaceNodeNode()           {}
+func (v *NodeNodeDeviceTag) implementsGraphQLInterfaceNodeNode()              {}
+func (v *NodeNodeDeviceVariable) implementsGraphQLInterfaceNodeNode()         {}
+func (v *NodeNodeFleetAction) implementsGraphQLInterfaceNodeNode()            {}
+func (v *NodeNodeFleetVariable) implementsGraphQLInterfaceNodeNode()          {}
 func (v *NodeNodeOrganization) implementsGraphQLInterfaceNodeNode()           {}
 func (v *NodeNodeOrganizationMembership) implementsGraphQLInterfaceNodeNode() {}
+func (v *NodeNodeRelease) implementsGraphQLInterfaceNodeNode()                {}
 func (v *NodeNodeSecurityEvent) implementsGraphQLInterfaceNodeNode()          {}
 func (v *NodeNodeUser) implementsGraphQLInterfaceNodeNode()                   {}
 
@@ -2032,11 +2978,35 @@ func __unmarshalNodeNode(b []byte, v *NodeNode) error {
 	case "ApplicationMembership":
 		*v = new(NodeNodeApplicationMembership)
 		return json.Unmarshal(b, *v)
+	case "ConfigVariable":
+		*v = new(NodeNodeConfigVariable)
+		return json.Unmarshal(b, *v)
+	case "Device":
+		*v = new(NodeNodeDevice)
+		return json.Unmarshal(b, *v)
+	case "DeviceAction":
+		*v = new(NodeNodeDeviceAction)
+		return json.Unmarshal(b, *v)
+	case "DeviceTag":
+		*v = new(NodeNodeDeviceTag)
+		return json.Unmarshal(b, *v)
+	case "DeviceVariable":
+		*v = new(NodeNodeDeviceVariable)
+		return json.Unmarshal(b, *v)
+	case "FleetAction":
+		*v = new(NodeNodeFleetAction)
+		return json.Unmarshal(b, *v)
+	case "FleetVariable":
+		*v = new(NodeNodeFleetVariable)
+		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(NodeNodeOrganization)
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(NodeNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "Release":
+		*v = new(NodeNodeRelease)
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(NodeNodeSecurityEvent)
@@ -2081,6 +3051,62 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 			*NodeNodeApplicationMembership
 		}{typename, v}
 		return json.Marshal(result)
+	case *NodeNodeConfigVariable:
+		typename = "ConfigVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeConfigVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeDevice:
+		typename = "Device"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeDevice
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeDeviceAction:
+		typename = "DeviceAction"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeDeviceAction
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeDeviceTag:
+		typename = "DeviceTag"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeDeviceTag
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeDeviceVariable:
+		typename = "DeviceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeDeviceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeFleetAction:
+		typename = "FleetAction"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeFleetAction
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeFleetVariable:
+		typename = "FleetVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
 	case *NodeNodeOrganization:
 		typename = "Organization"
 
@@ -2095,6 +3121,14 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeRelease:
+		typename = "Release"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeRelease
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeNodeSecurityEvent:
@@ -2160,6 +3194,97 @@ func (v *NodeNodeApplicationMembership) GetTypename() *string { return v.Typenam
 // GetId returns NodeNodeApplicationMembership.Id, and is useful for accessing the field via an interface.
 func (v *NodeNodeApplicationMembership) GetId() string { return v.Id }
 
+// NodeNodeConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+type NodeNodeConfigVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeConfigVariable.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeConfigVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeConfigVariable.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeConfigVariable) GetId() string { return v.Id }
+
+// NodeNodeDevice includes the requested fields of the GraphQL type Device.
+type NodeNodeDevice struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeDevice.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeDevice) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeDevice.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeDevice) GetId() string { return v.Id }
+
+// NodeNodeDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+type NodeNodeDeviceAction struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeDeviceAction.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeDeviceAction) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeDeviceAction.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeDeviceAction) GetId() string { return v.Id }
+
+// NodeNodeDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+type NodeNodeDeviceTag struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeDeviceTag.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeDeviceTag) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeDeviceTag.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeDeviceTag) GetId() string { return v.Id }
+
+// NodeNodeDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+type NodeNodeDeviceVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeDeviceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeDeviceVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeDeviceVariable.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeDeviceVariable) GetId() string { return v.Id }
+
+// NodeNodeFleetAction includes the requested fields of the GraphQL type FleetAction.
+type NodeNodeFleetAction struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeFleetAction.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeFleetAction) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeFleetAction.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeFleetAction) GetId() string { return v.Id }
+
+// NodeNodeFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+type NodeNodeFleetVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeFleetVariable.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeFleetVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeFleetVariable.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeFleetVariable) GetId() string { return v.Id }
+
 // NodeNodeOrganization includes the requested fields of the GraphQL type Organization.
 type NodeNodeOrganization struct {
 	Typename *string `json:"__typename"`
@@ -2189,6 +3314,19 @@ func (v *NodeNodeOrganizationMembership) GetTypename() *string { return v.Typena
 
 // GetId returns NodeNodeOrganizationMembership.Id, and is useful for accessing the field via an interface.
 func (v *NodeNodeOrganizationMembership) GetId() string { return v.Id }
+
+// NodeNodeRelease includes the requested fields of the GraphQL type Release.
+type NodeNodeRelease struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeRelease.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeRelease) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeRelease.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeRelease) GetId() string { return v.Id }
 
 // NodeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
 type NodeNodeSecurityEvent struct {
@@ -2921,6 +4059,56 @@ func (v *RefreshTokenResponse) GetRefreshToken() RefreshTokenRefreshTokenAuthPay
 	return v.RefreshToken
 }
 
+type RegisterDeviceInput struct {
+	ApplicationId string `json:"applicationId"`
+	// 1–100 characters.
+	Name string `json:"name"`
+	// 32 hexadecimal characters (stored lowercase); generated when omitted.
+	Uuid *string `json:"uuid"`
+}
+
+// GetApplicationId returns RegisterDeviceInput.ApplicationId, and is useful for accessing the field via an interface.
+func (v *RegisterDeviceInput) GetApplicationId() string { return v.ApplicationId }
+
+// GetName returns RegisterDeviceInput.Name, and is useful for accessing the field via an interface.
+func (v *RegisterDeviceInput) GetName() string { return v.Name }
+
+// GetUuid returns RegisterDeviceInput.Uuid, and is useful for accessing the field via an interface.
+func (v *RegisterDeviceInput) GetUuid() *string { return v.Uuid }
+
+// RegisterDeviceRegisterDevice includes the requested fields of the GraphQL type Device.
+type RegisterDeviceRegisterDevice struct {
+	Id   string `json:"id"`
+	Uuid string `json:"uuid"`
+	Name string `json:"name"`
+	Note string `json:"note"`
+}
+
+// GetId returns RegisterDeviceRegisterDevice.Id, and is useful for accessing the field via an interface.
+func (v *RegisterDeviceRegisterDevice) GetId() string { return v.Id }
+
+// GetUuid returns RegisterDeviceRegisterDevice.Uuid, and is useful for accessing the field via an interface.
+func (v *RegisterDeviceRegisterDevice) GetUuid() string { return v.Uuid }
+
+// GetName returns RegisterDeviceRegisterDevice.Name, and is useful for accessing the field via an interface.
+func (v *RegisterDeviceRegisterDevice) GetName() string { return v.Name }
+
+// GetNote returns RegisterDeviceRegisterDevice.Note, and is useful for accessing the field via an interface.
+func (v *RegisterDeviceRegisterDevice) GetNote() string { return v.Note }
+
+// RegisterDeviceResponse is returned by RegisterDevice on success.
+type RegisterDeviceResponse struct {
+	// Register a device in an application. The uuid (32 hex characters, unique)
+	// is generated when not given. Also accepted from the application's
+	// provisioning key (downloadImageConfig), which can do nothing else.
+	RegisterDevice RegisterDeviceRegisterDevice `json:"registerDevice"`
+}
+
+// GetRegisterDevice returns RegisterDeviceResponse.RegisterDevice, and is useful for accessing the field via an interface.
+func (v *RegisterDeviceResponse) GetRegisterDevice() RegisterDeviceRegisterDevice {
+	return v.RegisterDevice
+}
+
 // RemoveApplicationMemberResponse is returned by RemoveApplicationMember on success.
 type RemoveApplicationMemberResponse struct {
 	// Remove an application member. Any member may also remove their own
@@ -2933,6 +4121,51 @@ func (v *RemoveApplicationMemberResponse) GetRemoveApplicationMember() string {
 	return v.RemoveApplicationMember
 }
 
+// RemoveConfigVariableResponse is returned by RemoveConfigVariable on success.
+type RemoveConfigVariableResponse struct {
+	RemoveConfigVariable string `json:"removeConfigVariable"`
+}
+
+// GetRemoveConfigVariable returns RemoveConfigVariableResponse.RemoveConfigVariable, and is useful for accessing the field via an interface.
+func (v *RemoveConfigVariableResponse) GetRemoveConfigVariable() string {
+	return v.RemoveConfigVariable
+}
+
+// RemoveDeviceResponse is returned by RemoveDevice on success.
+type RemoveDeviceResponse struct {
+	// Remove a device and everything of it (tags, variables, pending actions).
+	RemoveDevice string `json:"removeDevice"`
+}
+
+// GetRemoveDevice returns RemoveDeviceResponse.RemoveDevice, and is useful for accessing the field via an interface.
+func (v *RemoveDeviceResponse) GetRemoveDevice() string { return v.RemoveDevice }
+
+// RemoveDeviceTagResponse is returned by RemoveDeviceTag on success.
+type RemoveDeviceTagResponse struct {
+	RemoveDeviceTag string `json:"removeDeviceTag"`
+}
+
+// GetRemoveDeviceTag returns RemoveDeviceTagResponse.RemoveDeviceTag, and is useful for accessing the field via an interface.
+func (v *RemoveDeviceTagResponse) GetRemoveDeviceTag() string { return v.RemoveDeviceTag }
+
+// RemoveDeviceVariableResponse is returned by RemoveDeviceVariable on success.
+type RemoveDeviceVariableResponse struct {
+	RemoveDeviceVariable string `json:"removeDeviceVariable"`
+}
+
+// GetRemoveDeviceVariable returns RemoveDeviceVariableResponse.RemoveDeviceVariable, and is useful for accessing the field via an interface.
+func (v *RemoveDeviceVariableResponse) GetRemoveDeviceVariable() string {
+	return v.RemoveDeviceVariable
+}
+
+// RemoveFleetVariableResponse is returned by RemoveFleetVariable on success.
+type RemoveFleetVariableResponse struct {
+	RemoveFleetVariable string `json:"removeFleetVariable"`
+}
+
+// GetRemoveFleetVariable returns RemoveFleetVariableResponse.RemoveFleetVariable, and is useful for accessing the field via an interface.
+func (v *RemoveFleetVariableResponse) GetRemoveFleetVariable() string { return v.RemoveFleetVariable }
+
 // RemoveOrganizationMemberResponse is returned by RemoveOrganizationMember on success.
 type RemoveOrganizationMemberResponse struct {
 	// Remove a member from an organization (administrators), or leave it (your own membership). The last administrator cannot leave.
@@ -2942,6 +4175,150 @@ type RemoveOrganizationMemberResponse struct {
 // GetRemoveOrganizationMember returns RemoveOrganizationMemberResponse.RemoveOrganizationMember, and is useful for accessing the field via an interface.
 func (v *RemoveOrganizationMemberResponse) GetRemoveOrganizationMember() string {
 	return v.RemoveOrganizationMember
+}
+
+// RequestDeviceActionRequestDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+type RequestDeviceActionRequestDeviceAction struct {
+	Id        string           `json:"id"`
+	Action    DeviceActionKind `json:"action"`
+	CreatedAt time.Time        `json:"createdAt"`
+	// Who asked; null if their account is gone.
+	RequestedBy *RequestDeviceActionRequestDeviceActionRequestedByUser `json:"requestedBy"`
+}
+
+// GetId returns RequestDeviceActionRequestDeviceAction.Id, and is useful for accessing the field via an interface.
+func (v *RequestDeviceActionRequestDeviceAction) GetId() string { return v.Id }
+
+// GetAction returns RequestDeviceActionRequestDeviceAction.Action, and is useful for accessing the field via an interface.
+func (v *RequestDeviceActionRequestDeviceAction) GetAction() DeviceActionKind { return v.Action }
+
+// GetCreatedAt returns RequestDeviceActionRequestDeviceAction.CreatedAt, and is useful for accessing the field via an interface.
+func (v *RequestDeviceActionRequestDeviceAction) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetRequestedBy returns RequestDeviceActionRequestDeviceAction.RequestedBy, and is useful for accessing the field via an interface.
+func (v *RequestDeviceActionRequestDeviceAction) GetRequestedBy() *RequestDeviceActionRequestDeviceActionRequestedByUser {
+	return v.RequestedBy
+}
+
+// RequestDeviceActionRequestDeviceActionRequestedByUser includes the requested fields of the GraphQL type User.
+type RequestDeviceActionRequestDeviceActionRequestedByUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// GetId returns RequestDeviceActionRequestDeviceActionRequestedByUser.Id, and is useful for accessing the field via an interface.
+func (v *RequestDeviceActionRequestDeviceActionRequestedByUser) GetId() string { return v.Id }
+
+// GetUsername returns RequestDeviceActionRequestDeviceActionRequestedByUser.Username, and is useful for accessing the field via an interface.
+func (v *RequestDeviceActionRequestDeviceActionRequestedByUser) GetUsername() string {
+	return v.Username
+}
+
+// RequestDeviceActionResponse is returned by RequestDeviceAction on success.
+type RequestDeviceActionResponse struct {
+	// Ask a device to do something; stored as a pending action for its agent.
+	RequestDeviceAction RequestDeviceActionRequestDeviceAction `json:"requestDeviceAction"`
+}
+
+// GetRequestDeviceAction returns RequestDeviceActionResponse.RequestDeviceAction, and is useful for accessing the field via an interface.
+func (v *RequestDeviceActionResponse) GetRequestDeviceAction() RequestDeviceActionRequestDeviceAction {
+	return v.RequestDeviceAction
+}
+
+// RequestFleetActionRequestFleetAction includes the requested fields of the GraphQL type FleetAction.
+type RequestFleetActionRequestFleetAction struct {
+	Id        string                                       `json:"id"`
+	Action    FleetActionKind                              `json:"action"`
+	CreatedAt time.Time                                    `json:"createdAt"`
+	Release   *RequestFleetActionRequestFleetActionRelease `json:"release"`
+	// Who asked; null if their account is gone.
+	RequestedBy *RequestFleetActionRequestFleetActionRequestedByUser `json:"requestedBy"`
+}
+
+// GetId returns RequestFleetActionRequestFleetAction.Id, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetAction) GetId() string { return v.Id }
+
+// GetAction returns RequestFleetActionRequestFleetAction.Action, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetAction) GetAction() FleetActionKind { return v.Action }
+
+// GetCreatedAt returns RequestFleetActionRequestFleetAction.CreatedAt, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetAction) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetRelease returns RequestFleetActionRequestFleetAction.Release, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetAction) GetRelease() *RequestFleetActionRequestFleetActionRelease {
+	return v.Release
+}
+
+// GetRequestedBy returns RequestFleetActionRequestFleetAction.RequestedBy, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetAction) GetRequestedBy() *RequestFleetActionRequestFleetActionRequestedByUser {
+	return v.RequestedBy
+}
+
+// RequestFleetActionRequestFleetActionRelease includes the requested fields of the GraphQL type Release.
+type RequestFleetActionRequestFleetActionRelease struct {
+	Id     string `json:"id"`
+	Commit string `json:"commit"`
+}
+
+// GetId returns RequestFleetActionRequestFleetActionRelease.Id, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetActionRelease) GetId() string { return v.Id }
+
+// GetCommit returns RequestFleetActionRequestFleetActionRelease.Commit, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetActionRelease) GetCommit() string { return v.Commit }
+
+// RequestFleetActionRequestFleetActionRequestedByUser includes the requested fields of the GraphQL type User.
+type RequestFleetActionRequestFleetActionRequestedByUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// GetId returns RequestFleetActionRequestFleetActionRequestedByUser.Id, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetActionRequestedByUser) GetId() string { return v.Id }
+
+// GetUsername returns RequestFleetActionRequestFleetActionRequestedByUser.Username, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionRequestFleetActionRequestedByUser) GetUsername() string { return v.Username }
+
+// RequestFleetActionResponse is returned by RequestFleetAction on success.
+type RequestFleetActionResponse struct {
+	// Ask every device of the application to do something; stored as a pending fleet action.
+	RequestFleetAction RequestFleetActionRequestFleetAction `json:"requestFleetAction"`
+}
+
+// GetRequestFleetAction returns RequestFleetActionResponse.RequestFleetAction, and is useful for accessing the field via an interface.
+func (v *RequestFleetActionResponse) GetRequestFleetAction() RequestFleetActionRequestFleetAction {
+	return v.RequestFleetAction
+}
+
+// RequestSshAccessRequestSshAccessSshAccessGrant includes the requested fields of the GraphQL type SshAccessGrant.
+type RequestSshAccessRequestSshAccessSshAccessGrant struct {
+	// Present it to the SSH proxy.
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// The device the grant opens.
+	DeviceUuid string `json:"deviceUuid"`
+}
+
+// GetToken returns RequestSshAccessRequestSshAccessSshAccessGrant.Token, and is useful for accessing the field via an interface.
+func (v *RequestSshAccessRequestSshAccessSshAccessGrant) GetToken() string { return v.Token }
+
+// GetExpiresAt returns RequestSshAccessRequestSshAccessSshAccessGrant.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *RequestSshAccessRequestSshAccessSshAccessGrant) GetExpiresAt() time.Time { return v.ExpiresAt }
+
+// GetDeviceUuid returns RequestSshAccessRequestSshAccessSshAccessGrant.DeviceUuid, and is useful for accessing the field via an interface.
+func (v *RequestSshAccessRequestSshAccessSshAccessGrant) GetDeviceUuid() string { return v.DeviceUuid }
+
+// RequestSshAccessResponse is returned by RequestSshAccess on success.
+type RequestSshAccessResponse struct {
+	// A grant to open an SSH session to the device through the SSH proxy: a JWT
+	// signed with the session keys (audience "ssh", subject the user, claim
+	// "device" the device's uuid), valid for 60 seconds. The proxy verifies it
+	// offline with /.well-known/jwks.json.
+	RequestSshAccess RequestSshAccessRequestSshAccessSshAccessGrant `json:"requestSshAccess"`
+}
+
+// GetRequestSshAccess returns RequestSshAccessResponse.RequestSshAccess, and is useful for accessing the field via an interface.
+func (v *RequestSshAccessResponse) GetRequestSshAccess() RequestSshAccessRequestSshAccessSshAccessGrant {
+	return v.RequestSshAccess
 }
 
 // RevokeApiKeysResponse is returned by RevokeApiKeys on success.
@@ -3059,6 +4436,180 @@ type SecurityEventsResponse struct {
 // GetMe returns SecurityEventsResponse.Me, and is useful for accessing the field via an interface.
 func (v *SecurityEventsResponse) GetMe() SecurityEventsMeUser { return v.Me }
 
+type SetConfigVariableInput struct {
+	ApplicationId string `json:"applicationId"`
+	// FLEETGATE_ followed by an environment variable name, up to 128 characters in all.
+	Name string `json:"name"`
+	// Up to 10 KiB.
+	Value string `json:"value"`
+}
+
+// GetApplicationId returns SetConfigVariableInput.ApplicationId, and is useful for accessing the field via an interface.
+func (v *SetConfigVariableInput) GetApplicationId() string { return v.ApplicationId }
+
+// GetName returns SetConfigVariableInput.Name, and is useful for accessing the field via an interface.
+func (v *SetConfigVariableInput) GetName() string { return v.Name }
+
+// GetValue returns SetConfigVariableInput.Value, and is useful for accessing the field via an interface.
+func (v *SetConfigVariableInput) GetValue() string { return v.Value }
+
+// SetConfigVariableResponse is returned by SetConfigVariable on success.
+type SetConfigVariableResponse struct {
+	// Set a configuration variable (name starts with FLEETGATE_) of every device of the application.
+	SetConfigVariable SetConfigVariableSetConfigVariable `json:"setConfigVariable"`
+}
+
+// GetSetConfigVariable returns SetConfigVariableResponse.SetConfigVariable, and is useful for accessing the field via an interface.
+func (v *SetConfigVariableResponse) GetSetConfigVariable() SetConfigVariableSetConfigVariable {
+	return v.SetConfigVariable
+}
+
+// SetConfigVariableSetConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+type SetConfigVariableSetConfigVariable struct {
+	Id    string `json:"id"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetId returns SetConfigVariableSetConfigVariable.Id, and is useful for accessing the field via an interface.
+func (v *SetConfigVariableSetConfigVariable) GetId() string { return v.Id }
+
+// GetName returns SetConfigVariableSetConfigVariable.Name, and is useful for accessing the field via an interface.
+func (v *SetConfigVariableSetConfigVariable) GetName() string { return v.Name }
+
+// GetValue returns SetConfigVariableSetConfigVariable.Value, and is useful for accessing the field via an interface.
+func (v *SetConfigVariableSetConfigVariable) GetValue() string { return v.Value }
+
+type SetDeviceTagInput struct {
+	DeviceId string `json:"deviceId"`
+	// 1–100 characters, no control characters.
+	Key string `json:"key"`
+	// Up to 1000 characters.
+	Value string `json:"value"`
+}
+
+// GetDeviceId returns SetDeviceTagInput.DeviceId, and is useful for accessing the field via an interface.
+func (v *SetDeviceTagInput) GetDeviceId() string { return v.DeviceId }
+
+// GetKey returns SetDeviceTagInput.Key, and is useful for accessing the field via an interface.
+func (v *SetDeviceTagInput) GetKey() string { return v.Key }
+
+// GetValue returns SetDeviceTagInput.Value, and is useful for accessing the field via an interface.
+func (v *SetDeviceTagInput) GetValue() string { return v.Value }
+
+// SetDeviceTagResponse is returned by SetDeviceTag on success.
+type SetDeviceTagResponse struct {
+	// Set a tag of a device: created, or its value replaced if the key exists.
+	SetDeviceTag SetDeviceTagSetDeviceTag `json:"setDeviceTag"`
+}
+
+// GetSetDeviceTag returns SetDeviceTagResponse.SetDeviceTag, and is useful for accessing the field via an interface.
+func (v *SetDeviceTagResponse) GetSetDeviceTag() SetDeviceTagSetDeviceTag { return v.SetDeviceTag }
+
+// SetDeviceTagSetDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+type SetDeviceTagSetDeviceTag struct {
+	Id    string `json:"id"`
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// GetId returns SetDeviceTagSetDeviceTag.Id, and is useful for accessing the field via an interface.
+func (v *SetDeviceTagSetDeviceTag) GetId() string { return v.Id }
+
+// GetKey returns SetDeviceTagSetDeviceTag.Key, and is useful for accessing the field via an interface.
+func (v *SetDeviceTagSetDeviceTag) GetKey() string { return v.Key }
+
+// GetValue returns SetDeviceTagSetDeviceTag.Value, and is useful for accessing the field via an interface.
+func (v *SetDeviceTagSetDeviceTag) GetValue() string { return v.Value }
+
+type SetDeviceVariableInput struct {
+	DeviceId string `json:"deviceId"`
+	// An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_.
+	Name string `json:"name"`
+	// Up to 10 KiB.
+	Value string `json:"value"`
+}
+
+// GetDeviceId returns SetDeviceVariableInput.DeviceId, and is useful for accessing the field via an interface.
+func (v *SetDeviceVariableInput) GetDeviceId() string { return v.DeviceId }
+
+// GetName returns SetDeviceVariableInput.Name, and is useful for accessing the field via an interface.
+func (v *SetDeviceVariableInput) GetName() string { return v.Name }
+
+// GetValue returns SetDeviceVariableInput.Value, and is useful for accessing the field via an interface.
+func (v *SetDeviceVariableInput) GetValue() string { return v.Value }
+
+// SetDeviceVariableResponse is returned by SetDeviceVariable on success.
+type SetDeviceVariableResponse struct {
+	// Set an environment variable of one device (created or replaced by name).
+	SetDeviceVariable SetDeviceVariableSetDeviceVariable `json:"setDeviceVariable"`
+}
+
+// GetSetDeviceVariable returns SetDeviceVariableResponse.SetDeviceVariable, and is useful for accessing the field via an interface.
+func (v *SetDeviceVariableResponse) GetSetDeviceVariable() SetDeviceVariableSetDeviceVariable {
+	return v.SetDeviceVariable
+}
+
+// SetDeviceVariableSetDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+type SetDeviceVariableSetDeviceVariable struct {
+	Id    string `json:"id"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetId returns SetDeviceVariableSetDeviceVariable.Id, and is useful for accessing the field via an interface.
+func (v *SetDeviceVariableSetDeviceVariable) GetId() string { return v.Id }
+
+// GetName returns SetDeviceVariableSetDeviceVariable.Name, and is useful for accessing the field via an interface.
+func (v *SetDeviceVariableSetDeviceVariable) GetName() string { return v.Name }
+
+// GetValue returns SetDeviceVariableSetDeviceVariable.Value, and is useful for accessing the field via an interface.
+func (v *SetDeviceVariableSetDeviceVariable) GetValue() string { return v.Value }
+
+type SetFleetVariableInput struct {
+	ApplicationId string `json:"applicationId"`
+	// An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_.
+	Name string `json:"name"`
+	// Up to 10 KiB.
+	Value string `json:"value"`
+}
+
+// GetApplicationId returns SetFleetVariableInput.ApplicationId, and is useful for accessing the field via an interface.
+func (v *SetFleetVariableInput) GetApplicationId() string { return v.ApplicationId }
+
+// GetName returns SetFleetVariableInput.Name, and is useful for accessing the field via an interface.
+func (v *SetFleetVariableInput) GetName() string { return v.Name }
+
+// GetValue returns SetFleetVariableInput.Value, and is useful for accessing the field via an interface.
+func (v *SetFleetVariableInput) GetValue() string { return v.Value }
+
+// SetFleetVariableResponse is returned by SetFleetVariable on success.
+type SetFleetVariableResponse struct {
+	// Set an environment variable of every device of the application (created or replaced by name).
+	SetFleetVariable SetFleetVariableSetFleetVariable `json:"setFleetVariable"`
+}
+
+// GetSetFleetVariable returns SetFleetVariableResponse.SetFleetVariable, and is useful for accessing the field via an interface.
+func (v *SetFleetVariableResponse) GetSetFleetVariable() SetFleetVariableSetFleetVariable {
+	return v.SetFleetVariable
+}
+
+// SetFleetVariableSetFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+type SetFleetVariableSetFleetVariable struct {
+	Id    string `json:"id"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// GetId returns SetFleetVariableSetFleetVariable.Id, and is useful for accessing the field via an interface.
+func (v *SetFleetVariableSetFleetVariable) GetId() string { return v.Id }
+
+// GetName returns SetFleetVariableSetFleetVariable.Name, and is useful for accessing the field via an interface.
+func (v *SetFleetVariableSetFleetVariable) GetName() string { return v.Name }
+
+// GetValue returns SetFleetVariableSetFleetVariable.Value, and is useful for accessing the field via an interface.
+func (v *SetFleetVariableSetFleetVariable) GetValue() string { return v.Value }
+
 // SignOutEverywhereResponse is returned by SignOutEverywhere on success.
 type SignOutEverywhereResponse struct {
 	// End every session token of the caller, including the one making this call. API keys are not affected.
@@ -3170,8 +4721,16 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 // SweepEmailNodeApiKey
 // SweepEmailNodeApplication
 // SweepEmailNodeApplicationMembership
+// SweepEmailNodeConfigVariable
+// SweepEmailNodeDevice
+// SweepEmailNodeDeviceAction
+// SweepEmailNodeDeviceTag
+// SweepEmailNodeDeviceVariable
+// SweepEmailNodeFleetAction
+// SweepEmailNodeFleetVariable
 // SweepEmailNodeOrganization
 // SweepEmailNodeOrganizationMembership
+// SweepEmailNodeRelease
 // SweepEmailNodeSecurityEvent
 // SweepEmailNodeUser
 // The GraphQL type's documentation follows.
@@ -3192,8 +4751,16 @@ type SweepEmailNode interface {
 func (v *SweepEmailNodeApiKey) implementsGraphQLInterfaceSweepEmailNode()                 {}
 func (v *SweepEmailNodeApplication) implementsGraphQLInterfaceSweepEmailNode()            {}
 func (v *SweepEmailNodeApplicationMembership) implementsGraphQLInterfaceSweepEmailNode()  {}
+func (v *SweepEmailNodeConfigVariable) implementsGraphQLInterfaceSweepEmailNode()         {}
+func (v *SweepEmailNodeDevice) implementsGraphQLInterfaceSweepEmailNode()                 {}
+func (v *SweepEmailNodeDeviceAction) implementsGraphQLInterfaceSweepEmailNode()           {}
+func (v *SweepEmailNodeDeviceTag) implementsGraphQLInterfaceSweepEmailNode()              {}
+func (v *SweepEmailNodeDeviceVariable) implementsGraphQLInterfaceSweepEmailNode()         {}
+func (v *SweepEmailNodeFleetAction) implementsGraphQLInterfaceSweepEmailNode()            {}
+func (v *SweepEmailNodeFleetVariable) implementsGraphQLInterfaceSweepEmailNode()          {}
 func (v *SweepEmailNodeOrganization) implementsGraphQLInterfaceSweepEmailNode()           {}
 func (v *SweepEmailNodeOrganizationMembership) implementsGraphQLInterfaceSweepEmailNode() {}
+func (v *SweepEmailNodeRelease) implementsGraphQLInterfaceSweepEmailNode()                {}
 func (v *SweepEmailNodeSecurityEvent) implementsGraphQLInterfaceSweepEmailNode()          {}
 func (v *SweepEmailNodeUser) implementsGraphQLInterfaceSweepEmailNode()                   {}
 
@@ -3220,11 +4787,35 @@ func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
 	case "ApplicationMembership":
 		*v = new(SweepEmailNodeApplicationMembership)
 		return json.Unmarshal(b, *v)
+	case "ConfigVariable":
+		*v = new(SweepEmailNodeConfigVariable)
+		return json.Unmarshal(b, *v)
+	case "Device":
+		*v = new(SweepEmailNodeDevice)
+		return json.Unmarshal(b, *v)
+	case "DeviceAction":
+		*v = new(SweepEmailNodeDeviceAction)
+		return json.Unmarshal(b, *v)
+	case "DeviceTag":
+		*v = new(SweepEmailNodeDeviceTag)
+		return json.Unmarshal(b, *v)
+	case "DeviceVariable":
+		*v = new(SweepEmailNodeDeviceVariable)
+		return json.Unmarshal(b, *v)
+	case "FleetAction":
+		*v = new(SweepEmailNodeFleetAction)
+		return json.Unmarshal(b, *v)
+	case "FleetVariable":
+		*v = new(SweepEmailNodeFleetVariable)
+		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepEmailNodeOrganization)
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(SweepEmailNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "Release":
+		*v = new(SweepEmailNodeRelease)
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepEmailNodeSecurityEvent)
@@ -3269,6 +4860,62 @@ func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
 			*SweepEmailNodeApplicationMembership
 		}{typename, v}
 		return json.Marshal(result)
+	case *SweepEmailNodeConfigVariable:
+		typename = "ConfigVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeConfigVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeDevice:
+		typename = "Device"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeDevice
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeDeviceAction:
+		typename = "DeviceAction"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeDeviceAction
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeDeviceTag:
+		typename = "DeviceTag"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeDeviceTag
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeDeviceVariable:
+		typename = "DeviceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeDeviceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeFleetAction:
+		typename = "FleetAction"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeFleetAction
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeFleetVariable:
+		typename = "FleetVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
 	case *SweepEmailNodeOrganization:
 		typename = "Organization"
 
@@ -3283,6 +4930,14 @@ func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepEmailNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeRelease:
+		typename = "Release"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeRelease
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepEmailNodeSecurityEvent:
@@ -3367,6 +5022,97 @@ func (v *SweepEmailNodeApplicationMembershipUser) GetUsername() string { return 
 // GetEmail returns SweepEmailNodeApplicationMembershipUser.Email, and is useful for accessing the field via an interface.
 func (v *SweepEmailNodeApplicationMembershipUser) GetEmail() *string { return v.Email }
 
+// SweepEmailNodeConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+type SweepEmailNodeConfigVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeConfigVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeConfigVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeConfigVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeConfigVariable) GetId() string { return v.Id }
+
+// SweepEmailNodeDevice includes the requested fields of the GraphQL type Device.
+type SweepEmailNodeDevice struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeDevice.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeDevice) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeDevice.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeDevice) GetId() string { return v.Id }
+
+// SweepEmailNodeDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+type SweepEmailNodeDeviceAction struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeDeviceAction.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeDeviceAction) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeDeviceAction.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeDeviceAction) GetId() string { return v.Id }
+
+// SweepEmailNodeDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+type SweepEmailNodeDeviceTag struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeDeviceTag.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeDeviceTag) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeDeviceTag.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeDeviceTag) GetId() string { return v.Id }
+
+// SweepEmailNodeDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+type SweepEmailNodeDeviceVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeDeviceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeDeviceVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeDeviceVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeDeviceVariable) GetId() string { return v.Id }
+
+// SweepEmailNodeFleetAction includes the requested fields of the GraphQL type FleetAction.
+type SweepEmailNodeFleetAction struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeFleetAction.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeFleetAction) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeFleetAction.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeFleetAction) GetId() string { return v.Id }
+
+// SweepEmailNodeFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+type SweepEmailNodeFleetVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeFleetVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeFleetVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeFleetVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeFleetVariable) GetId() string { return v.Id }
+
 // SweepEmailNodeOrganization includes the requested fields of the GraphQL type Organization.
 type SweepEmailNodeOrganization struct {
 	Typename *string `json:"__typename"`
@@ -3411,6 +5157,19 @@ func (v *SweepEmailNodeOrganizationMembershipUser) GetUsername() string { return
 
 // GetEmail returns SweepEmailNodeOrganizationMembershipUser.Email, and is useful for accessing the field via an interface.
 func (v *SweepEmailNodeOrganizationMembershipUser) GetEmail() *string { return v.Email }
+
+// SweepEmailNodeRelease includes the requested fields of the GraphQL type Release.
+type SweepEmailNodeRelease struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeRelease.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeRelease) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeRelease.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeRelease) GetId() string { return v.Id }
 
 // SweepEmailNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
 type SweepEmailNodeSecurityEvent struct {
@@ -3528,8 +5287,16 @@ func (v *SweepEmailResponse) __premarshalJSON() (*__premarshalSweepEmailResponse
 // SweepNodeNodeApiKey
 // SweepNodeNodeApplication
 // SweepNodeNodeApplicationMembership
+// SweepNodeNodeConfigVariable
+// SweepNodeNodeDevice
+// SweepNodeNodeDeviceAction
+// SweepNodeNodeDeviceTag
+// SweepNodeNodeDeviceVariable
+// SweepNodeNodeFleetAction
+// SweepNodeNodeFleetVariable
 // SweepNodeNodeOrganization
 // SweepNodeNodeOrganizationMembership
+// SweepNodeNodeRelease
 // SweepNodeNodeSecurityEvent
 // SweepNodeNodeUser
 // The GraphQL type's documentation follows.
@@ -3550,8 +5317,16 @@ type SweepNodeNode interface {
 func (v *SweepNodeNodeApiKey) implementsGraphQLInterfaceSweepNodeNode()                 {}
 func (v *SweepNodeNodeApplication) implementsGraphQLInterfaceSweepNodeNode()            {}
 func (v *SweepNodeNodeApplicationMembership) implementsGraphQLInterfaceSweepNodeNode()  {}
+func (v *SweepNodeNodeConfigVariable) implementsGraphQLInterfaceSweepNodeNode()         {}
+func (v *SweepNodeNodeDevice) implementsGraphQLInterfaceSweepNodeNode()                 {}
+func (v *SweepNodeNodeDeviceAction) implementsGraphQLInterfaceSweepNodeNode()           {}
+func (v *SweepNodeNodeDeviceTag) implementsGraphQLInterfaceSweepNodeNode()              {}
+func (v *SweepNodeNodeDeviceVariable) implementsGraphQLInterfaceSweepNodeNode()         {}
+func (v *SweepNodeNodeFleetAction) implementsGraphQLInterfaceSweepNodeNode()            {}
+func (v *SweepNodeNodeFleetVariable) implementsGraphQLInterfaceSweepNodeNode()          {}
 func (v *SweepNodeNodeOrganization) implementsGraphQLInterfaceSweepNodeNode()           {}
 func (v *SweepNodeNodeOrganizationMembership) implementsGraphQLInterfaceSweepNodeNode() {}
+func (v *SweepNodeNodeRelease) implementsGraphQLInterfaceSweepNodeNode()                {}
 func (v *SweepNodeNodeSecurityEvent) implementsGraphQLInterfaceSweepNodeNode()          {}
 func (v *SweepNodeNodeUser) implementsGraphQLInterfaceSweepNodeNode()                   {}
 
@@ -3578,11 +5353,35 @@ func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
 	case "ApplicationMembership":
 		*v = new(SweepNodeNodeApplicationMembership)
 		return json.Unmarshal(b, *v)
+	case "ConfigVariable":
+		*v = new(SweepNodeNodeConfigVariable)
+		return json.Unmarshal(b, *v)
+	case "Device":
+		*v = new(SweepNodeNodeDevice)
+		return json.Unmarshal(b, *v)
+	case "DeviceAction":
+		*v = new(SweepNodeNodeDeviceAction)
+		return json.Unmarshal(b, *v)
+	case "DeviceTag":
+		*v = new(SweepNodeNodeDeviceTag)
+		return json.Unmarshal(b, *v)
+	case "DeviceVariable":
+		*v = new(SweepNodeNodeDeviceVariable)
+		return json.Unmarshal(b, *v)
+	case "FleetAction":
+		*v = new(SweepNodeNodeFleetAction)
+		return json.Unmarshal(b, *v)
+	case "FleetVariable":
+		*v = new(SweepNodeNodeFleetVariable)
+		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepNodeNodeOrganization)
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(SweepNodeNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "Release":
+		*v = new(SweepNodeNodeRelease)
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepNodeNodeSecurityEvent)
@@ -3627,6 +5426,62 @@ func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
 			*SweepNodeNodeApplicationMembership
 		}{typename, v}
 		return json.Marshal(result)
+	case *SweepNodeNodeConfigVariable:
+		typename = "ConfigVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeConfigVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeDevice:
+		typename = "Device"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeDevice
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeDeviceAction:
+		typename = "DeviceAction"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeDeviceAction
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeDeviceTag:
+		typename = "DeviceTag"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeDeviceTag
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeDeviceVariable:
+		typename = "DeviceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeDeviceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeFleetAction:
+		typename = "FleetAction"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeFleetAction
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeFleetVariable:
+		typename = "FleetVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
 	case *SweepNodeNodeOrganization:
 		typename = "Organization"
 
@@ -3641,6 +5496,14 @@ func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodeNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeRelease:
+		typename = "Release"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeRelease
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodeNodeSecurityEvent:
@@ -3706,6 +5569,97 @@ func (v *SweepNodeNodeApplicationMembership) GetTypename() *string { return v.Ty
 // GetId returns SweepNodeNodeApplicationMembership.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodeNodeApplicationMembership) GetId() string { return v.Id }
 
+// SweepNodeNodeConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+type SweepNodeNodeConfigVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeConfigVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeConfigVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeConfigVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeConfigVariable) GetId() string { return v.Id }
+
+// SweepNodeNodeDevice includes the requested fields of the GraphQL type Device.
+type SweepNodeNodeDevice struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeDevice.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeDevice) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeDevice.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeDevice) GetId() string { return v.Id }
+
+// SweepNodeNodeDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+type SweepNodeNodeDeviceAction struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeDeviceAction.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeDeviceAction) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeDeviceAction.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeDeviceAction) GetId() string { return v.Id }
+
+// SweepNodeNodeDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+type SweepNodeNodeDeviceTag struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeDeviceTag.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeDeviceTag) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeDeviceTag.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeDeviceTag) GetId() string { return v.Id }
+
+// SweepNodeNodeDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+type SweepNodeNodeDeviceVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeDeviceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeDeviceVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeDeviceVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeDeviceVariable) GetId() string { return v.Id }
+
+// SweepNodeNodeFleetAction includes the requested fields of the GraphQL type FleetAction.
+type SweepNodeNodeFleetAction struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeFleetAction.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeFleetAction) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeFleetAction.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeFleetAction) GetId() string { return v.Id }
+
+// SweepNodeNodeFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+type SweepNodeNodeFleetVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeFleetVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeFleetVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeFleetVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeFleetVariable) GetId() string { return v.Id }
+
 // SweepNodeNodeOrganization includes the requested fields of the GraphQL type Organization.
 type SweepNodeNodeOrganization struct {
 	Typename *string `json:"__typename"`
@@ -3731,6 +5685,19 @@ func (v *SweepNodeNodeOrganizationMembership) GetTypename() *string { return v.T
 
 // GetId returns SweepNodeNodeOrganizationMembership.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodeNodeOrganizationMembership) GetId() string { return v.Id }
+
+// SweepNodeNodeRelease includes the requested fields of the GraphQL type Release.
+type SweepNodeNodeRelease struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeRelease.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeRelease) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeRelease.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeRelease) GetId() string { return v.Id }
 
 // SweepNodeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
 type SweepNodeNodeSecurityEvent struct {
@@ -3872,14 +5839,113 @@ func (v *SweepNodesNodesApplicationMembership) GetTypename() *string { return v.
 // GetId returns SweepNodesNodesApplicationMembership.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodesNodesApplicationMembership) GetId() string { return v.Id }
 
+// SweepNodesNodesConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+type SweepNodesNodesConfigVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesConfigVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesConfigVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesConfigVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesConfigVariable) GetId() string { return v.Id }
+
+// SweepNodesNodesDevice includes the requested fields of the GraphQL type Device.
+type SweepNodesNodesDevice struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesDevice.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesDevice) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesDevice.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesDevice) GetId() string { return v.Id }
+
+// SweepNodesNodesDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+type SweepNodesNodesDeviceAction struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesDeviceAction.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesDeviceAction) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesDeviceAction.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesDeviceAction) GetId() string { return v.Id }
+
+// SweepNodesNodesDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+type SweepNodesNodesDeviceTag struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesDeviceTag.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesDeviceTag) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesDeviceTag.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesDeviceTag) GetId() string { return v.Id }
+
+// SweepNodesNodesDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+type SweepNodesNodesDeviceVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesDeviceVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesDeviceVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesDeviceVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesDeviceVariable) GetId() string { return v.Id }
+
+// SweepNodesNodesFleetAction includes the requested fields of the GraphQL type FleetAction.
+type SweepNodesNodesFleetAction struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesFleetAction.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesFleetAction) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesFleetAction.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesFleetAction) GetId() string { return v.Id }
+
+// SweepNodesNodesFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+type SweepNodesNodesFleetVariable struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesFleetVariable.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesFleetVariable) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesFleetVariable.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesFleetVariable) GetId() string { return v.Id }
+
 // SweepNodesNodesNode includes the requested fields of the GraphQL interface Node.
 //
 // SweepNodesNodesNode is implemented by the following types:
 // SweepNodesNodesApiKey
 // SweepNodesNodesApplication
 // SweepNodesNodesApplicationMembership
+// SweepNodesNodesConfigVariable
+// SweepNodesNodesDevice
+// SweepNodesNodesDeviceAction
+// SweepNodesNodesDeviceTag
+// SweepNodesNodesDeviceVariable
+// SweepNodesNodesFleetAction
+// SweepNodesNodesFleetVariable
 // SweepNodesNodesOrganization
 // SweepNodesNodesOrganizationMembership
+// SweepNodesNodesRelease
 // SweepNodesNodesSecurityEvent
 // SweepNodesNodesUser
 // The GraphQL type's documentation follows.
@@ -3900,8 +5966,16 @@ type SweepNodesNodesNode interface {
 func (v *SweepNodesNodesApiKey) implementsGraphQLInterfaceSweepNodesNodesNode()                 {}
 func (v *SweepNodesNodesApplication) implementsGraphQLInterfaceSweepNodesNodesNode()            {}
 func (v *SweepNodesNodesApplicationMembership) implementsGraphQLInterfaceSweepNodesNodesNode()  {}
+func (v *SweepNodesNodesConfigVariable) implementsGraphQLInterfaceSweepNodesNodesNode()         {}
+func (v *SweepNodesNodesDevice) implementsGraphQLInterfaceSweepNodesNodesNode()                 {}
+func (v *SweepNodesNodesDeviceAction) implementsGraphQLInterfaceSweepNodesNodesNode()           {}
+func (v *SweepNodesNodesDeviceTag) implementsGraphQLInterfaceSweepNodesNodesNode()              {}
+func (v *SweepNodesNodesDeviceVariable) implementsGraphQLInterfaceSweepNodesNodesNode()         {}
+func (v *SweepNodesNodesFleetAction) implementsGraphQLInterfaceSweepNodesNodesNode()            {}
+func (v *SweepNodesNodesFleetVariable) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
 func (v *SweepNodesNodesOrganization) implementsGraphQLInterfaceSweepNodesNodesNode()           {}
 func (v *SweepNodesNodesOrganizationMembership) implementsGraphQLInterfaceSweepNodesNodesNode() {}
+func (v *SweepNodesNodesRelease) implementsGraphQLInterfaceSweepNodesNodesNode()                {}
 func (v *SweepNodesNodesSecurityEvent) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
 func (v *SweepNodesNodesUser) implementsGraphQLInterfaceSweepNodesNodesNode()                   {}
 
@@ -3928,11 +6002,35 @@ func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
 	case "ApplicationMembership":
 		*v = new(SweepNodesNodesApplicationMembership)
 		return json.Unmarshal(b, *v)
+	case "ConfigVariable":
+		*v = new(SweepNodesNodesConfigVariable)
+		return json.Unmarshal(b, *v)
+	case "Device":
+		*v = new(SweepNodesNodesDevice)
+		return json.Unmarshal(b, *v)
+	case "DeviceAction":
+		*v = new(SweepNodesNodesDeviceAction)
+		return json.Unmarshal(b, *v)
+	case "DeviceTag":
+		*v = new(SweepNodesNodesDeviceTag)
+		return json.Unmarshal(b, *v)
+	case "DeviceVariable":
+		*v = new(SweepNodesNodesDeviceVariable)
+		return json.Unmarshal(b, *v)
+	case "FleetAction":
+		*v = new(SweepNodesNodesFleetAction)
+		return json.Unmarshal(b, *v)
+	case "FleetVariable":
+		*v = new(SweepNodesNodesFleetVariable)
+		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepNodesNodesOrganization)
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(SweepNodesNodesOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "Release":
+		*v = new(SweepNodesNodesRelease)
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepNodesNodesSecurityEvent)
@@ -3977,6 +6075,62 @@ func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
 			*SweepNodesNodesApplicationMembership
 		}{typename, v}
 		return json.Marshal(result)
+	case *SweepNodesNodesConfigVariable:
+		typename = "ConfigVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesConfigVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesDevice:
+		typename = "Device"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesDevice
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesDeviceAction:
+		typename = "DeviceAction"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesDeviceAction
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesDeviceTag:
+		typename = "DeviceTag"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesDeviceTag
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesDeviceVariable:
+		typename = "DeviceVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesDeviceVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesFleetAction:
+		typename = "FleetAction"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesFleetAction
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesFleetVariable:
+		typename = "FleetVariable"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
 	case *SweepNodesNodesOrganization:
 		typename = "Organization"
 
@@ -3991,6 +6145,14 @@ func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodesNodesOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesRelease:
+		typename = "Release"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesRelease
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodesNodesSecurityEvent:
@@ -4042,6 +6204,19 @@ func (v *SweepNodesNodesOrganizationMembership) GetTypename() *string { return v
 
 // GetId returns SweepNodesNodesOrganizationMembership.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodesNodesOrganizationMembership) GetId() string { return v.Id }
+
+// SweepNodesNodesRelease includes the requested fields of the GraphQL type Release.
+type SweepNodesNodesRelease struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesRelease.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesRelease) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesRelease.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesRelease) GetId() string { return v.Id }
 
 // SweepNodesNodesSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
 type SweepNodesNodesSecurityEvent struct {
@@ -4257,6 +6432,133 @@ func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) __
 	return &retval, nil
 }
 
+type UpdateDeviceInput struct {
+	// The Device.
+	Id string `json:"id"`
+	// 1–100 characters; unchanged when omitted.
+	Name *string `json:"name"`
+	// Up to 1000 characters; unchanged when omitted.
+	Note *string `json:"note"`
+}
+
+// GetId returns UpdateDeviceInput.Id, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceInput) GetId() string { return v.Id }
+
+// GetName returns UpdateDeviceInput.Name, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceInput) GetName() *string { return v.Name }
+
+// GetNote returns UpdateDeviceInput.Note, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceInput) GetNote() *string { return v.Note }
+
+// UpdateDeviceResponse is returned by UpdateDevice on success.
+type UpdateDeviceResponse struct {
+	// Change a device's metadata: name and note.
+	UpdateDevice UpdateDeviceUpdateDevice `json:"updateDevice"`
+}
+
+// GetUpdateDevice returns UpdateDeviceResponse.UpdateDevice, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceResponse) GetUpdateDevice() UpdateDeviceUpdateDevice { return v.UpdateDevice }
+
+// UpdateDeviceUpdateDevice includes the requested fields of the GraphQL type Device.
+type UpdateDeviceUpdateDevice struct {
+	DeviceFields `json:"-"`
+}
+
+// GetId returns UpdateDeviceUpdateDevice.Id, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceUpdateDevice) GetId() string { return v.DeviceFields.Id }
+
+// GetUuid returns UpdateDeviceUpdateDevice.Uuid, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceUpdateDevice) GetUuid() string { return v.DeviceFields.Uuid }
+
+// GetName returns UpdateDeviceUpdateDevice.Name, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceUpdateDevice) GetName() string { return v.DeviceFields.Name }
+
+// GetNote returns UpdateDeviceUpdateDevice.Note, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceUpdateDevice) GetNote() string { return v.DeviceFields.Note }
+
+// GetApplication returns UpdateDeviceUpdateDevice.Application, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceUpdateDevice) GetApplication() DeviceFieldsApplication {
+	return v.DeviceFields.Application
+}
+
+// GetTags returns UpdateDeviceUpdateDevice.Tags, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceUpdateDevice) GetTags() []DeviceFieldsTagsDeviceTag { return v.DeviceFields.Tags }
+
+// GetVariables returns UpdateDeviceUpdateDevice.Variables, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceUpdateDevice) GetVariables() []DeviceFieldsVariablesDeviceVariable {
+	return v.DeviceFields.Variables
+}
+
+// GetPendingActions returns UpdateDeviceUpdateDevice.PendingActions, and is useful for accessing the field via an interface.
+func (v *UpdateDeviceUpdateDevice) GetPendingActions() DeviceFieldsPendingActionsDeviceActionConnection {
+	return v.DeviceFields.PendingActions
+}
+
+func (v *UpdateDeviceUpdateDevice) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*UpdateDeviceUpdateDevice
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.UpdateDeviceUpdateDevice = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.DeviceFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalUpdateDeviceUpdateDevice struct {
+	Id string `json:"id"`
+
+	Uuid string `json:"uuid"`
+
+	Name string `json:"name"`
+
+	Note string `json:"note"`
+
+	Application DeviceFieldsApplication `json:"application"`
+
+	Tags []DeviceFieldsTagsDeviceTag `json:"tags"`
+
+	Variables []DeviceFieldsVariablesDeviceVariable `json:"variables"`
+
+	PendingActions DeviceFieldsPendingActionsDeviceActionConnection `json:"pendingActions"`
+}
+
+func (v *UpdateDeviceUpdateDevice) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *UpdateDeviceUpdateDevice) __premarshalJSON() (*__premarshalUpdateDeviceUpdateDevice, error) {
+	var retval __premarshalUpdateDeviceUpdateDevice
+
+	retval.Id = v.DeviceFields.Id
+	retval.Uuid = v.DeviceFields.Uuid
+	retval.Name = v.DeviceFields.Name
+	retval.Note = v.DeviceFields.Note
+	retval.Application = v.DeviceFields.Application
+	retval.Tags = v.DeviceFields.Tags
+	retval.Variables = v.DeviceFields.Variables
+	retval.PendingActions = v.DeviceFields.PendingActions
+	return &retval, nil
+}
+
 type UpdateOrganizationMemberInput struct {
 	// The OrganizationMembership.
 	Id   string           `json:"id"`
@@ -4422,6 +6724,14 @@ type __CreateOrganizationInput struct {
 // GetInput returns __CreateOrganizationInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateOrganizationInput) GetInput() CreateOrganizationInput { return v.Input }
 
+// __CreateReleaseInput is used internally by genqlient
+type __CreateReleaseInput struct {
+	Input CreateReleaseInput `json:"input"`
+}
+
+// GetInput returns __CreateReleaseInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateReleaseInput) GetInput() CreateReleaseInput { return v.Input }
+
 // __DeleteApplicationInput is used internally by genqlient
 type __DeleteApplicationInput struct {
 	Id string `json:"id"`
@@ -4429,6 +6739,22 @@ type __DeleteApplicationInput struct {
 
 // GetId returns __DeleteApplicationInput.Id, and is useful for accessing the field via an interface.
 func (v *__DeleteApplicationInput) GetId() string { return v.Id }
+
+// __DownloadImageConfigInput is used internally by genqlient
+type __DownloadImageConfigInput struct {
+	ApplicationId string `json:"applicationId"`
+}
+
+// GetApplicationId returns __DownloadImageConfigInput.ApplicationId, and is useful for accessing the field via an interface.
+func (v *__DownloadImageConfigInput) GetApplicationId() string { return v.ApplicationId }
+
+// __FleetContentsInput is used internally by genqlient
+type __FleetContentsInput struct {
+	Slug string `json:"slug"`
+}
+
+// GetSlug returns __FleetContentsInput.Slug, and is useful for accessing the field via an interface.
+func (v *__FleetContentsInput) GetSlug() string { return v.Slug }
 
 // __LeaveApplicationInput is used internally by genqlient
 type __LeaveApplicationInput struct {
@@ -4474,6 +6800,14 @@ type __OrganizationInput struct {
 // GetHandle returns __OrganizationInput.Handle, and is useful for accessing the field via an interface.
 func (v *__OrganizationInput) GetHandle() string { return v.Handle }
 
+// __RegisterDeviceInput is used internally by genqlient
+type __RegisterDeviceInput struct {
+	Input RegisterDeviceInput `json:"input"`
+}
+
+// GetInput returns __RegisterDeviceInput.Input, and is useful for accessing the field via an interface.
+func (v *__RegisterDeviceInput) GetInput() RegisterDeviceInput { return v.Input }
+
 // __RemoveApplicationMemberInput is used internally by genqlient
 type __RemoveApplicationMemberInput struct {
 	Id string `json:"id"`
@@ -4481,6 +6815,46 @@ type __RemoveApplicationMemberInput struct {
 
 // GetId returns __RemoveApplicationMemberInput.Id, and is useful for accessing the field via an interface.
 func (v *__RemoveApplicationMemberInput) GetId() string { return v.Id }
+
+// __RemoveConfigVariableInput is used internally by genqlient
+type __RemoveConfigVariableInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RemoveConfigVariableInput.Id, and is useful for accessing the field via an interface.
+func (v *__RemoveConfigVariableInput) GetId() string { return v.Id }
+
+// __RemoveDeviceInput is used internally by genqlient
+type __RemoveDeviceInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RemoveDeviceInput.Id, and is useful for accessing the field via an interface.
+func (v *__RemoveDeviceInput) GetId() string { return v.Id }
+
+// __RemoveDeviceTagInput is used internally by genqlient
+type __RemoveDeviceTagInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RemoveDeviceTagInput.Id, and is useful for accessing the field via an interface.
+func (v *__RemoveDeviceTagInput) GetId() string { return v.Id }
+
+// __RemoveDeviceVariableInput is used internally by genqlient
+type __RemoveDeviceVariableInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RemoveDeviceVariableInput.Id, and is useful for accessing the field via an interface.
+func (v *__RemoveDeviceVariableInput) GetId() string { return v.Id }
+
+// __RemoveFleetVariableInput is used internally by genqlient
+type __RemoveFleetVariableInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RemoveFleetVariableInput.Id, and is useful for accessing the field via an interface.
+func (v *__RemoveFleetVariableInput) GetId() string { return v.Id }
 
 // __RemoveOrganizationMemberInput is used internally by genqlient
 type __RemoveOrganizationMemberInput struct {
@@ -4490,6 +6864,30 @@ type __RemoveOrganizationMemberInput struct {
 // GetId returns __RemoveOrganizationMemberInput.Id, and is useful for accessing the field via an interface.
 func (v *__RemoveOrganizationMemberInput) GetId() string { return v.Id }
 
+// __RequestDeviceActionInput is used internally by genqlient
+type __RequestDeviceActionInput struct {
+	Input DeviceActionInput `json:"input"`
+}
+
+// GetInput returns __RequestDeviceActionInput.Input, and is useful for accessing the field via an interface.
+func (v *__RequestDeviceActionInput) GetInput() DeviceActionInput { return v.Input }
+
+// __RequestFleetActionInput is used internally by genqlient
+type __RequestFleetActionInput struct {
+	Input FleetActionInput `json:"input"`
+}
+
+// GetInput returns __RequestFleetActionInput.Input, and is useful for accessing the field via an interface.
+func (v *__RequestFleetActionInput) GetInput() FleetActionInput { return v.Input }
+
+// __RequestSshAccessInput is used internally by genqlient
+type __RequestSshAccessInput struct {
+	DeviceId string `json:"deviceId"`
+}
+
+// GetDeviceId returns __RequestSshAccessInput.DeviceId, and is useful for accessing the field via an interface.
+func (v *__RequestSshAccessInput) GetDeviceId() string { return v.DeviceId }
+
 // __RevokeApiKeysInput is used internally by genqlient
 type __RevokeApiKeysInput struct {
 	Ids []string `json:"ids"`
@@ -4497,6 +6895,38 @@ type __RevokeApiKeysInput struct {
 
 // GetIds returns __RevokeApiKeysInput.Ids, and is useful for accessing the field via an interface.
 func (v *__RevokeApiKeysInput) GetIds() []string { return v.Ids }
+
+// __SetConfigVariableInput is used internally by genqlient
+type __SetConfigVariableInput struct {
+	Input SetConfigVariableInput `json:"input"`
+}
+
+// GetInput returns __SetConfigVariableInput.Input, and is useful for accessing the field via an interface.
+func (v *__SetConfigVariableInput) GetInput() SetConfigVariableInput { return v.Input }
+
+// __SetDeviceTagInput is used internally by genqlient
+type __SetDeviceTagInput struct {
+	Input SetDeviceTagInput `json:"input"`
+}
+
+// GetInput returns __SetDeviceTagInput.Input, and is useful for accessing the field via an interface.
+func (v *__SetDeviceTagInput) GetInput() SetDeviceTagInput { return v.Input }
+
+// __SetDeviceVariableInput is used internally by genqlient
+type __SetDeviceVariableInput struct {
+	Input SetDeviceVariableInput `json:"input"`
+}
+
+// GetInput returns __SetDeviceVariableInput.Input, and is useful for accessing the field via an interface.
+func (v *__SetDeviceVariableInput) GetInput() SetDeviceVariableInput { return v.Input }
+
+// __SetFleetVariableInput is used internally by genqlient
+type __SetFleetVariableInput struct {
+	Input SetFleetVariableInput `json:"input"`
+}
+
+// GetInput returns __SetFleetVariableInput.Input, and is useful for accessing the field via an interface.
+func (v *__SetFleetVariableInput) GetInput() SetFleetVariableInput { return v.Input }
 
 // __SignUpInput is used internally by genqlient
 type __SignUpInput struct {
@@ -4537,6 +6967,14 @@ type __UpdateApplicationMemberInput struct {
 
 // GetInput returns __UpdateApplicationMemberInput.Input, and is useful for accessing the field via an interface.
 func (v *__UpdateApplicationMemberInput) GetInput() UpdateApplicationMemberInput { return v.Input }
+
+// __UpdateDeviceInput is used internally by genqlient
+type __UpdateDeviceInput struct {
+	Input UpdateDeviceInput `json:"input"`
+}
+
+// GetInput returns __UpdateDeviceInput.Input, and is useful for accessing the field via an interface.
+func (v *__UpdateDeviceInput) GetInput() UpdateDeviceInput { return v.Input }
 
 // __UpdateOrganizationMemberInput is used internally by genqlient
 type __UpdateOrganizationMemberInput struct {
@@ -5001,6 +7439,47 @@ func CreateOrganization(
 	return data_, err_
 }
 
+// The mutation executed by CreateRelease.
+const CreateRelease_Operation = `
+mutation CreateRelease ($input: CreateReleaseInput!) {
+	createRelease(input: $input) {
+		id
+		commit
+		note
+		createdAt
+		createdBy {
+			id
+			username
+		}
+	}
+}
+`
+
+func CreateRelease(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateReleaseInput,
+) (data_ *CreateReleaseResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateRelease",
+		Query:  CreateRelease_Operation,
+		Variables: &__CreateReleaseInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateReleaseResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by DeleteApplication.
 const DeleteApplication_Operation = `
 mutation DeleteApplication ($id: ID!) {
@@ -5022,6 +7501,156 @@ func DeleteApplication(
 	}
 
 	data_ = &DeleteApplicationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DownloadImageConfig.
+const DownloadImageConfig_Operation = `
+mutation DownloadImageConfig ($applicationId: ID!) {
+	downloadImageConfig(applicationId: $applicationId) {
+		provisioningKey
+		config
+	}
+}
+`
+
+func DownloadImageConfig(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	applicationId string,
+) (data_ *DownloadImageConfigResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DownloadImageConfig",
+		Query:  DownloadImageConfig_Operation,
+		Variables: &__DownloadImageConfigInput{
+			ApplicationId: applicationId,
+		},
+	}
+
+	data_ = &DownloadImageConfigResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by FleetContents.
+const FleetContents_Operation = `
+query FleetContents ($slug: String!) {
+	application(slug: $slug) {
+		id
+		devices {
+			totalCount
+			edges {
+				node {
+					... DeviceFields
+				}
+			}
+		}
+		releases {
+			totalCount
+			edges {
+				node {
+					id
+					commit
+					note
+					createdBy {
+						username
+					}
+				}
+			}
+		}
+		fleetVariables {
+			id
+			name
+			value
+		}
+		configVariables {
+			id
+			name
+			value
+		}
+		fleetActions {
+			totalCount
+			edges {
+				node {
+					id
+					action
+					release {
+						id
+						commit
+					}
+					requestedBy {
+						username
+					}
+				}
+			}
+		}
+	}
+}
+fragment DeviceFields on Device {
+	id
+	uuid
+	name
+	note
+	application {
+		id
+		slug
+	}
+	tags {
+		id
+		key
+		value
+	}
+	variables {
+		id
+		name
+		value
+	}
+	pendingActions {
+		totalCount
+		edges {
+			node {
+				id
+				action
+				createdAt
+				requestedBy {
+					id
+					username
+				}
+			}
+		}
+	}
+}
+`
+
+func FleetContents(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	slug string,
+) (data_ *FleetContentsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "FleetContents",
+		Query:  FleetContents_Operation,
+		Variables: &__FleetContentsInput{
+			Slug: slug,
+		},
+	}
+
+	data_ = &FleetContentsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -5310,6 +7939,43 @@ func RefreshToken(
 	return data_, err_
 }
 
+// The mutation executed by RegisterDevice.
+const RegisterDevice_Operation = `
+mutation RegisterDevice ($input: RegisterDeviceInput!) {
+	registerDevice(input: $input) {
+		id
+		uuid
+		name
+		note
+	}
+}
+`
+
+func RegisterDevice(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input RegisterDeviceInput,
+) (data_ *RegisterDeviceResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RegisterDevice",
+		Query:  RegisterDevice_Operation,
+		Variables: &__RegisterDeviceInput{
+			Input: input,
+		},
+	}
+
+	data_ = &RegisterDeviceResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by RemoveApplicationMember.
 const RemoveApplicationMember_Operation = `
 mutation RemoveApplicationMember ($id: ID!) {
@@ -5342,6 +8008,166 @@ func RemoveApplicationMember(
 	return data_, err_
 }
 
+// The mutation executed by RemoveConfigVariable.
+const RemoveConfigVariable_Operation = `
+mutation RemoveConfigVariable ($id: ID!) {
+	removeConfigVariable(id: $id)
+}
+`
+
+func RemoveConfigVariable(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RemoveConfigVariableResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RemoveConfigVariable",
+		Query:  RemoveConfigVariable_Operation,
+		Variables: &__RemoveConfigVariableInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RemoveConfigVariableResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RemoveDevice.
+const RemoveDevice_Operation = `
+mutation RemoveDevice ($id: ID!) {
+	removeDevice(id: $id)
+}
+`
+
+func RemoveDevice(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RemoveDeviceResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RemoveDevice",
+		Query:  RemoveDevice_Operation,
+		Variables: &__RemoveDeviceInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RemoveDeviceResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RemoveDeviceTag.
+const RemoveDeviceTag_Operation = `
+mutation RemoveDeviceTag ($id: ID!) {
+	removeDeviceTag(id: $id)
+}
+`
+
+func RemoveDeviceTag(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RemoveDeviceTagResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RemoveDeviceTag",
+		Query:  RemoveDeviceTag_Operation,
+		Variables: &__RemoveDeviceTagInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RemoveDeviceTagResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RemoveDeviceVariable.
+const RemoveDeviceVariable_Operation = `
+mutation RemoveDeviceVariable ($id: ID!) {
+	removeDeviceVariable(id: $id)
+}
+`
+
+func RemoveDeviceVariable(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RemoveDeviceVariableResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RemoveDeviceVariable",
+		Query:  RemoveDeviceVariable_Operation,
+		Variables: &__RemoveDeviceVariableInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RemoveDeviceVariableResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RemoveFleetVariable.
+const RemoveFleetVariable_Operation = `
+mutation RemoveFleetVariable ($id: ID!) {
+	removeFleetVariable(id: $id)
+}
+`
+
+func RemoveFleetVariable(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RemoveFleetVariableResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RemoveFleetVariable",
+		Query:  RemoveFleetVariable_Operation,
+		Variables: &__RemoveFleetVariableInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RemoveFleetVariableResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by RemoveOrganizationMember.
 const RemoveOrganizationMember_Operation = `
 mutation RemoveOrganizationMember ($id: ID!) {
@@ -5363,6 +8189,126 @@ func RemoveOrganizationMember(
 	}
 
 	data_ = &RemoveOrganizationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RequestDeviceAction.
+const RequestDeviceAction_Operation = `
+mutation RequestDeviceAction ($input: DeviceActionInput!) {
+	requestDeviceAction(input: $input) {
+		id
+		action
+		createdAt
+		requestedBy {
+			id
+			username
+		}
+	}
+}
+`
+
+func RequestDeviceAction(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input DeviceActionInput,
+) (data_ *RequestDeviceActionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RequestDeviceAction",
+		Query:  RequestDeviceAction_Operation,
+		Variables: &__RequestDeviceActionInput{
+			Input: input,
+		},
+	}
+
+	data_ = &RequestDeviceActionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RequestFleetAction.
+const RequestFleetAction_Operation = `
+mutation RequestFleetAction ($input: FleetActionInput!) {
+	requestFleetAction(input: $input) {
+		id
+		action
+		createdAt
+		release {
+			id
+			commit
+		}
+		requestedBy {
+			id
+			username
+		}
+	}
+}
+`
+
+func RequestFleetAction(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input FleetActionInput,
+) (data_ *RequestFleetActionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RequestFleetAction",
+		Query:  RequestFleetAction_Operation,
+		Variables: &__RequestFleetActionInput{
+			Input: input,
+		},
+	}
+
+	data_ = &RequestFleetActionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RequestSshAccess.
+const RequestSshAccess_Operation = `
+mutation RequestSshAccess ($deviceId: ID!) {
+	requestSshAccess(deviceId: $deviceId) {
+		token
+		expiresAt
+		deviceUuid
+	}
+}
+`
+
+func RequestSshAccess(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	deviceId string,
+) (data_ *RequestSshAccessResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RequestSshAccess",
+		Query:  RequestSshAccess_Operation,
+		Variables: &__RequestSshAccessInput{
+			DeviceId: deviceId,
+		},
+	}
+
+	data_ = &RequestSshAccessResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -5434,6 +8380,150 @@ func SecurityEvents(
 	}
 
 	data_ = &SecurityEventsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SetConfigVariable.
+const SetConfigVariable_Operation = `
+mutation SetConfigVariable ($input: SetConfigVariableInput!) {
+	setConfigVariable(input: $input) {
+		id
+		name
+		value
+	}
+}
+`
+
+func SetConfigVariable(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input SetConfigVariableInput,
+) (data_ *SetConfigVariableResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SetConfigVariable",
+		Query:  SetConfigVariable_Operation,
+		Variables: &__SetConfigVariableInput{
+			Input: input,
+		},
+	}
+
+	data_ = &SetConfigVariableResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SetDeviceTag.
+const SetDeviceTag_Operation = `
+mutation SetDeviceTag ($input: SetDeviceTagInput!) {
+	setDeviceTag(input: $input) {
+		id
+		key
+		value
+	}
+}
+`
+
+func SetDeviceTag(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input SetDeviceTagInput,
+) (data_ *SetDeviceTagResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SetDeviceTag",
+		Query:  SetDeviceTag_Operation,
+		Variables: &__SetDeviceTagInput{
+			Input: input,
+		},
+	}
+
+	data_ = &SetDeviceTagResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SetDeviceVariable.
+const SetDeviceVariable_Operation = `
+mutation SetDeviceVariable ($input: SetDeviceVariableInput!) {
+	setDeviceVariable(input: $input) {
+		id
+		name
+		value
+	}
+}
+`
+
+func SetDeviceVariable(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input SetDeviceVariableInput,
+) (data_ *SetDeviceVariableResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SetDeviceVariable",
+		Query:  SetDeviceVariable_Operation,
+		Variables: &__SetDeviceVariableInput{
+			Input: input,
+		},
+	}
+
+	data_ = &SetDeviceVariableResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SetFleetVariable.
+const SetFleetVariable_Operation = `
+mutation SetFleetVariable ($input: SetFleetVariableInput!) {
+	setFleetVariable(input: $input) {
+		id
+		name
+		value
+	}
+}
+`
+
+func SetFleetVariable(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input SetFleetVariableInput,
+) (data_ *SetFleetVariableResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SetFleetVariable",
+		Query:  SetFleetVariable_Operation,
+		Variables: &__SetFleetVariableInput{
+			Input: input,
+		},
+	}
+
+	data_ = &SetFleetVariableResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -5674,6 +8764,74 @@ func UpdateApplicationMember(
 	}
 
 	data_ = &UpdateApplicationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UpdateDevice.
+const UpdateDevice_Operation = `
+mutation UpdateDevice ($input: UpdateDeviceInput!) {
+	updateDevice(input: $input) {
+		... DeviceFields
+	}
+}
+fragment DeviceFields on Device {
+	id
+	uuid
+	name
+	note
+	application {
+		id
+		slug
+	}
+	tags {
+		id
+		key
+		value
+	}
+	variables {
+		id
+		name
+		value
+	}
+	pendingActions {
+		totalCount
+		edges {
+			node {
+				id
+				action
+				createdAt
+				requestedBy {
+					id
+					username
+				}
+			}
+		}
+	}
+}
+`
+
+func UpdateDevice(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input UpdateDeviceInput,
+) (data_ *UpdateDeviceResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UpdateDevice",
+		Query:  UpdateDevice_Operation,
+		Variables: &__UpdateDeviceInput{
+			Input: input,
+		},
+	}
+
+	data_ = &UpdateDeviceResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

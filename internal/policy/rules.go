@@ -39,12 +39,32 @@ func Forbidden(role access.Role, p access.Permission) error {
 // VisibleApplication: the viewer administers the application's organization
 // or is a member of the application.
 func VisibleApplication(userID int) predicate.Application {
-	return application.Or(
-		application.HasMembersWith(applicationmembership.UserID(userID)),
-		application.HasOrganizationWith(organization.HasMembersWith(
+	return applicationsWhere(userID, func(access.Role) bool { return true })
+}
+
+// applicationsWhere: the applications where the viewer's effective role is
+// one that granted accepts.
+func applicationsWhere(userID int, granted func(access.Role) bool) predicate.Application {
+	var where []predicate.Application
+	if granted(access.Administrator) {
+		where = append(where, application.HasOrganizationWith(organization.HasMembersWith(
 			organizationmembership.UserID(userID),
-			organizationmembership.RoleEQ(access.OrgAdministrator))),
-	)
+			organizationmembership.RoleEQ(access.OrgAdministrator))))
+	}
+	var memberRoles []access.Role
+	for _, name := range access.Role("").Values() {
+		if r := access.Role(name); r != access.Administrator && granted(r) {
+			memberRoles = append(memberRoles, r)
+		}
+	}
+	if len(memberRoles) > 0 {
+		where = append(where, application.HasMembersWith(
+			applicationmembership.UserID(userID), applicationmembership.RoleIn(memberRoles...)))
+	}
+	if len(where) == 0 {
+		return application.IDIn() // none
+	}
+	return application.Or(where...)
 }
 
 // visibleOrganization: the viewer is a member of the organization or of one

@@ -1,0 +1,251 @@
+package schema
+
+import (
+	"regexp"
+
+	"fleetgate/internal/access"
+	"fleetgate/internal/policy"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"entgo.io/ent/schema/mixin"
+)
+
+// inApplication is the mixin of every fleet-side type: the row names the
+// application it belongs to, directly, so one privacy rule (internal/policy
+// Fleet) filters and guards every such type alike. ref is the application's
+// edge back to the type.
+type inApplication struct {
+	mixin.Schema
+	ref string
+}
+
+func (inApplication) Fields() []ent.Field {
+	return []ent.Field{field.Int("application_id").Immutable().Annotations(hidden())}
+}
+
+func (m inApplication) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("application", Application.Type).Ref(m.ref).
+			Field("application_id").Unique().Required().Immutable().Annotations(hidden()),
+	}
+}
+
+// inDevice is the mixin of the types that belong to a device.
+type inDevice struct {
+	mixin.Schema
+	ref string
+}
+
+func (inDevice) Fields() []ent.Field {
+	return []ent.Field{field.Int("device_id").Immutable().Annotations(hidden())}
+}
+
+func (m inDevice) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("device", Device.Type).Ref(m.ref).
+			Field("device_id").Unique().Required().Immutable().Annotations(hidden()),
+	}
+}
+
+// requestedBy is the mixin of the types that remember who asked for them.
+type requestedBy struct{ mixin.Schema }
+
+func (requestedBy) Fields() []ent.Field {
+	// Kept when the user's account is deleted (SET NULL): the fleet's
+	// history is the fleet's.
+	return []ent.Field{field.Int("requested_by_id").Optional().Nillable().Immutable().Annotations(hidden())}
+}
+
+// environmentName is an environment variable's name.
+var environmentName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func nameAndValue() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(128).Match(environmentName),
+		// Up to 10 KiB (checked by the API, which names the field).
+		field.Text("value"),
+	}
+}
+
+// DeviceTag is a key and value attached to a device, for filtering.
+type DeviceTag struct{ ent.Schema }
+
+func (DeviceTag) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{}, inApplication{ref: "device_tags"}, inDevice{ref: "tags"}}
+}
+
+func (DeviceTag) Fields() []ent.Field {
+	return []ent.Field{field.String("key").NotEmpty(), field.Text("value")}
+}
+
+func (DeviceTag) Indexes() []ent.Index { return []ent.Index{index.Fields("device_id", "key").Unique()} }
+
+func (DeviceTag) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}
+
+func (DeviceTag) Policy() ent.Policy { return policy.Fleet(access.Tags, access.Tags) }
+
+// DeviceVariable is an environment variable of one device.
+type DeviceVariable struct{ ent.Schema }
+
+func (DeviceVariable) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{}, inApplication{ref: "device_variables"}, inDevice{ref: "variables"}}
+}
+
+func (DeviceVariable) Fields() []ent.Field { return nameAndValue() }
+
+func (DeviceVariable) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("device_id", "name").Unique()}
+}
+
+func (DeviceVariable) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}
+
+func (DeviceVariable) Policy() ent.Policy { return policy.Fleet(access.Variables, access.Variables) }
+
+// FleetVariable is an environment variable of every device of an application.
+type FleetVariable struct{ ent.Schema }
+
+func (FleetVariable) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{}, inApplication{ref: "fleet_variables"}}
+}
+
+func (FleetVariable) Fields() []ent.Field { return nameAndValue() }
+
+func (FleetVariable) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("application_id", "name").Unique()}
+}
+
+func (FleetVariable) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}
+
+func (FleetVariable) Policy() ent.Policy {
+	return policy.Fleet(access.Configuration, access.Configuration)
+}
+
+// ConfigVariable configures the device supervisor of every device of an
+// application; its name carries the reserved prefix.
+type ConfigVariable struct{ ent.Schema }
+
+func (ConfigVariable) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{}, inApplication{ref: "config_variables"}}
+}
+
+func (ConfigVariable) Fields() []ent.Field { return nameAndValue() }
+
+func (ConfigVariable) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("application_id", "name").Unique()}
+}
+
+func (ConfigVariable) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+}
+
+func (ConfigVariable) Policy() ent.Policy {
+	return policy.Fleet(access.Configuration, access.Configuration)
+}
+
+// Release is a build of the application's code, pushed for its devices.
+type Release struct{ ent.Schema }
+
+func (Release) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{}, inApplication{ref: "releases"}, requestedBy{}}
+}
+
+func (Release) Fields() []ent.Field {
+	return []ent.Field{
+		// The source commit: 7–40 lowercase hex characters.
+		field.String("commit").NotEmpty().MaxLen(40).Immutable(),
+		field.String("note").Default("").Immutable(),
+	}
+}
+
+func (Release) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("application_id", "commit").Unique()}
+}
+
+func (Release) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+}
+
+func (Release) Policy() ent.Policy { return policy.Fleet(access.Push, access.Push) }
+
+// DeviceAction is an action asked of one device, waiting for its agent.
+type DeviceAction struct{ ent.Schema }
+
+func (DeviceAction) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{}, inApplication{ref: "device_actions"}, inDevice{ref: "pending_actions"}, requestedBy{}}
+}
+
+func (DeviceAction) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("action").Values("RESTART", "REBOOT", "SHUTDOWN", "IDENTIFY", "PURGE_DATA").
+			Immutable().Annotations(entgql.Type("DeviceActionKind")),
+	}
+}
+
+func (DeviceAction) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+}
+
+func (DeviceAction) Policy() ent.Policy {
+	return policy.Fleet(access.DeviceActions, access.DeviceActions)
+}
+
+// FleetAction is an action asked of every device of an application.
+type FleetAction struct{ ent.Schema }
+
+func (FleetAction) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{}, inApplication{ref: "fleet_actions"}, requestedBy{}}
+}
+
+func (FleetAction) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("action").Values("RESTART_ALL", "REBOOT_ALL", "PURGE_ALL", "PIN_RELEASE").
+			Immutable().Annotations(entgql.Type("FleetActionKind")),
+		field.Int("release_id").Optional().Nillable().Immutable().Annotations(hidden()),
+	}
+}
+
+func (FleetAction) Edges() []ent.Edge {
+	return []ent.Edge{
+		// The release PIN_RELEASE pins.
+		edge.To("release", Release.Type).Field("release_id").Unique().Immutable(),
+	}
+}
+
+func (FleetAction) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+}
+
+func (FleetAction) Policy() ent.Policy {
+	return policy.Fleet(access.FleetActions, access.FleetActions)
+}
+
+// ProvisioningKey lets a device image register devices in one
+// application, and nothing else. Only its SHA-256 is stored.
+type ProvisioningKey struct{ ent.Schema }
+
+func (ProvisioningKey) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{}, inApplication{ref: "provisioning_keys"}, requestedBy{}}
+}
+
+func (ProvisioningKey) Fields() []ent.Field {
+	return []ent.Field{field.Bytes("hash").Unique().Immutable().Sensitive()}
+}
+
+func (ProvisioningKey) Annotations() []schema.Annotation {
+	return []schema.Annotation{hidden()}
+}
+
+func (ProvisioningKey) Policy() ent.Policy {
+	return policy.Fleet(access.Configuration, access.Configuration)
+}
