@@ -112,8 +112,14 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 // ServeDeps starts a server with the given dependencies.
 func ServeDeps(t testing.TB, deps graph.Deps) *Server {
 	t.Helper()
+	// Listening first, so the handler knows its own address (PublicURL).
+	hs := httptest.NewUnstartedServer(nil)
+	if deps.PublicURL == "" {
+		deps.PublicURL = "http://" + hs.Listener.Addr().String()
+	}
 	h := graph.NewHandler(deps)
-	hs := httptest.NewServer(h)
+	hs.Config.Handler = h
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return &Server{URL: hs.URL, DB: deps.DB, Tokens: deps.Tokens, Deps: deps, Handler: h, t: t}
 }
