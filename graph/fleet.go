@@ -128,16 +128,11 @@ func (d Deps) setDeviceTag(ctx context.Context, in model.SetDeviceTagInput) (*en
 		return nil, notFoundAs(err, "device")
 	}
 	existing := d.DB.DeviceTag.Query().Where(devicetag.DeviceID(dev.ID))
-	if err := underLimit(ctx, existing.Clone(), existing.Clone().Where(devicetag.Key(key)), MaxTagsPerDevice, "tags on a device"); err != nil {
-		return nil, err
-	}
-	err = d.DB.DeviceTag.Create().SetApplicationID(dev.ApplicationID).SetDeviceID(dev.ID).
-		SetKey(key).SetValue(value).
-		OnConflictColumns(devicetag.FieldDeviceID, devicetag.FieldKey).UpdateValue().Exec(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return existing.Where(devicetag.Key(key)).Only(ctx)
+	return upsert(ctx, existing, existing.Clone().Where(devicetag.Key(key)), MaxTagsPerDevice, "tags on a device", "key", func() error {
+		return d.DB.DeviceTag.Create().SetApplicationID(dev.ApplicationID).SetDeviceID(dev.ID).
+			SetKey(key).SetValue(value).
+			OnConflictColumns(devicetag.FieldDeviceID, devicetag.FieldKey).UpdateValue().Exec(ctx)
+	})
 }
 
 func (d Deps) setDeviceVariable(ctx context.Context, in model.SetDeviceVariableInput) (*ent.DeviceVariable, error) {
@@ -150,16 +145,11 @@ func (d Deps) setDeviceVariable(ctx context.Context, in model.SetDeviceVariableI
 		return nil, notFoundAs(err, "device")
 	}
 	existing := d.DB.DeviceVariable.Query().Where(devicevariable.DeviceID(dev.ID))
-	if err := underLimit(ctx, existing.Clone(), existing.Clone().Where(devicevariable.Name(name)), MaxVariablesPerSet, "variables on a device"); err != nil {
-		return nil, err
-	}
-	err = d.DB.DeviceVariable.Create().SetApplicationID(dev.ApplicationID).SetDeviceID(dev.ID).
-		SetName(name).SetValue(value).
-		OnConflictColumns(devicevariable.FieldDeviceID, devicevariable.FieldName).UpdateValue().Exec(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return existing.Where(devicevariable.Name(name)).Only(ctx)
+	return upsert(ctx, existing, existing.Clone().Where(devicevariable.Name(name)), MaxVariablesPerSet, "variables on a device", "name", func() error {
+		return d.DB.DeviceVariable.Create().SetApplicationID(dev.ApplicationID).SetDeviceID(dev.ID).
+			SetName(name).SetValue(value).
+			OnConflictColumns(devicevariable.FieldDeviceID, devicevariable.FieldName).UpdateValue().Exec(ctx)
+	})
 }
 
 func (d Deps) setFleetVariable(ctx context.Context, in model.SetFleetVariableInput) (*ent.FleetVariable, error) {
@@ -168,15 +158,10 @@ func (d Deps) setFleetVariable(ctx context.Context, in model.SetFleetVariableInp
 		return nil, err
 	}
 	existing := d.DB.FleetVariable.Query().Where(fleetvariable.ApplicationID(in.ApplicationID))
-	if err := underLimit(ctx, existing.Clone(), existing.Clone().Where(fleetvariable.Name(name)), MaxVariablesPerSet, "fleet variables"); err != nil {
-		return nil, err
-	}
-	err = d.DB.FleetVariable.Create().SetApplicationID(in.ApplicationID).SetName(name).SetValue(value).
-		OnConflictColumns(fleetvariable.FieldApplicationID, fleetvariable.FieldName).UpdateValue().Exec(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return existing.Where(fleetvariable.Name(name)).Only(ctx)
+	return upsert(ctx, existing, existing.Clone().Where(fleetvariable.Name(name)), MaxVariablesPerSet, "fleet variables", "name", func() error {
+		return d.DB.FleetVariable.Create().SetApplicationID(in.ApplicationID).SetName(name).SetValue(value).
+			OnConflictColumns(fleetvariable.FieldApplicationID, fleetvariable.FieldName).UpdateValue().Exec(ctx)
+	})
 }
 
 func (d Deps) setConfigVariable(ctx context.Context, in model.SetConfigVariableInput) (*ent.ConfigVariable, error) {
@@ -185,37 +170,42 @@ func (d Deps) setConfigVariable(ctx context.Context, in model.SetConfigVariableI
 		return nil, err
 	}
 	existing := d.DB.ConfigVariable.Query().Where(configvariable.ApplicationID(in.ApplicationID))
-	if err := underLimit(ctx, existing.Clone(), existing.Clone().Where(configvariable.Name(name)), MaxVariablesPerSet, "configuration variables"); err != nil {
-		return nil, err
-	}
-	err = d.DB.ConfigVariable.Create().SetApplicationID(in.ApplicationID).SetName(name).SetValue(value).
-		OnConflictColumns(configvariable.FieldApplicationID, configvariable.FieldName).UpdateValue().Exec(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return existing.Where(configvariable.Name(name)).Only(ctx)
+	return upsert(ctx, existing, existing.Clone().Where(configvariable.Name(name)), MaxVariablesPerSet, "configuration variables", "name", func() error {
+		return d.DB.ConfigVariable.Create().SetApplicationID(in.ApplicationID).SetName(name).SetValue(value).
+			OnConflictColumns(configvariable.FieldApplicationID, configvariable.FieldName).UpdateValue().Exec(ctx)
+	})
 }
 
-// counter is a query of the rows a set-operation adds to.
-type counter interface {
+// set is an ent query of the rows a set-operation adds to. Queries change
+// as they run (Exist selects the id only), so each use takes a Clone.
+type set[Q, T any] interface {
+	Clone() Q
 	Count(context.Context) (int, error)
 	Exist(context.Context) (bool, error)
+	Only(context.Context) (T, error)
 }
 
-// underLimit refuses a new row when all already holds max rows; replacing
-// an existing row (same) is always fine.
-func underLimit(ctx context.Context, all, same counter, max int, what string) error {
-	if exists, err := same.Exist(ctx); err != nil || exists {
-		return err
+// upsert sets the row named of a bounded set all: write (an INSERT … ON
+// CONFLICT DO UPDATE) replaces it if it exists, and adds it if all holds
+// fewer than max rows (else BAD_USER_INPUT on field). It returns the row
+// as written.
+func upsert[Q set[Q, T], T any](ctx context.Context, all, named Q, max int, what, field string, write func() error) (T, error) {
+	var none T
+	if exists, err := named.Clone().Exist(ctx); err != nil {
+		return none, err
+	} else if !exists {
+		n, err := all.Clone().Count(ctx)
+		if err != nil {
+			return none, err
+		}
+		if n >= max {
+			return none, fault.Input(field, "at most %d %s", max, what)
+		}
 	}
-	n, err := all.Count(ctx)
-	if err != nil {
-		return err
+	if err := write(); err != nil {
+		return none, err
 	}
-	if n >= max {
-		return fault.Input("name", "at most %d %s", max, what)
-	}
-	return nil
+	return named.Clone().Only(ctx)
 }
 
 // variable checks an environment variable. Configuration variables carry
