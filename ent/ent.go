@@ -18,6 +18,8 @@ import (
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/ratelimit"
+	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
@@ -102,6 +104,8 @@ func checkColumn(t, c string) error {
 			organization.Table:           organization.ValidColumn,
 			organizationmembership.Table: organizationmembership.ValidColumn,
 			provisioningkey.Table:        provisioningkey.ValidColumn,
+			ratelimit.Table:              ratelimit.ValidColumn,
+			recoverycode.Table:           recoverycode.ValidColumn,
 			release.Table:                release.ValidColumn,
 			securityevent.Table:          securityevent.ValidColumn,
 			signingkey.Table:             signingkey.ValidColumn,

@@ -17,6 +17,8 @@ import (
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/ratelimit"
+	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/signingkey"
@@ -30,7 +32,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -264,6 +266,40 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   ratelimit.Table,
+			Columns: ratelimit.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: ratelimit.FieldID,
+			},
+		},
+		Type: "RateLimit",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			ratelimit.FieldKey:          {Type: field.TypeString, Column: ratelimit.FieldKey},
+			ratelimit.FieldCount:        {Type: field.TypeInt, Column: ratelimit.FieldCount},
+			ratelimit.FieldWindowStart:  {Type: field.TypeTime, Column: ratelimit.FieldWindowStart},
+			ratelimit.FieldBlockedUntil: {Type: field.TypeTime, Column: ratelimit.FieldBlockedUntil},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   recoverycode.Table,
+			Columns: recoverycode.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: recoverycode.FieldID,
+			},
+		},
+		Type: "RecoveryCode",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			recoverycode.FieldUserID:    {Type: field.TypeInt, Column: recoverycode.FieldUserID},
+			recoverycode.FieldHash:      {Type: field.TypeBytes, Column: recoverycode.FieldHash},
+			recoverycode.FieldUsedAt:    {Type: field.TypeTime, Column: recoverycode.FieldUsedAt},
+			recoverycode.FieldCreatedAt: {Type: field.TypeTime, Column: recoverycode.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   release.Table,
 			Columns: release.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -280,7 +316,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			release.FieldNote:          {Type: field.TypeString, Column: release.FieldNote},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   securityevent.Table,
 			Columns: securityevent.Columns,
@@ -297,7 +333,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			securityevent.FieldUserID:    {Type: field.TypeInt, Column: securityevent.FieldUserID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -314,7 +350,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldCreatedAt:  {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -330,6 +366,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldEmail:              {Type: field.TypeString, Column: user.FieldEmail},
 			user.FieldPasswordHash:       {Type: field.TypeString, Column: user.FieldPasswordHash},
 			user.FieldSessionsValidAfter: {Type: field.TypeTime, Column: user.FieldSessionsValidAfter},
+			user.FieldTotpSecret:         {Type: field.TypeBytes, Column: user.FieldTotpSecret},
+			user.FieldTotpPendingSecret:  {Type: field.TypeBytes, Column: user.FieldTotpPendingSecret},
+			user.FieldTotpLastStep:       {Type: field.TypeInt64, Column: user.FieldTotpLastStep},
 		},
 	}
 	graph.MustAddE(
@@ -729,6 +768,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Application",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   recoverycode.UserTable,
+			Columns: []string{recoverycode.UserColumn},
+			Bidi:    false,
+		},
+		"RecoveryCode",
+		"User",
+	)
+	graph.MustAddE(
 		"application",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -799,6 +850,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"SecurityEvent",
+	)
+	graph.MustAddE(
+		"recovery_codes",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RecoveryCodesTable,
+			Columns: []string{user.RecoveryCodesColumn},
+			Bidi:    false,
+		},
+		"User",
+		"RecoveryCode",
 	)
 	return graph
 }()
@@ -2102,6 +2165,140 @@ func (f *ProvisioningKeyFilter) WhereHasApplicationWith(preds ...predicate.Appli
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RateLimitQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RateLimitQuery builder.
+func (_q *RateLimitQuery) Filter() *RateLimitFilter {
+	return &RateLimitFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RateLimitMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RateLimitMutation builder.
+func (m *RateLimitMutation) Filter() *RateLimitFilter {
+	return &RateLimitFilter{config: m.config, predicateAdder: m}
+}
+
+// RateLimitFilter provides a generic filtering capability at runtime for RateLimitQuery.
+type RateLimitFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RateLimitFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RateLimitFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(ratelimit.FieldID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *RateLimitFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(ratelimit.FieldKey))
+}
+
+// WhereCount applies the entql int predicate on the count field.
+func (f *RateLimitFilter) WhereCount(p entql.IntP) {
+	f.Where(p.Field(ratelimit.FieldCount))
+}
+
+// WhereWindowStart applies the entql time.Time predicate on the window_start field.
+func (f *RateLimitFilter) WhereWindowStart(p entql.TimeP) {
+	f.Where(p.Field(ratelimit.FieldWindowStart))
+}
+
+// WhereBlockedUntil applies the entql time.Time predicate on the blocked_until field.
+func (f *RateLimitFilter) WhereBlockedUntil(p entql.TimeP) {
+	f.Where(p.Field(ratelimit.FieldBlockedUntil))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *RecoveryCodeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RecoveryCodeQuery builder.
+func (_q *RecoveryCodeQuery) Filter() *RecoveryCodeFilter {
+	return &RecoveryCodeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RecoveryCodeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RecoveryCodeMutation builder.
+func (m *RecoveryCodeMutation) Filter() *RecoveryCodeFilter {
+	return &RecoveryCodeFilter{config: m.config, predicateAdder: m}
+}
+
+// RecoveryCodeFilter provides a generic filtering capability at runtime for RecoveryCodeQuery.
+type RecoveryCodeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RecoveryCodeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RecoveryCodeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(recoverycode.FieldID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *RecoveryCodeFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(recoverycode.FieldUserID))
+}
+
+// WhereHash applies the entql []byte predicate on the hash field.
+func (f *RecoveryCodeFilter) WhereHash(p entql.BytesP) {
+	f.Where(p.Field(recoverycode.FieldHash))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *RecoveryCodeFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(recoverycode.FieldUsedAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RecoveryCodeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(recoverycode.FieldCreatedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *RecoveryCodeFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *RecoveryCodeFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ReleaseQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2130,7 +2327,7 @@ type ReleaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReleaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2209,7 +2406,7 @@ type SecurityEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecurityEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2283,7 +2480,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2343,7 +2540,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2377,6 +2574,21 @@ func (f *UserFilter) WherePasswordHash(p entql.StringP) {
 // WhereSessionsValidAfter applies the entql time.Time predicate on the sessions_valid_after field.
 func (f *UserFilter) WhereSessionsValidAfter(p entql.TimeP) {
 	f.Where(p.Field(user.FieldSessionsValidAfter))
+}
+
+// WhereTotpSecret applies the entql []byte predicate on the totp_secret field.
+func (f *UserFilter) WhereTotpSecret(p entql.BytesP) {
+	f.Where(p.Field(user.FieldTotpSecret))
+}
+
+// WhereTotpPendingSecret applies the entql []byte predicate on the totp_pending_secret field.
+func (f *UserFilter) WhereTotpPendingSecret(p entql.BytesP) {
+	f.Where(p.Field(user.FieldTotpPendingSecret))
+}
+
+// WhereTotpLastStep applies the entql int64 predicate on the totp_last_step field.
+func (f *UserFilter) WhereTotpLastStep(p entql.Int64P) {
+	f.Where(p.Field(user.FieldTotpLastStep))
 }
 
 // WhereHasOrganizationMemberships applies a predicate to check if query has an edge organization_memberships.
@@ -2429,6 +2641,20 @@ func (f *UserFilter) WhereHasSecurityEvents() {
 // WhereHasSecurityEventsWith applies a predicate to check if query has an edge security_events with a given conditions (other predicates).
 func (f *UserFilter) WhereHasSecurityEventsWith(preds ...predicate.SecurityEvent) {
 	f.Where(entql.HasEdgeWith("security_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRecoveryCodes applies a predicate to check if query has an edge recovery_codes.
+func (f *UserFilter) WhereHasRecoveryCodes() {
+	f.Where(entql.HasEdge("recovery_codes"))
+}
+
+// WhereHasRecoveryCodesWith applies a predicate to check if query has an edge recovery_codes with a given conditions (other predicates).
+func (f *UserFilter) WhereHasRecoveryCodesWith(preds ...predicate.RecoveryCode) {
+	f.Where(entql.HasEdgeWith("recovery_codes", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

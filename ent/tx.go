@@ -40,6 +40,10 @@ type Tx struct {
 	OrganizationMembership *OrganizationMembershipClient
 	// ProvisioningKey is the client for interacting with the ProvisioningKey builders.
 	ProvisioningKey *ProvisioningKeyClient
+	// RateLimit is the client for interacting with the RateLimit builders.
+	RateLimit *RateLimitClient
+	// RecoveryCode is the client for interacting with the RecoveryCode builders.
+	RecoveryCode *RecoveryCodeClient
 	// Release is the client for interacting with the Release builders.
 	Release *ReleaseClient
 	// SecurityEvent is the client for interacting with the SecurityEvent builders.
@@ -192,6 +196,8 @@ func (tx *Tx) init() {
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OrganizationMembership = NewOrganizationMembershipClient(tx.config)
 	tx.ProvisioningKey = NewProvisioningKeyClient(tx.config)
+	tx.RateLimit = NewRateLimitClient(tx.config)
+	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)
 	tx.Release = NewReleaseClient(tx.config)
 	tx.SecurityEvent = NewSecurityEventClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)

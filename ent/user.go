@@ -27,6 +27,12 @@ type User struct {
 	PasswordHash string `json:"-"`
 	// SessionsValidAfter holds the value of the "sessions_valid_after" field.
 	SessionsValidAfter time.Time `json:"sessions_valid_after,omitempty"`
+	// TotpSecret holds the value of the "totp_secret" field.
+	TotpSecret *[]byte `json:"-"`
+	// TotpPendingSecret holds the value of the "totp_pending_secret" field.
+	TotpPendingSecret *[]byte `json:"-"`
+	// TotpLastStep holds the value of the "totp_last_step" field.
+	TotpLastStep int64 `json:"totp_last_step,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -43,14 +49,17 @@ type UserEdges struct {
 	APIKeys []*ApiKey `json:"api_keys,omitempty"`
 	// SecurityEvents holds the value of the security_events edge.
 	SecurityEvents []*SecurityEvent `json:"security_events,omitempty"`
+	// RecoveryCodes holds the value of the recovery_codes edge.
+	RecoveryCodes []*RecoveryCode `json:"recovery_codes,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 
 	namedOrganizationMemberships map[string][]*OrganizationMembership
 	namedApplicationMemberships  map[string][]*ApplicationMembership
 	namedAPIKeys                 map[string][]*ApiKey
 	namedSecurityEvents          map[string][]*SecurityEvent
+	namedRecoveryCodes           map[string][]*RecoveryCode
 }
 
 // OrganizationMembershipsOrErr returns the OrganizationMemberships value or an error if the edge
@@ -89,12 +98,23 @@ func (e UserEdges) SecurityEventsOrErr() ([]*SecurityEvent, error) {
 	return nil, &NotLoadedError{edge: "security_events"}
 }
 
+// RecoveryCodesOrErr returns the RecoveryCodes value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) RecoveryCodesOrErr() ([]*RecoveryCode, error) {
+	if e.loadedTypes[4] {
+		return e.RecoveryCodes, nil
+	}
+	return nil, &NotLoadedError{edge: "recovery_codes"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldID:
+		case user.FieldTotpSecret, user.FieldTotpPendingSecret:
+			values[i] = new([]byte)
+		case user.FieldID, user.FieldTotpLastStep:
 			values[i] = new(sql.NullInt64)
 		case user.FieldUsername, user.FieldEmail, user.FieldPasswordHash:
 			values[i] = new(sql.NullString)
@@ -151,6 +171,24 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SessionsValidAfter = value.Time
 			}
+		case user.FieldTotpSecret:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_secret", values[i])
+			} else if value != nil {
+				_m.TotpSecret = value
+			}
+		case user.FieldTotpPendingSecret:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_pending_secret", values[i])
+			} else if value != nil {
+				_m.TotpPendingSecret = value
+			}
+		case user.FieldTotpLastStep:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_last_step", values[i])
+			} else if value.Valid {
+				_m.TotpLastStep = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -182,6 +220,11 @@ func (_m *User) QueryAPIKeys() *ApiKeyQuery {
 // QuerySecurityEvents queries the "security_events" edge of the User entity.
 func (_m *User) QuerySecurityEvents() *SecurityEventQuery {
 	return NewUserClient(_m.config).QuerySecurityEvents(_m)
+}
+
+// QueryRecoveryCodes queries the "recovery_codes" edge of the User entity.
+func (_m *User) QueryRecoveryCodes() *RecoveryCodeQuery {
+	return NewUserClient(_m.config).QueryRecoveryCodes(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -220,6 +263,13 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("sessions_valid_after=")
 	builder.WriteString(_m.SessionsValidAfter.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("totp_secret=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("totp_pending_secret=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("totp_last_step=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotpLastStep))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -317,6 +367,30 @@ func (_m *User) appendNamedSecurityEvents(name string, edges ...*SecurityEvent) 
 		_m.Edges.namedSecurityEvents[name] = []*SecurityEvent{}
 	} else {
 		_m.Edges.namedSecurityEvents[name] = append(_m.Edges.namedSecurityEvents[name], edges...)
+	}
+}
+
+// NamedRecoveryCodes returns the RecoveryCodes named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedRecoveryCodes(name string) ([]*RecoveryCode, error) {
+	if _m.Edges.namedRecoveryCodes == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRecoveryCodes[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedRecoveryCodes(name string, edges ...*RecoveryCode) {
+	if _m.Edges.namedRecoveryCodes == nil {
+		_m.Edges.namedRecoveryCodes = make(map[string][]*RecoveryCode)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRecoveryCodes[name] = []*RecoveryCode{}
+	} else {
+		_m.Edges.namedRecoveryCodes[name] = append(_m.Edges.namedRecoveryCodes[name], edges...)
 	}
 }
 

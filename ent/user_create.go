@@ -8,6 +8,7 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fmt"
@@ -80,6 +81,32 @@ func (_c *UserCreate) SetNillableSessionsValidAfter(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetTotpSecret sets the "totp_secret" field.
+func (_c *UserCreate) SetTotpSecret(v []byte) *UserCreate {
+	_c.mutation.SetTotpSecret(v)
+	return _c
+}
+
+// SetTotpPendingSecret sets the "totp_pending_secret" field.
+func (_c *UserCreate) SetTotpPendingSecret(v []byte) *UserCreate {
+	_c.mutation.SetTotpPendingSecret(v)
+	return _c
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_c *UserCreate) SetTotpLastStep(v int64) *UserCreate {
+	_c.mutation.SetTotpLastStep(v)
+	return _c
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_c *UserCreate) SetNillableTotpLastStep(v *int64) *UserCreate {
+	if v != nil {
+		_c.SetTotpLastStep(*v)
+	}
+	return _c
+}
+
 // AddOrganizationMembershipIDs adds the "organization_memberships" edge to the OrganizationMembership entity by IDs.
 func (_c *UserCreate) AddOrganizationMembershipIDs(ids ...int) *UserCreate {
 	_c.mutation.AddOrganizationMembershipIDs(ids...)
@@ -140,6 +167,21 @@ func (_c *UserCreate) AddSecurityEvents(v ...*SecurityEvent) *UserCreate {
 	return _c.AddSecurityEventIDs(ids...)
 }
 
+// AddRecoveryCodeIDs adds the "recovery_codes" edge to the RecoveryCode entity by IDs.
+func (_c *UserCreate) AddRecoveryCodeIDs(ids ...int) *UserCreate {
+	_c.mutation.AddRecoveryCodeIDs(ids...)
+	return _c
+}
+
+// AddRecoveryCodes adds the "recovery_codes" edges to the RecoveryCode entity.
+func (_c *UserCreate) AddRecoveryCodes(v ...*RecoveryCode) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRecoveryCodeIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_c *UserCreate) Mutation() *UserMutation {
 	return _c.mutation
@@ -183,6 +225,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultSessionsValidAfter()
 		_c.mutation.SetSessionsValidAfter(v)
 	}
+	if _, ok := _c.mutation.TotpLastStep(); !ok {
+		v := user.DefaultTotpLastStep
+		_c.mutation.SetTotpLastStep(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -208,6 +254,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.SessionsValidAfter(); !ok {
 		return &ValidationError{Name: "sessions_valid_after", err: errors.New(`ent: missing required field "User.sessions_valid_after"`)}
+	}
+	if _, ok := _c.mutation.TotpLastStep(); !ok {
+		return &ValidationError{Name: "totp_last_step", err: errors.New(`ent: missing required field "User.totp_last_step"`)}
 	}
 	return nil
 }
@@ -255,6 +304,18 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SessionsValidAfter(); ok {
 		_spec.SetField(user.FieldSessionsValidAfter, field.TypeTime, value)
 		_node.SessionsValidAfter = value
+	}
+	if value, ok := _c.mutation.TotpSecret(); ok {
+		_spec.SetField(user.FieldTotpSecret, field.TypeBytes, value)
+		_node.TotpSecret = &value
+	}
+	if value, ok := _c.mutation.TotpPendingSecret(); ok {
+		_spec.SetField(user.FieldTotpPendingSecret, field.TypeBytes, value)
+		_node.TotpPendingSecret = &value
+	}
+	if value, ok := _c.mutation.TotpLastStep(); ok {
+		_spec.SetField(user.FieldTotpLastStep, field.TypeInt64, value)
+		_node.TotpLastStep = value
 	}
 	if nodes := _c.mutation.OrganizationMembershipsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -313,6 +374,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(securityevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RecoveryCodesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.RecoveryCodesTable,
+			Columns: []string{user.RecoveryCodesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(recoverycode.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -426,6 +503,60 @@ func (u *UserUpsert) UpdateSessionsValidAfter() *UserUpsert {
 	return u
 }
 
+// SetTotpSecret sets the "totp_secret" field.
+func (u *UserUpsert) SetTotpSecret(v []byte) *UserUpsert {
+	u.Set(user.FieldTotpSecret, v)
+	return u
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *UserUpsert) UpdateTotpSecret() *UserUpsert {
+	u.SetExcluded(user.FieldTotpSecret)
+	return u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *UserUpsert) ClearTotpSecret() *UserUpsert {
+	u.SetNull(user.FieldTotpSecret)
+	return u
+}
+
+// SetTotpPendingSecret sets the "totp_pending_secret" field.
+func (u *UserUpsert) SetTotpPendingSecret(v []byte) *UserUpsert {
+	u.Set(user.FieldTotpPendingSecret, v)
+	return u
+}
+
+// UpdateTotpPendingSecret sets the "totp_pending_secret" field to the value that was provided on create.
+func (u *UserUpsert) UpdateTotpPendingSecret() *UserUpsert {
+	u.SetExcluded(user.FieldTotpPendingSecret)
+	return u
+}
+
+// ClearTotpPendingSecret clears the value of the "totp_pending_secret" field.
+func (u *UserUpsert) ClearTotpPendingSecret() *UserUpsert {
+	u.SetNull(user.FieldTotpPendingSecret)
+	return u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserUpsert) SetTotpLastStep(v int64) *UserUpsert {
+	u.Set(user.FieldTotpLastStep, v)
+	return u
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserUpsert) UpdateTotpLastStep() *UserUpsert {
+	u.SetExcluded(user.FieldTotpLastStep)
+	return u
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserUpsert) AddTotpLastStep(v int64) *UserUpsert {
+	u.Add(user.FieldTotpLastStep, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -531,6 +662,69 @@ func (u *UserUpsertOne) SetSessionsValidAfter(v time.Time) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateSessionsValidAfter() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateSessionsValidAfter()
+	})
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (u *UserUpsertOne) SetTotpSecret(v []byte) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpSecret(v)
+	})
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateTotpSecret() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpSecret()
+	})
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *UserUpsertOne) ClearTotpSecret() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearTotpSecret()
+	})
+}
+
+// SetTotpPendingSecret sets the "totp_pending_secret" field.
+func (u *UserUpsertOne) SetTotpPendingSecret(v []byte) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpPendingSecret(v)
+	})
+}
+
+// UpdateTotpPendingSecret sets the "totp_pending_secret" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateTotpPendingSecret() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpPendingSecret()
+	})
+}
+
+// ClearTotpPendingSecret clears the value of the "totp_pending_secret" field.
+func (u *UserUpsertOne) ClearTotpPendingSecret() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearTotpPendingSecret()
+	})
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserUpsertOne) SetTotpLastStep(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpLastStep(v)
+	})
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserUpsertOne) AddTotpLastStep(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddTotpLastStep(v)
+	})
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateTotpLastStep() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpLastStep()
 	})
 }
 
@@ -805,6 +999,69 @@ func (u *UserUpsertBulk) SetSessionsValidAfter(v time.Time) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateSessionsValidAfter() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateSessionsValidAfter()
+	})
+}
+
+// SetTotpSecret sets the "totp_secret" field.
+func (u *UserUpsertBulk) SetTotpSecret(v []byte) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpSecret(v)
+	})
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateTotpSecret() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpSecret()
+	})
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *UserUpsertBulk) ClearTotpSecret() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearTotpSecret()
+	})
+}
+
+// SetTotpPendingSecret sets the "totp_pending_secret" field.
+func (u *UserUpsertBulk) SetTotpPendingSecret(v []byte) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpPendingSecret(v)
+	})
+}
+
+// UpdateTotpPendingSecret sets the "totp_pending_secret" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateTotpPendingSecret() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpPendingSecret()
+	})
+}
+
+// ClearTotpPendingSecret clears the value of the "totp_pending_secret" field.
+func (u *UserUpsertBulk) ClearTotpPendingSecret() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearTotpPendingSecret()
+	})
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserUpsertBulk) SetTotpLastStep(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpLastStep(v)
+	})
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserUpsertBulk) AddTotpLastStep(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddTotpLastStep(v)
+	})
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateTotpLastStep() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpLastStep()
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fmt"
@@ -31,12 +32,14 @@ type UserQuery struct {
 	withApplicationMemberships       *ApplicationMembershipQuery
 	withAPIKeys                      *ApiKeyQuery
 	withSecurityEvents               *SecurityEventQuery
+	withRecoveryCodes                *RecoveryCodeQuery
 	loadTotal                        []func(context.Context, []*User) error
 	modifiers                        []func(*sql.Selector)
 	withNamedOrganizationMemberships map[string]*OrganizationMembershipQuery
 	withNamedApplicationMemberships  map[string]*ApplicationMembershipQuery
 	withNamedAPIKeys                 map[string]*ApiKeyQuery
 	withNamedSecurityEvents          map[string]*SecurityEventQuery
+	withNamedRecoveryCodes           map[string]*RecoveryCodeQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -154,6 +157,28 @@ func (_q *UserQuery) QuerySecurityEvents() *SecurityEventQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(securityevent.Table, securityevent.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.SecurityEventsTable, user.SecurityEventsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRecoveryCodes chains the current query on the "recovery_codes" edge.
+func (_q *UserQuery) QueryRecoveryCodes() *RecoveryCodeQuery {
+	query := (&RecoveryCodeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(recoverycode.Table, recoverycode.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.RecoveryCodesTable, user.RecoveryCodesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -357,6 +382,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withApplicationMemberships:  _q.withApplicationMemberships.Clone(),
 		withAPIKeys:                 _q.withAPIKeys.Clone(),
 		withSecurityEvents:          _q.withSecurityEvents.Clone(),
+		withRecoveryCodes:           _q.withRecoveryCodes.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -405,6 +431,17 @@ func (_q *UserQuery) WithSecurityEvents(opts ...func(*SecurityEventQuery)) *User
 		opt(query)
 	}
 	_q.withSecurityEvents = query
+	return _q
+}
+
+// WithRecoveryCodes tells the query-builder to eager-load the nodes that are connected to
+// the "recovery_codes" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithRecoveryCodes(opts ...func(*RecoveryCodeQuery)) *UserQuery {
+	query := (&RecoveryCodeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRecoveryCodes = query
 	return _q
 }
 
@@ -486,11 +523,12 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withOrganizationMemberships != nil,
 			_q.withApplicationMemberships != nil,
 			_q.withAPIKeys != nil,
 			_q.withSecurityEvents != nil,
+			_q.withRecoveryCodes != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -546,6 +584,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withRecoveryCodes; query != nil {
+		if err := _q.loadRecoveryCodes(ctx, query, nodes,
+			func(n *User) { n.Edges.RecoveryCodes = []*RecoveryCode{} },
+			func(n *User, e *RecoveryCode) { n.Edges.RecoveryCodes = append(n.Edges.RecoveryCodes, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedOrganizationMemberships {
 		if err := _q.loadOrganizationMemberships(ctx, query, nodes,
 			func(n *User) { n.appendNamedOrganizationMemberships(name) },
@@ -571,6 +616,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadSecurityEvents(ctx, query, nodes,
 			func(n *User) { n.appendNamedSecurityEvents(name) },
 			func(n *User, e *SecurityEvent) { n.appendNamedSecurityEvents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRecoveryCodes {
+		if err := _q.loadRecoveryCodes(ctx, query, nodes,
+			func(n *User) { n.appendNamedRecoveryCodes(name) },
+			func(n *User, e *RecoveryCode) { n.appendNamedRecoveryCodes(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -687,6 +739,36 @@ func (_q *UserQuery) loadSecurityEvents(ctx context.Context, query *SecurityEven
 	}
 	query.Where(predicate.SecurityEvent(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.SecurityEventsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadRecoveryCodes(ctx context.Context, query *RecoveryCodeQuery, nodes []*User, init func(*User), assign func(*User, *RecoveryCode)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(recoverycode.FieldUserID)
+	}
+	query.Where(predicate.RecoveryCode(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.RecoveryCodesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -849,6 +931,20 @@ func (_q *UserQuery) WithNamedSecurityEvents(name string, opts ...func(*Security
 		_q.withNamedSecurityEvents = make(map[string]*SecurityEventQuery)
 	}
 	_q.withNamedSecurityEvents[name] = query
+	return _q
+}
+
+// WithNamedRecoveryCodes tells the query-builder to eager-load the nodes that are connected to the "recovery_codes"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedRecoveryCodes(name string, opts ...func(*RecoveryCodeQuery)) *UserQuery {
+	query := (&RecoveryCodeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRecoveryCodes == nil {
+		_q.withNamedRecoveryCodes = make(map[string]*RecoveryCodeQuery)
+	}
+	_q.withNamedRecoveryCodes[name] = query
 	return _q
 }
 

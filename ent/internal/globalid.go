@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"api_keys\":0,\"application_memberships\":8589934592,\"applications\":4294967296,\"config_variables\":34359738368,\"device_actions\":42949672960,\"device_tags\":47244640256,\"device_variables\":51539607552,\"devices\":38654705664,\"fleet_actions\":55834574848,\"fleet_variables\":60129542144,\"organization_memberships\":17179869184,\"organizations\":12884901888,\"provisioning_keys\":64424509440,\"releases\":68719476736,\"security_events\":30064771072,\"signing_keys\":21474836480,\"users\":25769803776}"
+const IncrementStarts = "{\"api_keys\":0,\"application_memberships\":8589934592,\"applications\":4294967296,\"config_variables\":34359738368,\"device_actions\":42949672960,\"device_tags\":47244640256,\"device_variables\":51539607552,\"devices\":38654705664,\"fleet_actions\":55834574848,\"fleet_variables\":60129542144,\"organization_memberships\":17179869184,\"organizations\":12884901888,\"provisioning_keys\":64424509440,\"rate_limits\":73014444032,\"recovery_codes\":77309411328,\"releases\":68719476736,\"security_events\":30064771072,\"signing_keys\":21474836480,\"users\":25769803776}"

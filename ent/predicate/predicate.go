@@ -45,6 +45,12 @@ type OrganizationMembership func(*sql.Selector)
 // ProvisioningKey is the predicate function for provisioningkey builders.
 type ProvisioningKey func(*sql.Selector)
 
+// RateLimit is the predicate function for ratelimit builders.
+type RateLimit func(*sql.Selector)
+
+// RecoveryCode is the predicate function for recoverycode builders.
+type RecoveryCode func(*sql.Selector)
+
 // Release is the predicate function for release builders.
 type Release func(*sql.Selector)
 

@@ -17,6 +17,8 @@ import (
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/ratelimit"
+	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/release"
 	"fleetgate/ent/schema"
 	"fleetgate/ent/securityevent"
@@ -409,6 +411,36 @@ func init() {
 	provisioningkeyDescCreatedAt := provisioningkeyMixinFields0[0].Descriptor()
 	// provisioningkey.DefaultCreatedAt holds the default value on creation for the created_at field.
 	provisioningkey.DefaultCreatedAt = provisioningkeyDescCreatedAt.Default.(func() time.Time)
+	ratelimitFields := schema.RateLimit{}.Fields()
+	_ = ratelimitFields
+	// ratelimitDescKey is the schema descriptor for key field.
+	ratelimitDescKey := ratelimitFields[0].Descriptor()
+	// ratelimit.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	ratelimit.KeyValidator = func() func(string) error {
+		validators := ratelimitDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// ratelimitDescCount is the schema descriptor for count field.
+	ratelimitDescCount := ratelimitFields[1].Descriptor()
+	// ratelimit.DefaultCount holds the default value on creation for the count field.
+	ratelimit.DefaultCount = ratelimitDescCount.Default.(int)
+	recoverycodeFields := schema.RecoveryCode{}.Fields()
+	_ = recoverycodeFields
+	// recoverycodeDescCreatedAt is the schema descriptor for created_at field.
+	recoverycodeDescCreatedAt := recoverycodeFields[3].Descriptor()
+	// recoverycode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	recoverycode.DefaultCreatedAt = recoverycodeDescCreatedAt.Default.(func() time.Time)
 	releaseMixin := schema.Release{}.Mixin()
 	release.Policy = privacy.NewPolicies(schema.Release{})
 	release.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -526,6 +558,10 @@ func init() {
 	userDescSessionsValidAfter := userFields[3].Descriptor()
 	// user.DefaultSessionsValidAfter holds the default value on creation for the sessions_valid_after field.
 	user.DefaultSessionsValidAfter = userDescSessionsValidAfter.Default.(func() time.Time)
+	// userDescTotpLastStep is the schema descriptor for totp_last_step field.
+	userDescTotpLastStep := userFields[6].Descriptor()
+	// user.DefaultTotpLastStep holds the default value on creation for the totp_last_step field.
+	user.DefaultTotpLastStep = userDescTotpLastStep.Default.(int64)
 }
 
 const (

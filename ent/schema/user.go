@@ -32,6 +32,14 @@ func (User) Fields() []ent.Field {
 		// millisecond precision, that of token iat.
 		field.Time("sessions_valid_after").Default(time.Now).
 			Annotations(hidden()),
+		// The TOTP secret, sealed with SECRET_KEY (internal/secretbox): set
+		// once two-factor authentication is on.
+		field.Bytes("totp_secret").Optional().Nillable().Sensitive().Annotations(hidden()),
+		// A secret shown by beginTwoFactorSetup, not yet confirmed.
+		field.Bytes("totp_pending_secret").Optional().Nillable().Sensitive().Annotations(hidden()),
+		// The time step of the last accepted code: a code at or before it
+		// is refused (no replay).
+		field.Int64("totp_last_step").Default(0).Annotations(hidden()),
 	}
 }
 
@@ -44,6 +52,8 @@ func (User) Edges() []ent.Edge {
 		edge.To("api_keys", ApiKey.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		edge.To("security_events", SecurityEvent.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("recovery_codes", RecoveryCode.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 	}
 }

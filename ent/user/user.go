@@ -24,6 +24,12 @@ const (
 	FieldPasswordHash = "password_hash"
 	// FieldSessionsValidAfter holds the string denoting the sessions_valid_after field in the database.
 	FieldSessionsValidAfter = "sessions_valid_after"
+	// FieldTotpSecret holds the string denoting the totp_secret field in the database.
+	FieldTotpSecret = "totp_secret"
+	// FieldTotpPendingSecret holds the string denoting the totp_pending_secret field in the database.
+	FieldTotpPendingSecret = "totp_pending_secret"
+	// FieldTotpLastStep holds the string denoting the totp_last_step field in the database.
+	FieldTotpLastStep = "totp_last_step"
 	// EdgeOrganizationMemberships holds the string denoting the organization_memberships edge name in mutations.
 	EdgeOrganizationMemberships = "organization_memberships"
 	// EdgeApplicationMemberships holds the string denoting the application_memberships edge name in mutations.
@@ -32,6 +38,8 @@ const (
 	EdgeAPIKeys = "api_keys"
 	// EdgeSecurityEvents holds the string denoting the security_events edge name in mutations.
 	EdgeSecurityEvents = "security_events"
+	// EdgeRecoveryCodes holds the string denoting the recovery_codes edge name in mutations.
+	EdgeRecoveryCodes = "recovery_codes"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// OrganizationMembershipsTable is the table that holds the organization_memberships relation/edge.
@@ -62,6 +70,13 @@ const (
 	SecurityEventsInverseTable = "security_events"
 	// SecurityEventsColumn is the table column denoting the security_events relation/edge.
 	SecurityEventsColumn = "user_id"
+	// RecoveryCodesTable is the table that holds the recovery_codes relation/edge.
+	RecoveryCodesTable = "recovery_codes"
+	// RecoveryCodesInverseTable is the table name for the RecoveryCode entity.
+	// It exists in this package in order to avoid circular dependency with the "recoverycode" package.
+	RecoveryCodesInverseTable = "recovery_codes"
+	// RecoveryCodesColumn is the table column denoting the recovery_codes relation/edge.
+	RecoveryCodesColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -72,6 +87,9 @@ var Columns = []string{
 	FieldEmail,
 	FieldPasswordHash,
 	FieldSessionsValidAfter,
+	FieldTotpSecret,
+	FieldTotpPendingSecret,
+	FieldTotpLastStep,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -93,6 +111,8 @@ var (
 	EmailValidator func(string) error
 	// DefaultSessionsValidAfter holds the default value on creation for the "sessions_valid_after" field.
 	DefaultSessionsValidAfter func() time.Time
+	// DefaultTotpLastStep holds the default value on creation for the "totp_last_step" field.
+	DefaultTotpLastStep int64
 )
 
 // OrderOption defines the ordering options for the User queries.
@@ -126,6 +146,11 @@ func ByPasswordHash(opts ...sql.OrderTermOption) OrderOption {
 // BySessionsValidAfter orders the results by the sessions_valid_after field.
 func BySessionsValidAfter(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSessionsValidAfter, opts...).ToFunc()
+}
+
+// ByTotpLastStep orders the results by the totp_last_step field.
+func ByTotpLastStep(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotpLastStep, opts...).ToFunc()
 }
 
 // ByOrganizationMembershipsCount orders the results by organization_memberships count.
@@ -183,6 +208,20 @@ func BySecurityEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newSecurityEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRecoveryCodesCount orders the results by recovery_codes count.
+func ByRecoveryCodesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRecoveryCodesStep(), opts...)
+	}
+}
+
+// ByRecoveryCodes orders the results by recovery_codes terms.
+func ByRecoveryCodes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRecoveryCodesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationMembershipsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -209,5 +248,12 @@ func newSecurityEventsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SecurityEventsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, SecurityEventsTable, SecurityEventsColumn),
+	)
+}
+func newRecoveryCodesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RecoveryCodesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RecoveryCodesTable, RecoveryCodesColumn),
 	)
 }

@@ -80,6 +80,21 @@ func SessionsValidAfter(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldSessionsValidAfter, v))
 }
 
+// TotpSecret applies equality check predicate on the "totp_secret" field. It's identical to TotpSecretEQ.
+func TotpSecret(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpSecret, v))
+}
+
+// TotpPendingSecret applies equality check predicate on the "totp_pending_secret" field. It's identical to TotpPendingSecretEQ.
+func TotpPendingSecret(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpPendingSecret, v))
+}
+
+// TotpLastStep applies equality check predicate on the "totp_last_step" field. It's identical to TotpLastStepEQ.
+func TotpLastStep(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -365,6 +380,146 @@ func SessionsValidAfterLTE(v time.Time) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldSessionsValidAfter, v))
 }
 
+// TotpSecretEQ applies the EQ predicate on the "totp_secret" field.
+func TotpSecretEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpSecret, v))
+}
+
+// TotpSecretNEQ applies the NEQ predicate on the "totp_secret" field.
+func TotpSecretNEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldTotpSecret, v))
+}
+
+// TotpSecretIn applies the In predicate on the "totp_secret" field.
+func TotpSecretIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldIn(FieldTotpSecret, vs...))
+}
+
+// TotpSecretNotIn applies the NotIn predicate on the "totp_secret" field.
+func TotpSecretNotIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldTotpSecret, vs...))
+}
+
+// TotpSecretGT applies the GT predicate on the "totp_secret" field.
+func TotpSecretGT(v []byte) predicate.User {
+	return predicate.User(sql.FieldGT(FieldTotpSecret, v))
+}
+
+// TotpSecretGTE applies the GTE predicate on the "totp_secret" field.
+func TotpSecretGTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldTotpSecret, v))
+}
+
+// TotpSecretLT applies the LT predicate on the "totp_secret" field.
+func TotpSecretLT(v []byte) predicate.User {
+	return predicate.User(sql.FieldLT(FieldTotpSecret, v))
+}
+
+// TotpSecretLTE applies the LTE predicate on the "totp_secret" field.
+func TotpSecretLTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldTotpSecret, v))
+}
+
+// TotpSecretIsNil applies the IsNil predicate on the "totp_secret" field.
+func TotpSecretIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldTotpSecret))
+}
+
+// TotpSecretNotNil applies the NotNil predicate on the "totp_secret" field.
+func TotpSecretNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldTotpSecret))
+}
+
+// TotpPendingSecretEQ applies the EQ predicate on the "totp_pending_secret" field.
+func TotpPendingSecretEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpPendingSecret, v))
+}
+
+// TotpPendingSecretNEQ applies the NEQ predicate on the "totp_pending_secret" field.
+func TotpPendingSecretNEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldTotpPendingSecret, v))
+}
+
+// TotpPendingSecretIn applies the In predicate on the "totp_pending_secret" field.
+func TotpPendingSecretIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldIn(FieldTotpPendingSecret, vs...))
+}
+
+// TotpPendingSecretNotIn applies the NotIn predicate on the "totp_pending_secret" field.
+func TotpPendingSecretNotIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldTotpPendingSecret, vs...))
+}
+
+// TotpPendingSecretGT applies the GT predicate on the "totp_pending_secret" field.
+func TotpPendingSecretGT(v []byte) predicate.User {
+	return predicate.User(sql.FieldGT(FieldTotpPendingSecret, v))
+}
+
+// TotpPendingSecretGTE applies the GTE predicate on the "totp_pending_secret" field.
+func TotpPendingSecretGTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldTotpPendingSecret, v))
+}
+
+// TotpPendingSecretLT applies the LT predicate on the "totp_pending_secret" field.
+func TotpPendingSecretLT(v []byte) predicate.User {
+	return predicate.User(sql.FieldLT(FieldTotpPendingSecret, v))
+}
+
+// TotpPendingSecretLTE applies the LTE predicate on the "totp_pending_secret" field.
+func TotpPendingSecretLTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldTotpPendingSecret, v))
+}
+
+// TotpPendingSecretIsNil applies the IsNil predicate on the "totp_pending_secret" field.
+func TotpPendingSecretIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldTotpPendingSecret))
+}
+
+// TotpPendingSecretNotNil applies the NotNil predicate on the "totp_pending_secret" field.
+func TotpPendingSecretNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldTotpPendingSecret))
+}
+
+// TotpLastStepEQ applies the EQ predicate on the "totp_last_step" field.
+func TotpLastStepEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepNEQ applies the NEQ predicate on the "totp_last_step" field.
+func TotpLastStepNEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepIn applies the In predicate on the "totp_last_step" field.
+func TotpLastStepIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepNotIn applies the NotIn predicate on the "totp_last_step" field.
+func TotpLastStepNotIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepGT applies the GT predicate on the "totp_last_step" field.
+func TotpLastStepGT(v int64) predicate.User {
+	return predicate.User(sql.FieldGT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepGTE applies the GTE predicate on the "totp_last_step" field.
+func TotpLastStepGTE(v int64) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLT applies the LT predicate on the "totp_last_step" field.
+func TotpLastStepLT(v int64) predicate.User {
+	return predicate.User(sql.FieldLT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLTE applies the LTE predicate on the "totp_last_step" field.
+func TotpLastStepLTE(v int64) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldTotpLastStep, v))
+}
+
 // HasOrganizationMemberships applies the HasEdge predicate on the "organization_memberships" edge.
 func HasOrganizationMemberships() predicate.User {
 	return predicate.User(func(s *sql.Selector) {
@@ -449,6 +604,29 @@ func HasSecurityEvents() predicate.User {
 func HasSecurityEventsWith(preds ...predicate.SecurityEvent) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newSecurityEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRecoveryCodes applies the HasEdge predicate on the "recovery_codes" edge.
+func HasRecoveryCodes() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RecoveryCodesTable, RecoveryCodesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRecoveryCodesWith applies the HasEdge predicate on the "recovery_codes" edge with a given conditions (other predicates).
+func HasRecoveryCodesWith(preds ...predicate.RecoveryCode) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newRecoveryCodesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
