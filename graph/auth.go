@@ -96,7 +96,7 @@ func (d Deps) issueSession(u *ent.User, issued, authTime time.Time, pending bool
 	}
 	return &model.AuthPayload{
 		Token:             signed,
-		ExpiresAt:         token.SessionExpiry(issued),
+		ExpiresAt:         token.SessionExpiry(issued, pending),
 		TwoFactorRequired: pending,
 		User:              u,
 	}, nil

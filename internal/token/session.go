@@ -8,6 +8,11 @@ import (
 // SessionLifetime is how long a session token is valid after it is issued.
 const SessionLifetime = 7 * 24 * time.Hour
 
+// PendingLifetime is how long a pending token (the second factor still
+// owed) is valid: long enough to open an authenticator app, short enough
+// that a stolen password alone opens nothing for long.
+const PendingLifetime = 10 * time.Minute
+
 // tfaPending is the "tfa" claim of a session that still owes its second factor.
 const tfaPending = "pending"
 
@@ -43,16 +48,21 @@ func (c *sessionClaims) validate() error {
 }
 
 // SessionExpiry is the exp of a session token issued at issued: issued (to
-// the millisecond) + SessionLifetime, in whole seconds.
-func SessionExpiry(issued time.Time) time.Time {
-	return time.Unix(time.UnixMilli(issued.UnixMilli()).Add(SessionLifetime).Unix(), 0).UTC()
+// the millisecond) + SessionLifetime, or PendingLifetime for a pending one,
+// in whole seconds.
+func SessionExpiry(issued time.Time, pending bool) time.Time {
+	lifetime := SessionLifetime
+	if pending {
+		lifetime = PendingLifetime
+	}
+	return time.Unix(time.UnixMilli(issued.UnixMilli()).Add(lifetime).Unix(), 0).UTC()
 }
 
 // IssueSession signs a session token for sess.UserID, which with
 // sess.IssuedAt and sess.AuthTime must be set. IssuedAt is written truncated
 // to the millisecond and AuthTime to the second. sess.Expires is ignored: exp
-// is always IssuedAt (truncated to the millisecond) + SessionLifetime,
-// truncated to the whole second, so a token may end up to a second early.
+// is always SessionExpiry(IssuedAt, Pending), so a token may end up to a
+// second early.
 func (s *Set) IssueSession(sess Session) (string, error) {
 	if sess.UserID == "" || sess.IssuedAt.IsZero() || sess.AuthTime.IsZero() {
 		return "", errors.New("token: session needs UserID, IssuedAt and AuthTime")
@@ -62,7 +72,7 @@ func (s *Set) IssueSession(sess Session) (string, error) {
 		claims: claims{
 			Subject:  sess.UserID,
 			IssuedAt: &msDate{iat},
-			Expires:  &secDate{SessionExpiry(iat)},
+			Expires:  &secDate{SessionExpiry(iat, sess.Pending)},
 		},
 		AuthTime: &secDate{sess.AuthTime},
 	}
