@@ -31,6 +31,7 @@ import (
 	"fleetgate/internal/database"
 	"fleetgate/internal/keystore"
 	"fleetgate/internal/password"
+	"fleetgate/internal/secretbox"
 )
 
 func main() {
@@ -52,6 +53,7 @@ type config struct {
 	introspection bool
 	logFormat     string
 	hashLimit     int
+	secretKey     string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -62,6 +64,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		introspection: true,
 		logFormat:     or(getenv("LOG_FORMAT"), "text"),
 		hashLimit:     runtime.GOMAXPROCS(0),
+		secretKey:     getenv("SECRET_KEY"),
 	}
 	c.publicURL = strings.TrimRight(or(getenv("PUBLIC_URL"), "http://"+c.listenAddr), "/")
 	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
@@ -85,6 +88,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.databaseURL != "" && !database.IsPostgres(c.databaseURL) {
 		return c, errors.New("DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite database)")
+	}
+	if c.databaseURL != "" && c.secretKey == "" {
+		// A key generated per instance would seal TOTP secrets that the
+		// other instances cannot open.
+		return c, errors.New("with DATABASE_URL, set SECRET_KEY too (32 random bytes, base64 or hex), the same on every instance")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.logFormat)
@@ -124,6 +132,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	secretKey, err := loadSecretKey(cfg)
+	if err != nil {
+		return err
+	}
 	h := graph.NewHandler(graph.Deps{
 		DB:            db,
 		PublicURL:     cfg.publicURL,
@@ -132,8 +144,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Log:           log,
 		Introspection: cfg.introspection,
 		CORSOrigins:   cfg.corsOrigins,
+		SecretKey:     secretKey,
 	})
 	return serve(ctx, cfg.listenAddr, logRequests(log, h), log)
+}
+
+// loadSecretKey is SECRET_KEY, or for the embedded database a key generated
+// on first start and kept beside it.
+func loadSecretKey(cfg config) ([]byte, error) {
+	if cfg.secretKey != "" {
+		key, err := secretbox.ParseKey(cfg.secretKey)
+		if err != nil {
+			return nil, fmt.Errorf("SECRET_KEY: %w", err)
+		}
+		return key, nil
+	}
+	return secretbox.LoadOrCreateKeyFile(filepath.Join(cfg.dataDir, "secret.key"))
 }
 
 func openDatabase(ctx context.Context, cfg config) (*ent.Client, error) {

@@ -12576,7 +12576,7 @@ func (m *UserMutation) TotpSecret() (r []byte, exists bool) {
 // OldTotpSecret returns the old "totp_secret" field's value of the User entity.
 // If the User object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UserMutation) OldTotpSecret(ctx context.Context) (v *[]byte, err error) {
+func (m *UserMutation) OldTotpSecret(ctx context.Context) (v []byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldTotpSecret is only allowed on UpdateOne operations")
 	}
@@ -12625,7 +12625,7 @@ func (m *UserMutation) TotpPendingSecret() (r []byte, exists bool) {
 // OldTotpPendingSecret returns the old "totp_pending_secret" field's value of the User entity.
 // If the User object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UserMutation) OldTotpPendingSecret(ctx context.Context) (v *[]byte, err error) {
+func (m *UserMutation) OldTotpPendingSecret(ctx context.Context) (v []byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldTotpPendingSecret is only allowed on UpdateOne operations")
 	}

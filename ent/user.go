@@ -28,9 +28,9 @@ type User struct {
 	// SessionsValidAfter holds the value of the "sessions_valid_after" field.
 	SessionsValidAfter time.Time `json:"sessions_valid_after,omitempty"`
 	// TotpSecret holds the value of the "totp_secret" field.
-	TotpSecret *[]byte `json:"-"`
+	TotpSecret []byte `json:"-"`
 	// TotpPendingSecret holds the value of the "totp_pending_secret" field.
-	TotpPendingSecret *[]byte `json:"-"`
+	TotpPendingSecret []byte `json:"-"`
 	// TotpLastStep holds the value of the "totp_last_step" field.
 	TotpLastStep int64 `json:"totp_last_step,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -175,13 +175,13 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field totp_secret", values[i])
 			} else if value != nil {
-				_m.TotpSecret = value
+				_m.TotpSecret = *value
 			}
 		case user.FieldTotpPendingSecret:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field totp_pending_secret", values[i])
 			} else if value != nil {
-				_m.TotpPendingSecret = value
+				_m.TotpPendingSecret = *value
 			}
 		case user.FieldTotpLastStep:
 			if value, ok := values[i].(*sql.NullInt64); !ok {

@@ -307,11 +307,11 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.TotpSecret(); ok {
 		_spec.SetField(user.FieldTotpSecret, field.TypeBytes, value)
-		_node.TotpSecret = &value
+		_node.TotpSecret = value
 	}
 	if value, ok := _c.mutation.TotpPendingSecret(); ok {
 		_spec.SetField(user.FieldTotpPendingSecret, field.TypeBytes, value)
-		_node.TotpPendingSecret = &value
+		_node.TotpPendingSecret = value
 	}
 	if value, ok := _c.mutation.TotpLastStep(); ok {
 		_spec.SetField(user.FieldTotpLastStep, field.TypeInt64, value)

@@ -118,6 +118,10 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 	if d.Passwords.NeedsRehash(hash) {
 		d.rehash(ctx, u, in.Password)
 	}
+	if u.TotpSecret != nil {
+		// The sign-in is recorded once the second factor is given.
+		return d.issueSession(u, issued, issued, true)
+	}
 	if err := recordEvent(ctx, d.DB, u.ID, securityevent.KindSIGN_IN, ""); err != nil {
 		return nil, err
 	}

@@ -107,22 +107,29 @@ func sessionEnded(u *ent.User, iat time.Time) bool {
 	return iat.Before(u.SessionsValidAfter.Truncate(time.Millisecond))
 }
 
-// endSessions ends every session token of the user issued up to now. The new
-// sessionsValidAfter is one millisecond past now and always later than the
-// current value, so tokens issued in between (clamped to the current value)
-// end too. The row is locked while it is read and moved forward.
+// endSessions ends every session token of the user issued up to now.
 func (d Deps) endSessions(ctx context.Context, db *ent.Client, userID int) error {
 	return withTx(ctx, db, func(tx *ent.Tx) error {
-		u, err := tx.User.Query().Where(user.ID(userID)).Modify(lockRow).Only(ctx)
-		if err != nil {
-			return err
-		}
-		next := d.Now().Truncate(time.Millisecond).Add(time.Millisecond)
-		if current := u.SessionsValidAfter.Truncate(time.Millisecond); !next.After(current) {
-			next = current.Add(time.Millisecond)
-		}
-		return tx.User.UpdateOne(u).SetSessionsValidAfter(next).Exec(ctx)
+		_, err := d.advanceSessions(ctx, tx, userID)
+		return err
 	})
+}
+
+// advanceSessions ends, within tx, every session token of the user issued
+// up to now, and returns the updated user. The new sessionsValidAfter is one
+// millisecond past now and always later than the current value, so tokens
+// issued in between (clamped to the current value) end too. The row is
+// locked while it is read and moved forward.
+func (d Deps) advanceSessions(ctx context.Context, tx *ent.Tx, userID int) (*ent.User, error) {
+	u, err := tx.User.Query().Where(user.ID(userID)).Modify(lockRow).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	next := d.Now().Truncate(time.Millisecond).Add(time.Millisecond)
+	if current := u.SessionsValidAfter.Truncate(time.Millisecond); !next.After(current) {
+		next = current.Add(time.Millisecond)
+	}
+	return tx.User.UpdateOne(u).SetSessionsValidAfter(next).Save(ctx)
 }
 
 // lockRow makes a query inside a transaction lock the rows it reads, on
@@ -134,23 +141,41 @@ func lockRow(s *sql.Selector) {
 	}
 }
 
-// me loads the caller's own account.
+// me loads the caller's own account. A session still owing the second
+// factor gets it too, but only id, username and twoFactorEnabled show
+// (self): enough for a login page to ask for the code.
 func (d Deps) me(ctx context.Context) (*ent.User, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.FromContext(ctx)
+	if err == nil && v.Credential != viewer.PendingSession {
+		v, err = viewer.Require(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return d.DB.User.Get(ctx, v.UserID)
 }
 
-// ownAccount refuses fields of a User that only that user may see. The
+// ownAccount refuses fields of a User that only that user may see, and,
+// while the second factor is owed, all of them (TWO_FACTOR_REQUIRED). The
 // user of an AuthPayload is the person who just proved who they are, even
 // though the request itself carried no credential.
 func ownAccount(ctx context.Context, u *ent.User) error {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil && fc.Parent.Object == "AuthPayload" {
+	return self(ctx, u, false)
+}
+
+// self decides whether the caller is u; pending accepts a session still
+// owing the second factor (the limited me of SPEC.md §3).
+func self(ctx context.Context, u *ent.User, pending bool) error {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil && fc.Parent.Parent != nil && fc.Parent.Object == "AuthPayload" {
+		if p, ok := fc.Parent.Parent.Result.(*model.AuthPayload); (!ok || p.TwoFactorRequired) && !pending {
+			return errSecondFactorFirst
+		}
 		return nil
 	}
 	v, err := viewer.FromContext(ctx)
+	if err == nil && !pending {
+		v, err = viewer.Require(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -160,12 +185,20 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 	return nil
 }
 
-// email is u's address if the viewer may see it (policy.SeesEmailOf), else nil.
+var errSecondFactorFirst = fault.New(fault.TwoFactorRequired, "enter your two-factor code first (verifyTwoFactor)")
+
+// email is u's address if the viewer may see it (policy.SeesEmailOf), else
+// null: the field is nullable to hide it, from other users and from a
+// login that still owes its second factor alike.
 func email(ctx context.Context, u *ent.User) (*string, error) {
 	if ownAccount(ctx, u) == nil {
 		return &u.Email, nil
 	}
-	if ok, err := policy.SeesEmailOf(ctx, u.ID); !ok || err != nil {
+	ok, err := policy.SeesEmailOf(ctx, u.ID)
+	if _, refused := fault.As(err); refused || !ok {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &u.Email, nil

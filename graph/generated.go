@@ -218,15 +218,19 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddApplicationMember     func(childComplexity int, input model.AddApplicationMemberInput) int
 		AddOrganizationMember    func(childComplexity int, input model.AddOrganizationMemberInput) int
+		BeginTwoFactorSetup      func(childComplexity int) int
+		ConfirmTwoFactorSetup    func(childComplexity int, code string) int
 		CreateAPIKey             func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateApplication        func(childComplexity int, input model.CreateApplicationInput) int
 		CreateOrganization       func(childComplexity int, input model.CreateOrganizationInput) int
 		CreateRelease            func(childComplexity int, input model.CreateReleaseInput) int
 		DeleteApplication        func(childComplexity int, id int) int
+		DisableTwoFactor         func(childComplexity int, password string) int
 		DownloadImageConfig      func(childComplexity int, applicationID int) int
 		LeaveApplication         func(childComplexity int, applicationID int) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		RefreshToken             func(childComplexity int) int
+		RegenerateRecoveryCodes  func(childComplexity int, password string) int
 		RegisterDevice           func(childComplexity int, input model.RegisterDeviceInput) int
 		RemoveApplicationMember  func(childComplexity int, id int) int
 		RemoveConfigVariable     func(childComplexity int, id int) int
@@ -248,6 +252,7 @@ type ComplexityRoot struct {
 		UpdateApplicationMember  func(childComplexity int, input model.UpdateApplicationMemberInput) int
 		UpdateDevice             func(childComplexity int, input model.UpdateDeviceInput) int
 		UpdateOrganizationMember func(childComplexity int, input model.UpdateOrganizationMemberInput) int
+		VerifyTwoFactor          func(childComplexity int, input model.VerifyTwoFactorInput) int
 	}
 
 	Organization struct {
@@ -308,6 +313,11 @@ type ComplexityRoot struct {
 		Organization func(childComplexity int, handle string) int
 	}
 
+	RecoveryCodes struct {
+		RecoveryCodes func(childComplexity int) int
+		Session       func(childComplexity int) int
+	}
+
 	Release struct {
 		Commit    func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
@@ -351,14 +361,22 @@ type ComplexityRoot struct {
 		Token      func(childComplexity int) int
 	}
 
+	TwoFactorSetup struct {
+		OtpauthURL func(childComplexity int) int
+		QRCodePng  func(childComplexity int) int
+		Secret     func(childComplexity int) int
+	}
+
 	User struct {
-		CreatedAt      func(childComplexity int) int
-		Email          func(childComplexity int) int
-		HasPassword    func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Organizations  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
-		SecurityEvents func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
-		Username       func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		Email                  func(childComplexity int) int
+		HasPassword            func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Organizations          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		RecoveryCodesRemaining func(childComplexity int) int
+		SecurityEvents         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		TwoFactorEnabled       func(childComplexity int) int
+		Username               func(childComplexity int) int
 	}
 }
 
@@ -410,6 +428,11 @@ type MutationResolver interface {
 	RemoveConfigVariable(ctx context.Context, id int) (int, error)
 	DownloadImageConfig(ctx context.Context, applicationID int) (*model.ImageConfig, error)
 	RequestFleetAction(ctx context.Context, input model.FleetActionInput) (*ent.FleetAction, error)
+	BeginTwoFactorSetup(ctx context.Context) (*model.TwoFactorSetup, error)
+	ConfirmTwoFactorSetup(ctx context.Context, code string) (*model.RecoveryCodes, error)
+	VerifyTwoFactor(ctx context.Context, input model.VerifyTwoFactorInput) (*model.AuthPayload, error)
+	DisableTwoFactor(ctx context.Context, password string) (*ent.User, error)
+	RegenerateRecoveryCodes(ctx context.Context, password string) (*model.RecoveryCodes, error)
 }
 type OrganizationResolver interface {
 	MyRole(ctx context.Context, obj *ent.Organization) (*access.OrgRole, error)
@@ -433,6 +456,8 @@ type UserResolver interface {
 	HasPassword(ctx context.Context, obj *ent.User) (bool, error)
 	SecurityEvents(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.SecurityEventConnection, error)
 	Organizations(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.OrganizationConnection, error)
+	TwoFactorEnabled(ctx context.Context, obj *ent.User) (bool, error)
+	RecoveryCodesRemaining(ctx context.Context, obj *ent.User) (int, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1087,6 +1112,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddOrganizationMember(childComplexity, args["input"].(model.AddOrganizationMemberInput)), true
+	case "Mutation.beginTwoFactorSetup":
+		if e.ComplexityRoot.Mutation.BeginTwoFactorSetup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.BeginTwoFactorSetup(childComplexity), true
+	case "Mutation.confirmTwoFactorSetup":
+		if e.ComplexityRoot.Mutation.ConfirmTwoFactorSetup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmTwoFactorSetup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmTwoFactorSetup(childComplexity, args["code"].(string)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1142,6 +1184,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteApplication(childComplexity, args["id"].(int)), true
+	case "Mutation.disableTwoFactor":
+		if e.ComplexityRoot.Mutation.DisableTwoFactor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableTwoFactor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableTwoFactor(childComplexity, args["password"].(string)), true
 	case "Mutation.downloadImageConfig":
 		if e.ComplexityRoot.Mutation.DownloadImageConfig == nil {
 			break
@@ -1181,6 +1234,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity), true
+	case "Mutation.regenerateRecoveryCodes":
+		if e.ComplexityRoot.Mutation.RegenerateRecoveryCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_regenerateRecoveryCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegenerateRecoveryCodes(childComplexity, args["password"].(string)), true
 	case "Mutation.registerDevice":
 		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
 			break
@@ -1407,6 +1471,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrganizationMember(childComplexity, args["input"].(model.UpdateOrganizationMemberInput)), true
+	case "Mutation.verifyTwoFactor":
+		if e.ComplexityRoot.Mutation.VerifyTwoFactor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyTwoFactor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyTwoFactor(childComplexity, args["input"].(model.VerifyTwoFactorInput)), true
 
 	case "Organization.applications":
 		if e.ComplexityRoot.Organization.Applications == nil {
@@ -1656,6 +1731,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Organization(childComplexity, args["handle"].(string)), true
 
+	case "RecoveryCodes.recoveryCodes":
+		if e.ComplexityRoot.RecoveryCodes.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecoveryCodes.RecoveryCodes(childComplexity), true
+	case "RecoveryCodes.session":
+		if e.ComplexityRoot.RecoveryCodes.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecoveryCodes.Session(childComplexity), true
+
 	case "Release.commit":
 		if e.ComplexityRoot.Release.Commit == nil {
 			break
@@ -1795,6 +1883,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SshAccessGrant.Token(childComplexity), true
 
+	case "TwoFactorSetup.otpauthUrl":
+		if e.ComplexityRoot.TwoFactorSetup.OtpauthURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoFactorSetup.OtpauthURL(childComplexity), true
+	case "TwoFactorSetup.qrCodePng":
+		if e.ComplexityRoot.TwoFactorSetup.QRCodePng == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoFactorSetup.QRCodePng(childComplexity), true
+	case "TwoFactorSetup.secret":
+		if e.ComplexityRoot.TwoFactorSetup.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TwoFactorSetup.Secret(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -1830,6 +1937,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Organizations(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "User.recoveryCodesRemaining":
+		if e.ComplexityRoot.User.RecoveryCodesRemaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.RecoveryCodesRemaining(childComplexity), true
 	case "User.securityEvents":
 		if e.ComplexityRoot.User.SecurityEvents == nil {
 			break
@@ -1841,6 +1954,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.SecurityEvents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "User.twoFactorEnabled":
+		if e.ComplexityRoot.User.TwoFactorEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.TwoFactorEnabled(childComplexity), true
 	case "User.username":
 		if e.ComplexityRoot.User.Username == nil {
 			break
@@ -1893,6 +2012,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateDeviceInput", ec.unmarshalInputUpdateDeviceInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationMemberInput", ec.unmarshalInputUpdateOrganizationMemberInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
+			graphql.NewInputUnmarshaler("VerifyTwoFactorInput", ec.unmarshalInputVerifyTwoFactorInput),
 		)
 	}
 	first := true
@@ -3516,6 +3636,66 @@ extend type User {
   organizations(after: Cursor, first: Int, before: Cursor, last: Int): OrganizationConnection!
 }
 `, BuiltIn: false},
+	{Name: "../schema/twofactor.graphql", Input: `# Two-factor authentication (SPEC.md §3): TOTP with an authenticator app,
+# and single-use recovery codes.
+
+extend type Mutation {
+  """
+  Start pairing an authenticator app: a new secret, as text, as an otpauth://
+  URL and as a QR code. Two-factor authentication is not on until
+  confirmTwoFactorSetup; calling this again replaces the unconfirmed secret.
+  Needs a session token.
+  """
+  beginTwoFactorSetup: TwoFactorSetup!
+  """
+  Turn two-factor authentication on with a code from the paired app. Returns
+  10 recovery codes, shown only here, and a new session: every other session
+  of the account ends.
+  """
+  confirmTwoFactorSetup(code: String!): RecoveryCodes!
+  """
+  Complete a login that answered twoFactorRequired: with the pending token as
+  the credential, give a code from the app or an unused recovery code (one of
+  the two). Returns a full session token. After 5 wrong codes further
+  attempts are RATE_LIMITED, the wait doubling each time.
+  """
+  verifyTwoFactor(input: VerifyTwoFactorInput!): AuthPayload!
+  "Turn two-factor authentication off. Every session ends, this one too: sign in again."
+  disableTwoFactor(password: String!): User!
+  "Replace the recovery codes with 10 new ones (the old ones stop working)."
+  regenerateRecoveryCodes(password: String!): RecoveryCodes!
+}
+
+input VerifyTwoFactorInput {
+  "The 6-digit code the authenticator app shows."
+  code: String
+  "A recovery code (xxxxx-xxxxx); each works once."
+  recoveryCode: String
+}
+
+type TwoFactorSetup {
+  "The secret in base32, for typing into an app by hand."
+  secret: String!
+  "otpauth://totp/fleetgate:<username>?secret=…&issuer=fleetgate"
+  otpauthUrl: String!
+  "The otpauth URL as a QR code: a data:image/png;base64 URL."
+  qrCodePng: String!
+}
+
+type RecoveryCodes @goModel(forceGenerate: true) {
+  "Each is xxxxx-xxxxx and works once. Store them now: they are not shown again."
+  recoveryCodes: [String!]!
+  "After confirmTwoFactorSetup: the caller's new session (the others ended). Null otherwise."
+  session: AuthPayload
+}
+
+extend type User {
+  "Whether two-factor authentication is on. The user's own only."
+  twoFactorEnabled: Boolean!
+  "How many unused recovery codes are left. The user's own only."
+  recoveryCodesRemaining: Int!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3945,6 +4125,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RecoveryCodes(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recoveryCodes":
+		return ec.fieldContext_RecoveryCodes_recoveryCodes(ctx, field)
+	case "session":
+		return ec.fieldContext_RecoveryCodes_session(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecoveryCodes", field.Name)
+}
+
 func (ec *executionContext) childFields_Release(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4031,6 +4221,18 @@ func (ec *executionContext) childFields_SshAccessGrant(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SshAccessGrant", field.Name)
 }
 
+func (ec *executionContext) childFields_TwoFactorSetup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "secret":
+		return ec.fieldContext_TwoFactorSetup_secret(ctx, field)
+	case "otpauthUrl":
+		return ec.fieldContext_TwoFactorSetup_otpauthUrl(ctx, field)
+	case "qrCodePng":
+		return ec.fieldContext_TwoFactorSetup_qrCodePng(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TwoFactorSetup", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4047,6 +4249,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_securityEvents(ctx, field)
 	case "organizations":
 		return ec.fieldContext_User_organizations(ctx, field)
+	case "twoFactorEnabled":
+		return ec.fieldContext_User_twoFactorEnabled(ctx, field)
+	case "recoveryCodesRemaining":
+		return ec.fieldContext_User_recoveryCodesRemaining(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -4447,6 +4653,20 @@ func (ec *executionContext) field_Mutation_addOrganizationMember_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmTwoFactorSetup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4517,6 +4737,20 @@ func (ec *executionContext) field_Mutation_deleteApplication_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_disableTwoFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_downloadImageConfig_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4556,6 +4790,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_regenerateRecoveryCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg0
 	return args, nil
 }
 
@@ -4831,6 +5079,20 @@ func (ec *executionContext) field_Mutation_updateOrganizationMember_args(ctx con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateOrganizationMemberInput, error) {
 			return ec.unmarshalNUpdateOrganizationMemberInput2fleetgateᚋgraphᚋmodelᚐUpdateOrganizationMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyTwoFactor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VerifyTwoFactorInput, error) {
+			return ec.unmarshalNVerifyTwoFactorInput2fleetgateᚋgraphᚋmodelᚐVerifyTwoFactorInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9445,6 +9707,214 @@ func (ec *executionContext) fieldContext_Mutation_requestFleetAction(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_beginTwoFactorSetup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_beginTwoFactorSetup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().BeginTwoFactorSetup(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TwoFactorSetup) graphql.Marshaler {
+			return ec.marshalNTwoFactorSetup2ᚖfleetgateᚋgraphᚋmodelᚐTwoFactorSetup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_beginTwoFactorSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TwoFactorSetup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmTwoFactorSetup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmTwoFactorSetup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmTwoFactorSetup(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecoveryCodes) graphql.Marshaler {
+			return ec.marshalNRecoveryCodes2ᚖfleetgateᚋgraphᚋmodelᚐRecoveryCodes(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmTwoFactorSetup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecoveryCodes(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmTwoFactorSetup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyTwoFactor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyTwoFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyTwoFactor(ctx, fc.Args["input"].(model.VerifyTwoFactorInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖfleetgateᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyTwoFactor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyTwoFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableTwoFactor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableTwoFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableTwoFactor(ctx, fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖfleetgateᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableTwoFactor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableTwoFactor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_regenerateRecoveryCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_regenerateRecoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegenerateRecoveryCodes(ctx, fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecoveryCodes) graphql.Marshaler {
+			return ec.marshalNRecoveryCodes2ᚖfleetgateᚋgraphᚋmodelᚐRecoveryCodes(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_regenerateRecoveryCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecoveryCodes(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_regenerateRecoveryCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10540,6 +11010,61 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RecoveryCodes_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.RecoveryCodes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecoveryCodes_recoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecoveryCodes_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecoveryCodes", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecoveryCodes_session(ctx context.Context, field graphql.CollectedField, obj *model.RecoveryCodes) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecoveryCodes_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalOAuthPayload2ᚖfleetgateᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecoveryCodes_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecoveryCodes",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Release_id(ctx context.Context, field graphql.CollectedField, obj *ent.Release) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11109,6 +11634,75 @@ func (ec *executionContext) fieldContext_SshAccessGrant_deviceUuid(_ context.Con
 	return graphql.NewScalarFieldContext("SshAccessGrant", field, false, false, "String")
 }
 
+func (ec *executionContext) _TwoFactorSetup_secret(ctx context.Context, field graphql.CollectedField, obj *model.TwoFactorSetup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoFactorSetup_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwoFactorSetup_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoFactorSetup", field, false, false, "String")
+}
+
+func (ec *executionContext) _TwoFactorSetup_otpauthUrl(ctx context.Context, field graphql.CollectedField, obj *model.TwoFactorSetup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoFactorSetup_otpauthUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtpauthURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwoFactorSetup_otpauthUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoFactorSetup", field, false, false, "String")
+}
+
+func (ec *executionContext) _TwoFactorSetup_qrCodePng(ctx context.Context, field graphql.CollectedField, obj *model.TwoFactorSetup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TwoFactorSetup_qrCodePng(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QRCodePng, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TwoFactorSetup_qrCodePng(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TwoFactorSetup", field, false, false, "String")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11310,6 +11904,52 @@ func (ec *executionContext) fieldContext_User_organizations(ctx context.Context,
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_twoFactorEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_twoFactorEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().TwoFactorEnabled(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_twoFactorEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _User_recoveryCodesRemaining(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_recoveryCodesRemaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().RecoveryCodesRemaining(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_recoveryCodesRemaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -15210,6 +15850,55 @@ func UnmarshalUserOrder(ctx context.Context, raw any) (ent.UserOrder, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputVerifyTwoFactorInput(ctx context.Context, obj any) (model.VerifyTwoFactorInput, error) {
+	var it model.VerifyTwoFactorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "recoveryCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "recoveryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recoveryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecoveryCode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVerifyTwoFactorInput unmarshals raw into the VerifyTwoFactorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVerifyTwoFactorInput(ctx context.Context, raw any) (model.VerifyTwoFactorInput, error) {
+	var out model.VerifyTwoFactorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerifyTwoFactorInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -16682,6 +17371,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "beginTwoFactorSetup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_beginTwoFactorSetup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmTwoFactorSetup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmTwoFactorSetup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyTwoFactor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyTwoFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableTwoFactor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableTwoFactor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "regenerateRecoveryCodes":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_regenerateRecoveryCodes(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17127,6 +17851,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var recoveryCodesImplementors = []string{"RecoveryCodes"}
+
+func (ec *executionContext) _RecoveryCodes(ctx context.Context, sel ast.SelectionSet, obj *model.RecoveryCodes) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recoveryCodesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecoveryCodes")
+		case "recoveryCodes":
+			out.Values[i] = ec._RecoveryCodes_recoveryCodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "session":
+			out.Values[i] = ec._RecoveryCodes_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var releaseImplementors = []string{"Release", "Node"}
 
 func (ec *executionContext) _Release(ctx context.Context, sel ast.SelectionSet, obj *ent.Release) graphql.Marshaler {
@@ -17434,6 +18196,49 @@ func (ec *executionContext) _SshAccessGrant(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var twoFactorSetupImplementors = []string{"TwoFactorSetup"}
+
+func (ec *executionContext) _TwoFactorSetup(ctx context.Context, sel ast.SelectionSet, obj *model.TwoFactorSetup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, twoFactorSetupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TwoFactorSetup")
+		case "secret":
+			out.Values[i] = ec._TwoFactorSetup_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "otpauthUrl":
+			out.Values[i] = ec._TwoFactorSetup_otpauthUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qrCodePng":
+			out.Values[i] = ec._TwoFactorSetup_qrCodePng(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
@@ -17484,6 +18289,18 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_organizations(ctx, field, obj)
+				})
+		case "twoFactorEnabled":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_twoFactorEnabled(ctx, field, obj)
+				})
+		case "recoveryCodesRemaining":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_recoveryCodesRemaining(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18489,6 +19306,14 @@ func (ec *executionContext) marshalNPlan2fleetgateᚋentᚋorganizationᚐPlan(c
 	return v
 }
 
+func (ec *executionContext) marshalNRecoveryCodes2ᚖfleetgateᚋgraphᚋmodelᚐRecoveryCodes(ctx context.Context, sel ast.SelectionSet, v *model.RecoveryCodes) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecoveryCodes!")
+		return graphql.Null
+	}
+	return ec._RecoveryCodes(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRegisterDeviceInput2fleetgateᚋgraphᚋmodelᚐRegisterDeviceInput(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
 	res, err := ec.unmarshalInputRegisterDeviceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18603,6 +19428,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18633,6 +19487,14 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTwoFactorSetup2ᚖfleetgateᚋgraphᚋmodelᚐTwoFactorSetup(ctx context.Context, sel ast.SelectionSet, v *model.TwoFactorSetup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TwoFactorSetup!")
+		return graphql.Null
+	}
+	return ec._TwoFactorSetup(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateApplicationMemberInput2fleetgateᚋgraphᚋmodelᚐUpdateApplicationMemberInput(ctx context.Context, v any) (model.UpdateApplicationMemberInput, error) {
@@ -18670,6 +19532,11 @@ func (ec *executionContext) marshalNUserOrderField2ᚖfleetgateᚋentᚐUserOrde
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalNVerifyTwoFactorInput2fleetgateᚋgraphᚋmodelᚐVerifyTwoFactorInput(ctx context.Context, v any) (model.VerifyTwoFactorInput, error) {
+	res, err := ec.unmarshalInputVerifyTwoFactorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -18959,6 +19826,13 @@ func (ec *executionContext) unmarshalOApplicationWhereInput2ᚖfleetgateᚋent�
 	}
 	res, err := ec.unmarshalInputApplicationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAuthPayload2ᚖfleetgateᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuthPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

@@ -33,9 +33,7 @@ const (
 
 // NewHandler returns fleetgate's HTTP handler: every route of the service.
 func NewHandler(d Deps) http.Handler {
-	if d.Now == nil {
-		d.Now = time.Now
-	}
+	d = d.prepare()
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("fleetgate", "/graphql"))
 	mux.Handle("/graphql", d.cors(limitBody(d.withViewer(d.graphqlServer()))))

@@ -4,11 +4,17 @@
 package graph
 
 import (
+	"crypto/sha256"
+	"io"
 	"log/slog"
 	"time"
 
+	"golang.org/x/crypto/hkdf"
+
 	"fleetgate/ent"
 	"fleetgate/internal/password"
+	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/secretbox"
 	"fleetgate/internal/token"
 )
 
@@ -27,6 +33,38 @@ type Deps struct {
 	// PublicURL is where people and devices reach the service (no trailing
 	// slash), for links and device image configurations.
 	PublicURL string
+	// SecretKey (32 bytes, SECRET_KEY) seals TOTP secrets and keys the
+	// hashes of recovery codes, through keys derived from it for each use.
+	SecretKey []byte
+
+	// Set by NewHandler from the above.
+	secrets *secretbox.Box
+	pepper  []byte
+	limits  *ratelimit.Limiter
+}
+
+// prepare fills in the defaults and what derives from the other fields.
+func (d Deps) prepare() Deps {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	box, err := secretbox.New(derive(d.SecretKey, "fleetgate TOTP secrets"))
+	if err != nil {
+		panic(err) // derive always gives 32 bytes
+	}
+	d.secrets, d.pepper = box, derive(d.SecretKey, "fleetgate recovery codes")
+	d.limits = ratelimit.New(d.DB, d.Now)
+	return d
+}
+
+// derive is a 32-byte key for one purpose from the secret key (HKDF), so a
+// key used for one thing reveals nothing about another.
+func derive(secret []byte, purpose string) []byte {
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, []byte(purpose)), key); err != nil {
+		panic(err) // HKDF-SHA256 yields up to 8160 bytes
+	}
+	return key
 }
 
 // Resolver is the root of the resolvers.

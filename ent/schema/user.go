@@ -34,9 +34,9 @@ func (User) Fields() []ent.Field {
 			Annotations(hidden()),
 		// The TOTP secret, sealed with SECRET_KEY (internal/secretbox): set
 		// once two-factor authentication is on.
-		field.Bytes("totp_secret").Optional().Nillable().Sensitive().Annotations(hidden()),
+		field.Bytes("totp_secret").Optional().Sensitive().Annotations(hidden()),
 		// A secret shown by beginTwoFactorSetup, not yet confirmed.
-		field.Bytes("totp_pending_secret").Optional().Nillable().Sensitive().Annotations(hidden()),
+		field.Bytes("totp_pending_secret").Optional().Sensitive().Annotations(hidden()),
 		// The time step of the last accepted code: a code at or before it
 		// is refused (no replay).
 		field.Int64("totp_last_step").Default(0).Annotations(hidden()),

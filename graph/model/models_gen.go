@@ -95,6 +95,13 @@ type LoginInput struct {
 	Password        string `json:"password"`
 }
 
+type RecoveryCodes struct {
+	// Each is xxxxx-xxxxx and works once. Store them now: they are not shown again.
+	RecoveryCodes []string `json:"recoveryCodes"`
+	// After confirmTwoFactorSetup: the caller's new session (the others ended). Null otherwise.
+	Session *AuthPayload `json:"session,omitempty"`
+}
+
 type RegisterDeviceInput struct {
 	ApplicationID int `json:"applicationId"`
 	// 1–100 characters.
@@ -151,6 +158,15 @@ type SSHAccessGrant struct {
 	DeviceUUID string `json:"deviceUuid"`
 }
 
+type TwoFactorSetup struct {
+	// The secret in base32, for typing into an app by hand.
+	Secret string `json:"secret"`
+	// otpauth://totp/fleetgate:<username>?secret=…&issuer=fleetgate
+	OtpauthURL string `json:"otpauthUrl"`
+	// The otpauth URL as a QR code: a data:image/png;base64 URL.
+	QRCodePng string `json:"qrCodePng"`
+}
+
 type UpdateApplicationMemberInput struct {
 	// The ApplicationMembership.
 	ID   int         `json:"id"`
@@ -170,4 +186,11 @@ type UpdateOrganizationMemberInput struct {
 	// The OrganizationMembership.
 	ID   int            `json:"id"`
 	Role access.OrgRole `json:"role"`
+}
+
+type VerifyTwoFactorInput struct {
+	// The 6-digit code the authenticator app shows.
+	Code *string `json:"code,omitempty"`
+	// A recovery code (xxxxx-xxxxx); each works once.
+	RecoveryCode *string `json:"recoveryCode,omitempty"`
 }

@@ -105,6 +105,7 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:           time.Now,
 		Introspection: true,
+		SecretKey:     []byte(randomHex(16)), // 32 bytes
 	}
 	return ServeDeps(t, deps)
 }

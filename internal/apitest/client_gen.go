@@ -1362,6 +1362,148 @@ func (v *AuthFieldsUser) GetUsername() string { return v.Username }
 // GetEmail returns AuthFieldsUser.Email, and is useful for accessing the field via an interface.
 func (v *AuthFieldsUser) GetEmail() *string { return v.Email }
 
+// BeginTwoFactorSetupBeginTwoFactorSetup includes the requested fields of the GraphQL type TwoFactorSetup.
+type BeginTwoFactorSetupBeginTwoFactorSetup struct {
+	// The secret in base32, for typing into an app by hand.
+	Secret string `json:"secret"`
+	// otpauth://totp/fleetgate:<username>?secret=…&issuer=fleetgate
+	OtpauthUrl string `json:"otpauthUrl"`
+	// The otpauth URL as a QR code: a data:image/png;base64 URL.
+	QrCodePng string `json:"qrCodePng"`
+}
+
+// GetSecret returns BeginTwoFactorSetupBeginTwoFactorSetup.Secret, and is useful for accessing the field via an interface.
+func (v *BeginTwoFactorSetupBeginTwoFactorSetup) GetSecret() string { return v.Secret }
+
+// GetOtpauthUrl returns BeginTwoFactorSetupBeginTwoFactorSetup.OtpauthUrl, and is useful for accessing the field via an interface.
+func (v *BeginTwoFactorSetupBeginTwoFactorSetup) GetOtpauthUrl() string { return v.OtpauthUrl }
+
+// GetQrCodePng returns BeginTwoFactorSetupBeginTwoFactorSetup.QrCodePng, and is useful for accessing the field via an interface.
+func (v *BeginTwoFactorSetupBeginTwoFactorSetup) GetQrCodePng() string { return v.QrCodePng }
+
+// BeginTwoFactorSetupResponse is returned by BeginTwoFactorSetup on success.
+type BeginTwoFactorSetupResponse struct {
+	// Start pairing an authenticator app: a new secret, as text, as an otpauth://
+	// URL and as a QR code. Two-factor authentication is not on until
+	// confirmTwoFactorSetup; calling this again replaces the unconfirmed secret.
+	// Needs a session token.
+	BeginTwoFactorSetup BeginTwoFactorSetupBeginTwoFactorSetup `json:"beginTwoFactorSetup"`
+}
+
+// GetBeginTwoFactorSetup returns BeginTwoFactorSetupResponse.BeginTwoFactorSetup, and is useful for accessing the field via an interface.
+func (v *BeginTwoFactorSetupResponse) GetBeginTwoFactorSetup() BeginTwoFactorSetupBeginTwoFactorSetup {
+	return v.BeginTwoFactorSetup
+}
+
+// ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes includes the requested fields of the GraphQL type RecoveryCodes.
+type ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes struct {
+	// Each is xxxxx-xxxxx and works once. Store them now: they are not shown again.
+	RecoveryCodes []string `json:"recoveryCodes"`
+	// After confirmTwoFactorSetup: the caller's new session (the others ended). Null otherwise.
+	Session *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload `json:"session"`
+}
+
+// GetRecoveryCodes returns ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes.RecoveryCodes, and is useful for accessing the field via an interface.
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes) GetRecoveryCodes() []string {
+	return v.RecoveryCodes
+}
+
+// GetSession returns ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes.Session, and is useful for accessing the field via an interface.
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes) GetSession() *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload {
+	return v.Session
+}
+
+// ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+type ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload struct {
+	AuthFields `json:"-"`
+}
+
+// GetToken returns ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload.Token, and is useful for accessing the field via an interface.
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) GetToken() string {
+	return v.AuthFields.Token
+}
+
+// GetExpiresAt returns ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) GetExpiresAt() time.Time {
+	return v.AuthFields.ExpiresAt
+}
+
+// GetTwoFactorRequired returns ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload.TwoFactorRequired, and is useful for accessing the field via an interface.
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) GetTwoFactorRequired() bool {
+	return v.AuthFields.TwoFactorRequired
+}
+
+// GetUser returns ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload.User, and is useful for accessing the field via an interface.
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) GetUser() AuthFieldsUser {
+	return v.AuthFields.User
+}
+
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.AuthFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload struct {
+	Token string `json:"token"`
+
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	TwoFactorRequired bool `json:"twoFactorRequired"`
+
+	User AuthFieldsUser `json:"user"`
+}
+
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) __premarshalJSON() (*__premarshalConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload, error) {
+	var retval __premarshalConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload
+
+	retval.Token = v.AuthFields.Token
+	retval.ExpiresAt = v.AuthFields.ExpiresAt
+	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.User = v.AuthFields.User
+	return &retval, nil
+}
+
+// ConfirmTwoFactorSetupResponse is returned by ConfirmTwoFactorSetup on success.
+type ConfirmTwoFactorSetupResponse struct {
+	// Turn two-factor authentication on with a code from the paired app. Returns
+	// 10 recovery codes, shown only here, and a new session: every other session
+	// of the account ends.
+	ConfirmTwoFactorSetup ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes `json:"confirmTwoFactorSetup"`
+}
+
+// GetConfirmTwoFactorSetup returns ConfirmTwoFactorSetupResponse.ConfirmTwoFactorSetup, and is useful for accessing the field via an interface.
+func (v *ConfirmTwoFactorSetupResponse) GetConfirmTwoFactorSetup() ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes {
+	return v.ConfirmTwoFactorSetup
+}
+
 // CreateApiKeyCreateApiKeyCreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
 type CreateApiKeyCreateApiKeyCreateApiKeyPayload struct {
 	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
@@ -2221,6 +2363,29 @@ func (v *DeviceWhereInput) GetHasApplicationWith() []ApplicationWhereInput {
 	return v.HasApplicationWith
 }
 
+// DisableTwoFactorDisableTwoFactorUser includes the requested fields of the GraphQL type User.
+type DisableTwoFactorDisableTwoFactorUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// GetId returns DisableTwoFactorDisableTwoFactorUser.Id, and is useful for accessing the field via an interface.
+func (v *DisableTwoFactorDisableTwoFactorUser) GetId() string { return v.Id }
+
+// GetUsername returns DisableTwoFactorDisableTwoFactorUser.Username, and is useful for accessing the field via an interface.
+func (v *DisableTwoFactorDisableTwoFactorUser) GetUsername() string { return v.Username }
+
+// DisableTwoFactorResponse is returned by DisableTwoFactor on success.
+type DisableTwoFactorResponse struct {
+	// Turn two-factor authentication off. Every session ends, this one too: sign in again.
+	DisableTwoFactor DisableTwoFactorDisableTwoFactorUser `json:"disableTwoFactor"`
+}
+
+// GetDisableTwoFactor returns DisableTwoFactorResponse.DisableTwoFactor, and is useful for accessing the field via an interface.
+func (v *DisableTwoFactorResponse) GetDisableTwoFactor() DisableTwoFactorDisableTwoFactorUser {
+	return v.DisableTwoFactor
+}
+
 // DownloadImageConfigDownloadImageConfig includes the requested fields of the GraphQL type ImageConfig.
 type DownloadImageConfigDownloadImageConfig struct {
 	// The provisioning key alone (also inside config). Shown only here.
@@ -2677,6 +2842,32 @@ type LeaveApplicationResponse struct {
 // GetLeaveApplication returns LeaveApplicationResponse.LeaveApplication, and is useful for accessing the field via an interface.
 func (v *LeaveApplicationResponse) GetLeaveApplication() string { return v.LeaveApplication }
 
+// LimitedMeMeUser includes the requested fields of the GraphQL type User.
+type LimitedMeMeUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+	// Whether two-factor authentication is on. The user's own only.
+	TwoFactorEnabled bool `json:"twoFactorEnabled"`
+}
+
+// GetId returns LimitedMeMeUser.Id, and is useful for accessing the field via an interface.
+func (v *LimitedMeMeUser) GetId() string { return v.Id }
+
+// GetUsername returns LimitedMeMeUser.Username, and is useful for accessing the field via an interface.
+func (v *LimitedMeMeUser) GetUsername() string { return v.Username }
+
+// GetTwoFactorEnabled returns LimitedMeMeUser.TwoFactorEnabled, and is useful for accessing the field via an interface.
+func (v *LimitedMeMeUser) GetTwoFactorEnabled() bool { return v.TwoFactorEnabled }
+
+// LimitedMeResponse is returned by LimitedMe on success.
+type LimitedMeResponse struct {
+	// The signed-in user.
+	Me LimitedMeMeUser `json:"me"`
+}
+
+// GetMe returns LimitedMeResponse.Me, and is useful for accessing the field via an interface.
+func (v *LimitedMeResponse) GetMe() LimitedMeMeUser { return v.Me }
+
 type LoginInput struct {
 	UsernameOrEmail string `json:"usernameOrEmail"`
 	Password        string `json:"password"`
@@ -2766,6 +2957,57 @@ type LoginResponse struct {
 
 // GetLogin returns LoginResponse.Login, and is useful for accessing the field via an interface.
 func (v *LoginResponse) GetLogin() LoginLoginAuthPayload { return v.Login }
+
+// LoginWithDetailsLoginAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+type LoginWithDetailsLoginAuthPayload struct {
+	// Send as `Authorization: Bearer <token>`.
+	Token string `json:"token"`
+	// True while the second factor is owed: call verifyTwoFactor with this token.
+	TwoFactorRequired bool                                 `json:"twoFactorRequired"`
+	User              LoginWithDetailsLoginAuthPayloadUser `json:"user"`
+}
+
+// GetToken returns LoginWithDetailsLoginAuthPayload.Token, and is useful for accessing the field via an interface.
+func (v *LoginWithDetailsLoginAuthPayload) GetToken() string { return v.Token }
+
+// GetTwoFactorRequired returns LoginWithDetailsLoginAuthPayload.TwoFactorRequired, and is useful for accessing the field via an interface.
+func (v *LoginWithDetailsLoginAuthPayload) GetTwoFactorRequired() bool { return v.TwoFactorRequired }
+
+// GetUser returns LoginWithDetailsLoginAuthPayload.User, and is useful for accessing the field via an interface.
+func (v *LoginWithDetailsLoginAuthPayload) GetUser() LoginWithDetailsLoginAuthPayloadUser {
+	return v.User
+}
+
+// LoginWithDetailsLoginAuthPayloadUser includes the requested fields of the GraphQL type User.
+type LoginWithDetailsLoginAuthPayloadUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+	// Whether two-factor authentication is on. The user's own only.
+	TwoFactorEnabled bool `json:"twoFactorEnabled"`
+	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	Email *string `json:"email"`
+}
+
+// GetId returns LoginWithDetailsLoginAuthPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *LoginWithDetailsLoginAuthPayloadUser) GetId() string { return v.Id }
+
+// GetUsername returns LoginWithDetailsLoginAuthPayloadUser.Username, and is useful for accessing the field via an interface.
+func (v *LoginWithDetailsLoginAuthPayloadUser) GetUsername() string { return v.Username }
+
+// GetTwoFactorEnabled returns LoginWithDetailsLoginAuthPayloadUser.TwoFactorEnabled, and is useful for accessing the field via an interface.
+func (v *LoginWithDetailsLoginAuthPayloadUser) GetTwoFactorEnabled() bool { return v.TwoFactorEnabled }
+
+// GetEmail returns LoginWithDetailsLoginAuthPayloadUser.Email, and is useful for accessing the field via an interface.
+func (v *LoginWithDetailsLoginAuthPayloadUser) GetEmail() *string { return v.Email }
+
+// LoginWithDetailsResponse is returned by LoginWithDetails on success.
+type LoginWithDetailsResponse struct {
+	// Sign in with a password. With two-factor authentication on, the token is pending until verifyTwoFactor.
+	Login LoginWithDetailsLoginAuthPayload `json:"login"`
+}
+
+// GetLogin returns LoginWithDetailsResponse.Login, and is useful for accessing the field via an interface.
+func (v *LoginWithDetailsResponse) GetLogin() LoginWithDetailsLoginAuthPayload { return v.Login }
 
 // MeMeUser includes the requested fields of the GraphQL type User.
 type MeMeUser struct {
@@ -4057,6 +4299,46 @@ type RefreshTokenResponse struct {
 // GetRefreshToken returns RefreshTokenResponse.RefreshToken, and is useful for accessing the field via an interface.
 func (v *RefreshTokenResponse) GetRefreshToken() RefreshTokenRefreshTokenAuthPayload {
 	return v.RefreshToken
+}
+
+// RegenerateRecoveryCodesRegenerateRecoveryCodes includes the requested fields of the GraphQL type RecoveryCodes.
+type RegenerateRecoveryCodesRegenerateRecoveryCodes struct {
+	// Each is xxxxx-xxxxx and works once. Store them now: they are not shown again.
+	RecoveryCodes []string `json:"recoveryCodes"`
+	// After confirmTwoFactorSetup: the caller's new session (the others ended). Null otherwise.
+	Session *RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload `json:"session"`
+}
+
+// GetRecoveryCodes returns RegenerateRecoveryCodesRegenerateRecoveryCodes.RecoveryCodes, and is useful for accessing the field via an interface.
+func (v *RegenerateRecoveryCodesRegenerateRecoveryCodes) GetRecoveryCodes() []string {
+	return v.RecoveryCodes
+}
+
+// GetSession returns RegenerateRecoveryCodesRegenerateRecoveryCodes.Session, and is useful for accessing the field via an interface.
+func (v *RegenerateRecoveryCodesRegenerateRecoveryCodes) GetSession() *RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload {
+	return v.Session
+}
+
+// RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+type RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload struct {
+	// Send as `Authorization: Bearer <token>`.
+	Token string `json:"token"`
+}
+
+// GetToken returns RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload.Token, and is useful for accessing the field via an interface.
+func (v *RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload) GetToken() string {
+	return v.Token
+}
+
+// RegenerateRecoveryCodesResponse is returned by RegenerateRecoveryCodes on success.
+type RegenerateRecoveryCodesResponse struct {
+	// Replace the recovery codes with 10 new ones (the old ones stop working).
+	RegenerateRecoveryCodes RegenerateRecoveryCodesRegenerateRecoveryCodes `json:"regenerateRecoveryCodes"`
+}
+
+// GetRegenerateRecoveryCodes returns RegenerateRecoveryCodesResponse.RegenerateRecoveryCodes, and is useful for accessing the field via an interface.
+func (v *RegenerateRecoveryCodesResponse) GetRegenerateRecoveryCodes() RegenerateRecoveryCodesRegenerateRecoveryCodes {
+	return v.RegenerateRecoveryCodes
 }
 
 type RegisterDeviceInput struct {
@@ -6331,6 +6613,29 @@ func (v *SweepNodesResponse) __premarshalJSON() (*__premarshalSweepNodesResponse
 	return &retval, nil
 }
 
+// TwoFactorStatusMeUser includes the requested fields of the GraphQL type User.
+type TwoFactorStatusMeUser struct {
+	// Whether two-factor authentication is on. The user's own only.
+	TwoFactorEnabled bool `json:"twoFactorEnabled"`
+	// How many unused recovery codes are left. The user's own only.
+	RecoveryCodesRemaining int `json:"recoveryCodesRemaining"`
+}
+
+// GetTwoFactorEnabled returns TwoFactorStatusMeUser.TwoFactorEnabled, and is useful for accessing the field via an interface.
+func (v *TwoFactorStatusMeUser) GetTwoFactorEnabled() bool { return v.TwoFactorEnabled }
+
+// GetRecoveryCodesRemaining returns TwoFactorStatusMeUser.RecoveryCodesRemaining, and is useful for accessing the field via an interface.
+func (v *TwoFactorStatusMeUser) GetRecoveryCodesRemaining() int { return v.RecoveryCodesRemaining }
+
+// TwoFactorStatusResponse is returned by TwoFactorStatus on success.
+type TwoFactorStatusResponse struct {
+	// The signed-in user.
+	Me TwoFactorStatusMeUser `json:"me"`
+}
+
+// GetMe returns TwoFactorStatusResponse.Me, and is useful for accessing the field via an interface.
+func (v *TwoFactorStatusResponse) GetMe() TwoFactorStatusMeUser { return v.Me }
+
 type UpdateApplicationMemberInput struct {
 	// The ApplicationMembership.
 	Id   string          `json:"id"`
@@ -6660,6 +6965,109 @@ func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership)
 	return &retval, nil
 }
 
+type VerifyTwoFactorInput struct {
+	// The 6-digit code the authenticator app shows.
+	Code *string `json:"code"`
+	// A recovery code (xxxxx-xxxxx); each works once.
+	RecoveryCode *string `json:"recoveryCode"`
+}
+
+// GetCode returns VerifyTwoFactorInput.Code, and is useful for accessing the field via an interface.
+func (v *VerifyTwoFactorInput) GetCode() *string { return v.Code }
+
+// GetRecoveryCode returns VerifyTwoFactorInput.RecoveryCode, and is useful for accessing the field via an interface.
+func (v *VerifyTwoFactorInput) GetRecoveryCode() *string { return v.RecoveryCode }
+
+// VerifyTwoFactorResponse is returned by VerifyTwoFactor on success.
+type VerifyTwoFactorResponse struct {
+	// Complete a login that answered twoFactorRequired: with the pending token as
+	// the credential, give a code from the app or an unused recovery code (one of
+	// the two). Returns a full session token. After 5 wrong codes further
+	// attempts are RATE_LIMITED, the wait doubling each time.
+	VerifyTwoFactor VerifyTwoFactorVerifyTwoFactorAuthPayload `json:"verifyTwoFactor"`
+}
+
+// GetVerifyTwoFactor returns VerifyTwoFactorResponse.VerifyTwoFactor, and is useful for accessing the field via an interface.
+func (v *VerifyTwoFactorResponse) GetVerifyTwoFactor() VerifyTwoFactorVerifyTwoFactorAuthPayload {
+	return v.VerifyTwoFactor
+}
+
+// VerifyTwoFactorVerifyTwoFactorAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+type VerifyTwoFactorVerifyTwoFactorAuthPayload struct {
+	AuthFields `json:"-"`
+}
+
+// GetToken returns VerifyTwoFactorVerifyTwoFactorAuthPayload.Token, and is useful for accessing the field via an interface.
+func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) GetToken() string { return v.AuthFields.Token }
+
+// GetExpiresAt returns VerifyTwoFactorVerifyTwoFactorAuthPayload.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) GetExpiresAt() time.Time {
+	return v.AuthFields.ExpiresAt
+}
+
+// GetTwoFactorRequired returns VerifyTwoFactorVerifyTwoFactorAuthPayload.TwoFactorRequired, and is useful for accessing the field via an interface.
+func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) GetTwoFactorRequired() bool {
+	return v.AuthFields.TwoFactorRequired
+}
+
+// GetUser returns VerifyTwoFactorVerifyTwoFactorAuthPayload.User, and is useful for accessing the field via an interface.
+func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) GetUser() AuthFieldsUser {
+	return v.AuthFields.User
+}
+
+func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*VerifyTwoFactorVerifyTwoFactorAuthPayload
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.VerifyTwoFactorVerifyTwoFactorAuthPayload = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.AuthFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalVerifyTwoFactorVerifyTwoFactorAuthPayload struct {
+	Token string `json:"token"`
+
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	TwoFactorRequired bool `json:"twoFactorRequired"`
+
+	User AuthFieldsUser `json:"user"`
+}
+
+func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) __premarshalJSON() (*__premarshalVerifyTwoFactorVerifyTwoFactorAuthPayload, error) {
+	var retval __premarshalVerifyTwoFactorVerifyTwoFactorAuthPayload
+
+	retval.Token = v.AuthFields.Token
+	retval.ExpiresAt = v.AuthFields.ExpiresAt
+	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.User = v.AuthFields.User
+	return &retval, nil
+}
+
 // __AddApplicationMemberInput is used internally by genqlient
 type __AddApplicationMemberInput struct {
 	Input AddApplicationMemberInput `json:"input"`
@@ -6699,6 +7107,14 @@ func (v *__ApplicationsInput) GetAfter() *string { return v.After }
 
 // GetWhere returns __ApplicationsInput.Where, and is useful for accessing the field via an interface.
 func (v *__ApplicationsInput) GetWhere() *ApplicationWhereInput { return v.Where }
+
+// __ConfirmTwoFactorSetupInput is used internally by genqlient
+type __ConfirmTwoFactorSetupInput struct {
+	Code string `json:"code"`
+}
+
+// GetCode returns __ConfirmTwoFactorSetupInput.Code, and is useful for accessing the field via an interface.
+func (v *__ConfirmTwoFactorSetupInput) GetCode() string { return v.Code }
 
 // __CreateApiKeyInput is used internally by genqlient
 type __CreateApiKeyInput struct {
@@ -6740,6 +7156,14 @@ type __DeleteApplicationInput struct {
 // GetId returns __DeleteApplicationInput.Id, and is useful for accessing the field via an interface.
 func (v *__DeleteApplicationInput) GetId() string { return v.Id }
 
+// __DisableTwoFactorInput is used internally by genqlient
+type __DisableTwoFactorInput struct {
+	Password string `json:"password"`
+}
+
+// GetPassword returns __DisableTwoFactorInput.Password, and is useful for accessing the field via an interface.
+func (v *__DisableTwoFactorInput) GetPassword() string { return v.Password }
+
 // __DownloadImageConfigInput is used internally by genqlient
 type __DownloadImageConfigInput struct {
 	ApplicationId string `json:"applicationId"`
@@ -6772,6 +7196,14 @@ type __LoginInput struct {
 // GetInput returns __LoginInput.Input, and is useful for accessing the field via an interface.
 func (v *__LoginInput) GetInput() LoginInput { return v.Input }
 
+// __LoginWithDetailsInput is used internally by genqlient
+type __LoginWithDetailsInput struct {
+	Input LoginInput `json:"input"`
+}
+
+// GetInput returns __LoginWithDetailsInput.Input, and is useful for accessing the field via an interface.
+func (v *__LoginWithDetailsInput) GetInput() LoginInput { return v.Input }
+
 // __MeInput is used internally by genqlient
 type __MeInput struct {
 	First *int    `json:"first"`
@@ -6799,6 +7231,14 @@ type __OrganizationInput struct {
 
 // GetHandle returns __OrganizationInput.Handle, and is useful for accessing the field via an interface.
 func (v *__OrganizationInput) GetHandle() string { return v.Handle }
+
+// __RegenerateRecoveryCodesInput is used internally by genqlient
+type __RegenerateRecoveryCodesInput struct {
+	Password string `json:"password"`
+}
+
+// GetPassword returns __RegenerateRecoveryCodesInput.Password, and is useful for accessing the field via an interface.
+func (v *__RegenerateRecoveryCodesInput) GetPassword() string { return v.Password }
 
 // __RegisterDeviceInput is used internally by genqlient
 type __RegisterDeviceInput struct {
@@ -6983,6 +7423,14 @@ type __UpdateOrganizationMemberInput struct {
 
 // GetInput returns __UpdateOrganizationMemberInput.Input, and is useful for accessing the field via an interface.
 func (v *__UpdateOrganizationMemberInput) GetInput() UpdateOrganizationMemberInput { return v.Input }
+
+// __VerifyTwoFactorInput is used internally by genqlient
+type __VerifyTwoFactorInput struct {
+	Input VerifyTwoFactorInput `json:"input"`
+}
+
+// GetInput returns __VerifyTwoFactorInput.Input, and is useful for accessing the field via an interface.
+func (v *__VerifyTwoFactorInput) GetInput() VerifyTwoFactorInput { return v.Input }
 
 // The mutation executed by AddApplicationMember.
 const AddApplicationMember_Operation = `
@@ -7305,6 +7753,85 @@ func ApplicationsWithMembers(
 	return data_, err_
 }
 
+// The mutation executed by BeginTwoFactorSetup.
+const BeginTwoFactorSetup_Operation = `
+mutation BeginTwoFactorSetup {
+	beginTwoFactorSetup {
+		secret
+		otpauthUrl
+		qrCodePng
+	}
+}
+`
+
+func BeginTwoFactorSetup(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *BeginTwoFactorSetupResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "BeginTwoFactorSetup",
+		Query:  BeginTwoFactorSetup_Operation,
+	}
+
+	data_ = &BeginTwoFactorSetupResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by ConfirmTwoFactorSetup.
+const ConfirmTwoFactorSetup_Operation = `
+mutation ConfirmTwoFactorSetup ($code: String!) {
+	confirmTwoFactorSetup(code: $code) {
+		recoveryCodes
+		session {
+			... AuthFields
+		}
+	}
+}
+fragment AuthFields on AuthPayload {
+	token
+	expiresAt
+	twoFactorRequired
+	user {
+		id
+		username
+		email
+	}
+}
+`
+
+func ConfirmTwoFactorSetup(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	code string,
+) (data_ *ConfirmTwoFactorSetupResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ConfirmTwoFactorSetup",
+		Query:  ConfirmTwoFactorSetup_Operation,
+		Variables: &__ConfirmTwoFactorSetupInput{
+			Code: code,
+		},
+	}
+
+	data_ = &ConfirmTwoFactorSetupResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by CreateApiKey.
 const CreateApiKey_Operation = `
 mutation CreateApiKey ($input: CreateApiKeyInput!) {
@@ -7512,6 +8039,41 @@ func DeleteApplication(
 	return data_, err_
 }
 
+// The mutation executed by DisableTwoFactor.
+const DisableTwoFactor_Operation = `
+mutation DisableTwoFactor ($password: String!) {
+	disableTwoFactor(password: $password) {
+		id
+		username
+	}
+}
+`
+
+func DisableTwoFactor(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	password string,
+) (data_ *DisableTwoFactorResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DisableTwoFactor",
+		Query:  DisableTwoFactor_Operation,
+		Variables: &__DisableTwoFactorInput{
+			Password: password,
+		},
+	}
+
+	data_ = &DisableTwoFactorResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by DownloadImageConfig.
 const DownloadImageConfig_Operation = `
 mutation DownloadImageConfig ($applicationId: ID!) {
@@ -7694,6 +8256,39 @@ func LeaveApplication(
 	return data_, err_
 }
 
+// The query executed by LimitedMe.
+const LimitedMe_Operation = `
+query LimitedMe {
+	me {
+		id
+		username
+		twoFactorEnabled
+	}
+}
+`
+
+// What a session still owing the second factor may read.
+func LimitedMe(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *LimitedMeResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "LimitedMe",
+		Query:  LimitedMe_Operation,
+	}
+
+	data_ = &LimitedMeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by Login.
 const Login_Operation = `
 mutation Login ($input: LoginInput!) {
@@ -7727,6 +8322,49 @@ func Login(
 	}
 
 	data_ = &LoginResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by LoginWithDetails.
+const LoginWithDetails_Operation = `
+mutation LoginWithDetails ($input: LoginInput!) {
+	login(input: $input) {
+		token
+		twoFactorRequired
+		user {
+			id
+			username
+			twoFactorEnabled
+			email
+		}
+	}
+}
+`
+
+// A login answer with the user's private fields, to check they stay hidden
+// while the second factor is owed.
+func LoginWithDetails(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input LoginInput,
+) (data_ *LoginWithDetailsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "LoginWithDetails",
+		Query:  LoginWithDetails_Operation,
+		Variables: &__LoginWithDetailsInput{
+			Input: input,
+		},
+	}
+
+	data_ = &LoginWithDetailsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -7928,6 +8566,43 @@ func RefreshToken(
 	}
 
 	data_ = &RefreshTokenResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RegenerateRecoveryCodes.
+const RegenerateRecoveryCodes_Operation = `
+mutation RegenerateRecoveryCodes ($password: String!) {
+	regenerateRecoveryCodes(password: $password) {
+		recoveryCodes
+		session {
+			token
+		}
+	}
+}
+`
+
+func RegenerateRecoveryCodes(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	password string,
+) (data_ *RegenerateRecoveryCodesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RegenerateRecoveryCodes",
+		Query:  RegenerateRecoveryCodes_Operation,
+		Variables: &__RegenerateRecoveryCodesInput{
+			Password: password,
+		},
+	}
+
+	data_ = &RegenerateRecoveryCodesResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -8728,6 +9403,37 @@ func SweepNodes(
 	return data_, err_
 }
 
+// The query executed by TwoFactorStatus.
+const TwoFactorStatus_Operation = `
+query TwoFactorStatus {
+	me {
+		twoFactorEnabled
+		recoveryCodesRemaining
+	}
+}
+`
+
+func TwoFactorStatus(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *TwoFactorStatusResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "TwoFactorStatus",
+		Query:  TwoFactorStatus_Operation,
+	}
+
+	data_ = &TwoFactorStatusResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by UpdateApplicationMember.
 const UpdateApplicationMember_Operation = `
 mutation UpdateApplicationMember ($input: UpdateApplicationMemberInput!) {
@@ -8878,6 +9584,50 @@ func UpdateOrganizationMember(
 	}
 
 	data_ = &UpdateOrganizationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by VerifyTwoFactor.
+const VerifyTwoFactor_Operation = `
+mutation VerifyTwoFactor ($input: VerifyTwoFactorInput!) {
+	verifyTwoFactor(input: $input) {
+		... AuthFields
+	}
+}
+fragment AuthFields on AuthPayload {
+	token
+	expiresAt
+	twoFactorRequired
+	user {
+		id
+		username
+		email
+	}
+}
+`
+
+func VerifyTwoFactor(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input VerifyTwoFactorInput,
+) (data_ *VerifyTwoFactorResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "VerifyTwoFactor",
+		Query:  VerifyTwoFactor_Operation,
+		Variables: &__VerifyTwoFactorInput{
+			Input: input,
+		},
+	}
+
+	data_ = &VerifyTwoFactorResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -1,0 +1,352 @@
+// Package ratelimit enforces fleetgate's abuse limits (SPEC.md §5): failed
+// logins per account and per IP, failed two-factor codes per account,
+// password-reset mails per address, sign-ups per IP.
+//
+// # Why in the database
+//
+// fleetgate instances are stateless and may run side by side behind a load
+// balancer, so a counter kept in memory would let an attacker multiply the
+// limit by the number of instances (or reset it with a restart). Every limit
+// is therefore one row of the rate_limits table (ent.RateLimit), keyed by a
+// string that names what is limited, such as "login:user:42",
+// "login:ip:203.0.113.7", "2fa:user:42", "signup:ip:203.0.113.7" or
+// "reset:email:ada@example.com". Callers choose the keys; a key is used
+// either with a Throttle or with a Rate, never both. Keys longer than 200
+// bytes (or not valid UTF-8) are stored as a prefix and a SHA-256 digest.
+//
+// Every change happens in one transaction that holds the row: FOR UPDATE on
+// PostgreSQL (a missing row is first inserted with ON CONFLICT, so two
+// first failures cannot both insert), and SQLite transactions here begin
+// IMMEDIATE and so already run one at a time. Concurrent failures or hits
+// on one key all count.
+//
+// # Throttle: failures, doubling waits
+//
+// A Throttle limits failures (a wrong password, a wrong 2FA code). The
+// first Free consecutive failures of a key cost nothing. Each failure after
+// them blocks the key: the n-th failure (n > Free) blocks it for
+//
+//	Base·2^(n−Free−1), at most Max
+//
+// so with Free 5, Base 30s and Max 15m the 6th failure blocks for 30s, the
+// 7th for 1m, the 8th for 2m, … and every failure from the 11th on for 15m.
+// A failure always counts, even while the key is blocked (requests that
+// passed Check together and all fail), and it never shortens a block.
+// Success calls Reset, which forgets the key. There is no permanent lockout:
+// a key's failures are also forgotten once it has gone Max without a
+// failure and without being blocked — that is, Max after the later of its
+// last failure and the end of its block. The next failure then counts as
+// the first again.
+//
+// Callers call Check before verifying a credential, Fail when it is wrong,
+// and Reset when it is right.
+//
+// # Rate: hits per fixed window
+//
+// A Rate allows at most Limit hits of a key per window of length Window.
+// A window begins with the first hit after the previous window ended (it is
+// not aligned to the clock) and ends Window later; a refused hit is not
+// counted and does not move the window.
+//
+// # retryAfter
+//
+// Refusals are fault.Limited errors (RATE_LIMITED): RetryAfter is how long
+// from now until the same request can succeed — the end of the block for a
+// Throttle, the end of the current window for a Rate. Clients see it
+// rounded up to whole seconds (fault.RetryAfterSeconds).
+//
+// # Cleanup
+//
+// Rows outlive their usefulness; Prune deletes those not touched since a
+// given time, to be called periodically.
+package ratelimit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"fleetgate/ent"
+	"fleetgate/ent/ratelimit"
+	"fleetgate/internal/fault"
+)
+
+// Throttle limits consecutive failures of a key with doubling waits.
+type Throttle struct {
+	// Free is how many consecutive failures cost nothing (≥ 0).
+	Free int
+	// Base is the block after the first failure over Free (> 0); each
+	// further failure doubles it.
+	Base time.Duration
+	// Max caps the block (≥ Base). It is also the quiet period after which
+	// a key's failures are forgotten.
+	Max time.Duration
+}
+
+func (th Throttle) validate() error {
+	if th.Free < 0 || th.Base <= 0 || th.Max < th.Base {
+		return fmt.Errorf("ratelimit: invalid throttle %+v", th)
+	}
+	return nil
+}
+
+// Block is how long the failures-th consecutive failure blocks a key: zero
+// up to Free, then Base·2^(failures−Free−1), at most Max.
+func (th Throttle) Block(failures int) time.Duration {
+	if failures <= th.Free {
+		return 0
+	}
+	d := th.Base
+	for i := failures - th.Free - 1; i > 0 && d < th.Max; i-- {
+		if d > th.Max/2 {
+			return th.Max
+		}
+		d *= 2
+	}
+	return min(d, th.Max)
+}
+
+// Rate allows at most Limit hits of a key per fixed window.
+type Rate struct {
+	// Limit is how many hits a window allows (≥ 1).
+	Limit int
+	// Window is the length of a window (> 0).
+	Window time.Duration
+}
+
+func (r Rate) validate() error {
+	if r.Limit < 1 || r.Window <= 0 {
+		return fmt.Errorf("ratelimit: invalid rate %+v", r)
+	}
+	return nil
+}
+
+// Limiter keeps limits in the database. It is safe for concurrent use, and
+// any number of Limiters (one per instance) may share a database.
+type Limiter struct {
+	db  *ent.Client
+	now func() time.Time
+}
+
+// New returns a Limiter over db, a client that is not itself a transaction's
+// (the Limiter runs transactions of its own). now is the clock (time.Now if
+// nil).
+func New(db *ent.Client, now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{db: db, now: now}
+}
+
+// Check returns a RATE_LIMITED error while key is blocked by th (nil
+// otherwise). It does not count as an attempt. th is the Throttle the key
+// fails with: the stored block already reflects it, so Check only validates
+// it.
+func (l *Limiter) Check(ctx context.Context, key string, th Throttle) error {
+	if err := th.validate(); err != nil {
+		return err
+	}
+	k, err := storedKey(key)
+	if err != nil {
+		return err
+	}
+	row, err := l.db.RateLimit.Query().Where(ratelimit.Key(k)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ratelimit: check %q: %w", key, err)
+	}
+	now := l.clock()
+	if row.BlockedUntil != nil && now.Before(*row.BlockedUntil) {
+		return fault.Limited(row.BlockedUntil.Sub(now))
+	}
+	return nil
+}
+
+// Fail records one failure of key under th and blocks the key when the
+// failures exceed th.Free. It returns only storage errors: the block shows
+// in the next Check.
+func (l *Limiter) Fail(ctx context.Context, key string, th Throttle) error {
+	if err := th.validate(); err != nil {
+		return err
+	}
+	k, err := storedKey(key)
+	if err != nil {
+		return err
+	}
+	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error {
+		count := row.Count
+		if forgotten(row, th, now) {
+			count = 0
+		}
+		count++
+		upd := tx.RateLimit.UpdateOne(row).SetCount(count).SetWindowStart(now)
+		if block := th.Block(count); block > 0 {
+			until := now.Add(block)
+			if row.BlockedUntil != nil && row.BlockedUntil.After(until) {
+				until = *row.BlockedUntil // never shorten a block
+			}
+			upd.SetBlockedUntil(until)
+		} else {
+			upd.ClearBlockedUntil()
+		}
+		return upd.Exec(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("ratelimit: fail %q: %w", key, err)
+	}
+	return nil
+}
+
+// forgotten reports whether row's failures no longer count at now: the key
+// has gone th.Max without a failure and without being blocked.
+func forgotten(row *ent.RateLimit, th Throttle, now time.Time) bool {
+	quiet := row.WindowStart // the last failure
+	if row.BlockedUntil != nil && row.BlockedUntil.After(quiet) {
+		quiet = *row.BlockedUntil
+	}
+	return !now.Before(quiet.Add(th.Max))
+}
+
+// Reset forgets key (after a success).
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	k, err := storedKey(key)
+	if err != nil {
+		return err
+	}
+	if _, err := l.db.RateLimit.Delete().Where(ratelimit.Key(k)).Exec(ctx); err != nil {
+		return fmt.Errorf("ratelimit: reset %q: %w", key, err)
+	}
+	return nil
+}
+
+// Allow counts one hit of key under r, or refuses it with a RATE_LIMITED
+// error (retryAfter: until the window ends) when the window already holds
+// r.Limit hits. A refused hit changes nothing.
+func (l *Limiter) Allow(ctx context.Context, key string, r Rate) error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	k, err := storedKey(key)
+	if err != nil {
+		return err
+	}
+	var limited error
+	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error {
+		start, count := row.WindowStart, row.Count
+		if !now.Before(start.Add(r.Window)) {
+			start, count = now, 0 // the window has ended: a new one begins
+		}
+		if count >= r.Limit {
+			limited = fault.Limited(start.Add(r.Window).Sub(now))
+			return limited // rolls back
+		}
+		return tx.RateLimit.UpdateOne(row).SetCount(count + 1).SetWindowStart(start).Exec(ctx)
+	})
+	if limited != nil {
+		return limited
+	}
+	if err != nil {
+		return fmt.Errorf("ratelimit: allow %q: %w", key, err)
+	}
+	return nil
+}
+
+// Prune deletes the rows not touched since olderThan and returns how many.
+// A row was last touched when its current window began (for a Throttle: its
+// last failure) and it stays while it is blocked at olderThan.
+//
+// With olderThan = now − the longest Rate.Window and Throttle.Max in use,
+// Prune deletes only rows that no longer affect any decision: expired
+// windows and forgotten failures.
+func (l *Limiter) Prune(ctx context.Context, olderThan time.Time) (int, error) {
+	t := stamp(olderThan)
+	n, err := l.db.RateLimit.Delete().Where(
+		ratelimit.WindowStartLT(t),
+		ratelimit.Or(ratelimit.BlockedUntilIsNil(), ratelimit.BlockedUntilLT(t)),
+	).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit: prune: %w", err)
+	}
+	return n, nil
+}
+
+// locked runs fn in a transaction holding key's row, which it creates (count
+// 0, window beginning now) if missing. fn's error rolls the transaction back.
+func (l *Limiter) locked(ctx context.Context, key string, fn func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error) error {
+	tx, err := l.db.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+	}()
+	// The clock is read once the row is held, so that the order of times
+	// matches the order of the transactions.
+	row, err := lockKey(ctx, tx, key)
+	if ent.IsNotFound(err) {
+		// A concurrent first use may insert the row too: on conflict this
+		// insert waits for it and leaves it as it is.
+		err = tx.RateLimit.Create().SetKey(key).SetWindowStart(l.clock()).
+			OnConflictColumns(ratelimit.FieldKey).Ignore().Exec(ctx)
+		if err == nil {
+			row, err = lockKey(ctx, tx, key)
+		}
+	}
+	if err == nil {
+		err = fn(tx, row, l.clock())
+	}
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// lockKey reads key's row and, on PostgreSQL, locks it until the end of the
+// transaction. SQLite has no FOR UPDATE: its transactions here begin
+// IMMEDIATE, so the writer already holds the whole database.
+func lockKey(ctx context.Context, tx *ent.Tx, key string) (*ent.RateLimit, error) {
+	return tx.RateLimit.Query().Where(ratelimit.Key(key)).Modify(func(s *sql.Selector) {
+		if s.Dialect() != dialect.SQLite {
+			s.ForUpdate()
+		}
+	}).Only(ctx)
+}
+
+// clock returns now as stored: UTC (SQLite compares times as text) and to
+// the microsecond (PostgreSQL's precision), so that a time read back equals
+// the time written.
+func (l *Limiter) clock() time.Time { return stamp(l.now()) }
+
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// maxKey is the longest key the rate_limits table stores.
+const maxKey = 200
+
+// storedKey returns the form of key stored in the table: key itself, or,
+// if it is too long or not valid text, a readable prefix and its SHA-256.
+func storedKey(key string) (string, error) {
+	if key == "" {
+		return "", errors.New("ratelimit: empty key")
+	}
+	if len(key) <= maxKey && utf8.ValidString(key) && !strings.ContainsRune(key, 0) {
+		return key, nil
+	}
+	sum := sha256.Sum256([]byte(key))
+	prefix := strings.ToValidUTF8(key[:min(len(key), 120)], "")
+	prefix = strings.ReplaceAll(prefix, "\x00", "")
+	return prefix + "#" + hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,404 @@
+package ratelimit_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fleetgate/ent"
+	"fleetgate/ent/ratelimit"
+	"fleetgate/internal/apitest"
+	"fleetgate/internal/fault"
+	rl "fleetgate/internal/ratelimit"
+)
+
+// clock is a manual clock. It starts in a zone other than UTC, on purpose.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock {
+	return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 3*3600))}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var login = rl.Throttle{Free: 3, Base: 10 * time.Second, Max: 80 * time.Second}
+
+// wantOK fails unless err is nil.
+func wantOK(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("want no error, got %v", err)
+	}
+}
+
+// wantLimited fails unless err is RATE_LIMITED with that retryAfter.
+func wantLimited(t *testing.T, err error, retryAfter time.Duration) {
+	t.Helper()
+	f, ok := fault.As(err)
+	if !ok || f.Code != fault.RateLimited {
+		t.Fatalf("want RATE_LIMITED (retry after %v), got %v", retryAfter, err)
+	}
+	if f.RetryAfter != retryAfter {
+		t.Fatalf("want retryAfter %v, got %v", retryAfter, f.RetryAfter)
+	}
+}
+
+// count returns the stored count of key (-1 if there is no row).
+func count(t *testing.T, s *apitest.Server, key string) int {
+	t.Helper()
+	row, err := s.DB.RateLimit.Query().Where(ratelimit.Key(key)).Only(context.Background())
+	if ent.IsNotFound(err) {
+		return -1
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return row.Count
+}
+
+func TestBlock(t *testing.T) {
+	th := rl.Throttle{Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute}
+	want := map[int]time.Duration{
+		0: 0, 1: 0, 5: 0,
+		6: 30 * time.Second, 7: time.Minute, 8: 2 * time.Minute, 9: 4 * time.Minute,
+		10: 8 * time.Minute, 11: 15 * time.Minute, 12: 15 * time.Minute, 1000: 15 * time.Minute,
+	}
+	for n, d := range want {
+		if got := th.Block(n); got != d {
+			t.Errorf("Block(%d) = %v, want %v", n, got, d)
+		}
+	}
+	huge := rl.Throttle{Free: 0, Base: time.Nanosecond, Max: 1<<63 - 1}
+	if got := huge.Block(200); got != huge.Max {
+		t.Errorf("Block(200) without overflow = %v, want %v", got, huge.Max)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		const key = "login:user:42"
+
+		wantOK(t, l.Check(ctx, key, login))
+		for i := 0; i < login.Free; i++ {
+			wantOK(t, l.Fail(ctx, key, login))
+			wantOK(t, l.Check(ctx, key, login)) // free failures
+		}
+		// Each failure over Free blocks, doubling, up to Max.
+		for _, block := range []time.Duration{10, 20, 40, 80, 80, 80} {
+			block *= time.Second
+			wantOK(t, l.Fail(ctx, key, login))
+			wantLimited(t, l.Check(ctx, key, login), block)
+			c.Advance(block / 4)
+			wantLimited(t, l.Check(ctx, key, login), block-block/4)
+			c.Advance(block - block/4 - time.Microsecond)
+			wantLimited(t, l.Check(ctx, key, login), time.Microsecond)
+			c.Advance(time.Microsecond)
+			wantOK(t, l.Check(ctx, key, login))
+		}
+		if got := count(t, s, key); got != 9 {
+			t.Fatalf("count %d, want 9", got)
+		}
+
+		// Success resets: Free failures are free again.
+		wantOK(t, l.Reset(ctx, key))
+		if got := count(t, s, key); got != -1 {
+			t.Fatalf("row left after Reset (count %d)", got)
+		}
+		for i := 0; i < login.Free; i++ {
+			wantOK(t, l.Fail(ctx, key, login))
+		}
+		wantOK(t, l.Check(ctx, key, login))
+		wantOK(t, l.Fail(ctx, key, login))
+		wantLimited(t, l.Check(ctx, key, login), 10*time.Second)
+		wantOK(t, l.Reset(ctx, "never:used")) // resetting a missing key is fine
+	})
+}
+
+func TestCheckDoesNotCount(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		const key = "2fa:user:7"
+		for i := 0; i <= login.Free; i++ {
+			wantOK(t, l.Fail(ctx, key, login))
+		}
+		for i := 0; i < 50; i++ {
+			wantLimited(t, l.Check(ctx, key, login), 10*time.Second)
+		}
+		if got := count(t, s, key); got != login.Free+1 {
+			t.Fatalf("count %d after Checks, want %d", got, login.Free+1)
+		}
+		c.Advance(10 * time.Second)
+		wantOK(t, l.Fail(ctx, key, login))
+		wantLimited(t, l.Check(ctx, key, login), 20*time.Second) // the 2nd block, not later
+	})
+}
+
+func TestFailWhileBlocked(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		const key = "login:ip:203.0.113.7"
+		for i := 0; i <= login.Free; i++ {
+			wantOK(t, l.Fail(ctx, key, login))
+		}
+		wantLimited(t, l.Check(ctx, key, login), 10*time.Second)
+		// A failure while blocked (a request that passed Check before the
+		// block) counts and blocks from now.
+		c.Advance(5 * time.Second)
+		wantOK(t, l.Fail(ctx, key, login))
+		wantLimited(t, l.Check(ctx, key, login), 20*time.Second)
+	})
+}
+
+func TestThrottleForgets(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+
+		// Failures below Free are forgotten Max after the last one.
+		const typo = "login:user:1"
+		for i := 0; i < login.Free; i++ {
+			wantOK(t, l.Fail(ctx, typo, login))
+		}
+		c.Advance(login.Max - time.Microsecond)
+		wantOK(t, l.Fail(ctx, typo, login)) // still remembered: over Free
+		wantLimited(t, l.Check(ctx, typo, login), 10*time.Second)
+
+		// A blocked key is forgotten Max after its block ended.
+		const key = "login:user:2"
+		for i := 0; i < login.Free+3; i++ {
+			wantOK(t, l.Fail(ctx, key, login))
+		}
+		wantLimited(t, l.Check(ctx, key, login), 40*time.Second)
+		c.Advance(40*time.Second + login.Max - time.Microsecond)
+		wantOK(t, l.Fail(ctx, key, login)) // not yet forgotten: the 7th failure
+		wantLimited(t, l.Check(ctx, key, login), 80*time.Second)
+		c.Advance(80*time.Second + login.Max)
+		for i := 0; i < login.Free; i++ { // forgotten: free again
+			wantOK(t, l.Fail(ctx, key, login))
+			wantOK(t, l.Check(ctx, key, login))
+		}
+		if got := count(t, s, key); got != login.Free {
+			t.Fatalf("count %d, want %d", got, login.Free)
+		}
+		wantOK(t, l.Fail(ctx, key, login))
+		wantLimited(t, l.Check(ctx, key, login), 10*time.Second)
+	})
+}
+
+func TestRate(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		r := rl.Rate{Limit: 3, Window: time.Minute}
+		const key = "signup:ip:198.51.100.1"
+
+		for i := 0; i < r.Limit; i++ {
+			wantOK(t, l.Allow(ctx, key, r))
+			c.Advance(10 * time.Second)
+		}
+		// 30s into the window: refused until it ends.
+		wantLimited(t, l.Allow(ctx, key, r), 30*time.Second)
+		c.Advance(20 * time.Second)
+		wantLimited(t, l.Allow(ctx, key, r), 10*time.Second) // refusals do not extend it
+		if got := count(t, s, key); got != r.Limit {
+			t.Fatalf("count %d, want %d (refused hits do not count)", got, r.Limit)
+		}
+		c.Advance(10*time.Second - time.Microsecond)
+		wantLimited(t, l.Allow(ctx, key, r), time.Microsecond)
+
+		// Rollover: a new window begins with the next hit.
+		c.Advance(time.Microsecond + 5*time.Second)
+		wantOK(t, l.Allow(ctx, key, r))
+		if got := count(t, s, key); got != 1 {
+			t.Fatalf("count %d in the new window, want 1", got)
+		}
+		wantOK(t, l.Allow(ctx, key, r))
+		wantOK(t, l.Allow(ctx, key, r))
+		wantLimited(t, l.Allow(ctx, key, r), time.Minute)
+		c.Advance(time.Minute)
+		wantOK(t, l.Allow(ctx, key, r))
+	})
+}
+
+func TestKeysIndependent(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		r := rl.Rate{Limit: 1, Window: time.Hour}
+
+		for i := 0; i <= login.Free; i++ {
+			wantOK(t, l.Fail(ctx, "login:user:1", login))
+		}
+		wantLimited(t, l.Check(ctx, "login:user:1", login), 10*time.Second)
+		wantOK(t, l.Check(ctx, "login:user:2", login))
+		wantOK(t, l.Check(ctx, "login:ip:203.0.113.7", login))
+
+		wantOK(t, l.Allow(ctx, "reset:email:a@example.com", r))
+		wantLimited(t, l.Allow(ctx, "reset:email:a@example.com", r), time.Hour)
+		wantOK(t, l.Allow(ctx, "reset:email:b@example.com", r))
+		wantOK(t, l.Allow(ctx, "reset:ip:203.0.113.7", r))
+
+		// Two Limiters (two instances) share the database.
+		other := rl.New(s.DB, c.Now)
+		wantLimited(t, other.Check(ctx, "login:user:1", login), 10*time.Second)
+		wantLimited(t, other.Allow(ctx, "reset:email:b@example.com", r), time.Hour)
+	})
+}
+
+func TestLongKeys(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		l := rl.New(s.DB, newClock().Now)
+		r := rl.Rate{Limit: 1, Window: time.Hour}
+		long := "reset:email:" + strings.Repeat("é", 150) + "@example.com"
+		wantOK(t, l.Allow(ctx, long, r))
+		wantLimited(t, l.Allow(ctx, long, r), time.Hour)
+		wantOK(t, l.Allow(ctx, long+"x", r)) // a different key
+		wantOK(t, l.Allow(ctx, "bad:\xff\x00", r))
+		wantLimited(t, l.Allow(ctx, "bad:\xff\x00", r), time.Hour)
+		if err := l.Allow(ctx, "", r); err == nil || fault.Is(err, fault.RateLimited) {
+			t.Fatalf("empty key: want an internal error, got %v", err)
+		}
+	})
+}
+
+func TestInvalidLimits(t *testing.T) {
+	l := rl.New(nil, nil)
+	ctx := context.Background()
+	for _, th := range []rl.Throttle{{Free: -1, Base: 1, Max: 1}, {Free: 1}, {Free: 1, Base: 2, Max: 1}} {
+		if err := l.Fail(ctx, "k", th); err == nil {
+			t.Errorf("Fail with %+v: want an error", th)
+		}
+		if err := l.Check(ctx, "k", th); err == nil {
+			t.Errorf("Check with %+v: want an error", th)
+		}
+	}
+	for _, r := range []rl.Rate{{Limit: 0, Window: time.Second}, {Limit: 1}} {
+		if err := l.Allow(ctx, "k", r); err == nil {
+			t.Errorf("Allow with %+v: want an error", r)
+		}
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	const n = 20
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		many := rl.Rate{Limit: 1000, Window: time.Hour}
+		few := rl.Rate{Limit: 5, Window: time.Hour}
+
+		// Each on a key's first use, where the row does not exist yet.
+		errs := make(chan error, 3*n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() { errs <- l.Fail(ctx, "login:user:9", login) })
+			wg.Go(func() { errs <- l.Allow(ctx, "signup:ip:a", many) })
+			wg.Go(func() { errs <- l.Allow(ctx, "signup:ip:b", few) })
+		}
+		wg.Wait()
+		close(errs)
+		limited := 0
+		for err := range errs {
+			switch {
+			case fault.Is(err, fault.RateLimited):
+				limited++
+			case err != nil:
+				t.Fatal(err)
+			}
+		}
+		if got := count(t, s, "login:user:9"); got != n {
+			t.Errorf("concurrent failures counted %d, want %d", got, n)
+		}
+		if got := count(t, s, "signup:ip:a"); got != n {
+			t.Errorf("concurrent hits counted %d, want %d", got, n)
+		}
+		if got := count(t, s, "signup:ip:b"); got != few.Limit || limited != n-few.Limit {
+			t.Errorf("limit %d: counted %d, refused %d of %d", few.Limit, got, limited, n)
+		}
+		wantLimited(t, l.Check(ctx, "login:user:9", login), login.Max)
+
+		// And again on existing rows.
+		for range n {
+			wg.Go(func() {
+				if err := l.Fail(ctx, "login:user:9", login); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := count(t, s, "login:user:9"); got != 2*n {
+			t.Errorf("concurrent failures counted %d, want %d", got, 2*n)
+		}
+	})
+}
+
+func TestPrune(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		r := rl.Rate{Limit: 10, Window: time.Minute}
+
+		wantOK(t, l.Allow(ctx, "old:rate", r))
+		wantOK(t, l.Fail(ctx, "old:fail", login))
+		for i := 0; i < 10; i++ { // blocked for Max (80s) from now
+			wantOK(t, l.Fail(ctx, "old:blocked", login))
+		}
+		c.Advance(time.Minute)
+		cutoff := c.Now()
+		c.Advance(time.Second)
+		wantOK(t, l.Allow(ctx, "new:rate", r))
+		wantOK(t, l.Fail(ctx, "new:fail", login))
+
+		n, err := l.Prune(ctx, cutoff)
+		wantOK(t, err)
+		if n != 2 {
+			t.Fatalf("pruned %d rows, want 2", n)
+		}
+		for key, want := range map[string]bool{
+			"old:rate": false, "old:fail": false, "old:blocked": true, "new:rate": true, "new:fail": true,
+		} {
+			if got := count(t, s, key) >= 0; got != want {
+				t.Errorf("%s kept = %v, want %v", key, got, want)
+			}
+		}
+		wantLimited(t, l.Check(ctx, "old:blocked", login), 80*time.Second-time.Minute-time.Second)
+
+		c.Advance(time.Hour)
+		n, err = l.Prune(ctx, c.Now())
+		wantOK(t, err)
+		if n != 3 {
+			t.Fatalf("pruned %d rows, want 3", n)
+		}
+		// A pruned key starts over.
+		wantOK(t, l.Fail(ctx, "old:blocked", login))
+		wantOK(t, l.Check(ctx, "old:blocked", login))
+	})
+}
