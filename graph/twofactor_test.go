@@ -80,6 +80,11 @@ func TestTwoFactorPairingLoginVerify(t *testing.T) {
 			}
 			seen[rc] = true
 		}
+		// The secret is sealed at rest (AES-GCM under SECRET_KEY).
+		stored := Must(s.DB.User.Query().Only(ctx))(t).TotpSecret
+		if len(stored) == 0 || strings.Contains(string(stored), setup2.Secret) {
+			t.Fatalf("stored secret %q", stored)
+		}
 		// Every other session ended; the returned one works.
 		_, err = Me(ctx, s.Client(a.Token), nil, nil)
 		WantCode(t, err, "UNAUTHENTICATED")
@@ -273,6 +278,10 @@ func TestDisableAndRegenerate(t *testing.T) {
 		}
 		if n := Must(s.DB.RecoveryCode.Query().Count(ctx))(t); n != 0 {
 			t.Fatalf("%d recovery codes left after disabling", n)
+		}
+		events := Must(SecurityEvents(ctx, s.Client(login.Token)))(t).Me.SecurityEvents.Edges
+		if events[1].Node.Kind != SecurityEventKindTwoFactorDisabled {
+			t.Fatalf("events %+v", events)
 		}
 	})
 }
