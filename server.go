@@ -28,8 +28,10 @@ import (
 	"fleetgate/ent"
 	"fleetgate/graph"
 	"fleetgate/internal/admin"
+	"fleetgate/internal/clientip"
 	"fleetgate/internal/database"
 	"fleetgate/internal/keystore"
+	"fleetgate/internal/mail"
 	"fleetgate/internal/password"
 	"fleetgate/internal/secretbox"
 )
@@ -54,6 +56,9 @@ type config struct {
 	logFormat     string
 	hashLimit     int
 	secretKey     string
+	smtpURL       string
+	mailFrom      string
+	proxies       *clientip.Resolver
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -65,6 +70,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		logFormat:     or(getenv("LOG_FORMAT"), "text"),
 		hashLimit:     runtime.GOMAXPROCS(0),
 		secretKey:     getenv("SECRET_KEY"),
+		smtpURL:       getenv("SMTP_URL"),
+		mailFrom:      getenv("MAIL_FROM"),
 	}
 	c.publicURL = strings.TrimRight(or(getenv("PUBLIC_URL"), "http://"+c.listenAddr), "/")
 	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
@@ -93,6 +100,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		// A key generated per instance would seal TOTP secrets that the
 		// other instances cannot open.
 		return c, errors.New("with DATABASE_URL, set SECRET_KEY too (32 random bytes, base64 or hex), the same on every instance")
+	}
+	proxies, err := clientip.Parse(getenv("TRUSTED_PROXIES"))
+	if err != nil {
+		return c, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	c.proxies = proxies
+	if c.smtpURL != "" && c.mailFrom == "" {
+		return c, errors.New("SMTP_URL needs MAIL_FROM, the sender address")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.logFormat)
@@ -136,6 +151,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	var sender mail.Sender = mail.NewLog(log)
+	if cfg.smtpURL != "" {
+		if sender, err = mail.NewSMTP(cfg.smtpURL, cfg.mailFrom); err != nil {
+			return fmt.Errorf("SMTP_URL: %w", err)
+		}
+	}
+	mails := mail.NewQueue(sender, log)
+	defer func() {
+		// Mail queued before shutdown still goes out, for a while.
+		drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		mails.Close(drain)
+	}()
 	h := graph.NewHandler(graph.Deps{
 		DB:            db,
 		PublicURL:     cfg.publicURL,
@@ -145,6 +173,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Introspection: cfg.introspection,
 		CORSOrigins:   cfg.corsOrigins,
 		SecretKey:     secretKey,
+		Mail:          mails,
+		ClientIPs:     cfg.proxies,
 	})
 	return serve(ctx, cfg.listenAddr, logRequests(log, h), log)
 }

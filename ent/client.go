@@ -23,6 +23,7 @@ import (
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/ratelimit"
 	"fleetgate/ent/recoverycode"
@@ -68,6 +69,8 @@ type Client struct {
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
 	OrganizationMembership *OrganizationMembershipClient
+	// PasswordReset is the client for interacting with the PasswordReset builders.
+	PasswordReset *PasswordResetClient
 	// ProvisioningKey is the client for interacting with the ProvisioningKey builders.
 	ProvisioningKey *ProvisioningKeyClient
 	// RateLimit is the client for interacting with the RateLimit builders.
@@ -105,6 +108,7 @@ func (c *Client) init() {
 	c.FleetVariable = NewFleetVariableClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OrganizationMembership = NewOrganizationMembershipClient(c.config)
+	c.PasswordReset = NewPasswordResetClient(c.config)
 	c.ProvisioningKey = NewProvisioningKeyClient(c.config)
 	c.RateLimit = NewRateLimitClient(c.config)
 	c.RecoveryCode = NewRecoveryCodeClient(c.config)
@@ -216,6 +220,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		FleetVariable:          NewFleetVariableClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
+		PasswordReset:          NewPasswordResetClient(cfg),
 		ProvisioningKey:        NewProvisioningKeyClient(cfg),
 		RateLimit:              NewRateLimitClient(cfg),
 		RecoveryCode:           NewRecoveryCodeClient(cfg),
@@ -254,6 +259,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		FleetVariable:          NewFleetVariableClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
+		PasswordReset:          NewPasswordResetClient(cfg),
 		ProvisioningKey:        NewProvisioningKeyClient(cfg),
 		RateLimit:              NewRateLimitClient(cfg),
 		RecoveryCode:           NewRecoveryCodeClient(cfg),
@@ -292,8 +298,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
 		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
-		c.Organization, c.OrganizationMembership, c.ProvisioningKey, c.RateLimit,
-		c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
+		c.Organization, c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey,
+		c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -305,8 +311,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
 		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
-		c.Organization, c.OrganizationMembership, c.ProvisioningKey, c.RateLimit,
-		c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
+		c.Organization, c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey,
+		c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -339,6 +345,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organization.mutate(ctx, m)
 	case *OrganizationMembershipMutation:
 		return c.OrganizationMembership.mutate(ctx, m)
+	case *PasswordResetMutation:
+		return c.PasswordReset.mutate(ctx, m)
 	case *ProvisioningKeyMutation:
 		return c.ProvisioningKey.mutate(ctx, m)
 	case *RateLimitMutation:
@@ -2478,6 +2486,155 @@ func (c *OrganizationMembershipClient) mutate(ctx context.Context, m *Organizati
 	}
 }
 
+// PasswordResetClient is a client for the PasswordReset schema.
+type PasswordResetClient struct {
+	config
+}
+
+// NewPasswordResetClient returns a client for the PasswordReset from the given config.
+func NewPasswordResetClient(c config) *PasswordResetClient {
+	return &PasswordResetClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `passwordreset.Hooks(f(g(h())))`.
+func (c *PasswordResetClient) Use(hooks ...Hook) {
+	c.hooks.PasswordReset = append(c.hooks.PasswordReset, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `passwordreset.Intercept(f(g(h())))`.
+func (c *PasswordResetClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PasswordReset = append(c.inters.PasswordReset, interceptors...)
+}
+
+// Create returns a builder for creating a PasswordReset entity.
+func (c *PasswordResetClient) Create() *PasswordResetCreate {
+	mutation := newPasswordResetMutation(c.config, OpCreate)
+	return &PasswordResetCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PasswordReset entities.
+func (c *PasswordResetClient) CreateBulk(builders ...*PasswordResetCreate) *PasswordResetCreateBulk {
+	return &PasswordResetCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PasswordResetClient) MapCreateBulk(slice any, setFunc func(*PasswordResetCreate, int)) *PasswordResetCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PasswordResetCreateBulk{err: fmt.Errorf("calling to PasswordResetClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PasswordResetCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PasswordResetCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PasswordReset.
+func (c *PasswordResetClient) Update() *PasswordResetUpdate {
+	mutation := newPasswordResetMutation(c.config, OpUpdate)
+	return &PasswordResetUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PasswordResetClient) UpdateOne(_m *PasswordReset) *PasswordResetUpdateOne {
+	mutation := newPasswordResetMutation(c.config, OpUpdateOne, withPasswordReset(_m))
+	return &PasswordResetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PasswordResetClient) UpdateOneID(id int) *PasswordResetUpdateOne {
+	mutation := newPasswordResetMutation(c.config, OpUpdateOne, withPasswordResetID(id))
+	return &PasswordResetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PasswordReset.
+func (c *PasswordResetClient) Delete() *PasswordResetDelete {
+	mutation := newPasswordResetMutation(c.config, OpDelete)
+	return &PasswordResetDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PasswordResetClient) DeleteOne(_m *PasswordReset) *PasswordResetDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PasswordResetClient) DeleteOneID(id int) *PasswordResetDeleteOne {
+	builder := c.Delete().Where(passwordreset.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PasswordResetDeleteOne{builder}
+}
+
+// Query returns a query builder for PasswordReset.
+func (c *PasswordResetClient) Query() *PasswordResetQuery {
+	return &PasswordResetQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePasswordReset},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PasswordReset entity by its id.
+func (c *PasswordResetClient) Get(ctx context.Context, id int) (*PasswordReset, error) {
+	return c.Query().Where(passwordreset.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PasswordResetClient) GetX(ctx context.Context, id int) *PasswordReset {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a PasswordReset.
+func (c *PasswordResetClient) QueryUser(_m *PasswordReset) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(passwordreset.Table, passwordreset.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, passwordreset.UserTable, passwordreset.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PasswordResetClient) Hooks() []Hook {
+	return c.hooks.PasswordReset
+}
+
+// Interceptors returns the client interceptors.
+func (c *PasswordResetClient) Interceptors() []Interceptor {
+	return c.inters.PasswordReset
+}
+
+func (c *PasswordResetClient) mutate(ctx context.Context, m *PasswordResetMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PasswordResetCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PasswordResetUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PasswordResetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PasswordResetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PasswordReset mutation op: %q", m.Op())
+	}
+}
+
 // ProvisioningKeyClient is a client for the ProvisioningKey schema.
 type ProvisioningKeyClient struct {
 	config
@@ -3531,6 +3688,22 @@ func (c *UserClient) QueryRecoveryCodes(_m *User) *RecoveryCodeQuery {
 	return query
 }
 
+// QueryPasswordResets queries the password_resets edge of a User.
+func (c *UserClient) QueryPasswordResets(_m *User) *PasswordResetQuery {
+	query := (&PasswordResetClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(passwordreset.Table, passwordreset.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PasswordResetsTable, user.PasswordResetsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -3561,14 +3734,15 @@ type (
 	hooks struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
 		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable,
-		Organization, OrganizationMembership, ProvisioningKey, RateLimit, RecoveryCode,
-		Release, SecurityEvent, SigningKey, User []ent.Hook
+		Organization, OrganizationMembership, PasswordReset, ProvisioningKey,
+		RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey, User []ent.Hook
 	}
 	inters struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
 		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable,
-		Organization, OrganizationMembership, ProvisioningKey, RateLimit, RecoveryCode,
-		Release, SecurityEvent, SigningKey, User []ent.Interceptor
+		Organization, OrganizationMembership, PasswordReset, ProvisioningKey,
+		RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey,
+		User []ent.Interceptor
 	}
 )
 

@@ -17,6 +17,7 @@ import (
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/ratelimit"
 	"fleetgate/ent/recoverycode"
@@ -103,6 +104,7 @@ func checkColumn(t, c string) error {
 			fleetvariable.Table:          fleetvariable.ValidColumn,
 			organization.Table:           organization.ValidColumn,
 			organizationmembership.Table: organizationmembership.ValidColumn,
+			passwordreset.Table:          passwordreset.ValidColumn,
 			provisioningkey.Table:        provisioningkey.ValidColumn,
 			ratelimit.Table:              ratelimit.ValidColumn,
 			recoverycode.Table:           recoverycode.ValidColumn,

@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/ratelimit"
@@ -32,7 +33,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -249,6 +250,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   passwordreset.Table,
+			Columns: passwordreset.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: passwordreset.FieldID,
+			},
+		},
+		Type: "PasswordReset",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			passwordreset.FieldUserID:    {Type: field.TypeInt, Column: passwordreset.FieldUserID},
+			passwordreset.FieldHash:      {Type: field.TypeBytes, Column: passwordreset.FieldHash},
+			passwordreset.FieldExpiresAt: {Type: field.TypeTime, Column: passwordreset.FieldExpiresAt},
+			passwordreset.FieldCreatedAt: {Type: field.TypeTime, Column: passwordreset.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   provisioningkey.Table,
 			Columns: provisioningkey.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -264,7 +282,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			provisioningkey.FieldHash:          {Type: field.TypeBytes, Column: provisioningkey.FieldHash},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ratelimit.Table,
 			Columns: ratelimit.Columns,
@@ -281,7 +299,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ratelimit.FieldBlockedUntil: {Type: field.TypeTime, Column: ratelimit.FieldBlockedUntil},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   recoverycode.Table,
 			Columns: recoverycode.Columns,
@@ -298,7 +316,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			recoverycode.FieldCreatedAt: {Type: field.TypeTime, Column: recoverycode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   release.Table,
 			Columns: release.Columns,
@@ -316,7 +334,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			release.FieldNote:          {Type: field.TypeString, Column: release.FieldNote},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   securityevent.Table,
 			Columns: securityevent.Columns,
@@ -333,7 +351,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			securityevent.FieldUserID:    {Type: field.TypeInt, Column: securityevent.FieldUserID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -350,7 +368,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldCreatedAt:  {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -756,6 +774,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Organization",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   passwordreset.UserTable,
+			Columns: []string{passwordreset.UserColumn},
+			Bidi:    false,
+		},
+		"PasswordReset",
+		"User",
+	)
+	graph.MustAddE(
 		"application",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -862,6 +892,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"RecoveryCode",
+	)
+	graph.MustAddE(
+		"password_resets",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PasswordResetsTable,
+			Columns: []string{user.PasswordResetsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"PasswordReset",
 	)
 	return graph
 }()
@@ -2091,6 +2133,80 @@ func (f *OrganizationMembershipFilter) WhereHasOrganizationWith(preds ...predica
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PasswordResetQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PasswordResetQuery builder.
+func (_q *PasswordResetQuery) Filter() *PasswordResetFilter {
+	return &PasswordResetFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PasswordResetMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PasswordResetMutation builder.
+func (m *PasswordResetMutation) Filter() *PasswordResetFilter {
+	return &PasswordResetFilter{config: m.config, predicateAdder: m}
+}
+
+// PasswordResetFilter provides a generic filtering capability at runtime for PasswordResetQuery.
+type PasswordResetFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PasswordResetFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PasswordResetFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(passwordreset.FieldID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *PasswordResetFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(passwordreset.FieldUserID))
+}
+
+// WhereHash applies the entql []byte predicate on the hash field.
+func (f *PasswordResetFilter) WhereHash(p entql.BytesP) {
+	f.Where(p.Field(passwordreset.FieldHash))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *PasswordResetFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(passwordreset.FieldExpiresAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PasswordResetFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(passwordreset.FieldCreatedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *PasswordResetFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *PasswordResetFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ProvisioningKeyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2119,7 +2235,7 @@ type ProvisioningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProvisioningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2193,7 +2309,7 @@ type RateLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RateLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2253,7 +2369,7 @@ type RecoveryCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RecoveryCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2327,7 +2443,7 @@ type ReleaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReleaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2406,7 +2522,7 @@ type SecurityEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecurityEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2480,7 +2596,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2540,7 +2656,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2655,6 +2771,20 @@ func (f *UserFilter) WhereHasRecoveryCodes() {
 // WhereHasRecoveryCodesWith applies a predicate to check if query has an edge recovery_codes with a given conditions (other predicates).
 func (f *UserFilter) WhereHasRecoveryCodesWith(preds ...predicate.RecoveryCode) {
 	f.Where(entql.HasEdgeWith("recovery_codes", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPasswordResets applies a predicate to check if query has an edge password_resets.
+func (f *UserFilter) WhereHasPasswordResets() {
+	f.Where(entql.HasEdge("password_resets"))
+}
+
+// WhereHasPasswordResetsWith applies a predicate to check if query has an edge password_resets with a given conditions (other predicates).
+func (f *UserFilter) WhereHasPasswordResetsWith(preds ...predicate.PasswordReset) {
+	f.Where(entql.HasEdgeWith("password_resets", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

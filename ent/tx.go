@@ -38,6 +38,8 @@ type Tx struct {
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
 	OrganizationMembership *OrganizationMembershipClient
+	// PasswordReset is the client for interacting with the PasswordReset builders.
+	PasswordReset *PasswordResetClient
 	// ProvisioningKey is the client for interacting with the ProvisioningKey builders.
 	ProvisioningKey *ProvisioningKeyClient
 	// RateLimit is the client for interacting with the RateLimit builders.
@@ -195,6 +197,7 @@ func (tx *Tx) init() {
 	tx.FleetVariable = NewFleetVariableClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OrganizationMembership = NewOrganizationMembershipClient(tx.config)
+	tx.PasswordReset = NewPasswordResetClient(tx.config)
 	tx.ProvisioningKey = NewProvisioningKeyClient(tx.config)
 	tx.RateLimit = NewRateLimitClient(tx.config)
 	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)

@@ -51,15 +51,18 @@ type UserEdges struct {
 	SecurityEvents []*SecurityEvent `json:"security_events,omitempty"`
 	// RecoveryCodes holds the value of the recovery_codes edge.
 	RecoveryCodes []*RecoveryCode `json:"recovery_codes,omitempty"`
+	// PasswordResets holds the value of the password_resets edge.
+	PasswordResets []*PasswordReset `json:"password_resets,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 
 	namedOrganizationMemberships map[string][]*OrganizationMembership
 	namedApplicationMemberships  map[string][]*ApplicationMembership
 	namedAPIKeys                 map[string][]*ApiKey
 	namedSecurityEvents          map[string][]*SecurityEvent
 	namedRecoveryCodes           map[string][]*RecoveryCode
+	namedPasswordResets          map[string][]*PasswordReset
 }
 
 // OrganizationMembershipsOrErr returns the OrganizationMemberships value or an error if the edge
@@ -105,6 +108,15 @@ func (e UserEdges) RecoveryCodesOrErr() ([]*RecoveryCode, error) {
 		return e.RecoveryCodes, nil
 	}
 	return nil, &NotLoadedError{edge: "recovery_codes"}
+}
+
+// PasswordResetsOrErr returns the PasswordResets value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) PasswordResetsOrErr() ([]*PasswordReset, error) {
+	if e.loadedTypes[5] {
+		return e.PasswordResets, nil
+	}
+	return nil, &NotLoadedError{edge: "password_resets"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -225,6 +237,11 @@ func (_m *User) QuerySecurityEvents() *SecurityEventQuery {
 // QueryRecoveryCodes queries the "recovery_codes" edge of the User entity.
 func (_m *User) QueryRecoveryCodes() *RecoveryCodeQuery {
 	return NewUserClient(_m.config).QueryRecoveryCodes(_m)
+}
+
+// QueryPasswordResets queries the "password_resets" edge of the User entity.
+func (_m *User) QueryPasswordResets() *PasswordResetQuery {
+	return NewUserClient(_m.config).QueryPasswordResets(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -391,6 +408,30 @@ func (_m *User) appendNamedRecoveryCodes(name string, edges ...*RecoveryCode) {
 		_m.Edges.namedRecoveryCodes[name] = []*RecoveryCode{}
 	} else {
 		_m.Edges.namedRecoveryCodes[name] = append(_m.Edges.namedRecoveryCodes[name], edges...)
+	}
+}
+
+// NamedPasswordResets returns the PasswordResets named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedPasswordResets(name string) ([]*PasswordReset, error) {
+	if _m.Edges.namedPasswordResets == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPasswordResets[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedPasswordResets(name string, edges ...*PasswordReset) {
+	if _m.Edges.namedPasswordResets == nil {
+		_m.Edges.namedPasswordResets = make(map[string][]*PasswordReset)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPasswordResets[name] = []*PasswordReset{}
+	} else {
+		_m.Edges.namedPasswordResets[name] = append(_m.Edges.namedPasswordResets[name], edges...)
 	}
 }
 

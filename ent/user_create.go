@@ -8,6 +8,7 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
@@ -180,6 +181,21 @@ func (_c *UserCreate) AddRecoveryCodes(v ...*RecoveryCode) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddRecoveryCodeIDs(ids...)
+}
+
+// AddPasswordResetIDs adds the "password_resets" edge to the PasswordReset entity by IDs.
+func (_c *UserCreate) AddPasswordResetIDs(ids ...int) *UserCreate {
+	_c.mutation.AddPasswordResetIDs(ids...)
+	return _c
+}
+
+// AddPasswordResets adds the "password_resets" edges to the PasswordReset entity.
+func (_c *UserCreate) AddPasswordResets(v ...*PasswordReset) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPasswordResetIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -390,6 +406,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(recoverycode.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PasswordResetsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PasswordResetsTable,
+			Columns: []string{user.PasswordResetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

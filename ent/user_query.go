@@ -8,6 +8,7 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/securityevent"
@@ -33,6 +34,7 @@ type UserQuery struct {
 	withAPIKeys                      *ApiKeyQuery
 	withSecurityEvents               *SecurityEventQuery
 	withRecoveryCodes                *RecoveryCodeQuery
+	withPasswordResets               *PasswordResetQuery
 	loadTotal                        []func(context.Context, []*User) error
 	modifiers                        []func(*sql.Selector)
 	withNamedOrganizationMemberships map[string]*OrganizationMembershipQuery
@@ -40,6 +42,7 @@ type UserQuery struct {
 	withNamedAPIKeys                 map[string]*ApiKeyQuery
 	withNamedSecurityEvents          map[string]*SecurityEventQuery
 	withNamedRecoveryCodes           map[string]*RecoveryCodeQuery
+	withNamedPasswordResets          map[string]*PasswordResetQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -179,6 +182,28 @@ func (_q *UserQuery) QueryRecoveryCodes() *RecoveryCodeQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(recoverycode.Table, recoverycode.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.RecoveryCodesTable, user.RecoveryCodesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPasswordResets chains the current query on the "password_resets" edge.
+func (_q *UserQuery) QueryPasswordResets() *PasswordResetQuery {
+	query := (&PasswordResetClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(passwordreset.Table, passwordreset.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PasswordResetsTable, user.PasswordResetsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -383,6 +408,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withAPIKeys:                 _q.withAPIKeys.Clone(),
 		withSecurityEvents:          _q.withSecurityEvents.Clone(),
 		withRecoveryCodes:           _q.withRecoveryCodes.Clone(),
+		withPasswordResets:          _q.withPasswordResets.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -442,6 +468,17 @@ func (_q *UserQuery) WithRecoveryCodes(opts ...func(*RecoveryCodeQuery)) *UserQu
 		opt(query)
 	}
 	_q.withRecoveryCodes = query
+	return _q
+}
+
+// WithPasswordResets tells the query-builder to eager-load the nodes that are connected to
+// the "password_resets" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithPasswordResets(opts ...func(*PasswordResetQuery)) *UserQuery {
+	query := (&PasswordResetClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPasswordResets = query
 	return _q
 }
 
@@ -523,12 +560,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withOrganizationMemberships != nil,
 			_q.withApplicationMemberships != nil,
 			_q.withAPIKeys != nil,
 			_q.withSecurityEvents != nil,
 			_q.withRecoveryCodes != nil,
+			_q.withPasswordResets != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -591,6 +629,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withPasswordResets; query != nil {
+		if err := _q.loadPasswordResets(ctx, query, nodes,
+			func(n *User) { n.Edges.PasswordResets = []*PasswordReset{} },
+			func(n *User, e *PasswordReset) { n.Edges.PasswordResets = append(n.Edges.PasswordResets, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedOrganizationMemberships {
 		if err := _q.loadOrganizationMemberships(ctx, query, nodes,
 			func(n *User) { n.appendNamedOrganizationMemberships(name) },
@@ -623,6 +668,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadRecoveryCodes(ctx, query, nodes,
 			func(n *User) { n.appendNamedRecoveryCodes(name) },
 			func(n *User, e *RecoveryCode) { n.appendNamedRecoveryCodes(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPasswordResets {
+		if err := _q.loadPasswordResets(ctx, query, nodes,
+			func(n *User) { n.appendNamedPasswordResets(name) },
+			func(n *User, e *PasswordReset) { n.appendNamedPasswordResets(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -769,6 +821,36 @@ func (_q *UserQuery) loadRecoveryCodes(ctx context.Context, query *RecoveryCodeQ
 	}
 	query.Where(predicate.RecoveryCode(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.RecoveryCodesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadPasswordResets(ctx context.Context, query *PasswordResetQuery, nodes []*User, init func(*User), assign func(*User, *PasswordReset)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(passwordreset.FieldUserID)
+	}
+	query.Where(predicate.PasswordReset(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.PasswordResetsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -945,6 +1027,20 @@ func (_q *UserQuery) WithNamedRecoveryCodes(name string, opts ...func(*RecoveryC
 		_q.withNamedRecoveryCodes = make(map[string]*RecoveryCodeQuery)
 	}
 	_q.withNamedRecoveryCodes[name] = query
+	return _q
+}
+
+// WithNamedPasswordResets tells the query-builder to eager-load the nodes that are connected to the "password_resets"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedPasswordResets(name string, opts ...func(*PasswordResetQuery)) *UserQuery {
+	query := (&PasswordResetClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPasswordResets == nil {
+		_q.withNamedPasswordResets = make(map[string]*PasswordResetQuery)
+	}
+	_q.withNamedPasswordResets[name] = query
 	return _q
 }
 

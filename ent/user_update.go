@@ -8,6 +8,7 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/securityevent"
@@ -216,6 +217,21 @@ func (_u *UserUpdate) AddRecoveryCodes(v ...*RecoveryCode) *UserUpdate {
 	return _u.AddRecoveryCodeIDs(ids...)
 }
 
+// AddPasswordResetIDs adds the "password_resets" edge to the PasswordReset entity by IDs.
+func (_u *UserUpdate) AddPasswordResetIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddPasswordResetIDs(ids...)
+	return _u
+}
+
+// AddPasswordResets adds the "password_resets" edges to the PasswordReset entity.
+func (_u *UserUpdate) AddPasswordResets(v ...*PasswordReset) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPasswordResetIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -324,6 +340,27 @@ func (_u *UserUpdate) RemoveRecoveryCodes(v ...*RecoveryCode) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRecoveryCodeIDs(ids...)
+}
+
+// ClearPasswordResets clears all "password_resets" edges to the PasswordReset entity.
+func (_u *UserUpdate) ClearPasswordResets() *UserUpdate {
+	_u.mutation.ClearPasswordResets()
+	return _u
+}
+
+// RemovePasswordResetIDs removes the "password_resets" edge to PasswordReset entities by IDs.
+func (_u *UserUpdate) RemovePasswordResetIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemovePasswordResetIDs(ids...)
+	return _u
+}
+
+// RemovePasswordResets removes "password_resets" edges to PasswordReset entities.
+func (_u *UserUpdate) RemovePasswordResets(v ...*PasswordReset) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePasswordResetIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -644,6 +681,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PasswordResetsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PasswordResetsTable,
+			Columns: []string{user.PasswordResetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPasswordResetsIDs(); len(nodes) > 0 && !_u.mutation.PasswordResetsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PasswordResetsTable,
+			Columns: []string{user.PasswordResetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PasswordResetsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PasswordResetsTable,
+			Columns: []string{user.PasswordResetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -848,6 +930,21 @@ func (_u *UserUpdateOne) AddRecoveryCodes(v ...*RecoveryCode) *UserUpdateOne {
 	return _u.AddRecoveryCodeIDs(ids...)
 }
 
+// AddPasswordResetIDs adds the "password_resets" edge to the PasswordReset entity by IDs.
+func (_u *UserUpdateOne) AddPasswordResetIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddPasswordResetIDs(ids...)
+	return _u
+}
+
+// AddPasswordResets adds the "password_resets" edges to the PasswordReset entity.
+func (_u *UserUpdateOne) AddPasswordResets(v ...*PasswordReset) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPasswordResetIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -956,6 +1053,27 @@ func (_u *UserUpdateOne) RemoveRecoveryCodes(v ...*RecoveryCode) *UserUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRecoveryCodeIDs(ids...)
+}
+
+// ClearPasswordResets clears all "password_resets" edges to the PasswordReset entity.
+func (_u *UserUpdateOne) ClearPasswordResets() *UserUpdateOne {
+	_u.mutation.ClearPasswordResets()
+	return _u
+}
+
+// RemovePasswordResetIDs removes the "password_resets" edge to PasswordReset entities by IDs.
+func (_u *UserUpdateOne) RemovePasswordResetIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemovePasswordResetIDs(ids...)
+	return _u
+}
+
+// RemovePasswordResets removes "password_resets" edges to PasswordReset entities.
+func (_u *UserUpdateOne) RemovePasswordResets(v ...*PasswordReset) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePasswordResetIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1299,6 +1417,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(recoverycode.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PasswordResetsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PasswordResetsTable,
+			Columns: []string{user.PasswordResetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPasswordResetsIDs(); len(nodes) > 0 && !_u.mutation.PasswordResetsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PasswordResetsTable,
+			Columns: []string{user.PasswordResetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PasswordResetsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PasswordResetsTable,
+			Columns: []string{user.PasswordResetsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

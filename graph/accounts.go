@@ -12,9 +12,11 @@ import (
 	"fleetgate/graph/model"
 	"fleetgate/internal/access"
 	"fleetgate/internal/account"
+	"fleetgate/internal/clientip"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/password"
 	"fleetgate/internal/policy"
+	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/viewer"
 )
 
@@ -32,6 +34,9 @@ func (d Deps) signUp(ctx context.Context, in model.SignUpInput) (*model.AuthPayl
 		return nil, err
 	}
 	if err := password.Validate("password", in.Password, username, email); err != nil {
+		return nil, err
+	}
+	if err := d.limits.Allow(ctx, "signup:ip:"+clientip.Key(clientip.FromContext(ctx)), d.SignUpsPerIP); err != nil {
 		return nil, err
 	}
 	// Millisecond-aligned, like every sessionsValidAfter: PostgreSQL rounds
@@ -96,8 +101,31 @@ func checkSignUpConflicts(ctx context.Context, tx *ent.Tx, username, email strin
 	return nil
 }
 
+// Login limits: per name (known or not, so the limit tells nothing) and
+// per client address; waits double after repeated failures, and a right
+// password resets the name's count (not the address's: one's own account
+// must not launder an address's failures).
+var (
+	loginThrottlePerName = ratelimit.Throttle{Free: 5, Base: 30 * time.Second, Max: time.Hour}
+	loginThrottlePerIP   = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
+)
+
+// DefaultSignUpsPerIP limits sign-ups per client address (Deps.SignUpsPerIP).
+var DefaultSignUpsPerIP = ratelimit.Rate{Limit: 10, Window: time.Hour}
+
 func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayload, error) {
 	issued := d.Now() // before reading the account: see issueSession
+	nameKey := "login:name:" + strings.ToLower(strings.TrimSpace(in.UsernameOrEmail))
+	ipKey := "login:ip:" + clientip.Key(clientip.FromContext(ctx))
+	for _, key := range []string{nameKey, ipKey} {
+		th := loginThrottlePerName
+		if key == ipKey {
+			th = loginThrottlePerIP
+		}
+		if err := d.limits.Check(ctx, key, th); err != nil {
+			return nil, err
+		}
+	}
 	u, err := d.findUser(ctx, in.UsernameOrEmail)
 	if err != nil {
 		return nil, err
@@ -113,7 +141,10 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 		return nil, err
 	}
 	if !ok || u == nil {
-		return nil, errLogin
+		return nil, d.loginFailed(ctx, u, nameKey, ipKey)
+	}
+	if err := d.limits.Reset(ctx, nameKey); err != nil {
+		return nil, err
 	}
 	if d.Passwords.NeedsRehash(hash) {
 		d.rehash(ctx, u, in.Password)
@@ -126,6 +157,24 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 		return nil, err
 	}
 	return d.issueSession(u, issued, issued, false)
+}
+
+// loginFailed counts a failed login and records it on the account, if
+// there is one; the answer is errLogin either way.
+func (d Deps) loginFailed(ctx context.Context, u *ent.User, nameKey, ipKey string) error {
+	if err := d.limits.Fail(ctx, nameKey, loginThrottlePerName); err != nil {
+		return err
+	}
+	if err := d.limits.Fail(ctx, ipKey, loginThrottlePerIP); err != nil {
+		return err
+	}
+	if u != nil {
+		detail := "from " + clientip.FromContext(ctx).String()
+		if err := recordEvent(ctx, d.DB, u.ID, securityevent.KindSIGN_IN_FAILED, detail); err != nil {
+			return err
+		}
+	}
+	return errLogin
 }
 
 // findUser looks up an account by username or email; nil if there is none.

@@ -124,7 +124,11 @@ func (d Deps) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput) (*mo
 	if err != nil {
 		return nil, err
 	}
-	return &model.CreateAPIKeyPayload{Key: key, APIKey: created}, nil
+	if u, err := d.DB.User.Get(ctx, v.UserID); err == nil {
+		d.mail(u, "A new fleetgate API key", "An API key named \""+name+"\" was created for the fleetgate account "+u.Username+
+			".\n\nIf it was not you, revoke it (revokeApiKeys) and change your password.\n")
+	}
+	return &model.CreateAPIKeyPayload{Key: key, APIKey: created.Unwrap()}, nil
 }
 
 func (d Deps) apiKeys(ctx context.Context) ([]*ent.ApiKey, error) {

@@ -219,11 +219,13 @@ type ComplexityRoot struct {
 		AddApplicationMember     func(childComplexity int, input model.AddApplicationMemberInput) int
 		AddOrganizationMember    func(childComplexity int, input model.AddOrganizationMemberInput) int
 		BeginTwoFactorSetup      func(childComplexity int) int
+		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
 		ConfirmTwoFactorSetup    func(childComplexity int, code string) int
 		CreateAPIKey             func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateApplication        func(childComplexity int, input model.CreateApplicationInput) int
 		CreateOrganization       func(childComplexity int, input model.CreateOrganizationInput) int
 		CreateRelease            func(childComplexity int, input model.CreateReleaseInput) int
+		DeleteAccount            func(childComplexity int, password string) int
 		DeleteApplication        func(childComplexity int, id int) int
 		DisableTwoFactor         func(childComplexity int, password string) int
 		DownloadImageConfig      func(childComplexity int, applicationID int) int
@@ -241,12 +243,15 @@ type ComplexityRoot struct {
 		RemoveOrganizationMember func(childComplexity int, id int) int
 		RequestDeviceAction      func(childComplexity int, input model.DeviceActionInput) int
 		RequestFleetAction       func(childComplexity int, input model.FleetActionInput) int
+		RequestPasswordReset     func(childComplexity int, email string) int
 		RequestSSHAccess         func(childComplexity int, deviceID int) int
+		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIKeys            func(childComplexity int, ids []int) int
 		SetConfigVariable        func(childComplexity int, input model.SetConfigVariableInput) int
 		SetDeviceTag             func(childComplexity int, input model.SetDeviceTagInput) int
 		SetDeviceVariable        func(childComplexity int, input model.SetDeviceVariableInput) int
 		SetFleetVariable         func(childComplexity int, input model.SetFleetVariableInput) int
+		SetPassword              func(childComplexity int, input model.SetPasswordInput) int
 		SignOutEverywhere        func(childComplexity int) int
 		SignUp                   func(childComplexity int, input model.SignUpInput) int
 		UpdateApplicationMember  func(childComplexity int, input model.UpdateApplicationMemberInput) int
@@ -307,6 +312,7 @@ type ComplexityRoot struct {
 		APIKeys      func(childComplexity int) int
 		Application  func(childComplexity int, slug string) int
 		Applications func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicationOrder, where *ent.ApplicationWhereInput) int
+		ExportMyData func(childComplexity int) int
 		Me           func(childComplexity int) int
 		Node         func(childComplexity int, id int) int
 		Nodes        func(childComplexity int, ids []int) int
@@ -428,6 +434,11 @@ type MutationResolver interface {
 	RemoveConfigVariable(ctx context.Context, id int) (int, error)
 	DownloadImageConfig(ctx context.Context, applicationID int) (*model.ImageConfig, error)
 	RequestFleetAction(ctx context.Context, input model.FleetActionInput) (*ent.FleetAction, error)
+	RequestPasswordReset(ctx context.Context, email string) (bool, error)
+	ResetPassword(ctx context.Context, input model.ResetPasswordInput) (bool, error)
+	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.AuthPayload, error)
+	SetPassword(ctx context.Context, input model.SetPasswordInput) (*ent.User, error)
+	DeleteAccount(ctx context.Context, password string) (bool, error)
 	BeginTwoFactorSetup(ctx context.Context) (*model.TwoFactorSetup, error)
 	ConfirmTwoFactorSetup(ctx context.Context, code string) (*model.RecoveryCodes, error)
 	VerifyTwoFactor(ctx context.Context, input model.VerifyTwoFactorInput) (*model.AuthPayload, error)
@@ -445,6 +456,7 @@ type QueryResolver interface {
 	Application(ctx context.Context, slug string) (*ent.Application, error)
 	Me(ctx context.Context) (*ent.User, error)
 	APIKeys(ctx context.Context) ([]*ent.ApiKey, error)
+	ExportMyData(ctx context.Context) (string, error)
 }
 type ReleaseResolver interface {
 	CreatedBy(ctx context.Context, obj *ent.Release) (*ent.User, error)
@@ -1118,6 +1130,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BeginTwoFactorSetup(childComplexity), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
 	case "Mutation.confirmTwoFactorSetup":
 		if e.ComplexityRoot.Mutation.ConfirmTwoFactorSetup == nil {
 			break
@@ -1173,6 +1196,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRelease(childComplexity, args["input"].(model.CreateReleaseInput)), true
+	case "Mutation.deleteAccount":
+		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(string)), true
 	case "Mutation.deleteApplication":
 		if e.ComplexityRoot.Mutation.DeleteApplication == nil {
 			break
@@ -1355,6 +1389,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestFleetAction(childComplexity, args["input"].(model.FleetActionInput)), true
+	case "Mutation.requestPasswordReset":
+		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPasswordReset_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["email"].(string)), true
 	case "Mutation.requestSshAccess":
 		if e.ComplexityRoot.Mutation.RequestSSHAccess == nil {
 			break
@@ -1366,6 +1411,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSSHAccess(childComplexity, args["deviceId"].(int)), true
+	case "Mutation.resetPassword":
+		if e.ComplexityRoot.Mutation.ResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["input"].(model.ResetPasswordInput)), true
 	case "Mutation.revokeApiKeys":
 		if e.ComplexityRoot.Mutation.RevokeAPIKeys == nil {
 			break
@@ -1421,6 +1477,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetFleetVariable(childComplexity, args["input"].(model.SetFleetVariableInput)), true
+	case "Mutation.setPassword":
+		if e.ComplexityRoot.Mutation.SetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPassword(childComplexity, args["input"].(model.SetPasswordInput)), true
 	case "Mutation.signOutEverywhere":
 		if e.ComplexityRoot.Mutation.SignOutEverywhere == nil {
 			break
@@ -1690,6 +1757,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Applications(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ApplicationOrder), args["where"].(*ent.ApplicationWhereInput)), true
+	case "Query.exportMyData":
+		if e.ComplexityRoot.Query.ExportMyData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ExportMyData(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1982,6 +2055,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApplicationMembershipOrder", ec.unmarshalInputApplicationMembershipOrder),
 			graphql.NewInputUnmarshaler("ApplicationOrder", ec.unmarshalInputApplicationOrder),
 			graphql.NewInputUnmarshaler("ApplicationWhereInput", ec.unmarshalInputApplicationWhereInput),
+			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ConfigVariableOrder", ec.unmarshalInputConfigVariableOrder),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreateApplicationInput", ec.unmarshalInputCreateApplicationInput),
@@ -2002,11 +2076,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OrganizationWhereInput", ec.unmarshalInputOrganizationWhereInput),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("ReleaseOrder", ec.unmarshalInputReleaseOrder),
+			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
 			graphql.NewInputUnmarshaler("SecurityEventOrder", ec.unmarshalInputSecurityEventOrder),
 			graphql.NewInputUnmarshaler("SetConfigVariableInput", ec.unmarshalInputSetConfigVariableInput),
 			graphql.NewInputUnmarshaler("SetDeviceTagInput", ec.unmarshalInputSetDeviceTagInput),
 			graphql.NewInputUnmarshaler("SetDeviceVariableInput", ec.unmarshalInputSetDeviceVariableInput),
 			graphql.NewInputUnmarshaler("SetFleetVariableInput", ec.unmarshalInputSetFleetVariableInput),
+			graphql.NewInputUnmarshaler("SetPasswordInput", ec.unmarshalInputSetPasswordInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("UpdateApplicationMemberInput", ec.unmarshalInputUpdateApplicationMemberInput),
 			graphql.NewInputUnmarshaler("UpdateDeviceInput", ec.unmarshalInputUpdateDeviceInput),
@@ -3636,6 +3712,62 @@ extend type User {
   organizations(after: Cursor, first: Int, before: Cursor, last: Int): OrganizationConnection!
 }
 `, BuiltIn: false},
+	{Name: "../schema/password.graphql", Input: `# The rest of a person's account (SPEC.md §3): passwords, deleting the
+# account, and a copy of everything stored about it.
+
+extend type Query {
+  """
+  Everything fleetgate stores about the caller, as a JSON document (GDPR
+  article 20): the account, memberships, API keys, security events, and what
+  they asked of fleets. Secrets (password and key hashes, the TOTP secret,
+  recovery codes) are left out.
+  """
+  exportMyData: String!
+}
+
+extend type Mutation {
+  """
+  Mail a password-reset link to the address, if an account has it. Always
+  true, whether or not one does. Limited per address and per client address.
+  """
+  requestPasswordReset(email: String!): Boolean!
+  """
+  Set a new password with the token of a reset link (valid one hour, once).
+  Every session of the account ends; two-factor authentication stays as it
+  was, so the next login still asks for the code.
+  """
+  resetPassword(input: ResetPasswordInput!): Boolean!
+  "Change the password. Every other session ends; the answer is a new one. Needs a session token."
+  changePassword(input: ChangePasswordInput!): AuthPayload!
+  "Give a password to an account that has none (from social login). Otherwise use changePassword."
+  setPassword(input: SetPasswordInput!): User!
+  """
+  Delete the account, with its keys, memberships and every organization it
+  is the only administrator of (with their applications and devices). The
+  username and email address become free. Needs the password
+  (PASSWORD_REQUIRED if the account has none: set one first).
+  """
+  deleteAccount(password: String!): Boolean!
+}
+
+input ResetPasswordInput {
+  "The token from the link in the mail."
+  token: String!
+  "8–256 characters; the rules of signUp."
+  newPassword: String!
+}
+
+input ChangePasswordInput {
+  currentPassword: String!
+  "8–256 characters; the rules of signUp."
+  newPassword: String!
+}
+
+input SetPasswordInput {
+  "8–256 characters; the rules of signUp."
+  newPassword: String!
+}
+`, BuiltIn: false},
 	{Name: "../schema/twofactor.graphql", Input: `# Two-factor authentication (SPEC.md §3): TOTP with an authenticator app,
 # and single-use recovery codes.
 
@@ -4653,6 +4785,20 @@ func (ec *executionContext) field_Mutation_addOrganizationMember_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
+			return ec.unmarshalNChangePasswordInput2fleetgateᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmTwoFactorSetup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4720,6 +4866,20 @@ func (ec *executionContext) field_Mutation_createRelease_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg0
 	return args, nil
 }
 
@@ -4947,6 +5107,20 @@ func (ec *executionContext) field_Mutation_requestFleetAction_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_requestSshAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4958,6 +5132,20 @@ func (ec *executionContext) field_Mutation_requestSshAccess_args(ctx context.Con
 		return nil, err
 	}
 	args["deviceId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResetPasswordInput, error) {
+			return ec.unmarshalNResetPasswordInput2fleetgateᚋgraphᚋmodelᚐResetPasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5023,6 +5211,20 @@ func (ec *executionContext) field_Mutation_setFleetVariable_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetFleetVariableInput, error) {
 			return ec.unmarshalNSetFleetVariableInput2fleetgateᚋgraphᚋmodelᚐSetFleetVariableInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetPasswordInput, error) {
+			return ec.unmarshalNSetPasswordInput2fleetgateᚋgraphᚋmodelᚐSetPasswordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9707,6 +9909,226 @@ func (ec *executionContext) fieldContext_Mutation_requestFleetAction(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestPasswordReset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestPasswordReset_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetPassword(ctx, fc.Args["input"].(model.ResetPasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["input"].(model.ChangePasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖfleetgateᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetPassword(ctx, fc.Args["input"].(model.SetPasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖfleetgateᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_beginTwoFactorSetup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10932,6 +11354,29 @@ func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Query_exportMyData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportMyData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ExportMyData(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportMyData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -13632,6 +14077,55 @@ func UnmarshalApplicationWhereInput(ctx context.Context, raw any) (ent.Applicati
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (model.ChangePasswordInput, error) {
+	var it model.ChangePasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"currentPassword", "newPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "currentPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currentPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrentPassword = data
+		case "newPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPassword = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangePasswordInput unmarshals raw into the ChangePasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangePasswordInput(ctx context.Context, raw any) (model.ChangePasswordInput, error) {
+	var out model.ChangePasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangePasswordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConfigVariableOrder(ctx context.Context, obj any) (ent.ConfigVariableOrder, error) {
 	var it ent.ConfigVariableOrder
 	if obj == nil {
@@ -15310,6 +15804,55 @@ func UnmarshalReleaseOrder(ctx context.Context, raw any) (ent.ReleaseOrder, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context, obj any) (model.ResetPasswordInput, error) {
+	var it model.ResetPasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token", "newPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "newPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPassword = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResetPasswordInput unmarshals raw into the ResetPasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResetPasswordInput(ctx context.Context, raw any) (model.ResetPasswordInput, error) {
+	var out model.ResetPasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResetPasswordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSecurityEventOrder(ctx context.Context, obj any) (ent.SecurityEventOrder, error) {
 	var it ent.SecurityEventOrder
 	if obj == nil {
@@ -15584,6 +16127,48 @@ func (ec *executionContext) unmarshalInputSetFleetVariableInput(ctx context.Cont
 func UnmarshalSetFleetVariableInput(ctx context.Context, raw any) (model.SetFleetVariableInput, error) {
 	var out model.SetFleetVariableInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetFleetVariableInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetPasswordInput(ctx context.Context, obj any) (model.SetPasswordInput, error) {
+	var it model.SetPasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"newPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "newPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPassword = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetPasswordInput unmarshals raw into the SetPasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetPasswordInput(ctx context.Context, raw any) (model.SetPasswordInput, error) {
+	var out model.SetPasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetPasswordInput", raw, &out)
 	return out, err
 }
 
@@ -17371,6 +17956,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestPasswordReset":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestPasswordReset(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "beginTwoFactorSetup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_beginTwoFactorSetup(ctx, field)
@@ -17819,6 +18439,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiKeys(ctx, field)
+				})
+		case "exportMyData":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportMyData(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -18836,6 +19462,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNChangePasswordInput2fleetgateᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
+	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNConfigVariable2ᚖfleetgateᚋentᚐConfigVariable(ctx context.Context, sel ast.SelectionSet, v *ent.ConfigVariable) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ConfigVariable!")
@@ -19349,6 +19980,11 @@ func (ec *executionContext) marshalNReleaseOrderField2ᚖfleetgateᚋentᚐRelea
 	return v
 }
 
+func (ec *executionContext) unmarshalNResetPasswordInput2fleetgateᚋgraphᚋmodelᚐResetPasswordInput(ctx context.Context, v any) (model.ResetPasswordInput, error) {
+	res, err := ec.unmarshalInputResetPasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNSecurityEventConnection2ᚖfleetgateᚋentᚐSecurityEventConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SecurityEventConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SecurityEventConnection!")
@@ -19398,6 +20034,11 @@ func (ec *executionContext) unmarshalNSetDeviceVariableInput2fleetgateᚋgraph�
 
 func (ec *executionContext) unmarshalNSetFleetVariableInput2fleetgateᚋgraphᚋmodelᚐSetFleetVariableInput(ctx context.Context, v any) (model.SetFleetVariableInput, error) {
 	res, err := ec.unmarshalInputSetFleetVariableInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetPasswordInput2fleetgateᚋgraphᚋmodelᚐSetPasswordInput(ctx context.Context, v any) (model.SetPasswordInput, error) {
+	res, err := ec.unmarshalInputSetPasswordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

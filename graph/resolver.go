@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"context"
 	"crypto/sha256"
 	"io"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"golang.org/x/crypto/hkdf"
 
 	"fleetgate/ent"
+	"fleetgate/internal/clientip"
+	"fleetgate/internal/mail"
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/secretbox"
@@ -36,6 +39,15 @@ type Deps struct {
 	// SecretKey (32 bytes, SECRET_KEY) seals TOTP secrets and keys the
 	// hashes of recovery codes, through keys derived from it for each use.
 	SecretKey []byte
+	// Mail sends mail off the request path (internal/mail.Queue); nil
+	// writes messages to Log.
+	Mail Mailer
+	// ClientIPs tells the client's address, for per-address limits; nil
+	// trusts no proxy (TRUSTED_PROXIES).
+	ClientIPs *clientip.Resolver
+	// SignUpsPerIP limits sign-ups per client address; zero is
+	// DefaultSignUpsPerIP.
+	SignUpsPerIP ratelimit.Rate
 
 	// Set by NewHandler from the above.
 	secrets *secretbox.Box
@@ -54,8 +66,25 @@ func (d Deps) prepare() Deps {
 	}
 	d.secrets, d.pepper = box, derive(d.SecretKey, "fleetgate recovery codes")
 	d.limits = ratelimit.New(d.DB, d.Now)
+	if d.Mail == nil {
+		d.Mail = logMailer{mail.NewLog(d.Log)}
+	}
+	if d.SignUpsPerIP == (ratelimit.Rate{}) {
+		d.SignUpsPerIP = DefaultSignUpsPerIP
+	}
+	if d.ClientIPs == nil {
+		d.ClientIPs, _ = clientip.Parse("")
+	}
 	return d
 }
+
+// Mailer queues mail for sending.
+type Mailer interface{ Enqueue(mail.Message) }
+
+// logMailer writes mail to the log at once: the development default.
+type logMailer struct{ *mail.Log }
+
+func (l logMailer) Enqueue(m mail.Message) { l.Send(context.Background(), m) }
 
 // derive is a 32-byte key for one purpose from the secret key (HKDF), so a
 // key used for one thing reveals nothing about another.

@@ -222,7 +222,7 @@ func (d Deps) redeemRecoveryCode(ctx context.Context, u *ent.User, code string) 
 }
 
 func (d Deps) disableTwoFactor(ctx context.Context, password string) (*ent.User, error) {
-	u, err := d.confirmPassword(ctx, "disableTwoFactor", password)
+	u, err := d.confirmPassword(ctx, "disableTwoFactor", "password", password)
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +246,13 @@ func (d Deps) disableTwoFactor(ctx context.Context, password string) (*ent.User,
 	if err != nil {
 		return nil, err
 	}
+	d.mail(u, "Two-factor authentication was turned off", "Two-factor authentication of the fleetgate account "+u.Username+
+		" was turned off, and every session signed out.\n\nIf it was not you, reset your password and turn it on again.\n")
 	return u.Unwrap(), nil
 }
 
 func (d Deps) regenerateRecoveryCodes(ctx context.Context, password string) (*model.RecoveryCodes, error) {
-	u, err := d.confirmPassword(ctx, "regenerateRecoveryCodes", password)
+	u, err := d.confirmPassword(ctx, "regenerateRecoveryCodes", "password", password)
 	if err != nil {
 		return nil, err
 	}
@@ -285,8 +287,9 @@ func (d Deps) replaceRecoveryCodes(ctx context.Context, tx *ent.Tx, userID int, 
 var passwordThrottle = twoFactorThrottle
 
 // confirmPassword is the caller's account, once they have given its
-// password again; operation needs a session token.
-func (d Deps) confirmPassword(ctx context.Context, operation, password string) (*ent.User, error) {
+// password again (in the input field named field); operation needs a
+// session token.
+func (d Deps) confirmPassword(ctx context.Context, operation, field, password string) (*ent.User, error) {
 	v, err := viewer.RequireSession(ctx, operation)
 	if err != nil {
 		return nil, err
@@ -310,7 +313,7 @@ func (d Deps) confirmPassword(ctx context.Context, operation, password string) (
 		if err := d.limits.Fail(ctx, key, passwordThrottle); err != nil {
 			return nil, err
 		}
-		return nil, fault.Input("password", "incorrect password")
+		return nil, fault.Input(field, "incorrect password")
 	}
 	return u, d.limits.Reset(ctx, key)
 }

@@ -152,6 +152,18 @@ func (f OrganizationMembershipFunc) Mutate(ctx context.Context, m ent.Mutation) 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrganizationMembershipMutation", m)
 }
 
+// The PasswordResetFunc type is an adapter to allow the use of ordinary
+// function as PasswordReset mutator.
+type PasswordResetFunc func(context.Context, *ent.PasswordResetMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PasswordResetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PasswordResetMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PasswordResetMutation", m)
+}
+
 // The ProvisioningKeyFunc type is an adapter to allow the use of ordinary
 // function as ProvisioningKey mutator.
 type ProvisioningKeyFunc func(context.Context, *ent.ProvisioningKeyMutation) (ent.Value, error)

@@ -19,6 +19,7 @@ import (
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/ratelimit"
@@ -411,6 +412,33 @@ func (f TraverseOrganizationMembership) Traverse(ctx context.Context, q ent.Quer
 	return fmt.Errorf("unexpected query type %T. expect *ent.OrganizationMembershipQuery", q)
 }
 
+// The PasswordResetFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PasswordResetFunc func(context.Context, *ent.PasswordResetQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PasswordResetFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PasswordResetQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PasswordResetQuery", q)
+}
+
+// The TraversePasswordReset type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePasswordReset func(context.Context, *ent.PasswordResetQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePasswordReset) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePasswordReset) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PasswordResetQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PasswordResetQuery", q)
+}
+
 // The ProvisioningKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ProvisioningKeyFunc func(context.Context, *ent.ProvisioningKeyQuery) (ent.Value, error)
 
@@ -627,6 +655,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OrganizationMembershipQuery:
 		return &query[*ent.OrganizationMembershipQuery, predicate.OrganizationMembership, organizationmembership.OrderOption]{typ: ent.TypeOrganizationMembership, tq: q}, nil
+	case *ent.PasswordResetQuery:
+		return &query[*ent.PasswordResetQuery, predicate.PasswordReset, passwordreset.OrderOption]{typ: ent.TypePasswordReset, tq: q}, nil
 	case *ent.ProvisioningKeyQuery:
 		return &query[*ent.ProvisioningKeyQuery, predicate.ProvisioningKey, provisioningkey.OrderOption]{typ: ent.TypeProvisioningKey, tq: q}, nil
 	case *ent.RateLimitQuery:

@@ -353,6 +353,28 @@ var (
 			},
 		},
 	}
+	// PasswordResetsColumns holds the columns for the "password_resets" table.
+	PasswordResetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "hash", Type: field.TypeBytes, Unique: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// PasswordResetsTable holds the schema information for the "password_resets" table.
+	PasswordResetsTable = &schema.Table{
+		Name:       "password_resets",
+		Columns:    PasswordResetsColumns,
+		PrimaryKey: []*schema.Column{PasswordResetsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "password_resets_users_password_resets",
+				Columns:    []*schema.Column{PasswordResetsColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// ProvisioningKeysColumns holds the columns for the "provisioning_keys" table.
 	ProvisioningKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -523,6 +545,7 @@ var (
 		FleetVariablesTable,
 		OrganizationsTable,
 		OrganizationMembershipsTable,
+		PasswordResetsTable,
 		ProvisioningKeysTable,
 		RateLimitsTable,
 		RecoveryCodesTable,
@@ -586,6 +609,10 @@ func init() {
 	OrganizationMembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	OrganizationMembershipsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	PasswordResetsTable.ForeignKeys[0].RefTable = UsersTable
+	PasswordResetsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}
 	ProvisioningKeysTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ProvisioningKeysTable.Annotation = &entsql.Annotation{

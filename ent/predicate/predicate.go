@@ -42,6 +42,9 @@ type Organization func(*sql.Selector)
 // OrganizationMembership is the predicate function for organizationmembership builders.
 type OrganizationMembership func(*sql.Selector)
 
+// PasswordReset is the predicate function for passwordreset builders.
+type PasswordReset func(*sql.Selector)
+
 // ProvisioningKey is the predicate function for provisioningkey builders.
 type ProvisioningKey func(*sql.Selector)
 

@@ -16,6 +16,7 @@ import (
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/ratelimit"
 	"fleetgate/ent/recoverycode"
@@ -393,6 +394,12 @@ func init() {
 	organizationmembershipDescCreatedAt := organizationmembershipMixinFields0[0].Descriptor()
 	// organizationmembership.DefaultCreatedAt holds the default value on creation for the created_at field.
 	organizationmembership.DefaultCreatedAt = organizationmembershipDescCreatedAt.Default.(func() time.Time)
+	passwordresetFields := schema.PasswordReset{}.Fields()
+	_ = passwordresetFields
+	// passwordresetDescCreatedAt is the schema descriptor for created_at field.
+	passwordresetDescCreatedAt := passwordresetFields[3].Descriptor()
+	// passwordreset.DefaultCreatedAt holds the default value on creation for the created_at field.
+	passwordreset.DefaultCreatedAt = passwordresetDescCreatedAt.Default.(func() time.Time)
 	provisioningkeyMixin := schema.ProvisioningKey{}.Mixin()
 	provisioningkey.Policy = privacy.NewPolicies(schema.ProvisioningKey{})
 	provisioningkey.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -55,6 +55,8 @@ func (User) Edges() []ent.Edge {
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		edge.To("recovery_codes", RecoveryCode.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("password_resets", PasswordReset.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 	}
 }
 

@@ -40,6 +40,8 @@ const (
 	EdgeSecurityEvents = "security_events"
 	// EdgeRecoveryCodes holds the string denoting the recovery_codes edge name in mutations.
 	EdgeRecoveryCodes = "recovery_codes"
+	// EdgePasswordResets holds the string denoting the password_resets edge name in mutations.
+	EdgePasswordResets = "password_resets"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// OrganizationMembershipsTable is the table that holds the organization_memberships relation/edge.
@@ -77,6 +79,13 @@ const (
 	RecoveryCodesInverseTable = "recovery_codes"
 	// RecoveryCodesColumn is the table column denoting the recovery_codes relation/edge.
 	RecoveryCodesColumn = "user_id"
+	// PasswordResetsTable is the table that holds the password_resets relation/edge.
+	PasswordResetsTable = "password_resets"
+	// PasswordResetsInverseTable is the table name for the PasswordReset entity.
+	// It exists in this package in order to avoid circular dependency with the "passwordreset" package.
+	PasswordResetsInverseTable = "password_resets"
+	// PasswordResetsColumn is the table column denoting the password_resets relation/edge.
+	PasswordResetsColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -222,6 +231,20 @@ func ByRecoveryCodes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newRecoveryCodesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPasswordResetsCount orders the results by password_resets count.
+func ByPasswordResetsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPasswordResetsStep(), opts...)
+	}
+}
+
+// ByPasswordResets orders the results by password_resets terms.
+func ByPasswordResets(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPasswordResetsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationMembershipsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -255,5 +278,12 @@ func newRecoveryCodesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(RecoveryCodesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, RecoveryCodesTable, RecoveryCodesColumn),
+	)
+}
+func newPasswordResetsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PasswordResetsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PasswordResetsTable, PasswordResetsColumn),
 	)
 }

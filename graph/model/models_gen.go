@@ -34,6 +34,12 @@ type AuthPayload struct {
 	User              *ent.User `json:"user"`
 }
 
+type ChangePasswordInput struct {
+	CurrentPassword string `json:"currentPassword"`
+	// 8–256 characters; the rules of signUp.
+	NewPassword string `json:"newPassword"`
+}
+
 type CreateAPIKeyInput struct {
 	// 1–50 characters.
 	Name string `json:"name"`
@@ -110,6 +116,13 @@ type RegisterDeviceInput struct {
 	UUID *string `json:"uuid,omitempty"`
 }
 
+type ResetPasswordInput struct {
+	// The token from the link in the mail.
+	Token string `json:"token"`
+	// 8–256 characters; the rules of signUp.
+	NewPassword string `json:"newPassword"`
+}
+
 type SetConfigVariableInput struct {
 	ApplicationID int `json:"applicationId"`
 	// FLEETGATE_ followed by an environment variable name, up to 128 characters in all.
@@ -140,6 +153,11 @@ type SetFleetVariableInput struct {
 	Name string `json:"name"`
 	// Up to 10 KiB.
 	Value string `json:"value"`
+}
+
+type SetPasswordInput struct {
+	// 8–256 characters; the rules of signUp.
+	NewPassword string `json:"newPassword"`
 }
 
 type SignUpInput struct {

@@ -35,6 +35,7 @@ import (
 	"fleetgate/internal/database"
 	"fleetgate/internal/keystore"
 	"fleetgate/internal/password"
+	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/token"
 )
 
@@ -106,6 +107,8 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 		Now:           time.Now,
 		Introspection: true,
 		SecretKey:     []byte(randomHex(16)), // 32 bytes
+		// Every test signs up from 127.0.0.1; the limit has a test of its own.
+		SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour},
 	}
 	return ServeDeps(t, deps)
 }

@@ -1395,6 +1395,103 @@ func (v *BeginTwoFactorSetupResponse) GetBeginTwoFactorSetup() BeginTwoFactorSet
 	return v.BeginTwoFactorSetup
 }
 
+// ChangePasswordChangePasswordAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+type ChangePasswordChangePasswordAuthPayload struct {
+	AuthFields `json:"-"`
+}
+
+// GetToken returns ChangePasswordChangePasswordAuthPayload.Token, and is useful for accessing the field via an interface.
+func (v *ChangePasswordChangePasswordAuthPayload) GetToken() string { return v.AuthFields.Token }
+
+// GetExpiresAt returns ChangePasswordChangePasswordAuthPayload.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *ChangePasswordChangePasswordAuthPayload) GetExpiresAt() time.Time {
+	return v.AuthFields.ExpiresAt
+}
+
+// GetTwoFactorRequired returns ChangePasswordChangePasswordAuthPayload.TwoFactorRequired, and is useful for accessing the field via an interface.
+func (v *ChangePasswordChangePasswordAuthPayload) GetTwoFactorRequired() bool {
+	return v.AuthFields.TwoFactorRequired
+}
+
+// GetUser returns ChangePasswordChangePasswordAuthPayload.User, and is useful for accessing the field via an interface.
+func (v *ChangePasswordChangePasswordAuthPayload) GetUser() AuthFieldsUser { return v.AuthFields.User }
+
+func (v *ChangePasswordChangePasswordAuthPayload) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ChangePasswordChangePasswordAuthPayload
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ChangePasswordChangePasswordAuthPayload = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.AuthFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalChangePasswordChangePasswordAuthPayload struct {
+	Token string `json:"token"`
+
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	TwoFactorRequired bool `json:"twoFactorRequired"`
+
+	User AuthFieldsUser `json:"user"`
+}
+
+func (v *ChangePasswordChangePasswordAuthPayload) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ChangePasswordChangePasswordAuthPayload) __premarshalJSON() (*__premarshalChangePasswordChangePasswordAuthPayload, error) {
+	var retval __premarshalChangePasswordChangePasswordAuthPayload
+
+	retval.Token = v.AuthFields.Token
+	retval.ExpiresAt = v.AuthFields.ExpiresAt
+	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.User = v.AuthFields.User
+	return &retval, nil
+}
+
+type ChangePasswordInput struct {
+	CurrentPassword string `json:"currentPassword"`
+	// 8–256 characters; the rules of signUp.
+	NewPassword string `json:"newPassword"`
+}
+
+// GetCurrentPassword returns ChangePasswordInput.CurrentPassword, and is useful for accessing the field via an interface.
+func (v *ChangePasswordInput) GetCurrentPassword() string { return v.CurrentPassword }
+
+// GetNewPassword returns ChangePasswordInput.NewPassword, and is useful for accessing the field via an interface.
+func (v *ChangePasswordInput) GetNewPassword() string { return v.NewPassword }
+
+// ChangePasswordResponse is returned by ChangePassword on success.
+type ChangePasswordResponse struct {
+	// Change the password. Every other session ends; the answer is a new one. Needs a session token.
+	ChangePassword ChangePasswordChangePasswordAuthPayload `json:"changePassword"`
+}
+
+// GetChangePassword returns ChangePasswordResponse.ChangePassword, and is useful for accessing the field via an interface.
+func (v *ChangePasswordResponse) GetChangePassword() ChangePasswordChangePasswordAuthPayload {
+	return v.ChangePassword
+}
+
 // ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes includes the requested fields of the GraphQL type RecoveryCodes.
 type ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes struct {
 	// Each is xxxxx-xxxxx and works once. Store them now: they are not shown again.
@@ -1944,6 +2041,18 @@ type CreateReleaseResponse struct {
 // GetCreateRelease returns CreateReleaseResponse.CreateRelease, and is useful for accessing the field via an interface.
 func (v *CreateReleaseResponse) GetCreateRelease() CreateReleaseCreateRelease { return v.CreateRelease }
 
+// DeleteAccountResponse is returned by DeleteAccount on success.
+type DeleteAccountResponse struct {
+	// Delete the account, with its keys, memberships and every organization it
+	// is the only administrator of (with their applications and devices). The
+	// username and email address become free. Needs the password
+	// (PASSWORD_REQUIRED if the account has none: set one first).
+	DeleteAccount bool `json:"deleteAccount"`
+}
+
+// GetDeleteAccount returns DeleteAccountResponse.DeleteAccount, and is useful for accessing the field via an interface.
+func (v *DeleteAccountResponse) GetDeleteAccount() bool { return v.DeleteAccount }
+
 // DeleteApplicationResponse is returned by DeleteApplication on success.
 type DeleteApplicationResponse struct {
 	// Delete an application and everything in it.
@@ -2414,6 +2523,18 @@ type DownloadImageConfigResponse struct {
 func (v *DownloadImageConfigResponse) GetDownloadImageConfig() DownloadImageConfigDownloadImageConfig {
 	return v.DownloadImageConfig
 }
+
+// ExportMyDataResponse is returned by ExportMyData on success.
+type ExportMyDataResponse struct {
+	// Everything fleetgate stores about the caller, as a JSON document (GDPR
+	// article 20): the account, memberships, API keys, security events, and what
+	// they asked of fleets. Secrets (password and key hashes, the TOTP secret,
+	// recovery codes) are left out.
+	ExportMyData string `json:"exportMyData"`
+}
+
+// GetExportMyData returns ExportMyDataResponse.ExportMyData, and is useful for accessing the field via an interface.
+func (v *ExportMyDataResponse) GetExportMyData() string { return v.ExportMyData }
 
 type FleetActionInput struct {
 	ApplicationId string          `json:"applicationId"`
@@ -4571,6 +4692,16 @@ func (v *RequestFleetActionResponse) GetRequestFleetAction() RequestFleetActionR
 	return v.RequestFleetAction
 }
 
+// RequestPasswordResetResponse is returned by RequestPasswordReset on success.
+type RequestPasswordResetResponse struct {
+	// Mail a password-reset link to the address, if an account has it. Always
+	// true, whether or not one does. Limited per address and per client address.
+	RequestPasswordReset bool `json:"requestPasswordReset"`
+}
+
+// GetRequestPasswordReset returns RequestPasswordResetResponse.RequestPasswordReset, and is useful for accessing the field via an interface.
+func (v *RequestPasswordResetResponse) GetRequestPasswordReset() bool { return v.RequestPasswordReset }
+
 // RequestSshAccessRequestSshAccessSshAccessGrant includes the requested fields of the GraphQL type SshAccessGrant.
 type RequestSshAccessRequestSshAccessSshAccessGrant struct {
 	// Present it to the SSH proxy.
@@ -4602,6 +4733,30 @@ type RequestSshAccessResponse struct {
 func (v *RequestSshAccessResponse) GetRequestSshAccess() RequestSshAccessRequestSshAccessSshAccessGrant {
 	return v.RequestSshAccess
 }
+
+type ResetPasswordInput struct {
+	// The token from the link in the mail.
+	Token string `json:"token"`
+	// 8–256 characters; the rules of signUp.
+	NewPassword string `json:"newPassword"`
+}
+
+// GetToken returns ResetPasswordInput.Token, and is useful for accessing the field via an interface.
+func (v *ResetPasswordInput) GetToken() string { return v.Token }
+
+// GetNewPassword returns ResetPasswordInput.NewPassword, and is useful for accessing the field via an interface.
+func (v *ResetPasswordInput) GetNewPassword() string { return v.NewPassword }
+
+// ResetPasswordResponse is returned by ResetPassword on success.
+type ResetPasswordResponse struct {
+	// Set a new password with the token of a reset link (valid one hour, once).
+	// Every session of the account ends; two-factor authentication stays as it
+	// was, so the next login still asks for the code.
+	ResetPassword bool `json:"resetPassword"`
+}
+
+// GetResetPassword returns ResetPasswordResponse.ResetPassword, and is useful for accessing the field via an interface.
+func (v *ResetPasswordResponse) GetResetPassword() bool { return v.ResetPassword }
 
 // RevokeApiKeysResponse is returned by RevokeApiKeys on success.
 type RevokeApiKeysResponse struct {
@@ -4891,6 +5046,40 @@ func (v *SetFleetVariableSetFleetVariable) GetName() string { return v.Name }
 
 // GetValue returns SetFleetVariableSetFleetVariable.Value, and is useful for accessing the field via an interface.
 func (v *SetFleetVariableSetFleetVariable) GetValue() string { return v.Value }
+
+type SetPasswordInput struct {
+	// 8–256 characters; the rules of signUp.
+	NewPassword string `json:"newPassword"`
+}
+
+// GetNewPassword returns SetPasswordInput.NewPassword, and is useful for accessing the field via an interface.
+func (v *SetPasswordInput) GetNewPassword() string { return v.NewPassword }
+
+// SetPasswordResponse is returned by SetPassword on success.
+type SetPasswordResponse struct {
+	// Give a password to an account that has none (from social login). Otherwise use changePassword.
+	SetPassword SetPasswordSetPasswordUser `json:"setPassword"`
+}
+
+// GetSetPassword returns SetPasswordResponse.SetPassword, and is useful for accessing the field via an interface.
+func (v *SetPasswordResponse) GetSetPassword() SetPasswordSetPasswordUser { return v.SetPassword }
+
+// SetPasswordSetPasswordUser includes the requested fields of the GraphQL type User.
+type SetPasswordSetPasswordUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+	// Whether the account can sign in with a password (social-login accounts may not).
+	HasPassword bool `json:"hasPassword"`
+}
+
+// GetId returns SetPasswordSetPasswordUser.Id, and is useful for accessing the field via an interface.
+func (v *SetPasswordSetPasswordUser) GetId() string { return v.Id }
+
+// GetUsername returns SetPasswordSetPasswordUser.Username, and is useful for accessing the field via an interface.
+func (v *SetPasswordSetPasswordUser) GetUsername() string { return v.Username }
+
+// GetHasPassword returns SetPasswordSetPasswordUser.HasPassword, and is useful for accessing the field via an interface.
+func (v *SetPasswordSetPasswordUser) GetHasPassword() bool { return v.HasPassword }
 
 // SignOutEverywhereResponse is returned by SignOutEverywhere on success.
 type SignOutEverywhereResponse struct {
@@ -7108,6 +7297,14 @@ func (v *__ApplicationsInput) GetAfter() *string { return v.After }
 // GetWhere returns __ApplicationsInput.Where, and is useful for accessing the field via an interface.
 func (v *__ApplicationsInput) GetWhere() *ApplicationWhereInput { return v.Where }
 
+// __ChangePasswordInput is used internally by genqlient
+type __ChangePasswordInput struct {
+	Input ChangePasswordInput `json:"input"`
+}
+
+// GetInput returns __ChangePasswordInput.Input, and is useful for accessing the field via an interface.
+func (v *__ChangePasswordInput) GetInput() ChangePasswordInput { return v.Input }
+
 // __ConfirmTwoFactorSetupInput is used internally by genqlient
 type __ConfirmTwoFactorSetupInput struct {
 	Code string `json:"code"`
@@ -7147,6 +7344,14 @@ type __CreateReleaseInput struct {
 
 // GetInput returns __CreateReleaseInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateReleaseInput) GetInput() CreateReleaseInput { return v.Input }
+
+// __DeleteAccountInput is used internally by genqlient
+type __DeleteAccountInput struct {
+	Password string `json:"password"`
+}
+
+// GetPassword returns __DeleteAccountInput.Password, and is useful for accessing the field via an interface.
+func (v *__DeleteAccountInput) GetPassword() string { return v.Password }
 
 // __DeleteApplicationInput is used internally by genqlient
 type __DeleteApplicationInput struct {
@@ -7320,6 +7525,14 @@ type __RequestFleetActionInput struct {
 // GetInput returns __RequestFleetActionInput.Input, and is useful for accessing the field via an interface.
 func (v *__RequestFleetActionInput) GetInput() FleetActionInput { return v.Input }
 
+// __RequestPasswordResetInput is used internally by genqlient
+type __RequestPasswordResetInput struct {
+	Email string `json:"email"`
+}
+
+// GetEmail returns __RequestPasswordResetInput.Email, and is useful for accessing the field via an interface.
+func (v *__RequestPasswordResetInput) GetEmail() string { return v.Email }
+
 // __RequestSshAccessInput is used internally by genqlient
 type __RequestSshAccessInput struct {
 	DeviceId string `json:"deviceId"`
@@ -7327,6 +7540,14 @@ type __RequestSshAccessInput struct {
 
 // GetDeviceId returns __RequestSshAccessInput.DeviceId, and is useful for accessing the field via an interface.
 func (v *__RequestSshAccessInput) GetDeviceId() string { return v.DeviceId }
+
+// __ResetPasswordInput is used internally by genqlient
+type __ResetPasswordInput struct {
+	Input ResetPasswordInput `json:"input"`
+}
+
+// GetInput returns __ResetPasswordInput.Input, and is useful for accessing the field via an interface.
+func (v *__ResetPasswordInput) GetInput() ResetPasswordInput { return v.Input }
 
 // __RevokeApiKeysInput is used internally by genqlient
 type __RevokeApiKeysInput struct {
@@ -7367,6 +7588,14 @@ type __SetFleetVariableInput struct {
 
 // GetInput returns __SetFleetVariableInput.Input, and is useful for accessing the field via an interface.
 func (v *__SetFleetVariableInput) GetInput() SetFleetVariableInput { return v.Input }
+
+// __SetPasswordInput is used internally by genqlient
+type __SetPasswordInput struct {
+	Input SetPasswordInput `json:"input"`
+}
+
+// GetInput returns __SetPasswordInput.Input, and is useful for accessing the field via an interface.
+func (v *__SetPasswordInput) GetInput() SetPasswordInput { return v.Input }
 
 // __SignUpInput is used internally by genqlient
 type __SignUpInput struct {
@@ -7785,6 +8014,50 @@ func BeginTwoFactorSetup(
 	return data_, err_
 }
 
+// The mutation executed by ChangePassword.
+const ChangePassword_Operation = `
+mutation ChangePassword ($input: ChangePasswordInput!) {
+	changePassword(input: $input) {
+		... AuthFields
+	}
+}
+fragment AuthFields on AuthPayload {
+	token
+	expiresAt
+	twoFactorRequired
+	user {
+		id
+		username
+		email
+	}
+}
+`
+
+func ChangePassword(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input ChangePasswordInput,
+) (data_ *ChangePasswordResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ChangePassword",
+		Query:  ChangePassword_Operation,
+		Variables: &__ChangePasswordInput{
+			Input: input,
+		},
+	}
+
+	data_ = &ChangePasswordResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by ConfirmTwoFactorSetup.
 const ConfirmTwoFactorSetup_Operation = `
 mutation ConfirmTwoFactorSetup ($code: String!) {
@@ -8007,6 +8280,38 @@ func CreateRelease(
 	return data_, err_
 }
 
+// The mutation executed by DeleteAccount.
+const DeleteAccount_Operation = `
+mutation DeleteAccount ($password: String!) {
+	deleteAccount(password: $password)
+}
+`
+
+func DeleteAccount(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	password string,
+) (data_ *DeleteAccountResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteAccount",
+		Query:  DeleteAccount_Operation,
+		Variables: &__DeleteAccountInput{
+			Password: password,
+		},
+	}
+
+	data_ = &DeleteAccountResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by DeleteApplication.
 const DeleteApplication_Operation = `
 mutation DeleteApplication ($id: ID!) {
@@ -8098,6 +8403,34 @@ func DownloadImageConfig(
 	}
 
 	data_ = &DownloadImageConfigResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ExportMyData.
+const ExportMyData_Operation = `
+query ExportMyData {
+	exportMyData
+}
+`
+
+func ExportMyData(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *ExportMyDataResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ExportMyData",
+		Query:  ExportMyData_Operation,
+	}
+
+	data_ = &ExportMyDataResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -8959,6 +9292,38 @@ func RequestFleetAction(
 	return data_, err_
 }
 
+// The mutation executed by RequestPasswordReset.
+const RequestPasswordReset_Operation = `
+mutation RequestPasswordReset ($email: String!) {
+	requestPasswordReset(email: $email)
+}
+`
+
+func RequestPasswordReset(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	email string,
+) (data_ *RequestPasswordResetResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RequestPasswordReset",
+		Query:  RequestPasswordReset_Operation,
+		Variables: &__RequestPasswordResetInput{
+			Email: email,
+		},
+	}
+
+	data_ = &RequestPasswordResetResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by RequestSshAccess.
 const RequestSshAccess_Operation = `
 mutation RequestSshAccess ($deviceId: ID!) {
@@ -8984,6 +9349,38 @@ func RequestSshAccess(
 	}
 
 	data_ = &RequestSshAccessResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by ResetPassword.
+const ResetPassword_Operation = `
+mutation ResetPassword ($input: ResetPasswordInput!) {
+	resetPassword(input: $input)
+}
+`
+
+func ResetPassword(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input ResetPasswordInput,
+) (data_ *ResetPasswordResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ResetPassword",
+		Query:  ResetPassword_Operation,
+		Variables: &__ResetPasswordInput{
+			Input: input,
+		},
+	}
+
+	data_ = &ResetPasswordResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -9199,6 +9596,42 @@ func SetFleetVariable(
 	}
 
 	data_ = &SetFleetVariableResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SetPassword.
+const SetPassword_Operation = `
+mutation SetPassword ($input: SetPasswordInput!) {
+	setPassword(input: $input) {
+		id
+		username
+		hasPassword
+	}
+}
+`
+
+func SetPassword(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input SetPasswordInput,
+) (data_ *SetPasswordResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SetPassword",
+		Query:  SetPassword_Operation,
+		Variables: &__SetPasswordInput{
+			Input: input,
+		},
+	}
+
+	data_ = &SetPasswordResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

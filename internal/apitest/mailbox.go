@@ -1,0 +1,137 @@
+package apitest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	netmail "net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"fleetgate/internal/mail"
+)
+
+// patience bounds a wait for mail: a guard against a hanging test, never a
+// way to let time pass.
+const patience = 10 * time.Second
+
+// Mail is a message as the mailbox received it, decoded.
+type Mail struct {
+	From, To, Subject, Text string
+}
+
+// Mailbox is a real SMTP server on loopback that receives what fleetgate
+// sends, through its real mail queue and SMTP client.
+type Mailbox struct {
+	got chan Mail
+	t   testing.TB
+}
+
+// WithMailbox restarts s's API on the same database with mail sent by
+// SMTP to a new Mailbox.
+func (s *Server) WithMailbox(t testing.TB) (*Server, *Mailbox) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &Mailbox{got: make(chan Mail, 100), t: t}
+	srv := smtp.NewServer(box)
+	srv.Domain = "localhost"
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	sender, err := mail.NewSMTP("smtp://"+ln.Addr().String(), "fleetgate@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One worker: mail arrives in the order it was queued.
+	queue := mail.NewQueue(sender, slog.New(slog.NewTextHandler(io.Discard, nil)), mail.WithWorkers(1))
+	t.Cleanup(func() { queue.Close(t.Context()) })
+	deps := s.Deps
+	deps.Mail = queue
+	return ServeDeps(t, deps), box
+}
+
+// Next waits for the next message.
+func (b *Mailbox) Next() Mail {
+	b.t.Helper()
+	select {
+	case m := <-b.got:
+		return m
+	case <-time.After(patience):
+		b.t.Fatal("no mail arrived")
+		return Mail{}
+	}
+}
+
+// Empty fails the test if a message is waiting.
+func (b *Mailbox) Empty() {
+	b.t.Helper()
+	select {
+	case m := <-b.got:
+		b.t.Fatalf("unexpected mail: %+v", m)
+	default:
+	}
+}
+
+// NewSession is go-smtp's backend interface.
+func (b *Mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: b}, nil }
+
+type mailSession struct {
+	box      *Mailbox
+	from, to string
+}
+
+func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error  { s.to = to; return nil }
+func (s *mailSession) Reset()                                      {}
+func (s *mailSession) Logout() error                               { return nil }
+
+func (s *mailSession) Data(r io.Reader) error {
+	msg, err := netmail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	text, err := plainText(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+	if err != nil {
+		return err
+	}
+	s.box.got <- Mail{From: s.from, To: s.to, Subject: subject, Text: text}
+	return nil
+}
+
+// plainText decodes a body, or the text/plain part of a multipart one.
+func plainText(contentType, encoding string, body io.Reader) (string, error) {
+	mediaType, params, _ := mime.ParseMediaType(contentType)
+	if strings.HasPrefix(mediaType, "multipart/") {
+		parts := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := parts.NextRawPart()
+			if err != nil {
+				return "", err
+			}
+			if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+				return plainText(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p)
+			}
+		}
+	}
+	switch strings.ToLower(encoding) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	var out bytes.Buffer
+	_, err := io.Copy(&out, body)
+	return strings.ReplaceAll(out.String(), "\r\n", "\n"), err
+}
