@@ -154,7 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var sender mail.Sender = mail.NewLog(log)
 	if cfg.smtpURL != "" {
 		if sender, err = mail.NewSMTP(cfg.smtpURL, cfg.mailFrom); err != nil {
-			return fmt.Errorf("SMTP_URL: %w", err)
+			return err // names SMTP_URL or MAIL_FROM, never the password
 		}
 	}
 	mails := mail.NewQueue(sender, log)

@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"io"
 	"log/slog"
@@ -47,7 +48,9 @@ func (s *Server) WithMailbox(t testing.TB) (*Server, *Mailbox) {
 	srv := smtp.NewServer(box)
 	srv.Domain = "localhost"
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	// Close the listener too: Server.Close misses a Serve that has not
+	// registered it yet.
+	t.Cleanup(func() { srv.Close(); ln.Close() })
 
 	sender, err := mail.NewSMTP("smtp://"+ln.Addr().String(), "fleetgate@example.test")
 	if err != nil {
@@ -55,7 +58,12 @@ func (s *Server) WithMailbox(t testing.TB) (*Server, *Mailbox) {
 	}
 	// One worker: mail arrives in the order it was queued.
 	queue := mail.NewQueue(sender, slog.New(slog.NewTextHandler(io.Discard, nil)), mail.WithWorkers(1))
-	t.Cleanup(func() { queue.Close(t.Context()) })
+	t.Cleanup(func() {
+		// Cleanups run after t.Context() ends: drain on a context of its own.
+		drain, cancel := context.WithTimeout(context.Background(), patience)
+		defer cancel()
+		queue.Close(drain)
+	})
 	deps := s.Deps
 	deps.Mail = queue
 	return ServeDeps(t, deps), box

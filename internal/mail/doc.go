@@ -33,8 +33,9 @@
 // User and password come from the URL's userinfo and must be
 // percent-encoded where they contain reserved characters (for example
 // "p@ss/word" is written "p%40ss%2Fword"). When they are present the
-// mechanism is discovered from the server's EHLO answer (SCRAM, CRAM-MD5,
-// PLAIN, LOGIN, strongest first); when they are absent no AUTH is attempted.
+// mechanism is discovered from the server's EHLO answer (SCRAM, NTLM,
+// CRAM-MD5, PLAIN, LOGIN, strongest first; only the challenge-response ones
+// on an unencrypted connection); when they are absent no AUTH is attempted.
 // Server certificates are verified against the system roots.
 //
 // # The queue: off the request path, with retries

@@ -47,9 +47,9 @@ type received struct {
 type backend struct {
 	user, pass string // when set, AUTH PLAIN is offered and required
 
-	failFirst int          // fail this many DATA commands ...
+	failFirst int             // fail this many DATA commands ...
 	failWith  *smtp.SMTPError // ... with this reply (default 451)
-	rejectTo  string       // RCPT TO this address gets 550
+	rejectTo  string          // RCPT TO this address gets 550
 
 	mu        sync.Mutex
 	dataCalls int
@@ -188,6 +188,7 @@ func startServer(t *testing.T, b *backend, mode serverMode) string {
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
+		_ = ln.Close() // in case Serve had not registered it yet
 		<-done
 	})
 	return ln.Addr().String()

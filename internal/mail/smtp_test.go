@@ -7,7 +7,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-smtp"
 	gomail "github.com/wneessen/go-mail"
@@ -258,6 +257,13 @@ func TestSMTPPermanentRejection(t *testing.T) {
 	}
 
 	b = newBackend()
+	b.failFirst, b.failWith = 1, &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "content rejected"}
+	addr = startServer(t, b, serverMode{})
+	if err := send(t, "smtp://"+addr, testMessage()); !errors.Is(err, ErrPermanent) {
+		t.Fatalf("554 after DATA: err = %v, want ErrPermanent", err)
+	}
+
+	b = newBackend()
 	b.failFirst = 1
 	addr = startServer(t, b, serverMode{})
 	err = send(t, "smtp://"+addr, testMessage())
@@ -347,8 +353,8 @@ func TestParseSMTPURL(t *testing.T) {
 		{raw: "smtp://mail.example.com:abc", wantErr: "not a valid URL"},
 		{raw: "smtp://mail.example.com/inbox", wantErr: "unexpected path"},
 		{raw: "smtp://mail.example.com#x", wantErr: "fragment"},
-		{raw: "smtp://u:pa%zzss@mail.example.com", wantErr: "not a valid URL"},
-		{raw: "smtp://u:pass#word@mail.example.com", wantErr: "not a valid URL"},
+		{raw: "smtp://u:s3cr%zzet@mail.example.com", wantErr: "not a valid URL"},
+		{raw: "smtp://u:s3cr#et@mail.example.com", wantErr: "not a valid URL"},
 		{raw: "smtp://u@mail.example.com", wantErr: "without password"},
 		{raw: "smtp://u:@mail.example.com", wantErr: "without password"},
 		{raw: "smtp://:p@mail.example.com", wantErr: "password without user"},
@@ -366,10 +372,8 @@ func TestParseSMTPURL(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
 				}
-				for _, secret := range []string{"pass", "pa%zz", "word"} {
-					if strings.Contains(err.Error(), secret) {
-						t.Errorf("error %q quotes the password", err)
-					}
+				if strings.Contains(err.Error(), "s3cr") {
+					t.Errorf("error %q quotes the password", err)
 				}
 				return
 			}
@@ -439,6 +443,3 @@ func TestNew(t *testing.T) {
 		t.Error("SMTP_URL without MAIL_FROM accepted")
 	}
 }
-
-var _ = smtp.ErrAuthFailed
-var _ = time.Second
