@@ -26,6 +26,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"fleetgate/ent"
+	"fleetgate/ent/passwordreset"
 	"fleetgate/graph"
 	"fleetgate/internal/admin"
 	"fleetgate/internal/clientip"
@@ -33,6 +34,7 @@ import (
 	"fleetgate/internal/keystore"
 	"fleetgate/internal/mail"
 	"fleetgate/internal/password"
+	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/secretbox"
 )
 
@@ -176,7 +178,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Mail:          mails,
 		ClientIPs:     cfg.proxies,
 	})
+	go keepTidy(ctx, db, log)
 	return serve(ctx, cfg.listenAddr, logRequests(log, h), log)
+}
+
+// keepTidy deletes, every hour, rows that no longer decide anything: rate
+// limit counters past every window and block (the longest is an hour) and
+// expired password-reset links.
+func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger) {
+	limits := ratelimit.New(db, time.Now)
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		if _, err := limits.Prune(ctx, now.Add(-2*time.Hour)); err != nil {
+			log.Warn("pruning rate limits failed", "err", err)
+		}
+		if _, err := db.PasswordReset.Delete().Where(passwordreset.ExpiresAtLT(now)).Exec(ctx); err != nil {
+			log.Warn("pruning password resets failed", "err", err)
+		}
+	}
 }
 
 // loadSecretKey is SECRET_KEY, or for the embedded database a key generated
