@@ -321,3 +321,23 @@ func TestSignUpsPerClientAddress(t *testing.T) {
 		}
 	})
 }
+
+// TestSecurityNotices: the owner hears by mail of a new API key and of
+// two-factor authentication turned off.
+func TestSecurityNotices(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		alice := s.SignUp(t, "alice")
+		s, box := s.WithMailbox(t)
+		s, c := withClock(t, s, time.Now().Truncate(30*time.Second).Add(5*time.Second))
+		Must(CreateApiKey(ctx, s.Client(alice.Token), CreateApiKeyInput{Name: "deploy bot"}))(t)
+		if m := box.Next(); m.To != "alice@example.com" || !strings.Contains(m.Text, `"deploy bot"`) {
+			t.Fatalf("API key notice %+v", m)
+		}
+		_, _, session := enable(t, s, c, alice.Token)
+		Must(DisableTwoFactor(ctx, s.Client(session), Password))(t)
+		if m := box.Next(); m.To != "alice@example.com" || !strings.Contains(m.Subject, "Two-factor authentication was turned off") {
+			t.Fatalf("2FA notice %+v", m)
+		}
+		box.Empty()
+	})
+}
