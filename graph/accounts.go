@@ -212,15 +212,25 @@ func (d Deps) refreshToken(ctx context.Context) (*model.AuthPayload, error) {
 		return nil, err
 	}
 	issued := d.Now() // before reading the account: see issueSession
+	u, err := d.sessionUser(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	return d.issueSession(u, issued, v.AuthTime, false)
+}
+
+// sessionUser reads the account of a session token that is about to be
+// exchanged for a new one, checking again that its sessions have not ended
+// since the caller was authenticated.
+func (d Deps) sessionUser(ctx context.Context, v *viewer.Viewer) (*ent.User, error) {
 	u, err := d.DB.User.Get(ctx, v.UserID)
 	if err != nil {
 		return nil, err
 	}
-	// Sessions may have ended since the caller was authenticated.
 	if sessionEnded(u, v.IssuedAt) {
 		return nil, errEndedSession
 	}
-	return d.issueSession(u, issued, v.AuthTime, false)
+	return u, nil
 }
 
 func (d Deps) signOutEverywhere(ctx context.Context) (bool, error) {

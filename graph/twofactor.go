@@ -165,12 +165,9 @@ func (d Deps) verifyTwoFactor(ctx context.Context, in model.VerifyTwoFactorInput
 		return nil, errOneOfCodeOrRecovery
 	}
 	issued := d.Now() // before reading the account: see issueSession
-	u, err := d.DB.User.Get(ctx, v.UserID)
+	u, err := d.sessionUser(ctx, v)
 	if err != nil {
 		return nil, err
-	}
-	if sessionEnded(u, v.IssuedAt) {
-		return nil, errEndedSession
 	}
 	if u.TotpSecret == nil {
 		return nil, errTwoFactorIsOff
