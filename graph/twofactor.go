@@ -158,7 +158,11 @@ func (d Deps) verifyTwoFactor(ctx context.Context, in model.VerifyTwoFactorInput
 	if err != nil {
 		return nil, err
 	}
-	if v.Credential != viewer.PendingSession {
+	switch v.Credential {
+	case viewer.Provisioning:
+		return nil, viewer.ErrProvisioningOnly
+	case viewer.PendingSession:
+	default:
 		return nil, errNotPending
 	}
 	if (in.Code == nil) == (in.RecoveryCode == nil) {
