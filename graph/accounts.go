@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"time"
 
@@ -101,30 +103,40 @@ func checkSignUpConflicts(ctx context.Context, tx *ent.Tx, username, email strin
 	return nil
 }
 
-// Login limits: per name (known or not, so the limit tells nothing) and
-// per client address; waits double after repeated failures, and a right
-// password resets the name's count (not the address's: one's own account
-// must not launder an address's failures).
+// Login limits. Attempts on a name from one client address are counted
+// before the password is checked, so a burst cannot pass together, and the
+// waits double; a right password resets them. Limiting per name and
+// address means a stranger cannot lock the owner out; a higher limit per
+// name alone stops guessing from many addresses, and one per address stops
+// one client trying many names. Names are kept hashed.
 var (
-	loginThrottlePerName = ratelimit.Throttle{Free: 5, Base: 30 * time.Second, Max: time.Hour}
-	loginThrottlePerIP   = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
+	loginThrottlePerNameAndIP = ratelimit.Throttle{Free: 5, Base: 30 * time.Second, Max: time.Hour}
+	loginThrottlePerName      = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
+	loginThrottlePerIP        = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
 )
+
+// loginNameKey is the rate-limit key of a login name, known or not.
+func loginNameKey(usernameOrEmail string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(usernameOrEmail))))
+	return "login:name:" + hex.EncodeToString(sum[:16])
+}
 
 // DefaultSignUpsPerIP limits sign-ups per client address (Deps.SignUpsPerIP).
 var DefaultSignUpsPerIP = ratelimit.Rate{Limit: 10, Window: time.Hour}
 
 func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayload, error) {
 	issued := d.Now() // before reading the account: see issueSession
-	nameKey := "login:name:" + strings.ToLower(strings.TrimSpace(in.UsernameOrEmail))
-	ipKey := "login:ip:" + clientip.Key(clientip.FromContext(ctx))
-	for _, key := range []string{nameKey, ipKey} {
-		th := loginThrottlePerName
-		if key == ipKey {
-			th = loginThrottlePerIP
-		}
-		if err := d.limits.Check(ctx, key, th); err != nil {
-			return nil, err
-		}
+	ip := clientip.Key(clientip.FromContext(ctx))
+	nameKey, ipKey := loginNameKey(in.UsernameOrEmail), "login:ip:"+ip
+	pairKey := nameKey + "@" + ip
+	if err := d.limits.Check(ctx, ipKey, loginThrottlePerIP); err != nil {
+		return nil, err
+	}
+	if err := d.limits.Attempt(ctx, pairKey, loginThrottlePerNameAndIP); err != nil {
+		return nil, err
+	}
+	if err := d.limits.Attempt(ctx, nameKey, loginThrottlePerName); err != nil {
+		return nil, err
 	}
 	u, err := d.findUser(ctx, in.UsernameOrEmail)
 	if err != nil {
@@ -141,10 +153,12 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 		return nil, err
 	}
 	if !ok || u == nil {
-		return nil, d.loginFailed(ctx, u, nameKey, ipKey)
+		return nil, d.loginFailed(ctx, u, ipKey)
 	}
-	if err := d.limits.Reset(ctx, nameKey); err != nil {
-		return nil, err
+	for _, key := range []string{pairKey, nameKey} {
+		if err := d.limits.Reset(ctx, key); err != nil {
+			return nil, err
+		}
 	}
 	if d.Passwords.NeedsRehash(hash) {
 		d.rehash(ctx, u, in.Password)
@@ -159,12 +173,10 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 	return d.issueSession(u, issued, issued, false)
 }
 
-// loginFailed counts a failed login and records it on the account, if
-// there is one; the answer is errLogin either way.
-func (d Deps) loginFailed(ctx context.Context, u *ent.User, nameKey, ipKey string) error {
-	if err := d.limits.Fail(ctx, nameKey, loginThrottlePerName); err != nil {
-		return err
-	}
+// loginFailed counts a failed login against the client address (the name
+// counted already) and records it on the account, if there is one; the
+// answer is errLogin either way.
+func (d Deps) loginFailed(ctx context.Context, u *ent.User, ipKey string) error {
 	if err := d.limits.Fail(ctx, ipKey, loginThrottlePerIP); err != nil {
 		return err
 	}

@@ -113,6 +113,9 @@ func (d Deps) resetPassword(ctx context.Context, in model.ResetPasswordInput) (b
 		}
 		return d.replacePassword(sys, tx, u.ID, hash, securityevent.KindPASSWORD_RESET)
 	})
+	if err == nil {
+		err = d.forgetLoginFailures(ctx, u)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -146,6 +149,19 @@ func (d Deps) replacePassword(ctx context.Context, tx *ent.Tx, userID int, hash 
 	return err
 }
 
+// forgetLoginFailures lifts the login limits of u's names after a new
+// password: whoever locked the names out with wrong guesses, the owner with
+// the new password may sign in. (After the transaction: the limiter writes
+// on a connection of its own.)
+func (d Deps) forgetLoginFailures(ctx context.Context, u *ent.User) error {
+	for _, name := range []string{u.Username, u.Email} {
+		if err := d.limits.Reset(ctx, loginNameKey(name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d Deps) changePassword(ctx context.Context, in model.ChangePasswordInput) (*model.AuthPayload, error) {
 	issued := d.Now() // before reading the account: see issueSession
 	u, err := d.confirmPassword(ctx, "changePassword", "currentPassword", in.CurrentPassword)
@@ -166,6 +182,9 @@ func (d Deps) changePassword(ctx context.Context, in model.ChangePasswordInput) 
 		u, err = tx.User.Get(ctx, u.ID)
 		return err
 	})
+	if err == nil {
+		err = d.forgetLoginFailures(ctx, u)
+	}
 	if err != nil {
 		return nil, err
 	}

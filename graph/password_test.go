@@ -341,3 +341,27 @@ func TestSecurityNotices(t *testing.T) {
 		box.Empty()
 	})
 }
+
+// TestStrangerCannotLockOwnerOut: wrong guesses from one address block that
+// address's attempts on the name, not the owner's from elsewhere.
+func TestStrangerCannotLockOwnerOut(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		s.SignUp(t, "alice")
+		deps := s.Deps
+		deps.ClientIPs = Must(clientip.Parse("127.0.0.1"))(t) // the test client poses as a proxy
+		s = ServeDeps(t, deps)
+		login := func(password, from string) string {
+			body := `{"query":"mutation { login(input: {usernameOrEmail: \"alice\", password: \"` + password + `\"}) { token } }"}`
+			return ResponseCode(t, s.PostWith(map[string]string{"X-Forwarded-For": from}, body))
+		}
+		for range 6 {
+			login("wrong password", "203.0.113.9")
+		}
+		if code := login(Password, "203.0.113.9"); code != "RATE_LIMITED" {
+			t.Fatalf("the guessing address: %q", code)
+		}
+		if code := login(Password, "198.51.100.4"); code != "" {
+			t.Fatalf("the owner elsewhere: %q", code)
+		}
+	})
+}

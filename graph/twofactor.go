@@ -132,8 +132,10 @@ func (d Deps) confirmTwoFactorSetup(ctx context.Context, code string) (*model.Re
 // on. The record is conditional, so of two requests with one code exactly
 // one wins.
 func (d Deps) checkCode(ctx context.Context, u *ent.User, secret, code string) (int64, error) {
+	// Counted before it is checked: a burst of guesses cannot pass the
+	// throttle together.
 	key := twoFactorKey(u.ID)
-	if err := d.limits.Check(ctx, key, twoFactorThrottle); err != nil {
+	if err := d.limits.Attempt(ctx, key, twoFactorThrottle); err != nil {
 		return 0, err
 	}
 	step, ok := totp.Verify(secret, code, d.Now(), u.TotpLastStep)
@@ -145,9 +147,6 @@ func (d Deps) checkCode(ctx context.Context, u *ent.User, secret, code string) (
 		ok = n == 1
 	}
 	if !ok {
-		if err := d.limits.Fail(ctx, key, twoFactorThrottle); err != nil {
-			return 0, err
-		}
 		return 0, errWrongCode
 	}
 	return step, d.limits.Reset(ctx, key)
@@ -197,7 +196,7 @@ func (d Deps) verifyTwoFactor(ctx context.Context, in model.VerifyTwoFactorInput
 // same throttle as codes. Of two requests with one code exactly one wins.
 func (d Deps) redeemRecoveryCode(ctx context.Context, u *ent.User, code string) error {
 	key := twoFactorKey(u.ID)
-	if err := d.limits.Check(ctx, key, twoFactorThrottle); err != nil {
+	if err := d.limits.Attempt(ctx, key, twoFactorThrottle); err != nil {
 		return err
 	}
 	n := 0
@@ -211,9 +210,6 @@ func (d Deps) redeemRecoveryCode(ctx context.Context, u *ent.User, code string) 
 		}
 	}
 	if n != 1 {
-		if err := d.limits.Fail(ctx, key, twoFactorThrottle); err != nil {
-			return err
-		}
 		return fault.Input("recoveryCode", "that recovery code is not right (or was already used)")
 	}
 	if err := d.limits.Reset(ctx, key); err != nil {
@@ -303,7 +299,7 @@ func (d Deps) confirmPassword(ctx context.Context, operation, field, password st
 		return nil, fault.New(fault.PasswordRequired, "the account has no password: set one first (setPassword)")
 	}
 	key := "password:user:" + strconv.Itoa(u.ID)
-	if err := d.limits.Check(ctx, key, passwordThrottle); err != nil {
+	if err := d.limits.Attempt(ctx, key, passwordThrottle); err != nil {
 		return nil, err
 	}
 	ok, err := d.Passwords.Verify(ctx, password, u.PasswordHash)
@@ -311,9 +307,6 @@ func (d Deps) confirmPassword(ctx context.Context, operation, field, password st
 		return nil, err
 	}
 	if !ok {
-		if err := d.limits.Fail(ctx, key, passwordThrottle); err != nil {
-			return nil, err
-		}
 		return nil, fault.Input(field, "incorrect password")
 	}
 	return u, d.limits.Reset(ctx, key)

@@ -184,27 +184,64 @@ func (l *Limiter) Fail(ctx context.Context, key string, th Throttle) error {
 		return err
 	}
 	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error {
-		count := row.Count
-		if forgotten(row, th, now) {
-			count = 0
-		}
-		count++
-		upd := tx.RateLimit.UpdateOne(row).SetCount(count).SetWindowStart(now)
-		if block := th.Block(count); block > 0 {
-			until := now.Add(block)
-			if row.BlockedUntil != nil && row.BlockedUntil.After(until) {
-				until = *row.BlockedUntil // never shorten a block
-			}
-			upd.SetBlockedUntil(until)
-		} else {
-			upd.ClearBlockedUntil()
-		}
-		return upd.Exec(ctx)
+		return countFailure(ctx, tx, row, th, now)
 	})
 	if err != nil {
 		return fmt.Errorf("ratelimit: fail %q: %w", key, err)
 	}
 	return nil
+}
+
+// Attempt admits one attempt of key under th, counted as a failure before
+// the credential is even checked: a RATE_LIMITED error while the key is
+// blocked (the attempt is not counted), nil otherwise. Success then calls
+// Reset. Unlike Check followed by Fail, a burst of concurrent attempts
+// cannot all pass before the first failure is recorded: at most th.Free+1
+// are admitted before the key blocks.
+func (l *Limiter) Attempt(ctx context.Context, key string, th Throttle) error {
+	if err := th.validate(); err != nil {
+		return err
+	}
+	k, err := storedKey(key)
+	if err != nil {
+		return err
+	}
+	var limited error
+	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error {
+		if row.BlockedUntil != nil && now.Before(*row.BlockedUntil) {
+			limited = fault.Limited(row.BlockedUntil.Sub(now))
+			return limited // rolls back
+		}
+		return countFailure(ctx, tx, row, th, now)
+	})
+	if limited != nil {
+		return limited
+	}
+	if err != nil {
+		return fmt.Errorf("ratelimit: attempt %q: %w", key, err)
+	}
+	return nil
+}
+
+// countFailure counts one failure on the locked row and blocks the key when
+// the failures exceed th.Free.
+func countFailure(ctx context.Context, tx *ent.Tx, row *ent.RateLimit, th Throttle, now time.Time) error {
+	count := row.Count
+	if forgotten(row, th, now) {
+		count = 0
+	}
+	count++
+	upd := tx.RateLimit.UpdateOne(row).SetCount(count).SetWindowStart(now)
+	if block := th.Block(count); block > 0 {
+		until := now.Add(block)
+		if row.BlockedUntil != nil && row.BlockedUntil.After(until) {
+			until = *row.BlockedUntil // never shorten a block
+		}
+		upd.SetBlockedUntil(until)
+	} else {
+		upd.ClearBlockedUntil()
+	}
+	return upd.Exec(ctx)
 }
 
 // forgotten reports whether row's failures no longer count at now: the key

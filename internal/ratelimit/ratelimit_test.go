@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -400,5 +401,45 @@ func TestPrune(t *testing.T) {
 		// A pruned key starts over.
 		wantOK(t, l.Fail(ctx, "old:blocked", login))
 		wantOK(t, l.Check(ctx, "old:blocked", login))
+	})
+}
+
+// TestAttemptAdmitsABurstOnce: attempts are counted before they are
+// checked, so of a concurrent burst only Free+1 get through.
+func TestAttemptAdmitsABurstOnce(t *testing.T) {
+	const n = 20
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		th := rl.Throttle{Free: 4, Base: 30 * time.Second, Max: time.Hour}
+		var admitted, refused atomic.Int32
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				switch err := l.Attempt(ctx, "2fa:user:1", th); {
+				case err == nil:
+					admitted.Add(1)
+				case fault.Is(err, fault.RateLimited):
+					refused.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if admitted.Load() != int32(th.Free+1) || refused.Load() != int32(n-th.Free-1) {
+			t.Fatalf("admitted %d, refused %d of %d; want %d admitted", admitted.Load(), refused.Load(), n, th.Free+1)
+		}
+		// Refused attempts are not counted; the block is the 5th failure's.
+		if got := count(t, s, "2fa:user:1"); got != th.Free+1 {
+			t.Fatalf("counted %d", got)
+		}
+		wantLimited(t, l.Attempt(ctx, "2fa:user:1", th), th.Base)
+		// A success resets it.
+		c.Advance(th.Base)
+		wantOK(t, l.Attempt(ctx, "2fa:user:1", th))
+		wantOK(t, l.Reset(ctx, "2fa:user:1"))
+		wantOK(t, l.Attempt(ctx, "2fa:user:1", th))
 	})
 }
