@@ -195,7 +195,7 @@ func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger) {
 			return
 		case <-tick.C:
 		}
-		now := time.Now()
+		now := time.Now().UTC() // stored in UTC: SQLite compares times as text
 		if _, err := limits.Prune(ctx, now.Add(-2*time.Hour)); err != nil {
 			log.Warn("pruning rate limits failed", "err", err)
 		}

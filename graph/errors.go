@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"fleetgate/ent"
+	"fleetgate/ent/privacy"
 	"fleetgate/internal/fault"
 )
 
@@ -20,13 +21,20 @@ type internalError struct{ err error }
 func (e internalError) Error() string { return e.err.Error() }
 func (e internalError) Unwrap() error { return e.err }
 
+var errPrivacyDenied = fault.New(fault.Forbidden, "not allowed")
+
 // markInternalErrors wraps every resolver error that is not a fault.Error.
 // Errors that never pass through a resolver are gqlgen's own reports on the
 // request (parse, validation, argument coercion): those are about the input.
 func markInternalErrors(ctx context.Context, next graphql.Resolver) (any, error) {
 	res, err := next(ctx)
 	if err != nil {
-		if _, ok := fault.As(err); !ok && !ent.IsNotFound(err) {
+		switch _, ok := fault.As(err); {
+		case ok, ent.IsNotFound(err):
+		case errors.Is(err, privacy.Deny):
+			// A privacy rule refused what the resolvers let through.
+			err = errPrivacyDenied
+		default:
 			err = internalError{err}
 		}
 	}

@@ -72,7 +72,7 @@ func (d Deps) requestPasswordReset(ctx context.Context, address string) (bool, e
 			return err
 		}
 		return tx.PasswordReset.Create().SetUserID(u.ID).SetHash(resetHash(tok)).
-			SetExpiresAt(d.Now().Add(ResetLinkLifetime)).Exec(sys)
+			SetExpiresAt(d.Now().UTC().Add(ResetLinkLifetime)).Exec(sys)
 	})
 	if err != nil {
 		return false, err
@@ -94,7 +94,7 @@ func resetHash(token string) []byte {
 func (d Deps) resetPassword(ctx context.Context, in model.ResetPasswordInput) (bool, error) {
 	sys := policy.System(ctx)
 	reset, err := d.DB.PasswordReset.Query().Where(passwordreset.Hash(resetHash(in.Token)),
-		passwordreset.ExpiresAtGT(d.Now())).WithUser().Only(sys)
+		passwordreset.ExpiresAtGT(d.Now().UTC())).WithUser().Only(sys)
 	if ent.IsNotFound(err) {
 		return false, errBadResetToken
 	}
@@ -233,8 +233,17 @@ func (d Deps) deleteAccount(ctx context.Context, password string) (bool, error) 
 	// is past the privacy rules (organizations it alone administers).
 	sys := policy.System(ctx)
 	err = withTx(sys, d.DB, func(tx *ent.Tx) error {
-		alone, err := tx.Organization.Query().Where(
-			organization.HasMembersWith(organizationmembership.UserID(u.ID), organizationmembership.RoleEQ(access.OrgAdministrator)),
+		// Lock the organizations the user administers first, as every
+		// change of administrators does (keepAnAdministrator): two
+		// co-administrators leaving at once cannot both leave it to the
+		// other.
+		administered, err := tx.Organization.Query().Where(organization.HasMembersWith(
+			organizationmembership.UserID(u.ID), organizationmembership.RoleEQ(access.OrgAdministrator),
+		)).Modify(lockRow).IDs(sys)
+		if err != nil {
+			return err
+		}
+		alone, err := tx.Organization.Query().Where(organization.IDIn(administered...),
 			organization.Not(organization.HasMembersWith(organizationmembership.UserIDNEQ(u.ID), organizationmembership.RoleEQ(access.OrgAdministrator))),
 		).IDs(sys)
 		if err != nil {
