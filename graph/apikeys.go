@@ -82,7 +82,7 @@ func (d Deps) touchAPIKey(ctx context.Context, id int, now time.Time) {
 }
 
 func (d Deps) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
-	v, err := viewer.RequireSession(ctx, "createApiKey")
+	v, err := viewer.RequireRecentSession(ctx, "createApiKey", d.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -195,7 +195,7 @@ func (d Deps) changePassword(ctx context.Context, in model.ChangePasswordInput) 
 }
 
 func (d Deps) setPassword(ctx context.Context, in model.SetPasswordInput) (*ent.User, error) {
-	v, err := viewer.RequireSession(ctx, "setPassword")
+	v, err := viewer.RequireRecentSession(ctx, "setPassword", d.Now())
 	if err != nil {
 		return nil, err
 	}

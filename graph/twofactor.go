@@ -40,7 +40,7 @@ func twoFactorKey(userID int) string { return "2fa:user:" + strconv.Itoa(userID)
 func secretAD(userID int) []byte { return []byte("totp:user:" + strconv.Itoa(userID)) }
 
 func (d Deps) beginTwoFactorSetup(ctx context.Context) (*model.TwoFactorSetup, error) {
-	v, err := viewer.RequireSession(ctx, "beginTwoFactorSetup")
+	v, err := viewer.RequireRecentSession(ctx, "beginTwoFactorSetup", d.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (d Deps) beginTwoFactorSetup(ctx context.Context) (*model.TwoFactorSetup, e
 }
 
 func (d Deps) confirmTwoFactorSetup(ctx context.Context, code string) (*model.RecoveryCodes, error) {
-	v, err := viewer.RequireSession(ctx, "confirmTwoFactorSetup")
+	v, err := viewer.RequireRecentSession(ctx, "confirmTwoFactorSetup", d.Now())
 	if err != nil {
 		return nil, err
 	}

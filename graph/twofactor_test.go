@@ -286,3 +286,24 @@ func TestDisableAndRegenerate(t *testing.T) {
 		}
 	})
 }
+
+// TestPrivilegedOperationsNeedARecentSignIn: a session (or a stolen token,
+// refreshed at will) that signed in long ago cannot pair an authenticator
+// or mint an API key.
+func TestPrivilegedOperationsNeedARecentSignIn(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		s, c := withClock(t, s, time.Now())
+		c.Advance(16 * time.Minute)
+		refreshed := Must(RefreshToken(ctx, s.Client(a.Token)))(t).RefreshToken.Token
+		for _, tok := range []string{a.Token, refreshed} {
+			_, err := BeginTwoFactorSetup(ctx, s.Client(tok))
+			WantCode(t, err, "FORBIDDEN")
+			_, err = CreateApiKey(ctx, s.Client(tok), CreateApiKeyInput{Name: "k"})
+			WantCode(t, err, "FORBIDDEN")
+		}
+		fresh := Must(Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))(t).Login.Token
+		Must(CreateApiKey(ctx, s.Client(fresh), CreateApiKeyInput{Name: "k"}))(t)
+		Must(BeginTwoFactorSetup(ctx, s.Client(fresh)))(t)
+	})
+}

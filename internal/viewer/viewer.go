@@ -104,3 +104,23 @@ func RequireSession(ctx context.Context, operation string) (*Viewer, error) {
 	}
 	return v, nil
 }
+
+// PrivilegedSessionAge is how recently a session must have proved who it is
+// (auth_time) for operations that would let a stolen token outlive the
+// session: pairing an authenticator, creating an API key, setting a first
+// password.
+const PrivilegedSessionAge = 15 * time.Minute
+
+// RequireRecentSession is RequireSession for privileged operations: the
+// session must have signed in within PrivilegedSessionAge of now (a
+// refreshed token keeps its sign-in time), else FORBIDDEN.
+func RequireRecentSession(ctx context.Context, operation string, now time.Time) (*Viewer, error) {
+	v, err := RequireSession(ctx, operation)
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(v.AuthTime) > PrivilegedSessionAge {
+		return nil, fault.New(fault.Forbidden, "%s needs a recent sign-in: log in again (within %v) and retry", operation, PrivilegedSessionAge)
+	}
+	return v, nil
+}
