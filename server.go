@@ -145,11 +145,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return admin.Run(ctx, db, args[1:], stdout)
 	}
 
-	tokens, err := keystore.Load(ctx, db, time.Now())
+	secretKey, err := loadSecretKey(cfg)
 	if err != nil {
 		return err
 	}
-	secretKey, err := loadSecretKey(cfg)
+	tokens, err := keystore.Load(ctx, db, secretKey, time.Now())
 	if err != nil {
 		return err
 	}

@@ -204,6 +204,18 @@ type (
 	}
 )
 
+// SetPrivateKey sets the "private_key" field.
+func (u *SigningKeyUpsert) SetPrivateKey(v []byte) *SigningKeyUpsert {
+	u.Set(signingkey.FieldPrivateKey, v)
+	return u
+}
+
+// UpdatePrivateKey sets the "private_key" field to the value that was provided on create.
+func (u *SigningKeyUpsert) UpdatePrivateKey() *SigningKeyUpsert {
+	u.SetExcluded(signingkey.FieldPrivateKey)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -220,9 +232,6 @@ func (u *SigningKeyUpsertOne) UpdateNewValues() *SigningKeyUpsertOne {
 		}
 		if _, exists := u.create.mutation.Kid(); exists {
 			s.SetIgnore(signingkey.FieldKid)
-		}
-		if _, exists := u.create.mutation.PrivateKey(); exists {
-			s.SetIgnore(signingkey.FieldPrivateKey)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(signingkey.FieldCreatedAt)
@@ -256,6 +265,20 @@ func (u *SigningKeyUpsertOne) Update(set func(*SigningKeyUpsert)) *SigningKeyUps
 		set(&SigningKeyUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetPrivateKey sets the "private_key" field.
+func (u *SigningKeyUpsertOne) SetPrivateKey(v []byte) *SigningKeyUpsertOne {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.SetPrivateKey(v)
+	})
+}
+
+// UpdatePrivateKey sets the "private_key" field to the value that was provided on create.
+func (u *SigningKeyUpsertOne) UpdatePrivateKey() *SigningKeyUpsertOne {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.UpdatePrivateKey()
+	})
 }
 
 // Exec executes the query.
@@ -440,9 +463,6 @@ func (u *SigningKeyUpsertBulk) UpdateNewValues() *SigningKeyUpsertBulk {
 			if _, exists := b.mutation.Kid(); exists {
 				s.SetIgnore(signingkey.FieldKid)
 			}
-			if _, exists := b.mutation.PrivateKey(); exists {
-				s.SetIgnore(signingkey.FieldPrivateKey)
-			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(signingkey.FieldCreatedAt)
 			}
@@ -476,6 +496,20 @@ func (u *SigningKeyUpsertBulk) Update(set func(*SigningKeyUpsert)) *SigningKeyUp
 		set(&SigningKeyUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetPrivateKey sets the "private_key" field.
+func (u *SigningKeyUpsertBulk) SetPrivateKey(v []byte) *SigningKeyUpsertBulk {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.SetPrivateKey(v)
+	})
+}
+
+// UpdatePrivateKey sets the "private_key" field to the value that was provided on create.
+func (u *SigningKeyUpsertBulk) UpdatePrivateKey() *SigningKeyUpsertBulk {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.UpdatePrivateKey()
+	})
 }
 
 // Exec executes the query.

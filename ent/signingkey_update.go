@@ -28,6 +28,12 @@ func (_u *SigningKeyUpdate) Where(ps ...predicate.SigningKey) *SigningKeyUpdate 
 	return _u
 }
 
+// SetPrivateKey sets the "private_key" field.
+func (_u *SigningKeyUpdate) SetPrivateKey(v []byte) *SigningKeyUpdate {
+	_u.mutation.SetPrivateKey(v)
+	return _u
+}
+
 // Mutation returns the SigningKeyMutation object of the builder.
 func (_u *SigningKeyUpdate) Mutation() *SigningKeyMutation {
 	return _u.mutation
@@ -75,6 +81,9 @@ func (_u *SigningKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			}
 		}
 	}
+	if value, ok := _u.mutation.PrivateKey(); ok {
+		_spec.SetField(signingkey.FieldPrivateKey, field.TypeBytes, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -95,6 +104,12 @@ type SigningKeyUpdateOne struct {
 	hooks     []Hook
 	mutation  *SigningKeyMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetPrivateKey sets the "private_key" field.
+func (_u *SigningKeyUpdateOne) SetPrivateKey(v []byte) *SigningKeyUpdateOne {
+	_u.mutation.SetPrivateKey(v)
+	return _u
 }
 
 // Mutation returns the SigningKeyMutation object of the builder.
@@ -173,6 +188,9 @@ func (_u *SigningKeyUpdateOne) sqlSave(ctx context.Context) (_node *SigningKey, 
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.PrivateKey(); ok {
+		_spec.SetField(signingkey.FieldPrivateKey, field.TypeBytes, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &SigningKey{config: _u.config}

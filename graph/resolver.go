@@ -5,12 +5,8 @@ package graph
 
 import (
 	"context"
-	"crypto/sha256"
-	"io"
 	"log/slog"
 	"time"
-
-	"golang.org/x/crypto/hkdf"
 
 	"fleetgate/ent"
 	"fleetgate/internal/clientip"
@@ -60,11 +56,8 @@ func (d Deps) prepare() Deps {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	box, err := secretbox.New(derive(d.SecretKey, "fleetgate TOTP secrets"))
-	if err != nil {
-		panic(err) // derive always gives 32 bytes
-	}
-	d.secrets, d.pepper = box, derive(d.SecretKey, "fleetgate recovery codes")
+	d.secrets = secretbox.ForPurpose(d.SecretKey, "fleetgate TOTP secrets")
+	d.pepper = secretbox.DeriveKey(d.SecretKey, "fleetgate recovery codes")
 	d.limits = ratelimit.New(d.DB, d.Now)
 	if d.Mail == nil {
 		d.Mail = logMailer{mail.NewLog(d.Log)}
@@ -85,16 +78,6 @@ type Mailer interface{ Enqueue(mail.Message) }
 type logMailer struct{ *mail.Log }
 
 func (l logMailer) Enqueue(m mail.Message) { l.Send(context.Background(), m) }
-
-// derive is a 32-byte key for one purpose from the secret key (HKDF), so a
-// key used for one thing reveals nothing about another.
-func derive(secret []byte, purpose string) []byte {
-	key := make([]byte, 32)
-	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, []byte(purpose)), key); err != nil {
-		panic(err) // HKDF-SHA256 yields up to 8160 bytes
-	}
-	return key
-}
 
 // Resolver is the root of the resolvers.
 type Resolver struct{ Deps }

@@ -18,7 +18,9 @@ func (SigningKey) Fields() []ent.Field {
 		// the loser of the insert race reads the winner's key.
 		field.Int("generation").Unique().Immutable(),
 		field.String("kid").Unique().Immutable(),
-		field.Bytes("private_key").Sensitive().Immutable(),
+		// Sealed with SECRET_KEY (internal/keystore); keys stored in the clear
+		// by earlier versions are sealed in place.
+		field.Bytes("private_key").Sensitive(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 	}
 }

@@ -43,6 +43,10 @@ import (
 // internal/password pins the production parameters in a test of its own.
 var cheapHashing = password.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}
 
+// testSecretKey is every test server's SECRET_KEY: one value, so a server
+// restarted over a database (Serve) opens what the first one sealed.
+var testSecretKey = []byte("fleetgate test secret key 32 b!!")
+
 // Server is a running fleetgate over a fresh database.
 type Server struct {
 	URL string
@@ -95,7 +99,7 @@ func Start(t testing.TB, b Backend) *Server {
 // Serve starts a server over an existing database, as a restart would.
 func Serve(t testing.TB, client *ent.Client) *Server {
 	t.Helper()
-	tokens, err := keystore.Load(context.Background(), client, time.Now())
+	tokens, err := keystore.Load(context.Background(), client, testSecretKey, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +110,7 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:           time.Now,
 		Introspection: true,
-		SecretKey:     []byte(randomHex(16)), // 32 bytes
+		SecretKey:     testSecretKey,
 		// Every test signs up from 127.0.0.1; the limit has a test of its own.
 		SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour},
 	}
