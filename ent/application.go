@@ -62,7 +62,7 @@ type ApplicationEdges struct {
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
-	totalCount [7]map[string]int
+	totalCount [8]map[string]int
 
 	namedMembers          map[string][]*ApplicationMembership
 	namedDevices          map[string][]*Device

@@ -280,6 +280,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			provisioningkey.FieldApplicationID: {Type: field.TypeInt, Column: provisioningkey.FieldApplicationID},
 			provisioningkey.FieldRequestedByID: {Type: field.TypeInt, Column: provisioningkey.FieldRequestedByID},
 			provisioningkey.FieldHash:          {Type: field.TypeBytes, Column: provisioningkey.FieldHash},
+			provisioningkey.FieldPrefix:        {Type: field.TypeString, Column: provisioningkey.FieldPrefix},
 		},
 	}
 	graph.Nodes[14] = &sqlgraph.Node{
@@ -2264,6 +2265,11 @@ func (f *ProvisioningKeyFilter) WhereRequestedByID(p entql.IntP) {
 // WhereHash applies the entql []byte predicate on the hash field.
 func (f *ProvisioningKeyFilter) WhereHash(p entql.BytesP) {
 	f.Where(p.Field(provisioningkey.FieldHash))
+}
+
+// WherePrefix applies the entql string predicate on the prefix field.
+func (f *ProvisioningKeyFilter) WherePrefix(p entql.StringP) {
+	f.Where(p.Field(provisioningkey.FieldPrefix))
 }
 
 // WhereHasApplication applies a predicate to check if query has an edge application.

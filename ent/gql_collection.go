@@ -17,6 +17,7 @@ import (
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
@@ -554,6 +555,19 @@ func (_q *ApplicationQuery) collectField(ctx context.Context, oneNode bool, opCt
 				query = pager.applyOrder(query)
 			}
 			_q.WithNamedFleetActions(alias, func(wq *FleetActionQuery) {
+				*wq = *query
+			})
+
+		case "provisioningKeys":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProvisioningKeyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, provisioningkeyImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedProvisioningKeys(alias, func(wq *ProvisioningKeyQuery) {
 				*wq = *query
 			})
 		case "createdAt":
@@ -1972,6 +1986,97 @@ func newOrganizationMembershipPaginateArgs(rv map[string]any) *organizationmembe
 		case *OrganizationMembershipOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithOrganizationMembershipOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ProvisioningKeyQuery) CollectFields(ctx context.Context, satisfies ...string) (*ProvisioningKeyQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ProvisioningKeyQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(provisioningkey.Columns))
+		selectedFields = []string{provisioningkey.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[provisioningkey.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, provisioningkey.FieldCreatedAt)
+				fieldSeen[provisioningkey.FieldCreatedAt] = struct{}{}
+			}
+		case "prefix":
+			if _, ok := fieldSeen[provisioningkey.FieldPrefix]; !ok {
+				selectedFields = append(selectedFields, provisioningkey.FieldPrefix)
+				fieldSeen[provisioningkey.FieldPrefix] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type provisioningkeyPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ProvisioningKeyPaginateOption
+}
+
+func newProvisioningKeyPaginateArgs(rv map[string]any) *provisioningkeyPaginateArgs {
+	args := &provisioningkeyPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ProvisioningKeyOrder{Field: &ProvisioningKeyOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithProvisioningKeyOrder(order))
+			}
+		case *ProvisioningKeyOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithProvisioningKeyOrder(v))
 			}
 		}
 	}

@@ -121,6 +121,18 @@ func (_m *Application) FleetActions(
 	return _m.QueryFleetActions().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Application) ProvisioningKeys(ctx context.Context) (result []*ProvisioningKey, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedProvisioningKeys(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ProvisioningKeysOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProvisioningKeys().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *ApplicationMembership) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {

@@ -18,6 +18,7 @@ import (
 	"fleetgate/ent/internal"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
@@ -93,6 +94,11 @@ var organizationmembershipImplementors = []string{"OrganizationMembership", "Nod
 
 // IsNode implements the Node interface check for GQLGen.
 func (*OrganizationMembership) IsNode() {}
+
+var provisioningkeyImplementors = []string{"ProvisioningKey", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ProvisioningKey) IsNode() {}
 
 var releaseImplementors = []string{"Release", "Node"}
 
@@ -290,6 +296,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(organizationmembership.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organizationmembershipImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case provisioningkey.Table:
+		query := c.ProvisioningKey.Query().
+			Where(provisioningkey.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, provisioningkeyImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -574,6 +589,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.OrganizationMembership.Query().
 			Where(organizationmembership.IDIn(ids...))
 		query, err := query.CollectFields(ctx, organizationmembershipImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case provisioningkey.Table:
+		query := c.ProvisioningKey.Query().
+			Where(provisioningkey.IDIn(ids...))
+		query, err := query.CollectFields(ctx, provisioningkeyImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/release"
 	"fleetgate/ent/user"
 )
@@ -108,7 +109,7 @@ func (_m *Application) Node(ctx context.Context) (node *Node, err error) {
 		ID:     _m.ID,
 		Type:   "Application",
 		Fields: make([]*Field, 4),
-		Edges:  make([]*Edge, 7),
+		Edges:  make([]*Edge, 8),
 	}
 	var buf []byte
 	if buf, err = json.Marshal(_m.CreatedAt); err != nil {
@@ -210,6 +211,16 @@ func (_m *Application) Node(ctx context.Context) (node *Node, err error) {
 	err = _m.QueryFleetActions().
 		Select(fleetaction.FieldID).
 		Scan(ctx, &node.Edges[6].IDs)
+	if err != nil {
+		return nil, err
+	}
+	node.Edges[7] = &Edge{
+		Type: "ProvisioningKey",
+		Name: "provisioning_keys",
+	}
+	err = _m.QueryProvisioningKeys().
+		Select(provisioningkey.FieldID).
+		Scan(ctx, &node.Edges[7].IDs)
 	if err != nil {
 		return nil, err
 	}
@@ -666,6 +677,34 @@ func (_m *OrganizationMembership) Node(ctx context.Context) (node *Node, err err
 		Scan(ctx, &node.Edges[1].IDs)
 	if err != nil {
 		return nil, err
+	}
+	return node, nil
+}
+
+// Node implements Noder interface
+func (_m *ProvisioningKey) Node(ctx context.Context) (node *Node, err error) {
+	node = &Node{
+		ID:     _m.ID,
+		Type:   "ProvisioningKey",
+		Fields: make([]*Field, 2),
+		Edges:  make([]*Edge, 0),
+	}
+	var buf []byte
+	if buf, err = json.Marshal(_m.CreatedAt); err != nil {
+		return nil, err
+	}
+	node.Fields[0] = &Field{
+		Type:  "time.Time",
+		Name:  "created_at",
+		Value: string(buf),
+	}
+	if buf, err = json.Marshal(_m.Prefix); err != nil {
+		return nil, err
+	}
+	node.Fields[1] = &Field{
+		Type:  "string",
+		Name:  "prefix",
+		Value: string(buf),
 	}
 	return node, nil
 }

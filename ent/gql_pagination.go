@@ -17,6 +17,7 @@ import (
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
@@ -3659,6 +3660,302 @@ func (_m *OrganizationMembership) ToEdge(order *OrganizationMembershipOrder) *Or
 		order = DefaultOrganizationMembershipOrder
 	}
 	return &OrganizationMembershipEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ProvisioningKeyEdge is the edge representation of ProvisioningKey.
+type ProvisioningKeyEdge struct {
+	Node   *ProvisioningKey `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// ProvisioningKeyConnection is the connection containing edges to ProvisioningKey.
+type ProvisioningKeyConnection struct {
+	Edges      []*ProvisioningKeyEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *ProvisioningKeyConnection) build(nodes []*ProvisioningKey, pager *provisioningkeyPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ProvisioningKey
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ProvisioningKey {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ProvisioningKey {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ProvisioningKeyEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ProvisioningKeyEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ProvisioningKeyPaginateOption enables pagination customization.
+type ProvisioningKeyPaginateOption func(*provisioningkeyPager) error
+
+// WithProvisioningKeyOrder configures pagination ordering.
+func WithProvisioningKeyOrder(order *ProvisioningKeyOrder) ProvisioningKeyPaginateOption {
+	if order == nil {
+		order = DefaultProvisioningKeyOrder
+	}
+	o := *order
+	return func(pager *provisioningkeyPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultProvisioningKeyOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithProvisioningKeyFilter configures pagination filter.
+func WithProvisioningKeyFilter(filter func(*ProvisioningKeyQuery) (*ProvisioningKeyQuery, error)) ProvisioningKeyPaginateOption {
+	return func(pager *provisioningkeyPager) error {
+		if filter == nil {
+			return errors.New("ProvisioningKeyQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type provisioningkeyPager struct {
+	reverse bool
+	order   *ProvisioningKeyOrder
+	filter  func(*ProvisioningKeyQuery) (*ProvisioningKeyQuery, error)
+}
+
+func newProvisioningKeyPager(opts []ProvisioningKeyPaginateOption, reverse bool) (*provisioningkeyPager, error) {
+	pager := &provisioningkeyPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultProvisioningKeyOrder
+	}
+	return pager, nil
+}
+
+func (p *provisioningkeyPager) applyFilter(query *ProvisioningKeyQuery) (*ProvisioningKeyQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *provisioningkeyPager) toCursor(_m *ProvisioningKey) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *provisioningkeyPager) applyCursors(query *ProvisioningKeyQuery, after, before *Cursor) (*ProvisioningKeyQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultProvisioningKeyOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *provisioningkeyPager) applyOrder(query *ProvisioningKeyQuery) *ProvisioningKeyQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultProvisioningKeyOrder.Field {
+		query = query.Order(DefaultProvisioningKeyOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *provisioningkeyPager) orderExpr(query *ProvisioningKeyQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultProvisioningKeyOrder.Field {
+			b.Comma().Ident(DefaultProvisioningKeyOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ProvisioningKey.
+func (_m *ProvisioningKeyQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ProvisioningKeyPaginateOption,
+) (*ProvisioningKeyConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newProvisioningKeyPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ProvisioningKeyConnection{Edges: []*ProvisioningKeyEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ProvisioningKeyOrderFieldCreatedAt orders ProvisioningKey by created_at.
+	ProvisioningKeyOrderFieldCreatedAt = &ProvisioningKeyOrderField{
+		Value: func(_m *ProvisioningKey) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: provisioningkey.FieldCreatedAt,
+		toTerm: provisioningkey.ByCreatedAt,
+		toCursor: func(_m *ProvisioningKey) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ProvisioningKeyOrderField) String() string {
+	var str string
+	switch f.column {
+	case ProvisioningKeyOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ProvisioningKeyOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ProvisioningKeyOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ProvisioningKeyOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ProvisioningKeyOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ProvisioningKeyOrderField", str)
+	}
+	return nil
+}
+
+// ProvisioningKeyOrderField defines the ordering field of ProvisioningKey.
+type ProvisioningKeyOrderField struct {
+	// Value extracts the ordering value from the given ProvisioningKey.
+	Value    func(*ProvisioningKey) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) provisioningkey.OrderOption
+	toCursor func(*ProvisioningKey) Cursor
+}
+
+// ProvisioningKeyOrder defines the ordering of ProvisioningKey.
+type ProvisioningKeyOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *ProvisioningKeyOrderField `json:"field"`
+}
+
+// DefaultProvisioningKeyOrder is the default ordering of ProvisioningKey.
+var DefaultProvisioningKeyOrder = &ProvisioningKeyOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ProvisioningKeyOrderField{
+		Value: func(_m *ProvisioningKey) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: provisioningkey.FieldID,
+		toTerm: provisioningkey.ByID,
+		toCursor: func(_m *ProvisioningKey) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ProvisioningKey into ProvisioningKeyEdge.
+func (_m *ProvisioningKey) ToEdge(order *ProvisioningKeyOrder) *ProvisioningKeyEdge {
+	if order == nil {
+		order = DefaultProvisioningKeyOrder
+	}
+	return &ProvisioningKeyEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -9351,6 +9351,7 @@ type ProvisioningKeyMutation struct {
 	requested_by_id    *int
 	addrequested_by_id *int
 	hash               *[]byte
+	prefix             *string
 	clearedFields      map[string]struct{}
 	application        *int
 	clearedapplication bool
@@ -9635,6 +9636,42 @@ func (m *ProvisioningKeyMutation) ResetHash() {
 	m.hash = nil
 }
 
+// SetPrefix sets the "prefix" field.
+func (m *ProvisioningKeyMutation) SetPrefix(s string) {
+	m.prefix = &s
+}
+
+// Prefix returns the value of the "prefix" field in the mutation.
+func (m *ProvisioningKeyMutation) Prefix() (r string, exists bool) {
+	v := m.prefix
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrefix returns the old "prefix" field's value of the ProvisioningKey entity.
+// If the ProvisioningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProvisioningKeyMutation) OldPrefix(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrefix is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrefix requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrefix: %w", err)
+	}
+	return oldValue.Prefix, nil
+}
+
+// ResetPrefix resets all changes to the "prefix" field.
+func (m *ProvisioningKeyMutation) ResetPrefix() {
+	m.prefix = nil
+}
+
 // ClearApplication clears the "application" edge to the Application entity.
 func (m *ProvisioningKeyMutation) ClearApplication() {
 	m.clearedapplication = true
@@ -9696,7 +9733,7 @@ func (m *ProvisioningKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProvisioningKeyMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.created_at != nil {
 		fields = append(fields, provisioningkey.FieldCreatedAt)
 	}
@@ -9708,6 +9745,9 @@ func (m *ProvisioningKeyMutation) Fields() []string {
 	}
 	if m.hash != nil {
 		fields = append(fields, provisioningkey.FieldHash)
+	}
+	if m.prefix != nil {
+		fields = append(fields, provisioningkey.FieldPrefix)
 	}
 	return fields
 }
@@ -9725,6 +9765,8 @@ func (m *ProvisioningKeyMutation) Field(name string) (ent.Value, bool) {
 		return m.RequestedByID()
 	case provisioningkey.FieldHash:
 		return m.Hash()
+	case provisioningkey.FieldPrefix:
+		return m.Prefix()
 	}
 	return nil, false
 }
@@ -9742,6 +9784,8 @@ func (m *ProvisioningKeyMutation) OldField(ctx context.Context, name string) (en
 		return m.OldRequestedByID(ctx)
 	case provisioningkey.FieldHash:
 		return m.OldHash(ctx)
+	case provisioningkey.FieldPrefix:
+		return m.OldPrefix(ctx)
 	}
 	return nil, fmt.Errorf("unknown ProvisioningKey field %s", name)
 }
@@ -9778,6 +9822,13 @@ func (m *ProvisioningKeyMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetHash(v)
+		return nil
+	case provisioningkey.FieldPrefix:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrefix(v)
 		return nil
 	}
 	return fmt.Errorf("unknown ProvisioningKey field %s", name)
@@ -9863,6 +9914,9 @@ func (m *ProvisioningKeyMutation) ResetField(name string) error {
 		return nil
 	case provisioningkey.FieldHash:
 		m.ResetHash()
+		return nil
+	case provisioningkey.FieldPrefix:
+		m.ResetPrefix()
 		return nil
 	}
 	return fmt.Errorf("unknown ProvisioningKey field %s", name)

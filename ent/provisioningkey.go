@@ -26,6 +26,8 @@ type ProvisioningKey struct {
 	RequestedByID *int `json:"requested_by_id,omitempty"`
 	// Hash holds the value of the "hash" field.
 	Hash []byte `json:"-"`
+	// Prefix holds the value of the "prefix" field.
+	Prefix string `json:"prefix,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProvisioningKeyQuery when eager-loading is set.
 	Edges        ProvisioningKeyEdges `json:"edges"`
@@ -61,6 +63,8 @@ func (*ProvisioningKey) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case provisioningkey.FieldID, provisioningkey.FieldApplicationID, provisioningkey.FieldRequestedByID:
 			values[i] = new(sql.NullInt64)
+		case provisioningkey.FieldPrefix:
+			values[i] = new(sql.NullString)
 		case provisioningkey.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
 		default:
@@ -108,6 +112,12 @@ func (_m *ProvisioningKey) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field hash", values[i])
 			} else if value != nil {
 				_m.Hash = *value
+			}
+		case provisioningkey.FieldPrefix:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field prefix", values[i])
+			} else if value.Valid {
+				_m.Prefix = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -162,6 +172,9 @@ func (_m *ProvisioningKey) String() string {
 	}
 	builder.WriteString(", ")
 	builder.WriteString("hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("prefix=")
+	builder.WriteString(_m.Prefix)
 	builder.WriteByte(')')
 	return builder.String()
 }

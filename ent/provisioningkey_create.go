@@ -63,6 +63,20 @@ func (_c *ProvisioningKeyCreate) SetHash(v []byte) *ProvisioningKeyCreate {
 	return _c
 }
 
+// SetPrefix sets the "prefix" field.
+func (_c *ProvisioningKeyCreate) SetPrefix(v string) *ProvisioningKeyCreate {
+	_c.mutation.SetPrefix(v)
+	return _c
+}
+
+// SetNillablePrefix sets the "prefix" field if the given value is not nil.
+func (_c *ProvisioningKeyCreate) SetNillablePrefix(v *string) *ProvisioningKeyCreate {
+	if v != nil {
+		_c.SetPrefix(*v)
+	}
+	return _c
+}
+
 // SetApplication sets the "application" edge to the Application entity.
 func (_c *ProvisioningKeyCreate) SetApplication(v *Application) *ProvisioningKeyCreate {
 	return _c.SetApplicationID(v.ID)
@@ -112,6 +126,10 @@ func (_c *ProvisioningKeyCreate) defaults() error {
 		v := provisioningkey.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.Prefix(); !ok {
+		v := provisioningkey.DefaultPrefix
+		_c.mutation.SetPrefix(v)
+	}
 	return nil
 }
 
@@ -125,6 +143,9 @@ func (_c *ProvisioningKeyCreate) check() error {
 	}
 	if _, ok := _c.mutation.Hash(); !ok {
 		return &ValidationError{Name: "hash", err: errors.New(`ent: missing required field "ProvisioningKey.hash"`)}
+	}
+	if _, ok := _c.mutation.Prefix(); !ok {
+		return &ValidationError{Name: "prefix", err: errors.New(`ent: missing required field "ProvisioningKey.prefix"`)}
 	}
 	if len(_c.mutation.ApplicationIDs()) == 0 {
 		return &ValidationError{Name: "application", err: errors.New(`ent: missing required edge "ProvisioningKey.application"`)}
@@ -167,6 +188,10 @@ func (_c *ProvisioningKeyCreate) createSpec() (*ProvisioningKey, *sqlgraph.Creat
 	if value, ok := _c.mutation.Hash(); ok {
 		_spec.SetField(provisioningkey.FieldHash, field.TypeBytes, value)
 		_node.Hash = value
+	}
+	if value, ok := _c.mutation.Prefix(); ok {
+		_spec.SetField(provisioningkey.FieldPrefix, field.TypeString, value)
+		_node.Prefix = value
 	}
 	if nodes := _c.mutation.ApplicationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -259,6 +284,9 @@ func (u *ProvisioningKeyUpsertOne) UpdateNewValues() *ProvisioningKeyUpsertOne {
 		}
 		if _, exists := u.create.mutation.Hash(); exists {
 			s.SetIgnore(provisioningkey.FieldHash)
+		}
+		if _, exists := u.create.mutation.Prefix(); exists {
+			s.SetIgnore(provisioningkey.FieldPrefix)
 		}
 	}))
 	return u
@@ -478,6 +506,9 @@ func (u *ProvisioningKeyUpsertBulk) UpdateNewValues() *ProvisioningKeyUpsertBulk
 			}
 			if _, exists := b.mutation.Hash(); exists {
 				s.SetIgnore(provisioningkey.FieldHash)
+			}
+			if _, exists := b.mutation.Prefix(); exists {
+				s.SetIgnore(provisioningkey.FieldPrefix)
 			}
 		}
 	}))

@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/migrate"
+	"fleetgate/ent/provisioningkey"
 	"fleetgate/internal/access"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/viewer"
@@ -111,6 +112,9 @@ var loaders = map[string]func(context.Context, *ent.Client, int) (any, error){
 	devicevariable.Table: func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.DeviceVariable.Get(ctx, id) },
 	fleetvariable.Table:  func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.FleetVariable.Get(ctx, id) },
 	configvariable.Table: func(ctx context.Context, db *ent.Client, id int) (any, error) { return db.ConfigVariable.Get(ctx, id) },
+	provisioningkey.Table: func(ctx context.Context, db *ent.Client, id int) (any, error) {
+		return db.ProvisioningKey.Get(ctx, id)
+	},
 }
 
 // tableStarts maps the first id of each table's range to the table: ids are

@@ -41,6 +41,9 @@ func (r *Resolver) FleetAction() FleetActionResolver { return &fleetActionResolv
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
 
+// ProvisioningKey returns ProvisioningKeyResolver implementation.
+func (r *Resolver) ProvisioningKey() ProvisioningKeyResolver { return &provisioningKeyResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -51,11 +54,12 @@ func (r *Resolver) Release() ReleaseResolver { return &releaseResolver{r} }
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	applicationResolver  struct{ *Resolver }
-	deviceActionResolver struct{ *Resolver }
-	fleetActionResolver  struct{ *Resolver }
-	organizationResolver struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	releaseResolver      struct{ *Resolver }
-	userResolver         struct{ *Resolver }
+	applicationResolver     struct{ *Resolver }
+	deviceActionResolver    struct{ *Resolver }
+	fleetActionResolver     struct{ *Resolver }
+	organizationResolver    struct{ *Resolver }
+	provisioningKeyResolver struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	releaseResolver         struct{ *Resolver }
+	userResolver            struct{ *Resolver }
 )

@@ -330,7 +330,7 @@ func (d Deps) downloadImageConfig(ctx context.Context, appID int) (*model.ImageC
 		return nil, err
 	}
 	err = d.DB.ProvisioningKey.Create().SetApplicationID(app.ID).SetHash(apikey.Hash(key)).
-		SetRequestedByID(v.UserID).Exec(ctx)
+		SetPrefix(apikey.DisplayPrefix(key)).SetRequestedByID(v.UserID).Exec(ctx)
 	if err != nil {
 		return nil, err
 	}

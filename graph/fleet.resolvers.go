@@ -96,9 +96,19 @@ func (r *mutationResolver) DownloadImageConfig(ctx context.Context, applicationI
 	return r.downloadImageConfig(ctx, applicationID)
 }
 
+// RevokeProvisioningKey is the resolver for the revokeProvisioningKey field.
+func (r *mutationResolver) RevokeProvisioningKey(ctx context.Context, id int) (int, error) {
+	return removed(id, r.DB.ProvisioningKey.DeleteOneID(id).Exec(ctx), "provisioning key")
+}
+
 // RequestFleetAction is the resolver for the requestFleetAction field.
 func (r *mutationResolver) RequestFleetAction(ctx context.Context, input model.FleetActionInput) (*ent.FleetAction, error) {
 	return r.requestFleetAction(ctx, input)
+}
+
+// CreatedBy is the resolver for the createdBy field.
+func (r *provisioningKeyResolver) CreatedBy(ctx context.Context, obj *ent.ProvisioningKey) (*ent.User, error) {
+	return r.requester(ctx, obj.RequestedByID)
 }
 
 // CreatedBy is the resolver for the createdBy field.

@@ -316,3 +316,23 @@ func TestProvisioningKey(t *testing.T) {
 		WantCode(t, err, "UNAUTHENTICATED")
 	})
 }
+
+// TestRevokeProvisioningKey: keys are listed without the key itself, and a
+// revoked key registers nothing more.
+func TestRevokeProvisioningKey(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		f := s.NewFleet(t, "f")
+		dev := s.Client(f.Users[access.Developer].Token)
+		key := Must(DownloadImageConfig(ctx, dev, f.AppID))(t).DownloadImageConfig.ProvisioningKey
+		Must(RegisterDevice(ctx, s.Client(key), RegisterDeviceInput{ApplicationId: f.AppID, Name: "first"}))(t)
+		keys := Must(ProvisioningKeys(ctx, s.Client(f.Users[access.Observer].Token), f.Slug))(t).Application.ProvisioningKeys
+		if len(keys) != 1 || keys[0].Prefix != key[:12] || keys[0].CreatedBy.Username != f.Users[access.Developer].Username {
+			t.Fatalf("keys %+v", keys)
+		}
+		_, err := RevokeProvisioningKey(ctx, s.Client(f.Users[access.Operator].Token), keys[0].Id)
+		WantCode(t, err, "FORBIDDEN")
+		Must(RevokeProvisioningKey(ctx, dev, keys[0].Id))(t)
+		_, err = RegisterDevice(ctx, s.Client(key), RegisterDeviceInput{ApplicationId: f.AppID, Name: "second"})
+		WantCode(t, err, "UNAUTHENTICATED")
+	})
+}

@@ -42,6 +42,7 @@ type ResolverRoot interface {
 	FleetAction() FleetActionResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
+	ProvisioningKey() ProvisioningKeyResolver
 	Query() QueryResolver
 	Release() ReleaseResolver
 	User() UserResolver
@@ -63,21 +64,22 @@ type ComplexityRoot struct {
 	}
 
 	Application struct {
-		ConfigVariables func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		Devices         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeviceOrder, where *ent.DeviceWhereInput) int
-		FleetActions    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FleetActionOrder) int
-		FleetVariables  func(childComplexity int) int
-		ID              func(childComplexity int) int
-		IsShared        func(childComplexity int) int
-		Members         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicationMembershipOrder) int
-		MyPermissions   func(childComplexity int) int
-		MyRole          func(childComplexity int) int
-		Name            func(childComplexity int) int
-		Organization    func(childComplexity int) int
-		Releases        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReleaseOrder) int
-		Slug            func(childComplexity int) int
-		Type            func(childComplexity int) int
+		ConfigVariables  func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Devices          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeviceOrder, where *ent.DeviceWhereInput) int
+		FleetActions     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FleetActionOrder) int
+		FleetVariables   func(childComplexity int) int
+		ID               func(childComplexity int) int
+		IsShared         func(childComplexity int) int
+		Members          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicationMembershipOrder) int
+		MyPermissions    func(childComplexity int) int
+		MyRole           func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Organization     func(childComplexity int) int
+		ProvisioningKeys func(childComplexity int) int
+		Releases         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReleaseOrder) int
+		Slug             func(childComplexity int) int
+		Type             func(childComplexity int) int
 	}
 
 	ApplicationConnection struct {
@@ -247,6 +249,7 @@ type ComplexityRoot struct {
 		RequestSSHAccess         func(childComplexity int, deviceID int) int
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIKeys            func(childComplexity int, ids []int) int
+		RevokeProvisioningKey    func(childComplexity int, id int) int
 		SetConfigVariable        func(childComplexity int, input model.SetConfigVariableInput) int
 		SetDeviceTag             func(childComplexity int, input model.SetDeviceTagInput) int
 		SetDeviceVariable        func(childComplexity int, input model.SetDeviceVariableInput) int
@@ -306,6 +309,13 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	ProvisioningKey struct {
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Prefix    func(childComplexity int) int
 	}
 
 	Query struct {
@@ -433,6 +443,7 @@ type MutationResolver interface {
 	SetConfigVariable(ctx context.Context, input model.SetConfigVariableInput) (*ent.ConfigVariable, error)
 	RemoveConfigVariable(ctx context.Context, id int) (int, error)
 	DownloadImageConfig(ctx context.Context, applicationID int) (*model.ImageConfig, error)
+	RevokeProvisioningKey(ctx context.Context, id int) (int, error)
 	RequestFleetAction(ctx context.Context, input model.FleetActionInput) (*ent.FleetAction, error)
 	RequestPasswordReset(ctx context.Context, email string) (bool, error)
 	ResetPassword(ctx context.Context, input model.ResetPasswordInput) (bool, error)
@@ -447,6 +458,9 @@ type MutationResolver interface {
 }
 type OrganizationResolver interface {
 	MyRole(ctx context.Context, obj *ent.Organization) (*access.OrgRole, error)
+}
+type ProvisioningKeyResolver interface {
+	CreatedBy(ctx context.Context, obj *ent.ProvisioningKey) (*ent.User, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -620,6 +634,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.Organization(childComplexity), true
+	case "Application.provisioningKeys":
+		if e.ComplexityRoot.Application.ProvisioningKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.ProvisioningKeys(childComplexity), true
 	case "Application.releases":
 		if e.ComplexityRoot.Application.Releases == nil {
 			break
@@ -1433,6 +1453,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKeys(childComplexity, args["ids"].([]int)), true
+	case "Mutation.revokeProvisioningKey":
+		if e.ComplexityRoot.Mutation.RevokeProvisioningKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeProvisioningKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeProvisioningKey(childComplexity, args["id"].(int)), true
 	case "Mutation.setConfigVariable":
 		if e.ComplexityRoot.Mutation.SetConfigVariable == nil {
 			break
@@ -1728,6 +1759,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "ProvisioningKey.createdAt":
+		if e.ComplexityRoot.ProvisioningKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProvisioningKey.CreatedAt(childComplexity), true
+	case "ProvisioningKey.createdBy":
+		if e.ComplexityRoot.ProvisioningKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProvisioningKey.CreatedBy(childComplexity), true
+	case "ProvisioningKey.id":
+		if e.ComplexityRoot.ProvisioningKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProvisioningKey.ID(childComplexity), true
+	case "ProvisioningKey.prefix":
+		if e.ComplexityRoot.ProvisioningKey.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProvisioningKey.Prefix(childComplexity), true
 
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
@@ -2074,6 +2130,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OrganizationMembershipOrder", ec.unmarshalInputOrganizationMembershipOrder),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("OrganizationWhereInput", ec.unmarshalInputOrganizationWhereInput),
+			graphql.NewInputUnmarshaler("ProvisioningKeyOrder", ec.unmarshalInputProvisioningKeyOrder),
 			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("ReleaseOrder", ec.unmarshalInputReleaseOrder),
 			graphql.NewInputUnmarshaler("ResetPasswordInput", ec.unmarshalInputResetPasswordInput),
@@ -2451,6 +2508,7 @@ type Application implements Node {
     """
     orderBy: FleetActionOrder
   ): FleetActionConnection!
+  provisioningKeys: [ProvisioningKey!]
 }
 """
 A connection to a list of items.
@@ -3316,6 +3374,30 @@ enum Plan @goModel(model: "fleetgate/ent/organization.Plan") {
   FREE
   PAID
 }
+type ProvisioningKey implements Node {
+  id: ID!
+  createdAt: Time!
+  prefix: String!
+}
+"""
+Ordering options for ProvisioningKey connections
+"""
+input ProvisioningKeyOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order ProvisioningKeys.
+  """
+  field: ProvisioningKeyOrderField!
+}
+"""
+Properties by which ProvisioningKey connections can be ordered.
+"""
+enum ProvisioningKeyOrderField {
+  CREATED_AT
+}
 type Query {
   """
   Fetches an object given its ID.
@@ -3534,6 +3616,8 @@ extend type Mutation {
   it. The key is shown only here.
   """
   downloadImageConfig(applicationId: ID!): ImageConfig! @can(permission: CONFIGURATION)
+  "Revoke a provisioning key: device images carrying it can no longer register devices."
+  revokeProvisioningKey(id: ID!): ID! @can(permission: CONFIGURATION)
   "Ask every device of the application to do something; stored as a pending fleet action."
   requestFleetAction(input: FleetActionInput!): FleetAction! @can(permission: FLEET_ACTIONS)
 }
@@ -3634,6 +3718,11 @@ extend type FleetAction {
 
 extend type Release {
   "Who pushed it; null if their account is gone."
+  createdBy: User
+}
+
+extend type ProvisioningKey {
+  "Who downloaded the image configuration that minted it; null if their account is gone."
   createdBy: User
 }
 `, BuiltIn: false},
@@ -3881,6 +3970,8 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 		return ec.fieldContext_Application_configVariables(ctx, field)
 	case "fleetActions":
 		return ec.fieldContext_Application_fleetActions(ctx, field)
+	case "provisioningKeys":
+		return ec.fieldContext_Application_provisioningKeys(ctx, field)
 	case "myRole":
 		return ec.fieldContext_Application_myRole(ctx, field)
 	case "myPermissions":
@@ -4255,6 +4346,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ProvisioningKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProvisioningKey_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ProvisioningKey_createdAt(ctx, field)
+	case "prefix":
+		return ec.fieldContext_ProvisioningKey_prefix(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ProvisioningKey_createdBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProvisioningKey", field.Name)
 }
 
 func (ec *executionContext) childFields_RecoveryCodes(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5160,6 +5265,20 @@ func (ec *executionContext) field_Mutation_revokeApiKeys_args(ctx context.Contex
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeProvisioningKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6199,6 +6318,38 @@ func (ec *executionContext) fieldContext_Application_fleetActions(ctx context.Co
 	if fc.Args, err = ec.field_Application_fleetActions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Application_provisioningKeys(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_provisioningKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProvisioningKeys(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProvisioningKey) graphql.Marshaler {
+			return ec.marshalOProvisioningKey2ᚕᚖfleetgateᚋentᚐProvisioningKeyᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_provisioningKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Application",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProvisioningKey(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9847,6 +9998,68 @@ func (ec *executionContext) fieldContext_Mutation_downloadImageConfig(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_revokeProvisioningKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeProvisioningKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeProvisioningKey(ctx, fc.Args["id"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2fleetgateᚋinternalᚋaccessᚐPermission(ctx, "CONFIGURATION")
+				if err != nil {
+					var zeroVal int
+					return zeroVal, err
+				}
+				if ec.Directives.Can == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive can is not implemented")
+				}
+				return ec.Directives.Can(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeProvisioningKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeProvisioningKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_requestFleetAction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11070,6 +11283,107 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ProvisioningKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProvisioningKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProvisioningKey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProvisioningKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProvisioningKey", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ProvisioningKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ProvisioningKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProvisioningKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProvisioningKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProvisioningKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProvisioningKey_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.ProvisioningKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProvisioningKey_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProvisioningKey_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProvisioningKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProvisioningKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.ProvisioningKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProvisioningKey_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProvisioningKey().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖfleetgateᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProvisioningKey_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProvisioningKey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -15695,6 +16009,59 @@ func UnmarshalOrganizationWhereInput(ctx context.Context, raw any) (ent.Organiza
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputProvisioningKeyOrder(ctx context.Context, obj any) (ent.ProvisioningKeyOrder, error) {
+	var it ent.ProvisioningKeyOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNProvisioningKeyOrderField2ᚖfleetgateᚋentᚐProvisioningKeyOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProvisioningKeyOrder unmarshals raw into the ProvisioningKeyOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProvisioningKeyOrder(ctx context.Context, raw any) (ent.ProvisioningKeyOrder, error) {
+	var out ent.ProvisioningKeyOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProvisioningKeyOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterDeviceInput(ctx context.Context, obj any) (model.RegisterDeviceInput, error) {
 	var it model.RegisterDeviceInput
 	if obj == nil {
@@ -16507,6 +16874,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Release(ctx, sel, obj)
+	case *ent.ProvisioningKey:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ProvisioningKey(ctx, sel, obj)
 	case *ent.OrganizationMembership:
 		if obj == nil {
 			return graphql.Null
@@ -16720,6 +17092,12 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Application_fleetActions(ctx, field, obj)
+				})
+		case "provisioningKeys":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_provisioningKeys(ctx, field, obj)
 				})
 		case "myRole":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -17949,6 +18327,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "revokeProvisioningKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeProvisioningKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "requestFleetAction":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_requestFleetAction(ctx, field)
@@ -18362,6 +18747,55 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var provisioningKeyImplementors = []string{"ProvisioningKey", "Node"}
+
+func (ec *executionContext) _ProvisioningKey(ctx context.Context, sel ast.SelectionSet, obj *ent.ProvisioningKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, provisioningKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProvisioningKey")
+		case "id":
+			out.Values[i] = ec._ProvisioningKey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ProvisioningKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "prefix":
+			out.Values[i] = ec._ProvisioningKey_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProvisioningKey_createdBy(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19937,6 +20371,28 @@ func (ec *executionContext) marshalNPlan2fleetgateᚋentᚋorganizationᚐPlan(c
 	return v
 }
 
+func (ec *executionContext) marshalNProvisioningKey2ᚖfleetgateᚋentᚐProvisioningKey(ctx context.Context, sel ast.SelectionSet, v *ent.ProvisioningKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProvisioningKey!")
+		return graphql.Null
+	}
+	return ec._ProvisioningKey(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProvisioningKeyOrderField2ᚖfleetgateᚋentᚐProvisioningKeyOrderField(ctx context.Context, v any) (*ent.ProvisioningKeyOrderField, error) {
+	var res = new(ent.ProvisioningKeyOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProvisioningKeyOrderField2ᚖfleetgateᚋentᚐProvisioningKeyOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ProvisioningKeyOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProvisioningKeyOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalNRecoveryCodes2ᚖfleetgateᚋgraphᚋmodelᚐRecoveryCodes(ctx context.Context, sel ast.SelectionSet, v *model.RecoveryCodes) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RecoveryCodes!")
@@ -20959,6 +21415,25 @@ func (ec *executionContext) marshalOPlan2ᚖfleetgateᚋentᚋorganizationᚐPla
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOProvisioningKey2ᚕᚖfleetgateᚋentᚐProvisioningKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ProvisioningKey) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProvisioningKey2ᚖfleetgateᚋentᚐProvisioningKey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalORelease2ᚖfleetgateᚋentᚐRelease(ctx context.Context, sel ast.SelectionSet, v *ent.Release) graphql.Marshaler {

@@ -811,7 +811,7 @@ func ghost(id string) string {
 }
 
 // allIDs is every row id in the database, with the GraphQL type it would
-// resolve to (SigningKey, ProvisioningKey, RecoveryCode, PasswordReset and
+// resolve to (SigningKey, RecoveryCode, PasswordReset and
 // RateLimit are stored but are not Nodes).
 func allIDs(t *testing.T, s *Server) map[string]string {
 	t.Helper()
@@ -876,7 +876,7 @@ func ownedBy(t *testing.T, s *Server, typ, id string, userID int) bool {
 	case "ApplicationMembership":
 		m := Must(s.DB.ApplicationMembership.Get(ctx, n))(t)
 		return ownedBy(t, s, "Application", strconv.Itoa(m.ApplicationID), userID)
-	case "Device", "DeviceTag", "DeviceVariable", "FleetVariable", "ConfigVariable", "Release", "DeviceAction", "FleetAction":
+	case "Device", "DeviceTag", "DeviceVariable", "FleetVariable", "ConfigVariable", "Release", "DeviceAction", "FleetAction", "ProvisioningKey":
 		return ownedBy(t, s, "Application", strconv.Itoa(fleetApplication(t, s, typ, n)), userID)
 	}
 	// Not Nodes: nobody reaches them by id.

@@ -112,6 +112,7 @@ type walkFixture struct {
 	fleetVar, keepFleetVar   *ent.FleetVariable
 	configVar, keepConfigVar *ent.ConfigVariable
 	release                  *ent.Release
+	key, keepKey             *ent.ProvisioningKey
 	uuid, commit             string // what registerDevice and createRelease are given
 	grant                    *RequestSshAccessRequestSshAccessSshAccessGrant
 	image                    *DownloadImageConfigDownloadImageConfig
@@ -161,6 +162,12 @@ func (w walkCase) newFleetVariable(t *testing.T, name, value string) *ent.FleetV
 func (w walkCase) newConfigVariable(t *testing.T, name, value string) *ent.ConfigVariable {
 	t.Helper()
 	return Must(w.s.DB.ConfigVariable.Create().SetApplicationID(w.app(t)).SetName(name).SetValue(value).Save(ctx))(t)
+}
+
+func (w walkCase) newProvisioningKey(t *testing.T) *ent.ProvisioningKey {
+	t.Helper()
+	return Must(w.s.DB.ProvisioningKey.Create().SetApplicationID(w.app(t)).SetHash([]byte(walkHex(t, 32))).
+		SetPrefix("fgp_walk").SetRequestedByID(w.admin(t)).Save(ctx))(t)
 }
 
 func (w walkCase) newRelease(t *testing.T) *ent.Release {
@@ -582,6 +589,27 @@ var guardedOps = map[string]guardedOp{
 			gone := !Must(w.s.DB.ConfigVariable.Query().Where(configvariable.ID(w.fx.configVar.ID)).Exist(ctx))(t)
 			if gone && !Must(w.s.DB.ConfigVariable.Query().Where(configvariable.ID(w.fx.keepConfigVar.ID)).Exist(ctx))(t) {
 				t.Error("removing one configuration variable took another with it")
+			}
+			return gone
+		},
+	},
+	"Mutation.revokeProvisioningKey": {
+		perm: access.Configuration,
+		arrange: func(t *testing.T, w walkCase) {
+			w.fx.key, w.fx.keepKey = w.newProvisioningKey(t), w.newProvisioningKey(t)
+		},
+		do: func(t *testing.T, w walkCase) error {
+			id := strconv.Itoa(w.fx.key.ID)
+			r, err := RevokeProvisioningKey(ctx, w.c, id)
+			if err == nil && r.RevokeProvisioningKey != id {
+				t.Errorf("revoked %s, want %s", r.RevokeProvisioningKey, id)
+			}
+			return err
+		},
+		done: func(t *testing.T, w walkCase) bool {
+			gone := !Must(w.s.DB.ProvisioningKey.Query().Where(provisioningkey.ID(w.fx.key.ID)).Exist(ctx))(t)
+			if gone && !Must(w.s.DB.ProvisioningKey.Query().Where(provisioningkey.ID(w.fx.keepKey.ID)).Exist(ctx))(t) {
+				t.Error("revoking one provisioning key took another with it")
 			}
 			return gone
 		},

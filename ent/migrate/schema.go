@@ -381,6 +381,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "hash", Type: field.TypeBytes, Unique: true},
+		{Name: "prefix", Type: field.TypeString, Default: ""},
 		{Name: "application_id", Type: field.TypeInt},
 	}
 	// ProvisioningKeysTable holds the schema information for the "provisioning_keys" table.
@@ -391,7 +392,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "provisioning_keys_applications_provisioning_keys",
-				Columns:    []*schema.Column{ProvisioningKeysColumns[4]},
+				Columns:    []*schema.Column{ProvisioningKeysColumns[5]},
 				RefColumns: []*schema.Column{ApplicationsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},

@@ -23,6 +23,8 @@ const (
 	FieldRequestedByID = "requested_by_id"
 	// FieldHash holds the string denoting the hash field in the database.
 	FieldHash = "hash"
+	// FieldPrefix holds the string denoting the prefix field in the database.
+	FieldPrefix = "prefix"
 	// EdgeApplication holds the string denoting the application edge name in mutations.
 	EdgeApplication = "application"
 	// Table holds the table name of the provisioningkey in the database.
@@ -43,6 +45,7 @@ var Columns = []string{
 	FieldApplicationID,
 	FieldRequestedByID,
 	FieldHash,
+	FieldPrefix,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -65,6 +68,8 @@ var (
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// DefaultPrefix holds the default value on creation for the "prefix" field.
+	DefaultPrefix string
 )
 
 // OrderOption defines the ordering options for the ProvisioningKey queries.
@@ -88,6 +93,11 @@ func ByApplicationID(opts ...sql.OrderTermOption) OrderOption {
 // ByRequestedByID orders the results by the requested_by_id field.
 func ByRequestedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequestedByID, opts...).ToFunc()
+}
+
+// ByPrefix orders the results by the prefix field.
+func ByPrefix(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPrefix, opts...).ToFunc()
 }
 
 // ByApplicationField orders the results by application field.

@@ -75,6 +75,11 @@ func Hash(v []byte) predicate.ProvisioningKey {
 	return predicate.ProvisioningKey(sql.FieldEQ(FieldHash, v))
 }
 
+// Prefix applies equality check predicate on the "prefix" field. It's identical to PrefixEQ.
+func Prefix(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldEQ(FieldPrefix, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.ProvisioningKey {
 	return predicate.ProvisioningKey(sql.FieldEQ(FieldCreatedAt, v))
@@ -223,6 +228,71 @@ func HashLT(v []byte) predicate.ProvisioningKey {
 // HashLTE applies the LTE predicate on the "hash" field.
 func HashLTE(v []byte) predicate.ProvisioningKey {
 	return predicate.ProvisioningKey(sql.FieldLTE(FieldHash, v))
+}
+
+// PrefixEQ applies the EQ predicate on the "prefix" field.
+func PrefixEQ(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldEQ(FieldPrefix, v))
+}
+
+// PrefixNEQ applies the NEQ predicate on the "prefix" field.
+func PrefixNEQ(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldNEQ(FieldPrefix, v))
+}
+
+// PrefixIn applies the In predicate on the "prefix" field.
+func PrefixIn(vs ...string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldIn(FieldPrefix, vs...))
+}
+
+// PrefixNotIn applies the NotIn predicate on the "prefix" field.
+func PrefixNotIn(vs ...string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldNotIn(FieldPrefix, vs...))
+}
+
+// PrefixGT applies the GT predicate on the "prefix" field.
+func PrefixGT(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldGT(FieldPrefix, v))
+}
+
+// PrefixGTE applies the GTE predicate on the "prefix" field.
+func PrefixGTE(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldGTE(FieldPrefix, v))
+}
+
+// PrefixLT applies the LT predicate on the "prefix" field.
+func PrefixLT(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldLT(FieldPrefix, v))
+}
+
+// PrefixLTE applies the LTE predicate on the "prefix" field.
+func PrefixLTE(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldLTE(FieldPrefix, v))
+}
+
+// PrefixContains applies the Contains predicate on the "prefix" field.
+func PrefixContains(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldContains(FieldPrefix, v))
+}
+
+// PrefixHasPrefix applies the HasPrefix predicate on the "prefix" field.
+func PrefixHasPrefix(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldHasPrefix(FieldPrefix, v))
+}
+
+// PrefixHasSuffix applies the HasSuffix predicate on the "prefix" field.
+func PrefixHasSuffix(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldHasSuffix(FieldPrefix, v))
+}
+
+// PrefixEqualFold applies the EqualFold predicate on the "prefix" field.
+func PrefixEqualFold(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldEqualFold(FieldPrefix, v))
+}
+
+// PrefixContainsFold applies the ContainsFold predicate on the "prefix" field.
+func PrefixContainsFold(v string) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(sql.FieldContainsFold(FieldPrefix, v))
 }
 
 // HasApplication applies the HasEdge predicate on the "application" edge.

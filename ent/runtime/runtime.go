@@ -418,6 +418,10 @@ func init() {
 	provisioningkeyDescCreatedAt := provisioningkeyMixinFields0[0].Descriptor()
 	// provisioningkey.DefaultCreatedAt holds the default value on creation for the created_at field.
 	provisioningkey.DefaultCreatedAt = provisioningkeyDescCreatedAt.Default.(func() time.Time)
+	// provisioningkeyDescPrefix is the schema descriptor for prefix field.
+	provisioningkeyDescPrefix := provisioningkeyFields[1].Descriptor()
+	// provisioningkey.DefaultPrefix holds the default value on creation for the prefix field.
+	provisioningkey.DefaultPrefix = provisioningkeyDescPrefix.Default.(string)
 	ratelimitFields := schema.RateLimit{}.Fields()
 	_ = ratelimitFields
 	// ratelimitDescKey is the schema descriptor for key field.

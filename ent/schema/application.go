@@ -47,7 +47,7 @@ func (Application) Edges() []ent.Edge {
 		edge.To("device_tags", DeviceTag.Type).Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		edge.To("device_variables", DeviceVariable.Type).Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		edge.To("device_actions", DeviceAction.Type).Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
-		edge.To("provisioning_keys", ProvisioningKey.Type).Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("provisioning_keys", ProvisioningKey.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

@@ -239,11 +239,15 @@ func (ProvisioningKey) Mixin() []ent.Mixin {
 }
 
 func (ProvisioningKey) Fields() []ent.Field {
-	return []ent.Field{field.Bytes("hash").Unique().Immutable().Sensitive()}
+	return []ent.Field{
+		field.Bytes("hash").Unique().Immutable().Sensitive().Annotations(hidden()),
+		// The first characters of the key, so people can tell keys apart.
+		field.String("prefix").Default("").Immutable(),
+	}
 }
 
 func (ProvisioningKey) Annotations() []schema.Annotation {
-	return []schema.Annotation{hidden()}
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
 }
 
 func (ProvisioningKey) Policy() ent.Policy {

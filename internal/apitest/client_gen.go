@@ -3284,6 +3284,7 @@ func (v *MeResponse) GetMe() MeMeUser { return v.Me }
 // NodeNodeFleetVariable
 // NodeNodeOrganization
 // NodeNodeOrganizationMembership
+// NodeNodeProvisioningKey
 // NodeNodeRelease
 // NodeNodeSecurityEvent
 // NodeNodeUser
@@ -3314,6 +3315,7 @@ func (v *NodeNodeFleetAction) implementsGraphQLInterfaceNodeNode()            {}
 func (v *NodeNodeFleetVariable) implementsGraphQLInterfaceNodeNode()          {}
 func (v *NodeNodeOrganization) implementsGraphQLInterfaceNodeNode()           {}
 func (v *NodeNodeOrganizationMembership) implementsGraphQLInterfaceNodeNode() {}
+func (v *NodeNodeProvisioningKey) implementsGraphQLInterfaceNodeNode()        {}
 func (v *NodeNodeRelease) implementsGraphQLInterfaceNodeNode()                {}
 func (v *NodeNodeSecurityEvent) implementsGraphQLInterfaceNodeNode()          {}
 func (v *NodeNodeUser) implementsGraphQLInterfaceNodeNode()                   {}
@@ -3367,6 +3369,9 @@ func __unmarshalNodeNode(b []byte, v *NodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(NodeNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "ProvisioningKey":
+		*v = new(NodeNodeProvisioningKey)
 		return json.Unmarshal(b, *v)
 	case "Release":
 		*v = new(NodeNodeRelease)
@@ -3484,6 +3489,14 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeProvisioningKey:
+		typename = "ProvisioningKey"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeProvisioningKey
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeNodeRelease:
@@ -3677,6 +3690,19 @@ func (v *NodeNodeOrganizationMembership) GetTypename() *string { return v.Typena
 
 // GetId returns NodeNodeOrganizationMembership.Id, and is useful for accessing the field via an interface.
 func (v *NodeNodeOrganizationMembership) GetId() string { return v.Id }
+
+// NodeNodeProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+type NodeNodeProvisioningKey struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeProvisioningKey.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeProvisioningKey) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeProvisioningKey.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeProvisioningKey) GetId() string { return v.Id }
 
 // NodeNodeRelease includes the requested fields of the GraphQL type Release.
 type NodeNodeRelease struct {
@@ -4339,6 +4365,64 @@ var AllPlan = []Plan{
 	PlanPaid,
 }
 
+// ProvisioningKeysApplication includes the requested fields of the GraphQL type Application.
+type ProvisioningKeysApplication struct {
+	ProvisioningKeys []ProvisioningKeysApplicationProvisioningKeysProvisioningKey `json:"provisioningKeys"`
+}
+
+// GetProvisioningKeys returns ProvisioningKeysApplication.ProvisioningKeys, and is useful for accessing the field via an interface.
+func (v *ProvisioningKeysApplication) GetProvisioningKeys() []ProvisioningKeysApplicationProvisioningKeysProvisioningKey {
+	return v.ProvisioningKeys
+}
+
+// ProvisioningKeysApplicationProvisioningKeysProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+type ProvisioningKeysApplicationProvisioningKeysProvisioningKey struct {
+	Id        string    `json:"id"`
+	Prefix    string    `json:"prefix"`
+	CreatedAt time.Time `json:"createdAt"`
+	// Who downloaded the image configuration that minted it; null if their account is gone.
+	CreatedBy *ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser `json:"createdBy"`
+}
+
+// GetId returns ProvisioningKeysApplicationProvisioningKeysProvisioningKey.Id, and is useful for accessing the field via an interface.
+func (v *ProvisioningKeysApplicationProvisioningKeysProvisioningKey) GetId() string { return v.Id }
+
+// GetPrefix returns ProvisioningKeysApplicationProvisioningKeysProvisioningKey.Prefix, and is useful for accessing the field via an interface.
+func (v *ProvisioningKeysApplicationProvisioningKeysProvisioningKey) GetPrefix() string {
+	return v.Prefix
+}
+
+// GetCreatedAt returns ProvisioningKeysApplicationProvisioningKeysProvisioningKey.CreatedAt, and is useful for accessing the field via an interface.
+func (v *ProvisioningKeysApplicationProvisioningKeysProvisioningKey) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetCreatedBy returns ProvisioningKeysApplicationProvisioningKeysProvisioningKey.CreatedBy, and is useful for accessing the field via an interface.
+func (v *ProvisioningKeysApplicationProvisioningKeysProvisioningKey) GetCreatedBy() *ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser {
+	return v.CreatedBy
+}
+
+// ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser includes the requested fields of the GraphQL type User.
+type ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser struct {
+	Username string `json:"username"`
+}
+
+// GetUsername returns ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser.Username, and is useful for accessing the field via an interface.
+func (v *ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser) GetUsername() string {
+	return v.Username
+}
+
+// ProvisioningKeysResponse is returned by ProvisioningKeys on success.
+type ProvisioningKeysResponse struct {
+	// An application the caller has a role on, by slug (orgHandle/app-name).
+	Application *ProvisioningKeysApplication `json:"application"`
+}
+
+// GetApplication returns ProvisioningKeysResponse.Application, and is useful for accessing the field via an interface.
+func (v *ProvisioningKeysResponse) GetApplication() *ProvisioningKeysApplication {
+	return v.Application
+}
+
 // RefreshTokenRefreshTokenAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 type RefreshTokenRefreshTokenAuthPayload struct {
 	AuthFields `json:"-"`
@@ -4766,6 +4850,17 @@ type RevokeApiKeysResponse struct {
 
 // GetRevokeApiKeys returns RevokeApiKeysResponse.RevokeApiKeys, and is useful for accessing the field via an interface.
 func (v *RevokeApiKeysResponse) GetRevokeApiKeys() []string { return v.RevokeApiKeys }
+
+// RevokeProvisioningKeyResponse is returned by RevokeProvisioningKey on success.
+type RevokeProvisioningKeyResponse struct {
+	// Revoke a provisioning key: device images carrying it can no longer register devices.
+	RevokeProvisioningKey string `json:"revokeProvisioningKey"`
+}
+
+// GetRevokeProvisioningKey returns RevokeProvisioningKeyResponse.RevokeProvisioningKey, and is useful for accessing the field via an interface.
+func (v *RevokeProvisioningKeyResponse) GetRevokeProvisioningKey() string {
+	return v.RevokeProvisioningKey
+}
 
 // SecurityEventKind is enum for the field kind
 type SecurityEventKind string
@@ -5201,6 +5296,7 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 // SweepEmailNodeFleetVariable
 // SweepEmailNodeOrganization
 // SweepEmailNodeOrganizationMembership
+// SweepEmailNodeProvisioningKey
 // SweepEmailNodeRelease
 // SweepEmailNodeSecurityEvent
 // SweepEmailNodeUser
@@ -5231,6 +5327,7 @@ func (v *SweepEmailNodeFleetAction) implementsGraphQLInterfaceSweepEmailNode()  
 func (v *SweepEmailNodeFleetVariable) implementsGraphQLInterfaceSweepEmailNode()          {}
 func (v *SweepEmailNodeOrganization) implementsGraphQLInterfaceSweepEmailNode()           {}
 func (v *SweepEmailNodeOrganizationMembership) implementsGraphQLInterfaceSweepEmailNode() {}
+func (v *SweepEmailNodeProvisioningKey) implementsGraphQLInterfaceSweepEmailNode()        {}
 func (v *SweepEmailNodeRelease) implementsGraphQLInterfaceSweepEmailNode()                {}
 func (v *SweepEmailNodeSecurityEvent) implementsGraphQLInterfaceSweepEmailNode()          {}
 func (v *SweepEmailNodeUser) implementsGraphQLInterfaceSweepEmailNode()                   {}
@@ -5284,6 +5381,9 @@ func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(SweepEmailNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "ProvisioningKey":
+		*v = new(SweepEmailNodeProvisioningKey)
 		return json.Unmarshal(b, *v)
 	case "Release":
 		*v = new(SweepEmailNodeRelease)
@@ -5401,6 +5501,14 @@ func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepEmailNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeProvisioningKey:
+		typename = "ProvisioningKey"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeProvisioningKey
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepEmailNodeRelease:
@@ -5629,6 +5737,19 @@ func (v *SweepEmailNodeOrganizationMembershipUser) GetUsername() string { return
 // GetEmail returns SweepEmailNodeOrganizationMembershipUser.Email, and is useful for accessing the field via an interface.
 func (v *SweepEmailNodeOrganizationMembershipUser) GetEmail() *string { return v.Email }
 
+// SweepEmailNodeProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+type SweepEmailNodeProvisioningKey struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeProvisioningKey.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeProvisioningKey) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeProvisioningKey.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeProvisioningKey) GetId() string { return v.Id }
+
 // SweepEmailNodeRelease includes the requested fields of the GraphQL type Release.
 type SweepEmailNodeRelease struct {
 	Typename *string `json:"__typename"`
@@ -5767,6 +5888,7 @@ func (v *SweepEmailResponse) __premarshalJSON() (*__premarshalSweepEmailResponse
 // SweepNodeNodeFleetVariable
 // SweepNodeNodeOrganization
 // SweepNodeNodeOrganizationMembership
+// SweepNodeNodeProvisioningKey
 // SweepNodeNodeRelease
 // SweepNodeNodeSecurityEvent
 // SweepNodeNodeUser
@@ -5797,6 +5919,7 @@ func (v *SweepNodeNodeFleetAction) implementsGraphQLInterfaceSweepNodeNode()    
 func (v *SweepNodeNodeFleetVariable) implementsGraphQLInterfaceSweepNodeNode()          {}
 func (v *SweepNodeNodeOrganization) implementsGraphQLInterfaceSweepNodeNode()           {}
 func (v *SweepNodeNodeOrganizationMembership) implementsGraphQLInterfaceSweepNodeNode() {}
+func (v *SweepNodeNodeProvisioningKey) implementsGraphQLInterfaceSweepNodeNode()        {}
 func (v *SweepNodeNodeRelease) implementsGraphQLInterfaceSweepNodeNode()                {}
 func (v *SweepNodeNodeSecurityEvent) implementsGraphQLInterfaceSweepNodeNode()          {}
 func (v *SweepNodeNodeUser) implementsGraphQLInterfaceSweepNodeNode()                   {}
@@ -5850,6 +5973,9 @@ func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(SweepNodeNodeOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "ProvisioningKey":
+		*v = new(SweepNodeNodeProvisioningKey)
 		return json.Unmarshal(b, *v)
 	case "Release":
 		*v = new(SweepNodeNodeRelease)
@@ -5967,6 +6093,14 @@ func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodeNodeOrganizationMembership
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeProvisioningKey:
+		typename = "ProvisioningKey"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeProvisioningKey
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodeNodeRelease:
@@ -6156,6 +6290,19 @@ func (v *SweepNodeNodeOrganizationMembership) GetTypename() *string { return v.T
 
 // GetId returns SweepNodeNodeOrganizationMembership.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodeNodeOrganizationMembership) GetId() string { return v.Id }
+
+// SweepNodeNodeProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+type SweepNodeNodeProvisioningKey struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeProvisioningKey.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeProvisioningKey) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeProvisioningKey.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeProvisioningKey) GetId() string { return v.Id }
 
 // SweepNodeNodeRelease includes the requested fields of the GraphQL type Release.
 type SweepNodeNodeRelease struct {
@@ -6416,6 +6563,7 @@ func (v *SweepNodesNodesFleetVariable) GetId() string { return v.Id }
 // SweepNodesNodesFleetVariable
 // SweepNodesNodesOrganization
 // SweepNodesNodesOrganizationMembership
+// SweepNodesNodesProvisioningKey
 // SweepNodesNodesRelease
 // SweepNodesNodesSecurityEvent
 // SweepNodesNodesUser
@@ -6446,6 +6594,7 @@ func (v *SweepNodesNodesFleetAction) implementsGraphQLInterfaceSweepNodesNodesNo
 func (v *SweepNodesNodesFleetVariable) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
 func (v *SweepNodesNodesOrganization) implementsGraphQLInterfaceSweepNodesNodesNode()           {}
 func (v *SweepNodesNodesOrganizationMembership) implementsGraphQLInterfaceSweepNodesNodesNode() {}
+func (v *SweepNodesNodesProvisioningKey) implementsGraphQLInterfaceSweepNodesNodesNode()        {}
 func (v *SweepNodesNodesRelease) implementsGraphQLInterfaceSweepNodesNodesNode()                {}
 func (v *SweepNodesNodesSecurityEvent) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
 func (v *SweepNodesNodesUser) implementsGraphQLInterfaceSweepNodesNodesNode()                   {}
@@ -6499,6 +6648,9 @@ func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
 		return json.Unmarshal(b, *v)
 	case "OrganizationMembership":
 		*v = new(SweepNodesNodesOrganizationMembership)
+		return json.Unmarshal(b, *v)
+	case "ProvisioningKey":
+		*v = new(SweepNodesNodesProvisioningKey)
 		return json.Unmarshal(b, *v)
 	case "Release":
 		*v = new(SweepNodesNodesRelease)
@@ -6618,6 +6770,14 @@ func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
 			*SweepNodesNodesOrganizationMembership
 		}{typename, v}
 		return json.Marshal(result)
+	case *SweepNodesNodesProvisioningKey:
+		typename = "ProvisioningKey"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesProvisioningKey
+		}{typename, v}
+		return json.Marshal(result)
 	case *SweepNodesNodesRelease:
 		typename = "Release"
 
@@ -6675,6 +6835,19 @@ func (v *SweepNodesNodesOrganizationMembership) GetTypename() *string { return v
 
 // GetId returns SweepNodesNodesOrganizationMembership.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodesNodesOrganizationMembership) GetId() string { return v.Id }
+
+// SweepNodesNodesProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+type SweepNodesNodesProvisioningKey struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesProvisioningKey.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesProvisioningKey) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesProvisioningKey.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesProvisioningKey) GetId() string { return v.Id }
 
 // SweepNodesNodesRelease includes the requested fields of the GraphQL type Release.
 type SweepNodesNodesRelease struct {
@@ -7437,6 +7610,14 @@ type __OrganizationInput struct {
 // GetHandle returns __OrganizationInput.Handle, and is useful for accessing the field via an interface.
 func (v *__OrganizationInput) GetHandle() string { return v.Handle }
 
+// __ProvisioningKeysInput is used internally by genqlient
+type __ProvisioningKeysInput struct {
+	Slug string `json:"slug"`
+}
+
+// GetSlug returns __ProvisioningKeysInput.Slug, and is useful for accessing the field via an interface.
+func (v *__ProvisioningKeysInput) GetSlug() string { return v.Slug }
+
 // __RegenerateRecoveryCodesInput is used internally by genqlient
 type __RegenerateRecoveryCodesInput struct {
 	Password string `json:"password"`
@@ -7556,6 +7737,14 @@ type __RevokeApiKeysInput struct {
 
 // GetIds returns __RevokeApiKeysInput.Ids, and is useful for accessing the field via an interface.
 func (v *__RevokeApiKeysInput) GetIds() []string { return v.Ids }
+
+// __RevokeProvisioningKeyInput is used internally by genqlient
+type __RevokeProvisioningKeyInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RevokeProvisioningKeyInput.Id, and is useful for accessing the field via an interface.
+func (v *__RevokeProvisioningKeyInput) GetId() string { return v.Id }
 
 // __SetConfigVariableInput is used internally by genqlient
 type __SetConfigVariableInput struct {
@@ -8870,6 +9059,47 @@ func Organization(
 	return data_, err_
 }
 
+// The query executed by ProvisioningKeys.
+const ProvisioningKeys_Operation = `
+query ProvisioningKeys ($slug: String!) {
+	application(slug: $slug) {
+		provisioningKeys {
+			id
+			prefix
+			createdAt
+			createdBy {
+				username
+			}
+		}
+	}
+}
+`
+
+func ProvisioningKeys(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	slug string,
+) (data_ *ProvisioningKeysResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ProvisioningKeys",
+		Query:  ProvisioningKeys_Operation,
+		Variables: &__ProvisioningKeysInput{
+			Slug: slug,
+		},
+	}
+
+	data_ = &ProvisioningKeysResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by RefreshToken.
 const RefreshToken_Operation = `
 mutation RefreshToken {
@@ -9413,6 +9643,38 @@ func RevokeApiKeys(
 	}
 
 	data_ = &RevokeApiKeysResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RevokeProvisioningKey.
+const RevokeProvisioningKey_Operation = `
+mutation RevokeProvisioningKey ($id: ID!) {
+	revokeProvisioningKey(id: $id)
+}
+`
+
+func RevokeProvisioningKey(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RevokeProvisioningKeyResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RevokeProvisioningKey",
+		Query:  RevokeProvisioningKey_Operation,
+		Variables: &__RevokeProvisioningKeyInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RevokeProvisioningKeyResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
