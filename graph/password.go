@@ -221,6 +221,8 @@ func (d Deps) setPassword(ctx context.Context, in model.SetPasswordInput) (*ent.
 	if err != nil {
 		return nil, err
 	}
+	d.mail(u, "A password was set for your fleetgate account", "A password was set for the fleetgate account "+u.Username+
+		", which can now sign in with it.\n\nIf it was not you, reset the password at once ("+d.PublicURL+"/password-reset).\n")
 	return d.DB.User.Get(ctx, u.ID)
 }
 

@@ -199,23 +199,25 @@ func (d Deps) redeemRecoveryCode(ctx context.Context, u *ent.User, code string) 
 	if err := d.limits.Attempt(ctx, key, twoFactorThrottle); err != nil {
 		return err
 	}
-	n := 0
-	if normalized, ok := totp.NormalizeRecoveryCode(code); ok {
-		var err error
-		n, err = d.DB.RecoveryCode.Update().Where(recoverycode.UserID(u.ID),
+	wrong := fault.Input("recoveryCode", "that recovery code is not right (or was already used)")
+	normalized, ok := totp.NormalizeRecoveryCode(code)
+	if !ok {
+		return wrong
+	}
+	// The code is spent and the event recorded together, or neither.
+	err := withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		n, err := tx.RecoveryCode.Update().Where(recoverycode.UserID(u.ID),
 			recoverycode.Hash(totp.HashRecoveryCode(d.pepper, normalized)), recoverycode.UsedAtIsNil()).
 			SetUsedAt(d.Now()).Save(ctx)
-		if err != nil {
-			return err
+		if err != nil || n != 1 {
+			return notFoundOr(err, wrong)
 		}
-	}
-	if n != 1 {
-		return fault.Input("recoveryCode", "that recovery code is not right (or was already used)")
-	}
-	if err := d.limits.Reset(ctx, key); err != nil {
+		return recordEvent(ctx, tx.Client(), u.ID, securityevent.KindRECOVERY_CODE_USED, "")
+	})
+	if err != nil {
 		return err
 	}
-	return recordEvent(ctx, d.DB, u.ID, securityevent.KindRECOVERY_CODE_USED, "")
+	return d.limits.Reset(ctx, key)
 }
 
 func (d Deps) disableTwoFactor(ctx context.Context, password string) (*ent.User, error) {
