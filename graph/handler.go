@@ -36,7 +36,9 @@ func NewHandler(d Deps) http.Handler {
 	d = d.prepare()
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("fleetgate", "/graphql"))
-	mux.Handle("/graphql", d.cors(limitBody(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer())))))
+	m := newMetrics()
+	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer()))))))
+	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})

@@ -175,3 +175,19 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 }
 
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// TestMetrics: /metrics serves Prometheus text with the requests counted.
+func TestMetrics(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		s.SignUp(t, "alice")
+		resp := Must(http.Get(s.URL + "/metrics"))(t)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK ||
+			!strings.Contains(string(body), `fleetgate_http_requests_total{code="200",route="graphql"} 1`) ||
+			!strings.Contains(string(body), "fleetgate_http_request_duration_seconds_bucket") ||
+			!strings.Contains(string(body), "go_goroutines") {
+			t.Fatalf("metrics (status %d):\n%s", resp.StatusCode, body)
+		}
+	})
+}
