@@ -1480,6 +1480,22 @@ func (c *DeviceActionClient) QueryDevice(_m *DeviceAction) *DeviceQuery {
 	return query
 }
 
+// QueryRequestedBy queries the requested_by edge of a DeviceAction.
+func (c *DeviceActionClient) QueryRequestedBy(_m *DeviceAction) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deviceaction.Table, deviceaction.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deviceaction.RequestedByTable, deviceaction.RequestedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *DeviceActionClient) Hooks() []Hook {
 	hooks := c.hooks.DeviceAction
@@ -1955,6 +1971,22 @@ func (c *FleetActionClient) QueryApplication(_m *FleetAction) *ApplicationQuery 
 			sqlgraph.From(fleetaction.Table, fleetaction.FieldID, id),
 			sqlgraph.To(application.Table, application.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, fleetaction.ApplicationTable, fleetaction.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequestedBy queries the requested_by edge of a FleetAction.
+func (c *FleetActionClient) QueryRequestedBy(_m *FleetAction) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(fleetaction.Table, fleetaction.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, fleetaction.RequestedByTable, fleetaction.RequestedByColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2759,6 +2791,22 @@ func (c *ProvisioningKeyClient) QueryApplication(_m *ProvisioningKey) *Applicati
 	return query
 }
 
+// QueryRequestedBy queries the requested_by edge of a ProvisioningKey.
+func (c *ProvisioningKeyClient) QueryRequestedBy(_m *ProvisioningKey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(provisioningkey.Table, provisioningkey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, provisioningkey.RequestedByTable, provisioningkey.RequestedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProvisioningKeyClient) Hooks() []Hook {
 	hooks := c.hooks.ProvisioningKey
@@ -3184,6 +3232,22 @@ func (c *ReleaseClient) QueryApplication(_m *Release) *ApplicationQuery {
 			sqlgraph.From(release.Table, release.FieldID, id),
 			sqlgraph.To(application.Table, application.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, release.ApplicationTable, release.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequestedBy queries the requested_by edge of a Release.
+func (c *ReleaseClient) QueryRequestedBy(_m *Release) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(release.Table, release.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, release.RequestedByTable, release.RequestedByColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

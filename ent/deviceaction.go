@@ -6,6 +6,7 @@ import (
 	"fleetgate/ent/application"
 	"fleetgate/ent/device"
 	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/user"
 	"fmt"
 	"strings"
 	"time"
@@ -41,9 +42,13 @@ type DeviceActionEdges struct {
 	Application *Application `json:"application,omitempty"`
 	// Device holds the value of the device edge.
 	Device *Device `json:"device,omitempty"`
+	// Who asked for it (or made it); null once their account is deleted.
+	RequestedBy *User `json:"requested_by,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
 }
 
 // ApplicationOrErr returns the Application value or an error if the edge
@@ -66,6 +71,17 @@ func (e DeviceActionEdges) DeviceOrErr() (*Device, error) {
 		return nil, &NotFoundError{label: device.Label}
 	}
 	return nil, &NotLoadedError{edge: "device"}
+}
+
+// RequestedByOrErr returns the RequestedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DeviceActionEdges) RequestedByOrErr() (*User, error) {
+	if e.RequestedBy != nil {
+		return e.RequestedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "requested_by"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -152,6 +168,11 @@ func (_m *DeviceAction) QueryApplication() *ApplicationQuery {
 // QueryDevice queries the "device" edge of the DeviceAction entity.
 func (_m *DeviceAction) QueryDevice() *DeviceQuery {
 	return NewDeviceActionClient(_m.config).QueryDevice(_m)
+}
+
+// QueryRequestedBy queries the "requested_by" edge of the DeviceAction entity.
+func (_m *DeviceAction) QueryRequestedBy() *UserQuery {
+	return NewDeviceActionClient(_m.config).QueryRequestedBy(_m)
 }
 
 // Update returns a builder for updating this DeviceAction.

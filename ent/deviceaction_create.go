@@ -8,6 +8,7 @@ import (
 	"fleetgate/ent/application"
 	"fleetgate/ent/device"
 	"fleetgate/ent/deviceaction"
+	"fleetgate/ent/user"
 	"fmt"
 	"time"
 
@@ -78,6 +79,11 @@ func (_c *DeviceActionCreate) SetApplication(v *Application) *DeviceActionCreate
 // SetDevice sets the "device" edge to the Device entity.
 func (_c *DeviceActionCreate) SetDevice(v *Device) *DeviceActionCreate {
 	return _c.SetDeviceID(v.ID)
+}
+
+// SetRequestedBy sets the "requested_by" edge to the User entity.
+func (_c *DeviceActionCreate) SetRequestedBy(v *User) *DeviceActionCreate {
+	return _c.SetRequestedByID(v.ID)
 }
 
 // Mutation returns the DeviceActionMutation object of the builder.
@@ -183,10 +189,6 @@ func (_c *DeviceActionCreate) createSpec() (*DeviceAction, *sqlgraph.CreateSpec)
 		_spec.SetField(deviceaction.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
-	if value, ok := _c.mutation.RequestedByID(); ok {
-		_spec.SetField(deviceaction.FieldRequestedByID, field.TypeInt, value)
-		_node.RequestedByID = &value
-	}
 	if value, ok := _c.mutation.Action(); ok {
 		_spec.SetField(deviceaction.FieldAction, field.TypeEnum, value)
 		_node.Action = value
@@ -223,6 +225,23 @@ func (_c *DeviceActionCreate) createSpec() (*DeviceAction, *sqlgraph.CreateSpec)
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.DeviceID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RequestedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deviceaction.RequestedByTable,
+			Columns: []string{deviceaction.RequestedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RequestedByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/device"
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/predicate"
+	"fleetgate/ent/user"
 	"fmt"
 	"math"
 
@@ -27,6 +28,7 @@ type DeviceActionQuery struct {
 	predicates      []predicate.DeviceAction
 	withApplication *ApplicationQuery
 	withDevice      *DeviceQuery
+	withRequestedBy *UserQuery
 	loadTotal       []func(context.Context, []*DeviceAction) error
 	modifiers       []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -102,6 +104,28 @@ func (_q *DeviceActionQuery) QueryDevice() *DeviceQuery {
 			sqlgraph.From(deviceaction.Table, deviceaction.FieldID, selector),
 			sqlgraph.To(device.Table, device.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, deviceaction.DeviceTable, deviceaction.DeviceColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRequestedBy chains the current query on the "requested_by" edge.
+func (_q *DeviceActionQuery) QueryRequestedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deviceaction.Table, deviceaction.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deviceaction.RequestedByTable, deviceaction.RequestedByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -303,6 +327,7 @@ func (_q *DeviceActionQuery) Clone() *DeviceActionQuery {
 		predicates:      append([]predicate.DeviceAction{}, _q.predicates...),
 		withApplication: _q.withApplication.Clone(),
 		withDevice:      _q.withDevice.Clone(),
+		withRequestedBy: _q.withRequestedBy.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -329,6 +354,17 @@ func (_q *DeviceActionQuery) WithDevice(opts ...func(*DeviceQuery)) *DeviceActio
 		opt(query)
 	}
 	_q.withDevice = query
+	return _q
+}
+
+// WithRequestedBy tells the query-builder to eager-load the nodes that are connected to
+// the "requested_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DeviceActionQuery) WithRequestedBy(opts ...func(*UserQuery)) *DeviceActionQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRequestedBy = query
 	return _q
 }
 
@@ -416,9 +452,10 @@ func (_q *DeviceActionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*DeviceAction{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withApplication != nil,
 			_q.withDevice != nil,
+			_q.withRequestedBy != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -451,6 +488,12 @@ func (_q *DeviceActionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	if query := _q.withDevice; query != nil {
 		if err := _q.loadDevice(ctx, query, nodes, nil,
 			func(n *DeviceAction, e *Device) { n.Edges.Device = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRequestedBy; query != nil {
+		if err := _q.loadRequestedBy(ctx, query, nodes, nil,
+			func(n *DeviceAction, e *User) { n.Edges.RequestedBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -520,6 +563,38 @@ func (_q *DeviceActionQuery) loadDevice(ctx context.Context, query *DeviceQuery,
 	}
 	return nil
 }
+func (_q *DeviceActionQuery) loadRequestedBy(ctx context.Context, query *UserQuery, nodes []*DeviceAction, init func(*DeviceAction), assign func(*DeviceAction, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*DeviceAction)
+	for i := range nodes {
+		if nodes[i].RequestedByID == nil {
+			continue
+		}
+		fk := *nodes[i].RequestedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "requested_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *DeviceActionQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -554,6 +629,9 @@ func (_q *DeviceActionQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withDevice != nil {
 			_spec.Node.AddColumnOnce(deviceaction.FieldDeviceID)
+		}
+		if _q.withRequestedBy != nil {
+			_spec.Node.AddColumnOnce(deviceaction.FieldRequestedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

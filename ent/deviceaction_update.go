@@ -89,9 +89,6 @@ func (_u *DeviceActionUpdate) sqlSave(ctx context.Context) (_node int, err error
 			}
 		}
 	}
-	if _u.mutation.RequestedByIDCleared() {
-		_spec.ClearField(deviceaction.FieldRequestedByID, field.TypeInt)
-	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -204,9 +201,6 @@ func (_u *DeviceActionUpdateOne) sqlSave(ctx context.Context) (_node *DeviceActi
 				ps[i](selector)
 			}
 		}
-	}
-	if _u.mutation.RequestedByIDCleared() {
-		_spec.ClearField(deviceaction.FieldRequestedByID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &DeviceAction{config: _u.config}

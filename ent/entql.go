@@ -643,6 +643,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Device",
 	)
 	graph.MustAddE(
+		"requested_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deviceaction.RequestedByTable,
+			Columns: []string{deviceaction.RequestedByColumn},
+			Bidi:    false,
+		},
+		"DeviceAction",
+		"User",
+	)
+	graph.MustAddE(
 		"application",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -701,6 +713,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"FleetAction",
 		"Application",
+	)
+	graph.MustAddE(
+		"requested_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   fleetaction.RequestedByTable,
+			Columns: []string{fleetaction.RequestedByColumn},
+			Bidi:    false,
+		},
+		"FleetAction",
+		"User",
 	)
 	graph.MustAddE(
 		"release",
@@ -799,6 +823,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Application",
 	)
 	graph.MustAddE(
+		"requested_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   provisioningkey.RequestedByTable,
+			Columns: []string{provisioningkey.RequestedByColumn},
+			Bidi:    false,
+		},
+		"ProvisioningKey",
+		"User",
+	)
+	graph.MustAddE(
 		"user",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -821,6 +857,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Release",
 		"Application",
+	)
+	graph.MustAddE(
+		"requested_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   release.RequestedByTable,
+			Columns: []string{release.RequestedByColumn},
+			Bidi:    false,
+		},
+		"Release",
+		"User",
 	)
 	graph.MustAddE(
 		"user",
@@ -1604,6 +1652,20 @@ func (f *DeviceActionFilter) WhereHasDeviceWith(preds ...predicate.Device) {
 	})))
 }
 
+// WhereHasRequestedBy applies a predicate to check if query has an edge requested_by.
+func (f *DeviceActionFilter) WhereHasRequestedBy() {
+	f.Where(entql.HasEdge("requested_by"))
+}
+
+// WhereHasRequestedByWith applies a predicate to check if query has an edge requested_by with a given conditions (other predicates).
+func (f *DeviceActionFilter) WhereHasRequestedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("requested_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *DeviceTagQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1863,6 +1925,20 @@ func (f *FleetActionFilter) WhereHasApplication() {
 // WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
 func (f *FleetActionFilter) WhereHasApplicationWith(preds ...predicate.Application) {
 	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequestedBy applies a predicate to check if query has an edge requested_by.
+func (f *FleetActionFilter) WhereHasRequestedBy() {
+	f.Where(entql.HasEdge("requested_by"))
+}
+
+// WhereHasRequestedByWith applies a predicate to check if query has an edge requested_by with a given conditions (other predicates).
+func (f *FleetActionFilter) WhereHasRequestedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("requested_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -2286,6 +2362,20 @@ func (f *ProvisioningKeyFilter) WhereHasApplicationWith(preds ...predicate.Appli
 	})))
 }
 
+// WhereHasRequestedBy applies a predicate to check if query has an edge requested_by.
+func (f *ProvisioningKeyFilter) WhereHasRequestedBy() {
+	f.Where(entql.HasEdge("requested_by"))
+}
+
+// WhereHasRequestedByWith applies a predicate to check if query has an edge requested_by with a given conditions (other predicates).
+func (f *ProvisioningKeyFilter) WhereHasRequestedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("requested_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *RateLimitQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2493,6 +2583,20 @@ func (f *ReleaseFilter) WhereHasApplication() {
 // WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
 func (f *ReleaseFilter) WhereHasApplicationWith(preds ...predicate.Application) {
 	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequestedBy applies a predicate to check if query has an edge requested_by.
+func (f *ReleaseFilter) WhereHasRequestedBy() {
+	f.Where(entql.HasEdge("requested_by"))
+}
+
+// WhereHasRequestedByWith applies a predicate to check if query has an edge requested_by with a given conditions (other predicates).
+func (f *ReleaseFilter) WhereHasRequestedByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("requested_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -6,6 +6,7 @@ import (
 	"fleetgate/ent/application"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/release"
+	"fleetgate/ent/user"
 	"fmt"
 	"strings"
 	"time"
@@ -39,13 +40,15 @@ type FleetAction struct {
 type FleetActionEdges struct {
 	// Application holds the value of the application edge.
 	Application *Application `json:"application,omitempty"`
+	// Who asked for it (or made it); null once their account is deleted.
+	RequestedBy *User `json:"requested_by,omitempty"`
 	// Release holds the value of the release edge.
 	Release *Release `json:"release,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 }
 
 // ApplicationOrErr returns the Application value or an error if the edge
@@ -59,12 +62,23 @@ func (e FleetActionEdges) ApplicationOrErr() (*Application, error) {
 	return nil, &NotLoadedError{edge: "application"}
 }
 
+// RequestedByOrErr returns the RequestedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e FleetActionEdges) RequestedByOrErr() (*User, error) {
+	if e.RequestedBy != nil {
+		return e.RequestedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "requested_by"}
+}
+
 // ReleaseOrErr returns the Release value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e FleetActionEdges) ReleaseOrErr() (*Release, error) {
 	if e.Release != nil {
 		return e.Release, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[2] {
 		return nil, &NotFoundError{label: release.Label}
 	}
 	return nil, &NotLoadedError{edge: "release"}
@@ -150,6 +164,11 @@ func (_m *FleetAction) Value(name string) (ent.Value, error) {
 // QueryApplication queries the "application" edge of the FleetAction entity.
 func (_m *FleetAction) QueryApplication() *ApplicationQuery {
 	return NewFleetActionClient(_m.config).QueryApplication(_m)
+}
+
+// QueryRequestedBy queries the "requested_by" edge of the FleetAction entity.
+func (_m *FleetAction) QueryRequestedBy() *UserQuery {
+	return NewFleetActionClient(_m.config).QueryRequestedBy(_m)
 }
 
 // QueryRelease queries the "release" edge of the FleetAction entity.

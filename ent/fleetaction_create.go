@@ -8,6 +8,7 @@ import (
 	"fleetgate/ent/application"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/release"
+	"fleetgate/ent/user"
 	"fmt"
 	"time"
 
@@ -81,6 +82,11 @@ func (_c *FleetActionCreate) SetNillableReleaseID(v *int) *FleetActionCreate {
 // SetApplication sets the "application" edge to the Application entity.
 func (_c *FleetActionCreate) SetApplication(v *Application) *FleetActionCreate {
 	return _c.SetApplicationID(v.ID)
+}
+
+// SetRequestedBy sets the "requested_by" edge to the User entity.
+func (_c *FleetActionCreate) SetRequestedBy(v *User) *FleetActionCreate {
+	return _c.SetRequestedByID(v.ID)
 }
 
 // SetRelease sets the "release" edge to the Release entity.
@@ -185,10 +191,6 @@ func (_c *FleetActionCreate) createSpec() (*FleetAction, *sqlgraph.CreateSpec) {
 		_spec.SetField(fleetaction.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
-	if value, ok := _c.mutation.RequestedByID(); ok {
-		_spec.SetField(fleetaction.FieldRequestedByID, field.TypeInt, value)
-		_node.RequestedByID = &value
-	}
 	if value, ok := _c.mutation.Action(); ok {
 		_spec.SetField(fleetaction.FieldAction, field.TypeEnum, value)
 		_node.Action = value
@@ -208,6 +210,23 @@ func (_c *FleetActionCreate) createSpec() (*FleetAction, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ApplicationID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RequestedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   fleetaction.RequestedByTable,
+			Columns: []string{fleetaction.RequestedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RequestedByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ReleaseIDs(); len(nodes) > 0 {

@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/release"
+	"fleetgate/ent/user"
 	"fmt"
 	"math"
 
@@ -26,6 +27,7 @@ type FleetActionQuery struct {
 	inters          []Interceptor
 	predicates      []predicate.FleetAction
 	withApplication *ApplicationQuery
+	withRequestedBy *UserQuery
 	withRelease     *ReleaseQuery
 	loadTotal       []func(context.Context, []*FleetAction) error
 	modifiers       []func(*sql.Selector)
@@ -80,6 +82,28 @@ func (_q *FleetActionQuery) QueryApplication() *ApplicationQuery {
 			sqlgraph.From(fleetaction.Table, fleetaction.FieldID, selector),
 			sqlgraph.To(application.Table, application.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, fleetaction.ApplicationTable, fleetaction.ApplicationColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRequestedBy chains the current query on the "requested_by" edge.
+func (_q *FleetActionQuery) QueryRequestedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(fleetaction.Table, fleetaction.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, fleetaction.RequestedByTable, fleetaction.RequestedByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -302,6 +326,7 @@ func (_q *FleetActionQuery) Clone() *FleetActionQuery {
 		inters:          append([]Interceptor{}, _q.inters...),
 		predicates:      append([]predicate.FleetAction{}, _q.predicates...),
 		withApplication: _q.withApplication.Clone(),
+		withRequestedBy: _q.withRequestedBy.Clone(),
 		withRelease:     _q.withRelease.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -318,6 +343,17 @@ func (_q *FleetActionQuery) WithApplication(opts ...func(*ApplicationQuery)) *Fl
 		opt(query)
 	}
 	_q.withApplication = query
+	return _q
+}
+
+// WithRequestedBy tells the query-builder to eager-load the nodes that are connected to
+// the "requested_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FleetActionQuery) WithRequestedBy(opts ...func(*UserQuery)) *FleetActionQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRequestedBy = query
 	return _q
 }
 
@@ -416,8 +452,9 @@ func (_q *FleetActionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*FleetAction{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withApplication != nil,
+			_q.withRequestedBy != nil,
 			_q.withRelease != nil,
 		}
 	)
@@ -445,6 +482,12 @@ func (_q *FleetActionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	if query := _q.withApplication; query != nil {
 		if err := _q.loadApplication(ctx, query, nodes, nil,
 			func(n *FleetAction, e *Application) { n.Edges.Application = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRequestedBy; query != nil {
+		if err := _q.loadRequestedBy(ctx, query, nodes, nil,
+			func(n *FleetAction, e *User) { n.Edges.RequestedBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -484,6 +527,38 @@ func (_q *FleetActionQuery) loadApplication(ctx context.Context, query *Applicat
 		nodes, ok := nodeids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected foreign-key "application_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *FleetActionQuery) loadRequestedBy(ctx context.Context, query *UserQuery, nodes []*FleetAction, init func(*FleetAction), assign func(*FleetAction, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*FleetAction)
+	for i := range nodes {
+		if nodes[i].RequestedByID == nil {
+			continue
+		}
+		fk := *nodes[i].RequestedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "requested_by_id" returned %v`, n.ID)
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
@@ -554,6 +629,9 @@ func (_q *FleetActionQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withApplication != nil {
 			_spec.Node.AddColumnOnce(fleetaction.FieldApplicationID)
+		}
+		if _q.withRequestedBy != nil {
+			_spec.Node.AddColumnOnce(fleetaction.FieldRequestedByID)
 		}
 		if _q.withRelease != nil {
 			_spec.Node.AddColumnOnce(fleetaction.FieldReleaseID)

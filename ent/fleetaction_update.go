@@ -86,9 +86,6 @@ func (_u *FleetActionUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			}
 		}
 	}
-	if _u.mutation.RequestedByIDCleared() {
-		_spec.ClearField(fleetaction.FieldRequestedByID, field.TypeInt)
-	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -198,9 +195,6 @@ func (_u *FleetActionUpdateOne) sqlSave(ctx context.Context) (_node *FleetAction
 				ps[i](selector)
 			}
 		}
-	}
-	if _u.mutation.RequestedByIDCleared() {
-		_spec.ClearField(fleetaction.FieldRequestedByID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &FleetAction{config: _u.config}

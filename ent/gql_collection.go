@@ -1125,6 +1125,21 @@ func (_q *DeviceActionQuery) collectField(ctx context.Context, oneNode bool, opC
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "requestedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withRequestedBy = query
+			if _, ok := fieldSeen[deviceaction.FieldRequestedByID]; !ok {
+				selectedFields = append(selectedFields, deviceaction.FieldRequestedByID)
+				fieldSeen[deviceaction.FieldRequestedByID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[deviceaction.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, deviceaction.FieldCreatedAt)
@@ -1408,6 +1423,21 @@ func (_q *FleetActionQuery) collectField(ctx context.Context, oneNode bool, opCt
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "requestedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withRequestedBy = query
+			if _, ok := fieldSeen[fleetaction.FieldRequestedByID]; !ok {
+				selectedFields = append(selectedFields, fleetaction.FieldRequestedByID)
+				fieldSeen[fleetaction.FieldRequestedByID] = struct{}{}
+			}
 
 		case "release":
 			var (
@@ -2013,6 +2043,21 @@ func (_q *ProvisioningKeyQuery) collectField(ctx context.Context, oneNode bool, 
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withRequestedBy = query
+			if _, ok := fieldSeen[provisioningkey.FieldRequestedByID]; !ok {
+				selectedFields = append(selectedFields, provisioningkey.FieldRequestedByID)
+				fieldSeen[provisioningkey.FieldRequestedByID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[provisioningkey.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, provisioningkey.FieldCreatedAt)
@@ -2104,6 +2149,21 @@ func (_q *ReleaseQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withRequestedBy = query
+			if _, ok := fieldSeen[release.FieldRequestedByID]; !ok {
+				selectedFields = append(selectedFields, release.FieldRequestedByID)
+				fieldSeen[release.FieldRequestedByID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[release.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, release.FieldCreatedAt)

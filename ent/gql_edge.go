@@ -201,6 +201,22 @@ func (_m *Device) PendingActions(
 	return _m.QueryPendingActions().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *DeviceAction) RequestedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.RequestedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequestedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *FleetAction) RequestedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.RequestedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequestedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *FleetAction) Release(ctx context.Context) (*Release, error) {
 	result, err := _m.Edges.ReleaseOrErr()
 	if IsNotLoaded(err) {
@@ -263,4 +279,20 @@ func (_m *OrganizationMembership) Organization(ctx context.Context) (*Organizati
 		result, err = _m.QueryOrganization().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *ProvisioningKey) RequestedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.RequestedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequestedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Release) RequestedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.RequestedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequestedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }

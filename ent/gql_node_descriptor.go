@@ -401,7 +401,7 @@ func (_m *DeviceAction) Node(ctx context.Context) (node *Node, err error) {
 		ID:     _m.ID,
 		Type:   "DeviceAction",
 		Fields: make([]*Field, 2),
-		Edges:  make([]*Edge, 0),
+		Edges:  make([]*Edge, 1),
 	}
 	var buf []byte
 	if buf, err = json.Marshal(_m.CreatedAt); err != nil {
@@ -419,6 +419,16 @@ func (_m *DeviceAction) Node(ctx context.Context) (node *Node, err error) {
 		Type:  "deviceaction.Action",
 		Name:  "action",
 		Value: string(buf),
+	}
+	node.Edges[0] = &Edge{
+		Type: "User",
+		Name: "requested_by",
+	}
+	err = _m.QueryRequestedBy().
+		Select(user.FieldID).
+		Scan(ctx, &node.Edges[0].IDs)
+	if err != nil {
+		return nil, err
 	}
 	return node, nil
 }
@@ -501,7 +511,7 @@ func (_m *FleetAction) Node(ctx context.Context) (node *Node, err error) {
 		ID:     _m.ID,
 		Type:   "FleetAction",
 		Fields: make([]*Field, 2),
-		Edges:  make([]*Edge, 1),
+		Edges:  make([]*Edge, 2),
 	}
 	var buf []byte
 	if buf, err = json.Marshal(_m.CreatedAt); err != nil {
@@ -521,12 +531,22 @@ func (_m *FleetAction) Node(ctx context.Context) (node *Node, err error) {
 		Value: string(buf),
 	}
 	node.Edges[0] = &Edge{
+		Type: "User",
+		Name: "requested_by",
+	}
+	err = _m.QueryRequestedBy().
+		Select(user.FieldID).
+		Scan(ctx, &node.Edges[0].IDs)
+	if err != nil {
+		return nil, err
+	}
+	node.Edges[1] = &Edge{
 		Type: "Release",
 		Name: "release",
 	}
 	err = _m.QueryRelease().
 		Select(release.FieldID).
-		Scan(ctx, &node.Edges[0].IDs)
+		Scan(ctx, &node.Edges[1].IDs)
 	if err != nil {
 		return nil, err
 	}
@@ -687,7 +707,7 @@ func (_m *ProvisioningKey) Node(ctx context.Context) (node *Node, err error) {
 		ID:     _m.ID,
 		Type:   "ProvisioningKey",
 		Fields: make([]*Field, 2),
-		Edges:  make([]*Edge, 0),
+		Edges:  make([]*Edge, 1),
 	}
 	var buf []byte
 	if buf, err = json.Marshal(_m.CreatedAt); err != nil {
@@ -706,6 +726,16 @@ func (_m *ProvisioningKey) Node(ctx context.Context) (node *Node, err error) {
 		Name:  "prefix",
 		Value: string(buf),
 	}
+	node.Edges[0] = &Edge{
+		Type: "User",
+		Name: "requested_by",
+	}
+	err = _m.QueryRequestedBy().
+		Select(user.FieldID).
+		Scan(ctx, &node.Edges[0].IDs)
+	if err != nil {
+		return nil, err
+	}
 	return node, nil
 }
 
@@ -715,7 +745,7 @@ func (_m *Release) Node(ctx context.Context) (node *Node, err error) {
 		ID:     _m.ID,
 		Type:   "Release",
 		Fields: make([]*Field, 3),
-		Edges:  make([]*Edge, 0),
+		Edges:  make([]*Edge, 1),
 	}
 	var buf []byte
 	if buf, err = json.Marshal(_m.CreatedAt); err != nil {
@@ -741,6 +771,16 @@ func (_m *Release) Node(ctx context.Context) (node *Node, err error) {
 		Type:  "string",
 		Name:  "note",
 		Value: string(buf),
+	}
+	node.Edges[0] = &Edge{
+		Type: "User",
+		Name: "requested_by",
+	}
+	err = _m.QueryRequestedBy().
+		Select(user.FieldID).
+		Scan(ctx, &node.Edges[0].IDs)
+	if err != nil {
+		return nil, err
 	}
 	return node, nil
 }

@@ -4288,21 +4288,21 @@ func (m *DeviceMutation) ResetEdge(name string) error {
 // DeviceActionMutation represents an operation that mutates the DeviceAction nodes in the graph.
 type DeviceActionMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	requested_by_id    *int
-	addrequested_by_id *int
-	action             *deviceaction.Action
-	clearedFields      map[string]struct{}
-	application        *int
-	clearedapplication bool
-	device             *int
-	cleareddevice      bool
-	done               bool
-	oldValue           func(context.Context) (*DeviceAction, error)
-	predicates         []predicate.DeviceAction
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	action              *deviceaction.Action
+	clearedFields       map[string]struct{}
+	application         *int
+	clearedapplication  bool
+	device              *int
+	cleareddevice       bool
+	requested_by        *int
+	clearedrequested_by bool
+	done                bool
+	oldValue            func(context.Context) (*DeviceAction, error)
+	predicates          []predicate.DeviceAction
 }
 
 var _ ent.Mutation = (*DeviceActionMutation)(nil)
@@ -4513,13 +4513,12 @@ func (m *DeviceActionMutation) ResetDeviceID() {
 
 // SetRequestedByID sets the "requested_by_id" field.
 func (m *DeviceActionMutation) SetRequestedByID(i int) {
-	m.requested_by_id = &i
-	m.addrequested_by_id = nil
+	m.requested_by = &i
 }
 
 // RequestedByID returns the value of the "requested_by_id" field in the mutation.
 func (m *DeviceActionMutation) RequestedByID() (r int, exists bool) {
-	v := m.requested_by_id
+	v := m.requested_by
 	if v == nil {
 		return
 	}
@@ -4543,28 +4542,9 @@ func (m *DeviceActionMutation) OldRequestedByID(ctx context.Context) (v *int, er
 	return oldValue.RequestedByID, nil
 }
 
-// AddRequestedByID adds i to the "requested_by_id" field.
-func (m *DeviceActionMutation) AddRequestedByID(i int) {
-	if m.addrequested_by_id != nil {
-		*m.addrequested_by_id += i
-	} else {
-		m.addrequested_by_id = &i
-	}
-}
-
-// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
-func (m *DeviceActionMutation) AddedRequestedByID() (r int, exists bool) {
-	v := m.addrequested_by_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ClearRequestedByID clears the value of the "requested_by_id" field.
 func (m *DeviceActionMutation) ClearRequestedByID() {
-	m.requested_by_id = nil
-	m.addrequested_by_id = nil
+	m.requested_by = nil
 	m.clearedFields[deviceaction.FieldRequestedByID] = struct{}{}
 }
 
@@ -4576,8 +4556,7 @@ func (m *DeviceActionMutation) RequestedByIDCleared() bool {
 
 // ResetRequestedByID resets all changes to the "requested_by_id" field.
 func (m *DeviceActionMutation) ResetRequestedByID() {
-	m.requested_by_id = nil
-	m.addrequested_by_id = nil
+	m.requested_by = nil
 	delete(m.clearedFields, deviceaction.FieldRequestedByID)
 }
 
@@ -4671,6 +4650,33 @@ func (m *DeviceActionMutation) ResetDevice() {
 	m.cleareddevice = false
 }
 
+// ClearRequestedBy clears the "requested_by" edge to the User entity.
+func (m *DeviceActionMutation) ClearRequestedBy() {
+	m.clearedrequested_by = true
+	m.clearedFields[deviceaction.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByCleared reports if the "requested_by" edge to the User entity was cleared.
+func (m *DeviceActionMutation) RequestedByCleared() bool {
+	return m.RequestedByIDCleared() || m.clearedrequested_by
+}
+
+// RequestedByIDs returns the "requested_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequestedByID instead. It exists only for internal usage by the builders.
+func (m *DeviceActionMutation) RequestedByIDs() (ids []int) {
+	if id := m.requested_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" edge.
+func (m *DeviceActionMutation) ResetRequestedBy() {
+	m.requested_by = nil
+	m.clearedrequested_by = false
+}
+
 // Where appends a list predicates to the DeviceActionMutation builder.
 func (m *DeviceActionMutation) Where(ps ...predicate.DeviceAction) {
 	m.predicates = append(m.predicates, ps...)
@@ -4715,7 +4721,7 @@ func (m *DeviceActionMutation) Fields() []string {
 	if m.device != nil {
 		fields = append(fields, deviceaction.FieldDeviceID)
 	}
-	if m.requested_by_id != nil {
+	if m.requested_by != nil {
 		fields = append(fields, deviceaction.FieldRequestedByID)
 	}
 	if m.action != nil {
@@ -4810,9 +4816,6 @@ func (m *DeviceActionMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *DeviceActionMutation) AddedFields() []string {
 	var fields []string
-	if m.addrequested_by_id != nil {
-		fields = append(fields, deviceaction.FieldRequestedByID)
-	}
 	return fields
 }
 
@@ -4821,8 +4824,6 @@ func (m *DeviceActionMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *DeviceActionMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case deviceaction.FieldRequestedByID:
-		return m.AddedRequestedByID()
 	}
 	return nil, false
 }
@@ -4832,13 +4833,6 @@ func (m *DeviceActionMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *DeviceActionMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case deviceaction.FieldRequestedByID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddRequestedByID(v)
-		return nil
 	}
 	return fmt.Errorf("unknown DeviceAction numeric field %s", name)
 }
@@ -4896,12 +4890,15 @@ func (m *DeviceActionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DeviceActionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.application != nil {
 		edges = append(edges, deviceaction.EdgeApplication)
 	}
 	if m.device != nil {
 		edges = append(edges, deviceaction.EdgeDevice)
+	}
+	if m.requested_by != nil {
+		edges = append(edges, deviceaction.EdgeRequestedBy)
 	}
 	return edges
 }
@@ -4918,13 +4915,17 @@ func (m *DeviceActionMutation) AddedIDs(name string) []ent.Value {
 		if id := m.device; id != nil {
 			return []ent.Value{*id}
 		}
+	case deviceaction.EdgeRequestedBy:
+		if id := m.requested_by; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DeviceActionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -4936,12 +4937,15 @@ func (m *DeviceActionMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DeviceActionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedapplication {
 		edges = append(edges, deviceaction.EdgeApplication)
 	}
 	if m.cleareddevice {
 		edges = append(edges, deviceaction.EdgeDevice)
+	}
+	if m.clearedrequested_by {
+		edges = append(edges, deviceaction.EdgeRequestedBy)
 	}
 	return edges
 }
@@ -4954,6 +4958,8 @@ func (m *DeviceActionMutation) EdgeCleared(name string) bool {
 		return m.clearedapplication
 	case deviceaction.EdgeDevice:
 		return m.cleareddevice
+	case deviceaction.EdgeRequestedBy:
+		return m.clearedrequested_by
 	}
 	return false
 }
@@ -4968,6 +4974,9 @@ func (m *DeviceActionMutation) ClearEdge(name string) error {
 	case deviceaction.EdgeDevice:
 		m.ClearDevice()
 		return nil
+	case deviceaction.EdgeRequestedBy:
+		m.ClearRequestedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown DeviceAction unique edge %s", name)
 }
@@ -4981,6 +4990,9 @@ func (m *DeviceActionMutation) ResetEdge(name string) error {
 		return nil
 	case deviceaction.EdgeDevice:
 		m.ResetDevice()
+		return nil
+	case deviceaction.EdgeRequestedBy:
+		m.ResetRequestedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown DeviceAction edge %s", name)
@@ -6279,21 +6291,21 @@ func (m *DeviceVariableMutation) ResetEdge(name string) error {
 // FleetActionMutation represents an operation that mutates the FleetAction nodes in the graph.
 type FleetActionMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	requested_by_id    *int
-	addrequested_by_id *int
-	action             *fleetaction.Action
-	clearedFields      map[string]struct{}
-	application        *int
-	clearedapplication bool
-	release            *int
-	clearedrelease     bool
-	done               bool
-	oldValue           func(context.Context) (*FleetAction, error)
-	predicates         []predicate.FleetAction
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	action              *fleetaction.Action
+	clearedFields       map[string]struct{}
+	application         *int
+	clearedapplication  bool
+	requested_by        *int
+	clearedrequested_by bool
+	release             *int
+	clearedrelease      bool
+	done                bool
+	oldValue            func(context.Context) (*FleetAction, error)
+	predicates          []predicate.FleetAction
 }
 
 var _ ent.Mutation = (*FleetActionMutation)(nil)
@@ -6468,13 +6480,12 @@ func (m *FleetActionMutation) ResetApplicationID() {
 
 // SetRequestedByID sets the "requested_by_id" field.
 func (m *FleetActionMutation) SetRequestedByID(i int) {
-	m.requested_by_id = &i
-	m.addrequested_by_id = nil
+	m.requested_by = &i
 }
 
 // RequestedByID returns the value of the "requested_by_id" field in the mutation.
 func (m *FleetActionMutation) RequestedByID() (r int, exists bool) {
-	v := m.requested_by_id
+	v := m.requested_by
 	if v == nil {
 		return
 	}
@@ -6498,28 +6509,9 @@ func (m *FleetActionMutation) OldRequestedByID(ctx context.Context) (v *int, err
 	return oldValue.RequestedByID, nil
 }
 
-// AddRequestedByID adds i to the "requested_by_id" field.
-func (m *FleetActionMutation) AddRequestedByID(i int) {
-	if m.addrequested_by_id != nil {
-		*m.addrequested_by_id += i
-	} else {
-		m.addrequested_by_id = &i
-	}
-}
-
-// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
-func (m *FleetActionMutation) AddedRequestedByID() (r int, exists bool) {
-	v := m.addrequested_by_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ClearRequestedByID clears the value of the "requested_by_id" field.
 func (m *FleetActionMutation) ClearRequestedByID() {
-	m.requested_by_id = nil
-	m.addrequested_by_id = nil
+	m.requested_by = nil
 	m.clearedFields[fleetaction.FieldRequestedByID] = struct{}{}
 }
 
@@ -6531,8 +6523,7 @@ func (m *FleetActionMutation) RequestedByIDCleared() bool {
 
 // ResetRequestedByID resets all changes to the "requested_by_id" field.
 func (m *FleetActionMutation) ResetRequestedByID() {
-	m.requested_by_id = nil
-	m.addrequested_by_id = nil
+	m.requested_by = nil
 	delete(m.clearedFields, fleetaction.FieldRequestedByID)
 }
 
@@ -6648,6 +6639,33 @@ func (m *FleetActionMutation) ResetApplication() {
 	m.clearedapplication = false
 }
 
+// ClearRequestedBy clears the "requested_by" edge to the User entity.
+func (m *FleetActionMutation) ClearRequestedBy() {
+	m.clearedrequested_by = true
+	m.clearedFields[fleetaction.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByCleared reports if the "requested_by" edge to the User entity was cleared.
+func (m *FleetActionMutation) RequestedByCleared() bool {
+	return m.RequestedByIDCleared() || m.clearedrequested_by
+}
+
+// RequestedByIDs returns the "requested_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequestedByID instead. It exists only for internal usage by the builders.
+func (m *FleetActionMutation) RequestedByIDs() (ids []int) {
+	if id := m.requested_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" edge.
+func (m *FleetActionMutation) ResetRequestedBy() {
+	m.requested_by = nil
+	m.clearedrequested_by = false
+}
+
 // ClearRelease clears the "release" edge to the Release entity.
 func (m *FleetActionMutation) ClearRelease() {
 	m.clearedrelease = true
@@ -6716,7 +6734,7 @@ func (m *FleetActionMutation) Fields() []string {
 	if m.application != nil {
 		fields = append(fields, fleetaction.FieldApplicationID)
 	}
-	if m.requested_by_id != nil {
+	if m.requested_by != nil {
 		fields = append(fields, fleetaction.FieldRequestedByID)
 	}
 	if m.action != nil {
@@ -6814,9 +6832,6 @@ func (m *FleetActionMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *FleetActionMutation) AddedFields() []string {
 	var fields []string
-	if m.addrequested_by_id != nil {
-		fields = append(fields, fleetaction.FieldRequestedByID)
-	}
 	return fields
 }
 
@@ -6825,8 +6840,6 @@ func (m *FleetActionMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *FleetActionMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case fleetaction.FieldRequestedByID:
-		return m.AddedRequestedByID()
 	}
 	return nil, false
 }
@@ -6836,13 +6849,6 @@ func (m *FleetActionMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *FleetActionMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case fleetaction.FieldRequestedByID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddRequestedByID(v)
-		return nil
 	}
 	return fmt.Errorf("unknown FleetAction numeric field %s", name)
 }
@@ -6906,9 +6912,12 @@ func (m *FleetActionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FleetActionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.application != nil {
 		edges = append(edges, fleetaction.EdgeApplication)
+	}
+	if m.requested_by != nil {
+		edges = append(edges, fleetaction.EdgeRequestedBy)
 	}
 	if m.release != nil {
 		edges = append(edges, fleetaction.EdgeRelease)
@@ -6924,6 +6933,10 @@ func (m *FleetActionMutation) AddedIDs(name string) []ent.Value {
 		if id := m.application; id != nil {
 			return []ent.Value{*id}
 		}
+	case fleetaction.EdgeRequestedBy:
+		if id := m.requested_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case fleetaction.EdgeRelease:
 		if id := m.release; id != nil {
 			return []ent.Value{*id}
@@ -6934,7 +6947,7 @@ func (m *FleetActionMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FleetActionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -6946,9 +6959,12 @@ func (m *FleetActionMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FleetActionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedapplication {
 		edges = append(edges, fleetaction.EdgeApplication)
+	}
+	if m.clearedrequested_by {
+		edges = append(edges, fleetaction.EdgeRequestedBy)
 	}
 	if m.clearedrelease {
 		edges = append(edges, fleetaction.EdgeRelease)
@@ -6962,6 +6978,8 @@ func (m *FleetActionMutation) EdgeCleared(name string) bool {
 	switch name {
 	case fleetaction.EdgeApplication:
 		return m.clearedapplication
+	case fleetaction.EdgeRequestedBy:
+		return m.clearedrequested_by
 	case fleetaction.EdgeRelease:
 		return m.clearedrelease
 	}
@@ -6974,6 +6992,9 @@ func (m *FleetActionMutation) ClearEdge(name string) error {
 	switch name {
 	case fleetaction.EdgeApplication:
 		m.ClearApplication()
+		return nil
+	case fleetaction.EdgeRequestedBy:
+		m.ClearRequestedBy()
 		return nil
 	case fleetaction.EdgeRelease:
 		m.ClearRelease()
@@ -6988,6 +7009,9 @@ func (m *FleetActionMutation) ResetEdge(name string) error {
 	switch name {
 	case fleetaction.EdgeApplication:
 		m.ResetApplication()
+		return nil
+	case fleetaction.EdgeRequestedBy:
+		m.ResetRequestedBy()
 		return nil
 	case fleetaction.EdgeRelease:
 		m.ResetRelease()
@@ -9344,20 +9368,20 @@ func (m *PasswordResetMutation) ResetEdge(name string) error {
 // ProvisioningKeyMutation represents an operation that mutates the ProvisioningKey nodes in the graph.
 type ProvisioningKeyMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	requested_by_id    *int
-	addrequested_by_id *int
-	hash               *[]byte
-	prefix             *string
-	clearedFields      map[string]struct{}
-	application        *int
-	clearedapplication bool
-	done               bool
-	oldValue           func(context.Context) (*ProvisioningKey, error)
-	predicates         []predicate.ProvisioningKey
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	hash                *[]byte
+	prefix              *string
+	clearedFields       map[string]struct{}
+	application         *int
+	clearedapplication  bool
+	requested_by        *int
+	clearedrequested_by bool
+	done                bool
+	oldValue            func(context.Context) (*ProvisioningKey, error)
+	predicates          []predicate.ProvisioningKey
 }
 
 var _ ent.Mutation = (*ProvisioningKeyMutation)(nil)
@@ -9532,13 +9556,12 @@ func (m *ProvisioningKeyMutation) ResetApplicationID() {
 
 // SetRequestedByID sets the "requested_by_id" field.
 func (m *ProvisioningKeyMutation) SetRequestedByID(i int) {
-	m.requested_by_id = &i
-	m.addrequested_by_id = nil
+	m.requested_by = &i
 }
 
 // RequestedByID returns the value of the "requested_by_id" field in the mutation.
 func (m *ProvisioningKeyMutation) RequestedByID() (r int, exists bool) {
-	v := m.requested_by_id
+	v := m.requested_by
 	if v == nil {
 		return
 	}
@@ -9562,28 +9585,9 @@ func (m *ProvisioningKeyMutation) OldRequestedByID(ctx context.Context) (v *int,
 	return oldValue.RequestedByID, nil
 }
 
-// AddRequestedByID adds i to the "requested_by_id" field.
-func (m *ProvisioningKeyMutation) AddRequestedByID(i int) {
-	if m.addrequested_by_id != nil {
-		*m.addrequested_by_id += i
-	} else {
-		m.addrequested_by_id = &i
-	}
-}
-
-// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
-func (m *ProvisioningKeyMutation) AddedRequestedByID() (r int, exists bool) {
-	v := m.addrequested_by_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ClearRequestedByID clears the value of the "requested_by_id" field.
 func (m *ProvisioningKeyMutation) ClearRequestedByID() {
-	m.requested_by_id = nil
-	m.addrequested_by_id = nil
+	m.requested_by = nil
 	m.clearedFields[provisioningkey.FieldRequestedByID] = struct{}{}
 }
 
@@ -9595,8 +9599,7 @@ func (m *ProvisioningKeyMutation) RequestedByIDCleared() bool {
 
 // ResetRequestedByID resets all changes to the "requested_by_id" field.
 func (m *ProvisioningKeyMutation) ResetRequestedByID() {
-	m.requested_by_id = nil
-	m.addrequested_by_id = nil
+	m.requested_by = nil
 	delete(m.clearedFields, provisioningkey.FieldRequestedByID)
 }
 
@@ -9699,6 +9702,33 @@ func (m *ProvisioningKeyMutation) ResetApplication() {
 	m.clearedapplication = false
 }
 
+// ClearRequestedBy clears the "requested_by" edge to the User entity.
+func (m *ProvisioningKeyMutation) ClearRequestedBy() {
+	m.clearedrequested_by = true
+	m.clearedFields[provisioningkey.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByCleared reports if the "requested_by" edge to the User entity was cleared.
+func (m *ProvisioningKeyMutation) RequestedByCleared() bool {
+	return m.RequestedByIDCleared() || m.clearedrequested_by
+}
+
+// RequestedByIDs returns the "requested_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequestedByID instead. It exists only for internal usage by the builders.
+func (m *ProvisioningKeyMutation) RequestedByIDs() (ids []int) {
+	if id := m.requested_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" edge.
+func (m *ProvisioningKeyMutation) ResetRequestedBy() {
+	m.requested_by = nil
+	m.clearedrequested_by = false
+}
+
 // Where appends a list predicates to the ProvisioningKeyMutation builder.
 func (m *ProvisioningKeyMutation) Where(ps ...predicate.ProvisioningKey) {
 	m.predicates = append(m.predicates, ps...)
@@ -9740,7 +9770,7 @@ func (m *ProvisioningKeyMutation) Fields() []string {
 	if m.application != nil {
 		fields = append(fields, provisioningkey.FieldApplicationID)
 	}
-	if m.requested_by_id != nil {
+	if m.requested_by != nil {
 		fields = append(fields, provisioningkey.FieldRequestedByID)
 	}
 	if m.hash != nil {
@@ -9838,9 +9868,6 @@ func (m *ProvisioningKeyMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *ProvisioningKeyMutation) AddedFields() []string {
 	var fields []string
-	if m.addrequested_by_id != nil {
-		fields = append(fields, provisioningkey.FieldRequestedByID)
-	}
 	return fields
 }
 
@@ -9849,8 +9876,6 @@ func (m *ProvisioningKeyMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *ProvisioningKeyMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case provisioningkey.FieldRequestedByID:
-		return m.AddedRequestedByID()
 	}
 	return nil, false
 }
@@ -9860,13 +9885,6 @@ func (m *ProvisioningKeyMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *ProvisioningKeyMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case provisioningkey.FieldRequestedByID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddRequestedByID(v)
-		return nil
 	}
 	return fmt.Errorf("unknown ProvisioningKey numeric field %s", name)
 }
@@ -9924,9 +9942,12 @@ func (m *ProvisioningKeyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProvisioningKeyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.application != nil {
 		edges = append(edges, provisioningkey.EdgeApplication)
+	}
+	if m.requested_by != nil {
+		edges = append(edges, provisioningkey.EdgeRequestedBy)
 	}
 	return edges
 }
@@ -9939,13 +9960,17 @@ func (m *ProvisioningKeyMutation) AddedIDs(name string) []ent.Value {
 		if id := m.application; id != nil {
 			return []ent.Value{*id}
 		}
+	case provisioningkey.EdgeRequestedBy:
+		if id := m.requested_by; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProvisioningKeyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -9957,9 +9982,12 @@ func (m *ProvisioningKeyMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProvisioningKeyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedapplication {
 		edges = append(edges, provisioningkey.EdgeApplication)
+	}
+	if m.clearedrequested_by {
+		edges = append(edges, provisioningkey.EdgeRequestedBy)
 	}
 	return edges
 }
@@ -9970,6 +9998,8 @@ func (m *ProvisioningKeyMutation) EdgeCleared(name string) bool {
 	switch name {
 	case provisioningkey.EdgeApplication:
 		return m.clearedapplication
+	case provisioningkey.EdgeRequestedBy:
+		return m.clearedrequested_by
 	}
 	return false
 }
@@ -9981,6 +10011,9 @@ func (m *ProvisioningKeyMutation) ClearEdge(name string) error {
 	case provisioningkey.EdgeApplication:
 		m.ClearApplication()
 		return nil
+	case provisioningkey.EdgeRequestedBy:
+		m.ClearRequestedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown ProvisioningKey unique edge %s", name)
 }
@@ -9991,6 +10024,9 @@ func (m *ProvisioningKeyMutation) ResetEdge(name string) error {
 	switch name {
 	case provisioningkey.EdgeApplication:
 		m.ResetApplication()
+		return nil
+	case provisioningkey.EdgeRequestedBy:
+		m.ResetRequestedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown ProvisioningKey edge %s", name)
@@ -11112,20 +11148,20 @@ func (m *RecoveryCodeMutation) ResetEdge(name string) error {
 // ReleaseMutation represents an operation that mutates the Release nodes in the graph.
 type ReleaseMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	requested_by_id    *int
-	addrequested_by_id *int
-	commit             *string
-	note               *string
-	clearedFields      map[string]struct{}
-	application        *int
-	clearedapplication bool
-	done               bool
-	oldValue           func(context.Context) (*Release, error)
-	predicates         []predicate.Release
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	commit              *string
+	note                *string
+	clearedFields       map[string]struct{}
+	application         *int
+	clearedapplication  bool
+	requested_by        *int
+	clearedrequested_by bool
+	done                bool
+	oldValue            func(context.Context) (*Release, error)
+	predicates          []predicate.Release
 }
 
 var _ ent.Mutation = (*ReleaseMutation)(nil)
@@ -11300,13 +11336,12 @@ func (m *ReleaseMutation) ResetApplicationID() {
 
 // SetRequestedByID sets the "requested_by_id" field.
 func (m *ReleaseMutation) SetRequestedByID(i int) {
-	m.requested_by_id = &i
-	m.addrequested_by_id = nil
+	m.requested_by = &i
 }
 
 // RequestedByID returns the value of the "requested_by_id" field in the mutation.
 func (m *ReleaseMutation) RequestedByID() (r int, exists bool) {
-	v := m.requested_by_id
+	v := m.requested_by
 	if v == nil {
 		return
 	}
@@ -11330,28 +11365,9 @@ func (m *ReleaseMutation) OldRequestedByID(ctx context.Context) (v *int, err err
 	return oldValue.RequestedByID, nil
 }
 
-// AddRequestedByID adds i to the "requested_by_id" field.
-func (m *ReleaseMutation) AddRequestedByID(i int) {
-	if m.addrequested_by_id != nil {
-		*m.addrequested_by_id += i
-	} else {
-		m.addrequested_by_id = &i
-	}
-}
-
-// AddedRequestedByID returns the value that was added to the "requested_by_id" field in this mutation.
-func (m *ReleaseMutation) AddedRequestedByID() (r int, exists bool) {
-	v := m.addrequested_by_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
 // ClearRequestedByID clears the value of the "requested_by_id" field.
 func (m *ReleaseMutation) ClearRequestedByID() {
-	m.requested_by_id = nil
-	m.addrequested_by_id = nil
+	m.requested_by = nil
 	m.clearedFields[release.FieldRequestedByID] = struct{}{}
 }
 
@@ -11363,8 +11379,7 @@ func (m *ReleaseMutation) RequestedByIDCleared() bool {
 
 // ResetRequestedByID resets all changes to the "requested_by_id" field.
 func (m *ReleaseMutation) ResetRequestedByID() {
-	m.requested_by_id = nil
-	m.addrequested_by_id = nil
+	m.requested_by = nil
 	delete(m.clearedFields, release.FieldRequestedByID)
 }
 
@@ -11467,6 +11482,33 @@ func (m *ReleaseMutation) ResetApplication() {
 	m.clearedapplication = false
 }
 
+// ClearRequestedBy clears the "requested_by" edge to the User entity.
+func (m *ReleaseMutation) ClearRequestedBy() {
+	m.clearedrequested_by = true
+	m.clearedFields[release.FieldRequestedByID] = struct{}{}
+}
+
+// RequestedByCleared reports if the "requested_by" edge to the User entity was cleared.
+func (m *ReleaseMutation) RequestedByCleared() bool {
+	return m.RequestedByIDCleared() || m.clearedrequested_by
+}
+
+// RequestedByIDs returns the "requested_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequestedByID instead. It exists only for internal usage by the builders.
+func (m *ReleaseMutation) RequestedByIDs() (ids []int) {
+	if id := m.requested_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" edge.
+func (m *ReleaseMutation) ResetRequestedBy() {
+	m.requested_by = nil
+	m.clearedrequested_by = false
+}
+
 // Where appends a list predicates to the ReleaseMutation builder.
 func (m *ReleaseMutation) Where(ps ...predicate.Release) {
 	m.predicates = append(m.predicates, ps...)
@@ -11508,7 +11550,7 @@ func (m *ReleaseMutation) Fields() []string {
 	if m.application != nil {
 		fields = append(fields, release.FieldApplicationID)
 	}
-	if m.requested_by_id != nil {
+	if m.requested_by != nil {
 		fields = append(fields, release.FieldRequestedByID)
 	}
 	if m.commit != nil {
@@ -11606,9 +11648,6 @@ func (m *ReleaseMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *ReleaseMutation) AddedFields() []string {
 	var fields []string
-	if m.addrequested_by_id != nil {
-		fields = append(fields, release.FieldRequestedByID)
-	}
 	return fields
 }
 
@@ -11617,8 +11656,6 @@ func (m *ReleaseMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *ReleaseMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case release.FieldRequestedByID:
-		return m.AddedRequestedByID()
 	}
 	return nil, false
 }
@@ -11628,13 +11665,6 @@ func (m *ReleaseMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *ReleaseMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case release.FieldRequestedByID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddRequestedByID(v)
-		return nil
 	}
 	return fmt.Errorf("unknown Release numeric field %s", name)
 }
@@ -11692,9 +11722,12 @@ func (m *ReleaseMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ReleaseMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.application != nil {
 		edges = append(edges, release.EdgeApplication)
+	}
+	if m.requested_by != nil {
+		edges = append(edges, release.EdgeRequestedBy)
 	}
 	return edges
 }
@@ -11707,13 +11740,17 @@ func (m *ReleaseMutation) AddedIDs(name string) []ent.Value {
 		if id := m.application; id != nil {
 			return []ent.Value{*id}
 		}
+	case release.EdgeRequestedBy:
+		if id := m.requested_by; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ReleaseMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -11725,9 +11762,12 @@ func (m *ReleaseMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ReleaseMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedapplication {
 		edges = append(edges, release.EdgeApplication)
+	}
+	if m.clearedrequested_by {
+		edges = append(edges, release.EdgeRequestedBy)
 	}
 	return edges
 }
@@ -11738,6 +11778,8 @@ func (m *ReleaseMutation) EdgeCleared(name string) bool {
 	switch name {
 	case release.EdgeApplication:
 		return m.clearedapplication
+	case release.EdgeRequestedBy:
+		return m.clearedrequested_by
 	}
 	return false
 }
@@ -11749,6 +11791,9 @@ func (m *ReleaseMutation) ClearEdge(name string) error {
 	case release.EdgeApplication:
 		m.ClearApplication()
 		return nil
+	case release.EdgeRequestedBy:
+		m.ClearRequestedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Release unique edge %s", name)
 }
@@ -11759,6 +11804,9 @@ func (m *ReleaseMutation) ResetEdge(name string) error {
 	switch name {
 	case release.EdgeApplication:
 		m.ResetApplication()
+		return nil
+	case release.EdgeRequestedBy:
+		m.ResetRequestedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Release edge %s", name)

@@ -5,6 +5,7 @@ package ent
 import (
 	"fleetgate/ent/application"
 	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/user"
 	"fmt"
 	"strings"
 	"time"
@@ -38,9 +39,13 @@ type ProvisioningKey struct {
 type ProvisioningKeyEdges struct {
 	// Application holds the value of the application edge.
 	Application *Application `json:"application,omitempty"`
+	// Who asked for it (or made it); null once their account is deleted.
+	RequestedBy *User `json:"requested_by,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
 }
 
 // ApplicationOrErr returns the Application value or an error if the edge
@@ -52,6 +57,17 @@ func (e ProvisioningKeyEdges) ApplicationOrErr() (*Application, error) {
 		return nil, &NotFoundError{label: application.Label}
 	}
 	return nil, &NotLoadedError{edge: "application"}
+}
+
+// RequestedByOrErr returns the RequestedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProvisioningKeyEdges) RequestedByOrErr() (*User, error) {
+	if e.RequestedBy != nil {
+		return e.RequestedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "requested_by"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -135,6 +151,11 @@ func (_m *ProvisioningKey) Value(name string) (ent.Value, error) {
 // QueryApplication queries the "application" edge of the ProvisioningKey entity.
 func (_m *ProvisioningKey) QueryApplication() *ApplicationQuery {
 	return NewProvisioningKeyClient(_m.config).QueryApplication(_m)
+}
+
+// QueryRequestedBy queries the "requested_by" edge of the ProvisioningKey entity.
+func (_m *ProvisioningKey) QueryRequestedBy() *UserQuery {
+	return NewProvisioningKeyClient(_m.config).QueryRequestedBy(_m)
 }
 
 // Update returns a builder for updating this ProvisioningKey.

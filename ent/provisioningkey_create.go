@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fleetgate/ent/application"
 	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/user"
 	"fmt"
 	"time"
 
@@ -80,6 +81,11 @@ func (_c *ProvisioningKeyCreate) SetNillablePrefix(v *string) *ProvisioningKeyCr
 // SetApplication sets the "application" edge to the Application entity.
 func (_c *ProvisioningKeyCreate) SetApplication(v *Application) *ProvisioningKeyCreate {
 	return _c.SetApplicationID(v.ID)
+}
+
+// SetRequestedBy sets the "requested_by" edge to the User entity.
+func (_c *ProvisioningKeyCreate) SetRequestedBy(v *User) *ProvisioningKeyCreate {
+	return _c.SetRequestedByID(v.ID)
 }
 
 // Mutation returns the ProvisioningKeyMutation object of the builder.
@@ -181,10 +187,6 @@ func (_c *ProvisioningKeyCreate) createSpec() (*ProvisioningKey, *sqlgraph.Creat
 		_spec.SetField(provisioningkey.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
-	if value, ok := _c.mutation.RequestedByID(); ok {
-		_spec.SetField(provisioningkey.FieldRequestedByID, field.TypeInt, value)
-		_node.RequestedByID = &value
-	}
 	if value, ok := _c.mutation.Hash(); ok {
 		_spec.SetField(provisioningkey.FieldHash, field.TypeBytes, value)
 		_node.Hash = value
@@ -208,6 +210,23 @@ func (_c *ProvisioningKeyCreate) createSpec() (*ProvisioningKey, *sqlgraph.Creat
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ApplicationID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RequestedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   provisioningkey.RequestedByTable,
+			Columns: []string{provisioningkey.RequestedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RequestedByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

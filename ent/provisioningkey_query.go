@@ -8,6 +8,7 @@ import (
 	"fleetgate/ent/application"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/provisioningkey"
+	"fleetgate/ent/user"
 	"fmt"
 	"math"
 
@@ -25,6 +26,7 @@ type ProvisioningKeyQuery struct {
 	inters          []Interceptor
 	predicates      []predicate.ProvisioningKey
 	withApplication *ApplicationQuery
+	withRequestedBy *UserQuery
 	loadTotal       []func(context.Context, []*ProvisioningKey) error
 	modifiers       []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -78,6 +80,28 @@ func (_q *ProvisioningKeyQuery) QueryApplication() *ApplicationQuery {
 			sqlgraph.From(provisioningkey.Table, provisioningkey.FieldID, selector),
 			sqlgraph.To(application.Table, application.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, provisioningkey.ApplicationTable, provisioningkey.ApplicationColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRequestedBy chains the current query on the "requested_by" edge.
+func (_q *ProvisioningKeyQuery) QueryRequestedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(provisioningkey.Table, provisioningkey.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, provisioningkey.RequestedByTable, provisioningkey.RequestedByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -278,6 +302,7 @@ func (_q *ProvisioningKeyQuery) Clone() *ProvisioningKeyQuery {
 		inters:          append([]Interceptor{}, _q.inters...),
 		predicates:      append([]predicate.ProvisioningKey{}, _q.predicates...),
 		withApplication: _q.withApplication.Clone(),
+		withRequestedBy: _q.withRequestedBy.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -293,6 +318,17 @@ func (_q *ProvisioningKeyQuery) WithApplication(opts ...func(*ApplicationQuery))
 		opt(query)
 	}
 	_q.withApplication = query
+	return _q
+}
+
+// WithRequestedBy tells the query-builder to eager-load the nodes that are connected to
+// the "requested_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProvisioningKeyQuery) WithRequestedBy(opts ...func(*UserQuery)) *ProvisioningKeyQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRequestedBy = query
 	return _q
 }
 
@@ -380,8 +416,9 @@ func (_q *ProvisioningKeyQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	var (
 		nodes       = []*ProvisioningKey{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withApplication != nil,
+			_q.withRequestedBy != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -408,6 +445,12 @@ func (_q *ProvisioningKeyQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	if query := _q.withApplication; query != nil {
 		if err := _q.loadApplication(ctx, query, nodes, nil,
 			func(n *ProvisioningKey, e *Application) { n.Edges.Application = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRequestedBy; query != nil {
+		if err := _q.loadRequestedBy(ctx, query, nodes, nil,
+			func(n *ProvisioningKey, e *User) { n.Edges.RequestedBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -448,6 +491,38 @@ func (_q *ProvisioningKeyQuery) loadApplication(ctx context.Context, query *Appl
 	}
 	return nil
 }
+func (_q *ProvisioningKeyQuery) loadRequestedBy(ctx context.Context, query *UserQuery, nodes []*ProvisioningKey, init func(*ProvisioningKey), assign func(*ProvisioningKey, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*ProvisioningKey)
+	for i := range nodes {
+		if nodes[i].RequestedByID == nil {
+			continue
+		}
+		fk := *nodes[i].RequestedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "requested_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *ProvisioningKeyQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -479,6 +554,9 @@ func (_q *ProvisioningKeyQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withApplication != nil {
 			_spec.Node.AddColumnOnce(provisioningkey.FieldApplicationID)
+		}
+		if _q.withRequestedBy != nil {
+			_spec.Node.AddColumnOnce(provisioningkey.FieldRequestedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -86,9 +86,6 @@ func (_u *ProvisioningKeyUpdate) sqlSave(ctx context.Context) (_node int, err er
 			}
 		}
 	}
-	if _u.mutation.RequestedByIDCleared() {
-		_spec.ClearField(provisioningkey.FieldRequestedByID, field.TypeInt)
-	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -198,9 +195,6 @@ func (_u *ProvisioningKeyUpdateOne) sqlSave(ctx context.Context) (_node *Provisi
 				ps[i](selector)
 			}
 		}
-	}
-	if _u.mutation.RequestedByIDCleared() {
-		_spec.ClearField(provisioningkey.FieldRequestedByID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &ProvisioningKey{config: _u.config}

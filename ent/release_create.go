@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fleetgate/ent/application"
 	"fleetgate/ent/release"
+	"fleetgate/ent/user"
 	"fmt"
 	"time"
 
@@ -80,6 +81,11 @@ func (_c *ReleaseCreate) SetNillableNote(v *string) *ReleaseCreate {
 // SetApplication sets the "application" edge to the Application entity.
 func (_c *ReleaseCreate) SetApplication(v *Application) *ReleaseCreate {
 	return _c.SetApplicationID(v.ID)
+}
+
+// SetRequestedBy sets the "requested_by" edge to the User entity.
+func (_c *ReleaseCreate) SetRequestedBy(v *User) *ReleaseCreate {
+	return _c.SetRequestedByID(v.ID)
 }
 
 // Mutation returns the ReleaseMutation object of the builder.
@@ -186,10 +192,6 @@ func (_c *ReleaseCreate) createSpec() (*Release, *sqlgraph.CreateSpec) {
 		_spec.SetField(release.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
-	if value, ok := _c.mutation.RequestedByID(); ok {
-		_spec.SetField(release.FieldRequestedByID, field.TypeInt, value)
-		_node.RequestedByID = &value
-	}
 	if value, ok := _c.mutation.Commit(); ok {
 		_spec.SetField(release.FieldCommit, field.TypeString, value)
 		_node.Commit = value
@@ -213,6 +215,23 @@ func (_c *ReleaseCreate) createSpec() (*Release, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ApplicationID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RequestedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   release.RequestedByTable,
+			Columns: []string{release.RequestedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RequestedByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

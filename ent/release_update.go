@@ -86,9 +86,6 @@ func (_u *ReleaseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
-	if _u.mutation.RequestedByIDCleared() {
-		_spec.ClearField(release.FieldRequestedByID, field.TypeInt)
-	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -198,9 +195,6 @@ func (_u *ReleaseUpdateOne) sqlSave(ctx context.Context) (_node *Release, err er
 				ps[i](selector)
 			}
 		}
-	}
-	if _u.mutation.RequestedByIDCleared() {
-		_spec.ClearField(release.FieldRequestedByID, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Release{config: _u.config}

@@ -32,34 +32,18 @@ func (r *userResolver) CreatedAt(ctx context.Context, obj *ent.User) (*time.Time
 // Application returns ApplicationResolver implementation.
 func (r *Resolver) Application() ApplicationResolver { return &applicationResolver{r} }
 
-// DeviceAction returns DeviceActionResolver implementation.
-func (r *Resolver) DeviceAction() DeviceActionResolver { return &deviceActionResolver{r} }
-
-// FleetAction returns FleetActionResolver implementation.
-func (r *Resolver) FleetAction() FleetActionResolver { return &fleetActionResolver{r} }
-
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
 
-// ProvisioningKey returns ProvisioningKeyResolver implementation.
-func (r *Resolver) ProvisioningKey() ProvisioningKeyResolver { return &provisioningKeyResolver{r} }
-
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
-
-// Release returns ReleaseResolver implementation.
-func (r *Resolver) Release() ReleaseResolver { return &releaseResolver{r} }
 
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	applicationResolver     struct{ *Resolver }
-	deviceActionResolver    struct{ *Resolver }
-	fleetActionResolver     struct{ *Resolver }
-	organizationResolver    struct{ *Resolver }
-	provisioningKeyResolver struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
-	releaseResolver         struct{ *Resolver }
-	userResolver            struct{ *Resolver }
+	applicationResolver  struct{ *Resolver }
+	organizationResolver struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	userResolver         struct{ *Resolver }
 )

@@ -346,19 +346,6 @@ func (d Deps) downloadImageConfig(ctx context.Context, appID int) (*model.ImageC
 	return &model.ImageConfig{ProvisioningKey: key, Config: string(doc)}, nil
 }
 
-// requester is the user who asked for something, nil if their account is
-// gone. Of another user only id and username show (ownAccount guards more).
-func (d Deps) requester(ctx context.Context, id *int) (*ent.User, error) {
-	if id == nil {
-		return nil, nil
-	}
-	u, err := d.DB.User.Get(ctx, *id)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return u, err
-}
-
 // notFoundAs turns ent's not-found into NOT_FOUND naming the kind of object.
 func notFoundAs(err error, what string) error {
 	if ent.IsNotFound(err) {

@@ -11,16 +11,6 @@ import (
 	"fleetgate/graph/model"
 )
 
-// RequestedBy is the resolver for the requestedBy field.
-func (r *deviceActionResolver) RequestedBy(ctx context.Context, obj *ent.DeviceAction) (*ent.User, error) {
-	return r.requester(ctx, obj.RequestedByID)
-}
-
-// RequestedBy is the resolver for the requestedBy field.
-func (r *fleetActionResolver) RequestedBy(ctx context.Context, obj *ent.FleetAction) (*ent.User, error) {
-	return r.requester(ctx, obj.RequestedByID)
-}
-
 // RegisterDevice is the resolver for the registerDevice field.
 func (r *mutationResolver) RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*ent.Device, error) {
 	return r.registerDevice(ctx, input)
@@ -104,14 +94,4 @@ func (r *mutationResolver) RevokeProvisioningKey(ctx context.Context, id int) (i
 // RequestFleetAction is the resolver for the requestFleetAction field.
 func (r *mutationResolver) RequestFleetAction(ctx context.Context, input model.FleetActionInput) (*ent.FleetAction, error) {
 	return r.requestFleetAction(ctx, input)
-}
-
-// CreatedBy is the resolver for the createdBy field.
-func (r *provisioningKeyResolver) CreatedBy(ctx context.Context, obj *ent.ProvisioningKey) (*ent.User, error) {
-	return r.requester(ctx, obj.RequestedByID)
-}
-
-// CreatedBy is the resolver for the createdBy field.
-func (r *releaseResolver) CreatedBy(ctx context.Context, obj *ent.Release) (*ent.User, error) {
-	return r.requester(ctx, obj.RequestedByID)
 }

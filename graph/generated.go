@@ -38,13 +38,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Application() ApplicationResolver
-	DeviceAction() DeviceActionResolver
-	FleetAction() FleetActionResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
-	ProvisioningKey() ProvisioningKeyResolver
 	Query() QueryResolver
-	Release() ReleaseResolver
 	User() UserResolver
 }
 
@@ -312,10 +308,10 @@ type ComplexityRoot struct {
 	}
 
 	ProvisioningKey struct {
-		CreatedAt func(childComplexity int) int
-		CreatedBy func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Prefix    func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Prefix      func(childComplexity int) int
+		RequestedBy func(childComplexity int) int
 	}
 
 	Query struct {
@@ -335,11 +331,11 @@ type ComplexityRoot struct {
 	}
 
 	Release struct {
-		Commit    func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		CreatedBy func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Note      func(childComplexity int) int
+		Commit      func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Note        func(childComplexity int) int
+		RequestedBy func(childComplexity int) int
 	}
 
 	ReleaseConnection struct {
@@ -405,12 +401,6 @@ type ApplicationResolver interface {
 	MyPermissions(ctx context.Context, obj *ent.Application) ([]access.Permission, error)
 	IsShared(ctx context.Context, obj *ent.Application) (bool, error)
 }
-type DeviceActionResolver interface {
-	RequestedBy(ctx context.Context, obj *ent.DeviceAction) (*ent.User, error)
-}
-type FleetActionResolver interface {
-	RequestedBy(ctx context.Context, obj *ent.FleetAction) (*ent.User, error)
-}
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
@@ -459,9 +449,6 @@ type MutationResolver interface {
 type OrganizationResolver interface {
 	MyRole(ctx context.Context, obj *ent.Organization) (*access.OrgRole, error)
 }
-type ProvisioningKeyResolver interface {
-	CreatedBy(ctx context.Context, obj *ent.ProvisioningKey) (*ent.User, error)
-}
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
@@ -471,9 +458,6 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*ent.User, error)
 	APIKeys(ctx context.Context) ([]*ent.ApiKey, error)
 	ExportMyData(ctx context.Context) (string, error)
-}
-type ReleaseResolver interface {
-	CreatedBy(ctx context.Context, obj *ent.Release) (*ent.User, error)
 }
 type UserResolver interface {
 	CreatedAt(ctx context.Context, obj *ent.User) (*time.Time, error)
@@ -1766,12 +1750,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProvisioningKey.CreatedAt(childComplexity), true
-	case "ProvisioningKey.createdBy":
-		if e.ComplexityRoot.ProvisioningKey.CreatedBy == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ProvisioningKey.CreatedBy(childComplexity), true
 	case "ProvisioningKey.id":
 		if e.ComplexityRoot.ProvisioningKey.ID == nil {
 			break
@@ -1784,6 +1762,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProvisioningKey.Prefix(childComplexity), true
+	case "ProvisioningKey.createdBy":
+		if e.ComplexityRoot.ProvisioningKey.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProvisioningKey.RequestedBy(childComplexity), true
 
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
@@ -1885,12 +1869,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Release.CreatedAt(childComplexity), true
-	case "Release.createdBy":
-		if e.ComplexityRoot.Release.CreatedBy == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Release.CreatedBy(childComplexity), true
 	case "Release.id":
 		if e.ComplexityRoot.Release.ID == nil {
 			break
@@ -1903,6 +1881,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Release.Note(childComplexity), true
+	case "Release.createdBy":
+		if e.ComplexityRoot.Release.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Release.RequestedBy(childComplexity), true
 
 	case "ReleaseConnection.edges":
 		if e.ComplexityRoot.ReleaseConnection.Edges == nil {
@@ -2771,6 +2755,10 @@ type DeviceAction implements Node {
   id: ID!
   createdAt: Time!
   action: DeviceActionKind!
+  """
+  Who asked for it (or made it); null once their account is deleted.
+  """
+  requestedBy: User
 }
 """
 A connection to a list of items.
@@ -3007,6 +2995,10 @@ type FleetAction implements Node {
   id: ID!
   createdAt: Time!
   action: FleetActionKind!
+  """
+  Who asked for it (or made it); null once their account is deleted.
+  """
+  requestedBy: User
   release: Release
 }
 """
@@ -3378,6 +3370,10 @@ type ProvisioningKey implements Node {
   id: ID!
   createdAt: Time!
   prefix: String!
+  """
+  Who asked for it (or made it); null once their account is deleted.
+  """
+  createdBy: User @goField(name: "RequestedBy", forceResolver: false)
 }
 """
 Ordering options for ProvisioningKey connections
@@ -3423,6 +3419,10 @@ type Release implements Node {
   createdAt: Time!
   commit: String!
   note: String!
+  """
+  Who asked for it (or made it); null once their account is deleted.
+  """
+  createdBy: User @goField(name: "RequestedBy", forceResolver: false)
 }
 """
 A connection to a list of items.
@@ -3704,26 +3704,6 @@ type ImageConfig {
   provisioningKey: String!
   "The JSON document to put in the device image."
   config: String!
-}
-
-extend type DeviceAction {
-  "Who asked; null if their account is gone."
-  requestedBy: User
-}
-
-extend type FleetAction {
-  "Who asked; null if their account is gone."
-  requestedBy: User
-}
-
-extend type Release {
-  "Who pushed it; null if their account is gone."
-  createdBy: User
-}
-
-extend type ProvisioningKey {
-  "Who downloaded the image configuration that minted it; null if their account is gone."
-  createdBy: User
 }
 `, BuiltIn: false},
 	{Name: "../schema/fleetgate.graphql", Input: `# fleetgate: the hand-written part of the API. Types that mirror stored rows
@@ -4198,10 +4178,10 @@ func (ec *executionContext) childFields_FleetAction(ctx context.Context, field g
 		return ec.fieldContext_FleetAction_createdAt(ctx, field)
 	case "action":
 		return ec.fieldContext_FleetAction_action(ctx, field)
-	case "release":
-		return ec.fieldContext_FleetAction_release(ctx, field)
 	case "requestedBy":
 		return ec.fieldContext_FleetAction_requestedBy(ctx, field)
+	case "release":
+		return ec.fieldContext_FleetAction_release(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FleetAction", field.Name)
 }
@@ -7421,7 +7401,7 @@ func (ec *executionContext) _DeviceAction_requestedBy(ctx context.Context, field
 			return ec.fieldContext_DeviceAction_requestedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.DeviceAction().RequestedBy(ctx, obj)
+			return obj.RequestedBy(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -7436,7 +7416,7 @@ func (ec *executionContext) fieldContext_DeviceAction_requestedBy(_ context.Cont
 		Object:     "DeviceAction",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -7981,6 +7961,38 @@ func (ec *executionContext) fieldContext_FleetAction_action(_ context.Context, f
 	return graphql.NewScalarFieldContext("FleetAction", field, false, false, "FleetActionKind")
 }
 
+func (ec *executionContext) _FleetAction_requestedBy(ctx context.Context, field graphql.CollectedField, obj *ent.FleetAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FleetAction_requestedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedBy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖfleetgateᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FleetAction_requestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FleetAction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FleetAction_release(ctx context.Context, field graphql.CollectedField, obj *ent.FleetAction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8008,38 +8020,6 @@ func (ec *executionContext) fieldContext_FleetAction_release(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Release(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _FleetAction_requestedBy(ctx context.Context, field graphql.CollectedField, obj *ent.FleetAction) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FleetAction_requestedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FleetAction().RequestedBy(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖfleetgateᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_FleetAction_requestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "FleetAction",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_User(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11363,7 +11343,7 @@ func (ec *executionContext) _ProvisioningKey_createdBy(ctx context.Context, fiel
 			return ec.fieldContext_ProvisioningKey_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProvisioningKey().CreatedBy(ctx, obj)
+			return obj.RequestedBy(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -11378,7 +11358,7 @@ func (ec *executionContext) fieldContext_ProvisioningKey_createdBy(_ context.Con
 		Object:     "ProvisioningKey",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -11925,7 +11905,7 @@ func (ec *executionContext) _Release_createdBy(ctx context.Context, field graphq
 			return ec.fieldContext_Release_createdBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Release().CreatedBy(ctx, obj)
+			return obj.RequestedBy(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
@@ -11940,7 +11920,7 @@ func (ec *executionContext) fieldContext_Release_createdBy(_ context.Context, fi
 		Object:     "Release",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -17895,17 +17875,17 @@ func (ec *executionContext) _FleetAction(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "release":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FleetAction_release(ctx, field, obj)
-				})
 		case "requestedBy":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FleetAction_requestedBy(ctx, field, obj)
+				})
+		case "release":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FleetAction_release(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -32,6 +32,8 @@ const (
 	EdgeApplication = "application"
 	// EdgeDevice holds the string denoting the device edge name in mutations.
 	EdgeDevice = "device"
+	// EdgeRequestedBy holds the string denoting the requested_by edge name in mutations.
+	EdgeRequestedBy = "requested_by"
 	// Table holds the table name of the deviceaction in the database.
 	Table = "device_actions"
 	// ApplicationTable is the table that holds the application relation/edge.
@@ -48,6 +50,13 @@ const (
 	DeviceInverseTable = "devices"
 	// DeviceColumn is the table column denoting the device relation/edge.
 	DeviceColumn = "device_id"
+	// RequestedByTable is the table that holds the requested_by relation/edge.
+	RequestedByTable = "device_actions"
+	// RequestedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	RequestedByInverseTable = "users"
+	// RequestedByColumn is the table column denoting the requested_by relation/edge.
+	RequestedByColumn = "requested_by_id"
 )
 
 // Columns holds all SQL columns for deviceaction fields.
@@ -154,6 +163,13 @@ func ByDeviceField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDeviceStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByRequestedByField orders the results by requested_by field.
+func ByRequestedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRequestedByStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newApplicationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -166,6 +182,13 @@ func newDeviceStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DeviceInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, DeviceTable, DeviceColumn),
+	)
+}
+func newRequestedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RequestedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, RequestedByTable, RequestedByColumn),
 	)
 }
 

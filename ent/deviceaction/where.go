@@ -175,26 +175,6 @@ func RequestedByIDNotIn(vs ...int) predicate.DeviceAction {
 	return predicate.DeviceAction(sql.FieldNotIn(FieldRequestedByID, vs...))
 }
 
-// RequestedByIDGT applies the GT predicate on the "requested_by_id" field.
-func RequestedByIDGT(v int) predicate.DeviceAction {
-	return predicate.DeviceAction(sql.FieldGT(FieldRequestedByID, v))
-}
-
-// RequestedByIDGTE applies the GTE predicate on the "requested_by_id" field.
-func RequestedByIDGTE(v int) predicate.DeviceAction {
-	return predicate.DeviceAction(sql.FieldGTE(FieldRequestedByID, v))
-}
-
-// RequestedByIDLT applies the LT predicate on the "requested_by_id" field.
-func RequestedByIDLT(v int) predicate.DeviceAction {
-	return predicate.DeviceAction(sql.FieldLT(FieldRequestedByID, v))
-}
-
-// RequestedByIDLTE applies the LTE predicate on the "requested_by_id" field.
-func RequestedByIDLTE(v int) predicate.DeviceAction {
-	return predicate.DeviceAction(sql.FieldLTE(FieldRequestedByID, v))
-}
-
 // RequestedByIDIsNil applies the IsNil predicate on the "requested_by_id" field.
 func RequestedByIDIsNil() predicate.DeviceAction {
 	return predicate.DeviceAction(sql.FieldIsNull(FieldRequestedByID))
@@ -263,6 +243,29 @@ func HasDevice() predicate.DeviceAction {
 func HasDeviceWith(preds ...predicate.Device) predicate.DeviceAction {
 	return predicate.DeviceAction(func(s *sql.Selector) {
 		step := newDeviceStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRequestedBy applies the HasEdge predicate on the "requested_by" edge.
+func HasRequestedBy() predicate.DeviceAction {
+	return predicate.DeviceAction(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, RequestedByTable, RequestedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRequestedByWith applies the HasEdge predicate on the "requested_by" edge with a given conditions (other predicates).
+func HasRequestedByWith(preds ...predicate.User) predicate.DeviceAction {
+	return predicate.DeviceAction(func(s *sql.Selector) {
+		step := newRequestedByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

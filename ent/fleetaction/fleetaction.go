@@ -30,6 +30,8 @@ const (
 	FieldReleaseID = "release_id"
 	// EdgeApplication holds the string denoting the application edge name in mutations.
 	EdgeApplication = "application"
+	// EdgeRequestedBy holds the string denoting the requested_by edge name in mutations.
+	EdgeRequestedBy = "requested_by"
 	// EdgeRelease holds the string denoting the release edge name in mutations.
 	EdgeRelease = "release"
 	// Table holds the table name of the fleetaction in the database.
@@ -41,6 +43,13 @@ const (
 	ApplicationInverseTable = "applications"
 	// ApplicationColumn is the table column denoting the application relation/edge.
 	ApplicationColumn = "application_id"
+	// RequestedByTable is the table that holds the requested_by relation/edge.
+	RequestedByTable = "fleet_actions"
+	// RequestedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	RequestedByInverseTable = "users"
+	// RequestedByColumn is the table column denoting the requested_by relation/edge.
+	RequestedByColumn = "requested_by_id"
 	// ReleaseTable is the table that holds the release relation/edge.
 	ReleaseTable = "fleet_actions"
 	// ReleaseInverseTable is the table name for the Release entity.
@@ -147,6 +156,13 @@ func ByApplicationField(field string, opts ...sql.OrderTermOption) OrderOption {
 	}
 }
 
+// ByRequestedByField orders the results by requested_by field.
+func ByRequestedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRequestedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
 // ByReleaseField orders the results by release field.
 func ByReleaseField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -158,6 +174,13 @@ func newApplicationStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ApplicationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ApplicationTable, ApplicationColumn),
+	)
+}
+func newRequestedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RequestedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, RequestedByTable, RequestedByColumn),
 	)
 }
 func newReleaseStep() *sqlgraph.Step {

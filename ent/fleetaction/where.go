@@ -155,26 +155,6 @@ func RequestedByIDNotIn(vs ...int) predicate.FleetAction {
 	return predicate.FleetAction(sql.FieldNotIn(FieldRequestedByID, vs...))
 }
 
-// RequestedByIDGT applies the GT predicate on the "requested_by_id" field.
-func RequestedByIDGT(v int) predicate.FleetAction {
-	return predicate.FleetAction(sql.FieldGT(FieldRequestedByID, v))
-}
-
-// RequestedByIDGTE applies the GTE predicate on the "requested_by_id" field.
-func RequestedByIDGTE(v int) predicate.FleetAction {
-	return predicate.FleetAction(sql.FieldGTE(FieldRequestedByID, v))
-}
-
-// RequestedByIDLT applies the LT predicate on the "requested_by_id" field.
-func RequestedByIDLT(v int) predicate.FleetAction {
-	return predicate.FleetAction(sql.FieldLT(FieldRequestedByID, v))
-}
-
-// RequestedByIDLTE applies the LTE predicate on the "requested_by_id" field.
-func RequestedByIDLTE(v int) predicate.FleetAction {
-	return predicate.FleetAction(sql.FieldLTE(FieldRequestedByID, v))
-}
-
 // RequestedByIDIsNil applies the IsNil predicate on the "requested_by_id" field.
 func RequestedByIDIsNil() predicate.FleetAction {
 	return predicate.FleetAction(sql.FieldIsNull(FieldRequestedByID))
@@ -250,6 +230,29 @@ func HasApplication() predicate.FleetAction {
 func HasApplicationWith(preds ...predicate.Application) predicate.FleetAction {
 	return predicate.FleetAction(func(s *sql.Selector) {
 		step := newApplicationStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRequestedBy applies the HasEdge predicate on the "requested_by" edge.
+func HasRequestedBy() predicate.FleetAction {
+	return predicate.FleetAction(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, RequestedByTable, RequestedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRequestedByWith applies the HasEdge predicate on the "requested_by" edge with a given conditions (other predicates).
+func HasRequestedByWith(preds ...predicate.User) predicate.FleetAction {
+	return predicate.FleetAction(func(s *sql.Selector) {
+		step := newRequestedByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -149,10 +149,10 @@ var (
 	DeviceActionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "action", Type: field.TypeEnum, Enums: []string{"RESTART", "REBOOT", "SHUTDOWN", "IDENTIFY", "PURGE_DATA"}},
 		{Name: "application_id", Type: field.TypeInt},
 		{Name: "device_id", Type: field.TypeInt},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 	}
 	// DeviceActionsTable holds the schema information for the "device_actions" table.
 	DeviceActionsTable = &schema.Table{
@@ -162,15 +162,21 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "device_actions_applications_device_actions",
-				Columns:    []*schema.Column{DeviceActionsColumns[4]},
+				Columns:    []*schema.Column{DeviceActionsColumns[3]},
 				RefColumns: []*schema.Column{ApplicationsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "device_actions_devices_pending_actions",
-				Columns:    []*schema.Column{DeviceActionsColumns[5]},
+				Columns:    []*schema.Column{DeviceActionsColumns[4]},
 				RefColumns: []*schema.Column{DevicesColumns[0]},
 				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "device_actions_users_requested_by",
+				Columns:    []*schema.Column{DeviceActionsColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 	}
@@ -250,9 +256,9 @@ var (
 	FleetActionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "action", Type: field.TypeEnum, Enums: []string{"RESTART_ALL", "REBOOT_ALL", "PURGE_ALL", "PIN_RELEASE"}},
 		{Name: "application_id", Type: field.TypeInt},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "release_id", Type: field.TypeInt, Nullable: true},
 	}
 	// FleetActionsTable holds the schema information for the "fleet_actions" table.
@@ -263,9 +269,15 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "fleet_actions_applications_fleet_actions",
-				Columns:    []*schema.Column{FleetActionsColumns[4]},
+				Columns:    []*schema.Column{FleetActionsColumns[3]},
 				RefColumns: []*schema.Column{ApplicationsColumns[0]},
 				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "fleet_actions_users_requested_by",
+				Columns:    []*schema.Column{FleetActionsColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "fleet_actions_releases_release",
@@ -379,10 +391,10 @@ var (
 	ProvisioningKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "hash", Type: field.TypeBytes, Unique: true},
 		{Name: "prefix", Type: field.TypeString, Default: ""},
 		{Name: "application_id", Type: field.TypeInt},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 	}
 	// ProvisioningKeysTable holds the schema information for the "provisioning_keys" table.
 	ProvisioningKeysTable = &schema.Table{
@@ -392,9 +404,15 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "provisioning_keys_applications_provisioning_keys",
-				Columns:    []*schema.Column{ProvisioningKeysColumns[5]},
+				Columns:    []*schema.Column{ProvisioningKeysColumns[4]},
 				RefColumns: []*schema.Column{ApplicationsColumns[0]},
 				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "provisioning_keys_users_requested_by",
+				Columns:    []*schema.Column{ProvisioningKeysColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 	}
@@ -445,10 +463,10 @@ var (
 	ReleasesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 		{Name: "commit", Type: field.TypeString, Size: 40},
 		{Name: "note", Type: field.TypeString, Default: ""},
 		{Name: "application_id", Type: field.TypeInt},
+		{Name: "requested_by_id", Type: field.TypeInt, Nullable: true},
 	}
 	// ReleasesTable holds the schema information for the "releases" table.
 	ReleasesTable = &schema.Table{
@@ -458,16 +476,22 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "releases_applications_releases",
-				Columns:    []*schema.Column{ReleasesColumns[5]},
+				Columns:    []*schema.Column{ReleasesColumns[4]},
 				RefColumns: []*schema.Column{ApplicationsColumns[0]},
 				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "releases_users_requested_by",
+				Columns:    []*schema.Column{ReleasesColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "release_application_id_commit",
 				Unique:  true,
-				Columns: []*schema.Column{ReleasesColumns[5], ReleasesColumns[3]},
+				Columns: []*schema.Column{ReleasesColumns[4], ReleasesColumns[2]},
 			},
 		},
 	}
@@ -581,6 +605,7 @@ func init() {
 	}
 	DeviceActionsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	DeviceActionsTable.ForeignKeys[1].RefTable = DevicesTable
+	DeviceActionsTable.ForeignKeys[2].RefTable = UsersTable
 	DeviceActionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
@@ -595,7 +620,8 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
 	FleetActionsTable.ForeignKeys[0].RefTable = ApplicationsTable
-	FleetActionsTable.ForeignKeys[1].RefTable = ReleasesTable
+	FleetActionsTable.ForeignKeys[1].RefTable = UsersTable
+	FleetActionsTable.ForeignKeys[2].RefTable = ReleasesTable
 	FleetActionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
@@ -616,6 +642,7 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}
 	ProvisioningKeysTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ProvisioningKeysTable.ForeignKeys[1].RefTable = UsersTable
 	ProvisioningKeysTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
@@ -627,6 +654,7 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(77309411328),
 	}
 	ReleasesTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ReleasesTable.ForeignKeys[1].RefTable = UsersTable
 	ReleasesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}

@@ -27,6 +27,8 @@ const (
 	FieldPrefix = "prefix"
 	// EdgeApplication holds the string denoting the application edge name in mutations.
 	EdgeApplication = "application"
+	// EdgeRequestedBy holds the string denoting the requested_by edge name in mutations.
+	EdgeRequestedBy = "requested_by"
 	// Table holds the table name of the provisioningkey in the database.
 	Table = "provisioning_keys"
 	// ApplicationTable is the table that holds the application relation/edge.
@@ -36,6 +38,13 @@ const (
 	ApplicationInverseTable = "applications"
 	// ApplicationColumn is the table column denoting the application relation/edge.
 	ApplicationColumn = "application_id"
+	// RequestedByTable is the table that holds the requested_by relation/edge.
+	RequestedByTable = "provisioning_keys"
+	// RequestedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	RequestedByInverseTable = "users"
+	// RequestedByColumn is the table column denoting the requested_by relation/edge.
+	RequestedByColumn = "requested_by_id"
 )
 
 // Columns holds all SQL columns for provisioningkey fields.
@@ -106,10 +115,24 @@ func ByApplicationField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newApplicationStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByRequestedByField orders the results by requested_by field.
+func ByRequestedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRequestedByStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newApplicationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ApplicationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ApplicationTable, ApplicationColumn),
+	)
+}
+func newRequestedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RequestedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, RequestedByTable, RequestedByColumn),
 	)
 }

@@ -160,26 +160,6 @@ func RequestedByIDNotIn(vs ...int) predicate.ProvisioningKey {
 	return predicate.ProvisioningKey(sql.FieldNotIn(FieldRequestedByID, vs...))
 }
 
-// RequestedByIDGT applies the GT predicate on the "requested_by_id" field.
-func RequestedByIDGT(v int) predicate.ProvisioningKey {
-	return predicate.ProvisioningKey(sql.FieldGT(FieldRequestedByID, v))
-}
-
-// RequestedByIDGTE applies the GTE predicate on the "requested_by_id" field.
-func RequestedByIDGTE(v int) predicate.ProvisioningKey {
-	return predicate.ProvisioningKey(sql.FieldGTE(FieldRequestedByID, v))
-}
-
-// RequestedByIDLT applies the LT predicate on the "requested_by_id" field.
-func RequestedByIDLT(v int) predicate.ProvisioningKey {
-	return predicate.ProvisioningKey(sql.FieldLT(FieldRequestedByID, v))
-}
-
-// RequestedByIDLTE applies the LTE predicate on the "requested_by_id" field.
-func RequestedByIDLTE(v int) predicate.ProvisioningKey {
-	return predicate.ProvisioningKey(sql.FieldLTE(FieldRequestedByID, v))
-}
-
 // RequestedByIDIsNil applies the IsNil predicate on the "requested_by_id" field.
 func RequestedByIDIsNil() predicate.ProvisioningKey {
 	return predicate.ProvisioningKey(sql.FieldIsNull(FieldRequestedByID))
@@ -310,6 +290,29 @@ func HasApplication() predicate.ProvisioningKey {
 func HasApplicationWith(preds ...predicate.Application) predicate.ProvisioningKey {
 	return predicate.ProvisioningKey(func(s *sql.Selector) {
 		step := newApplicationStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRequestedBy applies the HasEdge predicate on the "requested_by" edge.
+func HasRequestedBy() predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, RequestedByTable, RequestedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRequestedByWith applies the HasEdge predicate on the "requested_by" edge with a given conditions (other predicates).
+func HasRequestedByWith(preds ...predicate.User) predicate.ProvisioningKey {
+	return predicate.ProvisioningKey(func(s *sql.Selector) {
+		step := newRequestedByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

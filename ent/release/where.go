@@ -160,26 +160,6 @@ func RequestedByIDNotIn(vs ...int) predicate.Release {
 	return predicate.Release(sql.FieldNotIn(FieldRequestedByID, vs...))
 }
 
-// RequestedByIDGT applies the GT predicate on the "requested_by_id" field.
-func RequestedByIDGT(v int) predicate.Release {
-	return predicate.Release(sql.FieldGT(FieldRequestedByID, v))
-}
-
-// RequestedByIDGTE applies the GTE predicate on the "requested_by_id" field.
-func RequestedByIDGTE(v int) predicate.Release {
-	return predicate.Release(sql.FieldGTE(FieldRequestedByID, v))
-}
-
-// RequestedByIDLT applies the LT predicate on the "requested_by_id" field.
-func RequestedByIDLT(v int) predicate.Release {
-	return predicate.Release(sql.FieldLT(FieldRequestedByID, v))
-}
-
-// RequestedByIDLTE applies the LTE predicate on the "requested_by_id" field.
-func RequestedByIDLTE(v int) predicate.Release {
-	return predicate.Release(sql.FieldLTE(FieldRequestedByID, v))
-}
-
 // RequestedByIDIsNil applies the IsNil predicate on the "requested_by_id" field.
 func RequestedByIDIsNil() predicate.Release {
 	return predicate.Release(sql.FieldIsNull(FieldRequestedByID))
@@ -335,6 +315,29 @@ func HasApplication() predicate.Release {
 func HasApplicationWith(preds ...predicate.Application) predicate.Release {
 	return predicate.Release(func(s *sql.Selector) {
 		step := newApplicationStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRequestedBy applies the HasEdge predicate on the "requested_by" edge.
+func HasRequestedBy() predicate.Release {
+	return predicate.Release(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, RequestedByTable, RequestedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRequestedByWith applies the HasEdge predicate on the "requested_by" edge with a given conditions (other predicates).
+func HasRequestedByWith(preds ...predicate.User) predicate.Release {
+	return predicate.Release(func(s *sql.Selector) {
+		step := newRequestedByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

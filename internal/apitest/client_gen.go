@@ -1982,7 +1982,7 @@ type CreateReleaseCreateRelease struct {
 	Commit    string    `json:"commit"`
 	Note      string    `json:"note"`
 	CreatedAt time.Time `json:"createdAt"`
-	// Who pushed it; null if their account is gone.
+	// Who asked for it (or made it); null once their account is deleted.
 	CreatedBy *CreateReleaseCreateReleaseCreatedByUser `json:"createdBy"`
 }
 
@@ -2180,7 +2180,7 @@ type DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDe
 	Id        string           `json:"id"`
 	Action    DeviceActionKind `json:"action"`
 	CreatedAt time.Time        `json:"createdAt"`
-	// Who asked; null if their account is gone.
+	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser `json:"requestedBy"`
 }
 
@@ -2806,7 +2806,7 @@ type FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEd
 	Id      string                                                                                               `json:"id"`
 	Action  FleetActionKind                                                                                      `json:"action"`
 	Release *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease `json:"release"`
-	// Who asked; null if their account is gone.
+	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser `json:"requestedBy"`
 }
 
@@ -2910,7 +2910,7 @@ type FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleas
 	Id     string `json:"id"`
 	Commit string `json:"commit"`
 	Note   string `json:"note"`
-	// Who pushed it; null if their account is gone.
+	// Who asked for it (or made it); null once their account is deleted.
 	CreatedBy *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser `json:"createdBy"`
 }
 
@@ -4380,7 +4380,7 @@ type ProvisioningKeysApplicationProvisioningKeysProvisioningKey struct {
 	Id        string    `json:"id"`
 	Prefix    string    `json:"prefix"`
 	CreatedAt time.Time `json:"createdAt"`
-	// Who downloaded the image configuration that minted it; null if their account is gone.
+	// Who asked for it (or made it); null once their account is deleted.
 	CreatedBy *ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser `json:"createdBy"`
 }
 
@@ -4669,7 +4669,7 @@ type RequestDeviceActionRequestDeviceAction struct {
 	Id        string           `json:"id"`
 	Action    DeviceActionKind `json:"action"`
 	CreatedAt time.Time        `json:"createdAt"`
-	// Who asked; null if their account is gone.
+	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *RequestDeviceActionRequestDeviceActionRequestedByUser `json:"requestedBy"`
 }
 
@@ -4718,7 +4718,7 @@ type RequestFleetActionRequestFleetAction struct {
 	Action    FleetActionKind                              `json:"action"`
 	CreatedAt time.Time                                    `json:"createdAt"`
 	Release   *RequestFleetActionRequestFleetActionRelease `json:"release"`
-	// Who asked; null if their account is gone.
+	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *RequestFleetActionRequestFleetActionRequestedByUser `json:"requestedBy"`
 }
 
