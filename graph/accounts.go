@@ -83,10 +83,7 @@ func (d Deps) signUp(ctx context.Context, in model.SignUpInput) (*model.AuthPayl
 // organization handles share one namespace: a user's personal organization
 // takes the username as its handle.
 func checkSignUpConflicts(ctx context.Context, tx *ent.Tx, username, email string) error {
-	taken, err := tx.User.Query().Where(user.Username(username)).Exist(ctx)
-	if err == nil && !taken {
-		taken, err = tx.Organization.Query().Where(organization.Handle(username)).Exist(ctx)
-	}
+	taken, err := nameTaken(ctx, tx, username)
 	if err != nil {
 		return err
 	}
@@ -101,6 +98,16 @@ func checkSignUpConflicts(ctx context.Context, tx *ent.Tx, username, email strin
 		return fault.Taken("email", "an account with this email address already exists")
 	}
 	return nil
+}
+
+// nameTaken reports whether name is a username or an organization handle:
+// the two share one namespace. ctx must see every organization (System).
+func nameTaken(ctx context.Context, tx *ent.Tx, name string) (bool, error) {
+	taken, err := tx.User.Query().Where(user.Username(name)).Exist(ctx)
+	if err == nil && !taken {
+		taken, err = tx.Organization.Query().Where(organization.Handle(name)).Exist(ctx)
+	}
+	return taken, err
 }
 
 // Login limits. Attempts on a name from one client address are counted

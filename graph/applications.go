@@ -38,12 +38,9 @@ func (d Deps) createApplication(ctx context.Context, in model.CreateApplicationI
 		return nil, err
 	}
 	slug := org.Handle + "/" + part
-	taken, err := d.DB.Application.Query().Where(application.Slug(slug)).Exist(policy.System(ctx))
-	if err != nil {
-		return nil, err
-	}
+	// The unique slug decides: another application with it is a conflict.
 	app, err := d.DB.Application.Create().SetName(name).SetSlug(slug).SetType(in.Type).SetOrganization(org).Save(ctx)
-	if taken || ent.IsConstraintError(err) {
+	if ent.IsConstraintError(err) {
 		return nil, fault.Taken("name", "%s already has an application %q", org.Handle, slug)
 	}
 	return app, err
@@ -80,10 +77,7 @@ func (d Deps) applications(ctx context.Context, after *entgql.Cursor[int], first
 
 func (d Deps) application(ctx context.Context, slug string) (*ent.Application, error) {
 	app, err := d.DB.Application.Query().Where(application.Slug(strings.ToLower(slug))).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, policy.ErrNoApplication
-	}
-	return app, err
+	return app, notFound(err, policy.ErrNoApplication)
 }
 
 func (d Deps) deleteApplication(ctx context.Context, id int) (int, error) {
@@ -92,14 +86,12 @@ func (d Deps) deleteApplication(ctx context.Context, id int) (int, error) {
 		if err != nil {
 			return err
 		}
-		members, err := app.QueryMembers().All(ctx)
+		members, err := app.QueryMembers().Select(applicationmembership.FieldUserID).Ints(ctx)
 		if err != nil {
 			return err
 		}
-		for _, m := range members {
-			if err := d.membershipEvent(ctx, tx, m.UserID, "application %s deleted", app.Slug); err != nil {
-				return err
-			}
+		if err := d.membershipEvents(ctx, tx, members, "application "+app.Slug+" deleted"); err != nil {
+			return err
 		}
 		// Memberships (and, later, devices) go with it: ON DELETE CASCADE.
 		return tx.Application.DeleteOne(app).Exec(ctx)
@@ -232,10 +224,7 @@ func (d Deps) endApplicationMembership(ctx context.Context, m *ent.ApplicationMe
 
 func (d Deps) applicationMembership(ctx context.Context, id int) (*ent.ApplicationMembership, error) {
 	m, err := d.DB.ApplicationMembership.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, policy.ErrNoMembership
-	}
-	return m, err
+	return m, notFound(err, policy.ErrNoMembership)
 }
 
 // myRole is the viewer's effective role on app.

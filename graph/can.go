@@ -84,7 +84,6 @@ func (d Deps) target(ctx context.Context, obj any) (any, error) {
 		return obj, nil
 	}
 	id, ok := targetID(graphql.GetFieldContext(ctx).Args)
-	var err error
 	if !ok {
 		// A schema error: @can on a field that names no application.
 		return nil, errNoSuchNode
@@ -94,10 +93,7 @@ func (d Deps) target(ctx context.Context, obj any) (any, error) {
 		return nil, policy.ErrNoApplication
 	}
 	n, err := load(ctx, d.DB, id)
-	if ent.IsNotFound(err) {
-		return nil, policy.ErrNoApplication
-	}
-	return n, err
+	return n, notFound(err, policy.ErrNoApplication)
 }
 
 // loaders read, through the privacy rules, the objects a guarded field may
@@ -161,10 +157,7 @@ func (d Deps) applicationOf(ctx context.Context, obj any) (*ent.Application, err
 		return nil, policy.ErrNoApplication
 	}
 	app, err := d.DB.Application.Get(ctx, int(field.Int()))
-	if ent.IsNotFound(err) {
-		return nil, policy.ErrNoApplication
-	}
-	return app, err
+	return app, notFound(err, policy.ErrNoApplication)
 }
 
 // ownMembership reports whether the field is one a member may apply to

@@ -21,6 +21,15 @@ type internalError struct{ err error }
 func (e internalError) Error() string { return e.err.Error() }
 func (e internalError) Unwrap() error { return e.err }
 
+// notFound is refusal if err is ent's not-found, else err (nil stays nil):
+// what a lookup the viewer may not make answers.
+func notFound(err, refusal error) error {
+	if ent.IsNotFound(err) {
+		return refusal
+	}
+	return err
+}
+
 var errPrivacyDenied = fault.New(fault.Forbidden, "not allowed")
 
 // markInternalErrors wraps every resolver error that is not a fault.Error.

@@ -348,10 +348,7 @@ func (d Deps) downloadImageConfig(ctx context.Context, appID int) (*model.ImageC
 
 // notFoundAs turns ent's not-found into NOT_FOUND naming the kind of object.
 func notFoundAs(err error, what string) error {
-	if ent.IsNotFound(err) {
-		return fault.New(fault.NotFound, "no such %s", what)
-	}
-	return err
+	return notFound(err, fault.New(fault.NotFound, "no such %s", what))
 }
 
 // removed is the answer of a remove mutation: the id, or NOT_FOUND.

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -10,7 +11,6 @@ import (
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/securityevent"
-	"fleetgate/ent/user"
 	"fleetgate/graph/model"
 	"fleetgate/internal/access"
 	"fleetgate/internal/account"
@@ -37,12 +37,7 @@ func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizatio
 	}
 	var org *ent.Organization
 	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
-		// Handles and usernames share one namespace (a personal
-		// organization's handle is its user's name).
-		taken, err := tx.User.Query().Where(user.Username(handle)).Exist(policy.System(ctx))
-		if err == nil && !taken {
-			taken, err = tx.Organization.Query().Where(organization.Handle(handle)).Exist(policy.System(ctx))
-		}
+		taken, err := nameTaken(policy.System(ctx), tx, handle)
 		if err != nil {
 			return err
 		}
@@ -74,10 +69,7 @@ func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizatio
 
 func (d Deps) organization(ctx context.Context, handle string) (*ent.Organization, error) {
 	org, err := d.DB.Organization.Query().Where(organization.Handle(strings.ToLower(handle))).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, policy.ErrNoOrganization
-	}
-	return org, err
+	return org, notFound(err, policy.ErrNoOrganization)
 }
 
 func (d Deps) addOrganizationMember(ctx context.Context, in model.AddOrganizationMemberInput) (*ent.OrganizationMembership, error) {
@@ -169,10 +161,7 @@ func (d Deps) removeOrganizationMember(ctx context.Context, id int) (int, error)
 
 func (d Deps) organizationMembership(ctx context.Context, id int) (*ent.OrganizationMembership, error) {
 	m, err := d.DB.OrganizationMembership.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return nil, policy.ErrNoMembership
-	}
-	return m, err
+	return m, notFound(err, policy.ErrNoMembership)
 }
 
 // keepAnAdministrator refuses to change membership m to role ("" for
@@ -216,15 +205,33 @@ func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.Us
 // membershipEvent records a change of the user's memberships on their
 // account, naming who made it.
 func (d Deps) membershipEvent(ctx context.Context, tx *ent.Tx, userID int, format string, args ...any) error {
-	detail := fmt.Sprintf(format, args...)
-	if v, err := viewer.Require(ctx); err == nil && v.UserID != userID {
-		actor, err := tx.User.Get(ctx, v.UserID)
+	return d.membershipEvents(ctx, tx, []int{userID}, fmt.Sprintf(format, args...))
+}
+
+// membershipEvents records one change on the accounts of several users,
+// naming who made it (read once) where it was not the user themself.
+func (d Deps) membershipEvents(ctx context.Context, tx *ent.Tx, userIDs []int, detail string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	actor := ""
+	v, err := viewer.Require(ctx)
+	if err == nil && slices.ContainsFunc(userIDs, func(id int) bool { return id != v.UserID }) {
+		u, err := tx.User.Get(ctx, v.UserID)
 		if err != nil {
 			return err
 		}
-		detail += " by " + actor.Username
+		actor = u.Username
 	}
-	return recordEvent(ctx, tx.Client(), userID, securityevent.KindMEMBERSHIP_CHANGED, detail)
+	events := make([]*ent.SecurityEventCreate, len(userIDs))
+	for i, id := range userIDs {
+		text := detail
+		if actor != "" && id != v.UserID {
+			text += " by " + actor
+		}
+		events[i] = tx.SecurityEvent.Create().SetUserID(id).SetKind(securityevent.KindMEMBERSHIP_CHANGED).SetDetail(text)
+	}
+	return tx.SecurityEvent.CreateBulk(events...).Exec(ctx)
 }
 
 // displayName checks a free-text name: trimmed, 1 to max characters.

@@ -16,9 +16,6 @@ import (
 	"fleetgate/internal/viewer"
 )
 
-// RecoveryCodeCount is how many recovery codes a user holds at a time.
-const RecoveryCodeCount = 10
-
 // twoFactorThrottle: the 5th wrong code in a row blocks further attempts
 // for 30 seconds, each further one for twice as long, up to an hour; a
 // right code resets it (SPEC.md §3, §5).
@@ -93,7 +90,7 @@ func (d Deps) confirmTwoFactorSetup(ctx context.Context, code string) (*model.Re
 	if err != nil {
 		return nil, err
 	}
-	codes, err := totp.RecoveryCodes(RecoveryCodeCount)
+	codes, err := totp.RecoveryCodes(totp.RecoveryCodeCount)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +255,7 @@ func (d Deps) regenerateRecoveryCodes(ctx context.Context, password string) (*mo
 	if u.TotpSecret == nil {
 		return nil, errTwoFactorIsOff
 	}
-	codes, err := totp.RecoveryCodes(RecoveryCodeCount)
+	codes, err := totp.RecoveryCodes(totp.RecoveryCodeCount)
 	if err != nil {
 		return nil, err
 	}
