@@ -145,10 +145,7 @@ func lockRow(s *sql.Selector) {
 // factor gets it too, but only id, username and twoFactorEnabled show
 // (self): enough for a login page to ask for the code.
 func (d Deps) me(ctx context.Context) (*ent.User, error) {
-	v, err := viewer.FromContext(ctx)
-	if err == nil && v.Credential != viewer.PendingSession {
-		v, err = viewer.Require(ctx)
-	}
+	v, err := viewer.RequireFirstFactor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -168,14 +165,15 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 func self(ctx context.Context, u *ent.User, pending bool) error {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil && fc.Parent.Parent != nil && fc.Parent.Object == "AuthPayload" {
 		if p, ok := fc.Parent.Parent.Result.(*model.AuthPayload); (!ok || p.TwoFactorRequired) && !pending {
-			return errSecondFactorFirst
+			return viewer.ErrTwoFactorRequired
 		}
 		return nil
 	}
-	v, err := viewer.FromContext(ctx)
-	if err == nil && !pending {
-		v, err = viewer.Require(ctx)
+	require := viewer.Require
+	if pending {
+		require = viewer.RequireFirstFactor
 	}
+	v, err := require(ctx)
 	if err != nil {
 		return err
 	}
@@ -184,8 +182,6 @@ func self(ctx context.Context, u *ent.User, pending bool) error {
 	}
 	return nil
 }
-
-var errSecondFactorFirst = fault.New(fault.TwoFactorRequired, "enter your two-factor code first (verifyTwoFactor)")
 
 // email is u's address if the viewer may see it (policy.SeesEmailOf), else
 // null: the field is nullable to hide it, from other users and from a

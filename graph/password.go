@@ -106,16 +106,14 @@ func (d Deps) resetPassword(ctx context.Context, in model.ResetPasswordInput) (b
 	if err != nil {
 		return false, err
 	}
-	err = withTx(sys, d.DB, func(tx *ent.Tx) error {
+	_, err = d.storePassword(sys, u.ID, hash, securityevent.KindPASSWORD_RESET, func(tx *ent.Tx) error {
 		// Single use: of two requests with one link, one deletes it.
-		if n, err := tx.PasswordReset.Delete().Where(passwordreset.ID(reset.ID)).Exec(sys); err != nil || n != 1 {
-			return notFoundOr(err, errBadResetToken)
+		n, err := tx.PasswordReset.Delete().Where(passwordreset.ID(reset.ID)).Exec(sys)
+		if err == nil && n != 1 {
+			err = errBadResetToken
 		}
-		return d.replacePassword(sys, tx, u.ID, hash, securityevent.KindPASSWORD_RESET)
+		return err
 	})
-	if err == nil {
-		err = d.forgetLoginFailures(ctx, u)
-	}
 	if err != nil {
 		return false, err
 	}
@@ -133,33 +131,44 @@ func (d Deps) newPasswordHash(ctx context.Context, plain string, u *ent.User) (s
 	return d.Passwords.Hash(ctx, plain)
 }
 
-// replacePassword stores a new password hash within tx: every session and
-// every reset link of the user ends; two-factor authentication stays.
-func (d Deps) replacePassword(ctx context.Context, tx *ent.Tx, userID int, hash string, kind securityevent.Kind) error {
-	if err := tx.User.UpdateOneID(userID).SetPasswordHash(hash).Exec(ctx); err != nil {
-		return err
-	}
-	if _, err := tx.PasswordReset.Delete().Where(passwordreset.UserID(userID)).Exec(ctx); err != nil {
-		return err
-	}
-	if err := recordEvent(ctx, tx.Client(), userID, kind, ""); err != nil {
-		return err
-	}
-	_, err := d.advanceSessions(ctx, tx, userID)
-	return err
-}
-
-// forgetLoginFailures lifts the login limits of u's names after a new
-// password: whoever locked the names out with wrong guesses, the owner with
-// the new password may sign in. (After the transaction: the limiter writes
-// on a connection of its own.)
-func (d Deps) forgetLoginFailures(ctx context.Context, u *ent.User) error {
-	for _, name := range []string{u.Username, u.Email} {
-		if err := d.limits.Reset(ctx, loginNameKey(name)); err != nil {
+// storePassword stores a new password hash for the user, in one
+// transaction with first (nil for nothing): every session and every reset
+// link of the user ends; two-factor authentication stays. Then the login
+// limits of the user's names are lifted: whoever locked them out with wrong
+// guesses, the owner with the new password may sign in (after the
+// transaction: the limiter writes on a connection of its own). It returns
+// the updated user.
+func (d Deps) storePassword(ctx context.Context, userID int, hash string, kind securityevent.Kind, first func(tx *ent.Tx) error) (*ent.User, error) {
+	var u *ent.User
+	err := withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		if first != nil {
+			if err := first(tx); err != nil {
+				return err
+			}
+		}
+		if err := tx.User.UpdateOneID(userID).SetPasswordHash(hash).Exec(ctx); err != nil {
 			return err
 		}
+		if _, err := tx.PasswordReset.Delete().Where(passwordreset.UserID(userID)).Exec(ctx); err != nil {
+			return err
+		}
+		if err := recordEvent(ctx, tx.Client(), userID, kind, ""); err != nil {
+			return err
+		}
+		var err error
+		u, err = d.advanceSessions(ctx, tx, userID)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	u = u.Unwrap()
+	for _, name := range []string{u.Username, u.Email} {
+		if err := d.limits.Reset(ctx, loginNameKey(name)); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
 }
 
 func (d Deps) changePassword(ctx context.Context, in model.ChangePasswordInput) (*model.AuthPayload, error) {
@@ -175,23 +184,13 @@ func (d Deps) changePassword(ctx context.Context, in model.ChangePasswordInput) 
 	if err != nil {
 		return nil, err
 	}
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
-		if err := d.replacePassword(ctx, tx, u.ID, hash, securityevent.KindPASSWORD_CHANGED); err != nil {
-			return err
-		}
-		u, err = tx.User.Get(ctx, u.ID)
-		return err
-	})
-	if err == nil {
-		err = d.forgetLoginFailures(ctx, u)
-	}
-	if err != nil {
+	if u, err = d.storePassword(ctx, u.ID, hash, securityevent.KindPASSWORD_CHANGED, nil); err != nil {
 		return nil, err
 	}
 	d.mail(u, "Your fleetgate password was changed", fmt.Sprintf(
 		"The password of the fleetgate account %s was changed, and every other session signed out.\n\n"+
 			"If it was not you, reset your password at once (%s/password-reset).\n", u.Username, d.PublicURL))
-	return d.issueSession(u.Unwrap(), issued, d.Now(), false)
+	return d.issueSession(u, issued, d.Now(), false)
 }
 
 func (d Deps) setPassword(ctx context.Context, in model.SetPasswordInput) (*ent.User, error) {

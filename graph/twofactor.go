@@ -150,15 +150,11 @@ func (d Deps) checkCode(ctx context.Context, u *ent.User, secret, code string) (
 }
 
 func (d Deps) verifyTwoFactor(ctx context.Context, in model.VerifyTwoFactorInput) (*model.AuthPayload, error) {
-	v, err := viewer.FromContext(ctx)
+	v, err := viewer.RequireFirstFactor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	switch v.Credential {
-	case viewer.Provisioning:
-		return nil, viewer.ErrProvisioningOnly
-	case viewer.PendingSession:
-	default:
+	if v.Credential != viewer.PendingSession {
 		return nil, errNotPending
 	}
 	if (in.Code == nil) == (in.RecoveryCode == nil) {

@@ -75,18 +75,29 @@ var ErrSignIn = fault.New(fault.Unauthenticated, "sign in first: send Authorizat
 // second factor (TWO_FACTOR_REQUIRED) and a provisioning key, which acts
 // for no user (FORBIDDEN).
 func Require(ctx context.Context) (*Viewer, error) {
+	v, err := RequireFirstFactor(ctx)
+	if err == nil && v.Credential == PendingSession {
+		return nil, ErrTwoFactorRequired
+	}
+	return v, err
+}
+
+// RequireFirstFactor is Require accepting a session that still owes the
+// second factor: the caller has proved their password, for verifyTwoFactor
+// and the limited me.
+func RequireFirstFactor(ctx context.Context) (*Viewer, error) {
 	v, err := FromContext(ctx)
 	if err != nil {
 		return nil, err
 	}
-	switch v.Credential {
-	case PendingSession:
-		return nil, fault.New(fault.TwoFactorRequired, "enter your two-factor code first (verifyTwoFactor)")
-	case Provisioning:
+	if v.Credential == Provisioning {
 		return nil, ErrProvisioningOnly
 	}
 	return v, nil
 }
+
+// ErrTwoFactorRequired refuses a session that still owes the second factor.
+var ErrTwoFactorRequired = fault.New(fault.TwoFactorRequired, "enter your two-factor code first (verifyTwoFactor)")
 
 // ErrProvisioningOnly refuses a provisioning key anything but registering
 // devices.
