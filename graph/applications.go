@@ -93,7 +93,8 @@ func (d Deps) deleteApplication(ctx context.Context, id int) (int, error) {
 		if err := d.membershipEvents(ctx, tx, members, "application "+app.Slug+" deleted"); err != nil {
 			return err
 		}
-		// Memberships (and, later, devices) go with it: ON DELETE CASCADE.
+		// Memberships, devices and everything of the fleet go with it:
+		// ON DELETE CASCADE, in this one statement.
 		return tx.Application.DeleteOne(app).Exec(ctx)
 	})
 	policy.Forget(ctx)

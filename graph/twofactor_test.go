@@ -12,6 +12,7 @@ import (
 
 	"fleetgate/ent/ratelimit"
 	. "fleetgate/internal/apitest"
+	"fleetgate/internal/qrtest"
 )
 
 // code computes the authenticator app's code for secret at t, without our
@@ -59,6 +60,10 @@ func TestTwoFactorPairingLoginVerify(t *testing.T) {
 		if !strings.HasPrefix(setup.OtpauthUrl, "otpauth://totp/fleetgate:alice?") || !strings.Contains(setup.OtpauthUrl, "secret="+setup.Secret) ||
 			!strings.HasPrefix(setup.QrCodePng, "data:image/png;base64,") || len(setup.Secret) != 32 {
 			t.Fatalf("setup %+v", setup)
+		}
+		// The QR code an app scans is the otpauth URL.
+		if text, _ := qrtest.Decode(t, setup.QrCodePng); text != setup.OtpauthUrl {
+			t.Fatalf("QR code reads %q, want %q", text, setup.OtpauthUrl)
 		}
 		// Until confirmed, 2FA is off; a second begin replaces the secret.
 		if Must(TwoFactorStatus(ctx, s.Client(a.Token)))(t).Me.TwoFactorEnabled {

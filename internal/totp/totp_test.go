@@ -1,17 +1,13 @@
 package totp
 
 import (
-	"bytes"
 	"encoding/base32"
-	"encoding/base64"
-	"image/png"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"fleetgate/internal/qrtest"
 	"github.com/pquerna/otp"
 	pqtotp "github.com/pquerna/otp/totp"
 )
@@ -301,30 +297,11 @@ func TestGenerate(t *testing.T) {
 
 func decodeQR(t *testing.T, dataURL string) string {
 	t.Helper()
-	const prefix = "data:image/png;base64,"
-	if !strings.HasPrefix(dataURL, prefix) {
-		t.Fatalf("not a PNG data URL: %.40s…", dataURL)
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(dataURL, prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := img.Bounds(); b.Dx() != QRCodeSize || b.Dy() != QRCodeSize {
+	text, b := qrtest.Decode(t, dataURL)
+	if b.Dx() != QRCodeSize || b.Dy() != QRCodeSize {
 		t.Errorf("image is %dx%d, want %dx%d", b.Dx(), b.Dy(), QRCodeSize, QRCodeSize)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("decoding QR code: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 func TestQRCodePNG(t *testing.T) {
