@@ -36,7 +36,7 @@ func Fleet(write, update access.Permission) ent.Policy {
 				f.(applicationFilter).WhereHasApplicationWith(application.ID(v.ApplicationID))
 				return privacy.Allow
 			}
-			return filter(ctx, func(uid int) { f.(applicationFilter).WhereHasApplicationWith(VisibleApplication(uid)) })
+			return filter(ctx, func(uid int) { f.(applicationFilter).WhereHasApplicationWith(visibleApplication(uid)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.MutationRuleFunc(func(ctx context.Context, m entgo.Mutation) error {
 			p := update
@@ -45,7 +45,7 @@ func Fleet(write, update access.Permission) ent.Policy {
 			}
 			if !m.Op().Is(entgo.OpCreate) {
 				return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-					return filter(ctx, func(uid int) { f.(applicationFilter).WhereHasApplicationWith(AllowedApplications(uid, p)) })
+					return filter(ctx, func(uid int) { f.(applicationFilter).WhereHasApplicationWith(allowedApplications(uid, p)) })
 				}).EvalMutation(ctx, m)
 			}
 			appID, _ := m.(interface{ ApplicationID() (int, bool) }).ApplicationID()
@@ -66,7 +66,7 @@ type applicationFilter interface {
 	WhereHasApplicationWith(...predicate.Application)
 }
 
-// AllowedApplications: the applications where the viewer's role grants p.
-func AllowedApplications(userID int, p access.Permission) predicate.Application {
+// allowedApplications: the applications where the viewer's role grants p.
+func allowedApplications(userID int, p access.Permission) predicate.Application {
 	return applicationsWhere(userID, func(r access.Role) bool { return r.Allows(p) })
 }

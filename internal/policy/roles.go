@@ -46,8 +46,8 @@ func (r *Roles) On(app *ent.Application) access.Role {
 	return access.Effective(r.orgs[app.OrganizationID], r.apps[app.ID])
 }
 
-// AdministeredOrganizations lists the organizations the viewer administers.
-func (r *Roles) AdministeredOrganizations() []int {
+// administeredOrganizations lists the organizations the viewer administers.
+func (r *Roles) administeredOrganizations() []int {
 	var ids []int
 	for id, role := range r.orgs {
 		if role == access.OrgAdministrator {
@@ -130,7 +130,7 @@ func SeesEmailOf(ctx context.Context, userID int) (bool, error) {
 		return false, err
 	}
 	if c.emails == nil {
-		if c.emails, err = administeredUsers(System(ctx), c.db, r.AdministeredOrganizations()); err != nil {
+		if c.emails, err = administeredUsers(System(ctx), c.db, r.administeredOrganizations()); err != nil {
 			return false, err
 		}
 	}

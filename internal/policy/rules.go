@@ -28,17 +28,17 @@ var (
 	errOrgAdminOnly   = fault.New(fault.Forbidden, "only administrators of the organization can do this")
 )
 
-// Forbidden is the refusal of a role that lacks a permission.
-func Forbidden(role access.Role, p access.Permission) error {
+// forbidden is the refusal of a role that lacks a permission.
+func forbidden(role access.Role, p access.Permission) error {
 	return fault.New(fault.Forbidden, "the %s role does not include %s", role, p)
 }
 
 // The read filters: what the viewer may see, as SQL predicates, so lists,
 // counts, edges and node lookups all obey them in the database.
 
-// VisibleApplication: the viewer administers the application's organization
+// visibleApplication: the viewer administers the application's organization
 // or is a member of the application.
-func VisibleApplication(userID int) predicate.Application {
+func visibleApplication(userID int) predicate.Application {
 	return applicationsWhere(userID, func(access.Role) bool { return true })
 }
 
@@ -80,7 +80,7 @@ func visibleOrganization(userID int) predicate.Organization {
 func Application() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.ApplicationQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationQuery) error {
-			return filter(ctx, func(uid int) { q.Where(VisibleApplication(uid)) })
+			return filter(ctx, func(uid int) { q.Where(visibleApplication(uid)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.ApplicationMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMutation) error {
 			if m.Op().Is(entgo.OpCreate) {
@@ -103,7 +103,7 @@ func Application() ent.Policy {
 func ApplicationMembership() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.ApplicationMembershipQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationMembershipQuery) error {
-			return filter(ctx, func(uid int) { q.Where(applicationmembership.HasApplicationWith(VisibleApplication(uid))) })
+			return filter(ctx, func(uid int) { q.Where(applicationmembership.HasApplicationWith(visibleApplication(uid))) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.ApplicationMembershipMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMembershipMutation) error {
 			var appID int
@@ -259,7 +259,7 @@ func Check(ctx context.Context, app *ent.Application, p access.Permission) error
 	case role == "":
 		return ErrNoApplication
 	case !role.Allows(p):
-		return Forbidden(role, p)
+		return forbidden(role, p)
 	}
 	return nil
 }
