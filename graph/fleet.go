@@ -136,8 +136,7 @@ func (d Deps) setDeviceTag(ctx context.Context, in model.SetDeviceTagInput) (*en
 }
 
 func (d Deps) setDeviceVariable(ctx context.Context, in model.SetDeviceVariableInput) (*ent.DeviceVariable, error) {
-	name, value, err := variable(in.Name, in.Value, false)
-	if err != nil {
+	if err := checkVariable(in.Name, in.Value, false); err != nil {
 		return nil, err
 	}
 	dev, err := d.DB.Device.Get(ctx, in.DeviceID)
@@ -145,33 +144,31 @@ func (d Deps) setDeviceVariable(ctx context.Context, in model.SetDeviceVariableI
 		return nil, notFoundAs(err, "device")
 	}
 	existing := d.DB.DeviceVariable.Query().Where(devicevariable.DeviceID(dev.ID))
-	return upsert(ctx, existing, existing.Clone().Where(devicevariable.Name(name)), MaxVariablesPerSet, "variables on a device", "name", func() error {
+	return upsert(ctx, existing, existing.Clone().Where(devicevariable.Name(in.Name)), MaxVariablesPerSet, "variables on a device", "name", func() error {
 		return d.DB.DeviceVariable.Create().SetApplicationID(dev.ApplicationID).SetDeviceID(dev.ID).
-			SetName(name).SetValue(value).
+			SetName(in.Name).SetValue(in.Value).
 			OnConflictColumns(devicevariable.FieldDeviceID, devicevariable.FieldName).UpdateValue().Exec(ctx)
 	})
 }
 
 func (d Deps) setFleetVariable(ctx context.Context, in model.SetFleetVariableInput) (*ent.FleetVariable, error) {
-	name, value, err := variable(in.Name, in.Value, false)
-	if err != nil {
+	if err := checkVariable(in.Name, in.Value, false); err != nil {
 		return nil, err
 	}
 	existing := d.DB.FleetVariable.Query().Where(fleetvariable.ApplicationID(in.ApplicationID))
-	return upsert(ctx, existing, existing.Clone().Where(fleetvariable.Name(name)), MaxVariablesPerSet, "fleet variables", "name", func() error {
-		return d.DB.FleetVariable.Create().SetApplicationID(in.ApplicationID).SetName(name).SetValue(value).
+	return upsert(ctx, existing, existing.Clone().Where(fleetvariable.Name(in.Name)), MaxVariablesPerSet, "fleet variables", "name", func() error {
+		return d.DB.FleetVariable.Create().SetApplicationID(in.ApplicationID).SetName(in.Name).SetValue(in.Value).
 			OnConflictColumns(fleetvariable.FieldApplicationID, fleetvariable.FieldName).UpdateValue().Exec(ctx)
 	})
 }
 
 func (d Deps) setConfigVariable(ctx context.Context, in model.SetConfigVariableInput) (*ent.ConfigVariable, error) {
-	name, value, err := variable(in.Name, in.Value, true)
-	if err != nil {
+	if err := checkVariable(in.Name, in.Value, true); err != nil {
 		return nil, err
 	}
 	existing := d.DB.ConfigVariable.Query().Where(configvariable.ApplicationID(in.ApplicationID))
-	return upsert(ctx, existing, existing.Clone().Where(configvariable.Name(name)), MaxVariablesPerSet, "configuration variables", "name", func() error {
-		return d.DB.ConfigVariable.Create().SetApplicationID(in.ApplicationID).SetName(name).SetValue(value).
+	return upsert(ctx, existing, existing.Clone().Where(configvariable.Name(in.Name)), MaxVariablesPerSet, "configuration variables", "name", func() error {
+		return d.DB.ConfigVariable.Create().SetApplicationID(in.ApplicationID).SetName(in.Name).SetValue(in.Value).
 			OnConflictColumns(configvariable.FieldApplicationID, configvariable.FieldName).UpdateValue().Exec(ctx)
 	})
 }
@@ -208,20 +205,20 @@ func upsert[Q set[Q, T], T any](ctx context.Context, all, named Q, max int, what
 	return named.Clone().Only(ctx)
 }
 
-// variable checks an environment variable. Configuration variables carry
+// checkVariable checks an environment variable. Configuration variables carry
 // ConfigPrefix; no other variable may.
-func variable(name, value string, config bool) (string, string, error) {
+func checkVariable(name, value string, config bool) error {
 	switch {
 	case len(name) > maxVariableName || !environmentName.MatchString(name):
-		return "", "", fault.Input("name", "name must be an environment variable name: a letter or underscore, then letters, digits or underscores, at most %d", maxVariableName)
+		return fault.Input("name", "name must be an environment variable name: a letter or underscore, then letters, digits or underscores, at most %d", maxVariableName)
 	case config && !strings.HasPrefix(name, ConfigPrefix):
-		return "", "", fault.Input("name", "configuration variable names start with %s", ConfigPrefix)
+		return fault.Input("name", "configuration variable names start with %s", ConfigPrefix)
 	case !config && strings.HasPrefix(name, ConfigPrefix):
-		return "", "", fault.Input("name", "names starting with %s are configuration variables (setConfigVariable)", ConfigPrefix)
+		return fault.Input("name", "names starting with %s are configuration variables (setConfigVariable)", ConfigPrefix)
 	case len(value) > maxVariableValue || !utf8.ValidString(value) || strings.ContainsRune(value, 0):
-		return "", "", fault.Input("value", "value must be valid text of at most %d bytes", maxVariableValue)
+		return fault.Input("value", "value must be valid text of at most %d bytes", maxVariableValue)
 	}
-	return name, value, nil
+	return nil
 }
 
 // freeText checks text without control characters (newlines and tabs
