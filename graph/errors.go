@@ -40,6 +40,9 @@ func markInternalErrors(ctx context.Context, next graphql.Resolver) (any, error)
 	if err != nil {
 		switch _, ok := fault.As(err); {
 		case ok, ent.IsNotFound(err):
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// Whatever failed, it failed because the request's time ran out.
+			err = errRequestTimeout
 		case errors.Is(err, privacy.Deny):
 			// A privacy rule refused what the resolvers let through.
 			err = errPrivacyDenied

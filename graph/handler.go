@@ -26,9 +26,8 @@ import (
 
 // Request limits (SPEC.md §5).
 const (
-	MaxBodyBytes  = 1 << 20
-	MaxDepth      = 12
-	MaxComplexity = 2000
+	MaxBodyBytes = 1 << 20
+	MaxDepth     = 12
 )
 
 // NewHandler returns fleetgate's HTTP handler: every route of the service.
@@ -37,7 +36,7 @@ func NewHandler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("fleetgate", "/graphql"))
 	m := newMetrics()
-	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer()))))))
+	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer())))))))
 	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -52,10 +51,11 @@ func NewHandler(d Deps) http.Handler {
 }
 
 func (d Deps) graphqlServer() *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{
+	es := NewExecutableSchema(Config{
 		Resolvers:  &Resolver{d},
 		Directives: DirectiveRoot{Can: d.can},
-	}))
+	})
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -64,8 +64,9 @@ func (d Deps) graphqlServer() *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(costLimit{newCostedSchema(es)})
 	srv.Use(depthLimit{max: MaxDepth})
+	srv.AroundRootFields(d.currentAuthorization)
 	srv.AroundFields(markInternalErrors)
 	srv.AroundFields(pageLimits)
 	srv.SetErrorPresenter(d.presentError)

@@ -44,6 +44,13 @@ type Deps struct {
 	// SignUpsPerIP limits sign-ups per client address; zero is
 	// DefaultSignUpsPerIP.
 	SignUpsPerIP ratelimit.Rate
+	// RequestTimeout bounds how long one request may run; zero is
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// BeforeRootField, when set, runs before each root field of a mutation
+	// with the field's alias: tests use it to change the world between two
+	// fields of one request.
+	BeforeRootField func(ctx context.Context, alias string)
 
 	// Set by NewHandler from the above.
 	secrets *secretbox.Box
@@ -64,6 +71,9 @@ func (d Deps) prepare() Deps {
 	}
 	if d.SignUpsPerIP == (ratelimit.Rate{}) {
 		d.SignUpsPerIP = DefaultSignUpsPerIP
+	}
+	if d.RequestTimeout == 0 {
+		d.RequestTimeout = DefaultRequestTimeout
 	}
 	if d.ClientIPs == nil {
 		d.ClientIPs, _ = clientip.Parse("")

@@ -27,6 +27,8 @@ const (
 	TwoFactorRequired Code = "TWO_FACTOR_REQUIRED"
 	RateLimited       Code = "RATE_LIMITED"
 	Internal          Code = "INTERNAL"
+	// Timeout: the request ran longer than the server allows and was stopped.
+	Timeout Code = "TIMEOUT"
 )
 
 // Error is an error meant for the client: its message is safe to show.

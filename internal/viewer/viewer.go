@@ -46,10 +46,28 @@ type Viewer struct {
 
 type ctxKey struct{}
 
+// lazy is a context's viewer: authenticate, run at most once by get.
+type lazy struct {
+	authenticate func() (*Viewer, error)
+	get          func() (*Viewer, error)
+}
+
 // WithAuthenticator returns a context whose viewer is computed by
 // authenticate on first use, at most once.
 func WithAuthenticator(ctx context.Context, authenticate func() (*Viewer, error)) context.Context {
-	return context.WithValue(ctx, ctxKey{}, sync.OnceValues(authenticate))
+	return context.WithValue(ctx, ctxKey{}, lazy{authenticate, sync.OnceValues(authenticate)})
+}
+
+// Fresh returns ctx with its viewer forgotten: the credential is checked
+// again, once, when next asked for. Each root field of a mutation runs
+// with a fresh viewer, so a credential ended by a field before it, or by
+// anyone meanwhile, acts no more (README "Limits").
+func Fresh(ctx context.Context) context.Context {
+	l, ok := ctx.Value(ctxKey{}).(lazy)
+	if !ok {
+		return ctx
+	}
+	return WithAuthenticator(ctx, l.authenticate)
 }
 
 // WithViewer returns a context with an already known viewer.
@@ -61,11 +79,11 @@ func WithViewer(ctx context.Context, v *Viewer) context.Context {
 // there is none. A caller still owing the second factor is returned as is:
 // use Require to refuse it.
 func FromContext(ctx context.Context) (*Viewer, error) {
-	get, ok := ctx.Value(ctxKey{}).(func() (*Viewer, error))
+	l, ok := ctx.Value(ctxKey{}).(lazy)
 	if !ok {
 		return nil, ErrSignIn
 	}
-	return get()
+	return l.get()
 }
 
 // ErrSignIn is the answer to a request without credentials.
