@@ -43,6 +43,8 @@ func TestMemberEmailsOnlyToWhoTypedThem(t *testing.T) {
 		}))(t).AddApplicationMember.User.Email; email == nil || *email != erin.Email {
 			t.Fatalf("adding to an application by address shows %v", deref(email))
 		}
+		// Typing an address she knows already changes nothing.
+		Must(AddApplicationMember(ctx, ac, AddApplicationMemberInput{ApplicationId: app.Id, UsernameOrEmail: carol.Email, Role: ApplicationRoleDeveloper}))(t)
 
 		// The addresses each viewer reads on the organization's and the
 		// application's member lists, in later requests.
