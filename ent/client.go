@@ -21,6 +21,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -65,6 +66,8 @@ type Client struct {
 	FleetAction *FleetActionClient
 	// FleetVariable is the client for interacting with the FleetVariable builders.
 	FleetVariable *FleetVariableClient
+	// KnownEmail is the client for interacting with the KnownEmail builders.
+	KnownEmail *KnownEmailClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
@@ -106,6 +109,7 @@ func (c *Client) init() {
 	c.DeviceVariable = NewDeviceVariableClient(c.config)
 	c.FleetAction = NewFleetActionClient(c.config)
 	c.FleetVariable = NewFleetVariableClient(c.config)
+	c.KnownEmail = NewKnownEmailClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OrganizationMembership = NewOrganizationMembershipClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
@@ -218,6 +222,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DeviceVariable:         NewDeviceVariableClient(cfg),
 		FleetAction:            NewFleetActionClient(cfg),
 		FleetVariable:          NewFleetVariableClient(cfg),
+		KnownEmail:             NewKnownEmailClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
 		PasswordReset:          NewPasswordResetClient(cfg),
@@ -257,6 +262,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DeviceVariable:         NewDeviceVariableClient(cfg),
 		FleetAction:            NewFleetActionClient(cfg),
 		FleetVariable:          NewFleetVariableClient(cfg),
+		KnownEmail:             NewKnownEmailClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
 		PasswordReset:          NewPasswordResetClient(cfg),
@@ -298,8 +304,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
 		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
-		c.Organization, c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey,
-		c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
+		c.KnownEmail, c.Organization, c.OrganizationMembership, c.PasswordReset,
+		c.ProvisioningKey, c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent,
+		c.SigningKey, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -311,8 +318,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
 		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
-		c.Organization, c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey,
-		c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
+		c.KnownEmail, c.Organization, c.OrganizationMembership, c.PasswordReset,
+		c.ProvisioningKey, c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent,
+		c.SigningKey, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -341,6 +349,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.FleetAction.mutate(ctx, m)
 	case *FleetVariableMutation:
 		return c.FleetVariable.mutate(ctx, m)
+	case *KnownEmailMutation:
+		return c.KnownEmail.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *OrganizationMembershipMutation:
@@ -2186,6 +2196,171 @@ func (c *FleetVariableClient) mutate(ctx context.Context, m *FleetVariableMutati
 	}
 }
 
+// KnownEmailClient is a client for the KnownEmail schema.
+type KnownEmailClient struct {
+	config
+}
+
+// NewKnownEmailClient returns a client for the KnownEmail from the given config.
+func NewKnownEmailClient(c config) *KnownEmailClient {
+	return &KnownEmailClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `knownemail.Hooks(f(g(h())))`.
+func (c *KnownEmailClient) Use(hooks ...Hook) {
+	c.hooks.KnownEmail = append(c.hooks.KnownEmail, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `knownemail.Intercept(f(g(h())))`.
+func (c *KnownEmailClient) Intercept(interceptors ...Interceptor) {
+	c.inters.KnownEmail = append(c.inters.KnownEmail, interceptors...)
+}
+
+// Create returns a builder for creating a KnownEmail entity.
+func (c *KnownEmailClient) Create() *KnownEmailCreate {
+	mutation := newKnownEmailMutation(c.config, OpCreate)
+	return &KnownEmailCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of KnownEmail entities.
+func (c *KnownEmailClient) CreateBulk(builders ...*KnownEmailCreate) *KnownEmailCreateBulk {
+	return &KnownEmailCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *KnownEmailClient) MapCreateBulk(slice any, setFunc func(*KnownEmailCreate, int)) *KnownEmailCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &KnownEmailCreateBulk{err: fmt.Errorf("calling to KnownEmailClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*KnownEmailCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &KnownEmailCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for KnownEmail.
+func (c *KnownEmailClient) Update() *KnownEmailUpdate {
+	mutation := newKnownEmailMutation(c.config, OpUpdate)
+	return &KnownEmailUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *KnownEmailClient) UpdateOne(_m *KnownEmail) *KnownEmailUpdateOne {
+	mutation := newKnownEmailMutation(c.config, OpUpdateOne, withKnownEmail(_m))
+	return &KnownEmailUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *KnownEmailClient) UpdateOneID(id int) *KnownEmailUpdateOne {
+	mutation := newKnownEmailMutation(c.config, OpUpdateOne, withKnownEmailID(id))
+	return &KnownEmailUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for KnownEmail.
+func (c *KnownEmailClient) Delete() *KnownEmailDelete {
+	mutation := newKnownEmailMutation(c.config, OpDelete)
+	return &KnownEmailDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *KnownEmailClient) DeleteOne(_m *KnownEmail) *KnownEmailDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *KnownEmailClient) DeleteOneID(id int) *KnownEmailDeleteOne {
+	builder := c.Delete().Where(knownemail.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &KnownEmailDeleteOne{builder}
+}
+
+// Query returns a query builder for KnownEmail.
+func (c *KnownEmailClient) Query() *KnownEmailQuery {
+	return &KnownEmailQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeKnownEmail},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a KnownEmail entity by its id.
+func (c *KnownEmailClient) Get(ctx context.Context, id int) (*KnownEmail, error) {
+	return c.Query().Where(knownemail.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *KnownEmailClient) GetX(ctx context.Context, id int) *KnownEmail {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a KnownEmail.
+func (c *KnownEmailClient) QueryUser(_m *KnownEmail) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(knownemail.Table, knownemail.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, knownemail.UserTable, knownemail.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryKnownBy queries the known_by edge of a KnownEmail.
+func (c *KnownEmailClient) QueryKnownBy(_m *KnownEmail) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(knownemail.Table, knownemail.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, knownemail.KnownByTable, knownemail.KnownByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *KnownEmailClient) Hooks() []Hook {
+	return c.hooks.KnownEmail
+}
+
+// Interceptors returns the client interceptors.
+func (c *KnownEmailClient) Interceptors() []Interceptor {
+	return c.inters.KnownEmail
+}
+
+func (c *KnownEmailClient) mutate(ctx context.Context, m *KnownEmailMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&KnownEmailCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&KnownEmailUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&KnownEmailUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&KnownEmailDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown KnownEmail mutation op: %q", m.Op())
+	}
+}
+
 // OrganizationClient is a client for the Organization schema.
 type OrganizationClient struct {
 	config
@@ -3768,6 +3943,38 @@ func (c *UserClient) QueryPasswordResets(_m *User) *PasswordResetQuery {
 	return query
 }
 
+// QueryEmailKnownBy queries the email_known_by edge of a User.
+func (c *UserClient) QueryEmailKnownBy(_m *User) *KnownEmailQuery {
+	query := (&KnownEmailClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(knownemail.Table, knownemail.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.EmailKnownByTable, user.EmailKnownByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryKnownEmails queries the known_emails edge of a User.
+func (c *UserClient) QueryKnownEmails(_m *User) *KnownEmailQuery {
+	query := (&KnownEmailClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(knownemail.Table, knownemail.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.KnownEmailsTable, user.KnownEmailsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -3798,14 +4005,15 @@ type (
 	hooks struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
 		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable,
-		Organization, OrganizationMembership, PasswordReset, ProvisioningKey,
-		RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey, User []ent.Hook
+		KnownEmail, Organization, OrganizationMembership, PasswordReset,
+		ProvisioningKey, RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey,
+		User []ent.Hook
 	}
 	inters struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
 		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable,
-		Organization, OrganizationMembership, PasswordReset, ProvisioningKey,
-		RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey,
+		KnownEmail, Organization, OrganizationMembership, PasswordReset,
+		ProvisioningKey, RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey,
 		User []ent.Interceptor
 	}
 )

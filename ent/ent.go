@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -102,6 +103,7 @@ func checkColumn(t, c string) error {
 			devicevariable.Table:         devicevariable.ValidColumn,
 			fleetaction.Table:            fleetaction.ValidColumn,
 			fleetvariable.Table:          fleetvariable.ValidColumn,
+			knownemail.Table:             knownemail.ValidColumn,
 			organization.Table:           organization.ValidColumn,
 			organizationmembership.Table: organizationmembership.ValidColumn,
 			passwordreset.Table:          passwordreset.ValidColumn,

@@ -13,6 +13,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -33,7 +34,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -216,6 +217,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   knownemail.Table,
+			Columns: knownemail.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: knownemail.FieldID,
+			},
+		},
+		Type: "KnownEmail",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			knownemail.FieldUserID:    {Type: field.TypeInt, Column: knownemail.FieldUserID},
+			knownemail.FieldKnownByID: {Type: field.TypeInt, Column: knownemail.FieldKnownByID},
+			knownemail.FieldCreatedAt: {Type: field.TypeTime, Column: knownemail.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -231,7 +248,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldPlan:      {Type: field.TypeEnum, Column: organization.FieldPlan},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organizationmembership.Table,
 			Columns: organizationmembership.Columns,
@@ -248,7 +265,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organizationmembership.FieldOrganizationID: {Type: field.TypeInt, Column: organizationmembership.FieldOrganizationID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -265,7 +282,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldCreatedAt: {Type: field.TypeTime, Column: passwordreset.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   provisioningkey.Table,
 			Columns: provisioningkey.Columns,
@@ -283,7 +300,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			provisioningkey.FieldPrefix:        {Type: field.TypeString, Column: provisioningkey.FieldPrefix},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ratelimit.Table,
 			Columns: ratelimit.Columns,
@@ -300,7 +317,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ratelimit.FieldBlockedUntil: {Type: field.TypeTime, Column: ratelimit.FieldBlockedUntil},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   recoverycode.Table,
 			Columns: recoverycode.Columns,
@@ -317,7 +334,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			recoverycode.FieldCreatedAt: {Type: field.TypeTime, Column: recoverycode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   release.Table,
 			Columns: release.Columns,
@@ -335,7 +352,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			release.FieldNote:          {Type: field.TypeString, Column: release.FieldNote},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   securityevent.Table,
 			Columns: securityevent.Columns,
@@ -352,7 +369,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			securityevent.FieldUserID:    {Type: field.TypeInt, Column: securityevent.FieldUserID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -369,7 +386,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldCreatedAt:  {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -751,6 +768,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Application",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   knownemail.UserTable,
+			Columns: []string{knownemail.UserColumn},
+			Bidi:    false,
+		},
+		"KnownEmail",
+		"User",
+	)
+	graph.MustAddE(
+		"known_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   knownemail.KnownByTable,
+			Columns: []string{knownemail.KnownByColumn},
+			Bidi:    false,
+		},
+		"KnownEmail",
+		"User",
+	)
+	graph.MustAddE(
 		"members",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -953,6 +994,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"PasswordReset",
+	)
+	graph.MustAddE(
+		"email_known_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailKnownByTable,
+			Columns: []string{user.EmailKnownByColumn},
+			Bidi:    false,
+		},
+		"User",
+		"KnownEmail",
+	)
+	graph.MustAddE(
+		"known_emails",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.KnownEmailsTable,
+			Columns: []string{user.KnownEmailsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"KnownEmail",
 	)
 	return graph
 }()
@@ -2034,6 +2099,89 @@ func (f *FleetVariableFilter) WhereHasApplicationWith(preds ...predicate.Applica
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *KnownEmailQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the KnownEmailQuery builder.
+func (_q *KnownEmailQuery) Filter() *KnownEmailFilter {
+	return &KnownEmailFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *KnownEmailMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the KnownEmailMutation builder.
+func (m *KnownEmailMutation) Filter() *KnownEmailFilter {
+	return &KnownEmailFilter{config: m.config, predicateAdder: m}
+}
+
+// KnownEmailFilter provides a generic filtering capability at runtime for KnownEmailQuery.
+type KnownEmailFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *KnownEmailFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *KnownEmailFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(knownemail.FieldID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *KnownEmailFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(knownemail.FieldUserID))
+}
+
+// WhereKnownByID applies the entql int predicate on the known_by_id field.
+func (f *KnownEmailFilter) WhereKnownByID(p entql.IntP) {
+	f.Where(p.Field(knownemail.FieldKnownByID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *KnownEmailFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(knownemail.FieldCreatedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *KnownEmailFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *KnownEmailFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasKnownBy applies a predicate to check if query has an edge known_by.
+func (f *KnownEmailFilter) WhereHasKnownBy() {
+	f.Where(entql.HasEdge("known_by"))
+}
+
+// WhereHasKnownByWith applies a predicate to check if query has an edge known_by with a given conditions (other predicates).
+func (f *KnownEmailFilter) WhereHasKnownByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("known_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2062,7 +2210,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2150,7 +2298,7 @@ type OrganizationMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2238,7 +2386,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2312,7 +2460,7 @@ type ProvisioningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProvisioningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2405,7 +2553,7 @@ type RateLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RateLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2465,7 +2613,7 @@ type RecoveryCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RecoveryCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2539,7 +2687,7 @@ type ReleaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReleaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2632,7 +2780,7 @@ type SecurityEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecurityEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2706,7 +2854,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2766,7 +2914,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2895,6 +3043,34 @@ func (f *UserFilter) WhereHasPasswordResets() {
 // WhereHasPasswordResetsWith applies a predicate to check if query has an edge password_resets with a given conditions (other predicates).
 func (f *UserFilter) WhereHasPasswordResetsWith(preds ...predicate.PasswordReset) {
 	f.Where(entql.HasEdgeWith("password_resets", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEmailKnownBy applies a predicate to check if query has an edge email_known_by.
+func (f *UserFilter) WhereHasEmailKnownBy() {
+	f.Where(entql.HasEdge("email_known_by"))
+}
+
+// WhereHasEmailKnownByWith applies a predicate to check if query has an edge email_known_by with a given conditions (other predicates).
+func (f *UserFilter) WhereHasEmailKnownByWith(preds ...predicate.KnownEmail) {
+	f.Where(entql.HasEdgeWith("email_known_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasKnownEmails applies a predicate to check if query has an edge known_emails.
+func (f *UserFilter) WhereHasKnownEmails() {
+	f.Where(entql.HasEdge("known_emails"))
+}
+
+// WhereHasKnownEmailsWith applies a predicate to check if query has an edge known_emails with a given conditions (other predicates).
+func (f *UserFilter) WhereHasKnownEmailsWith(preds ...predicate.KnownEmail) {
+	f.Where(entql.HasEdgeWith("known_emails", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

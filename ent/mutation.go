@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -54,6 +55,7 @@ const (
 	TypeDeviceVariable         = "DeviceVariable"
 	TypeFleetAction            = "FleetAction"
 	TypeFleetVariable          = "FleetVariable"
+	TypeKnownEmail             = "KnownEmail"
 	TypeOrganization           = "Organization"
 	TypeOrganizationMembership = "OrganizationMembership"
 	TypePasswordReset          = "PasswordReset"
@@ -7565,6 +7567,543 @@ func (m *FleetVariableMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown FleetVariable edge %s", name)
 }
 
+// KnownEmailMutation represents an operation that mutates the KnownEmail nodes in the graph.
+type KnownEmailMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	user            *int
+	cleareduser     bool
+	known_by        *int
+	clearedknown_by bool
+	done            bool
+	oldValue        func(context.Context) (*KnownEmail, error)
+	predicates      []predicate.KnownEmail
+}
+
+var _ ent.Mutation = (*KnownEmailMutation)(nil)
+
+// knownemailOption allows management of the mutation configuration using functional options.
+type knownemailOption func(*KnownEmailMutation)
+
+// newKnownEmailMutation creates new mutation for the KnownEmail entity.
+func newKnownEmailMutation(c config, op Op, opts ...knownemailOption) *KnownEmailMutation {
+	m := &KnownEmailMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeKnownEmail,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withKnownEmailID sets the ID field of the mutation.
+func withKnownEmailID(id int) knownemailOption {
+	return func(m *KnownEmailMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *KnownEmail
+		)
+		m.oldValue = func(ctx context.Context) (*KnownEmail, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().KnownEmail.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withKnownEmail sets the old KnownEmail of the mutation.
+func withKnownEmail(node *KnownEmail) knownemailOption {
+	return func(m *KnownEmailMutation) {
+		m.oldValue = func(context.Context) (*KnownEmail, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m KnownEmailMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m KnownEmailMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *KnownEmailMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *KnownEmailMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().KnownEmail.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *KnownEmailMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *KnownEmailMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the KnownEmail entity.
+// If the KnownEmail object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KnownEmailMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *KnownEmailMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetKnownByID sets the "known_by_id" field.
+func (m *KnownEmailMutation) SetKnownByID(i int) {
+	m.known_by = &i
+}
+
+// KnownByID returns the value of the "known_by_id" field in the mutation.
+func (m *KnownEmailMutation) KnownByID() (r int, exists bool) {
+	v := m.known_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKnownByID returns the old "known_by_id" field's value of the KnownEmail entity.
+// If the KnownEmail object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KnownEmailMutation) OldKnownByID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKnownByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKnownByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKnownByID: %w", err)
+	}
+	return oldValue.KnownByID, nil
+}
+
+// ResetKnownByID resets all changes to the "known_by_id" field.
+func (m *KnownEmailMutation) ResetKnownByID() {
+	m.known_by = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *KnownEmailMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *KnownEmailMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the KnownEmail entity.
+// If the KnownEmail object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KnownEmailMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *KnownEmailMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *KnownEmailMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[knownemail.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *KnownEmailMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *KnownEmailMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *KnownEmailMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// ClearKnownBy clears the "known_by" edge to the User entity.
+func (m *KnownEmailMutation) ClearKnownBy() {
+	m.clearedknown_by = true
+	m.clearedFields[knownemail.FieldKnownByID] = struct{}{}
+}
+
+// KnownByCleared reports if the "known_by" edge to the User entity was cleared.
+func (m *KnownEmailMutation) KnownByCleared() bool {
+	return m.clearedknown_by
+}
+
+// KnownByIDs returns the "known_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// KnownByID instead. It exists only for internal usage by the builders.
+func (m *KnownEmailMutation) KnownByIDs() (ids []int) {
+	if id := m.known_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetKnownBy resets all changes to the "known_by" edge.
+func (m *KnownEmailMutation) ResetKnownBy() {
+	m.known_by = nil
+	m.clearedknown_by = false
+}
+
+// Where appends a list predicates to the KnownEmailMutation builder.
+func (m *KnownEmailMutation) Where(ps ...predicate.KnownEmail) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the KnownEmailMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *KnownEmailMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.KnownEmail, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *KnownEmailMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *KnownEmailMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (KnownEmail).
+func (m *KnownEmailMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *KnownEmailMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.user != nil {
+		fields = append(fields, knownemail.FieldUserID)
+	}
+	if m.known_by != nil {
+		fields = append(fields, knownemail.FieldKnownByID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, knownemail.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *KnownEmailMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case knownemail.FieldUserID:
+		return m.UserID()
+	case knownemail.FieldKnownByID:
+		return m.KnownByID()
+	case knownemail.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *KnownEmailMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case knownemail.FieldUserID:
+		return m.OldUserID(ctx)
+	case knownemail.FieldKnownByID:
+		return m.OldKnownByID(ctx)
+	case knownemail.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown KnownEmail field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *KnownEmailMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case knownemail.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case knownemail.FieldKnownByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKnownByID(v)
+		return nil
+	case knownemail.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown KnownEmail field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *KnownEmailMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *KnownEmailMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *KnownEmailMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown KnownEmail numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *KnownEmailMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *KnownEmailMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *KnownEmailMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown KnownEmail nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *KnownEmailMutation) ResetField(name string) error {
+	switch name {
+	case knownemail.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case knownemail.FieldKnownByID:
+		m.ResetKnownByID()
+		return nil
+	case knownemail.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown KnownEmail field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *KnownEmailMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.user != nil {
+		edges = append(edges, knownemail.EdgeUser)
+	}
+	if m.known_by != nil {
+		edges = append(edges, knownemail.EdgeKnownBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *KnownEmailMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case knownemail.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case knownemail.EdgeKnownBy:
+		if id := m.known_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *KnownEmailMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *KnownEmailMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *KnownEmailMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareduser {
+		edges = append(edges, knownemail.EdgeUser)
+	}
+	if m.clearedknown_by {
+		edges = append(edges, knownemail.EdgeKnownBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *KnownEmailMutation) EdgeCleared(name string) bool {
+	switch name {
+	case knownemail.EdgeUser:
+		return m.cleareduser
+	case knownemail.EdgeKnownBy:
+		return m.clearedknown_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *KnownEmailMutation) ClearEdge(name string) error {
+	switch name {
+	case knownemail.EdgeUser:
+		m.ClearUser()
+		return nil
+	case knownemail.EdgeKnownBy:
+		m.ClearKnownBy()
+		return nil
+	}
+	return fmt.Errorf("unknown KnownEmail unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *KnownEmailMutation) ResetEdge(name string) error {
+	switch name {
+	case knownemail.EdgeUser:
+		m.ResetUser()
+		return nil
+	case knownemail.EdgeKnownBy:
+		m.ResetKnownBy()
+		return nil
+	}
+	return fmt.Errorf("unknown KnownEmail edge %s", name)
+}
+
 // OrganizationMutation represents an operation that mutates the Organization nodes in the graph.
 type OrganizationMutation struct {
 	config
@@ -12915,6 +13454,12 @@ type UserMutation struct {
 	password_resets                 map[int]struct{}
 	removedpassword_resets          map[int]struct{}
 	clearedpassword_resets          bool
+	email_known_by                  map[int]struct{}
+	removedemail_known_by           map[int]struct{}
+	clearedemail_known_by           bool
+	known_emails                    map[int]struct{}
+	removedknown_emails             map[int]struct{}
+	clearedknown_emails             bool
 	done                            bool
 	oldValue                        func(context.Context) (*User, error)
 	predicates                      []predicate.User
@@ -13689,6 +14234,114 @@ func (m *UserMutation) ResetPasswordResets() {
 	m.removedpassword_resets = nil
 }
 
+// AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by ids.
+func (m *UserMutation) AddEmailKnownByIDs(ids ...int) {
+	if m.email_known_by == nil {
+		m.email_known_by = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.email_known_by[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEmailKnownBy clears the "email_known_by" edge to the KnownEmail entity.
+func (m *UserMutation) ClearEmailKnownBy() {
+	m.clearedemail_known_by = true
+}
+
+// EmailKnownByCleared reports if the "email_known_by" edge to the KnownEmail entity was cleared.
+func (m *UserMutation) EmailKnownByCleared() bool {
+	return m.clearedemail_known_by
+}
+
+// RemoveEmailKnownByIDs removes the "email_known_by" edge to the KnownEmail entity by IDs.
+func (m *UserMutation) RemoveEmailKnownByIDs(ids ...int) {
+	if m.removedemail_known_by == nil {
+		m.removedemail_known_by = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.email_known_by, ids[i])
+		m.removedemail_known_by[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEmailKnownBy returns the removed IDs of the "email_known_by" edge to the KnownEmail entity.
+func (m *UserMutation) RemovedEmailKnownByIDs() (ids []int) {
+	for id := range m.removedemail_known_by {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EmailKnownByIDs returns the "email_known_by" edge IDs in the mutation.
+func (m *UserMutation) EmailKnownByIDs() (ids []int) {
+	for id := range m.email_known_by {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEmailKnownBy resets all changes to the "email_known_by" edge.
+func (m *UserMutation) ResetEmailKnownBy() {
+	m.email_known_by = nil
+	m.clearedemail_known_by = false
+	m.removedemail_known_by = nil
+}
+
+// AddKnownEmailIDs adds the "known_emails" edge to the KnownEmail entity by ids.
+func (m *UserMutation) AddKnownEmailIDs(ids ...int) {
+	if m.known_emails == nil {
+		m.known_emails = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.known_emails[ids[i]] = struct{}{}
+	}
+}
+
+// ClearKnownEmails clears the "known_emails" edge to the KnownEmail entity.
+func (m *UserMutation) ClearKnownEmails() {
+	m.clearedknown_emails = true
+}
+
+// KnownEmailsCleared reports if the "known_emails" edge to the KnownEmail entity was cleared.
+func (m *UserMutation) KnownEmailsCleared() bool {
+	return m.clearedknown_emails
+}
+
+// RemoveKnownEmailIDs removes the "known_emails" edge to the KnownEmail entity by IDs.
+func (m *UserMutation) RemoveKnownEmailIDs(ids ...int) {
+	if m.removedknown_emails == nil {
+		m.removedknown_emails = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.known_emails, ids[i])
+		m.removedknown_emails[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedKnownEmails returns the removed IDs of the "known_emails" edge to the KnownEmail entity.
+func (m *UserMutation) RemovedKnownEmailsIDs() (ids []int) {
+	for id := range m.removedknown_emails {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// KnownEmailsIDs returns the "known_emails" edge IDs in the mutation.
+func (m *UserMutation) KnownEmailsIDs() (ids []int) {
+	for id := range m.known_emails {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetKnownEmails resets all changes to the "known_emails" edge.
+func (m *UserMutation) ResetKnownEmails() {
+	m.known_emails = nil
+	m.clearedknown_emails = false
+	m.removedknown_emails = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -13977,7 +14630,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 8)
 	if m.organization_memberships != nil {
 		edges = append(edges, user.EdgeOrganizationMemberships)
 	}
@@ -13995,6 +14648,12 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.password_resets != nil {
 		edges = append(edges, user.EdgePasswordResets)
+	}
+	if m.email_known_by != nil {
+		edges = append(edges, user.EdgeEmailKnownBy)
+	}
+	if m.known_emails != nil {
+		edges = append(edges, user.EdgeKnownEmails)
 	}
 	return edges
 }
@@ -14039,13 +14698,25 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeEmailKnownBy:
+		ids := make([]ent.Value, 0, len(m.email_known_by))
+		for id := range m.email_known_by {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeKnownEmails:
+		ids := make([]ent.Value, 0, len(m.known_emails))
+		for id := range m.known_emails {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 8)
 	if m.removedorganization_memberships != nil {
 		edges = append(edges, user.EdgeOrganizationMemberships)
 	}
@@ -14063,6 +14734,12 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedpassword_resets != nil {
 		edges = append(edges, user.EdgePasswordResets)
+	}
+	if m.removedemail_known_by != nil {
+		edges = append(edges, user.EdgeEmailKnownBy)
+	}
+	if m.removedknown_emails != nil {
+		edges = append(edges, user.EdgeKnownEmails)
 	}
 	return edges
 }
@@ -14107,13 +14784,25 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeEmailKnownBy:
+		ids := make([]ent.Value, 0, len(m.removedemail_known_by))
+		for id := range m.removedemail_known_by {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeKnownEmails:
+		ids := make([]ent.Value, 0, len(m.removedknown_emails))
+		for id := range m.removedknown_emails {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 8)
 	if m.clearedorganization_memberships {
 		edges = append(edges, user.EdgeOrganizationMemberships)
 	}
@@ -14131,6 +14820,12 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedpassword_resets {
 		edges = append(edges, user.EdgePasswordResets)
+	}
+	if m.clearedemail_known_by {
+		edges = append(edges, user.EdgeEmailKnownBy)
+	}
+	if m.clearedknown_emails {
+		edges = append(edges, user.EdgeKnownEmails)
 	}
 	return edges
 }
@@ -14151,6 +14846,10 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedrecovery_codes
 	case user.EdgePasswordResets:
 		return m.clearedpassword_resets
+	case user.EdgeEmailKnownBy:
+		return m.clearedemail_known_by
+	case user.EdgeKnownEmails:
+		return m.clearedknown_emails
 	}
 	return false
 }
@@ -14184,6 +14883,12 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgePasswordResets:
 		m.ResetPasswordResets()
+		return nil
+	case user.EdgeEmailKnownBy:
+		m.ResetEmailKnownBy()
+		return nil
+	case user.EdgeKnownEmails:
+		m.ResetKnownEmails()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -34,6 +34,8 @@ type Tx struct {
 	FleetAction *FleetActionClient
 	// FleetVariable is the client for interacting with the FleetVariable builders.
 	FleetVariable *FleetVariableClient
+	// KnownEmail is the client for interacting with the KnownEmail builders.
+	KnownEmail *KnownEmailClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
@@ -195,6 +197,7 @@ func (tx *Tx) init() {
 	tx.DeviceVariable = NewDeviceVariableClient(tx.config)
 	tx.FleetAction = NewFleetActionClient(tx.config)
 	tx.FleetVariable = NewFleetVariableClient(tx.config)
+	tx.KnownEmail = NewKnownEmailClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OrganizationMembership = NewOrganizationMembershipClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)

@@ -53,9 +53,13 @@ type UserEdges struct {
 	RecoveryCodes []*RecoveryCode `json:"recovery_codes,omitempty"`
 	// PasswordResets holds the value of the password_resets edge.
 	PasswordResets []*PasswordReset `json:"password_resets,omitempty"`
+	// EmailKnownBy holds the value of the email_known_by edge.
+	EmailKnownBy []*KnownEmail `json:"email_known_by,omitempty"`
+	// KnownEmails holds the value of the known_emails edge.
+	KnownEmails []*KnownEmail `json:"known_emails,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [8]bool
 
 	namedOrganizationMemberships map[string][]*OrganizationMembership
 	namedApplicationMemberships  map[string][]*ApplicationMembership
@@ -63,6 +67,8 @@ type UserEdges struct {
 	namedSecurityEvents          map[string][]*SecurityEvent
 	namedRecoveryCodes           map[string][]*RecoveryCode
 	namedPasswordResets          map[string][]*PasswordReset
+	namedEmailKnownBy            map[string][]*KnownEmail
+	namedKnownEmails             map[string][]*KnownEmail
 }
 
 // OrganizationMembershipsOrErr returns the OrganizationMemberships value or an error if the edge
@@ -117,6 +123,24 @@ func (e UserEdges) PasswordResetsOrErr() ([]*PasswordReset, error) {
 		return e.PasswordResets, nil
 	}
 	return nil, &NotLoadedError{edge: "password_resets"}
+}
+
+// EmailKnownByOrErr returns the EmailKnownBy value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) EmailKnownByOrErr() ([]*KnownEmail, error) {
+	if e.loadedTypes[6] {
+		return e.EmailKnownBy, nil
+	}
+	return nil, &NotLoadedError{edge: "email_known_by"}
+}
+
+// KnownEmailsOrErr returns the KnownEmails value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) KnownEmailsOrErr() ([]*KnownEmail, error) {
+	if e.loadedTypes[7] {
+		return e.KnownEmails, nil
+	}
+	return nil, &NotLoadedError{edge: "known_emails"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -242,6 +266,16 @@ func (_m *User) QueryRecoveryCodes() *RecoveryCodeQuery {
 // QueryPasswordResets queries the "password_resets" edge of the User entity.
 func (_m *User) QueryPasswordResets() *PasswordResetQuery {
 	return NewUserClient(_m.config).QueryPasswordResets(_m)
+}
+
+// QueryEmailKnownBy queries the "email_known_by" edge of the User entity.
+func (_m *User) QueryEmailKnownBy() *KnownEmailQuery {
+	return NewUserClient(_m.config).QueryEmailKnownBy(_m)
+}
+
+// QueryKnownEmails queries the "known_emails" edge of the User entity.
+func (_m *User) QueryKnownEmails() *KnownEmailQuery {
+	return NewUserClient(_m.config).QueryKnownEmails(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -432,6 +466,54 @@ func (_m *User) appendNamedPasswordResets(name string, edges ...*PasswordReset) 
 		_m.Edges.namedPasswordResets[name] = []*PasswordReset{}
 	} else {
 		_m.Edges.namedPasswordResets[name] = append(_m.Edges.namedPasswordResets[name], edges...)
+	}
+}
+
+// NamedEmailKnownBy returns the EmailKnownBy named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedEmailKnownBy(name string) ([]*KnownEmail, error) {
+	if _m.Edges.namedEmailKnownBy == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEmailKnownBy[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedEmailKnownBy(name string, edges ...*KnownEmail) {
+	if _m.Edges.namedEmailKnownBy == nil {
+		_m.Edges.namedEmailKnownBy = make(map[string][]*KnownEmail)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEmailKnownBy[name] = []*KnownEmail{}
+	} else {
+		_m.Edges.namedEmailKnownBy[name] = append(_m.Edges.namedEmailKnownBy[name], edges...)
+	}
+}
+
+// NamedKnownEmails returns the KnownEmails named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedKnownEmails(name string) ([]*KnownEmail, error) {
+	if _m.Edges.namedKnownEmails == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedKnownEmails[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedKnownEmails(name string, edges ...*KnownEmail) {
+	if _m.Edges.namedKnownEmails == nil {
+		_m.Edges.namedKnownEmails = make(map[string][]*KnownEmail)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedKnownEmails[name] = []*KnownEmail{}
+	} else {
+		_m.Edges.namedKnownEmails[name] = append(_m.Edges.namedKnownEmails[name], edges...)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/recoverycode"
@@ -196,6 +197,36 @@ func (_c *UserCreate) AddPasswordResets(v ...*PasswordReset) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddPasswordResetIDs(ids...)
+}
+
+// AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by IDs.
+func (_c *UserCreate) AddEmailKnownByIDs(ids ...int) *UserCreate {
+	_c.mutation.AddEmailKnownByIDs(ids...)
+	return _c
+}
+
+// AddEmailKnownBy adds the "email_known_by" edges to the KnownEmail entity.
+func (_c *UserCreate) AddEmailKnownBy(v ...*KnownEmail) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddEmailKnownByIDs(ids...)
+}
+
+// AddKnownEmailIDs adds the "known_emails" edge to the KnownEmail entity by IDs.
+func (_c *UserCreate) AddKnownEmailIDs(ids ...int) *UserCreate {
+	_c.mutation.AddKnownEmailIDs(ids...)
+	return _c
+}
+
+// AddKnownEmails adds the "known_emails" edges to the KnownEmail entity.
+func (_c *UserCreate) AddKnownEmails(v ...*KnownEmail) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddKnownEmailIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -422,6 +453,38 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.EmailKnownByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailKnownByTable,
+			Columns: []string{user.EmailKnownByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.KnownEmailsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.KnownEmailsTable,
+			Columns: []string{user.KnownEmailsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
@@ -35,6 +36,8 @@ type UserQuery struct {
 	withSecurityEvents               *SecurityEventQuery
 	withRecoveryCodes                *RecoveryCodeQuery
 	withPasswordResets               *PasswordResetQuery
+	withEmailKnownBy                 *KnownEmailQuery
+	withKnownEmails                  *KnownEmailQuery
 	loadTotal                        []func(context.Context, []*User) error
 	modifiers                        []func(*sql.Selector)
 	withNamedOrganizationMemberships map[string]*OrganizationMembershipQuery
@@ -43,6 +46,8 @@ type UserQuery struct {
 	withNamedSecurityEvents          map[string]*SecurityEventQuery
 	withNamedRecoveryCodes           map[string]*RecoveryCodeQuery
 	withNamedPasswordResets          map[string]*PasswordResetQuery
+	withNamedEmailKnownBy            map[string]*KnownEmailQuery
+	withNamedKnownEmails             map[string]*KnownEmailQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -204,6 +209,50 @@ func (_q *UserQuery) QueryPasswordResets() *PasswordResetQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(passwordreset.Table, passwordreset.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.PasswordResetsTable, user.PasswordResetsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEmailKnownBy chains the current query on the "email_known_by" edge.
+func (_q *UserQuery) QueryEmailKnownBy() *KnownEmailQuery {
+	query := (&KnownEmailClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(knownemail.Table, knownemail.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.EmailKnownByTable, user.EmailKnownByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryKnownEmails chains the current query on the "known_emails" edge.
+func (_q *UserQuery) QueryKnownEmails() *KnownEmailQuery {
+	query := (&KnownEmailClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(knownemail.Table, knownemail.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.KnownEmailsTable, user.KnownEmailsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -409,6 +458,8 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withSecurityEvents:          _q.withSecurityEvents.Clone(),
 		withRecoveryCodes:           _q.withRecoveryCodes.Clone(),
 		withPasswordResets:          _q.withPasswordResets.Clone(),
+		withEmailKnownBy:            _q.withEmailKnownBy.Clone(),
+		withKnownEmails:             _q.withKnownEmails.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -479,6 +530,28 @@ func (_q *UserQuery) WithPasswordResets(opts ...func(*PasswordResetQuery)) *User
 		opt(query)
 	}
 	_q.withPasswordResets = query
+	return _q
+}
+
+// WithEmailKnownBy tells the query-builder to eager-load the nodes that are connected to
+// the "email_known_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithEmailKnownBy(opts ...func(*KnownEmailQuery)) *UserQuery {
+	query := (&KnownEmailClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEmailKnownBy = query
+	return _q
+}
+
+// WithKnownEmails tells the query-builder to eager-load the nodes that are connected to
+// the "known_emails" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithKnownEmails(opts ...func(*KnownEmailQuery)) *UserQuery {
+	query := (&KnownEmailClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withKnownEmails = query
 	return _q
 }
 
@@ -560,13 +633,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [8]bool{
 			_q.withOrganizationMemberships != nil,
 			_q.withApplicationMemberships != nil,
 			_q.withAPIKeys != nil,
 			_q.withSecurityEvents != nil,
 			_q.withRecoveryCodes != nil,
 			_q.withPasswordResets != nil,
+			_q.withEmailKnownBy != nil,
+			_q.withKnownEmails != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -636,6 +711,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withEmailKnownBy; query != nil {
+		if err := _q.loadEmailKnownBy(ctx, query, nodes,
+			func(n *User) { n.Edges.EmailKnownBy = []*KnownEmail{} },
+			func(n *User, e *KnownEmail) { n.Edges.EmailKnownBy = append(n.Edges.EmailKnownBy, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withKnownEmails; query != nil {
+		if err := _q.loadKnownEmails(ctx, query, nodes,
+			func(n *User) { n.Edges.KnownEmails = []*KnownEmail{} },
+			func(n *User, e *KnownEmail) { n.Edges.KnownEmails = append(n.Edges.KnownEmails, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedOrganizationMemberships {
 		if err := _q.loadOrganizationMemberships(ctx, query, nodes,
 			func(n *User) { n.appendNamedOrganizationMemberships(name) },
@@ -675,6 +764,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadPasswordResets(ctx, query, nodes,
 			func(n *User) { n.appendNamedPasswordResets(name) },
 			func(n *User, e *PasswordReset) { n.appendNamedPasswordResets(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEmailKnownBy {
+		if err := _q.loadEmailKnownBy(ctx, query, nodes,
+			func(n *User) { n.appendNamedEmailKnownBy(name) },
+			func(n *User, e *KnownEmail) { n.appendNamedEmailKnownBy(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedKnownEmails {
+		if err := _q.loadKnownEmails(ctx, query, nodes,
+			func(n *User) { n.appendNamedKnownEmails(name) },
+			func(n *User, e *KnownEmail) { n.appendNamedKnownEmails(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -866,6 +969,66 @@ func (_q *UserQuery) loadPasswordResets(ctx context.Context, query *PasswordRese
 	}
 	return nil
 }
+func (_q *UserQuery) loadEmailKnownBy(ctx context.Context, query *KnownEmailQuery, nodes []*User, init func(*User), assign func(*User, *KnownEmail)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(knownemail.FieldUserID)
+	}
+	query.Where(predicate.KnownEmail(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.EmailKnownByColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadKnownEmails(ctx context.Context, query *KnownEmailQuery, nodes []*User, init func(*User), assign func(*User, *KnownEmail)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(knownemail.FieldKnownByID)
+	}
+	query.Where(predicate.KnownEmail(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.KnownEmailsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.KnownByID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "known_by_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1041,6 +1204,34 @@ func (_q *UserQuery) WithNamedPasswordResets(name string, opts ...func(*Password
 		_q.withNamedPasswordResets = make(map[string]*PasswordResetQuery)
 	}
 	_q.withNamedPasswordResets[name] = query
+	return _q
+}
+
+// WithNamedEmailKnownBy tells the query-builder to eager-load the nodes that are connected to the "email_known_by"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedEmailKnownBy(name string, opts ...func(*KnownEmailQuery)) *UserQuery {
+	query := (&KnownEmailClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEmailKnownBy == nil {
+		_q.withNamedEmailKnownBy = make(map[string]*KnownEmailQuery)
+	}
+	_q.withNamedEmailKnownBy[name] = query
+	return _q
+}
+
+// WithNamedKnownEmails tells the query-builder to eager-load the nodes that are connected to the "known_emails"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedKnownEmails(name string, opts ...func(*KnownEmailQuery)) *UserQuery {
+	query := (&KnownEmailClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedKnownEmails == nil {
+		_q.withNamedKnownEmails = make(map[string]*KnownEmailQuery)
+	}
+	_q.withNamedKnownEmails[name] = query
 	return _q
 }
 

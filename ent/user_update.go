@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
@@ -232,6 +233,36 @@ func (_u *UserUpdate) AddPasswordResets(v ...*PasswordReset) *UserUpdate {
 	return _u.AddPasswordResetIDs(ids...)
 }
 
+// AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by IDs.
+func (_u *UserUpdate) AddEmailKnownByIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddEmailKnownByIDs(ids...)
+	return _u
+}
+
+// AddEmailKnownBy adds the "email_known_by" edges to the KnownEmail entity.
+func (_u *UserUpdate) AddEmailKnownBy(v ...*KnownEmail) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEmailKnownByIDs(ids...)
+}
+
+// AddKnownEmailIDs adds the "known_emails" edge to the KnownEmail entity by IDs.
+func (_u *UserUpdate) AddKnownEmailIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddKnownEmailIDs(ids...)
+	return _u
+}
+
+// AddKnownEmails adds the "known_emails" edges to the KnownEmail entity.
+func (_u *UserUpdate) AddKnownEmails(v ...*KnownEmail) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddKnownEmailIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -361,6 +392,48 @@ func (_u *UserUpdate) RemovePasswordResets(v ...*PasswordReset) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePasswordResetIDs(ids...)
+}
+
+// ClearEmailKnownBy clears all "email_known_by" edges to the KnownEmail entity.
+func (_u *UserUpdate) ClearEmailKnownBy() *UserUpdate {
+	_u.mutation.ClearEmailKnownBy()
+	return _u
+}
+
+// RemoveEmailKnownByIDs removes the "email_known_by" edge to KnownEmail entities by IDs.
+func (_u *UserUpdate) RemoveEmailKnownByIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveEmailKnownByIDs(ids...)
+	return _u
+}
+
+// RemoveEmailKnownBy removes "email_known_by" edges to KnownEmail entities.
+func (_u *UserUpdate) RemoveEmailKnownBy(v ...*KnownEmail) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEmailKnownByIDs(ids...)
+}
+
+// ClearKnownEmails clears all "known_emails" edges to the KnownEmail entity.
+func (_u *UserUpdate) ClearKnownEmails() *UserUpdate {
+	_u.mutation.ClearKnownEmails()
+	return _u
+}
+
+// RemoveKnownEmailIDs removes the "known_emails" edge to KnownEmail entities by IDs.
+func (_u *UserUpdate) RemoveKnownEmailIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveKnownEmailIDs(ids...)
+	return _u
+}
+
+// RemoveKnownEmails removes "known_emails" edges to KnownEmail entities.
+func (_u *UserUpdate) RemoveKnownEmails(v ...*KnownEmail) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveKnownEmailIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -726,6 +799,96 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.EmailKnownByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailKnownByTable,
+			Columns: []string{user.EmailKnownByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEmailKnownByIDs(); len(nodes) > 0 && !_u.mutation.EmailKnownByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailKnownByTable,
+			Columns: []string{user.EmailKnownByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EmailKnownByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailKnownByTable,
+			Columns: []string{user.EmailKnownByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.KnownEmailsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.KnownEmailsTable,
+			Columns: []string{user.KnownEmailsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedKnownEmailsIDs(); len(nodes) > 0 && !_u.mutation.KnownEmailsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.KnownEmailsTable,
+			Columns: []string{user.KnownEmailsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.KnownEmailsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.KnownEmailsTable,
+			Columns: []string{user.KnownEmailsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -945,6 +1108,36 @@ func (_u *UserUpdateOne) AddPasswordResets(v ...*PasswordReset) *UserUpdateOne {
 	return _u.AddPasswordResetIDs(ids...)
 }
 
+// AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by IDs.
+func (_u *UserUpdateOne) AddEmailKnownByIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddEmailKnownByIDs(ids...)
+	return _u
+}
+
+// AddEmailKnownBy adds the "email_known_by" edges to the KnownEmail entity.
+func (_u *UserUpdateOne) AddEmailKnownBy(v ...*KnownEmail) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEmailKnownByIDs(ids...)
+}
+
+// AddKnownEmailIDs adds the "known_emails" edge to the KnownEmail entity by IDs.
+func (_u *UserUpdateOne) AddKnownEmailIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddKnownEmailIDs(ids...)
+	return _u
+}
+
+// AddKnownEmails adds the "known_emails" edges to the KnownEmail entity.
+func (_u *UserUpdateOne) AddKnownEmails(v ...*KnownEmail) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddKnownEmailIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -1074,6 +1267,48 @@ func (_u *UserUpdateOne) RemovePasswordResets(v ...*PasswordReset) *UserUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePasswordResetIDs(ids...)
+}
+
+// ClearEmailKnownBy clears all "email_known_by" edges to the KnownEmail entity.
+func (_u *UserUpdateOne) ClearEmailKnownBy() *UserUpdateOne {
+	_u.mutation.ClearEmailKnownBy()
+	return _u
+}
+
+// RemoveEmailKnownByIDs removes the "email_known_by" edge to KnownEmail entities by IDs.
+func (_u *UserUpdateOne) RemoveEmailKnownByIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveEmailKnownByIDs(ids...)
+	return _u
+}
+
+// RemoveEmailKnownBy removes "email_known_by" edges to KnownEmail entities.
+func (_u *UserUpdateOne) RemoveEmailKnownBy(v ...*KnownEmail) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEmailKnownByIDs(ids...)
+}
+
+// ClearKnownEmails clears all "known_emails" edges to the KnownEmail entity.
+func (_u *UserUpdateOne) ClearKnownEmails() *UserUpdateOne {
+	_u.mutation.ClearKnownEmails()
+	return _u
+}
+
+// RemoveKnownEmailIDs removes the "known_emails" edge to KnownEmail entities by IDs.
+func (_u *UserUpdateOne) RemoveKnownEmailIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveKnownEmailIDs(ids...)
+	return _u
+}
+
+// RemoveKnownEmails removes "known_emails" edges to KnownEmail entities.
+func (_u *UserUpdateOne) RemoveKnownEmails(v ...*KnownEmail) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveKnownEmailIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1462,6 +1697,96 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EmailKnownByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailKnownByTable,
+			Columns: []string{user.EmailKnownByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEmailKnownByIDs(); len(nodes) > 0 && !_u.mutation.EmailKnownByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailKnownByTable,
+			Columns: []string{user.EmailKnownByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EmailKnownByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailKnownByTable,
+			Columns: []string{user.EmailKnownByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.KnownEmailsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.KnownEmailsTable,
+			Columns: []string{user.KnownEmailsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedKnownEmailsIDs(); len(nodes) > 0 && !_u.mutation.KnownEmailsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.KnownEmailsTable,
+			Columns: []string{user.KnownEmailsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.KnownEmailsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.KnownEmailsTable,
+			Columns: []string{user.KnownEmailsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(knownemail.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

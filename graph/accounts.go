@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"time"
 
@@ -124,8 +122,7 @@ var (
 
 // loginNameKey is the rate-limit key of a login name, known or not.
 func loginNameKey(usernameOrEmail string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(usernameOrEmail))))
-	return "login:name:" + hex.EncodeToString(sum[:16])
+	return ratelimit.NameKey("login:name:", typedName(usernameOrEmail))
 }
 
 // DefaultSignUpsPerIP limits sign-ups per client address (Deps.SignUpsPerIP).
@@ -196,9 +193,15 @@ func (d Deps) loginFailed(ctx context.Context, u *ent.User, ipKey string) error 
 	return errLogin
 }
 
+// typedName is a username or email address as typed, in the form it is
+// stored in: trimmed and lowercase.
+func typedName(usernameOrEmail string) string {
+	return strings.ToLower(strings.TrimSpace(usernameOrEmail))
+}
+
 // findUser looks up an account by username or email; nil if there is none.
 func (d Deps) findUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
-	key := strings.ToLower(strings.TrimSpace(usernameOrEmail))
+	key := typedName(usernameOrEmail)
 	if key == "" || len(key) > 254 {
 		return nil, nil
 	}

@@ -125,6 +125,9 @@ func (d Deps) addApplicationMember(ctx context.Context, in model.AddApplicationM
 		if err != nil {
 			return err
 		}
+		if err := knowEmail(ctx, tx, u, in.UsernameOrEmail); err != nil {
+			return err
+		}
 		return d.membershipEvent(ctx, tx, u.ID, "added to application %s as %s", app.Slug, in.Role)
 	})
 	if ent.IsConstraintError(err) {

@@ -10,11 +10,13 @@ import (
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
+	"fleetgate/ent/user"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/viewer"
 )
@@ -23,15 +25,19 @@ import (
 // secrets have no field here at all, so none can slip in.
 type (
 	export struct {
-		ExportedAt              time.Time          `json:"exportedAt"`
-		Account                 exportAccount      `json:"account"`
-		Organizations           []exportMembership `json:"organizations"`
-		Applications            []exportMembership `json:"applications"`
-		APIKeys                 []exportAPIKey     `json:"apiKeys"`
-		SecurityEvents          []exportEvent      `json:"securityEvents"`
-		Requested               []exportRequest    `json:"requested"`
-		RecoveryCodesRemaining  int                `json:"recoveryCodesRemaining"`
-		ProvisioningKeysCreated int                `json:"provisioningKeysCreated"`
+		ExportedAt     time.Time          `json:"exportedAt"`
+		Account        exportAccount      `json:"account"`
+		Organizations  []exportMembership `json:"organizations"`
+		Applications   []exportMembership `json:"applications"`
+		APIKeys        []exportAPIKey     `json:"apiKeys"`
+		SecurityEvents []exportEvent      `json:"securityEvents"`
+		Requested      []exportRequest    `json:"requested"`
+		// Usernames of who sees the account's email address (they added it
+		// as a member by that address), and of whose addresses it sees.
+		EmailVisibleTo          []string `json:"emailVisibleTo"`
+		KnowsEmailOf            []string `json:"knowsEmailOf"`
+		RecoveryCodesRemaining  int      `json:"recoveryCodesRemaining"`
+		ProvisioningKeysCreated int      `json:"provisioningKeysCreated"`
 	}
 	exportAccount struct {
 		ID                 string    `json:"id"`
@@ -115,6 +121,14 @@ func (d Deps) exportMyData(ctx context.Context) (string, error) {
 		doc.SecurityEvents = append(doc.SecurityEvents, exportEvent{string(e.Kind), e.Detail, e.CreatedAt})
 	}
 	if doc.Requested, err = d.exportRequests(sys, u.ID); err != nil {
+		return "", err
+	}
+	if doc.EmailVisibleTo, err = d.DB.KnownEmail.Query().Where(knownemail.UserID(u.ID)).
+		QueryKnownBy().Select(user.FieldUsername).Strings(sys); err != nil {
+		return "", err
+	}
+	if doc.KnowsEmailOf, err = d.DB.KnownEmail.Query().Where(knownemail.KnownByID(u.ID)).
+		QueryUser().Select(user.FieldUsername).Strings(sys); err != nil {
 		return "", err
 	}
 	if doc.RecoveryCodesRemaining, err = d.DB.RecoveryCode.Query().Where(recoverycode.UserID(u.ID), recoverycode.UsedAtIsNil()).Count(sys); err != nil {

@@ -2265,7 +2265,7 @@ extend type Query {
 extend type Mutation {
   "Create an organization (plan FREE) with the caller as its administrator. The handle shares the username namespace."
   createOrganization(input: CreateOrganizationInput!): Organization!
-  "Add a user who has signed up to an organization. Administrators only."
+  "Add a user who has signed up to an organization, by username or email. Administrators only. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller."
   addOrganizationMember(input: AddOrganizationMemberInput!): OrganizationMembership!
   "Change a member's organization role. Administrators only; the last administrator cannot be demoted."
   updateOrganizationMember(input: UpdateOrganizationMemberInput!): OrganizationMembership!
@@ -2275,7 +2275,7 @@ extend type Mutation {
   createApplication(input: CreateApplicationInput!): Application!
   "Delete an application and everything in it."
   deleteApplication(id: ID!): ID! @can(permission: DELETE_APPLICATION)
-  "Share an application with a user who has signed up, by username or email. The plan rules decide which roles are available."
+  "Share an application with a user who has signed up, by username or email. The plan rules decide which roles are available. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller."
   addApplicationMember(input: AddApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
   "Change an application member's role (plan rules apply)."
   updateApplicationMember(input: UpdateApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
@@ -3520,6 +3520,7 @@ enum SecurityEventKind @goModel(model: "fleetgate/ent/securityevent.Kind") {
   TWO_FACTOR_ENABLED
   TWO_FACTOR_DISABLED
   RECOVERY_CODE_USED
+  RECOVERY_CODES_REGENERATED
   API_KEY_CREATED
   API_KEY_REVOKED
   MEMBERSHIP_CHANGED
@@ -3771,7 +3772,7 @@ type AuthPayload {
 }
 
 extend type User {
-  "The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of."
+  "The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else."
   email: String
   "Whether the account can sign in with a password (social-login accounts may not)."
   hasPassword: Boolean!
@@ -3863,7 +3864,7 @@ extend type Mutation {
   verifyTwoFactor(input: VerifyTwoFactorInput!): AuthPayload!
   "Turn two-factor authentication off. Every session ends, this one too: sign in again."
   disableTwoFactor(password: String!): User!
-  "Replace the recovery codes with 10 new ones (the old ones stop working)."
+  "Replace the recovery codes with 10 new ones (the old ones stop working). Recorded as a security event and mailed to the owner."
   regenerateRecoveryCodes(password: String!): RecoveryCodes!
 }
 

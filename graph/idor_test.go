@@ -51,7 +51,7 @@ func TestIDORSweep(t *testing.T) {
 		app := Must(CreateApplication(ctx, ac, CreateApplicationInput{OrganizationId: acme.Id, Name: "Secret Fleet", Type: ApplicationTypeEssentials}))(t).CreateApplication
 		carolM := Must(AddApplicationMember(ctx, ac, AddApplicationMemberInput{ApplicationId: app.Id, UsernameOrEmail: "carol", Role: ApplicationRoleDeveloper}))(t).AddApplicationMember.Id
 		erinM := Must(AddApplicationMember(ctx, ac, AddApplicationMemberInput{ApplicationId: app.Id, UsernameOrEmail: "erin", Role: ApplicationRoleObserver}))(t).AddApplicationMember.Id
-		daveM := Must(AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: acme.Id, UsernameOrEmail: "dave", Role: OrganizationRoleMember}))(t).AddOrganizationMember.Id
+		daveM := Must(AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: acme.Id, UsernameOrEmail: dave.Email, Role: OrganizationRoleMember}))(t).AddOrganizationMember.Id
 		Must(CreateApiKey(ctx, ac, CreateApiKeyInput{Name: "alice's key"}))(t)
 		// Shared with nobody: hidden from erin and dave although they see acme.
 		unshared := Must(CreateApplication(ctx, ac, CreateApplicationInput{OrganizationId: acme.Id, Name: "Unshared", Type: ApplicationTypeStarter}))(t).CreateApplication
@@ -88,7 +88,7 @@ func TestIDORSweep(t *testing.T) {
 			}
 		}
 		for _, typ := range append([]string{"User", "ApiKey", "Organization", "OrganizationMembership", "Application", "ApplicationMembership", "SecurityEvent",
-			"SigningKey", "RecoveryCode", "PasswordReset", "RateLimit"}, fleetTypes...) {
+			"SigningKey", "RecoveryCode", "PasswordReset", "RateLimit", "KnownEmail"}, fleetTypes...) {
 			if !slices.Contains(slices.Collect(maps.Values(foreign)), typ) {
 				t.Fatalf("the arrangement left A without a %s", typ)
 			}
@@ -397,8 +397,9 @@ func TestIDORSweep(t *testing.T) {
 			}
 		}
 
-		// Email addresses: a member's own, and all of them to the
-		// organization's administrator; nobody else's to anyone else.
+		// Email addresses: a member's own, and dave's to alice, who added
+		// him by it (carol and erin she added by username); nobody else's
+		// to anyone else.
 		emails := func(c graphql.Client) map[string]*string {
 			out := map[string]*string{}
 			// dave, an organization member only, does not see the application.
@@ -428,7 +429,7 @@ func TestIDORSweep(t *testing.T) {
 		}
 		for _, viewer := range []Account{alice, carol, dave, erin} {
 			for username, email := range emails(s.Client(viewer.Token)) {
-				want := viewer == alice || username == viewer.Username
+				want := username == viewer.Username || viewer == alice && username == "dave"
 				if (email != nil) != want {
 					t.Errorf("%s reads %s's email: %v, want visible=%v", viewer.Username, username, deref(email), want)
 				} else if email != nil && *email != username+"@example.com" {
@@ -811,8 +812,8 @@ func ghost(id string) string {
 }
 
 // allIDs is every row id in the database, with the GraphQL type it would
-// resolve to (SigningKey, RecoveryCode, PasswordReset and
-// RateLimit are stored but are not Nodes).
+// resolve to (SigningKey, RecoveryCode, PasswordReset, RateLimit and
+// KnownEmail are stored but are not Nodes).
 func allIDs(t *testing.T, s *Server) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -847,6 +848,7 @@ func allIDs(t *testing.T, s *Server) map[string]string {
 	add("RecoveryCode")(s.DB.RecoveryCode.Query().IDs(ctx))
 	add("PasswordReset")(s.DB.PasswordReset.Query().IDs(ctx))
 	add("RateLimit")(s.DB.RateLimit.Query().IDs(ctx))
+	add("KnownEmail")(s.DB.KnownEmail.Query().IDs(ctx))
 	return out
 }
 
@@ -924,6 +926,9 @@ func dbState(t *testing.T, s *Server) string {
 	}
 	for _, m := range Must(s.DB.ApplicationMembership.Query().Order(ent.Asc("id")).All(ctx))(t) {
 		line("app member %d app %d user %d %s", m.ID, m.ApplicationID, m.UserID, m.Role)
+	}
+	for _, k := range Must(s.DB.KnownEmail.Query().Order(ent.Asc("id")).All(ctx))(t) {
+		line("known email %d user %d known by %d", k.ID, k.UserID, k.KnownByID)
 	}
 	for _, e := range Must(s.DB.SecurityEvent.Query().Order(ent.Asc("id")).All(ctx))(t) {
 		line("event %d user %d %s %s", e.ID, e.UserID, e.Kind, e.Detail)

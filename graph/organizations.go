@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"fleetgate/ent"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/securityevent"
@@ -16,6 +19,7 @@ import (
 	"fleetgate/internal/account"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
+	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/viewer"
 )
 
@@ -88,6 +92,9 @@ func (d Deps) addOrganizationMember(ctx context.Context, in model.AddOrganizatio
 	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
 		m, err = tx.OrganizationMembership.Create().SetOrganization(org).SetUser(u).SetRole(in.Role).Save(ctx)
 		if err != nil {
+			return err
+		}
+		if err := knowEmail(ctx, tx, u, in.UsernameOrEmail); err != nil {
 			return err
 		}
 		return d.membershipEvent(ctx, tx, u.ID, "added to organization %s as %s", org.Handle, in.Role)
@@ -193,13 +200,41 @@ func keepAnAdministrator(ctx context.Context, tx *ent.Tx, m *ent.OrganizationMem
 	return org, nil
 }
 
-// signedUpUser finds the account a member is added by.
+// MemberLookups limits, per caller, the lookups of accounts to add as
+// members (addOrganizationMember, addApplicationMember), found or not, so
+// that member forms are no account oracle (README "Abuse limits").
+var MemberLookups = ratelimit.Rate{Limit: 30, Window: time.Hour}
+
+// signedUpUser finds the account a member is added by, once the lookup has
+// counted against the caller's MemberLookups.
 func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.limits.Allow(ctx, "members:user:"+strconv.Itoa(v.UserID), MemberLookups); err != nil {
+		return nil, err
+	}
 	u, err := d.findUser(ctx, usernameOrEmail)
 	if err == nil && u == nil {
 		err = fault.New(fault.NotFound, "no account has that username or email address: they must sign up first")
 	}
 	return u, err
+}
+
+// knowEmail records, in the transaction that adds u as a member, that the
+// caller typed u's email address (rather than the username) and so knows
+// it: from now on they see it (policy.SeesEmailOf).
+func knowEmail(ctx context.Context, tx *ent.Tx, u *ent.User, usernameOrEmail string) error {
+	if typedName(usernameOrEmail) != u.Email {
+		return nil
+	}
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return err
+	}
+	return tx.KnownEmail.Create().SetUserID(u.ID).SetKnownByID(v.UserID).
+		OnConflictColumns(knownemail.FieldKnownByID, knownemail.FieldUserID).Ignore().Exec(ctx)
 }
 
 // membershipEvent records a change of the user's memberships on their

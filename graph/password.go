@@ -46,7 +46,7 @@ func (d Deps) requestPasswordReset(ctx context.Context, address string) (bool, e
 	if err := d.limits.Allow(ctx, "reset:ip:"+clientip.Key(clientip.FromContext(ctx)), resetMailsPerIP); err != nil {
 		return false, err
 	}
-	if err := d.limits.Allow(ctx, "reset:email:"+email, resetMailsPerAddress); err != nil {
+	if err := d.limits.Allow(ctx, ratelimit.NameKey("reset:email:", email), resetMailsPerAddress); err != nil {
 		return false, err
 	}
 	// Known or not, the same work: one lookup and one transaction (which

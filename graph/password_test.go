@@ -106,6 +106,31 @@ func TestPasswordResetByMail(t *testing.T) {
 	})
 }
 
+// TestResetLimitKeysHoldNoAddress: the per-address limit of reset mails is
+// kept under a digest, for addresses with an account and without, as are
+// the login limits of a name.
+func TestResetLimitKeysHoldNoAddress(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		s.SignUp(t, "alice")
+		anon := s.Client("")
+		addresses := []string{"alice@example.com", "nobody@example.com"}
+		for _, address := range addresses {
+			Must(RequestPasswordReset(ctx, anon, address))(t)
+			_, err := Login(ctx, anon, LoginInput{UsernameOrEmail: address, Password: "wrong password"})
+			WantCode(t, err, "UNAUTHENTICATED")
+		}
+		rows := Must(s.DB.RateLimit.Query().All(ctx))(t)
+		if len(rows) == 0 {
+			t.Fatal("no rate limits stored")
+		}
+		for _, r := range rows {
+			if strings.Contains(r.Key, "example.com") {
+				t.Errorf("rate-limit key %q holds an address", r.Key)
+			}
+		}
+	})
+}
+
 // TestResetKeepsTwoFactor: a reset password does not turn 2FA off or let
 // a login past it.
 func TestResetKeepsTwoFactor(t *testing.T) {
@@ -181,7 +206,7 @@ func TestDeleteAccount(t *testing.T) {
 		Must(SetDeviceTag(ctx, ac, SetDeviceTagInput{DeviceId: dev.Id, Key: "k", Value: "v"}))(t)
 		Must(CreateApiKey(ctx, ac, CreateApiKeyInput{Name: "k"}))(t)
 		shared := Must(CreateOrganization(ctx, ac, CreateOrganizationInput{Name: "Shared", Handle: "shared"}))(t).CreateOrganization
-		Must(AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: shared.Id, UsernameOrEmail: f.Users[access.Developer].Username, Role: OrganizationRoleAdministrator}))(t)
+		Must(AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: shared.Id, UsernameOrEmail: f.Users[access.Developer].Email, Role: OrganizationRoleAdministrator}))(t)
 		Must(CreateApplication(ctx, ac, CreateApplicationInput{OrganizationId: shared.Id, Name: "kept", Type: ApplicationTypeStarter}))(t)
 
 		count := func() map[string]int {
@@ -190,6 +215,7 @@ func TestDeleteAccount(t *testing.T) {
 				"orgMembers": Must(s.DB.OrganizationMembership.Query().Count(ctx))(t), "apps": Must(s.DB.Application.Query().Count(ctx))(t),
 				"appMembers": Must(s.DB.ApplicationMembership.Query().Count(ctx))(t), "devices": Must(s.DB.Device.Query().Count(ctx))(t),
 				"tags": Must(s.DB.DeviceTag.Query().Count(ctx))(t), "keys": Must(s.DB.ApiKey.Query().Count(ctx))(t),
+				"knownEmails": Must(s.DB.KnownEmail.Query().Count(ctx))(t),
 			}
 		}
 		before := count()
@@ -204,10 +230,11 @@ func TestDeleteAccount(t *testing.T) {
 		after := count()
 		// Gone: the user, their personal organization and f_org (with its
 		// application, 3 memberships, device and tag), their 3
-		// organization memberships, their key. The shared organization and
-		// its application stay.
+		// organization memberships, their key, their knowing the developer's
+		// address. The shared organization and its application stay.
 		want := map[string]int{"users": before["users"] - 1, "orgs": before["orgs"] - 2, "orgMembers": before["orgMembers"] - 3,
-			"apps": before["apps"] - 1, "appMembers": before["appMembers"] - 3, "devices": 0, "tags": 0, "keys": before["keys"] - 1}
+			"apps": before["apps"] - 1, "appMembers": before["appMembers"] - 3, "devices": 0, "tags": 0, "keys": before["keys"] - 1,
+			"knownEmails": 0}
 		if !equalCounts(after, want) {
 			t.Fatalf("after delete %v, want %v (before %v)", after, want, before)
 		}

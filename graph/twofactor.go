@@ -255,10 +255,17 @@ func (d Deps) regenerateRecoveryCodes(ctx context.Context, password string) (*mo
 	if err != nil {
 		return nil, err
 	}
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error { return d.replaceRecoveryCodes(ctx, tx, u.ID, codes) })
+	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+		if err := d.replaceRecoveryCodes(ctx, tx, u.ID, codes); err != nil {
+			return err
+		}
+		return recordEvent(ctx, tx.Client(), u.ID, securityevent.KindRECOVERY_CODES_REGENERATED, "")
+	})
 	if err != nil {
 		return nil, err
 	}
+	d.mail(u, "New fleetgate recovery codes", "New recovery codes were made for the fleetgate account "+u.Username+
+		", and the old ones no longer work.\n\nIf it was not you, reset your password at once ("+d.PublicURL+"/password-reset).\n")
 	return &model.RecoveryCodes{RecoveryCodes: codes}, nil
 }
 

@@ -292,6 +292,26 @@ func TestDisableAndRegenerate(t *testing.T) {
 	})
 }
 
+// TestRegeneratedCodesAreRecordedAndMailed: new recovery codes are a
+// security event, and the owner is told by mail.
+func TestRegeneratedCodesAreRecordedAndMailed(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		s, box := s.WithMailbox(t)
+		s, c := withClock(t, s, time.Now().Truncate(30*time.Second).Add(5*time.Second))
+		_, _, session := enable(t, s, c, a.Token)
+		Must(RegenerateRecoveryCodes(ctx, s.Client(session), Password))(t)
+		events := Must(SecurityEvents(ctx, s.Client(session)))(t).Me.SecurityEvents.Edges
+		if len(events) == 0 || events[0].Node.Kind != SecurityEventKindRecoveryCodesRegenerated {
+			t.Fatalf("events %+v", events)
+		}
+		if m := box.Next(); m.To != a.Email || !strings.Contains(m.Subject, "recovery codes") || !strings.Contains(m.Text, "alice") {
+			t.Fatalf("notice %+v", m)
+		}
+		box.Empty()
+	})
+}
+
 // TestPrivilegedOperationsNeedARecentSignIn: a session (or a stolen token,
 // refreshed at will) that signed in long ago cannot pair an authenticator
 // or mint an API key.

@@ -128,6 +128,18 @@ func (f FleetVariableFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FleetVariableMutation", m)
 }
 
+// The KnownEmailFunc type is an adapter to allow the use of ordinary
+// function as KnownEmail mutator.
+type KnownEmailFunc func(context.Context, *ent.KnownEmailMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f KnownEmailFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.KnownEmailMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.KnownEmailMutation", m)
+}
+
 // The OrganizationFunc type is an adapter to allow the use of ordinary
 // function as Organization mutator.
 type OrganizationFunc func(context.Context, *ent.OrganizationMutation) (ent.Value, error)

@@ -17,6 +17,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -358,6 +359,33 @@ func (f TraverseFleetVariable) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.FleetVariableQuery", q)
 }
 
+// The KnownEmailFunc type is an adapter to allow the use of ordinary function as a Querier.
+type KnownEmailFunc func(context.Context, *ent.KnownEmailQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f KnownEmailFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.KnownEmailQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.KnownEmailQuery", q)
+}
+
+// The TraverseKnownEmail type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseKnownEmail func(context.Context, *ent.KnownEmailQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseKnownEmail) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseKnownEmail) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.KnownEmailQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.KnownEmailQuery", q)
+}
+
 // The OrganizationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type OrganizationFunc func(context.Context, *ent.OrganizationQuery) (ent.Value, error)
 
@@ -651,6 +679,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.FleetActionQuery, predicate.FleetAction, fleetaction.OrderOption]{typ: ent.TypeFleetAction, tq: q}, nil
 	case *ent.FleetVariableQuery:
 		return &query[*ent.FleetVariableQuery, predicate.FleetVariable, fleetvariable.OrderOption]{typ: ent.TypeFleetVariable, tq: q}, nil
+	case *ent.KnownEmailQuery:
+		return &query[*ent.KnownEmailQuery, predicate.KnownEmail, knownemail.OrderOption]{typ: ent.TypeKnownEmail, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OrganizationMembershipQuery:

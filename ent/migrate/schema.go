@@ -316,6 +316,40 @@ var (
 			},
 		},
 	}
+	// KnownEmailsColumns holds the columns for the "known_emails" table.
+	KnownEmailsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "known_by_id", Type: field.TypeInt},
+	}
+	// KnownEmailsTable holds the schema information for the "known_emails" table.
+	KnownEmailsTable = &schema.Table{
+		Name:       "known_emails",
+		Columns:    KnownEmailsColumns,
+		PrimaryKey: []*schema.Column{KnownEmailsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "known_emails_users_email_known_by",
+				Columns:    []*schema.Column{KnownEmailsColumns[2]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "known_emails_users_known_emails",
+				Columns:    []*schema.Column{KnownEmailsColumns[3]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "knownemail_known_by_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{KnownEmailsColumns[3], KnownEmailsColumns[2]},
+			},
+		},
+	}
 	// OrganizationsColumns holds the columns for the "organizations" table.
 	OrganizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -499,7 +533,7 @@ var (
 	SecurityEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED"}},
 		{Name: "detail", Type: field.TypeString, Default: ""},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -568,6 +602,7 @@ var (
 		DeviceVariablesTable,
 		FleetActionsTable,
 		FleetVariablesTable,
+		KnownEmailsTable,
 		OrganizationsTable,
 		OrganizationMembershipsTable,
 		PasswordResetsTable,
@@ -628,6 +663,11 @@ func init() {
 	FleetVariablesTable.ForeignKeys[0].RefTable = ApplicationsTable
 	FleetVariablesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	KnownEmailsTable.ForeignKeys[0].RefTable = UsersTable
+	KnownEmailsTable.ForeignKeys[1].RefTable = UsersTable
+	KnownEmailsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
 	}
 	OrganizationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),

@@ -36,6 +36,9 @@ type FleetAction func(*sql.Selector)
 // FleetVariable is the predicate function for fleetvariable builders.
 type FleetVariable func(*sql.Selector)
 
+// KnownEmail is the predicate function for knownemail builders.
+type KnownEmail func(*sql.Selector)
+
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 

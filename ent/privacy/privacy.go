@@ -351,6 +351,30 @@ func (f FleetVariableMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FleetVariableMutation", m)
 }
 
+// The KnownEmailQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type KnownEmailQueryRuleFunc func(context.Context, *ent.KnownEmailQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f KnownEmailQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.KnownEmailQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.KnownEmailQuery", q)
+}
+
+// The KnownEmailMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type KnownEmailMutationRuleFunc func(context.Context, *ent.KnownEmailMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f KnownEmailMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.KnownEmailMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.KnownEmailMutation", m)
+}
+
 // The OrganizationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OrganizationQueryRuleFunc func(context.Context, *ent.OrganizationQuery) error
@@ -646,6 +670,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.FleetVariableQuery:
 		return q.Filter(), nil
+	case *ent.KnownEmailQuery:
+		return q.Filter(), nil
 	case *ent.OrganizationQuery:
 		return q.Filter(), nil
 	case *ent.OrganizationMembershipQuery:
@@ -692,6 +718,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.FleetActionMutation:
 		return m.Filter(), nil
 	case *ent.FleetVariableMutation:
+		return m.Filter(), nil
+	case *ent.KnownEmailMutation:
 		return m.Filter(), nil
 	case *ent.OrganizationMutation:
 		return m.Filter(), nil

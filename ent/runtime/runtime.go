@@ -14,6 +14,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -336,6 +337,12 @@ func init() {
 			return nil
 		}
 	}()
+	knownemailFields := schema.KnownEmail{}.Fields()
+	_ = knownemailFields
+	// knownemailDescCreatedAt is the schema descriptor for created_at field.
+	knownemailDescCreatedAt := knownemailFields[2].Descriptor()
+	// knownemail.DefaultCreatedAt holds the default value on creation for the created_at field.
+	knownemail.DefaultCreatedAt = knownemailDescCreatedAt.Default.(func() time.Time)
 	organizationMixin := schema.Organization{}.Mixin()
 	organization.Policy = privacy.NewPolicies(schema.Organization{})
 	organization.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -21,7 +21,7 @@ func (SecurityEvent) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("kind").Values(
 			"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET",
-			"TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED",
+			"TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED",
 			"API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED",
 		).Annotations(entgql.Type("SecurityEventKind")),
 		// What the event was about, e.g. the API key's name.

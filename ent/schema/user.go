@@ -57,6 +57,11 @@ func (User) Edges() []ent.Edge {
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		edge.To("password_resets", PasswordReset.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		// Who knows this user's address, and whose addresses this user knows.
+		edge.To("email_known_by", KnownEmail.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("known_emails", KnownEmail.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 	}
 }
 

@@ -77,16 +77,17 @@ type Kind string
 
 // Kind values.
 const (
-	KindSIGN_IN             Kind = "SIGN_IN"
-	KindSIGN_IN_FAILED      Kind = "SIGN_IN_FAILED"
-	KindPASSWORD_CHANGED    Kind = "PASSWORD_CHANGED"
-	KindPASSWORD_RESET      Kind = "PASSWORD_RESET"
-	KindTWO_FACTOR_ENABLED  Kind = "TWO_FACTOR_ENABLED"
-	KindTWO_FACTOR_DISABLED Kind = "TWO_FACTOR_DISABLED"
-	KindRECOVERY_CODE_USED  Kind = "RECOVERY_CODE_USED"
-	KindAPI_KEY_CREATED     Kind = "API_KEY_CREATED"
-	KindAPI_KEY_REVOKED     Kind = "API_KEY_REVOKED"
-	KindMEMBERSHIP_CHANGED  Kind = "MEMBERSHIP_CHANGED"
+	KindSIGN_IN                    Kind = "SIGN_IN"
+	KindSIGN_IN_FAILED             Kind = "SIGN_IN_FAILED"
+	KindPASSWORD_CHANGED           Kind = "PASSWORD_CHANGED"
+	KindPASSWORD_RESET             Kind = "PASSWORD_RESET"
+	KindTWO_FACTOR_ENABLED         Kind = "TWO_FACTOR_ENABLED"
+	KindTWO_FACTOR_DISABLED        Kind = "TWO_FACTOR_DISABLED"
+	KindRECOVERY_CODE_USED         Kind = "RECOVERY_CODE_USED"
+	KindRECOVERY_CODES_REGENERATED Kind = "RECOVERY_CODES_REGENERATED"
+	KindAPI_KEY_CREATED            Kind = "API_KEY_CREATED"
+	KindAPI_KEY_REVOKED            Kind = "API_KEY_REVOKED"
+	KindMEMBERSHIP_CHANGED         Kind = "MEMBERSHIP_CHANGED"
 )
 
 func (k Kind) String() string {
@@ -96,7 +97,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindSIGN_IN, KindSIGN_IN_FAILED, KindPASSWORD_CHANGED, KindPASSWORD_RESET, KindTWO_FACTOR_ENABLED, KindTWO_FACTOR_DISABLED, KindRECOVERY_CODE_USED, KindAPI_KEY_CREATED, KindAPI_KEY_REVOKED, KindMEMBERSHIP_CHANGED:
+	case KindSIGN_IN, KindSIGN_IN_FAILED, KindPASSWORD_CHANGED, KindPASSWORD_RESET, KindTWO_FACTOR_ENABLED, KindTWO_FACTOR_DISABLED, KindRECOVERY_CODE_USED, KindRECOVERY_CODES_REGENERATED, KindAPI_KEY_CREATED, KindAPI_KEY_REVOKED, KindMEMBERSHIP_CHANGED:
 		return nil
 	default:
 		return fmt.Errorf("securityevent: invalid enum value for kind field: %q", k)

@@ -42,6 +42,10 @@ const (
 	EdgeRecoveryCodes = "recovery_codes"
 	// EdgePasswordResets holds the string denoting the password_resets edge name in mutations.
 	EdgePasswordResets = "password_resets"
+	// EdgeEmailKnownBy holds the string denoting the email_known_by edge name in mutations.
+	EdgeEmailKnownBy = "email_known_by"
+	// EdgeKnownEmails holds the string denoting the known_emails edge name in mutations.
+	EdgeKnownEmails = "known_emails"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// OrganizationMembershipsTable is the table that holds the organization_memberships relation/edge.
@@ -86,6 +90,20 @@ const (
 	PasswordResetsInverseTable = "password_resets"
 	// PasswordResetsColumn is the table column denoting the password_resets relation/edge.
 	PasswordResetsColumn = "user_id"
+	// EmailKnownByTable is the table that holds the email_known_by relation/edge.
+	EmailKnownByTable = "known_emails"
+	// EmailKnownByInverseTable is the table name for the KnownEmail entity.
+	// It exists in this package in order to avoid circular dependency with the "knownemail" package.
+	EmailKnownByInverseTable = "known_emails"
+	// EmailKnownByColumn is the table column denoting the email_known_by relation/edge.
+	EmailKnownByColumn = "user_id"
+	// KnownEmailsTable is the table that holds the known_emails relation/edge.
+	KnownEmailsTable = "known_emails"
+	// KnownEmailsInverseTable is the table name for the KnownEmail entity.
+	// It exists in this package in order to avoid circular dependency with the "knownemail" package.
+	KnownEmailsInverseTable = "known_emails"
+	// KnownEmailsColumn is the table column denoting the known_emails relation/edge.
+	KnownEmailsColumn = "known_by_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -245,6 +263,34 @@ func ByPasswordResets(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPasswordResetsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByEmailKnownByCount orders the results by email_known_by count.
+func ByEmailKnownByCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEmailKnownByStep(), opts...)
+	}
+}
+
+// ByEmailKnownBy orders the results by email_known_by terms.
+func ByEmailKnownBy(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEmailKnownByStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByKnownEmailsCount orders the results by known_emails count.
+func ByKnownEmailsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newKnownEmailsStep(), opts...)
+	}
+}
+
+// ByKnownEmails orders the results by known_emails terms.
+func ByKnownEmails(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newKnownEmailsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationMembershipsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -285,5 +331,19 @@ func newPasswordResetsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PasswordResetsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PasswordResetsTable, PasswordResetsColumn),
+	)
+}
+func newEmailKnownByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EmailKnownByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, EmailKnownByTable, EmailKnownByColumn),
+	)
+}
+func newKnownEmailsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(KnownEmailsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, KnownEmailsTable, KnownEmailsColumn),
 	)
 }

@@ -658,6 +658,52 @@ func HasPasswordResetsWith(preds ...predicate.PasswordReset) predicate.User {
 	})
 }
 
+// HasEmailKnownBy applies the HasEdge predicate on the "email_known_by" edge.
+func HasEmailKnownBy() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, EmailKnownByTable, EmailKnownByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasEmailKnownByWith applies the HasEdge predicate on the "email_known_by" edge with a given conditions (other predicates).
+func HasEmailKnownByWith(preds ...predicate.KnownEmail) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newEmailKnownByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasKnownEmails applies the HasEdge predicate on the "known_emails" edge.
+func HasKnownEmails() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, KnownEmailsTable, KnownEmailsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasKnownEmailsWith applies the HasEdge predicate on the "known_emails" edge with a given conditions (other predicates).
+func HasKnownEmailsWith(preds ...predicate.KnownEmail) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newKnownEmailsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -107,7 +107,7 @@ func (v *AddApplicationMemberInput) GetRole() ApplicationRole { return v.Role }
 
 // AddApplicationMemberResponse is returned by AddApplicationMember on success.
 type AddApplicationMemberResponse struct {
-	// Share an application with a user who has signed up, by username or email. The plan rules decide which roles are available.
+	// Share an application with a user who has signed up, by username or email. The plan rules decide which roles are available. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller.
 	AddApplicationMember AddApplicationMemberAddApplicationMemberApplicationMembership `json:"addApplicationMember"`
 }
 
@@ -194,6 +194,56 @@ func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) __pre
 	return &retval, nil
 }
 
+// AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+type AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership struct {
+	Id   string                                                                    `json:"id"`
+	User AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser `json:"user"`
+}
+
+// GetId returns AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership.Id, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership) GetId() string {
+	return v.Id
+}
+
+// GetUser returns AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership.User, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership) GetUser() AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser {
+	return v.User
+}
+
+// AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser includes the requested fields of the GraphQL type User.
+type AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
+	Email *string `json:"email"`
+}
+
+// GetId returns AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser.Id, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser) GetId() string {
+	return v.Id
+}
+
+// GetUsername returns AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser.Username, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser) GetUsername() string {
+	return v.Username
+}
+
+// GetEmail returns AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser.Email, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser) GetEmail() *string {
+	return v.Email
+}
+
+// AddOrganizationMemberEmailResponse is returned by AddOrganizationMemberEmail on success.
+type AddOrganizationMemberEmailResponse struct {
+	// Add a user who has signed up to an organization, by username or email. Administrators only. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller.
+	AddOrganizationMember AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership `json:"addOrganizationMember"`
+}
+
+// GetAddOrganizationMember returns AddOrganizationMemberEmailResponse.AddOrganizationMember, and is useful for accessing the field via an interface.
+func (v *AddOrganizationMemberEmailResponse) GetAddOrganizationMember() AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership {
+	return v.AddOrganizationMember
+}
+
 type AddOrganizationMemberInput struct {
 	OrganizationId  string           `json:"organizationId"`
 	UsernameOrEmail string           `json:"usernameOrEmail"`
@@ -211,7 +261,7 @@ func (v *AddOrganizationMemberInput) GetRole() OrganizationRole { return v.Role 
 
 // AddOrganizationMemberResponse is returned by AddOrganizationMember on success.
 type AddOrganizationMemberResponse struct {
-	// Add a user who has signed up to an organization. Administrators only.
+	// Add a user who has signed up to an organization, by username or email. Administrators only. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller.
 	AddOrganizationMember AddOrganizationMemberAddOrganizationMemberOrganizationMembership `json:"addOrganizationMember"`
 }
 
@@ -658,7 +708,7 @@ func (v *ApplicationMembershipFieldsApplication) GetSlug() string { return v.Slu
 type ApplicationMembershipFieldsUser struct {
 	Id       string `json:"id"`
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 }
 
@@ -1349,7 +1399,7 @@ func (v *AuthFields) GetUser() AuthFieldsUser { return v.User }
 type AuthFieldsUser struct {
 	Id       string `json:"id"`
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 }
 
@@ -3105,7 +3155,7 @@ type LoginWithDetailsLoginAuthPayloadUser struct {
 	Username string `json:"username"`
 	// Whether two-factor authentication is on. The user's own only.
 	TwoFactorEnabled bool `json:"twoFactorEnabled"`
-	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 }
 
@@ -3134,7 +3184,7 @@ func (v *LoginWithDetailsResponse) GetLogin() LoginWithDetailsLoginAuthPayload {
 type MeMeUser struct {
 	Id       string `json:"id"`
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 	// Whether the account can sign in with a password (social-login accounts may not).
 	HasPassword bool      `json:"hasPassword"`
@@ -4099,7 +4149,7 @@ func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrg
 type OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser struct {
 	Id       string `json:"id"`
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 }
 
@@ -4537,7 +4587,7 @@ func (v *RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload) GetTo
 
 // RegenerateRecoveryCodesResponse is returned by RegenerateRecoveryCodes on success.
 type RegenerateRecoveryCodesResponse struct {
-	// Replace the recovery codes with 10 new ones (the old ones stop working).
+	// Replace the recovery codes with 10 new ones (the old ones stop working). Recorded as a security event and mailed to the owner.
 	RegenerateRecoveryCodes RegenerateRecoveryCodesRegenerateRecoveryCodes `json:"regenerateRecoveryCodes"`
 }
 
@@ -4866,16 +4916,17 @@ func (v *RevokeProvisioningKeyResponse) GetRevokeProvisioningKey() string {
 type SecurityEventKind string
 
 const (
-	SecurityEventKindSignIn            SecurityEventKind = "SIGN_IN"
-	SecurityEventKindSignInFailed      SecurityEventKind = "SIGN_IN_FAILED"
-	SecurityEventKindPasswordChanged   SecurityEventKind = "PASSWORD_CHANGED"
-	SecurityEventKindPasswordReset     SecurityEventKind = "PASSWORD_RESET"
-	SecurityEventKindTwoFactorEnabled  SecurityEventKind = "TWO_FACTOR_ENABLED"
-	SecurityEventKindTwoFactorDisabled SecurityEventKind = "TWO_FACTOR_DISABLED"
-	SecurityEventKindRecoveryCodeUsed  SecurityEventKind = "RECOVERY_CODE_USED"
-	SecurityEventKindApiKeyCreated     SecurityEventKind = "API_KEY_CREATED"
-	SecurityEventKindApiKeyRevoked     SecurityEventKind = "API_KEY_REVOKED"
-	SecurityEventKindMembershipChanged SecurityEventKind = "MEMBERSHIP_CHANGED"
+	SecurityEventKindSignIn                   SecurityEventKind = "SIGN_IN"
+	SecurityEventKindSignInFailed             SecurityEventKind = "SIGN_IN_FAILED"
+	SecurityEventKindPasswordChanged          SecurityEventKind = "PASSWORD_CHANGED"
+	SecurityEventKindPasswordReset            SecurityEventKind = "PASSWORD_RESET"
+	SecurityEventKindTwoFactorEnabled         SecurityEventKind = "TWO_FACTOR_ENABLED"
+	SecurityEventKindTwoFactorDisabled        SecurityEventKind = "TWO_FACTOR_DISABLED"
+	SecurityEventKindRecoveryCodeUsed         SecurityEventKind = "RECOVERY_CODE_USED"
+	SecurityEventKindRecoveryCodesRegenerated SecurityEventKind = "RECOVERY_CODES_REGENERATED"
+	SecurityEventKindApiKeyCreated            SecurityEventKind = "API_KEY_CREATED"
+	SecurityEventKindApiKeyRevoked            SecurityEventKind = "API_KEY_REVOKED"
+	SecurityEventKindMembershipChanged        SecurityEventKind = "MEMBERSHIP_CHANGED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -4886,6 +4937,7 @@ var AllSecurityEventKind = []SecurityEventKind{
 	SecurityEventKindTwoFactorEnabled,
 	SecurityEventKindTwoFactorDisabled,
 	SecurityEventKindRecoveryCodeUsed,
+	SecurityEventKindRecoveryCodesRegenerated,
 	SecurityEventKindApiKeyCreated,
 	SecurityEventKindApiKeyRevoked,
 	SecurityEventKindMembershipChanged,
@@ -5591,7 +5643,7 @@ func (v *SweepEmailNodeApplicationMembership) GetUser() SweepEmailNodeApplicatio
 // SweepEmailNodeApplicationMembershipUser includes the requested fields of the GraphQL type User.
 type SweepEmailNodeApplicationMembershipUser struct {
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 }
 
@@ -5727,7 +5779,7 @@ func (v *SweepEmailNodeOrganizationMembership) GetUser() SweepEmailNodeOrganizat
 // SweepEmailNodeOrganizationMembershipUser includes the requested fields of the GraphQL type User.
 type SweepEmailNodeOrganizationMembershipUser struct {
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 }
 
@@ -5782,7 +5834,7 @@ type SweepEmailNodeUser struct {
 	// The id of the object.
 	Id       string `json:"id"`
 	Username string `json:"username"`
-	// The user's email address: visible to the user themself and to administrators of an organization they belong to or whose applications they are a member of.
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 }
 
@@ -7438,6 +7490,14 @@ type __AddApplicationMemberInput struct {
 // GetInput returns __AddApplicationMemberInput.Input, and is useful for accessing the field via an interface.
 func (v *__AddApplicationMemberInput) GetInput() AddApplicationMemberInput { return v.Input }
 
+// __AddOrganizationMemberEmailInput is used internally by genqlient
+type __AddOrganizationMemberEmailInput struct {
+	Input AddOrganizationMemberInput `json:"input"`
+}
+
+// GetInput returns __AddOrganizationMemberEmailInput.Input, and is useful for accessing the field via an interface.
+func (v *__AddOrganizationMemberEmailInput) GetInput() AddOrganizationMemberInput { return v.Input }
+
 // __AddOrganizationMemberInput is used internally by genqlient
 type __AddOrganizationMemberInput struct {
 	Input AddOrganizationMemberInput `json:"input"`
@@ -7932,6 +7992,47 @@ func AddOrganizationMember(
 	}
 
 	data_ = &AddOrganizationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by AddOrganizationMemberEmail.
+const AddOrganizationMemberEmail_Operation = `
+mutation AddOrganizationMemberEmail ($input: AddOrganizationMemberInput!) {
+	addOrganizationMember(input: $input) {
+		id
+		user {
+			id
+			username
+			email
+		}
+	}
+}
+`
+
+// The email harvest: add someone to one's own organization and read back
+// their address.
+func AddOrganizationMemberEmail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input AddOrganizationMemberInput,
+) (data_ *AddOrganizationMemberEmailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AddOrganizationMemberEmail",
+		Query:  AddOrganizationMemberEmail_Operation,
+		Variables: &__AddOrganizationMemberEmailInput{
+			Input: input,
+		},
+	}
+
+	data_ = &AddOrganizationMemberEmailResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -122,15 +122,19 @@ func TestWritesFollowTheMatrix(t *testing.T) {
 	})
 }
 
+// TestSeesEmailOf: one's own address, and those one knows (as when adding
+// a member by address); administering alone shows none.
 func TestSeesEmailOf(t *testing.T) {
 	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
 		w := arrange(t, s.DB)
+		apitest.Must(s.DB.KnownEmail.Create().SetUser(w.dev).SetKnownBy(w.admin).Save(policy.System(context.Background())))(t)
 		for _, c := range []struct {
 			viewer, of *ent.User
 			want       bool
 		}{
 			{w.admin, w.dev, true},
-			{w.admin, w.mem, true},
+			{w.admin, w.mem, false},
+			{w.admin, w.admin, true},
 			{w.admin, w.stranger, false},
 			{w.dev, w.admin, false},
 			{w.dev, w.mem, false},

@@ -16,8 +16,8 @@ import (
 	"sync"
 
 	"fleetgate/ent"
-	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/privacy"
 	"fleetgate/internal/access"
@@ -46,26 +46,16 @@ func (r *Roles) On(app *ent.Application) access.Role {
 	return access.Effective(r.orgs[app.OrganizationID], r.apps[app.ID])
 }
 
-// administeredOrganizations lists the organizations the viewer administers.
-func (r *Roles) administeredOrganizations() []int {
-	var ids []int
-	for id, role := range r.orgs {
-		if role == access.OrgAdministrator {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
 // cache holds the viewer's roles for one request, so a list of a hundred
 // applications costs the same two queries as one.
 type cache struct {
 	db    *ent.Client
 	mu    sync.Mutex
 	roles *Roles
-	// emails holds the users whose email addresses the viewer may see,
-	// loaded when first asked.
-	emails map[int]bool
+	// known holds the users whose email addresses knownBy, the viewer,
+	// knows: loaded when first asked.
+	known   map[int]bool
+	knownBy int
 }
 
 type cacheKey struct{}
@@ -103,14 +93,16 @@ func (c *cache) load(ctx context.Context, userID int) (*Roles, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.roles, c.emails = r, nil
+	c.roles = r
 	return r, nil
 }
 
 // SeesEmailOf reports whether the viewer may see the email address of the
-// user: their own, and, for administrators of an organization, those of its
-// members and of the members of its applications (SPEC.md §4: the
-// administrators of an application they share). One query per request.
+// user: their own, and those they already know, having added that user as
+// a member by that address (ent.KnownEmail; README "Privacy between
+// users"). Adding by username
+// reveals nothing, and administering an organization alone shows no
+// address. One query per request.
 func SeesEmailOf(ctx context.Context, userID int) (bool, error) {
 	v, err := viewer.Require(ctx)
 	if err != nil {
@@ -125,47 +117,26 @@ func SeesEmailOf(ctx context.Context, userID int) (bool, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r, err := c.load(ctx, v.UserID)
-	if err != nil {
-		return false, err
-	}
-	if c.emails == nil {
-		if c.emails, err = administeredUsers(System(ctx), c.db, r.administeredOrganizations()); err != nil {
+	if c.known == nil || c.knownBy != v.UserID {
+		users, err := c.db.KnownEmail.Query().Where(knownemail.KnownByID(v.UserID)).
+			Select(knownemail.FieldUserID).Ints(System(ctx))
+		if err != nil {
 			return false, err
 		}
+		c.known, c.knownBy = map[int]bool{}, v.UserID
+		for _, id := range users {
+			c.known[id] = true
+		}
 	}
-	return c.emails[userID], nil
+	return c.known[userID], nil
 }
 
-func administeredUsers(ctx context.Context, db *ent.Client, orgIDs []int) (map[int]bool, error) {
-	users := map[int]bool{}
-	if len(orgIDs) == 0 {
-		return users, nil
-	}
-	inOrgs, err := db.OrganizationMembership.Query().
-		Where(organizationmembership.OrganizationIDIn(orgIDs...)).
-		Select(organizationmembership.FieldUserID).Ints(ctx)
-	if err != nil {
-		return nil, err
-	}
-	inApps, err := db.ApplicationMembership.Query().
-		Where(applicationmembership.HasApplicationWith(application.OrganizationIDIn(orgIDs...))).
-		Select(applicationmembership.FieldUserID).Ints(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range append(inOrgs, inApps...) {
-		users[id] = true
-	}
-	return users, nil
-}
-
-// Forget drops the request's cached roles after a change of memberships, so
-// the rest of the request sees the change.
+// Forget drops the request's cached roles and known addresses after a
+// change of memberships, so the rest of the request sees the change.
 func Forget(ctx context.Context) {
 	if c, ok := ctx.Value(cacheKey{}).(*cache); ok {
 		c.mu.Lock()
-		c.roles, c.emails = nil, nil
+		c.roles, c.known = nil, nil
 		c.mu.Unlock()
 	}
 }

@@ -370,6 +370,14 @@ func (l *Limiter) clock() time.Time { return stamp(l.now()) }
 
 func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
+// NameKey is the key of a limit on a name (a username or an email address,
+// known or not, in its normalized form): prefix followed by a digest of the
+// name, never the name itself.
+func NameKey(prefix, name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return prefix + hex.EncodeToString(sum[:16])
+}
+
 // maxKey is the longest key the rate_limits table stores.
 const maxKey = 200
 
