@@ -131,7 +131,7 @@ func (d Deps) addApplicationMember(ctx context.Context, in model.AddApplicationM
 		return d.membershipEvent(ctx, tx, u.ID, "added to application %s as %s", app.Slug, in.Role)
 	})
 	if ent.IsConstraintError(err) {
-		return nil, fault.Taken("usernameOrEmail", "%s is already a member of %s", u.Username, app.Slug)
+		return nil, fault.Taken("usernameOrEmail", "%s is already a member of %s", strings.TrimSpace(in.UsernameOrEmail), app.Slug)
 	}
 	policy.Forget(ctx)
 	if err != nil {

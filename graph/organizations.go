@@ -100,7 +100,7 @@ func (d Deps) addOrganizationMember(ctx context.Context, in model.AddOrganizatio
 		return d.membershipEvent(ctx, tx, u.ID, "added to organization %s as %s", org.Handle, in.Role)
 	})
 	if ent.IsConstraintError(err) {
-		return nil, fault.Taken("usernameOrEmail", "%s is already a member of %s", u.Username, org.Handle)
+		return nil, fault.Taken("usernameOrEmail", "%s is already a member of %s", strings.TrimSpace(in.UsernameOrEmail), org.Handle)
 	}
 	policy.Forget(ctx)
 	if err != nil {
