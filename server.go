@@ -232,7 +232,7 @@ func openDatabase(ctx context.Context, cfg config) (*ent.Client, error) {
 		return nil, err
 	}
 	client := ent.NewClient(ent.Driver(drv))
-	if err := database.Migrate(ctx, client); err != nil {
+	if err := database.Migrate(ctx, drv); err != nil {
 		client.Close()
 		return nil, err
 	}
