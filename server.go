@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,6 +51,7 @@ func main() {
 // config is everything fleetgate reads from its environment (README lists it).
 type config struct {
 	listenAddr    string
+	metricsAddr   string
 	databaseURL   string
 	dataDir       string
 	publicURL     string
@@ -66,6 +68,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		listenAddr:    or(getenv("LISTEN_ADDR"), "127.0.0.1:8080"),
+		metricsAddr:   getenv("METRICS_ADDR"),
 		databaseURL:   getenv("DATABASE_URL"),
 		dataDir:       or(getenv("DATA_DIR"), "data"),
 		introspection: true,
@@ -166,7 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer cancel()
 		mails.Close(drain)
 	}()
-	h := graph.NewHandler(graph.Deps{
+	deps := graph.Deps{
 		DB:            db,
 		PublicURL:     cfg.publicURL,
 		Passwords:     password.NewHasher(password.Production(), cfg.hashLimit),
@@ -177,9 +180,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		SecretKey:     secretKey,
 		Mail:          mails,
 		ClientIPs:     cfg.proxies,
-	})
+	}
 	go keepTidy(ctx, db, log)
-	return serve(ctx, cfg.listenAddr, logRequests(log, h), log)
+	if cfg.metricsAddr == "" {
+		return serve(ctx, log, listener{"fleetgate", cfg.listenAddr, logRequests(log, graph.NewHandler(deps))})
+	}
+	h, metrics := graph.NewHandlers(deps)
+	return serve(ctx, log,
+		listener{"fleetgate", cfg.listenAddr, logRequests(log, h)},
+		listener{"metrics", cfg.metricsAddr, logRequests(log, metrics)})
 }
 
 // keepTidy deletes, every hour, rows that no longer decide anything: rate
@@ -232,40 +241,60 @@ func openDatabase(ctx context.Context, cfg config) (*ent.Client, error) {
 		return nil, err
 	}
 	client := ent.NewClient(ent.Driver(drv))
-	if err := database.Migrate(ctx, client); err != nil {
+	if err := database.Migrate(ctx, drv); err != nil {
 		client.Close()
 		return nil, err
 	}
 	return client, nil
 }
 
-// serve runs the HTTP server until ctx ends, then drains it gracefully.
-func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+// listener is an address to serve and what to serve there.
+type listener struct {
+	name    string // for the log
+	addr    string
+	handler http.Handler
+}
+
+// serve runs an HTTP server on each listener until ctx ends (or one of them
+// fails), then drains them all gracefully, together.
+func serve(ctx context.Context, log *slog.Logger, listeners ...listener) error {
+	var servers []*http.Server
+	served := make(chan error, len(listeners))
+	for _, l := range listeners {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			for _, srv := range servers {
+				srv.Close()
+			}
+			return err
+		}
+		srv := &http.Server{
+			Handler:           l.handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+		}
+		servers = append(servers, srv)
+		log.Info(l.name+" listening", "addr", "http://"+ln.Addr().String()+"/")
+		go func() { served <- srv.Serve(ln) }()
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	log.Info("fleetgate listening", "addr", "http://"+ln.Addr().String()+"/")
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	var err error
 	select {
-	case err := <-served:
-		return err
+	case err = <-served:
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, srv := range servers {
+		wg.Go(func() { errs[i] = srv.Shutdown(shutdownCtx) })
+	}
+	wg.Wait()
+	return errors.Join(append(errs, err)...)
 }
 
 // logRequests writes one structured line per request.

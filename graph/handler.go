@@ -30,14 +30,31 @@ const (
 	MaxDepth     = 12
 )
 
-// NewHandler returns fleetgate's HTTP handler: every route of the service.
+// NewHandler returns fleetgate's HTTP handler: every route of the service,
+// /metrics included.
 func NewHandler(d Deps) http.Handler {
+	mux, m := d.routes()
+	mux.Handle("GET /metrics", m.handler())
+	return mux
+}
+
+// NewHandlers is NewHandler with /metrics apart, for a listener of its own
+// (METRICS_ADDR): service answers 404 for /metrics, and metrics serves only
+// /metrics, of the requests service handles.
+func NewHandlers(d Deps) (service, metrics http.Handler) {
+	mux, m := d.routes()
+	only := http.NewServeMux()
+	only.Handle("GET /metrics", m.handler())
+	return mux, only
+}
+
+// routes are the service's routes but /metrics, and their metrics.
+func (d Deps) routes() (*http.ServeMux, *metrics) {
 	d = d.prepare()
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("fleetgate", "/graphql"))
 	m := newMetrics()
 	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer())))))))
-	mux.Handle("GET /metrics", m.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})
@@ -47,7 +64,7 @@ func NewHandler(d Deps) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Write(d.Tokens.JWKS())
 	})
-	return mux
+	return mux, m
 }
 
 func (d Deps) graphqlServer() *handler.Server {

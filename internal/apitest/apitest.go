@@ -88,9 +88,10 @@ func Run(t *testing.T, fn func(t *testing.T, s *Server)) {
 // Start migrates a fresh database on b and serves fleetgate over it.
 func Start(t testing.TB, b Backend) *Server {
 	t.Helper()
-	client := ent.NewClient(ent.Driver(b.open(t)))
+	drv := b.open(t)
+	client := ent.NewClient(ent.Driver(drv))
 	t.Cleanup(func() { client.Close() })
-	if err := database.Migrate(context.Background(), client); err != nil {
+	if err := database.Migrate(context.Background(), drv); err != nil {
 		t.Fatal(err)
 	}
 	return Serve(t, client)
@@ -194,9 +195,21 @@ func openSQLite(t testing.TB) *entsql.Driver {
 	return drv
 }
 
-// openPostgres creates a schema of the test's own and connects with it as
-// the search path, so tests run in parallel without seeing each other.
+// openPostgres connects to a schema of the test's own (PostgresSchema).
 func openPostgres(t testing.TB, dsn string) *entsql.Driver {
+	db, err := sql.Open("postgres", PostgresSchema(t, dsn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(5)
+	return entsql.OpenDB(dialect.Postgres, db)
+}
+
+// PostgresSchema creates an empty schema of the test's own in the database
+// at dsn, dropped after the test, and returns dsn with it as the search
+// path, so tests run in parallel without seeing each other.
+func PostgresSchema(t testing.TB, dsn string) string {
+	t.Helper()
 	admin, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -220,12 +233,7 @@ func openPostgres(t testing.TB, dsn string) *entsql.Driver {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := sql.Open("postgres", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(5)
-	return entsql.OpenDB(dialect.Postgres, db)
+	return u.String()
 }
 
 func randomHex(n int) string {

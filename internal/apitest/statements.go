@@ -29,7 +29,7 @@ func StartCounting(t testing.TB, b Backend) (*Server, *Statements) {
 	drv := b.open(t)
 	plain := ent.NewClient(ent.Driver(drv))
 	t.Cleanup(func() { plain.Close() })
-	if err := database.Migrate(context.Background(), plain); err != nil {
+	if err := database.Migrate(context.Background(), drv); err != nil {
 		t.Fatal(err)
 	}
 	st := &Statements{}

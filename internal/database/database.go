@@ -18,7 +18,7 @@ import (
 	_ "github.com/lib/pq"  // registers "postgres"
 	_ "modernc.org/sqlite" // registers "sqlite" (pure Go: CGO_ENABLED=0 builds)
 
-	"fleetgate/ent"
+	"fleetgate/ent/migrate"
 	// Registers the privacy policies of ent/schema with every client.
 	_ "fleetgate/ent/runtime"
 )
@@ -62,16 +62,36 @@ func SQLite(path string) (*entsql.Driver, error) {
 	return entsql.OpenDB(dialect.SQLite, db), nil
 }
 
-// migrating serializes Migrate: ent's migrator rewrites its package-level
-// table descriptors, so two migrations in one process (parallel tests) race.
+// migrating serializes Migrate within the process: ent's migrator rewrites
+// its package-level table descriptors, so two migrations in one process
+// (parallel tests) race.
 var migrating sync.Mutex
+
+// migrationLock is the PostgreSQL advisory lock key that serializes Migrate
+// across processes: instances starting together on an empty database would
+// otherwise all see no tables and all create them, and all but one fail
+// (README "Configuration"). The key is database-wide, whatever the schema.
+const migrationLock int64 = 0x666c656574676174 // "fleetgat"
 
 // Migrate creates or updates the schema. ent's migration only adds: it never
 // drops a column or table.
-func Migrate(ctx context.Context, client *ent.Client) error {
+func Migrate(ctx context.Context, drv *entsql.Driver) error {
 	migrating.Lock()
 	defer migrating.Unlock()
-	if err := client.Schema.Create(ctx); err != nil {
+	if drv.Dialect() == dialect.Postgres {
+		// A transaction-level lock, held by a transaction of its own while
+		// the migration runs on other connections: it ends with the
+		// transaction whatever happens, so no pooled connection keeps it.
+		lock, err := drv.DB().BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate schema: %w", err)
+		}
+		defer lock.Rollback()
+		if _, err := lock.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
+			return fmt.Errorf("migrate schema: take the migration lock: %w", err)
+		}
+	}
+	if err := migrate.NewSchema(drv).Create(ctx); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return nil

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// listening takes the addresses run listens on from its JSON log lines
+// ("fleetgate listening", "metrics listening") and ignores the rest.
+type listening chan [2]string
+
+func (l listening) Write(p []byte) (int, error) {
+	var line struct{ Msg, Addr string }
+	if json.Unmarshal(p, &line) == nil && strings.HasSuffix(line.Msg, " listening") {
+		l <- [2]string{strings.TrimSuffix(line.Msg, " listening"), line.Addr}
+	}
+	return len(p), nil
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// TestMetricsAddr: with METRICS_ADDR, /metrics is served on that address
+// only, counting the requests of the main listener, and both listeners stop
+// with the server.
+func TestMetricsAddr(t *testing.T) {
+	env := map[string]string{
+		"LISTEN_ADDR":  "127.0.0.1:0",
+		"METRICS_ADDR": "127.0.0.1:0",
+		"DATA_DIR":     t.TempDir(),
+		"LOG_FORMAT":   "json",
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	logs := make(listening, 2)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"fleetgate"}, func(k string) string { return env[k] }, logs) }()
+	addrs := map[string]string{}
+	for len(addrs) < 2 {
+		select {
+		case l := <-logs:
+			addrs[l[0]] = strings.TrimSuffix(l[1], "/")
+		case err := <-done:
+			t.Fatalf("run ended before listening: %v", err)
+		}
+	}
+	service, metrics := addrs["fleetgate"], addrs["metrics"]
+
+	if code, body := get(t, service+"/graphql?query={__typename}"); code != http.StatusOK {
+		t.Fatalf("/graphql: %d %s", code, body)
+	}
+	if code, _ := get(t, service+"/metrics"); code != http.StatusNotFound {
+		t.Fatalf("/metrics on the main listener: %d, want 404", code)
+	}
+	if code, _ := get(t, metrics+"/healthz"); code != http.StatusNotFound {
+		t.Fatalf("/healthz on the metrics listener: %d, want 404", code)
+	}
+	code, body := get(t, metrics+"/metrics")
+	if code != http.StatusOK || !strings.Contains(body, `fleetgate_http_requests_total{code="200",route="graphql"} 1`) {
+		t.Fatalf("/metrics on the metrics listener (status %d):\n%s", code, body)
+	}
+
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run after shutdown: %v", err)
+	}
+	for _, addr := range []string{service, metrics} {
+		if conn, err := net.Dial("tcp", strings.TrimPrefix(addr, "http://")); err == nil {
+			conn.Close()
+			t.Fatalf("%s still accepts connections after shutdown", addr)
+		}
+	}
+}
