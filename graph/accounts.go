@@ -74,7 +74,7 @@ func (d Deps) signUp(ctx context.Context, in model.SignUpInput) (*model.AuthPayl
 	if err != nil {
 		return nil, err
 	}
-	return d.issueSession(u, issued, issued, false)
+	return d.signedIn(u, issued, issued)
 }
 
 // checkSignUpConflicts names the field whose value is taken. Usernames and
@@ -108,17 +108,84 @@ func nameTaken(ctx context.Context, tx *ent.Tx, name string) (bool, error) {
 	return taken, err
 }
 
-// Login limits. Attempts on a name from one client address are counted
-// before the password is checked, so a burst cannot pass together, and the
-// waits double; a right password resets them. Limiting per name and
-// address means a stranger cannot lock the owner out; a higher limit per
-// name alone stops guessing from many addresses, and one per address stops
-// one client trying many names. Names are kept hashed.
+// Login limits (README "Abuse limits"). Every attempt is counted before
+// the password is checked, so a burst cannot pass together, and the waits
+// double; a right password resets them (see loginLimit.shared for the
+// address's). Limiting per name and address
+// means a stranger cannot lock the owner out from one address; a higher
+// limit per name alone stops guessing from many addresses, and one per
+// address stops one client trying many names. Names are kept hashed.
+//
+// The per-name limit alone could still be run up on purpose from enough
+// addresses, so a client that has signed in to the account before (it
+// presents the device token of that sign-in) is subject to none of these:
+// only to a limit of its own token, so that a stolen token is no licence
+// to guess either.
 var (
 	loginThrottlePerNameAndIP = ratelimit.Throttle{Free: 5, Base: 30 * time.Second, Max: time.Hour}
 	loginThrottlePerName      = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
 	loginThrottlePerIP        = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
+	loginThrottlePerDevice    = ratelimit.Throttle{Free: 5, Base: 30 * time.Second, Max: time.Hour}
 )
+
+// loginLimit is one counter a login attempt must pass.
+type loginLimit struct {
+	key string
+	th  ratelimit.Throttle
+	// shared: the key counts other people's logins too (the client
+	// address, whatever the name). A success then takes back only its own
+	// attempt instead of resetting the key, or an attacker could wipe out
+	// the address's failures by signing in to an account of their own
+	// between guesses.
+	shared bool
+}
+
+// loginLimits are the counters of a login to the name usernameOrEmail,
+// which is the account u (nil if there is none), presenting deviceToken.
+func (d Deps) loginLimits(ctx context.Context, usernameOrEmail string, u *ent.User, deviceToken *string) []loginLimit {
+	if device, ok := d.knownDevice(u, deviceToken); ok {
+		return []loginLimit{{key: "login:device:" + device, th: loginThrottlePerDevice}}
+	}
+	ip := clientip.Key(clientip.FromContext(ctx))
+	nameKey := loginNameKey(usernameOrEmail)
+	return []loginLimit{
+		{key: "login:ip:" + ip, th: loginThrottlePerIP, shared: true},
+		{key: nameKey + "@" + ip, th: loginThrottlePerNameAndIP},
+		{key: nameKey, th: loginThrottlePerName},
+	}
+}
+
+// admitLogin counts the attempt on every limit, or refuses it. A refused
+// attempt checks no password, so what it counted already is taken back.
+func (d Deps) admitLogin(ctx context.Context, limits []loginLimit) error {
+	for i, l := range limits {
+		if err := d.limits.Attempt(ctx, l.key, l.th); err != nil {
+			for _, counted := range limits[:i] {
+				if err := d.limits.Refund(ctx, counted.key, counted.th); err != nil {
+					return err
+				}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// loginSucceeded lifts the limits of a login whose password was right.
+func (d Deps) loginSucceeded(ctx context.Context, limits []loginLimit) error {
+	for _, l := range limits {
+		var err error
+		if l.shared {
+			err = d.limits.Refund(ctx, l.key, l.th)
+		} else {
+			err = d.limits.Reset(ctx, l.key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // loginNameKey is the rate-limit key of a login name, known or not.
 func loginNameKey(usernameOrEmail string) string {
@@ -130,20 +197,12 @@ var DefaultSignUpsPerIP = ratelimit.Rate{Limit: 10, Window: time.Hour}
 
 func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayload, error) {
 	issued := d.Now() // before reading the account: see issueSession
-	ip := clientip.Key(clientip.FromContext(ctx))
-	nameKey, ipKey := loginNameKey(in.UsernameOrEmail), "login:ip:"+ip
-	pairKey := nameKey + "@" + ip
-	if err := d.limits.Check(ctx, ipKey, loginThrottlePerIP); err != nil {
-		return nil, err
-	}
-	if err := d.limits.Attempt(ctx, pairKey, loginThrottlePerNameAndIP); err != nil {
-		return nil, err
-	}
-	if err := d.limits.Attempt(ctx, nameKey, loginThrottlePerName); err != nil {
-		return nil, err
-	}
 	u, err := d.findUser(ctx, in.UsernameOrEmail)
 	if err != nil {
+		return nil, err
+	}
+	limits := d.loginLimits(ctx, in.UsernameOrEmail, u, in.DeviceToken)
+	if err := d.admitLogin(ctx, limits); err != nil {
 		return nil, err
 	}
 	hash := ""
@@ -157,33 +216,28 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 		return nil, err
 	}
 	if !ok || u == nil {
-		return nil, d.loginFailed(ctx, u, ipKey)
+		return nil, d.loginFailed(ctx, u)
 	}
-	for _, key := range []string{pairKey, nameKey} {
-		if err := d.limits.Reset(ctx, key); err != nil {
-			return nil, err
-		}
+	if err := d.loginSucceeded(ctx, limits); err != nil {
+		return nil, err
 	}
 	if d.Passwords.NeedsRehash(hash) {
 		d.rehash(ctx, u, in.Password)
 	}
 	if u.TotpSecret != nil {
-		// The sign-in is recorded once the second factor is given.
+		// The sign-in is recorded, and the device token handed out, once
+		// the second factor is given.
 		return d.issueSession(u, issued, issued, true)
 	}
 	if err := recordEvent(ctx, d.DB, u.ID, securityevent.KindSIGN_IN, ""); err != nil {
 		return nil, err
 	}
-	return d.issueSession(u, issued, issued, false)
+	return d.signedIn(u, issued, issued)
 }
 
-// loginFailed counts a failed login against the client address (the name
-// counted already) and records it on the account, if there is one; the
-// answer is errLogin either way.
-func (d Deps) loginFailed(ctx context.Context, u *ent.User, ipKey string) error {
-	if err := d.limits.Fail(ctx, ipKey, loginThrottlePerIP); err != nil {
-		return err
-	}
+// loginFailed records a failed login on the account, if there is one (the
+// attempt was counted already); the answer is errLogin either way.
+func (d Deps) loginFailed(ctx context.Context, u *ent.User) error {
 	if u != nil {
 		detail := "from " + clientip.FromContext(ctx).String()
 		if err := recordEvent(ctx, d.DB, u.ID, securityevent.KindSIGN_IN_FAILED, detail); err != nil {

@@ -109,6 +109,7 @@ type ComplexityRoot struct {
 	}
 
 	AuthPayload struct {
+		DeviceToken       func(childComplexity int) int
 		ExpiresAt         func(childComplexity int) int
 		Token             func(childComplexity int) int
 		TwoFactorRequired func(childComplexity int) int
@@ -743,6 +744,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApplicationMembershipEdge.Node(childComplexity), true
 
+	case "AuthPayload.deviceToken":
+		if e.ComplexityRoot.AuthPayload.DeviceToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.DeviceToken(childComplexity), true
 	case "AuthPayload.expiresAt":
 		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
 			break
@@ -3759,6 +3766,13 @@ input SignUpInput {
 input LoginInput {
   usernameOrEmail: String!
   password: String!
+  """
+  The deviceToken of an earlier completed sign-in to this account on this client, if it kept one.
+  A valid one spares the login the limits strangers' failures put on the account and the client address;
+  its own failures are limited instead (5 free, then a doubling wait). Anything else (another account's,
+  expired, altered) is ignored, as if none had been sent.
+  """
+  deviceToken: String
 }
 
 type AuthPayload {
@@ -3768,6 +3782,12 @@ type AuthPayload {
   expiresAt: Time!
   "True while the second factor is owed: call verifyTwoFactor with this token."
   twoFactorRequired: Boolean!
+  """
+  Set when a sign-in completes (signUp, login without a second factor owed, verifyTwoFactor); null otherwise.
+  Store it on this client (valid 180 days, replacing any earlier one) and send it as LoginInput.deviceToken
+  on the next login to this account. It is not a credential: never send it as a bearer token.
+  """
+  deviceToken: String
   user: User!
 }
 
@@ -4031,6 +4051,8 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_expiresAt(ctx, field)
 	case "twoFactorRequired":
 		return ec.fieldContext_AuthPayload_twoFactorRequired(ctx, field)
+	case "deviceToken":
+		return ec.fieldContext_AuthPayload_deviceToken(ctx, field)
 	case "user":
 		return ec.fieldContext_AuthPayload_user(ctx, field)
 	}
@@ -6888,6 +6910,29 @@ func (ec *executionContext) _AuthPayload_twoFactorRequired(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_AuthPayload_twoFactorRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AuthPayload_deviceToken(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_deviceToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeviceToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_deviceToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -15524,7 +15569,7 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"usernameOrEmail", "password"}
+	fieldsInOrder := [...]string{"usernameOrEmail", "password", "deviceToken"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15545,6 +15590,13 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Password = data
+		case "deviceToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceToken"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeviceToken = data
 		}
 	}
 	return it, nil
@@ -17356,6 +17408,11 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		case "twoFactorRequired":
 			out.Values[i] = ec._AuthPayload_twoFactorRequired(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deviceToken":
+			out.Values[i] = ec._AuthPayload_deviceToken(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "user":

@@ -182,7 +182,7 @@ func (d Deps) verifyTwoFactor(ctx context.Context, in model.VerifyTwoFactorInput
 	if err := recordEvent(ctx, d.DB, u.ID, securityevent.KindSIGN_IN, "with two-factor authentication"); err != nil {
 		return nil, err
 	}
-	return d.issueSession(u, issued, d.Now(), false)
+	return d.signedIn(u, issued, d.Now())
 }
 
 // redeemRecoveryCode marks one unused recovery code of u as used, under the

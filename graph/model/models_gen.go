@@ -30,8 +30,12 @@ type AuthPayload struct {
 	// When the session token expires.
 	ExpiresAt time.Time `json:"expiresAt"`
 	// True while the second factor is owed: call verifyTwoFactor with this token.
-	TwoFactorRequired bool      `json:"twoFactorRequired"`
-	User              *ent.User `json:"user"`
+	TwoFactorRequired bool `json:"twoFactorRequired"`
+	// Set when a sign-in completes (signUp, login without a second factor owed, verifyTwoFactor); null otherwise.
+	// Store it on this client (valid 180 days, replacing any earlier one) and send it as LoginInput.deviceToken
+	// on the next login to this account. It is not a credential: never send it as a bearer token.
+	DeviceToken *string   `json:"deviceToken,omitempty"`
+	User        *ent.User `json:"user"`
 }
 
 type ChangePasswordInput struct {
@@ -99,6 +103,11 @@ type ImageConfig struct {
 type LoginInput struct {
 	UsernameOrEmail string `json:"usernameOrEmail"`
 	Password        string `json:"password"`
+	// The deviceToken of an earlier completed sign-in to this account on this client, if it kept one.
+	// A valid one spares the login the limits strangers' failures put on the account and the client address;
+	// its own failures are limited instead (5 free, then a doubling wait). Anything else (another account's,
+	// expired, altered) is ignored, as if none had been sent.
+	DeviceToken *string `json:"deviceToken,omitempty"`
 }
 
 type RecoveryCodes struct {

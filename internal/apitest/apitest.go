@@ -136,7 +136,14 @@ func ServeDeps(t testing.TB, deps graph.Deps) *Server {
 // Client returns a typed client that sends credential as a bearer token
 // (none if empty).
 func (s *Server) Client(credential string) graphql.Client {
-	return graphql.NewClient(s.URL+"/graphql", &http.Client{Transport: bearer{credential}})
+	return graphql.NewClient(s.URL+"/graphql", &http.Client{Transport: bearer{credential: credential}})
+}
+
+// ClientFrom is Client posing as the client address addr behind a proxy
+// (X-Forwarded-For): the server must trust 127.0.0.1 as a proxy
+// (Deps.ClientIPs).
+func (s *Server) ClientFrom(credential, addr string) graphql.Client {
+	return graphql.NewClient(s.URL+"/graphql", &http.Client{Transport: bearer{credential: credential, forwardedFor: addr}})
 }
 
 // PostWith sends a raw JSON body to /graphql with the given headers, for
@@ -177,12 +184,15 @@ func ResponseCode(t testing.TB, resp *http.Response) string {
 	return fmt.Sprint(body.Errors[0].Extensions["code"])
 }
 
-type bearer struct{ credential string }
+type bearer struct{ credential, forwardedFor string }
 
 func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
 	if b.credential != "" {
-		r = r.Clone(r.Context())
 		r.Header.Set("Authorization", "Bearer "+b.credential)
+	}
+	if b.forwardedFor != "" {
+		r.Header.Set("X-Forwarded-For", b.forwardedFor)
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }

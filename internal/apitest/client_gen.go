@@ -1379,8 +1379,12 @@ type AuthFields struct {
 	// When the session token expires.
 	ExpiresAt time.Time `json:"expiresAt"`
 	// True while the second factor is owed: call verifyTwoFactor with this token.
-	TwoFactorRequired bool           `json:"twoFactorRequired"`
-	User              AuthFieldsUser `json:"user"`
+	TwoFactorRequired bool `json:"twoFactorRequired"`
+	// Set when a sign-in completes (signUp, login without a second factor owed, verifyTwoFactor); null otherwise.
+	// Store it on this client (valid 180 days, replacing any earlier one) and send it as LoginInput.deviceToken
+	// on the next login to this account. It is not a credential: never send it as a bearer token.
+	DeviceToken *string        `json:"deviceToken"`
+	User        AuthFieldsUser `json:"user"`
 }
 
 // GetToken returns AuthFields.Token, and is useful for accessing the field via an interface.
@@ -1391,6 +1395,9 @@ func (v *AuthFields) GetExpiresAt() time.Time { return v.ExpiresAt }
 
 // GetTwoFactorRequired returns AuthFields.TwoFactorRequired, and is useful for accessing the field via an interface.
 func (v *AuthFields) GetTwoFactorRequired() bool { return v.TwoFactorRequired }
+
+// GetDeviceToken returns AuthFields.DeviceToken, and is useful for accessing the field via an interface.
+func (v *AuthFields) GetDeviceToken() *string { return v.DeviceToken }
 
 // GetUser returns AuthFields.User, and is useful for accessing the field via an interface.
 func (v *AuthFields) GetUser() AuthFieldsUser { return v.User }
@@ -1463,6 +1470,11 @@ func (v *ChangePasswordChangePasswordAuthPayload) GetTwoFactorRequired() bool {
 	return v.AuthFields.TwoFactorRequired
 }
 
+// GetDeviceToken returns ChangePasswordChangePasswordAuthPayload.DeviceToken, and is useful for accessing the field via an interface.
+func (v *ChangePasswordChangePasswordAuthPayload) GetDeviceToken() *string {
+	return v.AuthFields.DeviceToken
+}
+
 // GetUser returns ChangePasswordChangePasswordAuthPayload.User, and is useful for accessing the field via an interface.
 func (v *ChangePasswordChangePasswordAuthPayload) GetUser() AuthFieldsUser { return v.AuthFields.User }
 
@@ -1498,6 +1510,8 @@ type __premarshalChangePasswordChangePasswordAuthPayload struct {
 
 	TwoFactorRequired bool `json:"twoFactorRequired"`
 
+	DeviceToken *string `json:"deviceToken"`
+
 	User AuthFieldsUser `json:"user"`
 }
 
@@ -1515,6 +1529,7 @@ func (v *ChangePasswordChangePasswordAuthPayload) __premarshalJSON() (*__premars
 	retval.Token = v.AuthFields.Token
 	retval.ExpiresAt = v.AuthFields.ExpiresAt
 	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.DeviceToken = v.AuthFields.DeviceToken
 	retval.User = v.AuthFields.User
 	return &retval, nil
 }
@@ -1580,6 +1595,11 @@ func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPaylo
 	return v.AuthFields.TwoFactorRequired
 }
 
+// GetDeviceToken returns ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload.DeviceToken, and is useful for accessing the field via an interface.
+func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) GetDeviceToken() *string {
+	return v.AuthFields.DeviceToken
+}
+
 // GetUser returns ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload.User, and is useful for accessing the field via an interface.
 func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload) GetUser() AuthFieldsUser {
 	return v.AuthFields.User
@@ -1617,6 +1637,8 @@ type __premarshalConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionA
 
 	TwoFactorRequired bool `json:"twoFactorRequired"`
 
+	DeviceToken *string `json:"deviceToken"`
+
 	User AuthFieldsUser `json:"user"`
 }
 
@@ -1634,6 +1656,7 @@ func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPaylo
 	retval.Token = v.AuthFields.Token
 	retval.ExpiresAt = v.AuthFields.ExpiresAt
 	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.DeviceToken = v.AuthFields.DeviceToken
 	retval.User = v.AuthFields.User
 	return &retval, nil
 }
@@ -3042,6 +3065,11 @@ func (v *LimitedMeResponse) GetMe() LimitedMeMeUser { return v.Me }
 type LoginInput struct {
 	UsernameOrEmail string `json:"usernameOrEmail"`
 	Password        string `json:"password"`
+	// The deviceToken of an earlier completed sign-in to this account on this client, if it kept one.
+	// A valid one spares the login the limits strangers' failures put on the account and the client address;
+	// its own failures are limited instead (5 free, then a doubling wait). Anything else (another account's,
+	// expired, altered) is ignored, as if none had been sent.
+	DeviceToken *string `json:"deviceToken"`
 }
 
 // GetUsernameOrEmail returns LoginInput.UsernameOrEmail, and is useful for accessing the field via an interface.
@@ -3049,6 +3077,9 @@ func (v *LoginInput) GetUsernameOrEmail() string { return v.UsernameOrEmail }
 
 // GetPassword returns LoginInput.Password, and is useful for accessing the field via an interface.
 func (v *LoginInput) GetPassword() string { return v.Password }
+
+// GetDeviceToken returns LoginInput.DeviceToken, and is useful for accessing the field via an interface.
+func (v *LoginInput) GetDeviceToken() *string { return v.DeviceToken }
 
 // LoginLoginAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 type LoginLoginAuthPayload struct {
@@ -3063,6 +3094,9 @@ func (v *LoginLoginAuthPayload) GetExpiresAt() time.Time { return v.AuthFields.E
 
 // GetTwoFactorRequired returns LoginLoginAuthPayload.TwoFactorRequired, and is useful for accessing the field via an interface.
 func (v *LoginLoginAuthPayload) GetTwoFactorRequired() bool { return v.AuthFields.TwoFactorRequired }
+
+// GetDeviceToken returns LoginLoginAuthPayload.DeviceToken, and is useful for accessing the field via an interface.
+func (v *LoginLoginAuthPayload) GetDeviceToken() *string { return v.AuthFields.DeviceToken }
 
 // GetUser returns LoginLoginAuthPayload.User, and is useful for accessing the field via an interface.
 func (v *LoginLoginAuthPayload) GetUser() AuthFieldsUser { return v.AuthFields.User }
@@ -3099,6 +3133,8 @@ type __premarshalLoginLoginAuthPayload struct {
 
 	TwoFactorRequired bool `json:"twoFactorRequired"`
 
+	DeviceToken *string `json:"deviceToken"`
+
 	User AuthFieldsUser `json:"user"`
 }
 
@@ -3116,6 +3152,7 @@ func (v *LoginLoginAuthPayload) __premarshalJSON() (*__premarshalLoginLoginAuthP
 	retval.Token = v.AuthFields.Token
 	retval.ExpiresAt = v.AuthFields.ExpiresAt
 	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.DeviceToken = v.AuthFields.DeviceToken
 	retval.User = v.AuthFields.User
 	return &retval, nil
 }
@@ -4489,6 +4526,11 @@ func (v *RefreshTokenRefreshTokenAuthPayload) GetTwoFactorRequired() bool {
 	return v.AuthFields.TwoFactorRequired
 }
 
+// GetDeviceToken returns RefreshTokenRefreshTokenAuthPayload.DeviceToken, and is useful for accessing the field via an interface.
+func (v *RefreshTokenRefreshTokenAuthPayload) GetDeviceToken() *string {
+	return v.AuthFields.DeviceToken
+}
+
 // GetUser returns RefreshTokenRefreshTokenAuthPayload.User, and is useful for accessing the field via an interface.
 func (v *RefreshTokenRefreshTokenAuthPayload) GetUser() AuthFieldsUser { return v.AuthFields.User }
 
@@ -4524,6 +4566,8 @@ type __premarshalRefreshTokenRefreshTokenAuthPayload struct {
 
 	TwoFactorRequired bool `json:"twoFactorRequired"`
 
+	DeviceToken *string `json:"deviceToken"`
+
 	User AuthFieldsUser `json:"user"`
 }
 
@@ -4541,6 +4585,7 @@ func (v *RefreshTokenRefreshTokenAuthPayload) __premarshalJSON() (*__premarshalR
 	retval.Token = v.AuthFields.Token
 	retval.ExpiresAt = v.AuthFields.ExpiresAt
 	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.DeviceToken = v.AuthFields.DeviceToken
 	retval.User = v.AuthFields.User
 	return &retval, nil
 }
@@ -5277,6 +5322,9 @@ func (v *SignUpSignUpAuthPayload) GetExpiresAt() time.Time { return v.AuthFields
 // GetTwoFactorRequired returns SignUpSignUpAuthPayload.TwoFactorRequired, and is useful for accessing the field via an interface.
 func (v *SignUpSignUpAuthPayload) GetTwoFactorRequired() bool { return v.AuthFields.TwoFactorRequired }
 
+// GetDeviceToken returns SignUpSignUpAuthPayload.DeviceToken, and is useful for accessing the field via an interface.
+func (v *SignUpSignUpAuthPayload) GetDeviceToken() *string { return v.AuthFields.DeviceToken }
+
 // GetUser returns SignUpSignUpAuthPayload.User, and is useful for accessing the field via an interface.
 func (v *SignUpSignUpAuthPayload) GetUser() AuthFieldsUser { return v.AuthFields.User }
 
@@ -5312,6 +5360,8 @@ type __premarshalSignUpSignUpAuthPayload struct {
 
 	TwoFactorRequired bool `json:"twoFactorRequired"`
 
+	DeviceToken *string `json:"deviceToken"`
+
 	User AuthFieldsUser `json:"user"`
 }
 
@@ -5329,6 +5379,7 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 	retval.Token = v.AuthFields.Token
 	retval.ExpiresAt = v.AuthFields.ExpiresAt
 	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.DeviceToken = v.AuthFields.DeviceToken
 	retval.User = v.AuthFields.User
 	return &retval, nil
 }
@@ -7424,6 +7475,11 @@ func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) GetTwoFactorRequired() bool 
 	return v.AuthFields.TwoFactorRequired
 }
 
+// GetDeviceToken returns VerifyTwoFactorVerifyTwoFactorAuthPayload.DeviceToken, and is useful for accessing the field via an interface.
+func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) GetDeviceToken() *string {
+	return v.AuthFields.DeviceToken
+}
+
 // GetUser returns VerifyTwoFactorVerifyTwoFactorAuthPayload.User, and is useful for accessing the field via an interface.
 func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) GetUser() AuthFieldsUser {
 	return v.AuthFields.User
@@ -7461,6 +7517,8 @@ type __premarshalVerifyTwoFactorVerifyTwoFactorAuthPayload struct {
 
 	TwoFactorRequired bool `json:"twoFactorRequired"`
 
+	DeviceToken *string `json:"deviceToken"`
+
 	User AuthFieldsUser `json:"user"`
 }
 
@@ -7478,6 +7536,7 @@ func (v *VerifyTwoFactorVerifyTwoFactorAuthPayload) __premarshalJSON() (*__prema
 	retval.Token = v.AuthFields.Token
 	retval.ExpiresAt = v.AuthFields.ExpiresAt
 	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.DeviceToken = v.AuthFields.DeviceToken
 	retval.User = v.AuthFields.User
 	return &retval, nil
 }
@@ -8315,6 +8374,7 @@ fragment AuthFields on AuthPayload {
 	token
 	expiresAt
 	twoFactorRequired
+	deviceToken
 	user {
 		id
 		username
@@ -8362,6 +8422,7 @@ fragment AuthFields on AuthPayload {
 	token
 	expiresAt
 	twoFactorRequired
+	deviceToken
 	user {
 		id
 		username
@@ -8923,6 +8984,7 @@ fragment AuthFields on AuthPayload {
 	token
 	expiresAt
 	twoFactorRequired
+	deviceToken
 	user {
 		id
 		username
@@ -9212,6 +9274,7 @@ fragment AuthFields on AuthPayload {
 	token
 	expiresAt
 	twoFactorRequired
+	deviceToken
 	user {
 		id
 		username
@@ -10045,6 +10108,7 @@ fragment AuthFields on AuthPayload {
 	token
 	expiresAt
 	twoFactorRequired
+	deviceToken
 	user {
 		id
 		username
@@ -10402,6 +10466,7 @@ fragment AuthFields on AuthPayload {
 	token
 	expiresAt
 	twoFactorRequired
+	deviceToken
 	user {
 		id
 		username

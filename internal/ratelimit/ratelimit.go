@@ -30,16 +30,19 @@
 //
 // so with Free 5, Base 30s and Max 15m the 6th failure blocks for 30s, the
 // 7th for 1m, the 8th for 2m, … and every failure from the 11th on for 15m.
-// A failure always counts, even while the key is blocked (requests that
-// passed Check together and all fail), and it never shortens a block.
-// Success calls Reset, which forgets the key. There is no permanent lockout:
-// a key's failures are also forgotten once it has gone Max without a
+// A block is never shortened by a later failure. There is no permanent
+// lockout: a key's failures are forgotten once it has gone Max without a
 // failure and without being blocked — that is, Max after the later of its
 // last failure and the end of its block. The next failure then counts as
 // the first again.
 //
-// Callers call Check before verifying a credential, Fail when it is wrong,
-// and Reset when it is right.
+// Callers call Attempt before verifying a credential: it refuses while the
+// key is blocked and otherwise counts the attempt as a failure at once, so
+// a burst of concurrent guesses cannot pass together (at most Free+1 are
+// admitted before the key blocks). When the credential is right, Reset
+// forgets the key's failures — or, for a key that other people's attempts
+// count on too (a client address), Refund takes back only this attempt,
+// so that one person's success does not wipe out the failures of others.
 //
 // # Rate: hits per fixed window
 //
@@ -146,58 +149,12 @@ func New(db *ent.Client, now func() time.Time) *Limiter {
 	return &Limiter{db: db, now: now}
 }
 
-// Check returns a RATE_LIMITED error while key is blocked by th (nil
-// otherwise). It does not count as an attempt. th is the Throttle the key
-// fails with: the stored block already reflects it, so Check only validates
-// it.
-func (l *Limiter) Check(ctx context.Context, key string, th Throttle) error {
-	if err := th.validate(); err != nil {
-		return err
-	}
-	k, err := storedKey(key)
-	if err != nil {
-		return err
-	}
-	row, err := l.db.RateLimit.Query().Where(ratelimit.Key(k)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("ratelimit: check %q: %w", key, err)
-	}
-	now := l.clock()
-	if row.BlockedUntil != nil && now.Before(*row.BlockedUntil) {
-		return fault.Limited(row.BlockedUntil.Sub(now))
-	}
-	return nil
-}
-
-// Fail records one failure of key under th and blocks the key when the
-// failures exceed th.Free. It returns only storage errors: the block shows
-// in the next Check.
-func (l *Limiter) Fail(ctx context.Context, key string, th Throttle) error {
-	if err := th.validate(); err != nil {
-		return err
-	}
-	k, err := storedKey(key)
-	if err != nil {
-		return err
-	}
-	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error {
-		return countFailure(ctx, tx, row, th, now)
-	})
-	if err != nil {
-		return fmt.Errorf("ratelimit: fail %q: %w", key, err)
-	}
-	return nil
-}
-
 // Attempt admits one attempt of key under th, counted as a failure before
 // the credential is even checked: a RATE_LIMITED error while the key is
 // blocked (the attempt is not counted), nil otherwise. Success then calls
-// Reset. Unlike Check followed by Fail, a burst of concurrent attempts
-// cannot all pass before the first failure is recorded: at most th.Free+1
-// are admitted before the key blocks.
+// Reset or Refund. Because the count comes first, a burst of concurrent
+// attempts cannot all pass before the first failure is recorded: at most
+// th.Free+1 are admitted before the key blocks.
 func (l *Limiter) Attempt(ctx context.Context, key string, th Throttle) error {
 	if err := th.validate(); err != nil {
 		return err
@@ -252,6 +209,39 @@ func forgotten(row *ent.RateLimit, th Throttle, now time.Time) bool {
 		quiet = *row.BlockedUntil
 	}
 	return !now.Before(quiet.Add(th.Max))
+}
+
+// Refund takes back one attempt of key admitted by Attempt under th, after
+// it turned out not to be a failure (the credential was right, or another
+// limit refused the request before anything was checked). The count drops
+// by one, never below zero. If that leaves it within th.Free, the key is
+// unblocked: without this attempt the count would never have passed Free,
+// which alone sets a block. Otherwise the block stays as it is (over Free,
+// other failures would have blocked the key too).
+// Unlike Reset it leaves the failures of every other attempt counted, so a
+// success cannot clear a key that others' attempts count on.
+func (l *Limiter) Refund(ctx context.Context, key string, th Throttle) error {
+	if err := th.validate(); err != nil {
+		return err
+	}
+	k, err := storedKey(key)
+	if err != nil {
+		return err
+	}
+	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, _ time.Time) error {
+		if row.Count == 0 {
+			return nil // reset or pruned meanwhile: nothing of ours is left
+		}
+		upd := tx.RateLimit.UpdateOne(row).SetCount(row.Count - 1)
+		if row.Count-1 <= th.Free {
+			upd.ClearBlockedUntil()
+		}
+		return upd.Exec(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("ratelimit: refund %q: %w", key, err)
+	}
+	return nil
 }
 
 // Reset forgets key (after a success).

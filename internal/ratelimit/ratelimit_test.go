@@ -72,6 +72,16 @@ func count(t *testing.T, s *apitest.Server, key string) int {
 	return row.Count
 }
 
+// fail makes n admitted attempts of a fresh key, moving the clock past the
+// block of each but the last.
+func fail(t *testing.T, l *rl.Limiter, c *clock, key string, th rl.Throttle, n int) {
+	t.Helper()
+	for i := range n {
+		c.Advance(th.Block(i))
+		wantOK(t, l.Attempt(context.Background(), key, th))
+	}
+}
+
 func TestBlock(t *testing.T) {
 	th := rl.Throttle{Free: 5, Base: 30 * time.Second, Max: 15 * time.Minute}
 	want := map[int]time.Duration{
@@ -97,22 +107,20 @@ func TestThrottle(t *testing.T) {
 		l := rl.New(s.DB, c.Now)
 		const key = "login:user:42"
 
-		wantOK(t, l.Check(ctx, key, login))
 		for i := 0; i < login.Free; i++ {
-			wantOK(t, l.Fail(ctx, key, login))
-			wantOK(t, l.Check(ctx, key, login)) // free failures
+			wantOK(t, l.Attempt(ctx, key, login)) // free failures
 		}
-		// Each failure over Free blocks, doubling, up to Max.
+		// Each attempt over Free blocks, doubling, up to Max; refused
+		// attempts answer how long the block lasts.
 		for _, block := range []time.Duration{10, 20, 40, 80, 80, 80} {
 			block *= time.Second
-			wantOK(t, l.Fail(ctx, key, login))
-			wantLimited(t, l.Check(ctx, key, login), block)
+			wantOK(t, l.Attempt(ctx, key, login))
+			wantLimited(t, l.Attempt(ctx, key, login), block)
 			c.Advance(block / 4)
-			wantLimited(t, l.Check(ctx, key, login), block-block/4)
+			wantLimited(t, l.Attempt(ctx, key, login), block-block/4)
 			c.Advance(block - block/4 - time.Microsecond)
-			wantLimited(t, l.Check(ctx, key, login), time.Microsecond)
+			wantLimited(t, l.Attempt(ctx, key, login), time.Microsecond)
 			c.Advance(time.Microsecond)
-			wantOK(t, l.Check(ctx, key, login))
 		}
 		if got := count(t, s, key); got != 9 {
 			t.Fatalf("count %d, want 9", got)
@@ -123,52 +131,76 @@ func TestThrottle(t *testing.T) {
 		if got := count(t, s, key); got != -1 {
 			t.Fatalf("row left after Reset (count %d)", got)
 		}
-		for i := 0; i < login.Free; i++ {
-			wantOK(t, l.Fail(ctx, key, login))
+		for i := 0; i <= login.Free; i++ {
+			wantOK(t, l.Attempt(ctx, key, login))
 		}
-		wantOK(t, l.Check(ctx, key, login))
-		wantOK(t, l.Fail(ctx, key, login))
-		wantLimited(t, l.Check(ctx, key, login), 10*time.Second)
+		wantLimited(t, l.Attempt(ctx, key, login), 10*time.Second)
 		wantOK(t, l.Reset(ctx, "never:used")) // resetting a missing key is fine
 	})
 }
 
-func TestCheckDoesNotCount(t *testing.T) {
+func TestRefusedAttemptsDoNotCount(t *testing.T) {
 	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
 		ctx := context.Background()
 		c := newClock()
 		l := rl.New(s.DB, c.Now)
 		const key = "2fa:user:7"
 		for i := 0; i <= login.Free; i++ {
-			wantOK(t, l.Fail(ctx, key, login))
+			wantOK(t, l.Attempt(ctx, key, login))
 		}
 		for i := 0; i < 50; i++ {
-			wantLimited(t, l.Check(ctx, key, login), 10*time.Second)
+			wantLimited(t, l.Attempt(ctx, key, login), 10*time.Second)
 		}
 		if got := count(t, s, key); got != login.Free+1 {
-			t.Fatalf("count %d after Checks, want %d", got, login.Free+1)
+			t.Fatalf("count %d after refusals, want %d", got, login.Free+1)
 		}
 		c.Advance(10 * time.Second)
-		wantOK(t, l.Fail(ctx, key, login))
-		wantLimited(t, l.Check(ctx, key, login), 20*time.Second) // the 2nd block, not later
+		wantOK(t, l.Attempt(ctx, key, login))
+		wantLimited(t, l.Attempt(ctx, key, login), 20*time.Second) // the 2nd block, not later
 	})
 }
 
-func TestFailWhileBlocked(t *testing.T) {
+// TestRefund: a refunded attempt is as if it had not been made, and it
+// takes back no one else's.
+func TestRefund(t *testing.T) {
 	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
 		ctx := context.Background()
 		c := newClock()
 		l := rl.New(s.DB, c.Now)
 		const key = "login:ip:203.0.113.7"
-		for i := 0; i <= login.Free; i++ {
-			wantOK(t, l.Fail(ctx, key, login))
+		for i := 0; i < login.Free; i++ {
+			wantOK(t, l.Attempt(ctx, key, login))
 		}
-		wantLimited(t, l.Check(ctx, key, login), 10*time.Second)
-		// A failure while blocked (a request that passed Check before the
-		// block) counts and blocks from now.
-		c.Advance(5 * time.Second)
-		wantOK(t, l.Fail(ctx, key, login))
-		wantLimited(t, l.Check(ctx, key, login), 20*time.Second)
+		wantOK(t, l.Refund(ctx, key, login))
+		if got := count(t, s, key); got != login.Free-1 {
+			t.Fatalf("count %d after a refund, want %d", got, login.Free-1)
+		}
+		// The attempt that blocked the key is refunded: the block goes.
+		wantOK(t, l.Attempt(ctx, key, login))
+		wantOK(t, l.Attempt(ctx, key, login))
+		wantLimited(t, l.Attempt(ctx, key, login), 10*time.Second)
+		wantOK(t, l.Refund(ctx, key, login))
+		wantOK(t, l.Attempt(ctx, key, login)) // over Free again: blocks again
+		wantLimited(t, l.Attempt(ctx, key, login), 10*time.Second)
+		// Past Free+1, the other failures block the key anyway: it stays.
+		c.Advance(10 * time.Second)
+		wantOK(t, l.Attempt(ctx, key, login))
+		wantOK(t, l.Refund(ctx, key, login))
+		wantLimited(t, l.Attempt(ctx, key, login), 20*time.Second)
+		if got := count(t, s, key); got != login.Free+1 {
+			t.Fatalf("count %d, want %d", got, login.Free+1)
+		}
+		// Never below zero.
+		wantOK(t, l.Reset(ctx, key))
+		wantOK(t, l.Refund(ctx, key, login))
+		wantOK(t, l.Refund(ctx, key, login))
+		if got := count(t, s, key); got > 0 {
+			t.Fatalf("count %d after refunds of nothing", got)
+		}
+		for i := 0; i <= login.Free; i++ {
+			wantOK(t, l.Attempt(ctx, key, login))
+		}
+		wantLimited(t, l.Attempt(ctx, key, login), 10*time.Second)
 	})
 }
 
@@ -180,32 +212,27 @@ func TestThrottleForgets(t *testing.T) {
 
 		// Failures below Free are forgotten Max after the last one.
 		const typo = "login:user:1"
-		for i := 0; i < login.Free; i++ {
-			wantOK(t, l.Fail(ctx, typo, login))
-		}
+		fail(t, l, c, typo, login, login.Free)
 		c.Advance(login.Max - time.Microsecond)
-		wantOK(t, l.Fail(ctx, typo, login)) // still remembered: over Free
-		wantLimited(t, l.Check(ctx, typo, login), 10*time.Second)
+		wantOK(t, l.Attempt(ctx, typo, login)) // still remembered: over Free
+		wantLimited(t, l.Attempt(ctx, typo, login), 10*time.Second)
 
 		// A blocked key is forgotten Max after its block ended.
 		const key = "login:user:2"
-		for i := 0; i < login.Free+3; i++ {
-			wantOK(t, l.Fail(ctx, key, login))
-		}
-		wantLimited(t, l.Check(ctx, key, login), 40*time.Second)
+		fail(t, l, c, key, login, login.Free+3)
+		wantLimited(t, l.Attempt(ctx, key, login), 40*time.Second)
 		c.Advance(40*time.Second + login.Max - time.Microsecond)
-		wantOK(t, l.Fail(ctx, key, login)) // not yet forgotten: the 7th failure
-		wantLimited(t, l.Check(ctx, key, login), 80*time.Second)
+		wantOK(t, l.Attempt(ctx, key, login)) // not yet forgotten: the 7th failure
+		wantLimited(t, l.Attempt(ctx, key, login), 80*time.Second)
 		c.Advance(80*time.Second + login.Max)
 		for i := 0; i < login.Free; i++ { // forgotten: free again
-			wantOK(t, l.Fail(ctx, key, login))
-			wantOK(t, l.Check(ctx, key, login))
+			wantOK(t, l.Attempt(ctx, key, login))
 		}
 		if got := count(t, s, key); got != login.Free {
 			t.Fatalf("count %d, want %d", got, login.Free)
 		}
-		wantOK(t, l.Fail(ctx, key, login))
-		wantLimited(t, l.Check(ctx, key, login), 10*time.Second)
+		wantOK(t, l.Attempt(ctx, key, login))
+		wantLimited(t, l.Attempt(ctx, key, login), 10*time.Second)
 	})
 }
 
@@ -253,11 +280,11 @@ func TestKeysIndependent(t *testing.T) {
 		r := rl.Rate{Limit: 1, Window: time.Hour}
 
 		for i := 0; i <= login.Free; i++ {
-			wantOK(t, l.Fail(ctx, "login:user:1", login))
+			wantOK(t, l.Attempt(ctx, "login:user:1", login))
 		}
-		wantLimited(t, l.Check(ctx, "login:user:1", login), 10*time.Second)
-		wantOK(t, l.Check(ctx, "login:user:2", login))
-		wantOK(t, l.Check(ctx, "login:ip:203.0.113.7", login))
+		wantLimited(t, l.Attempt(ctx, "login:user:1", login), 10*time.Second)
+		wantOK(t, l.Attempt(ctx, "login:user:2", login))
+		wantOK(t, l.Attempt(ctx, "login:ip:203.0.113.7", login))
 
 		wantOK(t, l.Allow(ctx, "reset:email:a@example.com", r))
 		wantLimited(t, l.Allow(ctx, "reset:email:a@example.com", r), time.Hour)
@@ -266,7 +293,7 @@ func TestKeysIndependent(t *testing.T) {
 
 		// Two Limiters (two instances) share the database.
 		other := rl.New(s.DB, c.Now)
-		wantLimited(t, other.Check(ctx, "login:user:1", login), 10*time.Second)
+		wantLimited(t, other.Attempt(ctx, "login:user:1", login), 10*time.Second)
 		wantLimited(t, other.Allow(ctx, "reset:email:b@example.com", r), time.Hour)
 	})
 }
@@ -292,11 +319,11 @@ func TestInvalidLimits(t *testing.T) {
 	l := rl.New(nil, nil)
 	ctx := context.Background()
 	for _, th := range []rl.Throttle{{Free: -1, Base: 1, Max: 1}, {Free: 1}, {Free: 1, Base: 2, Max: 1}} {
-		if err := l.Fail(ctx, "k", th); err == nil {
-			t.Errorf("Fail with %+v: want an error", th)
+		if err := l.Attempt(ctx, "k", th); err == nil {
+			t.Errorf("Attempt with %+v: want an error", th)
 		}
-		if err := l.Check(ctx, "k", th); err == nil {
-			t.Errorf("Check with %+v: want an error", th)
+		if err := l.Refund(ctx, "k", th); err == nil {
+			t.Errorf("Refund with %+v: want an error", th)
 		}
 	}
 	for _, r := range []rl.Rate{{Limit: 0, Window: time.Second}, {Limit: 1}} {
@@ -312,6 +339,7 @@ func TestConcurrent(t *testing.T) {
 		ctx := context.Background()
 		c := newClock()
 		l := rl.New(s.DB, c.Now)
+		lenient := rl.Throttle{Free: 1000, Base: time.Second, Max: time.Minute}
 		many := rl.Rate{Limit: 1000, Window: time.Hour}
 		few := rl.Rate{Limit: 5, Window: time.Hour}
 
@@ -319,7 +347,7 @@ func TestConcurrent(t *testing.T) {
 		errs := make(chan error, 3*n)
 		var wg sync.WaitGroup
 		for range n {
-			wg.Go(func() { errs <- l.Fail(ctx, "login:user:9", login) })
+			wg.Go(func() { errs <- l.Attempt(ctx, "login:user:9", lenient) })
 			wg.Go(func() { errs <- l.Allow(ctx, "signup:ip:a", many) })
 			wg.Go(func() { errs <- l.Allow(ctx, "signup:ip:b", few) })
 		}
@@ -335,7 +363,7 @@ func TestConcurrent(t *testing.T) {
 			}
 		}
 		if got := count(t, s, "login:user:9"); got != n {
-			t.Errorf("concurrent failures counted %d, want %d", got, n)
+			t.Errorf("concurrent attempts counted %d, want %d", got, n)
 		}
 		if got := count(t, s, "signup:ip:a"); got != n {
 			t.Errorf("concurrent hits counted %d, want %d", got, n)
@@ -343,19 +371,23 @@ func TestConcurrent(t *testing.T) {
 		if got := count(t, s, "signup:ip:b"); got != few.Limit || limited != n-few.Limit {
 			t.Errorf("limit %d: counted %d, refused %d of %d", few.Limit, got, limited, n)
 		}
-		wantLimited(t, l.Check(ctx, "login:user:9", login), login.Max)
 
-		// And again on existing rows.
+		// And again on an existing row, refunds among them.
 		for range n {
 			wg.Go(func() {
-				if err := l.Fail(ctx, "login:user:9", login); err != nil {
+				if err := l.Attempt(ctx, "login:user:9", lenient); err != nil {
+					t.Error(err)
+				}
+			})
+			wg.Go(func() {
+				if err := l.Refund(ctx, "login:user:9", lenient); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
-		if got := count(t, s, "login:user:9"); got != 2*n {
-			t.Errorf("concurrent failures counted %d, want %d", got, 2*n)
+		if got := count(t, s, "login:user:9"); got != n {
+			t.Errorf("concurrent attempts and refunds counted %d, want %d", got, n)
 		}
 	})
 }
@@ -367,16 +399,15 @@ func TestPrune(t *testing.T) {
 		l := rl.New(s.DB, c.Now)
 		r := rl.Rate{Limit: 10, Window: time.Minute}
 
+		// Blocked for Max (80s) from its last failure.
+		fail(t, l, c, "old:blocked", login, 10)
 		wantOK(t, l.Allow(ctx, "old:rate", r))
-		wantOK(t, l.Fail(ctx, "old:fail", login))
-		for i := 0; i < 10; i++ { // blocked for Max (80s) from now
-			wantOK(t, l.Fail(ctx, "old:blocked", login))
-		}
+		wantOK(t, l.Attempt(ctx, "old:fail", login))
 		c.Advance(time.Minute)
 		cutoff := c.Now()
 		c.Advance(time.Second)
 		wantOK(t, l.Allow(ctx, "new:rate", r))
-		wantOK(t, l.Fail(ctx, "new:fail", login))
+		wantOK(t, l.Attempt(ctx, "new:fail", login))
 
 		n, err := l.Prune(ctx, cutoff)
 		wantOK(t, err)
@@ -390,7 +421,7 @@ func TestPrune(t *testing.T) {
 				t.Errorf("%s kept = %v, want %v", key, got, want)
 			}
 		}
-		wantLimited(t, l.Check(ctx, "old:blocked", login), 80*time.Second-time.Minute-time.Second)
+		wantLimited(t, l.Attempt(ctx, "old:blocked", login), 80*time.Second-time.Minute-time.Second)
 
 		c.Advance(time.Hour)
 		n, err = l.Prune(ctx, c.Now())
@@ -399,8 +430,10 @@ func TestPrune(t *testing.T) {
 			t.Fatalf("pruned %d rows, want 3", n)
 		}
 		// A pruned key starts over.
-		wantOK(t, l.Fail(ctx, "old:blocked", login))
-		wantOK(t, l.Check(ctx, "old:blocked", login))
+		wantOK(t, l.Attempt(ctx, "old:blocked", login))
+		if got := count(t, s, "old:blocked"); got != 1 {
+			t.Fatalf("pruned key counted %d, want 1", got)
+		}
 	})
 }
 

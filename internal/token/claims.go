@@ -1,8 +1,11 @@
 package token
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -20,6 +23,20 @@ type claims struct {
 }
 
 func (c *claims) registered() *claims { return c }
+
+// lastsAtMost reports whether exp is after iat by no more than lifetime.
+func (c *claims) lastsAtMost(lifetime time.Duration) bool {
+	return c.Expires.After(c.IssuedAt.Time) && c.Expires.Sub(c.IssuedAt.Time) <= lifetime
+}
+
+// newJTI returns a fresh "jti": 16 random bytes in lowercase hex.
+func newJTI() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("token: jti: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
 
 // The jwt.Claims methods; jwt needs them although verify does the checking.
 
@@ -48,6 +65,11 @@ func (c claims) GetAudience() (jwt.ClaimStrings, error)  { return c.Audience.Cla
 type audience struct {
 	jwt.ClaimStrings
 	present bool
+}
+
+// is reports whether the audience is exactly want, alone.
+func (a audience) is(want string) bool {
+	return len(a.ClaimStrings) == 1 && a.ClaimStrings[0] == want
 }
 
 func (a *audience) UnmarshalJSON(b []byte) error {

@@ -1,8 +1,6 @@
 package token
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -75,7 +73,7 @@ type sshClaims struct {
 
 func (c *sshClaims) validate() error {
 	switch {
-	case len(c.Audience.ClaimStrings) != 1 || c.Audience.ClaimStrings[0] != SSHAudience:
+	case !c.Audience.is(SSHAudience):
 		return errors.New(`aud is not exactly "ssh"`)
 	case !isLowerHex(c.Device, 32):
 		return errors.New("device is not 32 lowercase hex digits")
@@ -83,7 +81,7 @@ func (c *sshClaims) validate() error {
 		return errors.New("grant is for another device")
 	case !isLowerHex(c.ID, 32):
 		return errors.New("jti is not 32 lowercase hex digits")
-	case !c.Expires.After(c.IssuedAt.Time) || c.Expires.Sub(c.IssuedAt.Time) > SSHGrantLifetime:
+	case !c.lastsAtMost(SSHGrantLifetime):
 		// Only we sign, but a grant must stay short-lived whatever minted it.
 		return errors.New("exp is not within SSHGrantLifetime of iat")
 	}
@@ -114,11 +112,11 @@ func (s *Set) IssueSSHGrant(g SSHGrant) (token string, expires time.Time, err er
 	if !isLowerHex(g.DeviceUUID, 32) {
 		return "", time.Time{}, errors.New("token: SSH grant DeviceUUID must be 32 lowercase hex digits")
 	}
-	var jti [16]byte
-	if _, err := rand.Read(jti[:]); err != nil {
-		return "", time.Time{}, fmt.Errorf("token: SSH grant jti: %w", err)
+	jti, err := newJTI()
+	if err != nil {
+		return "", time.Time{}, err
 	}
-	return s.signSSHGrant(g, hex.EncodeToString(jti[:]))
+	return s.signSSHGrant(g, jti)
 }
 
 // signSSHGrant is IssueSSHGrant after validation, with the jti given: the

@@ -9,11 +9,13 @@
 // the Set verifies, so a key can be rotated in before the old one is dropped.
 //
 // Signing and verifying are generic underneath, so that every kind of token
-// shares the key set: session tokens and short-lived SSH access grants
-// (audience "ssh", see SSHGrant) are kinds of claims on top. Session tokens
-// never carry "aud", and ParseSession refuses any token that does, so a grant
+// shares the key set: session tokens, short-lived SSH access grants
+// (audience "ssh", see SSHGrant) and login device tokens (audience
+// "login-device", see Device) are kinds of claims on top. Session tokens
+// never carry "aud", and ParseSession refuses any token that does, so a token
 // minted for another audience cannot be replayed as a session; ParseSSHGrant
-// demands aud "ssh", so a session cannot be used as a grant either.
+// and ParseDevice each demand their own aud, so neither accepts a session or
+// the other's tokens.
 package token
 
 import (
