@@ -27,6 +27,10 @@ const (
 	TwoFactorRequired Code = "TWO_FACTOR_REQUIRED"
 	RateLimited       Code = "RATE_LIMITED"
 	Internal          Code = "INTERNAL"
+
+	// MethodNotAllowed: the HTTP method cannot carry the request (a PUT, a
+	// mutation over GET; README "Errors").
+	MethodNotAllowed Code = "METHOD_NOT_ALLOWED"
 )
 
 // Error is an error meant for the client: its message is safe to show.
