@@ -14,7 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -73,9 +72,7 @@ func (d Deps) graphqlServer() *handler.Server {
 		Directives: DirectiveRoot{Can: d.can},
 	})
 	srv := handler.New(es)
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	addTransports(srv)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if d.Introspection {
 		srv.Use(extension.Introspection{})

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
+	"fleetgate/ent/securityevent"
 	"fleetgate/internal/access"
 	. "fleetgate/internal/apitest"
 )
@@ -40,10 +43,6 @@ func TestRequestLimits(t *testing.T) {
 		resp = s.PostWith(auth, `{"query":"{ me { password_hash } }"}`)
 		if code := ResponseCode(t, resp); code != "GRAPHQL_VALIDATION_FAILED" {
 			t.Fatalf("unknown field: got code %q", code)
-		}
-		resp = s.PostWith(auth, `not json`)
-		if resp.StatusCode != http.StatusBadRequest {
-			t.Fatalf("non-JSON body: status %d", resp.StatusCode)
 		}
 		resp = s.PostWith(auth, `{"query":"query($c: Cursor) { me { organizations(after: $c) { totalCount } } }","variables":{"c":"!!"}}`)
 		if code := ResponseCode(t, resp); code != "BAD_USER_INPUT" {
@@ -104,17 +103,12 @@ func TestOperationalEndpoints(t *testing.T) {
 			t.Fatalf("jwks key %+v does not match the token header %s", k, headerOf(t, a.Token))
 		}
 
-		// GET queries work; GET mutations do not (no state change from a link).
+		// GET queries work (mutations over GET: TestTransportErrors).
 		get := Must(http.Get(s.URL + "/graphql?query=%7B__typename%7D"))(t)
 		body, _ := io.ReadAll(get.Body)
 		get.Body.Close()
 		if !strings.Contains(string(body), `"Query"`) {
 			t.Fatalf("GET query: %s", body)
-		}
-		get = Must(http.Get(s.URL + "/graphql?query=mutation%7BsignOutEverywhere%7D"))(t)
-		get.Body.Close()
-		if get.StatusCode == http.StatusOK {
-			t.Fatal("a mutation over GET must be refused")
 		}
 	})
 }
@@ -188,6 +182,126 @@ func TestMetrics(t *testing.T) {
 			!strings.Contains(string(body), "fleetgate_http_request_duration_seconds_bucket") ||
 			!strings.Contains(string(body), "go_goroutines") {
 			t.Fatalf("metrics (status %d):\n%s", resp.StatusCode, body)
+		}
+	})
+}
+
+// TestTransportErrors: what /graphql refuses before any operation runs is a
+// JSON GraphQL error with a code, a fitting status and a message of its own
+// (README "Errors"); nothing of the request body is quoted back.
+func TestTransportErrors(t *testing.T) {
+	s := Start(t, Backends()[0])
+	const secret = "hunter2-in-the-body"
+	const query = `{"query":"{ __typename }"}`
+	for _, c := range []struct {
+		name, method, target, body string
+		header                     map[string]string
+		status                     int
+		code, message              string
+	}{
+		{"mutation over GET", "GET", "/graphql?query=mutation%7BsignOutEverywhere%7D", "", nil,
+			405, "METHOD_NOT_ALLOWED", "only allow query operations"},
+		{"GET variables not JSON", "GET", "/graphql?query=%7B__typename%7D&variables=%7Bx", "", nil,
+			400, "BAD_USER_INPUT", "variables could not be decoded"},
+		{"GET extensions not JSON", "GET", "/graphql?query=%7B__typename%7D&extensions=x", "", nil,
+			400, "BAD_USER_INPUT", "extensions could not be decoded"},
+		{"GET URL undecodable", "GET", "/graphql?query=%zz", "", nil,
+			400, "BAD_USER_INPUT", "invalid URL escape"},
+		{"GET websocket", "GET", "/graphql", "", map[string]string{"Upgrade": "websocket"},
+			400, "BAD_USER_INPUT", "not supported"},
+		{"PUT", "PUT", "/graphql", query, map[string]string{"Content-Type": "application/json"},
+			405, "METHOD_NOT_ALLOWED", "method PUT is not allowed"},
+		{"DELETE", "DELETE", "/graphql", "", nil,
+			405, "METHOD_NOT_ALLOWED", "method DELETE is not allowed"},
+		{"text/plain", "POST", "/graphql", query, map[string]string{"Content-Type": "text/plain"},
+			415, "BAD_USER_INPUT", "Content-Type must be application/json"},
+		{"no content type", "POST", "/graphql", query, nil,
+			415, "BAD_USER_INPUT", "Content-Type must be application/json"},
+		{"malformed JSON", "POST", "/graphql", `{"query": "` + secret, map[string]string{"Content-Type": "application/json"},
+			400, "BAD_USER_INPUT", "not a GraphQL request"},
+		{"JSON of the wrong shape", "POST", "/graphql", `{"query": 5, "variables": {"p": "` + secret + `"}}`,
+			map[string]string{"Content-Type": "application/json"}, 400, "BAD_USER_INPUT", "not a GraphQL request"},
+		{"empty body", "POST", "/graphql", "", map[string]string{"Content-Type": "application/json"},
+			400, "BAD_USER_INPUT", "not a GraphQL request"},
+		// Errors gqlgen codes itself keep their code through the GET rewrite.
+		{"GET parse error, graphql-response+json", "GET", "/graphql?query=%7B", "",
+			map[string]string{"Accept": "application/graphql-response+json"}, 400, "GRAPHQL_PARSE_FAILED", "Expected Name"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := Must(http.NewRequest(c.method, s.URL+c.target, strings.NewReader(c.body)))(t)
+			for k, v := range c.header {
+				req.Header.Set(k, v)
+			}
+			resp := Must(http.DefaultClient.Do(req))(t)
+			defer resp.Body.Close()
+			raw := Must(io.ReadAll(resp.Body))(t)
+			var body struct {
+				Errors []struct {
+					Message    string
+					Extensions map[string]any
+				}
+			}
+			if err := json.Unmarshal(raw, &body); err != nil || len(body.Errors) != 1 {
+				t.Fatalf("status %d, not one GraphQL error: %s", resp.StatusCode, raw)
+			}
+			e := body.Errors[0]
+			mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+			if resp.StatusCode != c.status || e.Extensions["code"] != c.code || !strings.Contains(e.Message, c.message) ||
+				!strings.HasPrefix(mediaType, "application/") || !strings.HasSuffix(mediaType, "json") {
+				t.Fatalf("got status %d, %s: %s; want %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), raw, c.status, c.code, c.message)
+			}
+			if c.status == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
+				t.Fatal("405 without an Allow header")
+			}
+			if strings.Contains(string(raw), secret) {
+				t.Fatalf("the body is quoted back: %s", raw)
+			}
+		})
+	}
+}
+
+// TestCursorArguments: a cursor that is not one this API wrote is refused
+// naming its argument, without the decoder's words; an empty one is no
+// cursor (README "Errors").
+func TestCursorArguments(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		uid := Must(s.DB.User.Query().OnlyID(ctx))(t)
+		for range 3 {
+			Must(s.DB.SecurityEvent.Create().SetUserID(uid).SetKind(securityevent.KindPASSWORD_CHANGED).Save(ctx))(t)
+		}
+		c := s.Client(a.Token)
+		two, empty := 2, ""
+		page := Must(SecurityEventsPage(ctx, c, &two, nil, nil, nil))(t).Me.SecurityEvents
+		if len(page.Edges) != 2 || page.TotalCount < 3 {
+			t.Fatalf("first page: %+v", page)
+		}
+		one := 1
+		next := Must(SecurityEventsPage(ctx, c, &one, &page.Edges[0].Cursor, nil, nil))(t).Me.SecurityEvents
+		if len(next.Edges) != 1 || next.Edges[0].Cursor != page.Edges[1].Cursor {
+			t.Fatalf("after the first edge: %+v, want the second of %+v", next, page)
+		}
+		if same := Must(SecurityEventsPage(ctx, c, &two, &empty, nil, &empty))(t).Me.SecurityEvents; !reflect.DeepEqual(same, page) {
+			t.Fatalf("empty cursors: %+v, want the first page %+v", same, page)
+		}
+
+		for _, bad := range []string{"garbage", "!!", "AQ"} {
+			for arg, call := range map[string]func() error{
+				"after": func() error { _, err := SecurityEventsPage(ctx, c, nil, &bad, nil, nil); return err },
+				"before": func() error {
+					_, err := SecurityEventsPage(ctx, c, nil, nil, nil, &bad)
+					return err
+				},
+				"applications after": func() error { _, err := Applications(ctx, c, nil, &bad, nil); return err },
+			} {
+				err := call()
+				field := strings.TrimPrefix(arg, "applications ")
+				if Code(err) != "BAD_USER_INPUT" || Ext(err, "field") != field ||
+					!strings.Contains(err.Error(), field+" is not a valid cursor") ||
+					strings.Contains(err.Error(), "msgpack") || strings.Contains(err.Error(), "decode") {
+					t.Fatalf("%s: %q: got %v", arg, bad, err)
+				}
+			}
 		}
 	})
 }

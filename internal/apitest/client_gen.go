@@ -5056,6 +5056,107 @@ func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityE
 	return v.CreatedAt
 }
 
+// SecurityEventsPageMeUser includes the requested fields of the GraphQL type User.
+type SecurityEventsPageMeUser struct {
+	// Security events of the user's account, newest first.
+	SecurityEvents SecurityEventsPageMeUserSecurityEventsSecurityEventConnection `json:"securityEvents"`
+}
+
+// GetSecurityEvents returns SecurityEventsPageMeUser.SecurityEvents, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUser) GetSecurityEvents() SecurityEventsPageMeUserSecurityEventsSecurityEventConnection {
+	return v.SecurityEvents
+}
+
+// SecurityEventsPageMeUserSecurityEventsSecurityEventConnection includes the requested fields of the GraphQL type SecurityEventConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type SecurityEventsPageMeUserSecurityEventsSecurityEventConnection struct {
+	// Identifies the total count of items in the connection.
+	TotalCount int `json:"totalCount"`
+	// Information to aid in pagination.
+	PageInfo SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionPageInfo `json:"pageInfo"`
+	// A list of edges.
+	Edges []*SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge `json:"edges"`
+}
+
+// GetTotalCount returns SecurityEventsPageMeUserSecurityEventsSecurityEventConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnection) GetTotalCount() int {
+	return v.TotalCount
+}
+
+// GetPageInfo returns SecurityEventsPageMeUserSecurityEventsSecurityEventConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnection) GetPageInfo() SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns SecurityEventsPageMeUserSecurityEventsSecurityEventConnection.Edges, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnection) GetEdges() []*SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge {
+	return v.Edges
+}
+
+// SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge includes the requested fields of the GraphQL type SecurityEventEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge struct {
+	// A cursor for use in pagination.
+	Cursor string `json:"cursor"`
+	// The item at the end of the edge.
+	Node *SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent `json:"node"`
+}
+
+// GetCursor returns SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge.Cursor, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge) GetCursor() string {
+	return v.Cursor
+}
+
+// GetNode returns SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge.Node, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdge) GetNode() *SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent {
+	return v.Node
+}
+
+// SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+type SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent struct {
+	Kind SecurityEventKind `json:"kind"`
+}
+
+// GetKind returns SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent.Kind, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent) GetKind() SecurityEventKind {
+	return v.Kind
+}
+
+// SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Information about pagination in a connection.
+// https://relay.dev/graphql/connections.htm#sec-undefined.PageInfo
+type SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionPageInfo struct {
+	// When paginating backwards, the cursor to continue.
+	StartCursor *string `json:"startCursor"`
+	// When paginating forwards, the cursor to continue.
+	EndCursor *string `json:"endCursor"`
+}
+
+// GetStartCursor returns SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionPageInfo.StartCursor, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionPageInfo) GetStartCursor() *string {
+	return v.StartCursor
+}
+
+// GetEndCursor returns SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// SecurityEventsPageResponse is returned by SecurityEventsPage on success.
+type SecurityEventsPageResponse struct {
+	// The signed-in user.
+	Me SecurityEventsPageMeUser `json:"me"`
+}
+
+// GetMe returns SecurityEventsPageResponse.Me, and is useful for accessing the field via an interface.
+func (v *SecurityEventsPageResponse) GetMe() SecurityEventsPageMeUser { return v.Me }
+
 // SecurityEventsResponse is returned by SecurityEvents on success.
 type SecurityEventsResponse struct {
 	// The signed-in user.
@@ -7865,6 +7966,26 @@ type __RevokeProvisioningKeyInput struct {
 // GetId returns __RevokeProvisioningKeyInput.Id, and is useful for accessing the field via an interface.
 func (v *__RevokeProvisioningKeyInput) GetId() string { return v.Id }
 
+// __SecurityEventsPageInput is used internally by genqlient
+type __SecurityEventsPageInput struct {
+	First  *int    `json:"first"`
+	After  *string `json:"after"`
+	Last   *int    `json:"last"`
+	Before *string `json:"before"`
+}
+
+// GetFirst returns __SecurityEventsPageInput.First, and is useful for accessing the field via an interface.
+func (v *__SecurityEventsPageInput) GetFirst() *int { return v.First }
+
+// GetAfter returns __SecurityEventsPageInput.After, and is useful for accessing the field via an interface.
+func (v *__SecurityEventsPageInput) GetAfter() *string { return v.After }
+
+// GetLast returns __SecurityEventsPageInput.Last, and is useful for accessing the field via an interface.
+func (v *__SecurityEventsPageInput) GetLast() *int { return v.Last }
+
+// GetBefore returns __SecurityEventsPageInput.Before, and is useful for accessing the field via an interface.
+func (v *__SecurityEventsPageInput) GetBefore() *string { return v.Before }
+
 // __SetConfigVariableInput is used internally by genqlient
 type __SetConfigVariableInput struct {
 	Input SetConfigVariableInput `json:"input"`
@@ -9878,6 +9999,58 @@ func SecurityEvents(
 	}
 
 	data_ = &SecurityEventsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by SecurityEventsPage.
+const SecurityEventsPage_Operation = `
+query SecurityEventsPage ($first: Int, $after: Cursor, $last: Int, $before: Cursor) {
+	me {
+		securityEvents(first: $first, after: $after, last: $last, before: $before) {
+			totalCount
+			pageInfo {
+				startCursor
+				endCursor
+			}
+			edges {
+				cursor
+				node {
+					kind
+				}
+			}
+		}
+	}
+}
+`
+
+func SecurityEventsPage(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first *int,
+	after *string,
+	last *int,
+	before *string,
+) (data_ *SecurityEventsPageResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SecurityEventsPage",
+		Query:  SecurityEventsPage_Operation,
+		Variables: &__SecurityEventsPageInput{
+			First:  first,
+			After:  after,
+			Last:   last,
+			Before: before,
+		},
+	}
+
+	data_ = &SecurityEventsPageResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -29,6 +29,10 @@ const (
 	Internal          Code = "INTERNAL"
 	// Timeout: the request ran longer than the server allows and was stopped.
 	Timeout Code = "TIMEOUT"
+
+	// MethodNotAllowed: the HTTP method cannot carry the request (a PUT, a
+	// mutation over GET; README "Errors").
+	MethodNotAllowed Code = "METHOD_NOT_ALLOWED"
 )
 
 // Error is an error meant for the client: its message is safe to show.
