@@ -19,6 +19,7 @@ import (
 	"fleetgate/internal/password"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/text"
 	"fleetgate/internal/viewer"
 )
 
@@ -122,9 +123,22 @@ var (
 	loginThrottlePerIP        = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
 )
 
-// loginNameKey is the rate-limit key of a login name, known or not.
-func loginNameKey(usernameOrEmail string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(usernameOrEmail))))
+// loginName is the lookup form of a username or email address: trimmed and
+// lowercased (the stored forms are). Neither can hold a control or
+// invisible character, so one that does is a mistake in the input, not an
+// unknown account.
+func loginName(usernameOrEmail string) (string, error) {
+	name := strings.ToLower(strings.TrimSpace(usernameOrEmail))
+	if err := text.Line.Check(name); err != nil {
+		return "", text.Invalid("usernameOrEmail", err)
+	}
+	return name, nil
+}
+
+// loginNameKey is the rate-limit key of a login name (in loginName's
+// form), known or not.
+func loginNameKey(name string) string {
+	sum := sha256.Sum256([]byte(name))
 	return "login:name:" + hex.EncodeToString(sum[:16])
 }
 
@@ -133,8 +147,12 @@ var DefaultSignUpsPerIP = ratelimit.Rate{Limit: 10, Window: time.Hour}
 
 func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayload, error) {
 	issued := d.Now() // before reading the account: see issueSession
+	name, err := loginName(in.UsernameOrEmail)
+	if err != nil {
+		return nil, err
+	}
 	ip := clientip.Key(clientip.FromContext(ctx))
-	nameKey, ipKey := loginNameKey(in.UsernameOrEmail), "login:ip:"+ip
+	nameKey, ipKey := loginNameKey(name), "login:ip:"+ip
 	pairKey := nameKey + "@" + ip
 	if err := d.limits.Check(ctx, ipKey, loginThrottlePerIP); err != nil {
 		return nil, err
@@ -145,7 +163,7 @@ func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayloa
 	if err := d.limits.Attempt(ctx, nameKey, loginThrottlePerName); err != nil {
 		return nil, err
 	}
-	u, err := d.findUser(ctx, in.UsernameOrEmail)
+	u, err := d.findUser(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -196,15 +214,15 @@ func (d Deps) loginFailed(ctx context.Context, u *ent.User, ipKey string) error 
 	return errLogin
 }
 
-// findUser looks up an account by username or email; nil if there is none.
-func (d Deps) findUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
-	key := strings.ToLower(strings.TrimSpace(usernameOrEmail))
-	if key == "" || len(key) > 254 {
+// findUser looks up an account by username or email (in loginName's form);
+// nil if there is none.
+func (d Deps) findUser(ctx context.Context, name string) (*ent.User, error) {
+	if name == "" || len(name) > 254 {
 		return nil, nil
 	}
-	where := user.Username(key)
-	if strings.Contains(key, "@") {
-		where = user.Email(key)
+	where := user.Username(name)
+	if strings.Contains(name, "@") {
+		where = user.Email(name)
 	}
 	u, err := d.DB.User.Query().Where(where).Only(ctx)
 	if ent.IsNotFound(err) {

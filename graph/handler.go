@@ -66,6 +66,7 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(depthLimit{max: MaxDepth})
+	srv.Use(storableInputs{})
 	srv.AroundFields(markInternalErrors)
 	srv.AroundFields(pageLimits)
 	srv.SetErrorPresenter(d.presentError)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"fleetgate/ent"
 	"fleetgate/ent/organization"
@@ -16,6 +15,7 @@ import (
 	"fleetgate/internal/account"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
+	"fleetgate/internal/text"
 	"fleetgate/internal/viewer"
 )
 
@@ -27,7 +27,7 @@ func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizatio
 	if err != nil {
 		return nil, err
 	}
-	name, err := displayName("name", in.Name, 100)
+	name, err := text.Line.Clean("name", in.Name, 1, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,11 @@ func keepAnAdministrator(ctx context.Context, tx *ent.Tx, m *ent.OrganizationMem
 
 // signedUpUser finds the account a member is added by.
 func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
-	u, err := d.findUser(ctx, usernameOrEmail)
+	name, err := loginName(usernameOrEmail)
+	if err != nil {
+		return nil, err
+	}
+	u, err := d.findUser(ctx, name)
 	if err == nil && u == nil {
 		err = fault.New(fault.NotFound, "no account has that username or email address: they must sign up first")
 	}
@@ -232,13 +236,4 @@ func (d Deps) membershipEvents(ctx context.Context, tx *ent.Tx, userIDs []int, d
 		events[i] = tx.SecurityEvent.Create().SetUserID(id).SetKind(securityevent.KindMEMBERSHIP_CHANGED).SetDetail(text)
 	}
 	return tx.SecurityEvent.CreateBulk(events...).Exec(ctx)
-}
-
-// displayName checks a free-text name: trimmed, 1 to max characters.
-func displayName(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return "", fault.Input(field, "%s must be 1–%d characters", field, max)
-	}
-	return s, nil
 }
