@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"testing"
 
+	"fleetgate/ent"
 	"fleetgate/ent/device"
 	"fleetgate/internal/access"
 	. "fleetgate/internal/apitest"
@@ -164,6 +165,15 @@ func TestBadTextIsRefused(t *testing.T) {
 		}
 		if d := Must(s.DB.Device.Query().Where(device.UUID(dev.Uuid)).Only(ctx))(t); d.Name != "pi" || d.Note != "" {
 			t.Errorf("refused updates changed the device: %+v", d)
+		}
+
+		// Under the API, the schema refuses such text too: a write that
+		// skipped the API's checks fails rather than storing it.
+		if _, err := s.DB.Organization.Create().SetName("a\x00b").SetHandle("nul").Save(ctx); !ent.IsValidationError(err) {
+			t.Errorf("ent stored an organization named with NUL: %v", err)
+		}
+		if err := s.DB.Device.UpdateOneID(dbID(t, dev.Id)).SetNote("\x1b[2J").Exec(ctx); !ent.IsValidationError(err) {
+			t.Errorf("ent stored a note with a control character: %v", err)
 		}
 
 		// Free text keeps its line breaks and tabs (trimmed at the ends);

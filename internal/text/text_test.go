@@ -18,7 +18,7 @@ func TestCheck(t *testing.T) {
 		{"Greenhouse 2", true, true},
 		{"Café 日本語 ١٢٣", true, true},
 		{"👨\u200d👩\u200d👧", true, true}, // joiners make one emoji
-		{"می\u200cخواهم", true, true},    // the non-joiner is part of Persian spelling
+		{"می\u200cخواهم", true, true},   // the non-joiner is part of Persian spelling
 		{"", true, true},
 		{"a\x00b", false, false},
 		{"\xff", false, false},
