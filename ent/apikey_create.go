@@ -175,6 +175,11 @@ func (_c *ApiKeyCreate) check() error {
 	if _, ok := _c.mutation.Description(); !ok {
 		return &ValidationError{Name: "description", err: errors.New(`ent: missing required field "ApiKey.description"`)}
 	}
+	if v, ok := _c.mutation.Description(); ok {
+		if err := apikey.DescriptionValidator(v); err != nil {
+			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "ApiKey.description": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Prefix(); !ok {
 		return &ValidationError{Name: "prefix", err: errors.New(`ent: missing required field "ApiKey.prefix"`)}
 	}

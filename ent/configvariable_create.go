@@ -126,6 +126,11 @@ func (_c *ConfigVariableCreate) check() error {
 	if _, ok := _c.mutation.Value(); !ok {
 		return &ValidationError{Name: "value", err: errors.New(`ent: missing required field "ConfigVariable.value"`)}
 	}
+	if v, ok := _c.mutation.Value(); ok {
+		if err := configvariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "ConfigVariable.value": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ApplicationIDs()) == 0 {
 		return &ValidationError{Name: "application", err: errors.New(`ent: missing required edge "ConfigVariable.application"`)}
 	}

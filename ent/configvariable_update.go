@@ -95,6 +95,11 @@ func (_u *ConfigVariableUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "ConfigVariable.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Value(); ok {
+		if err := configvariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "ConfigVariable.value": %w`, err)}
+		}
+	}
 	if _u.mutation.ApplicationCleared() && len(_u.mutation.ApplicationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ConfigVariable.application"`)
 	}
@@ -225,6 +230,11 @@ func (_u *ConfigVariableUpdateOne) check() error {
 	if v, ok := _u.mutation.Name(); ok {
 		if err := configvariable.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "ConfigVariable.name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Value(); ok {
+		if err := configvariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "ConfigVariable.value": %w`, err)}
 		}
 	}
 	if _u.mutation.ApplicationCleared() && len(_u.mutation.ApplicationIDs()) > 0 {

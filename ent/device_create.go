@@ -197,6 +197,11 @@ func (_c *DeviceCreate) check() error {
 	if _, ok := _c.mutation.Note(); !ok {
 		return &ValidationError{Name: "note", err: errors.New(`ent: missing required field "Device.note"`)}
 	}
+	if v, ok := _c.mutation.Note(); ok {
+		if err := device.NoteValidator(v); err != nil {
+			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "Device.note": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.ApplicationID(); !ok {
 		return &ValidationError{Name: "application_id", err: errors.New(`ent: missing required field "Device.application_id"`)}
 	}

@@ -141,6 +141,11 @@ func (_c *DeviceTagCreate) check() error {
 	if _, ok := _c.mutation.Value(); !ok {
 		return &ValidationError{Name: "value", err: errors.New(`ent: missing required field "DeviceTag.value"`)}
 	}
+	if v, ok := _c.mutation.Value(); ok {
+		if err := devicetag.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "DeviceTag.value": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ApplicationIDs()) == 0 {
 		return &ValidationError{Name: "application", err: errors.New(`ent: missing required edge "DeviceTag.application"`)}
 	}

@@ -141,6 +141,11 @@ func (_c *DeviceVariableCreate) check() error {
 	if _, ok := _c.mutation.Value(); !ok {
 		return &ValidationError{Name: "value", err: errors.New(`ent: missing required field "DeviceVariable.value"`)}
 	}
+	if v, ok := _c.mutation.Value(); ok {
+		if err := devicevariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "DeviceVariable.value": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ApplicationIDs()) == 0 {
 		return &ValidationError{Name: "application", err: errors.New(`ent: missing required edge "DeviceVariable.application"`)}
 	}

@@ -95,6 +95,11 @@ func (_u *DeviceVariableUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "DeviceVariable.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Value(); ok {
+		if err := devicevariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "DeviceVariable.value": %w`, err)}
+		}
+	}
 	if _u.mutation.ApplicationCleared() && len(_u.mutation.ApplicationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "DeviceVariable.application"`)
 	}
@@ -228,6 +233,11 @@ func (_u *DeviceVariableUpdateOne) check() error {
 	if v, ok := _u.mutation.Name(); ok {
 		if err := devicevariable.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "DeviceVariable.name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Value(); ok {
+		if err := devicevariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "DeviceVariable.value": %w`, err)}
 		}
 	}
 	if _u.mutation.ApplicationCleared() && len(_u.mutation.ApplicationIDs()) > 0 {

@@ -126,6 +126,11 @@ func (_c *FleetVariableCreate) check() error {
 	if _, ok := _c.mutation.Value(); !ok {
 		return &ValidationError{Name: "value", err: errors.New(`ent: missing required field "FleetVariable.value"`)}
 	}
+	if v, ok := _c.mutation.Value(); ok {
+		if err := fleetvariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "FleetVariable.value": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ApplicationIDs()) == 0 {
 		return &ValidationError{Name: "application", err: errors.New(`ent: missing required edge "FleetVariable.application"`)}
 	}

@@ -95,6 +95,11 @@ func (_u *FleetVariableUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "FleetVariable.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Value(); ok {
+		if err := fleetvariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "FleetVariable.value": %w`, err)}
+		}
+	}
 	if _u.mutation.ApplicationCleared() && len(_u.mutation.ApplicationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "FleetVariable.application"`)
 	}
@@ -225,6 +230,11 @@ func (_u *FleetVariableUpdateOne) check() error {
 	if v, ok := _u.mutation.Name(); ok {
 		if err := fleetvariable.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "FleetVariable.name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Value(); ok {
+		if err := fleetvariable.ValueValidator(v); err != nil {
+			return &ValidationError{Name: "value", err: fmt.Errorf(`ent: validator failed for field "FleetVariable.value": %w`, err)}
 		}
 	}
 	if _u.mutation.ApplicationCleared() && len(_u.mutation.ApplicationIDs()) > 0 {

@@ -158,6 +158,11 @@ func (_c *ReleaseCreate) check() error {
 	if _, ok := _c.mutation.Note(); !ok {
 		return &ValidationError{Name: "note", err: errors.New(`ent: missing required field "Release.note"`)}
 	}
+	if v, ok := _c.mutation.Note(); ok {
+		if err := release.NoteValidator(v); err != nil {
+			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "Release.note": %w`, err)}
+		}
+	}
 	if len(_c.mutation.ApplicationIDs()) == 0 {
 		return &ValidationError{Name: "application", err: errors.New(`ent: missing required edge "Release.application"`)}
 	}

@@ -17,6 +17,7 @@ import (
 	"fleetgate/internal/password"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/text"
 	"fleetgate/internal/viewer"
 )
 
@@ -192,11 +193,24 @@ func loginNameKey(usernameOrEmail string) string {
 	return ratelimit.NameKey("login:name:", typedName(usernameOrEmail))
 }
 
+// checkLoginName refuses a username or email address that no account can
+// have (a control or invisible character): a mistake in the input, not an
+// unknown account, so it is said before any limit counts it.
+func checkLoginName(usernameOrEmail string) error {
+	if err := text.Line.Check(typedName(usernameOrEmail)); err != nil {
+		return text.Invalid("usernameOrEmail", err)
+	}
+	return nil
+}
+
 // DefaultSignUpsPerIP limits sign-ups per client address (Deps.SignUpsPerIP).
 var DefaultSignUpsPerIP = ratelimit.Rate{Limit: 10, Window: time.Hour}
 
 func (d Deps) login(ctx context.Context, in model.LoginInput) (*model.AuthPayload, error) {
 	issued := d.Now() // before reading the account: see issueSession
+	if err := checkLoginName(in.UsernameOrEmail); err != nil {
+		return nil, err
+	}
 	u, err := d.findUser(ctx, in.UsernameOrEmail)
 	if err != nil {
 		return nil, err

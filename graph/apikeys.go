@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"fleetgate/ent"
 	entapikey "fleetgate/ent/apikey"
@@ -16,6 +14,7 @@ import (
 	"fleetgate/internal/apikey"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
+	"fleetgate/internal/text"
 	"fleetgate/internal/viewer"
 )
 
@@ -86,16 +85,15 @@ func (d Deps) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput) (*mo
 	if err != nil {
 		return nil, err
 	}
-	name, err := displayName("name", in.Name, 50)
+	name, err := text.Line.Clean("name", in.Name, 1, 50)
 	if err != nil {
 		return nil, err
 	}
 	description := ""
 	if in.Description != nil {
-		description = strings.TrimSpace(*in.Description)
-	}
-	if utf8.RuneCountInString(description) > 150 || !utf8.ValidString(description) {
-		return nil, fault.Input("description", "description must be at most 150 characters")
+		if description, err = text.Multiline.Clean("description", *in.Description, 0, 150); err != nil {
+			return nil, err
+		}
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(d.Now()) {
 		return nil, fault.Input("expiresAt", "expiresAt must be in the future")

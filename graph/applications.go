@@ -15,6 +15,7 @@ import (
 	"fleetgate/internal/access"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
+	"fleetgate/internal/text"
 	"fleetgate/internal/viewer"
 )
 
@@ -25,7 +26,7 @@ func (d Deps) createApplication(ctx context.Context, in model.CreateApplicationI
 	if err := policy.CheckOrgAdmin(ctx, d.DB, in.OrganizationID); err != nil {
 		return nil, err
 	}
-	name, err := displayName("name", in.Name, maxAppName)
+	name, err := text.Line.Clean("name", in.Name, 1, maxAppName)
 	if err != nil {
 		return nil, err
 	}

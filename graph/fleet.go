@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"fleetgate/ent"
 	"fleetgate/ent/configvariable"
@@ -21,6 +19,7 @@ import (
 	"fleetgate/graph/model"
 	"fleetgate/internal/apikey"
 	"fleetgate/internal/fault"
+	"fleetgate/internal/text"
 	"fleetgate/internal/token"
 	"fleetgate/internal/viewer"
 )
@@ -47,7 +46,7 @@ var (
 )
 
 func (d Deps) registerDevice(ctx context.Context, in model.RegisterDeviceInput) (*ent.Device, error) {
-	name, err := displayName("name", in.Name, maxDeviceName)
+	name, err := text.Line.Clean("name", in.Name, 1, maxDeviceName)
 	if err != nil {
 		return nil, err
 	}
@@ -81,14 +80,14 @@ func newDeviceUUID(given *string) (string, error) {
 func (d Deps) updateDevice(ctx context.Context, in model.UpdateDeviceInput) (*ent.Device, error) {
 	update := d.DB.Device.UpdateOneID(in.ID)
 	if in.Name != nil {
-		name, err := displayName("name", *in.Name, maxDeviceName)
+		name, err := text.Line.Clean("name", *in.Name, 1, maxDeviceName)
 		if err != nil {
 			return nil, err
 		}
 		update.SetName(name)
 	}
 	if in.Note != nil {
-		note, err := freeText("note", *in.Note, maxNote)
+		note, err := text.Multiline.Clean("note", *in.Note, 0, maxNote)
 		if err != nil {
 			return nil, err
 		}
@@ -112,14 +111,11 @@ func (d Deps) requestDeviceAction(ctx context.Context, in model.DeviceActionInpu
 }
 
 func (d Deps) setDeviceTag(ctx context.Context, in model.SetDeviceTagInput) (*ent.DeviceTag, error) {
-	key, err := freeText("key", in.Key, maxTagKey)
-	if err == nil && key == "" {
-		err = fault.Input("key", "key must not be empty")
-	}
+	key, err := text.Line.Clean("key", in.Key, 1, maxTagKey)
 	if err != nil {
 		return nil, err
 	}
-	value, err := freeText("value", in.Value, maxTagValue)
+	value, err := text.Multiline.Clean("value", in.Value, 0, maxTagValue)
 	if err != nil {
 		return nil, err
 	}
@@ -215,25 +211,14 @@ func checkVariable(name, value string, config bool) error {
 		return fault.Input("name", "configuration variable names start with %s", ConfigPrefix)
 	case !config && strings.HasPrefix(name, ConfigPrefix):
 		return fault.Input("name", "names starting with %s are configuration variables (setConfigVariable)", ConfigPrefix)
-	case len(value) > maxVariableValue || !utf8.ValidString(value) || strings.ContainsRune(value, 0):
-		return fault.Input("value", "value must be valid text of at most %d bytes", maxVariableValue)
+	case len(value) > maxVariableValue:
+		return fault.Input("value", "value must be at most %d bytes", maxVariableValue)
+	}
+	// Not trimmed: white space in a value may matter to the program.
+	if err := text.Multiline.Check(value); err != nil {
+		return text.Invalid("value", err)
 	}
 	return nil
-}
-
-// freeText checks text without control characters (newlines and tabs
-// allowed) of at most max characters; surrounding spaces are trimmed.
-func freeText(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return "", fault.Input(field, "%s must be at most %d characters", field, max)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return "", fault.Input(field, "%s must not contain control characters", field)
-		}
-	}
-	return s, nil
 }
 
 func (d Deps) createRelease(ctx context.Context, in model.CreateReleaseInput) (*ent.Release, error) {
@@ -247,7 +232,7 @@ func (d Deps) createRelease(ctx context.Context, in model.CreateReleaseInput) (*
 	}
 	note := ""
 	if in.Note != nil {
-		if note, err = freeText("note", *in.Note, maxNote); err != nil {
+		if note, err = text.Multiline.Clean("note", *in.Note, 0, maxNote); err != nil {
 			return nil, err
 		}
 	}

@@ -80,6 +80,7 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(costLimit{newCostedSchema(es)})
 	srv.Use(depthLimit{max: MaxDepth})
+	srv.Use(storableInputs{})
 	srv.AroundRootFields(d.currentAuthorization)
 	srv.AroundFields(markInternalErrors)
 	srv.AroundFields(pageLimits)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"fleetgate/ent"
 	"fleetgate/ent/knownemail"
@@ -20,6 +19,7 @@ import (
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/text"
 	"fleetgate/internal/viewer"
 )
 
@@ -31,7 +31,7 @@ func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizatio
 	if err != nil {
 		return nil, err
 	}
-	name, err := displayName("name", in.Name, 100)
+	name, err := text.Line.Clean("name", in.Name, 1, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +208,9 @@ var MemberLookups = ratelimit.Rate{Limit: 30, Window: time.Hour}
 // signedUpUser finds the account a member is added by, once the lookup has
 // counted against the caller's MemberLookups.
 func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
+	if err := checkLoginName(usernameOrEmail); err != nil {
+		return nil, err
+	}
 	v, err := viewer.Require(ctx)
 	if err != nil {
 		return nil, err
@@ -267,13 +270,4 @@ func (d Deps) membershipEvents(ctx context.Context, tx *ent.Tx, userIDs []int, d
 		events[i] = tx.SecurityEvent.Create().SetUserID(id).SetKind(securityevent.KindMEMBERSHIP_CHANGED).SetDetail(text)
 	}
 	return tx.SecurityEvent.CreateBulk(events...).Exec(ctx)
-}
-
-// displayName checks a free-text name: trimmed, 1 to max characters.
-func displayName(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return "", fault.Input(field, "%s must be 1–%d characters", field, max)
-	}
-	return s, nil
 }

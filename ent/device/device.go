@@ -101,6 +101,8 @@ var (
 	NameValidator func(string) error
 	// DefaultNote holds the default value on creation for the "note" field.
 	DefaultNote string
+	// NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	NoteValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Device queries.

@@ -79,6 +79,8 @@ var (
 	DefaultCreatedAt func() time.Time
 	// KeyValidator is a validator for the "key" field. It is called by the builders before save.
 	KeyValidator func(string) error
+	// ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	ValueValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the DeviceTag queries.

@@ -57,11 +57,27 @@ func init() {
 	// apikeyDescName is the schema descriptor for name field.
 	apikeyDescName := apikeyFields[0].Descriptor()
 	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	apikey.NameValidator = apikeyDescName.Validators[0].(func(string) error)
+	apikey.NameValidator = func() func(string) error {
+		validators := apikeyDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// apikeyDescDescription is the schema descriptor for description field.
 	apikeyDescDescription := apikeyFields[1].Descriptor()
 	// apikey.DefaultDescription holds the default value on creation for the description field.
 	apikey.DefaultDescription = apikeyDescDescription.Default.(string)
+	// apikey.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	apikey.DescriptionValidator = apikeyDescDescription.Validators[0].(func(string) error)
 	// apikeyDescPrefix is the schema descriptor for prefix field.
 	apikeyDescPrefix := apikeyFields[2].Descriptor()
 	// apikey.PrefixValidator is a validator for the "prefix" field. It is called by the builders before save.
@@ -87,7 +103,21 @@ func init() {
 	// applicationDescName is the schema descriptor for name field.
 	applicationDescName := applicationFields[0].Descriptor()
 	// application.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	application.NameValidator = applicationDescName.Validators[0].(func(string) error)
+	application.NameValidator = func() func(string) error {
+		validators := applicationDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// applicationDescSlug is the schema descriptor for slug field.
 	applicationDescSlug := applicationFields[1].Descriptor()
 	// application.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
@@ -96,6 +126,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(slug string) error {
 			for _, fn := range fns {
@@ -161,6 +192,10 @@ func init() {
 			return nil
 		}
 	}()
+	// configvariableDescValue is the schema descriptor for value field.
+	configvariableDescValue := configvariableFields[1].Descriptor()
+	// configvariable.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	configvariable.ValueValidator = configvariableDescValue.Validators[0].(func(string) error)
 	deviceMixin := schema.Device{}.Mixin()
 	device.Policy = privacy.NewPolicies(schema.Device{})
 	device.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -200,11 +235,27 @@ func init() {
 	// deviceDescName is the schema descriptor for name field.
 	deviceDescName := deviceFields[1].Descriptor()
 	// device.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	device.NameValidator = deviceDescName.Validators[0].(func(string) error)
+	device.NameValidator = func() func(string) error {
+		validators := deviceDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// deviceDescNote is the schema descriptor for note field.
 	deviceDescNote := deviceFields[2].Descriptor()
 	// device.DefaultNote holds the default value on creation for the note field.
 	device.DefaultNote = deviceDescNote.Default.(string)
+	// device.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	device.NoteValidator = deviceDescNote.Validators[0].(func(string) error)
 	deviceactionMixin := schema.DeviceAction{}.Mixin()
 	deviceaction.Policy = privacy.NewPolicies(schema.DeviceAction{})
 	deviceaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -244,7 +295,25 @@ func init() {
 	// devicetagDescKey is the schema descriptor for key field.
 	devicetagDescKey := devicetagFields[0].Descriptor()
 	// devicetag.KeyValidator is a validator for the "key" field. It is called by the builders before save.
-	devicetag.KeyValidator = devicetagDescKey.Validators[0].(func(string) error)
+	devicetag.KeyValidator = func() func(string) error {
+		validators := devicetagDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// devicetagDescValue is the schema descriptor for value field.
+	devicetagDescValue := devicetagFields[1].Descriptor()
+	// devicetag.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	devicetag.ValueValidator = devicetagDescValue.Validators[0].(func(string) error)
 	devicevariableMixin := schema.DeviceVariable{}.Mixin()
 	devicevariable.Policy = privacy.NewPolicies(schema.DeviceVariable{})
 	devicevariable.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -282,6 +351,10 @@ func init() {
 			return nil
 		}
 	}()
+	// devicevariableDescValue is the schema descriptor for value field.
+	devicevariableDescValue := devicevariableFields[1].Descriptor()
+	// devicevariable.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	devicevariable.ValueValidator = devicevariableDescValue.Validators[0].(func(string) error)
 	fleetactionMixin := schema.FleetAction{}.Mixin()
 	fleetaction.Policy = privacy.NewPolicies(schema.FleetAction{})
 	fleetaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -337,6 +410,10 @@ func init() {
 			return nil
 		}
 	}()
+	// fleetvariableDescValue is the schema descriptor for value field.
+	fleetvariableDescValue := fleetvariableFields[1].Descriptor()
+	// fleetvariable.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	fleetvariable.ValueValidator = fleetvariableDescValue.Validators[0].(func(string) error)
 	knownemailFields := schema.KnownEmail{}.Fields()
 	_ = knownemailFields
 	// knownemailDescCreatedAt is the schema descriptor for created_at field.
@@ -364,7 +441,21 @@ func init() {
 	// organizationDescName is the schema descriptor for name field.
 	organizationDescName := organizationFields[0].Descriptor()
 	// organization.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	organization.NameValidator = organizationDescName.Validators[0].(func(string) error)
+	organization.NameValidator = func() func(string) error {
+		validators := organizationDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// organizationDescHandle is the schema descriptor for handle field.
 	organizationDescHandle := organizationFields[1].Descriptor()
 	// organization.HandleValidator is a validator for the "handle" field. It is called by the builders before save.
@@ -373,6 +464,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(handle string) error {
 			for _, fn := range fns {
@@ -499,6 +591,8 @@ func init() {
 	releaseDescNote := releaseFields[1].Descriptor()
 	// release.DefaultNote holds the default value on creation for the note field.
 	release.DefaultNote = releaseDescNote.Default.(string)
+	// release.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	release.NoteValidator = releaseDescNote.Validators[0].(func(string) error)
 	securityeventMixin := schema.SecurityEvent{}.Mixin()
 	securityevent.Policy = privacy.NewPolicies(schema.SecurityEvent{})
 	securityevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -544,6 +638,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(username string) error {
 			for _, fn := range fns {
@@ -562,6 +657,7 @@ func init() {
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
+			validators[2].(func(string) error),
 		}
 		return func(email string) error {
 			for _, fn := range fns {

@@ -19,8 +19,8 @@ func (ApiKey) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
 func (ApiKey) Fields() []ent.Field {
 	return []ent.Field{
 		// Lengths in characters are checked by the API (ent's MaxLen counts bytes).
-		field.String("name").NotEmpty(),
-		field.String("description").Default(""),
+		field.String("name").NotEmpty().Validate(line),
+		field.String("description").Default("").Validate(multiline),
 		// The first characters of the key, so a person can tell keys apart.
 		field.String("prefix").NotEmpty().Immutable(),
 		field.Bytes("hash").Unique().Immutable().Sensitive().Annotations(hidden()),

@@ -18,9 +18,9 @@ func (Application) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
 
 func (Application) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty(),
+		field.String("name").NotEmpty().Validate(line),
 		// "orgHandle/app-name", unique across the service.
-		field.String("slug").Unique().NotEmpty().MaxLen(100),
+		field.String("slug").Unique().NotEmpty().MaxLen(100).Validate(line),
 		field.Enum("type").Values("STARTER", "ESSENTIALS", "MICROSERVICES"),
 		field.Int("organization_id").Immutable().Annotations(hidden()),
 	}

@@ -21,8 +21,8 @@ func (Device) Fields() []ent.Field {
 	return []ent.Field{
 		// 32 lowercase hex characters, unique across the service.
 		field.String("uuid").Unique().Immutable().MinLen(32).MaxLen(32),
-		field.String("name").NotEmpty(),
-		field.String("note").Default(""),
+		field.String("name").NotEmpty().Validate(line),
+		field.String("note").Default("").Validate(multiline),
 		field.Int("application_id").Immutable().Annotations(hidden()),
 	}
 }

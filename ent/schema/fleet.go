@@ -83,7 +83,7 @@ func nameAndValue() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().MaxLen(128).Match(environmentName),
 		// Up to 10 KiB (checked by the API, which names the field).
-		field.Text("value"),
+		field.Text("value").Validate(multiline),
 	}
 }
 
@@ -95,7 +95,10 @@ func (DeviceTag) Mixin() []ent.Mixin {
 }
 
 func (DeviceTag) Fields() []ent.Field {
-	return []ent.Field{field.String("key").NotEmpty(), field.Text("value")}
+	return []ent.Field{
+		field.String("key").NotEmpty().Validate(line),
+		field.Text("value").Validate(multiline),
+	}
 }
 
 func (DeviceTag) Indexes() []ent.Index { return []ent.Index{index.Fields("device_id", "key").Unique()} }
@@ -179,7 +182,7 @@ func (Release) Fields() []ent.Field {
 	return []ent.Field{
 		// The source commit: 7–40 lowercase hex characters.
 		field.String("commit").NotEmpty().MaxLen(40).Immutable(),
-		field.String("note").Default("").Immutable(),
+		field.String("note").Default("").Immutable().Validate(multiline),
 	}
 }
 

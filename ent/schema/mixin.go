@@ -3,6 +3,8 @@ package schema
 import (
 	"time"
 
+	"fleetgate/internal/text"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
@@ -22,3 +24,10 @@ func (createdAt) Fields() []ent.Field {
 // hidden is the annotation for types and fields that never appear in the
 // GraphQL schema (secrets, bookkeeping).
 func hidden() entgql.Annotation { return entgql.Skip(entgql.SkipAll) }
+
+// line and multiline validate text fields by the API's rule (internal/text):
+// a backstop under the API's own checks, which name the field at fault.
+var (
+	line      = text.Line.Check
+	multiline = text.Multiline.Check
+)

@@ -18,10 +18,10 @@ func (Organization) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
 
 func (Organization) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty(),
+		field.String("name").NotEmpty().Validate(line),
 		// Shares the username namespace: a user's personal organization has
 		// the username as its handle.
-		field.String("handle").Unique().NotEmpty().MaxLen(32),
+		field.String("handle").Unique().NotEmpty().MaxLen(32).Validate(line),
 		field.Enum("plan").Values("FREE", "PAID").Default("FREE").
 			Annotations(entgql.Type("Plan")),
 	}

@@ -20,9 +20,9 @@ func (User) Fields() []ent.Field {
 	return []ent.Field{
 		// Stored lowercase (internal/account), so the unique index is
 		// case-insensitive in effect.
-		field.String("username").Unique().NotEmpty().MaxLen(32),
+		field.String("username").Unique().NotEmpty().MaxLen(32).Validate(line),
 		// Shown through a resolver that decides who may see it.
-		field.String("email").Unique().NotEmpty().MaxLen(254).
+		field.String("email").Unique().NotEmpty().MaxLen(254).Validate(line).
 			Annotations(hidden()),
 		// PHC-encoded argon2id hash; empty for accounts from social login.
 		field.String("password_hash").Optional().Sensitive().

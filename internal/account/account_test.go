@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"fleetgate/internal/fault"
+	"fleetgate/internal/text"
 )
 
 // checkFault fails unless err is a BAD_USER_INPUT fault on field with
@@ -170,7 +171,7 @@ func FuzzNormalizeUsername(f *testing.F) {
 			}
 			return
 		}
-		if !usernameRE.MatchString(got) {
+		if !usernameRE.MatchString(got) || text.Line.Check(got) != nil {
 			t.Fatalf("NormalizeUsername(%q) = %q, which does not match %s", s, got, usernameRE)
 		}
 		if !strings.EqualFold(got, s) {
@@ -202,7 +203,7 @@ func FuzzNormalizeEmail(f *testing.F) {
 		if local, _, _ := strings.Cut(got, "@"); len(local) > maxLocalPart {
 			t.Fatalf("NormalizeEmail(%q) = %q: local part over %d bytes", s, got, maxLocalPart)
 		}
-		if strings.ContainsFunc(got, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		if strings.ContainsFunc(got, func(r rune) bool { return r <= ' ' || r > '~' }) || text.Line.Check(got) != nil {
 			t.Fatalf("NormalizeEmail(%q) = %q: contains a space, control or non-ASCII character", s, got)
 		}
 		if again, err := NormalizeEmail("email", got); err != nil || again != got {
