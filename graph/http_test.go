@@ -3,6 +3,7 @@ package graph_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"entgo.io/contrib/entgql"
 	"fmt"
 	"io"
 	"mime"
@@ -285,7 +286,15 @@ func TestCursorArguments(t *testing.T) {
 			t.Fatalf("empty cursors: %+v, want the first page %+v", same, page)
 		}
 
-		for _, bad := range []string{"garbage", "!!", "AQ"} {
+		// Well-formed cursors with values no connection orders by: a string
+		// (with NUL, which PostgreSQL cannot hold) and a number.
+		var tampered []string
+		for _, v := range []any{"x\x00", 42} {
+			var b strings.Builder
+			(&entgql.Cursor[int]{ID: uid, Value: v}).MarshalGQL(&b)
+			tampered = append(tampered, strings.Trim(b.String(), `"`))
+		}
+		for _, bad := range append([]string{"garbage", "!!", "AQ"}, tampered...) {
 			for arg, call := range map[string]func() error{
 				"after": func() error { _, err := SecurityEventsPage(ctx, c, nil, &bad, nil, nil); return err },
 				"before": func() error {

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"io"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -33,7 +34,7 @@ func UnmarshalCursor(ctx context.Context, v any) (*entgql.Cursor[int], error) {
 		return nil, nil
 	}
 	c := new(entgql.Cursor[int])
-	if err := c.UnmarshalGQL(v); err != nil {
+	if err := c.UnmarshalGQL(v); err != nil || !orderValue(c.Value) {
 		var arg string
 		if pc := graphql.GetPathContext(ctx); pc != nil && pc.Field != nil {
 			arg = *pc.Field
@@ -41,4 +42,15 @@ func UnmarshalCursor(ctx context.Context, v any) (*entgql.Cursor[int], error) {
 		return nil, fault.Input(arg, "%s is not a valid cursor: pass one from an earlier page", arg)
 	}
 	return c, nil
+}
+
+// orderValue reports whether v can be a cursor's value: connections are
+// ordered by id (no value) or by createdAt (a time). Anything else was not
+// written by this API, and would reach SQL as a value of the wrong type.
+func orderValue(v any) bool {
+	switch v.(type) {
+	case nil, time.Time:
+		return true
+	}
+	return false
 }
