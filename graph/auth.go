@@ -161,7 +161,7 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 }
 
 // self decides whether the caller is u; pending accepts a session still
-// owing the second factor (the limited me of SPEC.md §3).
+// owing the second factor (the limited me of README "Two-factor authentication").
 func self(ctx context.Context, u *ent.User, pending bool) error {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil && fc.Parent.Parent != nil && fc.Parent.Object == "AuthPayload" {
 		if p, ok := fc.Parent.Parent.Result.(*model.AuthPayload); (!ok || p.TwoFactorRequired) && !pending {

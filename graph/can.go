@@ -30,7 +30,7 @@ var targetArguments = []struct{ arg, inputField string }{
 }
 
 // provisioningFields are the only fields a provisioning key may use, on its
-// own application (SPEC.md §4: downloadImageConfig).
+// own application (README "The fleet": device images).
 var provisioningFields = map[string]bool{"registerDevice": true}
 
 // ownMembershipFields may be applied by a member to their own application

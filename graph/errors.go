@@ -53,7 +53,7 @@ func markInternalErrors(ctx context.Context, next graphql.Resolver) (any, error)
 	return res, err
 }
 
-// presentError gives every error an extensions.code (SPEC.md §5) and keeps
+// presentError gives every error an extensions.code (README "Errors") and keeps
 // internal detail (SQL, stack text) in the log only.
 func (d Deps) presentError(ctx context.Context, err error) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)

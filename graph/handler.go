@@ -23,7 +23,7 @@ import (
 	"fleetgate/internal/viewer"
 )
 
-// Request limits (SPEC.md §5).
+// Request limits (README "Limits").
 const (
 	MaxBodyBytes = 1 << 20
 	MaxDepth     = 12

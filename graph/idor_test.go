@@ -30,7 +30,7 @@ var madeUpIDs = []string{"999999999999", "0", "4294967296999", "8589934592999", 
 // list), never FORBIDDEN, never done, and says no more than an id that does
 // not exist; afterwards the database is unchanged. A's application and
 // organization members see what they share with A and nothing else, and
-// email addresses only as SPEC.md §4 allows.
+// email addresses only as README "Accounts and sessions" allows.
 //
 // The fleet side too: A's applications hold one of every fleet object, and
 // B tries each id in each id argument of every fleet mutation (B's own ids

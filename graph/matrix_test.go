@@ -181,7 +181,7 @@ func (w walkCase) newRelease(t *testing.T) *ent.Release {
 // when it succeeds; done reports, from the database, whether its effect is
 // there.
 type guardedOp struct {
-	perm access.Permission // what SPEC.md §4 says guards the field
+	perm access.Permission // what README "Organizations, applications and members" says guards the field
 	// fresh runs the operation on a fleet of its own for each subject: it
 	// deletes the application or changes its memberships, which the other
 	// operations rely on. The others run one after another on one fleet
@@ -679,7 +679,7 @@ func TestMatrixWalk(t *testing.T) {
 		case !ok:
 			t.Errorf("%s carries @can(%s) but TestMatrixWalk does not exercise it: add it to guardedOps", field, perm)
 		case op.perm != perm:
-			t.Errorf("%s carries @can(%s); SPEC.md §4 says %s", field, perm, op.perm)
+			t.Errorf("%s carries @can(%s); the README says %s", field, perm, op.perm)
 		default:
 			fields = append(fields, field)
 		}

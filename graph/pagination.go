@@ -8,7 +8,7 @@ import (
 	"fleetgate/internal/fault"
 )
 
-// Page sizes of every connection (SPEC.md §1): entgql itself returns every
+// Page sizes of every connection (README "Limits"): entgql itself returns every
 // row when neither first nor last is given, and sets no maximum.
 const (
 	DefaultPageSize = 50

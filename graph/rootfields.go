@@ -29,7 +29,7 @@ func (d Deps) withDeadline(next http.Handler) http.Handler {
 }
 
 // currentAuthorization runs each root field of a mutation with the caller's
-// credential and roles read anew (SPEC.md §5): a demotion, a password
+// credential and roles read anew (README "Organizations, applications and members": decided when each field runs): a demotion, a password
 // change or a revoked key committed by an earlier field, or by anyone while
 // the request ran, holds for every field that starts after it. Queries have
 // no side effects to order, so their fields share one reading.

@@ -18,7 +18,7 @@ import (
 
 // twoFactorThrottle: the 5th wrong code in a row blocks further attempts
 // for 30 seconds, each further one for twice as long, up to an hour; a
-// right code resets it (SPEC.md §3, §5).
+// right code resets it (README "Two-factor authentication").
 var twoFactorThrottle = ratelimit.Throttle{Free: 4, Base: 30 * time.Second, Max: time.Hour}
 
 var (

@@ -44,5 +44,5 @@ func (Device) Annotations() []schema.Annotation {
 }
 
 // Registering and removing devices is ADD_REMOVE_DEVICE; changing a
-// device's name or note is device metadata, TAGS (SPEC.md §4).
+// device's name or note is device metadata, TAGS (README "Organizations, applications and members").
 func (Device) Policy() ent.Policy { return policy.Fleet(access.AddRemoveDevice, access.Tags) }

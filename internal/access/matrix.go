@@ -30,7 +30,7 @@ func Permissions() []Permission {
 		Tags, Variables, SSHAccess, Push, Configuration, FleetActions}
 }
 
-// matrix is the role table of SPEC.md §4 (the seed's "Member types"), one
+// matrix is the role table of README "Organizations, applications and members" (the seed's "Member types"), one
 // row per role. Every role may read the application and everything in it;
 // a row lists what the role may do beyond that.
 var matrix = map[Role][]Permission{
@@ -66,7 +66,7 @@ func (r Role) Permissions() []Permission {
 	return append([]Permission{}, matrix[r]...)
 }
 
-// The plan rules (SPEC.md §4, seed "Member types"): which roles an
+// The plan rules (README "Organizations, applications and members"): which roles an
 // application membership may carry. Each refusal names its rule.
 var (
 	ErrAdministratorByOrganization = errors.New("ADMINISTRATOR is not a membership role: administrators of the organization administer its applications, so add the user to the organization as ADMINISTRATOR")

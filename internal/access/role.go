@@ -1,6 +1,6 @@
 // Package access holds who may do what: the application roles, the
 // organization roles and, in matrix.go, the role → permission table of
-// SPEC.md §4. The @can directive and ent privacy rules both read it, so a
+// README "Organizations, applications and members". The @can directive and ent privacy rules both read it, so a
 // rule changes in one place only.
 package access
 

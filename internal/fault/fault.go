@@ -16,7 +16,7 @@ import (
 // Code is the machine-readable kind of an error, shown as extensions.code.
 type Code string
 
-// The codes of SPEC.md §5.
+// The codes of README "Errors".
 const (
 	Unauthenticated   Code = "UNAUTHENTICATED"
 	Forbidden         Code = "FORBIDDEN"

@@ -1,4 +1,4 @@
-// Package policy applies SPEC.md §4 to the database: ent privacy rules that
+// Package policy applies README "Organizations, applications and members" to the database: ent privacy rules that
 // filter every query of organizations, applications, memberships, API keys
 // and security events down to what the signed-in viewer may see, and refuse
 // writes the role matrix (internal/access) does not allow. They back up the

@@ -1,4 +1,4 @@
-// Package ratelimit enforces fleetgate's abuse limits (SPEC.md §5): failed
+// Package ratelimit enforces fleetgate's abuse limits (README "Abuse limits"): failed
 // logins per account and per IP, failed two-factor codes per account,
 // password-reset mails per address, sign-ups per IP.
 //

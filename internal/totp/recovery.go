@@ -14,7 +14,7 @@ import (
 // digits without look-alikes (0 o, 1 i l). 31 characters.
 const RecoveryAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
 
-// RecoveryCodeCount is the number of recovery codes SPEC §3 hands out.
+// RecoveryCodeCount is the number of recovery codes README "Two-factor authentication" promises.
 const RecoveryCodeCount = 10
 
 const (

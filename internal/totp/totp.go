@@ -1,4 +1,4 @@
-// Package totp implements the second factor of SPEC §3: time-based one-time
+// Package totp implements the second factor of README "Two-factor authentication": time-based one-time
 // passwords (RFC 6238) and single-use recovery codes.
 //
 // TOTP parameters are the ones every authenticator app understands: HMAC-SHA-1,
@@ -39,7 +39,7 @@ import (
 	pqtotp "github.com/pquerna/otp/totp"
 )
 
-// Parameters of SPEC §3.
+// Parameters of README "Two-factor authentication".
 const (
 	Issuer     = "fleetgate"
 	Digits     = 6
