@@ -2213,7 +2213,7 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/access.graphql", Input: `# Organizations, applications and their members: SPEC.md §4. Who may do what
+	{Name: "../schema/access.graphql", Input: `# Organizations, applications and their members: README "Organizations, applications and members". Who may do what
 # is the role matrix in internal/access, applied by @can on every guarded
 # field and, underneath, by the ent privacy rules of internal/policy.
 
@@ -3580,7 +3580,7 @@ enum UserOrderField {
   CREATED_AT
 }
 `, BuiltIn: false},
-	{Name: "../schema/fleet.graphql", Input: `# The fleet side of the role matrix (SPEC.md §4): devices and what belongs
+	{Name: "../schema/fleet.graphql", Input: `# The fleet side of the role matrix (README "The fleet"): devices and what belongs
 # to them, and the application's releases, variables and actions. Every
 # mutation carries @can with the permission that guards it; every role reads.
 
@@ -3802,7 +3802,7 @@ extend type User {
   organizations(after: Cursor, first: Int, before: Cursor, last: Int): OrganizationConnection!
 }
 `, BuiltIn: false},
-	{Name: "../schema/password.graphql", Input: `# The rest of a person's account (SPEC.md §3): passwords, deleting the
+	{Name: "../schema/password.graphql", Input: `# The rest of a person's account (README "Passwords, mail and the account"): passwords, deleting the
 # account, and a copy of everything stored about it.
 
 extend type Query {
@@ -3858,7 +3858,7 @@ input SetPasswordInput {
   newPassword: String!
 }
 `, BuiltIn: false},
-	{Name: "../schema/twofactor.graphql", Input: `# Two-factor authentication (SPEC.md §3): TOTP with an authenticator app,
+	{Name: "../schema/twofactor.graphql", Input: `# Two-factor authentication (README "Two-factor authentication"): TOTP with an authenticator app,
 # and single-use recovery codes.
 
 extend type Mutation {
