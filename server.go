@@ -129,6 +129,12 @@ func or(v, fallback string) string {
 
 // run is the whole program: main only supplies the process's environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	// Help and version need neither configuration nor a database.
+	if len(args) > 1 {
+		if done, err := admin.RunWithoutDatabase(args[1:], stdout); done {
+			return err
+		}
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err

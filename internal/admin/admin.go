@@ -1,6 +1,7 @@
 // Package admin holds fleetgate's operator commands, run as
 // `fleetgate <command> ...` against the configured database. They do what no
-// API caller may, such as changing an organization's plan.
+// API caller may, such as changing an organization's plan or seeding an
+// empty database with demo data.
 package admin
 
 import (
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 
 	"fleetgate/ent"
@@ -18,13 +20,48 @@ import (
 // Usage lists the commands.
 const Usage = `usage:
   fleetgate                           serve the API (configured by environment variables)
-  fleetgate org set-plan HANDLE PLAN  set an organization's plan (FREE or PAID)`
+  fleetgate org set-plan HANDLE PLAN  set an organization's plan (FREE or PAID)
+  fleetgate seed [FLAGS]              fill an empty database with demo data (seed -h lists the flags)
+  fleetgate version                   print the version
+  fleetgate help                      print this`
+
+// RunWithoutDatabase executes the command in args (without the program
+// name) if it is one that needs no database, help or version, and reports
+// whether it was.
+func RunWithoutDatabase(args []string, out io.Writer) (bool, error) {
+	if len(args) != 1 {
+		return false, nil
+	}
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		_, err := fmt.Fprintln(out, Usage)
+		return true, err
+	case "version":
+		_, err := fmt.Fprintln(out, "fleetgate", version())
+		return true, err
+	}
+	return false, nil
+}
+
+// version is the module's version as the go command stamped it, or
+// "devel" (go run, go test).
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "devel"
+}
 
 // Run executes the command in args (without the program name).
 func Run(ctx context.Context, db *ent.Client, args []string, out io.Writer) error {
+	if done, err := RunWithoutDatabase(args, out); done {
+		return err
+	}
 	switch {
 	case len(args) == 4 && args[0] == "org" && args[1] == "set-plan":
 		return setPlan(ctx, db, args[2], args[3], out)
+	case len(args) >= 1 && args[0] == "seed":
+		return seed(ctx, db, args[1:], out)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", strings.Join(args, " "), Usage)
 	}
