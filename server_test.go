@@ -87,3 +87,22 @@ func TestMetricsAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpAndVersion: both answer without configuration or a database (the
+// configuration here would be refused, and names a database nobody serves).
+func TestHelpAndVersion(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://nobody.invalid/fleetgate"}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"version"}} {
+		var out strings.Builder
+		if err := run(t.Context(), append([]string{"fleetgate"}, args...), func(k string) string { return env[k] }, &out); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		want := "usage:\n"
+		if args[0] == "version" {
+			want = "fleetgate devel\n" // go test stamps no version
+		}
+		if !strings.HasPrefix(out.String(), want) {
+			t.Errorf("%v printed %q, want it to start with %q", args, out.String(), want)
+		}
+	}
+}
