@@ -34,6 +34,13 @@ var (
 				OnDelete:   schema.Cascade,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apikey_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[8]},
+			},
+		},
 	}
 	// ApplicationsColumns holds the columns for the "applications" table.
 	ApplicationsColumns = []*schema.Column{
@@ -90,6 +97,11 @@ var (
 				Name:    "applicationmembership_application_id_user_id",
 				Unique:  true,
 				Columns: []*schema.Column{ApplicationMembershipsColumns[3], ApplicationMembershipsColumns[4]},
+			},
+			{
+				Name:    "applicationmembership_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{ApplicationMembershipsColumns[4]},
 			},
 		},
 	}
@@ -396,6 +408,11 @@ var (
 				Name:    "organizationmembership_organization_id_user_id",
 				Unique:  true,
 				Columns: []*schema.Column{OrganizationMembershipsColumns[3], OrganizationMembershipsColumns[4]},
+			},
+			{
+				Name:    "organizationmembership_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrganizationMembershipsColumns[4]},
 			},
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // ApiKey is a named, revocable credential. Only its SHA-256 is stored; the
@@ -35,6 +36,11 @@ func (ApiKey) Edges() []ent.Edge {
 		edge.From("user", User.Type).Ref("api_keys").
 			Field("user_id").Unique().Required().Immutable().Annotations(hidden()),
 	}
+}
+
+func (ApiKey) Indexes() []ent.Index {
+	// A user's keys: listing them, the per-user limit, revoking them all.
+	return []ent.Index{index.Fields("user_id")}
 }
 
 func (ApiKey) Annotations() []schema.Annotation {

@@ -38,7 +38,11 @@ func (ApplicationMembership) Edges() []ent.Edge {
 }
 
 func (ApplicationMembership) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("application_id", "user_id").Unique()}
+	return []ent.Index{
+		index.Fields("application_id", "user_id").Unique(),
+		// A user's memberships: every request's role lookup (README "Performance").
+		index.Fields("user_id"),
+	}
 }
 
 func (ApplicationMembership) Annotations() []schema.Annotation {

@@ -38,7 +38,11 @@ func (OrganizationMembership) Edges() []ent.Edge {
 }
 
 func (OrganizationMembership) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("organization_id", "user_id").Unique()}
+	return []ent.Index{
+		index.Fields("organization_id", "user_id").Unique(),
+		// A user's memberships: every request's role lookup (README "Performance").
+		index.Fields("user_id"),
+	}
 }
 
 func (OrganizationMembership) Annotations() []schema.Annotation {

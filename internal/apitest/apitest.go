@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -89,7 +88,7 @@ func Run(t *testing.T, fn func(t *testing.T, s *Server)) {
 func Start(t testing.TB, b Backend) *Server {
 	t.Helper()
 	drv := b.open(t)
-	client := ent.NewClient(ent.Driver(drv))
+	client := ent.NewClient(ent.Driver(database.Prepared(drv)))
 	t.Cleanup(func() { client.Close() })
 	if err := database.Migrate(context.Background(), drv); err != nil {
 		t.Fatal(err)
@@ -207,12 +206,12 @@ func openSQLite(t testing.TB) *entsql.Driver {
 
 // openPostgres connects to a schema of the test's own (PostgresSchema).
 func openPostgres(t testing.TB, dsn string) *entsql.Driver {
-	db, err := sql.Open("postgres", PostgresSchema(t, dsn))
+	drv, err := database.Postgres(PostgresSchema(t, dsn))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(5)
-	return entsql.OpenDB(dialect.Postgres, db)
+	drv.DB().SetMaxOpenConns(5)
+	return drv
 }
 
 // PostgresSchema creates an empty schema of the test's own in the database

@@ -33,7 +33,7 @@ func StartCounting(t testing.TB, b Backend) (*Server, *Statements) {
 		t.Fatal(err)
 	}
 	st := &Statements{}
-	counted := dialect.DebugWithContext(drv, func(_ context.Context, v ...any) {
+	counted := dialect.DebugWithContext(database.Prepared(drv), func(_ context.Context, v ...any) {
 		if strings.Contains(fmt.Sprint(v...), ": query=") {
 			st.n.Add(1)
 		}

@@ -28,9 +28,19 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// Postgres opens a PostgreSQL database through lib/pq.
+// Postgres opens a PostgreSQL database through lib/pq. Parameters are bound
+// in binary (binary_parameters=yes, unless dsn says otherwise), so a query
+// with parameters takes one round trip, not two.
 func Postgres(dsn string) (*entsql.Driver, error) {
-	db, err := sql.Open("postgres", dsn)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if q := u.Query(); !q.Has("binary_parameters") {
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+	}
+	db, err := sql.Open("postgres", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
