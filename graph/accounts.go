@@ -131,8 +131,7 @@ var (
 
 // loginLimit is one counter a login attempt must pass.
 type loginLimit struct {
-	key string
-	th  ratelimit.Throttle
+	ratelimit.Limit
 	// shared: the key counts other people's logins too (the client
 	// address, whatever the name). A success then takes back only its own
 	// attempt instead of resetting the key, or an attacker could wipe out
@@ -141,51 +140,40 @@ type loginLimit struct {
 	shared bool
 }
 
-// loginLimits are the counters of a login to the name usernameOrEmail,
-// which is the account u (nil if there is none), presenting deviceToken.
 func (d Deps) loginLimits(ctx context.Context, usernameOrEmail string, u *ent.User, deviceToken *string) []loginLimit {
 	if device, ok := d.knownDevice(u, deviceToken); ok {
-		return []loginLimit{{key: "login:device:" + device, th: loginThrottlePerDevice}}
+		return []loginLimit{{Limit: ratelimit.Limit{Key: "login:device:" + device, Throttle: loginThrottlePerDevice}}}
 	}
 	ip := clientip.Key(clientip.FromContext(ctx))
 	nameKey := loginNameKey(usernameOrEmail)
 	return []loginLimit{
-		{key: "login:ip:" + ip, th: loginThrottlePerIP, shared: true},
-		{key: nameKey + "@" + ip, th: loginThrottlePerNameAndIP},
-		{key: nameKey, th: loginThrottlePerName},
+		{Limit: ratelimit.Limit{Key: "login:ip:" + ip, Throttle: loginThrottlePerIP}, shared: true},
+		{Limit: ratelimit.Limit{Key: nameKey + "@" + ip, Throttle: loginThrottlePerNameAndIP}},
+		{Limit: ratelimit.Limit{Key: nameKey, Throttle: loginThrottlePerName}},
 	}
 }
 
-// admitLogin counts the attempt on every limit, or refuses it. A refused
-// attempt checks no password, so what it counted already is taken back.
+// admitLogin counts the attempt on every limit, or, while one of them
+// blocks, refuses it and counts it on none.
 func (d Deps) admitLogin(ctx context.Context, limits []loginLimit) error {
+	all := make([]ratelimit.Limit, len(limits))
 	for i, l := range limits {
-		if err := d.limits.Attempt(ctx, l.key, l.th); err != nil {
-			for _, counted := range limits[:i] {
-				if err := d.limits.Refund(ctx, counted.key, counted.th); err != nil {
-					return err
-				}
-			}
-			return err
-		}
+		all[i] = l.Limit
 	}
-	return nil
+	return d.limits.AttemptAll(ctx, all...)
 }
 
 // loginSucceeded lifts the limits of a login whose password was right.
 func (d Deps) loginSucceeded(ctx context.Context, limits []loginLimit) error {
+	var reset []string
 	for _, l := range limits {
-		var err error
-		if l.shared {
-			err = d.limits.Refund(ctx, l.key, l.th)
-		} else {
-			err = d.limits.Reset(ctx, l.key)
-		}
-		if err != nil {
+		if !l.shared {
+			reset = append(reset, l.Key)
+		} else if err := d.limits.Refund(ctx, l.Key, l.Throttle); err != nil {
 			return err
 		}
 	}
-	return nil
+	return d.limits.Reset(ctx, reset...)
 }
 
 // loginNameKey is the rate-limit key of a login name, known or not.

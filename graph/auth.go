@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -27,51 +28,92 @@ var (
 	errEndedSession   = fault.New(fault.Unauthenticated, "session ended (password changed or signed out everywhere): sign in again")
 )
 
-// authenticate turns an Authorization header into the caller.
-func (d Deps) authenticate(ctx context.Context, header string) (*viewer.Viewer, error) {
+// authenticate turns an Authorization header into the caller and, for a
+// user, the user's row as it read it (nil for a provisioning key).
+func (d Deps) authenticate(ctx context.Context, header string) (*viewer.Viewer, *ent.User, error) {
 	if header == "" {
-		return nil, viewer.ErrSignIn
+		return nil, nil, viewer.ErrSignIn
 	}
 	scheme, credential, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || credential == "" {
-		return nil, fault.New(fault.Unauthenticated, "the Authorization header must be: Bearer <session token or API key>")
+		return nil, nil, fault.New(fault.Unauthenticated, "the Authorization header must be: Bearer <session token or API key>")
 	}
 	credential = strings.TrimSpace(credential)
 	if apikey.LooksLikeKey(credential) {
 		return d.authenticateAPIKey(ctx, credential)
 	}
 	if apikey.Provisioning.Matches(credential) {
-		return d.authenticateProvisioningKey(ctx, credential)
+		v, err := d.authenticateProvisioningKey(ctx, credential)
+		return v, nil, err
 	}
 	return d.authenticateSession(ctx, credential)
 }
 
-func (d Deps) authenticateSession(ctx context.Context, raw string) (*viewer.Viewer, error) {
+// signedIn holds what the request's authentication read: the caller's row,
+// so that me answers without reading it again.
+type signedIn struct{ last atomic.Pointer[authenticated] }
+
+type authenticated struct {
+	viewer *viewer.Viewer
+	user   *ent.User
+}
+
+type signedInKey struct{}
+
+// withSignedIn returns ctx with an authenticator that runs authenticate and
+// keeps the user it read.
+func (d Deps) withSignedIn(ctx context.Context, header string) context.Context {
+	held := &signedIn{}
+	ctx = context.WithValue(ctx, signedInKey{}, held)
+	return viewer.WithAuthenticator(ctx, func() (*viewer.Viewer, error) {
+		v, u, err := d.authenticate(ctx, header)
+		if err == nil && u != nil {
+			held.last.Store(&authenticated{v, u})
+		}
+		return v, err
+	})
+}
+
+// signedInUser is v's row if the authentication that returned v read it.
+// A mutation's later root fields authenticate afresh (viewer.Fresh), and
+// get the row that authentication read.
+func signedInUser(ctx context.Context, v *viewer.Viewer) *ent.User {
+	held, _ := ctx.Value(signedInKey{}).(*signedIn)
+	if held == nil {
+		return nil
+	}
+	if a := held.last.Load(); a != nil && a.viewer == v {
+		return a.user
+	}
+	return nil
+}
+
+func (d Deps) authenticateSession(ctx context.Context, raw string) (*viewer.Viewer, *ent.User, error) {
 	sess, err := d.Tokens.ParseSession(raw, d.Now())
 	switch {
 	case errors.Is(err, token.ErrExpired):
-		return nil, errExpiredSession
+		return nil, nil, errExpiredSession
 	case err != nil:
-		return nil, errBadCredential
+		return nil, nil, errBadCredential
 	}
 	id, err := strconv.Atoi(sess.UserID)
 	if err != nil {
-		return nil, errBadCredential
+		return nil, nil, errBadCredential
 	}
 	u, err := d.DB.User.Get(ctx, id)
 	switch {
 	case ent.IsNotFound(err):
-		return nil, errBadCredential // the account was deleted
+		return nil, nil, errBadCredential // the account was deleted
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case sessionEnded(u, sess.IssuedAt):
-		return nil, errEndedSession
+		return nil, nil, errEndedSession
 	}
 	kind := viewer.Session
 	if sess.Pending {
 		kind = viewer.PendingSession
 	}
-	return &viewer.Viewer{UserID: u.ID, Credential: kind, AuthTime: sess.AuthTime, IssuedAt: sess.IssuedAt}, nil
+	return &viewer.Viewer{UserID: u.ID, Credential: kind, AuthTime: sess.AuthTime, IssuedAt: sess.IssuedAt}, u, nil
 }
 
 // issueSession signs a session token for u, issued at the instant issued,
@@ -148,6 +190,9 @@ func (d Deps) me(ctx context.Context) (*ent.User, error) {
 	v, err := viewer.RequireFirstFactor(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if u := signedInUser(ctx, v); u != nil {
+		return u, nil
 	}
 	return d.DB.User.Get(ctx, v.UserID)
 }

@@ -20,7 +20,6 @@ import (
 
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
-	"fleetgate/internal/viewer"
 )
 
 // Request limits (README "Limits").
@@ -95,10 +94,7 @@ func (d Deps) graphqlServer() *handler.Server {
 func (d Deps) withViewer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
-		ctx := policy.WithRoleCache(r.Context(), d.DB)
-		ctx = viewer.WithAuthenticator(ctx, func() (*viewer.Viewer, error) {
-			return d.authenticate(ctx, header)
-		})
+		ctx := d.withSignedIn(policy.WithRoleCache(r.Context(), d.DB), header)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -3217,6 +3217,27 @@ type LoginWithDetailsResponse struct {
 // GetLogin returns LoginWithDetailsResponse.Login, and is useful for accessing the field via an interface.
 func (v *LoginWithDetailsResponse) GetLogin() LoginWithDetailsLoginAuthPayload { return v.Login }
 
+// MeIdentityMeUser includes the requested fields of the GraphQL type User.
+type MeIdentityMeUser struct {
+	Id       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// GetId returns MeIdentityMeUser.Id, and is useful for accessing the field via an interface.
+func (v *MeIdentityMeUser) GetId() string { return v.Id }
+
+// GetUsername returns MeIdentityMeUser.Username, and is useful for accessing the field via an interface.
+func (v *MeIdentityMeUser) GetUsername() string { return v.Username }
+
+// MeIdentityResponse is returned by MeIdentity on success.
+type MeIdentityResponse struct {
+	// The signed-in user.
+	Me MeIdentityMeUser `json:"me"`
+}
+
+// GetMe returns MeIdentityResponse.Me, and is useful for accessing the field via an interface.
+func (v *MeIdentityResponse) GetMe() MeIdentityMeUser { return v.Me }
+
 // MeMeUser includes the requested fields of the GraphQL type User.
 type MeMeUser struct {
 	Id       string `json:"id"`
@@ -9227,6 +9248,38 @@ func Me(
 	}
 
 	data_ = &MeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by MeIdentity.
+const MeIdentity_Operation = `
+query MeIdentity {
+	me {
+		id
+		username
+	}
+}
+`
+
+// The benchmark's me: what a script checks first (README "Performance").
+func MeIdentity(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MeIdentityResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "MeIdentity",
+		Query:  MeIdentity_Operation,
+	}
+
+	data_ = &MeIdentityResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

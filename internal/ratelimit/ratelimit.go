@@ -156,26 +156,53 @@ func New(db *ent.Client, now func() time.Time) *Limiter {
 // attempts cannot all pass before the first failure is recorded: at most
 // th.Free+1 are admitted before the key blocks.
 func (l *Limiter) Attempt(ctx context.Context, key string, th Throttle) error {
-	if err := th.validate(); err != nil {
-		return err
-	}
-	k, err := storedKey(key)
-	if err != nil {
-		return err
-	}
-	var limited error
-	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error {
-		if row.BlockedUntil != nil && now.Before(*row.BlockedUntil) {
-			limited = fault.Limited(row.BlockedUntil.Sub(now))
-			return limited // rolls back
+	return l.AttemptAll(ctx, Limit{Key: key, Throttle: th})
+}
+
+// Limit is a key and the throttle it is counted under.
+type Limit struct {
+	Key      string
+	Throttle Throttle
+}
+
+// AttemptAll is Attempt on several keys at once, all or nothing: while any
+// of them is blocked, the attempt is refused (retryAfter: the longest of
+// their blocks) and counted on none; otherwise it is counted on each. One
+// transaction holds every row, read by one statement.
+func (l *Limiter) AttemptAll(ctx context.Context, limits ...Limit) error {
+	keys := make([]string, len(limits))
+	for i, lim := range limits {
+		if err := lim.Throttle.validate(); err != nil {
+			return err
 		}
-		return countFailure(ctx, tx, row, th, now)
-	})
-	if limited != nil {
-		return limited
+		k, err := storedKey(lim.Key)
+		if err != nil {
+			return err
+		}
+		keys[i] = k
 	}
-	if err != nil {
-		return fmt.Errorf("ratelimit: attempt %q: %w", key, err)
+	var limited time.Duration
+	err := l.locked(ctx, keys, func(tx *ent.Tx, rows map[string]*ent.RateLimit, now time.Time) error {
+		for _, k := range keys {
+			if row := rows[k]; row.BlockedUntil != nil && now.Before(*row.BlockedUntil) {
+				limited = max(limited, row.BlockedUntil.Sub(now))
+			}
+		}
+		if limited > 0 {
+			return fault.Limited(limited) // rolls back
+		}
+		for i, k := range keys {
+			if err := countFailure(ctx, tx, rows[k], limits[i].Throttle, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case limited > 0:
+		return fault.Limited(limited)
+	case err != nil:
+		return fmt.Errorf("ratelimit: attempt %q: %w", keys, err)
 	}
 	return nil
 }
@@ -188,7 +215,8 @@ func countFailure(ctx context.Context, tx *ent.Tx, row *ent.RateLimit, th Thrott
 		count = 0
 	}
 	count++
-	upd := tx.RateLimit.UpdateOne(row).SetCount(count).SetWindowStart(now)
+	// Update, not UpdateOne: one statement, without reading the row back.
+	upd := tx.RateLimit.Update().Where(ratelimit.ID(row.ID)).SetCount(count).SetWindowStart(now)
 	if block := th.Block(count); block > 0 {
 		until := now.Add(block)
 		if row.BlockedUntil != nil && row.BlockedUntil.After(until) {
@@ -228,30 +256,37 @@ func (l *Limiter) Refund(ctx context.Context, key string, th Throttle) error {
 	if err != nil {
 		return err
 	}
-	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, _ time.Time) error {
-		if row.Count == 0 {
-			return nil // reset or pruned meanwhile: nothing of ours is left
-		}
-		upd := tx.RateLimit.UpdateOne(row).SetCount(row.Count - 1)
-		if row.Count-1 <= th.Free {
-			upd.ClearBlockedUntil()
-		}
-		return upd.Exec(ctx)
-	})
+	// One statement, which holds the row while it runs; both assignments
+	// read the count before it. A count of zero was reset or pruned
+	// meanwhile: nothing of ours is left.
+	err = l.db.RateLimit.Update().Where(ratelimit.Key(k), ratelimit.CountGT(0)).AddCount(-1).
+		Modify(func(u *sql.UpdateBuilder) {
+			u.Set(ratelimit.FieldBlockedUntil, sql.ExprFunc(func(b *sql.Builder) {
+				b.WriteString("CASE WHEN ").Ident(ratelimit.FieldCount).WriteString(" - 1 <= ").Arg(th.Free).
+					WriteString(" THEN NULL ELSE ").Ident(ratelimit.FieldBlockedUntil).WriteString(" END")
+			}))
+		}).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("ratelimit: refund %q: %w", key, err)
 	}
 	return nil
 }
 
-// Reset forgets key (after a success).
-func (l *Limiter) Reset(ctx context.Context, key string) error {
-	k, err := storedKey(key)
-	if err != nil {
-		return err
+// Reset forgets the failures of keys (after a success), in one statement:
+// their counts drop to zero and their blocks end. The rows stay, so the
+// next attempt on them need not create them again; Prune deletes them.
+func (l *Limiter) Reset(ctx context.Context, keys ...string) error {
+	stored := make([]string, len(keys))
+	for i, key := range keys {
+		k, err := storedKey(key)
+		if err != nil {
+			return err
+		}
+		stored[i] = k
 	}
-	if _, err := l.db.RateLimit.Delete().Where(ratelimit.Key(k)).Exec(ctx); err != nil {
-		return fmt.Errorf("ratelimit: reset %q: %w", key, err)
+	err := l.db.RateLimit.Update().Where(ratelimit.KeyIn(stored...)).SetCount(0).ClearBlockedUntil().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("ratelimit: reset %q: %w", keys, err)
 	}
 	return nil
 }
@@ -268,7 +303,8 @@ func (l *Limiter) Allow(ctx context.Context, key string, r Rate) error {
 		return err
 	}
 	var limited error
-	err = l.locked(ctx, k, func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error {
+	err = l.locked(ctx, []string{k}, func(tx *ent.Tx, rows map[string]*ent.RateLimit, now time.Time) error {
+		row := rows[k]
 		start, count := row.WindowStart, row.Count
 		if !now.Before(start.Add(r.Window)) {
 			start, count = now, 0 // the window has ended: a new one begins
@@ -277,7 +313,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, r Rate) error {
 			limited = fault.Limited(start.Add(r.Window).Sub(now))
 			return limited // rolls back
 		}
-		return tx.RateLimit.UpdateOne(row).SetCount(count + 1).SetWindowStart(start).Exec(ctx)
+		return tx.RateLimit.Update().Where(ratelimit.ID(row.ID)).SetCount(count + 1).SetWindowStart(start).Exec(ctx)
 	})
 	if limited != nil {
 		return limited
@@ -307,9 +343,10 @@ func (l *Limiter) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 	return n, nil
 }
 
-// locked runs fn in a transaction holding key's row, which it creates (count
-// 0, window beginning now) if missing. fn's error rolls the transaction back.
-func (l *Limiter) locked(ctx context.Context, key string, fn func(tx *ent.Tx, row *ent.RateLimit, now time.Time) error) error {
+// locked runs fn in a transaction holding the rows of keys, which it
+// creates (count 0, window beginning now) where missing. fn's error rolls
+// the transaction back.
+func (l *Limiter) locked(ctx context.Context, keys []string, fn func(tx *ent.Tx, rows map[string]*ent.RateLimit, now time.Time) error) error {
 	tx, err := l.db.Tx(ctx)
 	if err != nil {
 		return err
@@ -320,20 +357,25 @@ func (l *Limiter) locked(ctx context.Context, key string, fn func(tx *ent.Tx, ro
 			panic(p)
 		}
 	}()
-	// The clock is read once the row is held, so that the order of times
+	// The clock is read once the rows are held, so that the order of times
 	// matches the order of the transactions.
-	row, err := lockKey(ctx, tx, key)
-	if ent.IsNotFound(err) {
-		// A concurrent first use may insert the row too: on conflict this
+	rows, err := lockKeys(ctx, tx, keys)
+	if err == nil && len(rows) < len(keys) {
+		// A concurrent first use may insert a row too: on conflict this
 		// insert waits for it and leaves it as it is.
-		err = tx.RateLimit.Create().SetKey(key).SetWindowStart(l.clock()).
-			OnConflictColumns(ratelimit.FieldKey).Ignore().Exec(ctx)
+		var missing []*ent.RateLimitCreate
+		for _, k := range keys {
+			if rows[k] == nil {
+				missing = append(missing, tx.RateLimit.Create().SetKey(k).SetWindowStart(l.clock()))
+			}
+		}
+		err = tx.RateLimit.CreateBulk(missing...).OnConflictColumns(ratelimit.FieldKey).Ignore().Exec(ctx)
 		if err == nil {
-			row, err = lockKey(ctx, tx, key)
+			rows, err = lockKeys(ctx, tx, keys)
 		}
 	}
 	if err == nil {
-		err = fn(tx, row, l.clock())
+		err = fn(tx, rows, l.clock())
 	}
 	if err != nil {
 		tx.Rollback()
@@ -342,15 +384,26 @@ func (l *Limiter) locked(ctx context.Context, key string, fn func(tx *ent.Tx, ro
 	return tx.Commit()
 }
 
-// lockKey reads key's row and, on PostgreSQL, locks it until the end of the
-// transaction. SQLite has no FOR UPDATE: its transactions here begin
-// IMMEDIATE, so the writer already holds the whole database.
-func lockKey(ctx context.Context, tx *ent.Tx, key string) (*ent.RateLimit, error) {
-	return tx.RateLimit.Query().Where(ratelimit.Key(key)).Modify(func(s *sql.Selector) {
+// lockKeys reads the rows of keys and, on PostgreSQL, locks them until the
+// end of the transaction (in key order, so that two transactions locking
+// the same keys cannot deadlock). SQLite has no FOR UPDATE: its
+// transactions here begin IMMEDIATE, so the writer already holds the whole
+// database.
+func lockKeys(ctx context.Context, tx *ent.Tx, keys []string) (map[string]*ent.RateLimit, error) {
+	found, err := tx.RateLimit.Query().Where(ratelimit.KeyIn(keys...)).
+		Order(ent.Asc(ratelimit.FieldKey)).Modify(func(s *sql.Selector) {
 		if s.Dialect() != dialect.SQLite {
 			s.ForUpdate()
 		}
-	}).Only(ctx)
+	}).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows := make(map[string]*ent.RateLimit, len(found))
+	for _, r := range found {
+		rows[r.Key] = r
+	}
+	return rows, nil
 }
 
 // clock returns now as stored: UTC (SQLite compares times as text) and to

@@ -128,8 +128,8 @@ func TestThrottle(t *testing.T) {
 
 		// Success resets: Free failures are free again.
 		wantOK(t, l.Reset(ctx, key))
-		if got := count(t, s, key); got != -1 {
-			t.Fatalf("row left after Reset (count %d)", got)
+		if got := count(t, s, key); got != 0 {
+			t.Fatalf("count %d after Reset, want 0", got)
 		}
 		for i := 0; i <= login.Free; i++ {
 			wantOK(t, l.Attempt(ctx, key, login))
@@ -159,6 +159,50 @@ func TestRefusedAttemptsDoNotCount(t *testing.T) {
 		wantLimited(t, l.Attempt(ctx, key, login), 20*time.Second) // the 2nd block, not later
 	})
 }
+
+// TestAttemptAllIsAllOrNothing: an attempt on several keys counts on all of
+// them, or, while one blocks, on none; the wait is the longest block.
+func TestAttemptAllIsAllOrNothing(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		slow := rl.Throttle{Free: 0, Base: 40 * time.Second, Max: 80 * time.Second}
+		ip, name, fresh := rl.Limit{Key: "ip", Throttle: login}, rl.Limit{Key: "name", Throttle: slow}, rl.Limit{Key: "fresh", Throttle: login}
+
+		wantOK(t, l.AttemptAll(ctx, ip, name)) // name: its first failure blocks for 40s
+		if count(t, s, "ip") != 1 || count(t, s, "name") != 1 {
+			t.Fatalf("counts %d and %d, want 1 and 1", count(t, s, "ip"), count(t, s, "name"))
+		}
+		wantLimited(t, l.AttemptAll(ctx, ip, fresh, name), 40*time.Second)
+		if count(t, s, "ip") != 1 || count(t, s, "fresh") != -1 {
+			t.Fatalf("a refused attempt counted: ip %d, fresh %d", count(t, s, "ip"), count(t, s, "fresh"))
+		}
+		fail(t, l, c, "ip", login, login.Free) // ip now blocks for 10s, name still for 40s
+		wantLimited(t, l.AttemptAll(ctx, fresh, ip, name), 40*time.Second)
+		c.Advance(40 * time.Second)
+		wantOK(t, l.AttemptAll(ctx, fresh, ip, name))
+
+		// Concurrent attempts on overlapping keys all count, without deadlock.
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				keys := []rl.Limit{{Key: "a", Throttle: relaxed}, {Key: "b", Throttle: relaxed}}
+				if i%2 == 0 {
+					keys[0], keys[1] = keys[1], keys[0]
+				}
+				wantOK(t, l.AttemptAll(ctx, keys...))
+			})
+		}
+		wg.Wait()
+		if count(t, s, "a") != 8 || count(t, s, "b") != 8 {
+			t.Fatalf("counts %d and %d after 8 concurrent attempts, want 8 and 8", count(t, s, "a"), count(t, s, "b"))
+		}
+	})
+}
+
+// relaxed never blocks within a test.
+var relaxed = rl.Throttle{Free: 100, Base: time.Second, Max: time.Minute}
 
 // TestRefund: a refunded attempt is as if it had not been made, and it
 // takes back no one else's.
