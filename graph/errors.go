@@ -14,8 +14,8 @@ import (
 	"fleetgate/internal/fault"
 )
 
-// internalError marks an error a resolver returned that was not meant for
-// the client: the presenter logs it and shows only "internal error".
+// internalError is a panic recovered in a resolver: the presenter logs it
+// and shows only "internal error".
 type internalError struct{ err error }
 
 func (e internalError) Error() string { return e.err.Error() }
@@ -30,37 +30,37 @@ func notFound(err, refusal error) error {
 	return err
 }
 
-var errPrivacyDenied = fault.New(fault.Forbidden, "not allowed")
+var (
+	errPrivacyDenied = fault.New(fault.Forbidden, "not allowed")
+	errNotFound      = fault.New(fault.NotFound, "not found")
+)
 
-// markInternalErrors wraps every resolver error that is not a fault.Error.
-// Errors that never pass through a resolver are gqlgen's own reports on the
-// request (parse, validation, argument coercion): those are about the input.
-func markInternalErrors(ctx context.Context, next graphql.Resolver) (any, error) {
-	res, err := next(ctx)
-	if err != nil {
-		switch _, ok := fault.As(err); {
-		case ok, ent.IsNotFound(err):
+// presentError gives every error an extensions.code (README "Errors") and keeps
+// internal detail (SQL, stack text) in the log only. It tells apart, without
+// a middleware on every field (README "Performance"):
+//   - fault errors, from resolvers and from the scalars' parsers (IDs,
+//     cursors, times, roles), which say what is wrong in words of ours;
+//   - gqlgen's and gqlparser's own reports on the request (parse,
+//     validation), which wrap no error: about the input;
+//   - everything else a resolver returned (the database failing, a bug):
+//     internal.
+func (d Deps) presentError(ctx context.Context, err error) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	if gerr.Extensions == nil {
+		gerr.Extensions = map[string]any{}
+	}
+	if _, isFault := fault.As(err); !isFault {
+		switch {
+		case ent.IsNotFound(err):
+			err = errNotFound
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			// Whatever failed, it failed because the request's time ran out.
 			err = errRequestTimeout
 		case errors.Is(err, privacy.Deny):
 			// A privacy rule refused what the resolvers let through.
 			err = errPrivacyDenied
-		default:
-			err = internalError{err}
 		}
 	}
-	return res, err
-}
-
-// presentError gives every error an extensions.code (README "Errors") and keeps
-// internal detail (SQL, stack text) in the log only.
-func (d Deps) presentError(ctx context.Context, err error) *gqlerror.Error {
-	gerr := graphql.DefaultErrorPresenter(ctx, err)
-	if gerr.Extensions == nil {
-		gerr.Extensions = map[string]any{}
-	}
-	var internal internalError
 	switch f, isFault := fault.As(err); {
 	case isFault:
 		gerr.Message = f.Message
@@ -71,15 +71,14 @@ func (d Deps) presentError(ctx context.Context, err error) *gqlerror.Error {
 		if f.Code == fault.RateLimited {
 			gerr.Extensions["retryAfter"] = fault.RetryAfterSeconds(f.RetryAfter)
 		}
-	case ent.IsNotFound(err):
-		gerr.Message = "not found"
-		gerr.Extensions["code"] = fault.NotFound
-	case errors.As(err, &internal):
-		d.Log.ErrorContext(ctx, "resolver failed", "path", gerr.Path.String(), "err", internal.err)
+	case errors.Unwrap(err) == nil:
+		if gerr.Extensions["code"] == nil {
+			gerr.Extensions["code"] = fault.BadUserInput
+		}
+	default:
+		d.Log.ErrorContext(ctx, "resolver failed", "path", gerr.Path.String(), "err", err)
 		gerr.Message = "internal error"
 		gerr.Extensions["code"] = fault.Internal
-	case gerr.Extensions["code"] == nil:
-		gerr.Extensions["code"] = fault.BadUserInput
 	}
 	return gerr
 }

@@ -81,7 +81,6 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(storableInputs{})
 	srv.AroundRootFields(d.currentAuthorization)
-	srv.AroundFields(markInternalErrors)
 	srv.AroundFields(pageLimits)
 	srv.SetErrorPresenter(d.presentError)
 	srv.SetRecoverFunc(d.recoverPanic)

@@ -153,6 +153,22 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 	})
 }
 
+// TestNestedInternalErrorsDoNotLeak: a field below the root that fails in
+// the database is INTERNAL too, its detail in the log only.
+func TestNestedInternalErrorsDoNotLeak(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		// me answers from the row its authentication read; organizations
+		// needs a table that is gone.
+		Must(s.DB.ExecContext(ctx, "DROP TABLE organization_memberships"))(t)
+		_, err := Me(ctx, s.Client(a.Token), nil, nil)
+		WantCode(t, err, "INTERNAL")
+		if msg := err.Error(); !strings.Contains(msg, "organizations") || strings.Contains(msg, "organization_memberships") || strings.Contains(msg, "table") {
+			t.Fatalf("want an internal error at me.organizations without detail, got %s", msg)
+		}
+	})
+}
+
 func TestAutomaticPersistedQueries(t *testing.T) {
 	s := Start(t, Backends()[0])
 	const query = "{ __typename }"

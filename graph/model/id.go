@@ -2,15 +2,16 @@ package model
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"fleetgate/internal/fault"
 )
 
 // errBadID is the one answer to an ID that is not one of ours: it names no
 // parser internals, and every malformed ID gets the same words.
-var errBadID = errors.New("not a valid ID")
+var errBadID = fault.New(fault.BadUserInput, "not a valid ID")
 
 // MarshalID writes an ent id as a GraphQL ID (a string of digits).
 func MarshalID(id int) graphql.Marshaler { return graphql.MarshalIntID(id) }

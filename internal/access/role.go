@@ -5,9 +5,11 @@
 package access
 
 import (
-	"fmt"
 	"io"
 	"strconv"
+	"strings"
+
+	"fleetgate/internal/fault"
 )
 
 // Role is a user's effective role on an application. Application memberships
@@ -55,7 +57,7 @@ func (r *OrgRole) UnmarshalGQL(v any) error { return unmarshalEnum(r, v, OrgRole
 func unmarshalEnum[T ~string](dst *T, v any, allowed []string) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("enum value must be a string, got %T", v)
+		return fault.New(fault.BadUserInput, "an enum value is a name, not a %T", v)
 	}
 	for _, a := range allowed {
 		if s == a {
@@ -63,5 +65,5 @@ func unmarshalEnum[T ~string](dst *T, v any, allowed []string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%q is not a valid value", s)
+	return fault.New(fault.BadUserInput, "%q is not one of %s", s, strings.Join(allowed, ", "))
 }
