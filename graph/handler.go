@@ -51,9 +51,8 @@ func NewHandlers(d Deps) (service, metrics http.Handler) {
 func (d Deps) routes() (*http.ServeMux, *metrics) {
 	d = d.prepare()
 	mux := http.NewServeMux()
-	pg := playground.Handler("/graphql")
-	mux.Handle("GET /{$}", pg)
-	mux.Handle("GET "+playground.AssetPath, pg)
+	mux.Handle("GET /{$}", playground.Page("/graphql"))
+	mux.Handle("GET "+playground.AssetPath, playground.Assets())
 	m := newMetrics()
 	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer())))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

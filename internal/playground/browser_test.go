@@ -104,14 +104,18 @@ func openPlayground(t *testing.T) *browser {
 
 // filter lets a paused request through to the server's origin only.
 func (b *browser) filter(ctx context.Context, origin string, ev *fetch.EventRequestPaused) {
+	var err error
 	if strings.HasPrefix(ev.Request.URL, origin+"/") {
-		chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-		return
+		_, err = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+	} else {
+		b.mu.Lock()
+		b.foreign = append(b.foreign, ev.Request.URL)
+		b.mu.Unlock()
+		_, err = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 	}
-	b.mu.Lock()
-	b.foreign = append(b.foreign, ev.Request.URL)
-	b.mu.Unlock()
-	chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
+	if err != nil && ctx.Err() == nil {
+		b.problem("intercepting %s: %v", ev.Request.URL, err)
+	}
 }
 
 func (b *browser) problem(format string, args ...any) {

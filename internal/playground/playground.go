@@ -9,10 +9,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -57,13 +59,31 @@ type asset struct {
 	version string
 }
 
-// Handler serves the playground page at / for the GraphQL endpoint, and its
-// assets under AssetPath.
-func Handler(endpoint string) http.Handler {
-	assets := loadAssets()
-	page := renderPage(endpoint, assets)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+// assets are the embedded assets by name under AssetPath, read once.
+var assets = sync.OnceValue(func() map[string]asset {
+	all := map[string]asset{}
+	err := fs.WalkDir(assetFiles, "assets", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		content, err := assetFiles.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(content)
+		all[strings.TrimPrefix(path, "assets/")] = asset{content: content, version: hex.EncodeToString(sum[:8])}
+		return nil
+	})
+	if err != nil {
+		panic(err) // the files are in the binary: unreadable means a broken build
+	}
+	return all
+})
+
+// Page serves the playground page for the GraphQL endpoint.
+func Page(endpoint string) http.Handler {
+	page := renderPage(endpoint)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
@@ -73,9 +93,13 @@ func Handler(endpoint string) http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		w.Write(page)
 	})
-	mux.HandleFunc("GET "+AssetPath+"{name...}", func(w http.ResponseWriter, r *http.Request) {
-		name := r.PathValue("name")
-		a, ok := assets[name]
+}
+
+// Assets serves the page's scripts and styles under AssetPath.
+func Assets() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, AssetPath)
+		a, ok := assets()[name]
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -91,45 +115,22 @@ func Handler(endpoint string) http.Handler {
 		}
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.content))
 	})
-	return mux
 }
 
-// loadAssets reads the embedded assets, each versioned by its content.
-func loadAssets() map[string]asset {
-	assets := map[string]asset{}
-	root, _ := fs.Sub(assetFiles, "assets")
-	err := fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		content, err := fs.ReadFile(root, name)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(content)
-		assets[name] = asset{content: content, version: hex.EncodeToString(sum[:8])}
-		return nil
-	})
-	if err != nil {
-		panic(err) // the files are in the binary: unreadable means a broken build
-	}
-	return assets
-}
-
-func renderPage(endpoint string, assets map[string]asset) []byte {
+func renderPage(endpoint string) []byte {
 	t := template.Must(template.New("page").Funcs(template.FuncMap{
 		"asset": func(name string) (string, error) {
-			a, ok := assets[name]
+			a, ok := assets()[name]
 			if !ok {
-				return "", fs.ErrNotExist
+				return "", fmt.Errorf("no asset %s", name)
 			}
 			return AssetPath + name + "?v=" + a.version, nil
 		},
 	}).Parse(pageTemplate))
-	var page strings.Builder
+	var page bytes.Buffer
 	err := t.Execute(&page, struct{ Endpoint, Query, Headers string }{endpoint, Examples, Headers})
 	if err != nil {
 		panic(err) // a template or asset name the page cannot do without
 	}
-	return []byte(page.String())
+	return page.Bytes()
 }
