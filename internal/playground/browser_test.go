@@ -47,6 +47,8 @@ type browser struct {
 	problems []string // script exceptions and console or browser errors (CSP violations among them)
 }
 
+// openPlayground starts fleetgate on a fresh SQLite database and opens its
+// playground in a new headless chromium.
 func openPlayground(t *testing.T) *browser {
 	path := chromium(t)
 	s := apitest.Start(t, apitest.Backends()[0])
