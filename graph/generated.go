@@ -2351,15 +2351,37 @@ extend type Organization {
   myRole: OrganizationRole
 }
 `, BuiltIn: false},
-	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
-directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+	{Name: "../schema/ent.graphql", Input: `"""
+A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
+"""
 type ApiKey implements Node {
+  """
+  The ApiKey's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  1–50 characters.
+  """
   name: String!
+  """
+  Up to 150 characters; empty when none was given.
+  """
   description: String!
+  """
+  The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey.
+  """
   prefix: String!
+  """
+  When the key last authenticated a request, to within a minute; null if never.
+  """
   lastUsedAt: Time
+  """
+  When the key stops working; null if it does not expire.
+  """
   expiresAt: Time
 }
 """
@@ -2379,14 +2401,38 @@ input ApiKeyOrder {
 Properties by which ApiKey connections can be ordered.
 """
 enum ApiKeyOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
+"""
 type Application implements Node {
+  """
+  The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The name it was created with, 1–64 characters.
+  """
   name: String!
+  """
+  orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it.
+  """
   slug: String!
+  """
+  Chosen at creation; STARTER limits the membership roles.
+  """
   type: ApplicationType!
+  """
+  The organization that owns it.
+  """
   organization: Organization!
   members(
     """
@@ -2471,7 +2517,13 @@ type Application implements Node {
     """
     orderBy: ReleaseOrder
   ): ReleaseConnection!
+  """
+  Environment variables of every device of the application (setFleetVariable).
+  """
   fleetVariables: [FleetVariable!]
+  """
+  Configuration variables (FLEETGATE_…) of every device of the application (setConfigVariable).
+  """
   configVariables: [ConfigVariable!]
   fleetActions(
     """
@@ -2499,6 +2551,9 @@ type Application implements Node {
     """
     orderBy: FleetActionOrder
   ): FleetActionConnection!
+  """
+  Provisioning keys of its device images (downloadImageConfig), each until revoked.
+  """
   provisioningKeys: [ProvisioningKey!]
 }
 """
@@ -2531,11 +2586,29 @@ type ApplicationEdge {
   """
   cursor: Cursor!
 }
+"""
+A user's role on an application they do not administer: the application is shared with them.
+"""
 type ApplicationMembership implements Node {
+  """
+  The ApplicationMembership's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  DEVELOPER, OPERATOR or OBSERVER, as the plan rules allow.
+  """
   role: ApplicationRole!
+  """
+  The member.
+  """
   user: User!
+  """
+  The application shared with them.
+  """
   application: Application!
 }
 """
@@ -2585,6 +2658,9 @@ input ApplicationMembershipOrder {
 Properties by which ApplicationMembership connections can be ordered.
 """
 enum ApplicationMembershipOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
@@ -2604,98 +2680,253 @@ input ApplicationOrder {
 Properties by which Application connections can be ordered.
 """
 enum ApplicationOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-ApplicationRole is enum for the field role
+A role on an application: what its holder may do there beyond reading it (Application.myPermissions).
 """
-enum ApplicationRole @goModel(model: "fleetgate/internal/access.Role") {
+enum ApplicationRole {
+  """
+  Administrators of the application's organization: every permission. Not a membership role: make the user an administrator of the organization.
+  """
   ADMINISTRATOR
+  """
+  Every permission but ADD_MEMBERS and DELETE_APPLICATION. On any plan and application type.
+  """
   DEVELOPER
+  """
+  The devices: ADD_REMOVE_DEVICE, DEVICE_ACTIONS, TAGS, VARIABLES and SSH_ACCESS. In PAID organizations, not on STARTER applications.
+  """
   OPERATOR
+  """
+  Reading only. In PAID organizations, not on STARTER applications.
+  """
   OBSERVER
 }
 """
-ApplicationType is enum for the field type
+The kind of an application.
 """
-enum ApplicationType @goModel(model: "fleetgate/ent/application.Type") {
+enum ApplicationType {
+  """
+  Members can be DEVELOPER only, whatever the plan.
+  """
   STARTER
+  """
+  Members can have any role the organization's plan allows.
+  """
   ESSENTIALS
+  """
+  Members can have any role the organization's plan allows.
+  """
   MICROSERVICES
 }
 """
-ApplicationWhereInput is used for filtering Application objects.
-Input was generated by ent.
+Filters Application objects: one matches when every predicate given here holds.
 """
 input ApplicationWhereInput {
+  """
+  Matches what this filter does not match.
+  """
   not: ApplicationWhereInput
+  """
+  Matches what every one of these filters matches.
+  """
   and: [ApplicationWhereInput!]
+  """
+  Matches what at least one of these filters matches.
+  """
   or: [ApplicationWhereInput!]
   """
-  id field predicates
+  Matches when id is equal to the value.
   """
   id: ID
+  """
+  Matches when id is not equal to the value.
+  """
   idNEQ: ID
+  """
+  Matches when id is one of the values.
+  """
   idIn: [ID!]
+  """
+  Matches when id is none of the values.
+  """
   idNotIn: [ID!]
+  """
+  Matches when id is greater than the value.
+  """
   idGT: ID
+  """
+  Matches when id is greater than or equal to the value.
+  """
   idGTE: ID
+  """
+  Matches when id is less than the value.
+  """
   idLT: ID
+  """
+  Matches when id is less than or equal to the value.
+  """
   idLTE: ID
   """
-  name field predicates
+  Matches when name is equal to the value.
   """
   name: String
+  """
+  Matches when name is not equal to the value.
+  """
   nameNEQ: String
+  """
+  Matches when name is one of the values.
+  """
   nameIn: [String!]
+  """
+  Matches when name is none of the values.
+  """
   nameNotIn: [String!]
+  """
+  Matches when name is greater than the value.
+  """
   nameGT: String
+  """
+  Matches when name is greater than or equal to the value.
+  """
   nameGTE: String
+  """
+  Matches when name is less than the value.
+  """
   nameLT: String
+  """
+  Matches when name is less than or equal to the value.
+  """
   nameLTE: String
+  """
+  Matches when name contains the value (case-sensitive).
+  """
   nameContains: String
+  """
+  Matches when name starts with the value.
+  """
   nameHasPrefix: String
+  """
+  Matches when name ends with the value.
+  """
   nameHasSuffix: String
+  """
+  Matches when name equals the value, ignoring case.
+  """
   nameEqualFold: String
+  """
+  Matches when name contains the value, ignoring case.
+  """
   nameContainsFold: String
   """
-  slug field predicates
+  Matches when slug is equal to the value.
   """
   slug: String
+  """
+  Matches when slug is not equal to the value.
+  """
   slugNEQ: String
+  """
+  Matches when slug is one of the values.
+  """
   slugIn: [String!]
+  """
+  Matches when slug is none of the values.
+  """
   slugNotIn: [String!]
+  """
+  Matches when slug is greater than the value.
+  """
   slugGT: String
+  """
+  Matches when slug is greater than or equal to the value.
+  """
   slugGTE: String
+  """
+  Matches when slug is less than the value.
+  """
   slugLT: String
+  """
+  Matches when slug is less than or equal to the value.
+  """
   slugLTE: String
+  """
+  Matches when slug contains the value (case-sensitive).
+  """
   slugContains: String
+  """
+  Matches when slug starts with the value.
+  """
   slugHasPrefix: String
+  """
+  Matches when slug ends with the value.
+  """
   slugHasSuffix: String
+  """
+  Matches when slug equals the value, ignoring case.
+  """
   slugEqualFold: String
+  """
+  Matches when slug contains the value, ignoring case.
+  """
   slugContainsFold: String
   """
-  type field predicates
+  Matches when type is equal to the value.
   """
   type: ApplicationType
+  """
+  Matches when type is not equal to the value.
+  """
   typeNEQ: ApplicationType
+  """
+  Matches when type is one of the values.
+  """
   typeIn: [ApplicationType!]
+  """
+  Matches when type is none of the values.
+  """
   typeNotIn: [ApplicationType!]
   """
-  organization edge predicates
+  true: matches when it has organization; false: when it has none.
   """
   hasOrganization: Boolean
+  """
+  Matches when its organization (one of them, for a list) matches every one of these filters.
+  """
   hasOrganizationWith: [OrganizationWhereInput!]
   """
-  devices edge predicates
+  true: matches when it has devices; false: when it has none.
   """
   hasDevices: Boolean
+  """
+  Matches when its devices (one of them, for a list) matches every one of these filters.
+  """
   hasDevicesWith: [DeviceWhereInput!]
 }
+"""
+A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
+"""
 type ConfigVariable implements Node {
+  """
+  The ConfigVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The environment variable's name, up to 128 characters: FLEETGATE_ and [A-Za-z0-9_]*, unique in the application.
+  """
   name: String!
+  """
+  Its value, up to 10 KiB, as given.
+  """
   value: String!
 }
 """
@@ -2715,21 +2946,50 @@ input ConfigVariableOrder {
 Properties by which ConfigVariable connections can be ordered.
 """
 enum ConfigVariableOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-Define a Relay Cursor type:
-https://relay.dev/graphql/connections.htm#sec-Cursor
+A position in a connection, as the API wrote it in an edge's cursor or in pageInfo: pass it back unchanged as after or before. An empty string is no cursor (the first page).
 """
 scalar Cursor
+"""
+A machine in an application's fleet.
+"""
 type Device implements Node {
+  """
+  The Device's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  32 lowercase hexadecimal characters, unique across the service: the device's identity, as in SSH grants.
+  """
   uuid: String!
+  """
+  1–100 characters.
+  """
   name: String!
+  """
+  Free text, up to 1000 characters; empty when none.
+  """
   note: String!
+  """
+  The application the device belongs to.
+  """
   application: Application!
+  """
+  Its tags (setDeviceTag), at most 100.
+  """
   tags: [DeviceTag!]
+  """
+  Its own environment variables (setDeviceVariable), at most 200.
+  """
   variables: [DeviceVariable!]
   pendingActions(
     """
@@ -2758,9 +3018,21 @@ type Device implements Node {
     orderBy: DeviceActionOrder
   ): DeviceActionConnection!
 }
+"""
+An action asked of one device, pending for its agent.
+"""
 type DeviceAction implements Node {
+  """
+  The DeviceAction's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  What the device is asked to do.
+  """
   action: DeviceActionKind!
   """
   Who asked for it (or made it); null once their account is deleted.
@@ -2798,13 +3070,28 @@ type DeviceActionEdge {
   cursor: Cursor!
 }
 """
-DeviceActionKind is enum for the field action
+What a device can be asked to do (requestDeviceAction); its agent carries it out.
 """
-enum DeviceActionKind @goModel(model: "fleetgate/ent/deviceaction.Action") {
+enum DeviceActionKind {
+  """
+  Restart the application on the device.
+  """
   RESTART
+  """
+  Reboot the device.
+  """
   REBOOT
+  """
+  Shut the device down.
+  """
   SHUTDOWN
+  """
+  Make the device show itself (e.g. blink a light), to find it among others.
+  """
   IDENTIFY
+  """
+  Delete the application's data on the device.
+  """
   PURGE_DATA
 }
 """
@@ -2824,6 +3111,9 @@ input DeviceActionOrder {
 Properties by which DeviceAction connections can be ordered.
 """
 enum DeviceActionOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
@@ -2873,12 +3163,30 @@ input DeviceOrder {
 Properties by which Device connections can be ordered.
 """
 enum DeviceOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+A key and value attached to a device, for filtering and display.
+"""
 type DeviceTag implements Node {
+  """
+  The DeviceTag's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  1–100 characters, unique on the device.
+  """
   key: String!
+  """
+  Up to 1000 characters.
+  """
   value: String!
 }
 """
@@ -2898,12 +3206,30 @@ input DeviceTagOrder {
 Properties by which DeviceTag connections can be ordered.
 """
 enum DeviceTagOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+An environment variable of one device.
+"""
 type DeviceVariable implements Node {
+  """
+  The DeviceVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique on the device.
+  """
   name: String!
+  """
+  Its value, up to 10 KiB, as given.
+  """
   value: String!
 }
 """
@@ -2923,89 +3249,247 @@ input DeviceVariableOrder {
 Properties by which DeviceVariable connections can be ordered.
 """
 enum DeviceVariableOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-DeviceWhereInput is used for filtering Device objects.
-Input was generated by ent.
+Filters Device objects: one matches when every predicate given here holds.
 """
 input DeviceWhereInput {
+  """
+  Matches what this filter does not match.
+  """
   not: DeviceWhereInput
+  """
+  Matches what every one of these filters matches.
+  """
   and: [DeviceWhereInput!]
+  """
+  Matches what at least one of these filters matches.
+  """
   or: [DeviceWhereInput!]
   """
-  id field predicates
+  Matches when id is equal to the value.
   """
   id: ID
+  """
+  Matches when id is not equal to the value.
+  """
   idNEQ: ID
+  """
+  Matches when id is one of the values.
+  """
   idIn: [ID!]
+  """
+  Matches when id is none of the values.
+  """
   idNotIn: [ID!]
+  """
+  Matches when id is greater than the value.
+  """
   idGT: ID
+  """
+  Matches when id is greater than or equal to the value.
+  """
   idGTE: ID
+  """
+  Matches when id is less than the value.
+  """
   idLT: ID
+  """
+  Matches when id is less than or equal to the value.
+  """
   idLTE: ID
   """
-  uuid field predicates
+  Matches when uuid is equal to the value.
   """
   uuid: String
+  """
+  Matches when uuid is not equal to the value.
+  """
   uuidNEQ: String
+  """
+  Matches when uuid is one of the values.
+  """
   uuidIn: [String!]
+  """
+  Matches when uuid is none of the values.
+  """
   uuidNotIn: [String!]
+  """
+  Matches when uuid is greater than the value.
+  """
   uuidGT: String
+  """
+  Matches when uuid is greater than or equal to the value.
+  """
   uuidGTE: String
+  """
+  Matches when uuid is less than the value.
+  """
   uuidLT: String
+  """
+  Matches when uuid is less than or equal to the value.
+  """
   uuidLTE: String
+  """
+  Matches when uuid contains the value (case-sensitive).
+  """
   uuidContains: String
+  """
+  Matches when uuid starts with the value.
+  """
   uuidHasPrefix: String
+  """
+  Matches when uuid ends with the value.
+  """
   uuidHasSuffix: String
+  """
+  Matches when uuid equals the value, ignoring case.
+  """
   uuidEqualFold: String
+  """
+  Matches when uuid contains the value, ignoring case.
+  """
   uuidContainsFold: String
   """
-  name field predicates
+  Matches when name is equal to the value.
   """
   name: String
+  """
+  Matches when name is not equal to the value.
+  """
   nameNEQ: String
+  """
+  Matches when name is one of the values.
+  """
   nameIn: [String!]
+  """
+  Matches when name is none of the values.
+  """
   nameNotIn: [String!]
+  """
+  Matches when name is greater than the value.
+  """
   nameGT: String
+  """
+  Matches when name is greater than or equal to the value.
+  """
   nameGTE: String
+  """
+  Matches when name is less than the value.
+  """
   nameLT: String
+  """
+  Matches when name is less than or equal to the value.
+  """
   nameLTE: String
+  """
+  Matches when name contains the value (case-sensitive).
+  """
   nameContains: String
+  """
+  Matches when name starts with the value.
+  """
   nameHasPrefix: String
+  """
+  Matches when name ends with the value.
+  """
   nameHasSuffix: String
+  """
+  Matches when name equals the value, ignoring case.
+  """
   nameEqualFold: String
+  """
+  Matches when name contains the value, ignoring case.
+  """
   nameContainsFold: String
   """
-  note field predicates
+  Matches when note is equal to the value.
   """
   note: String
+  """
+  Matches when note is not equal to the value.
+  """
   noteNEQ: String
+  """
+  Matches when note is one of the values.
+  """
   noteIn: [String!]
+  """
+  Matches when note is none of the values.
+  """
   noteNotIn: [String!]
+  """
+  Matches when note is greater than the value.
+  """
   noteGT: String
+  """
+  Matches when note is greater than or equal to the value.
+  """
   noteGTE: String
+  """
+  Matches when note is less than the value.
+  """
   noteLT: String
+  """
+  Matches when note is less than or equal to the value.
+  """
   noteLTE: String
+  """
+  Matches when note contains the value (case-sensitive).
+  """
   noteContains: String
+  """
+  Matches when note starts with the value.
+  """
   noteHasPrefix: String
+  """
+  Matches when note ends with the value.
+  """
   noteHasSuffix: String
+  """
+  Matches when note equals the value, ignoring case.
+  """
   noteEqualFold: String
+  """
+  Matches when note contains the value, ignoring case.
+  """
   noteContainsFold: String
   """
-  application edge predicates
+  true: matches when it has application; false: when it has none.
   """
   hasApplication: Boolean
+  """
+  Matches when its application (one of them, for a list) matches every one of these filters.
+  """
   hasApplicationWith: [ApplicationWhereInput!]
 }
+"""
+An action asked of every device of an application, pending for their agents.
+"""
 type FleetAction implements Node {
+  """
+  The FleetAction's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  What every device is asked to do.
+  """
   action: FleetActionKind!
   """
   Who asked for it (or made it); null once their account is deleted.
   """
   requestedBy: User
+  """
+  The release a PIN_RELEASE pins; null for the other actions.
+  """
   release: Release
 }
 """
@@ -3039,12 +3523,24 @@ type FleetActionEdge {
   cursor: Cursor!
 }
 """
-FleetActionKind is enum for the field action
+What every device of an application can be asked to do (requestFleetAction).
 """
-enum FleetActionKind @goModel(model: "fleetgate/ent/fleetaction.Action") {
+enum FleetActionKind {
+  """
+  Restart the application on every device.
+  """
   RESTART_ALL
+  """
+  Reboot every device.
+  """
   REBOOT_ALL
+  """
+  Delete the application's data on every device.
+  """
   PURGE_ALL
+  """
+  Run one release (FleetAction.release) on every device; needs releaseId.
+  """
   PIN_RELEASE
 }
 """
@@ -3064,12 +3560,30 @@ input FleetActionOrder {
 Properties by which FleetAction connections can be ordered.
 """
 enum FleetActionOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+An environment variable of every device of an application.
+"""
 type FleetVariable implements Node {
+  """
+  The FleetVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique in the application.
+  """
   name: String!
+  """
+  Its value, up to 10 KiB, as given.
+  """
   value: String!
 }
 """
@@ -3089,13 +3603,16 @@ input FleetVariableOrder {
 Properties by which FleetVariable connections can be ordered.
 """
 enum FleetVariableOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
 """
-interface Node @goModel(model: "fleetgate/ent.Noder") {
+interface Node {
   """
   The id of the object.
   """
@@ -3114,11 +3631,29 @@ enum OrderDirection {
   """
   DESC
 }
+"""
+An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
+"""
 type Organization implements Node {
+  """
+  The Organization's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The display name, 1–100 characters.
+  """
   name: String!
+  """
+  3–32 characters of a-z, 0-9 and _, unique among handles and usernames: organization(handle:) finds it.
+  """
   handle: String!
+  """
+  Decides which membership roles its applications allow. Changed only by the operator (fleetgate org set-plan).
+  """
   plan: Plan!
   members(
     """
@@ -3203,11 +3738,29 @@ type OrganizationEdge {
   """
   cursor: Cursor!
 }
+"""
+A user's role in an organization. Visible to the organization's members.
+"""
 type OrganizationMembership implements Node {
+  """
+  The OrganizationMembership's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  ADMINISTRATOR or MEMBER.
+  """
   role: OrganizationRole!
+  """
+  The member.
+  """
   user: User!
+  """
+  The organization.
+  """
   organization: Organization!
 }
 """
@@ -3257,6 +3810,9 @@ input OrganizationMembershipOrder {
 Properties by which OrganizationMembership connections can be ordered.
 """
 enum OrganizationMembershipOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
@@ -3276,72 +3832,191 @@ input OrganizationOrder {
 Properties by which Organization connections can be ordered.
 """
 enum OrganizationOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-OrganizationRole is enum for the field role
+A role in an organization.
 """
-enum OrganizationRole @goModel(model: "fleetgate/internal/access.OrgRole") {
+enum OrganizationRole {
+  """
+  Administers the organization: its members, and its applications with every permission. An organization always keeps one.
+  """
   ADMINISTRATOR
+  """
+  Belongs to the organization; a role on its applications comes only from application memberships.
+  """
   MEMBER
 }
 """
-OrganizationWhereInput is used for filtering Organization objects.
-Input was generated by ent.
+Filters Organization objects: one matches when every predicate given here holds.
 """
 input OrganizationWhereInput {
+  """
+  Matches what this filter does not match.
+  """
   not: OrganizationWhereInput
+  """
+  Matches what every one of these filters matches.
+  """
   and: [OrganizationWhereInput!]
+  """
+  Matches what at least one of these filters matches.
+  """
   or: [OrganizationWhereInput!]
   """
-  id field predicates
+  Matches when id is equal to the value.
   """
   id: ID
+  """
+  Matches when id is not equal to the value.
+  """
   idNEQ: ID
+  """
+  Matches when id is one of the values.
+  """
   idIn: [ID!]
+  """
+  Matches when id is none of the values.
+  """
   idNotIn: [ID!]
+  """
+  Matches when id is greater than the value.
+  """
   idGT: ID
+  """
+  Matches when id is greater than or equal to the value.
+  """
   idGTE: ID
+  """
+  Matches when id is less than the value.
+  """
   idLT: ID
+  """
+  Matches when id is less than or equal to the value.
+  """
   idLTE: ID
   """
-  name field predicates
+  Matches when name is equal to the value.
   """
   name: String
+  """
+  Matches when name is not equal to the value.
+  """
   nameNEQ: String
+  """
+  Matches when name is one of the values.
+  """
   nameIn: [String!]
+  """
+  Matches when name is none of the values.
+  """
   nameNotIn: [String!]
+  """
+  Matches when name is greater than the value.
+  """
   nameGT: String
+  """
+  Matches when name is greater than or equal to the value.
+  """
   nameGTE: String
+  """
+  Matches when name is less than the value.
+  """
   nameLT: String
+  """
+  Matches when name is less than or equal to the value.
+  """
   nameLTE: String
+  """
+  Matches when name contains the value (case-sensitive).
+  """
   nameContains: String
+  """
+  Matches when name starts with the value.
+  """
   nameHasPrefix: String
+  """
+  Matches when name ends with the value.
+  """
   nameHasSuffix: String
+  """
+  Matches when name equals the value, ignoring case.
+  """
   nameEqualFold: String
+  """
+  Matches when name contains the value, ignoring case.
+  """
   nameContainsFold: String
   """
-  handle field predicates
+  Matches when handle is equal to the value.
   """
   handle: String
+  """
+  Matches when handle is not equal to the value.
+  """
   handleNEQ: String
+  """
+  Matches when handle is one of the values.
+  """
   handleIn: [String!]
+  """
+  Matches when handle is none of the values.
+  """
   handleNotIn: [String!]
+  """
+  Matches when handle is greater than the value.
+  """
   handleGT: String
+  """
+  Matches when handle is greater than or equal to the value.
+  """
   handleGTE: String
+  """
+  Matches when handle is less than the value.
+  """
   handleLT: String
+  """
+  Matches when handle is less than or equal to the value.
+  """
   handleLTE: String
+  """
+  Matches when handle contains the value (case-sensitive).
+  """
   handleContains: String
+  """
+  Matches when handle starts with the value.
+  """
   handleHasPrefix: String
+  """
+  Matches when handle ends with the value.
+  """
   handleHasSuffix: String
+  """
+  Matches when handle equals the value, ignoring case.
+  """
   handleEqualFold: String
+  """
+  Matches when handle contains the value, ignoring case.
+  """
   handleContainsFold: String
   """
-  plan field predicates
+  Matches when plan is equal to the value.
   """
   plan: Plan
+  """
+  Matches when plan is not equal to the value.
+  """
   planNEQ: Plan
+  """
+  Matches when plan is one of the values.
+  """
   planIn: [Plan!]
+  """
+  Matches when plan is none of the values.
+  """
   planNotIn: [Plan!]
 }
 """
@@ -3367,20 +4042,38 @@ type PageInfo {
   endCursor: Cursor
 }
 """
-Plan is enum for the field plan
+An organization's plan: it decides which application membership roles are available.
 """
-enum Plan @goModel(model: "fleetgate/ent/organization.Plan") {
+enum Plan {
+  """
+  DEVELOPER memberships only. The plan of every new organization.
+  """
   FREE
+  """
+  DEVELOPER, OPERATOR and OBSERVER memberships (STARTER applications still allow DEVELOPER only).
+  """
   PAID
 }
+"""
+A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.
+"""
 type ProvisioningKey implements Node {
+  """
+  The ProvisioningKey's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The key's first 12 characters (fgp_…), to tell keys apart. The key itself was shown once, by downloadImageConfig.
+  """
   prefix: String!
   """
   Who asked for it (or made it); null once their account is deleted.
   """
-  createdBy: User @goField(name: "RequestedBy", forceResolver: false)
+  createdBy: User
 }
 """
 Ordering options for ProvisioningKey connections
@@ -3399,6 +4092,9 @@ input ProvisioningKeyOrder {
 Properties by which ProvisioningKey connections can be ordered.
 """
 enum ProvisioningKeyOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 type Query {
@@ -3421,15 +4117,30 @@ type Query {
     ids: [ID!]!
   ): [Node]!
 }
+"""
+A release of the application's code (a commit) for its devices.
+"""
 type Release implements Node {
+  """
+  The Release's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The source commit: 7–40 lowercase hexadecimal characters, unique in the application.
+  """
   commit: String!
+  """
+  Up to 1000 characters; empty when none.
+  """
   note: String!
   """
   Who asked for it (or made it); null once their account is deleted.
   """
-  createdBy: User @goField(name: "RequestedBy", forceResolver: false)
+  createdBy: User
 }
 """
 A connection to a list of items.
@@ -3478,12 +4189,30 @@ input ReleaseOrder {
 Properties by which Release connections can be ordered.
 """
 enum ReleaseOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+Something that happened to an account's security, for its owner to review (User.securityEvents).
+"""
 type SecurityEvent implements Node {
+  """
+  The SecurityEvent's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  What happened.
+  """
   kind: SecurityEventKind!
+  """
+  What the event was about, as text (an API key's name, a client address, a membership change); empty when there is nothing to add.
+  """
   detail: String!
 }
 """
@@ -3517,19 +4246,52 @@ type SecurityEventEdge {
   cursor: Cursor!
 }
 """
-SecurityEventKind is enum for the field kind
+What happened to an account's security.
 """
-enum SecurityEventKind @goModel(model: "fleetgate/ent/securityevent.Kind") {
+enum SecurityEventKind {
+  """
+  A login completed (after the second factor, if one is on).
+  """
   SIGN_IN
+  """
+  A login with a wrong password; detail names the client address.
+  """
   SIGN_IN_FAILED
+  """
+  The password was changed (changePassword) or first set (setPassword).
+  """
   PASSWORD_CHANGED
+  """
+  The password was reset through a mailed link.
+  """
   PASSWORD_RESET
+  """
+  Two-factor authentication was turned on.
+  """
   TWO_FACTOR_ENABLED
+  """
+  Two-factor authentication was turned off.
+  """
   TWO_FACTOR_DISABLED
+  """
+  A recovery code completed a login.
+  """
   RECOVERY_CODE_USED
+  """
+  The recovery codes were replaced with new ones.
+  """
   RECOVERY_CODES_REGENERATED
+  """
+  An API key was created; detail is its name.
+  """
   API_KEY_CREATED
+  """
+  An API key was revoked; detail is its name.
+  """
   API_KEY_REVOKED
+  """
+  A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.
+  """
   MEMBERSHIP_CHANGED
 }
 """
@@ -3549,15 +4311,30 @@ input SecurityEventOrder {
 Properties by which SecurityEvent connections can be ordered.
 """
 enum SecurityEventOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-The builtin Time type
+A moment, as an RFC 3339 date and time with its offset, e.g. 2026-05-04T12:30:00Z; answers may carry fractions of a second.
 """
-scalar Time
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
+"""
+A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+"""
 type User implements Node {
+  """
+  The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created. The user's own only: FORBIDDEN for anyone else.
+  """
   createdAt: Time!
+  """
+  3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
+  """
   username: String!
 }
 """
@@ -3577,6 +4354,9 @@ input UserOrder {
 Properties by which User connections can be ordered.
 """
 enum UserOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 `, BuiltIn: false},
@@ -3904,7 +4684,7 @@ type TwoFactorSetup {
   qrCodePng: String!
 }
 
-type RecoveryCodes @goModel(forceGenerate: true) {
+type RecoveryCodes {
   "Each is xxxxx-xxxxx and works once. Store them now: they are not shown again."
   recoveryCodes: [String!]!
   "After confirmTwoFactorSetup: the caller's new session (the others ended). Null otherwise."
