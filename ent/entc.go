@@ -89,6 +89,15 @@ func describe(g *gen.Graph, s *ast.Schema) error {
 			}
 		}
 	}
+	for _, def := range s.Types {
+		for _, f := range def.Fields {
+			for _, a := range f.Arguments {
+				if text, ok := pageArguments[a.Name]; ok {
+					a.Description = text
+				}
+			}
+		}
+	}
 	if q := s.Types["Query"]; q != nil {
 		q.Description = "What can be read. Everything answers only what the caller may see; the rest is NOT_FOUND or null."
 	}
@@ -107,6 +116,16 @@ func describe(g *gen.Graph, s *ast.Schema) error {
 			"pass it back unchanged as after or before. An empty string is no cursor (the first page)."
 	}
 	return nil
+}
+
+// pageArguments describe the arguments of every connection, with the
+// limits the API applies (README "Limits"); the hand-written connections
+// of schema/ say the same.
+var pageArguments = map[string]string{
+	"after":  "Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.",
+	"first":  "Returns the first n elements, 0–100; 50 when neither first nor last is given.",
+	"before": "Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.",
+	"last":   "Returns the last n elements, 0–100.",
 }
 
 // typeComment is the type's schema.Comment annotation.

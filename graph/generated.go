@@ -2224,7 +2224,7 @@ parent object. Without any role on that application the answer is
 NOT_FOUND, as if it did not exist; with a role that lacks the permission,
 FORBIDDEN.
 """
-directive @can(permission: Permission!) on FIELD_DEFINITION
+directive @can("The permission the field needs." permission: Permission!) on FIELD_DEFINITION
 
 "What a role may do to an application beyond reading it: one column of the role matrix."
 enum Permission {
@@ -2252,52 +2252,59 @@ enum Permission {
 
 extend type Query {
   "An organization the caller belongs to (or that owns an application shared with them), by handle."
-  organization(handle: String!): Organization
+  organization("The organization's handle (Organization.handle), in any case." handle: String!): Organization
   """
   The applications the caller has a role on: those of the organizations
   they administer, and those shared with them (isShared).
   """
   applications(
+    "Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor."
     after: Cursor
+    "Returns the first n elements, 0–100; 50 when neither first nor last is given."
     first: Int
+    "Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor."
     before: Cursor
+    "Returns the last n elements, 0–100."
     last: Int
+    "The order of the list; by id (creation) when omitted."
     orderBy: ApplicationOrder
+    "Only the applications this filter matches."
     where: ApplicationWhereInput
   ): ApplicationConnection!
   "An application the caller has a role on, by slug (orgHandle/app-name)."
-  application(slug: String!): Application
+  application("The application's slug (Application.slug), orgHandle/app-name, in any case." slug: String!): Application
 }
 
 extend type Mutation {
   "Create an organization (plan FREE) with the caller as its administrator. The handle shares the username namespace."
-  createOrganization(input: CreateOrganizationInput!): Organization!
+  createOrganization("Its name and handle." input: CreateOrganizationInput!): Organization!
   "Add a user who has signed up to an organization, by username or email. Administrators only. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller."
-  addOrganizationMember(input: AddOrganizationMemberInput!): OrganizationMembership!
+  addOrganizationMember("The organization, the user and their role." input: AddOrganizationMemberInput!): OrganizationMembership!
   "Change a member's organization role. Administrators only; the last administrator cannot be demoted."
-  updateOrganizationMember(input: UpdateOrganizationMemberInput!): OrganizationMembership!
+  updateOrganizationMember("The membership and its new role." input: UpdateOrganizationMemberInput!): OrganizationMembership!
   "Remove a member from an organization (administrators), or leave it (your own membership). The last administrator cannot leave."
-  removeOrganizationMember(id: ID!): ID!
+  removeOrganizationMember("The OrganizationMembership's id (from Organization.members)." id: ID!): ID!
   "Create an application in an organization. Administrators of the organization only."
-  createApplication(input: CreateApplicationInput!): Application!
+  createApplication("Its organization, name and type." input: CreateApplicationInput!): Application!
   "Delete an application and everything in it."
-  deleteApplication(id: ID!): ID! @can(permission: DELETE_APPLICATION)
+  deleteApplication("The Application's id." id: ID!): ID! @can(permission: DELETE_APPLICATION)
   "Share an application with a user who has signed up, by username or email. The plan rules decide which roles are available. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller."
-  addApplicationMember(input: AddApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
+  addApplicationMember("The application, the user and their role." input: AddApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
   "Change an application member's role (plan rules apply)."
-  updateApplicationMember(input: UpdateApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
+  updateApplicationMember("The membership and its new role." input: UpdateApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
   """
   Remove an application member. Any member may also remove their own
   membership this way, which is leaveApplication.
   """
-  removeApplicationMember(id: ID!): ID! @can(permission: ADD_MEMBERS)
+  removeApplicationMember("The ApplicationMembership's id (from Application.members)." id: ID!): ID! @can(permission: ADD_MEMBERS)
   """
   Remove your own membership of an application. You cannot undo this: only an
   administrator can add you back. Returns the application's id.
   """
-  leaveApplication(applicationId: ID!): ID!
+  leaveApplication("The Application's id." applicationId: ID!): ID!
 }
 
+"A new organization (createOrganization)."
 input CreateOrganizationInput {
   "1–100 characters."
   name: String!
@@ -2305,35 +2312,49 @@ input CreateOrganizationInput {
   handle: String!
 }
 
+"A user to add to an organization (addOrganizationMember)."
 input AddOrganizationMemberInput {
+  "The Organization's id."
   organizationId: ID!
+  "The username or email address of a user who has signed up. Added by email, their address shows to the caller."
   usernameOrEmail: String!
+  "Their role in the organization."
   role: OrganizationRole!
 }
 
+"A new organization role for a member (updateOrganizationMember)."
 input UpdateOrganizationMemberInput {
-  "The OrganizationMembership."
+  "The OrganizationMembership's id."
   id: ID!
+  "The new role; the last administrator cannot become a MEMBER."
   role: OrganizationRole!
 }
 
+"A new application (createApplication)."
 input CreateApplicationInput {
+  "The id of the Organization that will own it; the caller administers it."
   organizationId: ID!
   "1–64 characters, with at least one letter or digit; the slug is orgHandle/name, lowercased with other characters as '-'."
   name: String!
+  "Its type; STARTER allows DEVELOPER members only."
   type: ApplicationType!
 }
 
+"A user to share an application with (addApplicationMember)."
 input AddApplicationMemberInput {
+  "The Application's id."
   applicationId: ID!
+  "The username or email address of a user who has signed up. Added by email, their address shows to the caller."
   usernameOrEmail: String!
   "DEVELOPER on any plan; OPERATOR and OBSERVER on PAID organizations; STARTER applications allow DEVELOPER only."
   role: ApplicationRole!
 }
 
+"A new role for an application member (updateApplicationMember)."
 input UpdateApplicationMemberInput {
-  "The ApplicationMembership."
+  "The ApplicationMembership's id."
   id: ID!
+  "The new role, as the plan rules allow (see AddApplicationMemberInput.role)."
   role: ApplicationRole!
 }
 
@@ -2434,24 +2455,27 @@ type Application implements Node {
   The organization that owns it.
   """
   organization: Organization!
+  """
+  The memberships it is shared by. Administrators of the organization are not listed: their role comes from the organization.
+  """
   members(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2460,24 +2484,27 @@ type Application implements Node {
     """
     orderBy: ApplicationMembershipOrder
   ): ApplicationMembershipConnection!
+  """
+  Its devices.
+  """
   devices(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2491,24 +2518,27 @@ type Application implements Node {
     """
     where: DeviceWhereInput
   ): DeviceConnection!
+  """
+  Releases of its code (createRelease).
+  """
   releases(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2525,24 +2555,27 @@ type Application implements Node {
   Configuration variables (FLEETGATE_…) of every device of the application (setConfigVariable).
   """
   configVariables: [ConfigVariable!]
+  """
+  Actions asked of every device (requestFleetAction), oldest first, for device agents to poll.
+  """
   fleetActions(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2991,24 +3024,27 @@ type Device implements Node {
   Its own environment variables (setDeviceVariable), at most 200.
   """
   variables: [DeviceVariable!]
+  """
+  Actions asked of the device (requestDeviceAction), oldest first, for its agent to poll.
+  """
   pendingActions(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -3655,24 +3691,27 @@ type Organization implements Node {
   Decides which membership roles its applications allow. Changed only by the operator (fleetgate org set-plan).
   """
   plan: Plan!
+  """
+  Its administrators and members; empty to a caller who sees the organization only through a shared application.
+  """
   members(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -3681,24 +3720,27 @@ type Organization implements Node {
     """
     orderBy: OrganizationMembershipOrder
   ): OrganizationMembershipConnection!
+  """
+  Its applications that the caller has a role on (all of them, for its administrators).
+  """
   applications(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -4097,6 +4139,9 @@ enum ProvisioningKeyOrderField {
   """
   CREATED_AT
 }
+"""
+What can be read. Everything answers only what the caller may see; the rest is NOT_FOUND or null.
+"""
 type Query {
   """
   Fetches an object given its ID.
@@ -4370,47 +4415,53 @@ extend type Mutation {
   is generated when not given. Also accepted from the application's
   provisioning key (downloadImageConfig), which can do nothing else.
   """
-  registerDevice(input: RegisterDeviceInput!): Device! @can(permission: ADD_REMOVE_DEVICE)
+  registerDevice("The application, and the device's name and uuid." input: RegisterDeviceInput!): Device! @can(permission: ADD_REMOVE_DEVICE)
   "Remove a device and everything of it (tags, variables, pending actions)."
-  removeDevice(id: ID!): ID! @can(permission: ADD_REMOVE_DEVICE)
+  removeDevice("The Device's id." id: ID!): ID! @can(permission: ADD_REMOVE_DEVICE)
   "Change a device's metadata: name and note."
-  updateDevice(input: UpdateDeviceInput!): Device! @can(permission: TAGS)
+  updateDevice("The device and what changes." input: UpdateDeviceInput!): Device! @can(permission: TAGS)
   "Ask a device to do something; stored as a pending action for its agent."
-  requestDeviceAction(input: DeviceActionInput!): DeviceAction! @can(permission: DEVICE_ACTIONS)
+  requestDeviceAction("The device and the action." input: DeviceActionInput!): DeviceAction! @can(permission: DEVICE_ACTIONS)
   "Set a tag of a device: created, or its value replaced if the key exists."
-  setDeviceTag(input: SetDeviceTagInput!): DeviceTag! @can(permission: TAGS)
-  removeDeviceTag(id: ID!): ID! @can(permission: TAGS)
+  setDeviceTag("The device, the key and the value." input: SetDeviceTagInput!): DeviceTag! @can(permission: TAGS)
+  "Remove a tag of a device."
+  removeDeviceTag("The DeviceTag's id." id: ID!): ID! @can(permission: TAGS)
   "Set an environment variable of one device (created or replaced by name)."
-  setDeviceVariable(input: SetDeviceVariableInput!): DeviceVariable! @can(permission: VARIABLES)
-  removeDeviceVariable(id: ID!): ID! @can(permission: VARIABLES)
+  setDeviceVariable("The device, the name and the value." input: SetDeviceVariableInput!): DeviceVariable! @can(permission: VARIABLES)
+  "Remove an environment variable of one device."
+  removeDeviceVariable("The DeviceVariable's id." id: ID!): ID! @can(permission: VARIABLES)
   """
   A grant to open an SSH session to the device through the SSH proxy: a JWT
   signed with the session keys (audience "ssh", subject the user, claim
   "device" the device's uuid), valid for 60 seconds. The proxy verifies it
   offline with /.well-known/jwks.json.
   """
-  requestSshAccess(deviceId: ID!): SshAccessGrant! @can(permission: SSH_ACCESS)
+  requestSshAccess("The Device's id." deviceId: ID!): SshAccessGrant! @can(permission: SSH_ACCESS)
   "Record a release of the application's code (a commit) for its devices."
-  createRelease(input: CreateReleaseInput!): Release! @can(permission: PUSH)
+  createRelease("The application, the commit and a note." input: CreateReleaseInput!): Release! @can(permission: PUSH)
   "Set an environment variable of every device of the application (created or replaced by name)."
-  setFleetVariable(input: SetFleetVariableInput!): FleetVariable! @can(permission: CONFIGURATION)
-  removeFleetVariable(id: ID!): ID! @can(permission: CONFIGURATION)
+  setFleetVariable("The application, the name and the value." input: SetFleetVariableInput!): FleetVariable! @can(permission: CONFIGURATION)
+  "Remove an environment variable of every device of the application."
+  removeFleetVariable("The FleetVariable's id." id: ID!): ID! @can(permission: CONFIGURATION)
   "Set a configuration variable (name starts with FLEETGATE_) of every device of the application."
-  setConfigVariable(input: SetConfigVariableInput!): ConfigVariable! @can(permission: CONFIGURATION)
-  removeConfigVariable(id: ID!): ID! @can(permission: CONFIGURATION)
+  setConfigVariable("The application, the name and the value." input: SetConfigVariableInput!): ConfigVariable! @can(permission: CONFIGURATION)
+  "Remove a configuration variable."
+  removeConfigVariable("The ConfigVariable's id." id: ID!): ID! @can(permission: CONFIGURATION)
   """
   The configuration of a device image for the application, with a newly
   minted provisioning key: a device booting the image registers itself with
   it. The key is shown only here.
   """
-  downloadImageConfig(applicationId: ID!): ImageConfig! @can(permission: CONFIGURATION)
+  downloadImageConfig("The Application's id." applicationId: ID!): ImageConfig! @can(permission: CONFIGURATION)
   "Revoke a provisioning key: device images carrying it can no longer register devices."
-  revokeProvisioningKey(id: ID!): ID! @can(permission: CONFIGURATION)
+  revokeProvisioningKey("The ProvisioningKey's id (from Application.provisioningKeys)." id: ID!): ID! @can(permission: CONFIGURATION)
   "Ask every device of the application to do something; stored as a pending fleet action."
-  requestFleetAction(input: FleetActionInput!): FleetAction! @can(permission: FLEET_ACTIONS)
+  requestFleetAction("The application, the action and, for PIN_RELEASE, the release." input: FleetActionInput!): FleetAction! @can(permission: FLEET_ACTIONS)
 }
 
+"A new device (registerDevice)."
 input RegisterDeviceInput {
+  "The Application's id."
   applicationId: ID!
   "1–100 characters."
   name: String!
@@ -4418,8 +4469,9 @@ input RegisterDeviceInput {
   uuid: String
 }
 
+"New metadata of a device (updateDevice); what is omitted stays."
 input UpdateDeviceInput {
-  "The Device."
+  "The Device's id."
   id: ID!
   "1–100 characters; unchanged when omitted."
   name: String
@@ -4427,12 +4479,17 @@ input UpdateDeviceInput {
   note: String
 }
 
+"An action to ask of a device (requestDeviceAction)."
 input DeviceActionInput {
+  "The Device's id."
   deviceId: ID!
+  "What to do."
   action: DeviceActionKind!
 }
 
+"A tag of a device to set (setDeviceTag)."
 input SetDeviceTagInput {
+  "The Device's id."
   deviceId: ID!
   "1–100 characters, no control characters."
   key: String!
@@ -4440,7 +4497,9 @@ input SetDeviceTagInput {
   value: String!
 }
 
+"An environment variable of one device to set (setDeviceVariable)."
 input SetDeviceVariableInput {
+  "The Device's id."
   deviceId: ID!
   "An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_."
   name: String!
@@ -4448,7 +4507,9 @@ input SetDeviceVariableInput {
   value: String!
 }
 
+"A new release (createRelease)."
 input CreateReleaseInput {
+  "The Application's id."
   applicationId: ID!
   "The source commit: 7–40 hexadecimal characters (stored lowercase); unique in the application."
   commit: String!
@@ -4456,7 +4517,9 @@ input CreateReleaseInput {
   note: String
 }
 
+"An environment variable of every device to set (setFleetVariable)."
 input SetFleetVariableInput {
+  "The Application's id."
   applicationId: ID!
   "An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_."
   name: String!
@@ -4464,7 +4527,9 @@ input SetFleetVariableInput {
   value: String!
 }
 
+"A configuration variable to set (setConfigVariable)."
 input SetConfigVariableInput {
+  "The Application's id."
   applicationId: ID!
   "FLEETGATE_ followed by an environment variable name, up to 128 characters in all."
   name: String!
@@ -4472,21 +4537,27 @@ input SetConfigVariableInput {
   value: String!
 }
 
+"An action to ask of every device of an application (requestFleetAction)."
 input FleetActionInput {
+  "The Application's id."
   applicationId: ID!
+  "What to do."
   action: FleetActionKind!
-  "The release to pin: required for PIN_RELEASE, refused otherwise."
+  "The id of the Release to pin, of the same application: required for PIN_RELEASE, refused otherwise."
   releaseId: ID
 }
 
+"A grant to open one SSH session to a device (requestSshAccess)."
 type SshAccessGrant {
   "Present it to the SSH proxy."
   token: String!
+  "When the grant expires: 60 seconds after it was issued."
   expiresAt: Time!
   "The device the grant opens."
   deviceUuid: String!
 }
 
+"What a device image needs to register its devices (downloadImageConfig)."
 type ImageConfig {
   "The provisioning key alone (also inside config). Shown only here."
   provisioningKey: String!
@@ -4505,21 +4576,23 @@ extend type Query {
   apiKeys: [ApiKey!]!
 }
 
+"What can be changed. Each root field reads the caller's credential and roles anew before it runs."
 type Mutation {
   "Create an account and its personal organization, and sign in."
-  signUp(input: SignUpInput!): AuthPayload!
+  signUp("The new account." input: SignUpInput!): AuthPayload!
   "Sign in with a password. With two-factor authentication on, the token is pending until verifyTwoFactor."
-  login(input: LoginInput!): AuthPayload!
+  login("The credentials, and this client's device token if it kept one." input: LoginInput!): AuthPayload!
   "A fresh 7-day session token that keeps the original authentication time. Needs a session token, not an API key."
   refreshToken: AuthPayload!
   "End every session token of the caller, including the one making this call. API keys are not affected."
   signOutEverywhere: Boolean!
   "Create an API key. The key is in this answer only: store it now. Needs a session token."
-  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload!
+  createApiKey("The key's name, description and expiry." input: CreateApiKeyInput!): CreateApiKeyPayload!
   "Revoke (delete) API keys of the caller, all or none: if any id is not the caller's key, nothing is revoked (NOT_FOUND)."
-  revokeApiKeys(ids: [ID!]!): [ID!]!
+  revokeApiKeys("Ids of the caller's API keys (ApiKey.id, from apiKeys)." ids: [ID!]!): [ID!]!
 }
 
+"A new API key (createApiKey)."
 input CreateApiKeyInput {
   "1–50 characters."
   name: String!
@@ -4529,22 +4602,29 @@ input CreateApiKeyInput {
   expiresAt: Time
 }
 
+"The new API key, with the key itself (createApiKey)."
 type CreateApiKeyPayload {
   "The API key: send it as ` + "`" + `Authorization: Bearer <key>` + "`" + `. Shown only here."
   key: String!
+  "The key as apiKeys lists it: id, name, prefix, dates."
   apiKey: ApiKey!
 }
 
+"A new account (signUp)."
 input SignUpInput {
   "3–32 characters: letters, digits and underscores; stored lowercase."
   username: String!
+  "An email address, stored lowercase, unique among accounts; reset links go to it."
   email: String!
   "8–256 characters; not a common password, not containing the username or email."
   password: String!
 }
 
+"A sign-in with a password (login)."
 input LoginInput {
+  "The account's username or email address, in any case."
   usernameOrEmail: String!
+  "The account's password."
   password: String!
   """
   The deviceToken of an earlier completed sign-in to this account on this client, if it kept one.
@@ -4555,6 +4635,7 @@ input LoginInput {
   deviceToken: String
 }
 
+"A session: the answer of every sign-in."
 type AuthPayload {
   "Send as ` + "`" + `Authorization: Bearer <token>` + "`" + `."
   token: String!
@@ -4568,6 +4649,7 @@ type AuthPayload {
   on the next login to this account. It is not a credential: never send it as a bearer token.
   """
   deviceToken: String
+  "The signed-in user (without email while the second factor is owed)."
   user: User!
 }
 
@@ -4577,9 +4659,27 @@ extend type User {
   "Whether the account can sign in with a password (social-login accounts may not)."
   hasPassword: Boolean!
   "Security events of the user's account, newest first."
-  securityEvents(after: Cursor, first: Int, before: Cursor, last: Int): SecurityEventConnection!
+  securityEvents(
+    "Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor."
+    after: Cursor
+    "Returns the first n elements, 0–100; 50 when neither first nor last is given."
+    first: Int
+    "Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor."
+    before: Cursor
+    "Returns the last n elements, 0–100."
+    last: Int
+  ): SecurityEventConnection!
   "Organizations the user belongs to."
-  organizations(after: Cursor, first: Int, before: Cursor, last: Int): OrganizationConnection!
+  organizations(
+    "Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor."
+    after: Cursor
+    "Returns the first n elements, 0–100; 50 when neither first nor last is given."
+    first: Int
+    "Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor."
+    before: Cursor
+    "Returns the last n elements, 0–100."
+    last: Int
+  ): OrganizationConnection!
 }
 `, BuiltIn: false},
 	{Name: "../schema/password.graphql", Input: `# The rest of a person's account (README "Passwords, mail and the account"): passwords, deleting the
@@ -4600,26 +4700,27 @@ extend type Mutation {
   Mail a password-reset link to the address, if an account has it. Always
   true, whether or not one does. Limited per address and per client address.
   """
-  requestPasswordReset(email: String!): Boolean!
+  requestPasswordReset("The account's email address, in any case." email: String!): Boolean!
   """
   Set a new password with the token of a reset link (valid one hour, once).
   Every session of the account ends; two-factor authentication stays as it
   was, so the next login still asks for the code.
   """
-  resetPassword(input: ResetPasswordInput!): Boolean!
+  resetPassword("The link's token and the new password." input: ResetPasswordInput!): Boolean!
   "Change the password. Every other session ends; the answer is a new one. Needs a session token."
-  changePassword(input: ChangePasswordInput!): AuthPayload!
+  changePassword("The current password and the new one." input: ChangePasswordInput!): AuthPayload!
   "Give a password to an account that has none (from social login). Otherwise use changePassword."
-  setPassword(input: SetPasswordInput!): User!
+  setPassword("The new password." input: SetPasswordInput!): User!
   """
   Delete the account, with its keys, memberships and every organization it
   is the only administrator of (with their applications and devices). The
   username and email address become free. Needs the password
   (PASSWORD_REQUIRED if the account has none: set one first).
   """
-  deleteAccount(password: String!): Boolean!
+  deleteAccount("The account's password." password: String!): Boolean!
 }
 
+"A new password with the token of a reset link (resetPassword)."
 input ResetPasswordInput {
   "The token from the link in the mail."
   token: String!
@@ -4627,12 +4728,15 @@ input ResetPasswordInput {
   newPassword: String!
 }
 
+"A new password in place of the current one (changePassword)."
 input ChangePasswordInput {
+  "The password now; a wrong one is BAD_USER_INPUT, throttled like logins."
   currentPassword: String!
   "8–256 characters; the rules of signUp."
   newPassword: String!
 }
 
+"A first password for an account without one (setPassword)."
 input SetPasswordInput {
   "8–256 characters; the rules of signUp."
   newPassword: String!
@@ -4654,27 +4758,29 @@ extend type Mutation {
   10 recovery codes, shown only here, and a new session: every other session
   of the account ends.
   """
-  confirmTwoFactorSetup(code: String!): RecoveryCodes!
+  confirmTwoFactorSetup("The 6-digit code the paired app shows now." code: String!): RecoveryCodes!
   """
   Complete a login that answered twoFactorRequired: with the pending token as
   the credential, give a code from the app or an unused recovery code (one of
   the two). Returns a full session token. After 5 wrong codes further
   attempts are RATE_LIMITED, the wait doubling each time.
   """
-  verifyTwoFactor(input: VerifyTwoFactorInput!): AuthPayload!
+  verifyTwoFactor("A code from the app or a recovery code: exactly one." input: VerifyTwoFactorInput!): AuthPayload!
   "Turn two-factor authentication off. Every session ends, this one too: sign in again."
-  disableTwoFactor(password: String!): User!
+  disableTwoFactor("The account's password." password: String!): User!
   "Replace the recovery codes with 10 new ones (the old ones stop working). Recorded as a security event and mailed to the owner."
-  regenerateRecoveryCodes(password: String!): RecoveryCodes!
+  regenerateRecoveryCodes("The account's password." password: String!): RecoveryCodes!
 }
 
-input VerifyTwoFactorInput {
+"The second factor of a login (verifyTwoFactor): exactly one of its fields, a code or a recovery code."
+input VerifyTwoFactorInput @oneOf {
   "The 6-digit code the authenticator app shows."
   code: String
   "A recovery code (xxxxx-xxxxx); each works once."
   recoveryCode: String
 }
 
+"A new TOTP secret to pair an authenticator app with (beginTwoFactorSetup)."
 type TwoFactorSetup {
   "The secret in base32, for typing into an app by hand."
   secret: String!
@@ -4684,6 +4790,7 @@ type TwoFactorSetup {
   qrCodePng: String!
 }
 
+"Fresh recovery codes (confirmTwoFactorSetup, regenerateRecoveryCodes)."
 type RecoveryCodes {
   "Each is xxxxx-xxxxx and works once. Store them now: they are not shown again."
   recoveryCodes: [String!]!
