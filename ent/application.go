@@ -22,7 +22,7 @@ type Application struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// The name it was created with, 1–64 characters.
 	Name string `json:"name,omitempty"`
-	// orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it.
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug,omitempty"`
 	// Chosen at creation; STARTER limits the membership roles.
 	Type application.Type `json:"type,omitempty"`

@@ -131,10 +131,7 @@ var pageArguments = map[string]string{
 // typeComment is the type's schema.Comment annotation.
 func typeComment(n *gen.Type) string {
 	var c entschema.CommentAnnotation
-	if raw, ok := n.Annotations[c.Name()]; ok {
-		b, _ := json.Marshal(raw)
-		_ = json.Unmarshal(b, &c)
-	}
+	decode(n.Annotations, c.Name(), &c)
 	return c.Text
 }
 
@@ -145,18 +142,15 @@ type enumDoc struct {
 }
 
 func describeEnum(s *ast.Schema, f *gen.Field) error {
-	raw, ok := f.Annotations["EnumDoc"]
-	if !ok {
+	var doc enumDoc
+	if !decode(f.Annotations, "EnumDoc", &doc) {
 		return fmt.Errorf("an enum field without an EnumDoc annotation")
 	}
-	var doc enumDoc
-	b, _ := json.Marshal(raw)
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return err
-	}
-	name, err := enumTypeName(f)
-	if err != nil {
-		return err
+	// entgql.Type names every enum: without it, entgql's name for the enum
+	// would depend on gqlgen.yml's bindings.
+	name := entgqlOf(f).Type
+	if name == "" {
+		return fmt.Errorf("an enum field without an entgql.Type annotation")
 	}
 	def := s.Types[name]
 	if def == nil {
@@ -169,28 +163,26 @@ func describeEnum(s *ast.Schema, f *gen.Field) error {
 	return nil
 }
 
-// enumTypeName is the GraphQL name of the field's enum: its entgql.Type
-// annotation, which every enum field carries (without one, entgql's name
-// would depend on gqlgen.yml's bindings).
-func enumTypeName(f *gen.Field) (string, error) {
+func orderField(f *gen.Field) string { return entgqlOf(f).OrderField }
+
+func entgqlOf(f *gen.Field) entgql.Annotation {
 	var ant entgql.Annotation
-	if raw, ok := f.Annotations[ant.Name()]; ok {
-		b, _ := json.Marshal(raw)
-		_ = json.Unmarshal(b, &ant)
-	}
-	if ant.Type == "" {
-		return "", fmt.Errorf("an enum field without an entgql.Type annotation")
-	}
-	return ant.Type, nil
+	decode(f.Annotations, ant.Name(), &ant)
+	return ant
 }
 
-func orderField(f *gen.Field) string {
-	var ant entgql.Annotation
-	if raw, ok := f.Annotations[ant.Name()]; ok {
-		b, _ := json.Marshal(raw)
-		_ = json.Unmarshal(b, &ant)
+// decode reads the annotation called name into v, reporting whether there
+// is one: entc hands annotations over as their JSON.
+func decode(ants gen.Annotations, name string, v any) bool {
+	raw, ok := ants[name]
+	if !ok {
+		return false
 	}
-	return ant.OrderField
+	b, err := json.Marshal(raw)
+	if err != nil || json.Unmarshal(b, v) != nil {
+		log.Fatalf("annotation %s: cannot read %v", name, raw)
+	}
+	return true
 }
 
 // lowerCamel is the GraphQL name of an ent field: created_at is createdAt.

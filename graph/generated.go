@@ -2444,7 +2444,7 @@ type Application implements Node {
   """
   name: String!
   """
-  orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it.
+  orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
   """
   slug: String!
   """

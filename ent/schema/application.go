@@ -21,7 +21,7 @@ func (Application) Fields() []ent.Field {
 		field.String("name").NotEmpty().Validate(line).
 			Comment("The name it was created with, 1–64 characters."),
 		field.String("slug").Unique().NotEmpty().MaxLen(100).Validate(line).
-			Comment("orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it."),
+			Comment("orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it."),
 		field.Enum("type").Values("STARTER", "ESSENTIALS", "MICROSERVICES").
 			Comment("Chosen at creation; STARTER limits the membership roles.").
 			Annotations(entgql.Type("ApplicationType"), EnumDoc{

@@ -671,7 +671,7 @@ type ApplicationFields struct {
 	Id string `json:"id"`
 	// The name it was created with, 1–64 characters.
 	Name string `json:"name"`
-	// orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it.
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug"`
 	// Chosen at creation; STARTER limits the membership roles.
 	Type ApplicationType `json:"type"`
@@ -762,7 +762,7 @@ func (v *ApplicationMembershipFields) GetApplication() ApplicationMembershipFiel
 type ApplicationMembershipFieldsApplication struct {
 	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
 	Id string `json:"id"`
-	// orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it.
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug"`
 }
 
@@ -2419,7 +2419,7 @@ func (v *DeviceFields) GetPendingActions() DeviceFieldsPendingActionsDeviceActio
 type DeviceFieldsApplication struct {
 	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
 	Id string `json:"id"`
-	// orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it.
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug"`
 }
 
@@ -4575,7 +4575,7 @@ func (v *OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicati
 type OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
 	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
 	Id string `json:"id"`
-	// orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it.
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug"`
 }
 

@@ -70,7 +70,7 @@ func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdge) GetN
 //
 // An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
-	// orgHandle/app-name: the name lowercased, each run of other characters than a-z and 0-9 a '-'; unique. application(slug:) finds it.
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug"`
 	// The caller's effective role: ADMINISTRATOR when they administer the organization, else their membership role.
 	MyRole ApplicationRole `json:"myRole"`
