@@ -4635,7 +4635,7 @@ input LoginInput {
   deviceToken: String
 }
 
-"A session: the answer of every sign-in."
+"A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword."
 type AuthPayload {
   "Send as ` + "`" + `Authorization: Bearer <token>` + "`" + `."
   token: String!

@@ -31,7 +31,7 @@ type AddOrganizationMemberInput struct {
 	Role access.OrgRole `json:"role"`
 }
 
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type AuthPayload struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`

@@ -1510,7 +1510,7 @@ func (v *ApplicationsWithMembersResponse) GetApplications() ApplicationsWithMemb
 // AuthFields includes the GraphQL fields of AuthPayload requested by the fragment AuthFields.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type AuthFields struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`
@@ -1602,7 +1602,7 @@ func (v *BeginTwoFactorSetupResponse) GetBeginTwoFactorSetup() BeginTwoFactorSet
 // ChangePasswordChangePasswordAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type ChangePasswordChangePasswordAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -1733,7 +1733,7 @@ func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes) GetSession() *
 // ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -3439,7 +3439,7 @@ func (v *LoginInput) GetDeviceToken() *string { return v.DeviceToken }
 // LoginLoginAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type LoginLoginAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -3527,7 +3527,7 @@ func (v *LoginResponse) GetLogin() LoginLoginAuthPayload { return v.Login }
 // LoginWithDetailsLoginAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type LoginWithDetailsLoginAuthPayload struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`
@@ -5042,7 +5042,7 @@ func (v *ProvisioningKeysResponse) GetApplication() *ProvisioningKeysApplication
 // RefreshTokenRefreshTokenAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type RefreshTokenRefreshTokenAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -5157,7 +5157,7 @@ func (v *RegenerateRecoveryCodesRegenerateRecoveryCodes) GetSession() *Regenerat
 // RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`
@@ -6063,7 +6063,7 @@ func (v *SignUpResponse) GetSignUp() SignUpSignUpAuthPayload { return v.SignUp }
 // SignUpSignUpAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type SignUpSignUpAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -8388,7 +8388,7 @@ func (v *VerifyTwoFactorResponse) GetVerifyTwoFactor() VerifyTwoFactorVerifyTwoF
 // VerifyTwoFactorVerifyTwoFactorAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type VerifyTwoFactorVerifyTwoFactorAuthPayload struct {
 	AuthFields `json:"-"`
 }

@@ -145,7 +145,7 @@ func (v *LoginInput) GetDeviceToken() *string { return v.DeviceToken }
 // LoginLoginAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
-// A session: the answer of every sign-in.
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type LoginLoginAuthPayload struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`
