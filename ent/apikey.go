@@ -13,24 +13,24 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// ApiKey is the model entity for the ApiKey schema.
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
 type ApiKey struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Name holds the value of the "name" field.
+	// 1–50 characters.
 	Name string `json:"name,omitempty"`
-	// Description holds the value of the "description" field.
+	// Up to 150 characters; empty when none was given.
 	Description string `json:"description,omitempty"`
-	// Prefix holds the value of the "prefix" field.
+	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey.
 	Prefix string `json:"prefix,omitempty"`
 	// Hash holds the value of the "hash" field.
 	Hash []byte `json:"-"`
-	// LastUsedAt holds the value of the "last_used_at" field.
+	// When the key last authenticated a request, to within a minute; null if never.
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	// ExpiresAt holds the value of the "expires_at" field.
+	// When the key stops working; null if it does not expire.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID int `json:"user_id,omitempty"`

@@ -13,18 +13,18 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// Application is the model entity for the Application schema.
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type Application struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Name holds the value of the "name" field.
+	// The name it was created with, 1–64 characters.
 	Name string `json:"name,omitempty"`
-	// Slug holds the value of the "slug" field.
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug,omitempty"`
-	// Type holds the value of the "type" field.
+	// Chosen at creation; STARTER limits the membership roles.
 	Type application.Type `json:"type,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID int `json:"organization_id,omitempty"`
@@ -36,19 +36,19 @@ type Application struct {
 
 // ApplicationEdges holds the relations/edges for other nodes in the graph.
 type ApplicationEdges struct {
-	// Organization holds the value of the organization edge.
+	// The organization that owns it.
 	Organization *Organization `json:"organization,omitempty"`
-	// Members holds the value of the members edge.
+	// The memberships it is shared by. Administrators of the organization are not listed: their role comes from the organization.
 	Members []*ApplicationMembership `json:"members,omitempty"`
-	// Devices holds the value of the devices edge.
+	// Its devices.
 	Devices []*Device `json:"devices,omitempty"`
-	// Releases holds the value of the releases edge.
+	// Releases of its code (createRelease).
 	Releases []*Release `json:"releases,omitempty"`
-	// FleetVariables holds the value of the fleet_variables edge.
+	// Environment variables of every device of the application (setFleetVariable).
 	FleetVariables []*FleetVariable `json:"fleet_variables,omitempty"`
-	// ConfigVariables holds the value of the config_variables edge.
+	// Configuration variables (FLEETGATE_…) of every device of the application (setConfigVariable).
 	ConfigVariables []*ConfigVariable `json:"config_variables,omitempty"`
-	// FleetActions holds the value of the fleet_actions edge.
+	// Actions asked of every device (requestFleetAction), oldest first, for device agents to poll.
 	FleetActions []*FleetAction `json:"fleet_actions,omitempty"`
 	// DeviceTags holds the value of the device_tags edge.
 	DeviceTags []*DeviceTag `json:"device_tags,omitempty"`
@@ -56,7 +56,7 @@ type ApplicationEdges struct {
 	DeviceVariables []*DeviceVariable `json:"device_variables,omitempty"`
 	// DeviceActions holds the value of the device_actions edge.
 	DeviceActions []*DeviceAction `json:"device_actions,omitempty"`
-	// ProvisioningKeys holds the value of the provisioning_keys edge.
+	// Provisioning keys of its device images (downloadImageConfig), each until revoked.
 	ProvisioningKeys []*ProvisioningKey `json:"provisioning_keys,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -15,14 +15,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// ApplicationMembership is the model entity for the ApplicationMembership schema.
+// A user's role on an application they do not administer: the application is shared with them.
 type ApplicationMembership struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Role holds the value of the "role" field.
+	// DEVELOPER, OPERATOR or OBSERVER, as the plan rules allow.
 	Role access.Role `json:"role,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID int `json:"user_id,omitempty"`
@@ -36,9 +36,9 @@ type ApplicationMembership struct {
 
 // ApplicationMembershipEdges holds the relations/edges for other nodes in the graph.
 type ApplicationMembershipEdges struct {
-	// User holds the value of the user edge.
+	// The member.
 	User *User `json:"user,omitempty"`
-	// Application holds the value of the application edge.
+	// The application shared with them.
 	Application *Application `json:"application,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -13,18 +13,18 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// ConfigVariable is the model entity for the ConfigVariable schema.
+// A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
 type ConfigVariable struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
-	// Name holds the value of the "name" field.
+	// The environment variable's name, up to 128 characters: FLEETGATE_ and [A-Za-z0-9_]*, unique in the application.
 	Name string `json:"name,omitempty"`
-	// Value holds the value of the "value" field.
+	// Its value, up to 10 KiB, as given.
 	Value string `json:"value,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConfigVariableQuery when eager-loading is set.

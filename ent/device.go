@@ -13,18 +13,18 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// Device is the model entity for the Device schema.
+// A machine in an application's fleet.
 type Device struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UUID holds the value of the "uuid" field.
+	// 32 lowercase hexadecimal characters, unique across the service: the device's identity, as in SSH grants.
 	UUID string `json:"uuid,omitempty"`
-	// Name holds the value of the "name" field.
+	// 1–100 characters.
 	Name string `json:"name,omitempty"`
-	// Note holds the value of the "note" field.
+	// Free text, up to 1000 characters; empty when none.
 	Note string `json:"note,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
@@ -36,13 +36,13 @@ type Device struct {
 
 // DeviceEdges holds the relations/edges for other nodes in the graph.
 type DeviceEdges struct {
-	// Application holds the value of the application edge.
+	// The application the device belongs to.
 	Application *Application `json:"application,omitempty"`
-	// Tags holds the value of the tags edge.
+	// Its tags (setDeviceTag), at most 100.
 	Tags []*DeviceTag `json:"tags,omitempty"`
-	// Variables holds the value of the variables edge.
+	// Its own environment variables (setDeviceVariable), at most 200.
 	Variables []*DeviceVariable `json:"variables,omitempty"`
-	// PendingActions holds the value of the pending_actions edge.
+	// Actions asked of the device (requestDeviceAction), oldest first, for its agent to poll.
 	PendingActions []*DeviceAction `json:"pending_actions,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

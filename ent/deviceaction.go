@@ -15,12 +15,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// DeviceAction is the model entity for the DeviceAction schema.
+// An action asked of one device, pending for its agent.
 type DeviceAction struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
@@ -28,7 +28,7 @@ type DeviceAction struct {
 	DeviceID int `json:"device_id,omitempty"`
 	// RequestedByID holds the value of the "requested_by_id" field.
 	RequestedByID *int `json:"requested_by_id,omitempty"`
-	// Action holds the value of the "action" field.
+	// What the device is asked to do.
 	Action deviceaction.Action `json:"action,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DeviceActionQuery when eager-loading is set.

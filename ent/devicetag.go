@@ -14,20 +14,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// DeviceTag is the model entity for the DeviceTag schema.
+// A key and value attached to a device, for filtering and display.
 type DeviceTag struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
 	// DeviceID holds the value of the "device_id" field.
 	DeviceID int `json:"device_id,omitempty"`
-	// Key holds the value of the "key" field.
+	// 1–100 characters, unique on the device.
 	Key string `json:"key,omitempty"`
-	// Value holds the value of the "value" field.
+	// Up to 1000 characters.
 	Value string `json:"value,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DeviceTagQuery when eager-loading is set.

@@ -14,20 +14,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// DeviceVariable is the model entity for the DeviceVariable schema.
+// An environment variable of one device.
 type DeviceVariable struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
 	// DeviceID holds the value of the "device_id" field.
 	DeviceID int `json:"device_id,omitempty"`
-	// Name holds the value of the "name" field.
+	// The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique on the device.
 	Name string `json:"name,omitempty"`
-	// Value holds the value of the "value" field.
+	// Its value, up to 10 KiB, as given.
 	Value string `json:"value,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DeviceVariableQuery when eager-loading is set.

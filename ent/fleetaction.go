@@ -15,18 +15,18 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// FleetAction is the model entity for the FleetAction schema.
+// An action asked of every device of an application, pending for their agents.
 type FleetAction struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
 	// RequestedByID holds the value of the "requested_by_id" field.
 	RequestedByID *int `json:"requested_by_id,omitempty"`
-	// Action holds the value of the "action" field.
+	// What every device is asked to do.
 	Action fleetaction.Action `json:"action,omitempty"`
 	// ReleaseID holds the value of the "release_id" field.
 	ReleaseID *int `json:"release_id,omitempty"`
@@ -42,7 +42,7 @@ type FleetActionEdges struct {
 	Application *Application `json:"application,omitempty"`
 	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *User `json:"requested_by,omitempty"`
-	// Release holds the value of the release edge.
+	// The release a PIN_RELEASE pins; null for the other actions.
 	Release *Release `json:"release,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -12,18 +12,18 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// Organization is the model entity for the Organization schema.
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type Organization struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Name holds the value of the "name" field.
+	// The display name, 1–100 characters.
 	Name string `json:"name,omitempty"`
-	// Handle holds the value of the "handle" field.
+	// 3–32 characters of a-z, 0-9 and _, unique among handles and usernames: organization(handle:) finds it.
 	Handle string `json:"handle,omitempty"`
-	// Plan holds the value of the "plan" field.
+	// Decides which membership roles its applications allow. Changed only by the operator (fleetgate org set-plan).
 	Plan organization.Plan `json:"plan,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrganizationQuery when eager-loading is set.
@@ -33,9 +33,9 @@ type Organization struct {
 
 // OrganizationEdges holds the relations/edges for other nodes in the graph.
 type OrganizationEdges struct {
-	// Members holds the value of the members edge.
+	// Its administrators and members; empty to a caller who sees the organization only through a shared application.
 	Members []*OrganizationMembership `json:"members,omitempty"`
-	// Applications holds the value of the applications edge.
+	// Its applications that the caller has a role on (all of them, for its administrators).
 	Applications []*Application `json:"applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -15,14 +15,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// OrganizationMembership is the model entity for the OrganizationMembership schema.
+// A user's role in an organization. Visible to the organization's members.
 type OrganizationMembership struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Role holds the value of the "role" field.
+	// ADMINISTRATOR or MEMBER.
 	Role access.OrgRole `json:"role,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID int `json:"user_id,omitempty"`
@@ -36,9 +36,9 @@ type OrganizationMembership struct {
 
 // OrganizationMembershipEdges holds the relations/edges for other nodes in the graph.
 type OrganizationMembershipEdges struct {
-	// User holds the value of the user edge.
+	// The member.
 	User *User `json:"user,omitempty"`
-	// Organization holds the value of the organization edge.
+	// The organization.
 	Organization *Organization `json:"organization,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -14,12 +14,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// ProvisioningKey is the model entity for the ProvisioningKey schema.
+// A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.
 type ProvisioningKey struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
@@ -27,7 +27,7 @@ type ProvisioningKey struct {
 	RequestedByID *int `json:"requested_by_id,omitempty"`
 	// Hash holds the value of the "hash" field.
 	Hash []byte `json:"-"`
-	// Prefix holds the value of the "prefix" field.
+	// The key's first 12 characters (fgp_…), to tell keys apart. The key itself was shown once, by downloadImageConfig.
 	Prefix string `json:"prefix,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProvisioningKeyQuery when eager-loading is set.

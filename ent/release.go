@@ -14,20 +14,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// Release is the model entity for the Release schema.
+// A release of the application's code (a commit) for its devices.
 type Release struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
 	// RequestedByID holds the value of the "requested_by_id" field.
 	RequestedByID *int `json:"requested_by_id,omitempty"`
-	// Commit holds the value of the "commit" field.
+	// The source commit: 7–40 lowercase hexadecimal characters, unique in the application.
 	Commit string `json:"commit,omitempty"`
-	// Note holds the value of the "note" field.
+	// Up to 1000 characters; empty when none.
 	Note string `json:"note,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ReleaseQuery when eager-loading is set.

@@ -13,16 +13,16 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
-// SecurityEvent is the model entity for the SecurityEvent schema.
+// Something that happened to an account's security, for its owner to review (User.securityEvents).
 type SecurityEvent struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When it was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// What happened.
 	Kind securityevent.Kind `json:"kind,omitempty"`
-	// Detail holds the value of the "detail" field.
+	// What the event was about, as text (an API key's name, a client address, a membership change); empty when there is nothing to add.
 	Detail string `json:"detail,omitempty"`
 	// UserID holds the value of the "user_id" field.
 	UserID int `json:"user_id,omitempty"`

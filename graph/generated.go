@@ -2224,7 +2224,7 @@ parent object. Without any role on that application the answer is
 NOT_FOUND, as if it did not exist; with a role that lacks the permission,
 FORBIDDEN.
 """
-directive @can(permission: Permission!) on FIELD_DEFINITION
+directive @can("The permission the field needs." permission: Permission!) on FIELD_DEFINITION
 
 "What a role may do to an application beyond reading it: one column of the role matrix."
 enum Permission {
@@ -2252,52 +2252,59 @@ enum Permission {
 
 extend type Query {
   "An organization the caller belongs to (or that owns an application shared with them), by handle."
-  organization(handle: String!): Organization
+  organization("The organization's handle (Organization.handle), in any case." handle: String!): Organization
   """
   The applications the caller has a role on: those of the organizations
   they administer, and those shared with them (isShared).
   """
   applications(
+    "Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor."
     after: Cursor
+    "Returns the first n elements, 0–100; 50 when neither first nor last is given."
     first: Int
+    "Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor."
     before: Cursor
+    "Returns the last n elements, 0–100."
     last: Int
+    "The order of the list; by id (creation) when omitted."
     orderBy: ApplicationOrder
+    "Only the applications this filter matches."
     where: ApplicationWhereInput
   ): ApplicationConnection!
   "An application the caller has a role on, by slug (orgHandle/app-name)."
-  application(slug: String!): Application
+  application("The application's slug (Application.slug), orgHandle/app-name, in any case." slug: String!): Application
 }
 
 extend type Mutation {
   "Create an organization (plan FREE) with the caller as its administrator. The handle shares the username namespace."
-  createOrganization(input: CreateOrganizationInput!): Organization!
+  createOrganization("Its name and handle." input: CreateOrganizationInput!): Organization!
   "Add a user who has signed up to an organization, by username or email. Administrators only. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller."
-  addOrganizationMember(input: AddOrganizationMemberInput!): OrganizationMembership!
+  addOrganizationMember("The organization, the user and their role." input: AddOrganizationMemberInput!): OrganizationMembership!
   "Change a member's organization role. Administrators only; the last administrator cannot be demoted."
-  updateOrganizationMember(input: UpdateOrganizationMemberInput!): OrganizationMembership!
+  updateOrganizationMember("The membership and its new role." input: UpdateOrganizationMemberInput!): OrganizationMembership!
   "Remove a member from an organization (administrators), or leave it (your own membership). The last administrator cannot leave."
-  removeOrganizationMember(id: ID!): ID!
+  removeOrganizationMember("The OrganizationMembership's id (from Organization.members)." id: ID!): ID!
   "Create an application in an organization. Administrators of the organization only."
-  createApplication(input: CreateApplicationInput!): Application!
+  createApplication("Its organization, name and type." input: CreateApplicationInput!): Application!
   "Delete an application and everything in it."
-  deleteApplication(id: ID!): ID! @can(permission: DELETE_APPLICATION)
+  deleteApplication("The Application's id." id: ID!): ID! @can(permission: DELETE_APPLICATION)
   "Share an application with a user who has signed up, by username or email. The plan rules decide which roles are available. Lookups are limited per caller (RATE_LIMITED); added by email, the member's address shows to the caller."
-  addApplicationMember(input: AddApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
+  addApplicationMember("The application, the user and their role." input: AddApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
   "Change an application member's role (plan rules apply)."
-  updateApplicationMember(input: UpdateApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
+  updateApplicationMember("The membership and its new role." input: UpdateApplicationMemberInput!): ApplicationMembership! @can(permission: ADD_MEMBERS)
   """
   Remove an application member. Any member may also remove their own
   membership this way, which is leaveApplication.
   """
-  removeApplicationMember(id: ID!): ID! @can(permission: ADD_MEMBERS)
+  removeApplicationMember("The ApplicationMembership's id (from Application.members)." id: ID!): ID! @can(permission: ADD_MEMBERS)
   """
   Remove your own membership of an application. You cannot undo this: only an
   administrator can add you back. Returns the application's id.
   """
-  leaveApplication(applicationId: ID!): ID!
+  leaveApplication("The Application's id." applicationId: ID!): ID!
 }
 
+"A new organization (createOrganization)."
 input CreateOrganizationInput {
   "1–100 characters."
   name: String!
@@ -2305,35 +2312,49 @@ input CreateOrganizationInput {
   handle: String!
 }
 
+"A user to add to an organization (addOrganizationMember)."
 input AddOrganizationMemberInput {
+  "The Organization's id."
   organizationId: ID!
+  "The username or email address of a user who has signed up. Added by email, their address shows to the caller."
   usernameOrEmail: String!
+  "Their role in the organization."
   role: OrganizationRole!
 }
 
+"A new organization role for a member (updateOrganizationMember)."
 input UpdateOrganizationMemberInput {
-  "The OrganizationMembership."
+  "The OrganizationMembership's id."
   id: ID!
+  "The new role; the last administrator cannot become a MEMBER."
   role: OrganizationRole!
 }
 
+"A new application (createApplication)."
 input CreateApplicationInput {
+  "The id of the Organization that will own it; the caller administers it."
   organizationId: ID!
   "1–64 characters, with at least one letter or digit; the slug is orgHandle/name, lowercased with other characters as '-'."
   name: String!
+  "Its type; STARTER allows DEVELOPER members only."
   type: ApplicationType!
 }
 
+"A user to share an application with (addApplicationMember)."
 input AddApplicationMemberInput {
+  "The Application's id."
   applicationId: ID!
+  "The username or email address of a user who has signed up. Added by email, their address shows to the caller."
   usernameOrEmail: String!
   "DEVELOPER on any plan; OPERATOR and OBSERVER on PAID organizations; STARTER applications allow DEVELOPER only."
   role: ApplicationRole!
 }
 
+"A new role for an application member (updateApplicationMember)."
 input UpdateApplicationMemberInput {
-  "The ApplicationMembership."
+  "The ApplicationMembership's id."
   id: ID!
+  "The new role, as the plan rules allow (see AddApplicationMemberInput.role)."
   role: ApplicationRole!
 }
 
@@ -2351,15 +2372,37 @@ extend type Organization {
   myRole: OrganizationRole
 }
 `, BuiltIn: false},
-	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
-directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+	{Name: "../schema/ent.graphql", Input: `"""
+A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
+"""
 type ApiKey implements Node {
+  """
+  The ApiKey's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  1–50 characters.
+  """
   name: String!
+  """
+  Up to 150 characters; empty when none was given.
+  """
   description: String!
+  """
+  The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey.
+  """
   prefix: String!
+  """
+  When the key last authenticated a request, to within a minute; null if never.
+  """
   lastUsedAt: Time
+  """
+  When the key stops working; null if it does not expire.
+  """
   expiresAt: Time
 }
 """
@@ -2379,33 +2422,60 @@ input ApiKeyOrder {
 Properties by which ApiKey connections can be ordered.
 """
 enum ApiKeyOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
+"""
 type Application implements Node {
+  """
+  The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The name it was created with, 1–64 characters.
+  """
   name: String!
+  """
+  orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
+  """
   slug: String!
+  """
+  Chosen at creation; STARTER limits the membership roles.
+  """
   type: ApplicationType!
+  """
+  The organization that owns it.
+  """
   organization: Organization!
+  """
+  The memberships it is shared by. Administrators of the organization are not listed: their role comes from the organization.
+  """
   members(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2414,24 +2484,27 @@ type Application implements Node {
     """
     orderBy: ApplicationMembershipOrder
   ): ApplicationMembershipConnection!
+  """
+  Its devices.
+  """
   devices(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2445,24 +2518,27 @@ type Application implements Node {
     """
     where: DeviceWhereInput
   ): DeviceConnection!
+  """
+  Releases of its code (createRelease).
+  """
   releases(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2471,26 +2547,35 @@ type Application implements Node {
     """
     orderBy: ReleaseOrder
   ): ReleaseConnection!
+  """
+  Environment variables of every device of the application (setFleetVariable).
+  """
   fleetVariables: [FleetVariable!]
+  """
+  Configuration variables (FLEETGATE_…) of every device of the application (setConfigVariable).
+  """
   configVariables: [ConfigVariable!]
+  """
+  Actions asked of every device (requestFleetAction), oldest first, for device agents to poll.
+  """
   fleetActions(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2499,6 +2584,9 @@ type Application implements Node {
     """
     orderBy: FleetActionOrder
   ): FleetActionConnection!
+  """
+  Provisioning keys of its device images (downloadImageConfig), each until revoked.
+  """
   provisioningKeys: [ProvisioningKey!]
 }
 """
@@ -2531,11 +2619,29 @@ type ApplicationEdge {
   """
   cursor: Cursor!
 }
+"""
+A user's role on an application they do not administer: the application is shared with them.
+"""
 type ApplicationMembership implements Node {
+  """
+  The ApplicationMembership's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  DEVELOPER, OPERATOR or OBSERVER, as the plan rules allow.
+  """
   role: ApplicationRole!
+  """
+  The member.
+  """
   user: User!
+  """
+  The application shared with them.
+  """
   application: Application!
 }
 """
@@ -2585,6 +2691,9 @@ input ApplicationMembershipOrder {
 Properties by which ApplicationMembership connections can be ordered.
 """
 enum ApplicationMembershipOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
@@ -2604,98 +2713,253 @@ input ApplicationOrder {
 Properties by which Application connections can be ordered.
 """
 enum ApplicationOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-ApplicationRole is enum for the field role
+A role on an application: what its holder may do there beyond reading it (Application.myPermissions).
 """
-enum ApplicationRole @goModel(model: "fleetgate/internal/access.Role") {
+enum ApplicationRole {
+  """
+  Administrators of the application's organization: every permission. Not a membership role: make the user an administrator of the organization.
+  """
   ADMINISTRATOR
+  """
+  Every permission but ADD_MEMBERS and DELETE_APPLICATION. On any plan and application type.
+  """
   DEVELOPER
+  """
+  The devices: ADD_REMOVE_DEVICE, DEVICE_ACTIONS, TAGS, VARIABLES and SSH_ACCESS. In PAID organizations, not on STARTER applications.
+  """
   OPERATOR
+  """
+  Reading only. In PAID organizations, not on STARTER applications.
+  """
   OBSERVER
 }
 """
-ApplicationType is enum for the field type
+The kind of an application.
 """
-enum ApplicationType @goModel(model: "fleetgate/ent/application.Type") {
+enum ApplicationType {
+  """
+  Members can be DEVELOPER only, whatever the plan.
+  """
   STARTER
+  """
+  Members can have any role the organization's plan allows.
+  """
   ESSENTIALS
+  """
+  Members can have any role the organization's plan allows.
+  """
   MICROSERVICES
 }
 """
-ApplicationWhereInput is used for filtering Application objects.
-Input was generated by ent.
+Filters Application objects: one matches when every predicate given here holds.
 """
 input ApplicationWhereInput {
+  """
+  Matches what this filter does not match.
+  """
   not: ApplicationWhereInput
+  """
+  Matches what every one of these filters matches.
+  """
   and: [ApplicationWhereInput!]
+  """
+  Matches what at least one of these filters matches.
+  """
   or: [ApplicationWhereInput!]
   """
-  id field predicates
+  Matches when id is equal to the value.
   """
   id: ID
+  """
+  Matches when id is not equal to the value.
+  """
   idNEQ: ID
+  """
+  Matches when id is one of the values.
+  """
   idIn: [ID!]
+  """
+  Matches when id is none of the values.
+  """
   idNotIn: [ID!]
+  """
+  Matches when id is greater than the value.
+  """
   idGT: ID
+  """
+  Matches when id is greater than or equal to the value.
+  """
   idGTE: ID
+  """
+  Matches when id is less than the value.
+  """
   idLT: ID
+  """
+  Matches when id is less than or equal to the value.
+  """
   idLTE: ID
   """
-  name field predicates
+  Matches when name is equal to the value.
   """
   name: String
+  """
+  Matches when name is not equal to the value.
+  """
   nameNEQ: String
+  """
+  Matches when name is one of the values.
+  """
   nameIn: [String!]
+  """
+  Matches when name is none of the values.
+  """
   nameNotIn: [String!]
+  """
+  Matches when name is greater than the value.
+  """
   nameGT: String
+  """
+  Matches when name is greater than or equal to the value.
+  """
   nameGTE: String
+  """
+  Matches when name is less than the value.
+  """
   nameLT: String
+  """
+  Matches when name is less than or equal to the value.
+  """
   nameLTE: String
+  """
+  Matches when name contains the value (case-sensitive).
+  """
   nameContains: String
+  """
+  Matches when name starts with the value.
+  """
   nameHasPrefix: String
+  """
+  Matches when name ends with the value.
+  """
   nameHasSuffix: String
+  """
+  Matches when name equals the value, ignoring case.
+  """
   nameEqualFold: String
+  """
+  Matches when name contains the value, ignoring case.
+  """
   nameContainsFold: String
   """
-  slug field predicates
+  Matches when slug is equal to the value.
   """
   slug: String
+  """
+  Matches when slug is not equal to the value.
+  """
   slugNEQ: String
+  """
+  Matches when slug is one of the values.
+  """
   slugIn: [String!]
+  """
+  Matches when slug is none of the values.
+  """
   slugNotIn: [String!]
+  """
+  Matches when slug is greater than the value.
+  """
   slugGT: String
+  """
+  Matches when slug is greater than or equal to the value.
+  """
   slugGTE: String
+  """
+  Matches when slug is less than the value.
+  """
   slugLT: String
+  """
+  Matches when slug is less than or equal to the value.
+  """
   slugLTE: String
+  """
+  Matches when slug contains the value (case-sensitive).
+  """
   slugContains: String
+  """
+  Matches when slug starts with the value.
+  """
   slugHasPrefix: String
+  """
+  Matches when slug ends with the value.
+  """
   slugHasSuffix: String
+  """
+  Matches when slug equals the value, ignoring case.
+  """
   slugEqualFold: String
+  """
+  Matches when slug contains the value, ignoring case.
+  """
   slugContainsFold: String
   """
-  type field predicates
+  Matches when type is equal to the value.
   """
   type: ApplicationType
+  """
+  Matches when type is not equal to the value.
+  """
   typeNEQ: ApplicationType
+  """
+  Matches when type is one of the values.
+  """
   typeIn: [ApplicationType!]
+  """
+  Matches when type is none of the values.
+  """
   typeNotIn: [ApplicationType!]
   """
-  organization edge predicates
+  true: matches when it has organization; false: when it has none.
   """
   hasOrganization: Boolean
+  """
+  Matches when its organization (one of them, for a list) matches every one of these filters.
+  """
   hasOrganizationWith: [OrganizationWhereInput!]
   """
-  devices edge predicates
+  true: matches when it has devices; false: when it has none.
   """
   hasDevices: Boolean
+  """
+  Matches when its devices (one of them, for a list) matches every one of these filters.
+  """
   hasDevicesWith: [DeviceWhereInput!]
 }
+"""
+A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
+"""
 type ConfigVariable implements Node {
+  """
+  The ConfigVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The environment variable's name, up to 128 characters: FLEETGATE_ and [A-Za-z0-9_]*, unique in the application.
+  """
   name: String!
+  """
+  Its value, up to 10 KiB, as given.
+  """
   value: String!
 }
 """
@@ -2715,40 +2979,72 @@ input ConfigVariableOrder {
 Properties by which ConfigVariable connections can be ordered.
 """
 enum ConfigVariableOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-Define a Relay Cursor type:
-https://relay.dev/graphql/connections.htm#sec-Cursor
+A position in a connection, as the API wrote it in an edge's cursor or in pageInfo: pass it back unchanged as after or before. An empty string is no cursor (the first page).
 """
 scalar Cursor
+"""
+A machine in an application's fleet.
+"""
 type Device implements Node {
+  """
+  The Device's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  32 lowercase hexadecimal characters, unique across the service: the device's identity, as in SSH grants.
+  """
   uuid: String!
+  """
+  1–100 characters.
+  """
   name: String!
+  """
+  Free text, up to 1000 characters; empty when none.
+  """
   note: String!
+  """
+  The application the device belongs to.
+  """
   application: Application!
+  """
+  Its tags (setDeviceTag), at most 100.
+  """
   tags: [DeviceTag!]
+  """
+  Its own environment variables (setDeviceVariable), at most 200.
+  """
   variables: [DeviceVariable!]
+  """
+  Actions asked of the device (requestDeviceAction), oldest first, for its agent to poll.
+  """
   pendingActions(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -2758,9 +3054,21 @@ type Device implements Node {
     orderBy: DeviceActionOrder
   ): DeviceActionConnection!
 }
+"""
+An action asked of one device, pending for its agent.
+"""
 type DeviceAction implements Node {
+  """
+  The DeviceAction's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  What the device is asked to do.
+  """
   action: DeviceActionKind!
   """
   Who asked for it (or made it); null once their account is deleted.
@@ -2798,13 +3106,28 @@ type DeviceActionEdge {
   cursor: Cursor!
 }
 """
-DeviceActionKind is enum for the field action
+What a device can be asked to do (requestDeviceAction); its agent carries it out.
 """
-enum DeviceActionKind @goModel(model: "fleetgate/ent/deviceaction.Action") {
+enum DeviceActionKind {
+  """
+  Restart the application on the device.
+  """
   RESTART
+  """
+  Reboot the device.
+  """
   REBOOT
+  """
+  Shut the device down.
+  """
   SHUTDOWN
+  """
+  Make the device show itself (e.g. blink a light), to find it among others.
+  """
   IDENTIFY
+  """
+  Delete the application's data on the device.
+  """
   PURGE_DATA
 }
 """
@@ -2824,6 +3147,9 @@ input DeviceActionOrder {
 Properties by which DeviceAction connections can be ordered.
 """
 enum DeviceActionOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
@@ -2873,12 +3199,30 @@ input DeviceOrder {
 Properties by which Device connections can be ordered.
 """
 enum DeviceOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+A key and value attached to a device, for filtering and display.
+"""
 type DeviceTag implements Node {
+  """
+  The DeviceTag's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  1–100 characters, unique on the device.
+  """
   key: String!
+  """
+  Up to 1000 characters.
+  """
   value: String!
 }
 """
@@ -2898,12 +3242,30 @@ input DeviceTagOrder {
 Properties by which DeviceTag connections can be ordered.
 """
 enum DeviceTagOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+An environment variable of one device.
+"""
 type DeviceVariable implements Node {
+  """
+  The DeviceVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique on the device.
+  """
   name: String!
+  """
+  Its value, up to 10 KiB, as given.
+  """
   value: String!
 }
 """
@@ -2923,89 +3285,247 @@ input DeviceVariableOrder {
 Properties by which DeviceVariable connections can be ordered.
 """
 enum DeviceVariableOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-DeviceWhereInput is used for filtering Device objects.
-Input was generated by ent.
+Filters Device objects: one matches when every predicate given here holds.
 """
 input DeviceWhereInput {
+  """
+  Matches what this filter does not match.
+  """
   not: DeviceWhereInput
+  """
+  Matches what every one of these filters matches.
+  """
   and: [DeviceWhereInput!]
+  """
+  Matches what at least one of these filters matches.
+  """
   or: [DeviceWhereInput!]
   """
-  id field predicates
+  Matches when id is equal to the value.
   """
   id: ID
+  """
+  Matches when id is not equal to the value.
+  """
   idNEQ: ID
+  """
+  Matches when id is one of the values.
+  """
   idIn: [ID!]
+  """
+  Matches when id is none of the values.
+  """
   idNotIn: [ID!]
+  """
+  Matches when id is greater than the value.
+  """
   idGT: ID
+  """
+  Matches when id is greater than or equal to the value.
+  """
   idGTE: ID
+  """
+  Matches when id is less than the value.
+  """
   idLT: ID
+  """
+  Matches when id is less than or equal to the value.
+  """
   idLTE: ID
   """
-  uuid field predicates
+  Matches when uuid is equal to the value.
   """
   uuid: String
+  """
+  Matches when uuid is not equal to the value.
+  """
   uuidNEQ: String
+  """
+  Matches when uuid is one of the values.
+  """
   uuidIn: [String!]
+  """
+  Matches when uuid is none of the values.
+  """
   uuidNotIn: [String!]
+  """
+  Matches when uuid is greater than the value.
+  """
   uuidGT: String
+  """
+  Matches when uuid is greater than or equal to the value.
+  """
   uuidGTE: String
+  """
+  Matches when uuid is less than the value.
+  """
   uuidLT: String
+  """
+  Matches when uuid is less than or equal to the value.
+  """
   uuidLTE: String
+  """
+  Matches when uuid contains the value (case-sensitive).
+  """
   uuidContains: String
+  """
+  Matches when uuid starts with the value.
+  """
   uuidHasPrefix: String
+  """
+  Matches when uuid ends with the value.
+  """
   uuidHasSuffix: String
+  """
+  Matches when uuid equals the value, ignoring case.
+  """
   uuidEqualFold: String
+  """
+  Matches when uuid contains the value, ignoring case.
+  """
   uuidContainsFold: String
   """
-  name field predicates
+  Matches when name is equal to the value.
   """
   name: String
+  """
+  Matches when name is not equal to the value.
+  """
   nameNEQ: String
+  """
+  Matches when name is one of the values.
+  """
   nameIn: [String!]
+  """
+  Matches when name is none of the values.
+  """
   nameNotIn: [String!]
+  """
+  Matches when name is greater than the value.
+  """
   nameGT: String
+  """
+  Matches when name is greater than or equal to the value.
+  """
   nameGTE: String
+  """
+  Matches when name is less than the value.
+  """
   nameLT: String
+  """
+  Matches when name is less than or equal to the value.
+  """
   nameLTE: String
+  """
+  Matches when name contains the value (case-sensitive).
+  """
   nameContains: String
+  """
+  Matches when name starts with the value.
+  """
   nameHasPrefix: String
+  """
+  Matches when name ends with the value.
+  """
   nameHasSuffix: String
+  """
+  Matches when name equals the value, ignoring case.
+  """
   nameEqualFold: String
+  """
+  Matches when name contains the value, ignoring case.
+  """
   nameContainsFold: String
   """
-  note field predicates
+  Matches when note is equal to the value.
   """
   note: String
+  """
+  Matches when note is not equal to the value.
+  """
   noteNEQ: String
+  """
+  Matches when note is one of the values.
+  """
   noteIn: [String!]
+  """
+  Matches when note is none of the values.
+  """
   noteNotIn: [String!]
+  """
+  Matches when note is greater than the value.
+  """
   noteGT: String
+  """
+  Matches when note is greater than or equal to the value.
+  """
   noteGTE: String
+  """
+  Matches when note is less than the value.
+  """
   noteLT: String
+  """
+  Matches when note is less than or equal to the value.
+  """
   noteLTE: String
+  """
+  Matches when note contains the value (case-sensitive).
+  """
   noteContains: String
+  """
+  Matches when note starts with the value.
+  """
   noteHasPrefix: String
+  """
+  Matches when note ends with the value.
+  """
   noteHasSuffix: String
+  """
+  Matches when note equals the value, ignoring case.
+  """
   noteEqualFold: String
+  """
+  Matches when note contains the value, ignoring case.
+  """
   noteContainsFold: String
   """
-  application edge predicates
+  true: matches when it has application; false: when it has none.
   """
   hasApplication: Boolean
+  """
+  Matches when its application (one of them, for a list) matches every one of these filters.
+  """
   hasApplicationWith: [ApplicationWhereInput!]
 }
+"""
+An action asked of every device of an application, pending for their agents.
+"""
 type FleetAction implements Node {
+  """
+  The FleetAction's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  What every device is asked to do.
+  """
   action: FleetActionKind!
   """
   Who asked for it (or made it); null once their account is deleted.
   """
   requestedBy: User
+  """
+  The release a PIN_RELEASE pins; null for the other actions.
+  """
   release: Release
 }
 """
@@ -3039,12 +3559,24 @@ type FleetActionEdge {
   cursor: Cursor!
 }
 """
-FleetActionKind is enum for the field action
+What every device of an application can be asked to do (requestFleetAction).
 """
-enum FleetActionKind @goModel(model: "fleetgate/ent/fleetaction.Action") {
+enum FleetActionKind {
+  """
+  Restart the application on every device.
+  """
   RESTART_ALL
+  """
+  Reboot every device.
+  """
   REBOOT_ALL
+  """
+  Delete the application's data on every device.
+  """
   PURGE_ALL
+  """
+  Run one release (FleetAction.release) on every device; needs releaseId.
+  """
   PIN_RELEASE
 }
 """
@@ -3064,12 +3596,30 @@ input FleetActionOrder {
 Properties by which FleetAction connections can be ordered.
 """
 enum FleetActionOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+An environment variable of every device of an application.
+"""
 type FleetVariable implements Node {
+  """
+  The FleetVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique in the application.
+  """
   name: String!
+  """
+  Its value, up to 10 KiB, as given.
+  """
   value: String!
 }
 """
@@ -3089,13 +3639,16 @@ input FleetVariableOrder {
 Properties by which FleetVariable connections can be ordered.
 """
 enum FleetVariableOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
 """
-interface Node @goModel(model: "fleetgate/ent.Noder") {
+interface Node {
   """
   The id of the object.
   """
@@ -3114,30 +3667,51 @@ enum OrderDirection {
   """
   DESC
 }
+"""
+An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
+"""
 type Organization implements Node {
+  """
+  The Organization's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The display name, 1–100 characters.
+  """
   name: String!
+  """
+  3–32 characters of a-z, 0-9 and _, unique among handles and usernames: organization(handle:) finds it.
+  """
   handle: String!
+  """
+  Decides which membership roles its applications allow. Changed only by the operator (fleetgate org set-plan).
+  """
   plan: Plan!
+  """
+  Its administrators and members; empty to a caller who sees the organization only through a shared application.
+  """
   members(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -3146,24 +3720,27 @@ type Organization implements Node {
     """
     orderBy: OrganizationMembershipOrder
   ): OrganizationMembershipConnection!
+  """
+  Its applications that the caller has a role on (all of them, for its administrators).
+  """
   applications(
     """
-    Returns the elements in the list that come after the specified cursor.
+    Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor.
     """
     after: Cursor
 
     """
-    Returns the first _n_ elements from the list.
+    Returns the first n elements, 0–100; 50 when neither first nor last is given.
     """
     first: Int
 
     """
-    Returns the elements in the list that come before the specified cursor.
+    Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor.
     """
     before: Cursor
 
     """
-    Returns the last _n_ elements from the list.
+    Returns the last n elements, 0–100.
     """
     last: Int
 
@@ -3203,11 +3780,29 @@ type OrganizationEdge {
   """
   cursor: Cursor!
 }
+"""
+A user's role in an organization. Visible to the organization's members.
+"""
 type OrganizationMembership implements Node {
+  """
+  The OrganizationMembership's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  ADMINISTRATOR or MEMBER.
+  """
   role: OrganizationRole!
+  """
+  The member.
+  """
   user: User!
+  """
+  The organization.
+  """
   organization: Organization!
 }
 """
@@ -3257,6 +3852,9 @@ input OrganizationMembershipOrder {
 Properties by which OrganizationMembership connections can be ordered.
 """
 enum OrganizationMembershipOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
@@ -3276,72 +3874,191 @@ input OrganizationOrder {
 Properties by which Organization connections can be ordered.
 """
 enum OrganizationOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-OrganizationRole is enum for the field role
+A role in an organization.
 """
-enum OrganizationRole @goModel(model: "fleetgate/internal/access.OrgRole") {
+enum OrganizationRole {
+  """
+  Administers the organization: its members, and its applications with every permission. An organization always keeps one.
+  """
   ADMINISTRATOR
+  """
+  Belongs to the organization; a role on its applications comes only from application memberships.
+  """
   MEMBER
 }
 """
-OrganizationWhereInput is used for filtering Organization objects.
-Input was generated by ent.
+Filters Organization objects: one matches when every predicate given here holds.
 """
 input OrganizationWhereInput {
+  """
+  Matches what this filter does not match.
+  """
   not: OrganizationWhereInput
+  """
+  Matches what every one of these filters matches.
+  """
   and: [OrganizationWhereInput!]
+  """
+  Matches what at least one of these filters matches.
+  """
   or: [OrganizationWhereInput!]
   """
-  id field predicates
+  Matches when id is equal to the value.
   """
   id: ID
+  """
+  Matches when id is not equal to the value.
+  """
   idNEQ: ID
+  """
+  Matches when id is one of the values.
+  """
   idIn: [ID!]
+  """
+  Matches when id is none of the values.
+  """
   idNotIn: [ID!]
+  """
+  Matches when id is greater than the value.
+  """
   idGT: ID
+  """
+  Matches when id is greater than or equal to the value.
+  """
   idGTE: ID
+  """
+  Matches when id is less than the value.
+  """
   idLT: ID
+  """
+  Matches when id is less than or equal to the value.
+  """
   idLTE: ID
   """
-  name field predicates
+  Matches when name is equal to the value.
   """
   name: String
+  """
+  Matches when name is not equal to the value.
+  """
   nameNEQ: String
+  """
+  Matches when name is one of the values.
+  """
   nameIn: [String!]
+  """
+  Matches when name is none of the values.
+  """
   nameNotIn: [String!]
+  """
+  Matches when name is greater than the value.
+  """
   nameGT: String
+  """
+  Matches when name is greater than or equal to the value.
+  """
   nameGTE: String
+  """
+  Matches when name is less than the value.
+  """
   nameLT: String
+  """
+  Matches when name is less than or equal to the value.
+  """
   nameLTE: String
+  """
+  Matches when name contains the value (case-sensitive).
+  """
   nameContains: String
+  """
+  Matches when name starts with the value.
+  """
   nameHasPrefix: String
+  """
+  Matches when name ends with the value.
+  """
   nameHasSuffix: String
+  """
+  Matches when name equals the value, ignoring case.
+  """
   nameEqualFold: String
+  """
+  Matches when name contains the value, ignoring case.
+  """
   nameContainsFold: String
   """
-  handle field predicates
+  Matches when handle is equal to the value.
   """
   handle: String
+  """
+  Matches when handle is not equal to the value.
+  """
   handleNEQ: String
+  """
+  Matches when handle is one of the values.
+  """
   handleIn: [String!]
+  """
+  Matches when handle is none of the values.
+  """
   handleNotIn: [String!]
+  """
+  Matches when handle is greater than the value.
+  """
   handleGT: String
+  """
+  Matches when handle is greater than or equal to the value.
+  """
   handleGTE: String
+  """
+  Matches when handle is less than the value.
+  """
   handleLT: String
+  """
+  Matches when handle is less than or equal to the value.
+  """
   handleLTE: String
+  """
+  Matches when handle contains the value (case-sensitive).
+  """
   handleContains: String
+  """
+  Matches when handle starts with the value.
+  """
   handleHasPrefix: String
+  """
+  Matches when handle ends with the value.
+  """
   handleHasSuffix: String
+  """
+  Matches when handle equals the value, ignoring case.
+  """
   handleEqualFold: String
+  """
+  Matches when handle contains the value, ignoring case.
+  """
   handleContainsFold: String
   """
-  plan field predicates
+  Matches when plan is equal to the value.
   """
   plan: Plan
+  """
+  Matches when plan is not equal to the value.
+  """
   planNEQ: Plan
+  """
+  Matches when plan is one of the values.
+  """
   planIn: [Plan!]
+  """
+  Matches when plan is none of the values.
+  """
   planNotIn: [Plan!]
 }
 """
@@ -3367,20 +4084,38 @@ type PageInfo {
   endCursor: Cursor
 }
 """
-Plan is enum for the field plan
+An organization's plan: it decides which application membership roles are available.
 """
-enum Plan @goModel(model: "fleetgate/ent/organization.Plan") {
+enum Plan {
+  """
+  DEVELOPER memberships only. The plan of every new organization.
+  """
   FREE
+  """
+  DEVELOPER, OPERATOR and OBSERVER memberships (STARTER applications still allow DEVELOPER only).
+  """
   PAID
 }
+"""
+A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.
+"""
 type ProvisioningKey implements Node {
+  """
+  The ProvisioningKey's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The key's first 12 characters (fgp_…), to tell keys apart. The key itself was shown once, by downloadImageConfig.
+  """
   prefix: String!
   """
   Who asked for it (or made it); null once their account is deleted.
   """
-  createdBy: User @goField(name: "RequestedBy", forceResolver: false)
+  createdBy: User
 }
 """
 Ordering options for ProvisioningKey connections
@@ -3399,8 +4134,14 @@ input ProvisioningKeyOrder {
 Properties by which ProvisioningKey connections can be ordered.
 """
 enum ProvisioningKeyOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+What can be read. Everything answers only what the caller may see; the rest is NOT_FOUND or null.
+"""
 type Query {
   """
   Fetches an object given its ID.
@@ -3421,15 +4162,30 @@ type Query {
     ids: [ID!]!
   ): [Node]!
 }
+"""
+A release of the application's code (a commit) for its devices.
+"""
 type Release implements Node {
+  """
+  The Release's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  The source commit: 7–40 lowercase hexadecimal characters, unique in the application.
+  """
   commit: String!
+  """
+  Up to 1000 characters; empty when none.
+  """
   note: String!
   """
   Who asked for it (or made it); null once their account is deleted.
   """
-  createdBy: User @goField(name: "RequestedBy", forceResolver: false)
+  createdBy: User
 }
 """
 A connection to a list of items.
@@ -3478,12 +4234,30 @@ input ReleaseOrder {
 Properties by which Release connections can be ordered.
 """
 enum ReleaseOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
+"""
+Something that happened to an account's security, for its owner to review (User.securityEvents).
+"""
 type SecurityEvent implements Node {
+  """
+  The SecurityEvent's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created.
+  """
   createdAt: Time!
+  """
+  What happened.
+  """
   kind: SecurityEventKind!
+  """
+  What the event was about, as text (an API key's name, a client address, a membership change); empty when there is nothing to add.
+  """
   detail: String!
 }
 """
@@ -3517,19 +4291,52 @@ type SecurityEventEdge {
   cursor: Cursor!
 }
 """
-SecurityEventKind is enum for the field kind
+What happened to an account's security.
 """
-enum SecurityEventKind @goModel(model: "fleetgate/ent/securityevent.Kind") {
+enum SecurityEventKind {
+  """
+  A login completed (after the second factor, if one is on).
+  """
   SIGN_IN
+  """
+  A login with a wrong password; detail names the client address.
+  """
   SIGN_IN_FAILED
+  """
+  The password was changed (changePassword) or first set (setPassword).
+  """
   PASSWORD_CHANGED
+  """
+  The password was reset through a mailed link.
+  """
   PASSWORD_RESET
+  """
+  Two-factor authentication was turned on.
+  """
   TWO_FACTOR_ENABLED
+  """
+  Two-factor authentication was turned off.
+  """
   TWO_FACTOR_DISABLED
+  """
+  A recovery code completed a login.
+  """
   RECOVERY_CODE_USED
+  """
+  The recovery codes were replaced with new ones.
+  """
   RECOVERY_CODES_REGENERATED
+  """
+  An API key was created; detail is its name.
+  """
   API_KEY_CREATED
+  """
+  An API key was revoked; detail is its name.
+  """
   API_KEY_REVOKED
+  """
+  A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.
+  """
   MEMBERSHIP_CHANGED
 }
 """
@@ -3549,15 +4356,30 @@ input SecurityEventOrder {
 Properties by which SecurityEvent connections can be ordered.
 """
 enum SecurityEventOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
-The builtin Time type
+A moment, as an RFC 3339 date and time with its offset, e.g. 2026-05-04T12:30:00Z; answers may carry fractions of a second.
 """
-scalar Time
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
+"""
+A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+"""
 type User implements Node {
+  """
+  The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
   id: ID!
+  """
+  When it was created. The user's own only: FORBIDDEN for anyone else.
+  """
   createdAt: Time!
+  """
+  3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
+  """
   username: String!
 }
 """
@@ -3577,6 +4399,9 @@ input UserOrder {
 Properties by which User connections can be ordered.
 """
 enum UserOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 `, BuiltIn: false},
@@ -3590,47 +4415,53 @@ extend type Mutation {
   is generated when not given. Also accepted from the application's
   provisioning key (downloadImageConfig), which can do nothing else.
   """
-  registerDevice(input: RegisterDeviceInput!): Device! @can(permission: ADD_REMOVE_DEVICE)
+  registerDevice("The application, and the device's name and uuid." input: RegisterDeviceInput!): Device! @can(permission: ADD_REMOVE_DEVICE)
   "Remove a device and everything of it (tags, variables, pending actions)."
-  removeDevice(id: ID!): ID! @can(permission: ADD_REMOVE_DEVICE)
+  removeDevice("The Device's id." id: ID!): ID! @can(permission: ADD_REMOVE_DEVICE)
   "Change a device's metadata: name and note."
-  updateDevice(input: UpdateDeviceInput!): Device! @can(permission: TAGS)
+  updateDevice("The device and what changes." input: UpdateDeviceInput!): Device! @can(permission: TAGS)
   "Ask a device to do something; stored as a pending action for its agent."
-  requestDeviceAction(input: DeviceActionInput!): DeviceAction! @can(permission: DEVICE_ACTIONS)
+  requestDeviceAction("The device and the action." input: DeviceActionInput!): DeviceAction! @can(permission: DEVICE_ACTIONS)
   "Set a tag of a device: created, or its value replaced if the key exists."
-  setDeviceTag(input: SetDeviceTagInput!): DeviceTag! @can(permission: TAGS)
-  removeDeviceTag(id: ID!): ID! @can(permission: TAGS)
+  setDeviceTag("The device, the key and the value." input: SetDeviceTagInput!): DeviceTag! @can(permission: TAGS)
+  "Remove a tag of a device."
+  removeDeviceTag("The DeviceTag's id." id: ID!): ID! @can(permission: TAGS)
   "Set an environment variable of one device (created or replaced by name)."
-  setDeviceVariable(input: SetDeviceVariableInput!): DeviceVariable! @can(permission: VARIABLES)
-  removeDeviceVariable(id: ID!): ID! @can(permission: VARIABLES)
+  setDeviceVariable("The device, the name and the value." input: SetDeviceVariableInput!): DeviceVariable! @can(permission: VARIABLES)
+  "Remove an environment variable of one device."
+  removeDeviceVariable("The DeviceVariable's id." id: ID!): ID! @can(permission: VARIABLES)
   """
   A grant to open an SSH session to the device through the SSH proxy: a JWT
   signed with the session keys (audience "ssh", subject the user, claim
   "device" the device's uuid), valid for 60 seconds. The proxy verifies it
   offline with /.well-known/jwks.json.
   """
-  requestSshAccess(deviceId: ID!): SshAccessGrant! @can(permission: SSH_ACCESS)
+  requestSshAccess("The Device's id." deviceId: ID!): SshAccessGrant! @can(permission: SSH_ACCESS)
   "Record a release of the application's code (a commit) for its devices."
-  createRelease(input: CreateReleaseInput!): Release! @can(permission: PUSH)
+  createRelease("The application, the commit and a note." input: CreateReleaseInput!): Release! @can(permission: PUSH)
   "Set an environment variable of every device of the application (created or replaced by name)."
-  setFleetVariable(input: SetFleetVariableInput!): FleetVariable! @can(permission: CONFIGURATION)
-  removeFleetVariable(id: ID!): ID! @can(permission: CONFIGURATION)
+  setFleetVariable("The application, the name and the value." input: SetFleetVariableInput!): FleetVariable! @can(permission: CONFIGURATION)
+  "Remove an environment variable of every device of the application."
+  removeFleetVariable("The FleetVariable's id." id: ID!): ID! @can(permission: CONFIGURATION)
   "Set a configuration variable (name starts with FLEETGATE_) of every device of the application."
-  setConfigVariable(input: SetConfigVariableInput!): ConfigVariable! @can(permission: CONFIGURATION)
-  removeConfigVariable(id: ID!): ID! @can(permission: CONFIGURATION)
+  setConfigVariable("The application, the name and the value." input: SetConfigVariableInput!): ConfigVariable! @can(permission: CONFIGURATION)
+  "Remove a configuration variable."
+  removeConfigVariable("The ConfigVariable's id." id: ID!): ID! @can(permission: CONFIGURATION)
   """
   The configuration of a device image for the application, with a newly
   minted provisioning key: a device booting the image registers itself with
   it. The key is shown only here.
   """
-  downloadImageConfig(applicationId: ID!): ImageConfig! @can(permission: CONFIGURATION)
+  downloadImageConfig("The Application's id." applicationId: ID!): ImageConfig! @can(permission: CONFIGURATION)
   "Revoke a provisioning key: device images carrying it can no longer register devices."
-  revokeProvisioningKey(id: ID!): ID! @can(permission: CONFIGURATION)
+  revokeProvisioningKey("The ProvisioningKey's id (from Application.provisioningKeys)." id: ID!): ID! @can(permission: CONFIGURATION)
   "Ask every device of the application to do something; stored as a pending fleet action."
-  requestFleetAction(input: FleetActionInput!): FleetAction! @can(permission: FLEET_ACTIONS)
+  requestFleetAction("The application, the action and, for PIN_RELEASE, the release." input: FleetActionInput!): FleetAction! @can(permission: FLEET_ACTIONS)
 }
 
+"A new device (registerDevice)."
 input RegisterDeviceInput {
+  "The Application's id."
   applicationId: ID!
   "1–100 characters."
   name: String!
@@ -3638,8 +4469,9 @@ input RegisterDeviceInput {
   uuid: String
 }
 
+"New metadata of a device (updateDevice); what is omitted stays."
 input UpdateDeviceInput {
-  "The Device."
+  "The Device's id."
   id: ID!
   "1–100 characters; unchanged when omitted."
   name: String
@@ -3647,12 +4479,17 @@ input UpdateDeviceInput {
   note: String
 }
 
+"An action to ask of a device (requestDeviceAction)."
 input DeviceActionInput {
+  "The Device's id."
   deviceId: ID!
+  "What to do."
   action: DeviceActionKind!
 }
 
+"A tag of a device to set (setDeviceTag)."
 input SetDeviceTagInput {
+  "The Device's id."
   deviceId: ID!
   "1–100 characters, no control characters."
   key: String!
@@ -3660,7 +4497,9 @@ input SetDeviceTagInput {
   value: String!
 }
 
+"An environment variable of one device to set (setDeviceVariable)."
 input SetDeviceVariableInput {
+  "The Device's id."
   deviceId: ID!
   "An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_."
   name: String!
@@ -3668,7 +4507,9 @@ input SetDeviceVariableInput {
   value: String!
 }
 
+"A new release (createRelease)."
 input CreateReleaseInput {
+  "The Application's id."
   applicationId: ID!
   "The source commit: 7–40 hexadecimal characters (stored lowercase); unique in the application."
   commit: String!
@@ -3676,7 +4517,9 @@ input CreateReleaseInput {
   note: String
 }
 
+"An environment variable of every device to set (setFleetVariable)."
 input SetFleetVariableInput {
+  "The Application's id."
   applicationId: ID!
   "An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_."
   name: String!
@@ -3684,7 +4527,9 @@ input SetFleetVariableInput {
   value: String!
 }
 
+"A configuration variable to set (setConfigVariable)."
 input SetConfigVariableInput {
+  "The Application's id."
   applicationId: ID!
   "FLEETGATE_ followed by an environment variable name, up to 128 characters in all."
   name: String!
@@ -3692,21 +4537,27 @@ input SetConfigVariableInput {
   value: String!
 }
 
+"An action to ask of every device of an application (requestFleetAction)."
 input FleetActionInput {
+  "The Application's id."
   applicationId: ID!
+  "What to do."
   action: FleetActionKind!
-  "The release to pin: required for PIN_RELEASE, refused otherwise."
+  "The id of the Release to pin, of the same application: required for PIN_RELEASE, refused otherwise."
   releaseId: ID
 }
 
+"A grant to open one SSH session to a device (requestSshAccess)."
 type SshAccessGrant {
   "Present it to the SSH proxy."
   token: String!
+  "When the grant expires: 60 seconds after it was issued."
   expiresAt: Time!
   "The device the grant opens."
   deviceUuid: String!
 }
 
+"What a device image needs to register its devices (downloadImageConfig)."
 type ImageConfig {
   "The provisioning key alone (also inside config). Shown only here."
   provisioningKey: String!
@@ -3725,21 +4576,23 @@ extend type Query {
   apiKeys: [ApiKey!]!
 }
 
+"What can be changed. Each root field reads the caller's credential and roles anew before it runs."
 type Mutation {
   "Create an account and its personal organization, and sign in."
-  signUp(input: SignUpInput!): AuthPayload!
+  signUp("The new account." input: SignUpInput!): AuthPayload!
   "Sign in with a password. With two-factor authentication on, the token is pending until verifyTwoFactor."
-  login(input: LoginInput!): AuthPayload!
+  login("The credentials, and this client's device token if it kept one." input: LoginInput!): AuthPayload!
   "A fresh 7-day session token that keeps the original authentication time. Needs a session token, not an API key."
   refreshToken: AuthPayload!
   "End every session token of the caller, including the one making this call. API keys are not affected."
   signOutEverywhere: Boolean!
   "Create an API key. The key is in this answer only: store it now. Needs a session token."
-  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload!
+  createApiKey("The key's name, description and expiry." input: CreateApiKeyInput!): CreateApiKeyPayload!
   "Revoke (delete) API keys of the caller, all or none: if any id is not the caller's key, nothing is revoked (NOT_FOUND)."
-  revokeApiKeys(ids: [ID!]!): [ID!]!
+  revokeApiKeys("Ids of the caller's API keys (ApiKey.id, from apiKeys)." ids: [ID!]!): [ID!]!
 }
 
+"A new API key (createApiKey)."
 input CreateApiKeyInput {
   "1–50 characters."
   name: String!
@@ -3749,22 +4602,29 @@ input CreateApiKeyInput {
   expiresAt: Time
 }
 
+"The new API key, with the key itself (createApiKey)."
 type CreateApiKeyPayload {
   "The API key: send it as ` + "`" + `Authorization: Bearer <key>` + "`" + `. Shown only here."
   key: String!
+  "The key as apiKeys lists it: id, name, prefix, dates."
   apiKey: ApiKey!
 }
 
+"A new account (signUp)."
 input SignUpInput {
   "3–32 characters: letters, digits and underscores; stored lowercase."
   username: String!
+  "An email address, stored lowercase, unique among accounts; reset links go to it."
   email: String!
   "8–256 characters; not a common password, not containing the username or email."
   password: String!
 }
 
+"A sign-in with a password (login)."
 input LoginInput {
+  "The account's username or email address, in any case."
   usernameOrEmail: String!
+  "The account's password."
   password: String!
   """
   The deviceToken of an earlier completed sign-in to this account on this client, if it kept one.
@@ -3775,6 +4635,7 @@ input LoginInput {
   deviceToken: String
 }
 
+"A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword."
 type AuthPayload {
   "Send as ` + "`" + `Authorization: Bearer <token>` + "`" + `."
   token: String!
@@ -3788,6 +4649,7 @@ type AuthPayload {
   on the next login to this account. It is not a credential: never send it as a bearer token.
   """
   deviceToken: String
+  "The signed-in user (without email while the second factor is owed)."
   user: User!
 }
 
@@ -3797,9 +4659,27 @@ extend type User {
   "Whether the account can sign in with a password (social-login accounts may not)."
   hasPassword: Boolean!
   "Security events of the user's account, newest first."
-  securityEvents(after: Cursor, first: Int, before: Cursor, last: Int): SecurityEventConnection!
+  securityEvents(
+    "Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor."
+    after: Cursor
+    "Returns the first n elements, 0–100; 50 when neither first nor last is given."
+    first: Int
+    "Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor."
+    before: Cursor
+    "Returns the last n elements, 0–100."
+    last: Int
+  ): SecurityEventConnection!
   "Organizations the user belongs to."
-  organizations(after: Cursor, first: Int, before: Cursor, last: Int): OrganizationConnection!
+  organizations(
+    "Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor."
+    after: Cursor
+    "Returns the first n elements, 0–100; 50 when neither first nor last is given."
+    first: Int
+    "Returns the elements before this cursor (an edge's cursor or pageInfo.startCursor). An empty string is no cursor."
+    before: Cursor
+    "Returns the last n elements, 0–100."
+    last: Int
+  ): OrganizationConnection!
 }
 `, BuiltIn: false},
 	{Name: "../schema/password.graphql", Input: `# The rest of a person's account (README "Passwords, mail and the account"): passwords, deleting the
@@ -3820,26 +4700,27 @@ extend type Mutation {
   Mail a password-reset link to the address, if an account has it. Always
   true, whether or not one does. Limited per address and per client address.
   """
-  requestPasswordReset(email: String!): Boolean!
+  requestPasswordReset("The account's email address, in any case." email: String!): Boolean!
   """
   Set a new password with the token of a reset link (valid one hour, once).
   Every session of the account ends; two-factor authentication stays as it
   was, so the next login still asks for the code.
   """
-  resetPassword(input: ResetPasswordInput!): Boolean!
+  resetPassword("The link's token and the new password." input: ResetPasswordInput!): Boolean!
   "Change the password. Every other session ends; the answer is a new one. Needs a session token."
-  changePassword(input: ChangePasswordInput!): AuthPayload!
+  changePassword("The current password and the new one." input: ChangePasswordInput!): AuthPayload!
   "Give a password to an account that has none (from social login). Otherwise use changePassword."
-  setPassword(input: SetPasswordInput!): User!
+  setPassword("The new password." input: SetPasswordInput!): User!
   """
   Delete the account, with its keys, memberships and every organization it
   is the only administrator of (with their applications and devices). The
   username and email address become free. Needs the password
   (PASSWORD_REQUIRED if the account has none: set one first).
   """
-  deleteAccount(password: String!): Boolean!
+  deleteAccount("The account's password." password: String!): Boolean!
 }
 
+"A new password with the token of a reset link (resetPassword)."
 input ResetPasswordInput {
   "The token from the link in the mail."
   token: String!
@@ -3847,12 +4728,15 @@ input ResetPasswordInput {
   newPassword: String!
 }
 
+"A new password in place of the current one (changePassword)."
 input ChangePasswordInput {
+  "The password now; a wrong one is BAD_USER_INPUT, throttled like logins."
   currentPassword: String!
   "8–256 characters; the rules of signUp."
   newPassword: String!
 }
 
+"A first password for an account without one (setPassword)."
 input SetPasswordInput {
   "8–256 characters; the rules of signUp."
   newPassword: String!
@@ -3874,27 +4758,29 @@ extend type Mutation {
   10 recovery codes, shown only here, and a new session: every other session
   of the account ends.
   """
-  confirmTwoFactorSetup(code: String!): RecoveryCodes!
+  confirmTwoFactorSetup("The 6-digit code the paired app shows now." code: String!): RecoveryCodes!
   """
   Complete a login that answered twoFactorRequired: with the pending token as
   the credential, give a code from the app or an unused recovery code (one of
   the two). Returns a full session token. After 5 wrong codes further
   attempts are RATE_LIMITED, the wait doubling each time.
   """
-  verifyTwoFactor(input: VerifyTwoFactorInput!): AuthPayload!
+  verifyTwoFactor("A code from the app or a recovery code: exactly one." input: VerifyTwoFactorInput!): AuthPayload!
   "Turn two-factor authentication off. Every session ends, this one too: sign in again."
-  disableTwoFactor(password: String!): User!
+  disableTwoFactor("The account's password." password: String!): User!
   "Replace the recovery codes with 10 new ones (the old ones stop working). Recorded as a security event and mailed to the owner."
-  regenerateRecoveryCodes(password: String!): RecoveryCodes!
+  regenerateRecoveryCodes("The account's password." password: String!): RecoveryCodes!
 }
 
-input VerifyTwoFactorInput {
+"The second factor of a login (verifyTwoFactor): exactly one of its fields, a code or a recovery code."
+input VerifyTwoFactorInput @oneOf {
   "The 6-digit code the authenticator app shows."
   code: String
   "A recovery code (xxxxx-xxxxx); each works once."
   recoveryCode: String
 }
 
+"A new TOTP secret to pair an authenticator app with (beginTwoFactorSetup)."
 type TwoFactorSetup {
   "The secret in base32, for typing into an app by hand."
   secret: String!
@@ -3904,7 +4790,8 @@ type TwoFactorSetup {
   qrCodePng: String!
 }
 
-type RecoveryCodes @goModel(forceGenerate: true) {
+"Fresh recovery codes (confirmTwoFactorSetup, regenerateRecoveryCodes)."
+type RecoveryCodes {
   "Each is xxxxx-xxxxx and works once. Store them now: they are not shown again."
   recoveryCodes: [String!]!
   "After confirmTwoFactorSetup: the caller's new session (the others ended). Null otherwise."

@@ -14,11 +14,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"fleetgate/internal/fault"
+	"fleetgate/internal/playground"
 	"fleetgate/internal/policy"
 )
 
@@ -50,7 +50,8 @@ func NewHandlers(d Deps) (service, metrics http.Handler) {
 func (d Deps) routes() (*http.ServeMux, *metrics) {
 	d = d.prepare()
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", playground.Handler("fleetgate", "/graphql"))
+	mux.Handle("GET /{$}", playground.Page("/graphql"))
+	mux.Handle("GET "+playground.AssetPath, playground.Assets())
 	m := newMetrics()
 	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer())))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -301,6 +301,11 @@ func TestCursorArguments(t *testing.T) {
 		if same := Must(SecurityEventsPage(ctx, c, &two, &empty, nil, &empty))(t).Me.SecurityEvents; !reflect.DeepEqual(same, page) {
 			t.Fatalf("empty cursors: %+v, want the first page %+v", same, page)
 		}
+		// The same on a connection entgql generates (Organization.members).
+		r := s.Do(t, a.Token, `{ organization(handle: "alice") { members(after: "", before: "") { totalCount edges { node { role } } } } }`, nil)
+		if len(r.Errors) != 0 || !strings.Contains(string(r.Data["organization"]), `"totalCount":1,"edges":[{"node":{"role":"ADMINISTRATOR"}}]`) {
+			t.Fatalf("empty cursors on Organization.members: %s %+v", r.Data["organization"], r.Errors)
+		}
 
 		// Well-formed cursors with values no connection orders by: a string
 		// (with NUL, which PostgreSQL cannot hold) and a number.

@@ -27,7 +27,7 @@ var (
 	errTwoFactorIsOff      = fault.New(fault.BadUserInput, "two-factor authentication is not on")
 	errNoPendingSetup      = fault.Input("code", "start with beginTwoFactorSetup")
 	errNotPending          = fault.New(fault.BadUserInput, "this session needs no second factor")
-	errOneOfCodeOrRecovery = fault.Input("code", "give either code or recoveryCode")
+	errOneOfCodeOrRecovery = fault.Input("input", "give exactly one of code and recoveryCode")
 )
 
 func twoFactorKey(userID int) string { return "2fa:user:" + strconv.Itoa(userID) }

@@ -334,3 +334,37 @@ func TestPrivilegedOperationsNeedARecentSignIn(t *testing.T) {
 		Must(BeginTwoFactorSetup(ctx, s.Client(fresh)))(t)
 	})
 }
+
+// TestVerifyTwoFactorIsOneOf: VerifyTwoFactorInput is @oneOf. Written in
+// the query, both fields or neither fail validation; sent as variables,
+// which validation does not see, the resolver refuses them alike.
+func TestVerifyTwoFactorIsOneOf(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		s, c := withClock(t, s, time.Now().Truncate(30*time.Second).Add(5*time.Second))
+		secret, codes, _ := enable(t, s, c, a.Token)
+		c.Advance(30 * time.Second)
+		pending := Must(Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))(t).Login.Token
+
+		for _, literal := range []string{`{code: "123456", recoveryCode: "abcde-fghjk"}`, `{}`} {
+			r := s.Do(t, pending, `mutation { verifyTwoFactor(input: `+literal+`) { token } }`, nil)
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "GRAPHQL_VALIDATION_FAILED" ||
+				!strings.Contains(r.Errors[0].Message, `OneOf Input Object "VerifyTwoFactorInput" must specify exactly one key`) {
+				t.Errorf("input %s: %+v", literal, r.Errors)
+			}
+		}
+		const byVariables = `mutation($in: VerifyTwoFactorInput!) { verifyTwoFactor(input: $in) { token } }`
+		for _, in := range []map[string]any{{"code": code(t, secret, c.Now()), "recoveryCode": codes[0]}, {}} {
+			r := s.Do(t, pending, byVariables, map[string]any{"in": in})
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "input" ||
+				r.Errors[0].Message != "give exactly one of code and recoveryCode" {
+				t.Errorf("variables %v: %+v", in, r.Errors)
+			}
+		}
+		// Refused before any code was checked: the recovery code sent works.
+		r := s.Do(t, pending, byVariables, map[string]any{"in": map[string]any{"recoveryCode": codes[0]}})
+		if len(r.Errors) != 0 {
+			t.Fatalf("one field: %+v", r.Errors)
+		}
+	})
+}

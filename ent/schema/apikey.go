@@ -20,13 +20,17 @@ func (ApiKey) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
 func (ApiKey) Fields() []ent.Field {
 	return []ent.Field{
 		// Lengths in characters are checked by the API (ent's MaxLen counts bytes).
-		field.String("name").NotEmpty().Validate(line),
-		field.String("description").Default("").Validate(multiline),
-		// The first characters of the key, so a person can tell keys apart.
-		field.String("prefix").NotEmpty().Immutable(),
+		field.String("name").NotEmpty().Validate(line).
+			Comment("1–50 characters."),
+		field.String("description").Default("").Validate(multiline).
+			Comment("Up to 150 characters; empty when none was given."),
+		field.String("prefix").NotEmpty().Immutable().
+			Comment("The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey."),
 		field.Bytes("hash").Unique().Immutable().Sensitive().Annotations(hidden()),
-		field.Time("last_used_at").Optional().Nillable(),
-		field.Time("expires_at").Optional().Nillable().Immutable(),
+		field.Time("last_used_at").Optional().Nillable().
+			Comment("When the key last authenticated a request, to within a minute; null if never."),
+		field.Time("expires_at").Optional().Nillable().Immutable().
+			Comment("When the key stops working; null if it does not expire."),
 		field.Int("user_id").Immutable().Annotations(hidden()),
 	}
 }
@@ -44,7 +48,10 @@ func (ApiKey) Indexes() []ent.Index {
 }
 
 func (ApiKey) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{
+		entgql.Skip(entgql.SkipWhereInput),
+		schema.Comment("A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key."),
+	}
 }
 
 func (ApiKey) Policy() ent.Policy { return policy.ApiKey() }

@@ -22,7 +22,16 @@ func (ApplicationMembership) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{
 func (ApplicationMembership) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("role").GoType(access.Role("")).
-			Annotations(entgql.Type("ApplicationRole")),
+			Comment("DEVELOPER, OPERATOR or OBSERVER, as the plan rules allow.").
+			Annotations(entgql.Type("ApplicationRole"), EnumDoc{
+				Type: "A role on an application: what its holder may do there beyond reading it (Application.myPermissions).",
+				Values: map[string]string{
+					"ADMINISTRATOR": "Administrators of the application's organization: every permission. Not a membership role: make the user an administrator of the organization.",
+					"DEVELOPER":     "Every permission but ADD_MEMBERS and DELETE_APPLICATION. On any plan and application type.",
+					"OPERATOR":      "The devices: ADD_REMOVE_DEVICE, DEVICE_ACTIONS, TAGS, VARIABLES and SSH_ACCESS. In PAID organizations, not on STARTER applications.",
+					"OBSERVER":      "Reading only. In PAID organizations, not on STARTER applications.",
+				},
+			}),
 		field.Int("user_id").Immutable().Annotations(hidden()),
 		field.Int("application_id").Immutable().Annotations(hidden()),
 	}
@@ -31,9 +40,11 @@ func (ApplicationMembership) Fields() []ent.Field {
 func (ApplicationMembership) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("user", User.Type).Ref("application_memberships").
-			Field("user_id").Unique().Required().Immutable(),
+			Field("user_id").Unique().Required().Immutable().
+			Comment("The member."),
 		edge.From("application", Application.Type).Ref("members").
-			Field("application_id").Unique().Required().Immutable(),
+			Field("application_id").Unique().Required().Immutable().
+			Comment("The application shared with them."),
 	}
 }
 
@@ -46,7 +57,10 @@ func (ApplicationMembership) Indexes() []ent.Index {
 }
 
 func (ApplicationMembership) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput),
+		schema.Comment("A user's role on an application they do not administer: the application is shared with them."),
+	}
 }
 
 func (ApplicationMembership) Policy() ent.Policy { return policy.ApplicationMembership() }

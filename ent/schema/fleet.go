@@ -79,11 +79,14 @@ func (m requestedBy) Edges() []ent.Edge {
 // environmentName is an environment variable's name.
 var environmentName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func nameAndValue() []ent.Field {
+// nameAndValue are the fields of a variable; names says which names it takes.
+func nameAndValue(names string) []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(128).Match(environmentName),
+		field.String("name").NotEmpty().MaxLen(128).Match(environmentName).
+			Comment("The environment variable's name, up to 128 characters: " + names + "."),
 		// Up to 10 KiB (checked by the API, which names the field).
-		field.Text("value").Validate(multiline),
+		field.Text("value").Validate(multiline).
+			Comment("Its value, up to 10 KiB, as given."),
 	}
 }
 
@@ -96,15 +99,17 @@ func (DeviceTag) Mixin() []ent.Mixin {
 
 func (DeviceTag) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("key").NotEmpty().Validate(line),
-		field.Text("value").Validate(multiline),
+		field.String("key").NotEmpty().Validate(line).
+			Comment("1–100 characters, unique on the device."),
+		field.Text("value").Validate(multiline).
+			Comment("Up to 1000 characters."),
 	}
 }
 
 func (DeviceTag) Indexes() []ent.Index { return []ent.Index{index.Fields("device_id", "key").Unique()} }
 
 func (DeviceTag) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput), schema.Comment("A key and value attached to a device, for filtering and display.")}
 }
 
 func (DeviceTag) Policy() ent.Policy { return policy.Fleet(access.Tags, access.Tags) }
@@ -116,14 +121,16 @@ func (DeviceVariable) Mixin() []ent.Mixin {
 	return []ent.Mixin{createdAt{}, inApplication{ref: "device_variables"}, inDevice{ref: "variables"}}
 }
 
-func (DeviceVariable) Fields() []ent.Field { return nameAndValue() }
+func (DeviceVariable) Fields() []ent.Field {
+	return nameAndValue("[A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique on the device")
+}
 
 func (DeviceVariable) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("device_id", "name").Unique()}
 }
 
 func (DeviceVariable) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput), schema.Comment("An environment variable of one device.")}
 }
 
 func (DeviceVariable) Policy() ent.Policy { return policy.Fleet(access.Variables, access.Variables) }
@@ -135,14 +142,16 @@ func (FleetVariable) Mixin() []ent.Mixin {
 	return []ent.Mixin{createdAt{}, inApplication{ref: "fleet_variables"}}
 }
 
-func (FleetVariable) Fields() []ent.Field { return nameAndValue() }
+func (FleetVariable) Fields() []ent.Field {
+	return nameAndValue("[A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique in the application")
+}
 
 func (FleetVariable) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("application_id", "name").Unique()}
 }
 
 func (FleetVariable) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput), schema.Comment("An environment variable of every device of an application.")}
 }
 
 func (FleetVariable) Policy() ent.Policy {
@@ -157,14 +166,16 @@ func (ConfigVariable) Mixin() []ent.Mixin {
 	return []ent.Mixin{createdAt{}, inApplication{ref: "config_variables"}}
 }
 
-func (ConfigVariable) Fields() []ent.Field { return nameAndValue() }
+func (ConfigVariable) Fields() []ent.Field {
+	return nameAndValue("FLEETGATE_ and [A-Za-z0-9_]*, unique in the application")
+}
 
 func (ConfigVariable) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("application_id", "name").Unique()}
 }
 
 func (ConfigVariable) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput), schema.Comment("A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.")}
 }
 
 func (ConfigVariable) Policy() ent.Policy {
@@ -180,9 +191,10 @@ func (Release) Mixin() []ent.Mixin {
 
 func (Release) Fields() []ent.Field {
 	return []ent.Field{
-		// The source commit: 7–40 lowercase hex characters.
-		field.String("commit").NotEmpty().MaxLen(40).Immutable(),
-		field.String("note").Default("").Immutable().Validate(multiline),
+		field.String("commit").NotEmpty().MaxLen(40).Immutable().
+			Comment("The source commit: 7–40 lowercase hexadecimal characters, unique in the application."),
+		field.String("note").Default("").Immutable().Validate(multiline).
+			Comment("Up to 1000 characters; empty when none."),
 	}
 }
 
@@ -191,7 +203,7 @@ func (Release) Indexes() []ent.Index {
 }
 
 func (Release) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput), schema.Comment("A release of the application's code (a commit) for its devices.")}
 }
 
 func (Release) Policy() ent.Policy { return policy.Fleet(access.Push, access.Push) }
@@ -206,12 +218,22 @@ func (DeviceAction) Mixin() []ent.Mixin {
 func (DeviceAction) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("action").Values("RESTART", "REBOOT", "SHUTDOWN", "IDENTIFY", "PURGE_DATA").
-			Immutable().Annotations(entgql.Type("DeviceActionKind")),
+			Immutable().Comment("What the device is asked to do.").
+			Annotations(entgql.Type("DeviceActionKind"), EnumDoc{
+				Type: "What a device can be asked to do (requestDeviceAction); its agent carries it out.",
+				Values: map[string]string{
+					"RESTART":    "Restart the application on the device.",
+					"REBOOT":     "Reboot the device.",
+					"SHUTDOWN":   "Shut the device down.",
+					"IDENTIFY":   "Make the device show itself (e.g. blink a light), to find it among others.",
+					"PURGE_DATA": "Delete the application's data on the device.",
+				},
+			}),
 	}
 }
 
 func (DeviceAction) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput), schema.Comment("An action asked of one device, pending for its agent.")}
 }
 
 func (DeviceAction) Policy() ent.Policy {
@@ -228,20 +250,29 @@ func (FleetAction) Mixin() []ent.Mixin {
 func (FleetAction) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("action").Values("RESTART_ALL", "REBOOT_ALL", "PURGE_ALL", "PIN_RELEASE").
-			Immutable().Annotations(entgql.Type("FleetActionKind")),
+			Immutable().Comment("What every device is asked to do.").
+			Annotations(entgql.Type("FleetActionKind"), EnumDoc{
+				Type: "What every device of an application can be asked to do (requestFleetAction).",
+				Values: map[string]string{
+					"RESTART_ALL": "Restart the application on every device.",
+					"REBOOT_ALL":  "Reboot every device.",
+					"PURGE_ALL":   "Delete the application's data on every device.",
+					"PIN_RELEASE": "Run one release (FleetAction.release) on every device; needs releaseId.",
+				},
+			}),
 		field.Int("release_id").Optional().Nillable().Immutable().Annotations(hidden()),
 	}
 }
 
 func (FleetAction) Edges() []ent.Edge {
 	return []ent.Edge{
-		// The release PIN_RELEASE pins.
-		edge.To("release", Release.Type).Field("release_id").Unique().Immutable(),
+		edge.To("release", Release.Type).Field("release_id").Unique().Immutable().
+			Comment("The release a PIN_RELEASE pins; null for the other actions."),
 	}
 }
 
 func (FleetAction) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput), schema.Comment("An action asked of every device of an application, pending for their agents.")}
 }
 
 func (FleetAction) Policy() ent.Policy {
@@ -259,13 +290,13 @@ func (ProvisioningKey) Mixin() []ent.Mixin {
 func (ProvisioningKey) Fields() []ent.Field {
 	return []ent.Field{
 		field.Bytes("hash").Unique().Immutable().Sensitive().Annotations(hidden()),
-		// The first characters of the key, so people can tell keys apart.
-		field.String("prefix").Default("").Immutable(),
+		field.String("prefix").Default("").Immutable().
+			Comment("The key's first 12 characters (fgp_…), to tell keys apart. The key itself was shown once, by downloadImageConfig."),
 	}
 }
 
 func (ProvisioningKey) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput), schema.Comment("A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.")}
 }
 
 func (ProvisioningKey) Policy() ent.Policy {

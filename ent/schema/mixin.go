@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"strings"
 	"time"
 
 	"fleetgate/internal/text"
@@ -11,12 +12,17 @@ import (
 	"entgo.io/ent/schema/mixin"
 )
 
-// createdAt stamps a row with the moment it was created.
-type createdAt struct{ mixin.Schema }
+// createdAt stamps a row with the moment it was created; visibility, when
+// set, says who may read it.
+type createdAt struct {
+	mixin.Schema
+	visibility string
+}
 
-func (createdAt) Fields() []ent.Field {
+func (m createdAt) Fields() []ent.Field {
 	return []ent.Field{
 		field.Time("created_at").Default(time.Now).Immutable().
+			Comment(strings.TrimSpace("When it was created. "+m.visibility)).
 			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipWhereInput)),
 	}
 }

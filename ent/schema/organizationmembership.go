@@ -22,7 +22,14 @@ func (OrganizationMembership) Mixin() []ent.Mixin { return []ent.Mixin{createdAt
 func (OrganizationMembership) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("role").GoType(access.OrgRole("")).
-			Annotations(entgql.Type("OrganizationRole")),
+			Comment("ADMINISTRATOR or MEMBER.").
+			Annotations(entgql.Type("OrganizationRole"), EnumDoc{
+				Type: "A role in an organization.",
+				Values: map[string]string{
+					"ADMINISTRATOR": "Administers the organization: its members, and its applications with every permission. An organization always keeps one.",
+					"MEMBER":        "Belongs to the organization; a role on its applications comes only from application memberships.",
+				},
+			}),
 		field.Int("user_id").Immutable().Annotations(hidden()),
 		field.Int("organization_id").Immutable().Annotations(hidden()),
 	}
@@ -31,9 +38,11 @@ func (OrganizationMembership) Fields() []ent.Field {
 func (OrganizationMembership) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("user", User.Type).Ref("organization_memberships").
-			Field("user_id").Unique().Required().Immutable(),
+			Field("user_id").Unique().Required().Immutable().
+			Comment("The member."),
 		edge.From("organization", Organization.Type).Ref("members").
-			Field("organization_id").Unique().Required().Immutable(),
+			Field("organization_id").Unique().Required().Immutable().
+			Comment("The organization."),
 	}
 }
 
@@ -46,7 +55,10 @@ func (OrganizationMembership) Indexes() []ent.Index {
 }
 
 func (OrganizationMembership) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput),
+		schema.Comment("A user's role in an organization. Visible to the organization's members."),
+	}
 }
 
 func (OrganizationMembership) Policy() ent.Policy { return policy.OrganizationMembership() }

@@ -23,9 +23,25 @@ func (SecurityEvent) Fields() []ent.Field {
 			"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET",
 			"TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED",
 			"API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED",
-		).Annotations(entgql.Type("SecurityEventKind")),
-		// What the event was about, e.g. the API key's name.
-		field.String("detail").Default(""),
+		).Comment("What happened.").
+			Annotations(entgql.Type("SecurityEventKind"), EnumDoc{
+				Type: "What happened to an account's security.",
+				Values: map[string]string{
+					"SIGN_IN":                    "A login completed (after the second factor, if one is on).",
+					"SIGN_IN_FAILED":             "A login with a wrong password; detail names the client address.",
+					"PASSWORD_CHANGED":           "The password was changed (changePassword) or first set (setPassword).",
+					"PASSWORD_RESET":             "The password was reset through a mailed link.",
+					"TWO_FACTOR_ENABLED":         "Two-factor authentication was turned on.",
+					"TWO_FACTOR_DISABLED":        "Two-factor authentication was turned off.",
+					"RECOVERY_CODE_USED":         "A recovery code completed a login.",
+					"RECOVERY_CODES_REGENERATED": "The recovery codes were replaced with new ones.",
+					"API_KEY_CREATED":            "An API key was created; detail is its name.",
+					"API_KEY_REVOKED":            "An API key was revoked; detail is its name.",
+					"MEMBERSHIP_CHANGED":         "A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.",
+				},
+			}),
+		field.String("detail").Default("").
+			Comment("What the event was about, as text (an API key's name, a client address, a membership change); empty when there is nothing to add."),
 		field.Int("user_id").Immutable().Annotations(hidden()),
 	}
 }
@@ -42,7 +58,10 @@ func (SecurityEvent) Indexes() []ent.Index {
 }
 
 func (SecurityEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.Skip(entgql.SkipWhereInput),
+		schema.Comment("Something that happened to an account's security, for its owner to review (User.securityEvents)."),
+	}
 }
 
 func (SecurityEvent) Policy() ent.Policy { return policy.SecurityEvent() }

@@ -14,13 +14,16 @@ import (
 // User is a person with an account.
 type User struct{ ent.Schema }
 
-func (User) Mixin() []ent.Mixin { return []ent.Mixin{createdAt{}} }
+func (User) Mixin() []ent.Mixin {
+	return []ent.Mixin{createdAt{visibility: "The user's own only: FORBIDDEN for anyone else."}}
+}
 
 func (User) Fields() []ent.Field {
 	return []ent.Field{
 		// Stored lowercase (internal/account), so the unique index is
 		// case-insensitive in effect.
-		field.String("username").Unique().NotEmpty().MaxLen(32).Validate(line),
+		field.String("username").Unique().NotEmpty().MaxLen(32).Validate(line).
+			Comment("3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username)."),
 		// Shown through a resolver that decides who may see it.
 		field.String("email").Unique().NotEmpty().MaxLen(254).Validate(line).
 			Annotations(hidden()),
@@ -66,5 +69,8 @@ func (User) Edges() []ent.Edge {
 }
 
 func (User) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{
+		entgql.Skip(entgql.SkipWhereInput),
+		schema.Comment("A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address)."),
+	}
 }

@@ -11,19 +11,27 @@ import (
 	"time"
 )
 
+// A user to share an application with (addApplicationMember).
 type AddApplicationMemberInput struct {
-	ApplicationID   int    `json:"applicationId"`
+	// The Application's id.
+	ApplicationID int `json:"applicationId"`
+	// The username or email address of a user who has signed up. Added by email, their address shows to the caller.
 	UsernameOrEmail string `json:"usernameOrEmail"`
 	// DEVELOPER on any plan; OPERATOR and OBSERVER on PAID organizations; STARTER applications allow DEVELOPER only.
 	Role access.Role `json:"role"`
 }
 
+// A user to add to an organization (addOrganizationMember).
 type AddOrganizationMemberInput struct {
-	OrganizationID  int            `json:"organizationId"`
-	UsernameOrEmail string         `json:"usernameOrEmail"`
-	Role            access.OrgRole `json:"role"`
+	// The Organization's id.
+	OrganizationID int `json:"organizationId"`
+	// The username or email address of a user who has signed up. Added by email, their address shows to the caller.
+	UsernameOrEmail string `json:"usernameOrEmail"`
+	// Their role in the organization.
+	Role access.OrgRole `json:"role"`
 }
 
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type AuthPayload struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`
@@ -34,16 +42,20 @@ type AuthPayload struct {
 	// Set when a sign-in completes (signUp, login without a second factor owed, verifyTwoFactor); null otherwise.
 	// Store it on this client (valid 180 days, replacing any earlier one) and send it as LoginInput.deviceToken
 	// on the next login to this account. It is not a credential: never send it as a bearer token.
-	DeviceToken *string   `json:"deviceToken,omitempty"`
-	User        *ent.User `json:"user"`
+	DeviceToken *string `json:"deviceToken,omitempty"`
+	// The signed-in user (without email while the second factor is owed).
+	User *ent.User `json:"user"`
 }
 
+// A new password in place of the current one (changePassword).
 type ChangePasswordInput struct {
+	// The password now; a wrong one is BAD_USER_INPUT, throttled like logins.
 	CurrentPassword string `json:"currentPassword"`
 	// 8–256 characters; the rules of signUp.
 	NewPassword string `json:"newPassword"`
 }
 
+// A new API key (createApiKey).
 type CreateAPIKeyInput struct {
 	// 1–50 characters.
 	Name string `json:"name"`
@@ -53,19 +65,25 @@ type CreateAPIKeyInput struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// The new API key, with the key itself (createApiKey).
 type CreateAPIKeyPayload struct {
 	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
-	Key    string      `json:"key"`
+	Key string `json:"key"`
+	// The key as apiKeys lists it: id, name, prefix, dates.
 	APIKey *ent.ApiKey `json:"apiKey"`
 }
 
+// A new application (createApplication).
 type CreateApplicationInput struct {
+	// The id of the Organization that will own it; the caller administers it.
 	OrganizationID int `json:"organizationId"`
 	// 1–64 characters, with at least one letter or digit; the slug is orgHandle/name, lowercased with other characters as '-'.
-	Name string           `json:"name"`
+	Name string `json:"name"`
+	// Its type; STARTER allows DEVELOPER members only.
 	Type application.Type `json:"type"`
 }
 
+// A new organization (createOrganization).
 type CreateOrganizationInput struct {
 	// 1–100 characters.
 	Name string `json:"name"`
@@ -73,7 +91,9 @@ type CreateOrganizationInput struct {
 	Handle string `json:"handle"`
 }
 
+// A new release (createRelease).
 type CreateReleaseInput struct {
+	// The Application's id.
 	ApplicationID int `json:"applicationId"`
 	// The source commit: 7–40 hexadecimal characters (stored lowercase); unique in the application.
 	Commit string `json:"commit"`
@@ -81,18 +101,25 @@ type CreateReleaseInput struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// An action to ask of a device (requestDeviceAction).
 type DeviceActionInput struct {
-	DeviceID int                 `json:"deviceId"`
-	Action   deviceaction.Action `json:"action"`
+	// The Device's id.
+	DeviceID int `json:"deviceId"`
+	// What to do.
+	Action deviceaction.Action `json:"action"`
 }
 
+// An action to ask of every device of an application (requestFleetAction).
 type FleetActionInput struct {
-	ApplicationID int                `json:"applicationId"`
-	Action        fleetaction.Action `json:"action"`
-	// The release to pin: required for PIN_RELEASE, refused otherwise.
+	// The Application's id.
+	ApplicationID int `json:"applicationId"`
+	// What to do.
+	Action fleetaction.Action `json:"action"`
+	// The id of the Release to pin, of the same application: required for PIN_RELEASE, refused otherwise.
 	ReleaseID *int `json:"releaseId,omitempty"`
 }
 
+// What a device image needs to register its devices (downloadImageConfig).
 type ImageConfig struct {
 	// The provisioning key alone (also inside config). Shown only here.
 	ProvisioningKey string `json:"provisioningKey"`
@@ -100,9 +127,12 @@ type ImageConfig struct {
 	Config string `json:"config"`
 }
 
+// A sign-in with a password (login).
 type LoginInput struct {
+	// The account's username or email address, in any case.
 	UsernameOrEmail string `json:"usernameOrEmail"`
-	Password        string `json:"password"`
+	// The account's password.
+	Password string `json:"password"`
 	// The deviceToken of an earlier completed sign-in to this account on this client, if it kept one.
 	// A valid one spares the login the limits strangers' failures put on the account and the client address;
 	// its own failures are limited instead (5 free, then a doubling wait). Anything else (another account's,
@@ -110,6 +140,7 @@ type LoginInput struct {
 	DeviceToken *string `json:"deviceToken,omitempty"`
 }
 
+// Fresh recovery codes (confirmTwoFactorSetup, regenerateRecoveryCodes).
 type RecoveryCodes struct {
 	// Each is xxxxx-xxxxx and works once. Store them now: they are not shown again.
 	RecoveryCodes []string `json:"recoveryCodes"`
@@ -117,7 +148,9 @@ type RecoveryCodes struct {
 	Session *AuthPayload `json:"session,omitempty"`
 }
 
+// A new device (registerDevice).
 type RegisterDeviceInput struct {
+	// The Application's id.
 	ApplicationID int `json:"applicationId"`
 	// 1–100 characters.
 	Name string `json:"name"`
@@ -125,6 +158,7 @@ type RegisterDeviceInput struct {
 	UUID *string `json:"uuid,omitempty"`
 }
 
+// A new password with the token of a reset link (resetPassword).
 type ResetPasswordInput struct {
 	// The token from the link in the mail.
 	Token string `json:"token"`
@@ -132,7 +166,9 @@ type ResetPasswordInput struct {
 	NewPassword string `json:"newPassword"`
 }
 
+// A configuration variable to set (setConfigVariable).
 type SetConfigVariableInput struct {
+	// The Application's id.
 	ApplicationID int `json:"applicationId"`
 	// FLEETGATE_ followed by an environment variable name, up to 128 characters in all.
 	Name string `json:"name"`
@@ -140,7 +176,9 @@ type SetConfigVariableInput struct {
 	Value string `json:"value"`
 }
 
+// A tag of a device to set (setDeviceTag).
 type SetDeviceTagInput struct {
+	// The Device's id.
 	DeviceID int `json:"deviceId"`
 	// 1–100 characters, no control characters.
 	Key string `json:"key"`
@@ -148,7 +186,9 @@ type SetDeviceTagInput struct {
 	Value string `json:"value"`
 }
 
+// An environment variable of one device to set (setDeviceVariable).
 type SetDeviceVariableInput struct {
+	// The Device's id.
 	DeviceID int `json:"deviceId"`
 	// An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_.
 	Name string `json:"name"`
@@ -156,7 +196,9 @@ type SetDeviceVariableInput struct {
 	Value string `json:"value"`
 }
 
+// An environment variable of every device to set (setFleetVariable).
 type SetFleetVariableInput struct {
+	// The Application's id.
 	ApplicationID int `json:"applicationId"`
 	// An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_.
 	Name string `json:"name"`
@@ -164,27 +206,33 @@ type SetFleetVariableInput struct {
 	Value string `json:"value"`
 }
 
+// A first password for an account without one (setPassword).
 type SetPasswordInput struct {
 	// 8–256 characters; the rules of signUp.
 	NewPassword string `json:"newPassword"`
 }
 
+// A new account (signUp).
 type SignUpInput struct {
 	// 3–32 characters: letters, digits and underscores; stored lowercase.
 	Username string `json:"username"`
-	Email    string `json:"email"`
+	// An email address, stored lowercase, unique among accounts; reset links go to it.
+	Email string `json:"email"`
 	// 8–256 characters; not a common password, not containing the username or email.
 	Password string `json:"password"`
 }
 
+// A grant to open one SSH session to a device (requestSshAccess).
 type SSHAccessGrant struct {
 	// Present it to the SSH proxy.
-	Token     string    `json:"token"`
+	Token string `json:"token"`
+	// When the grant expires: 60 seconds after it was issued.
 	ExpiresAt time.Time `json:"expiresAt"`
 	// The device the grant opens.
 	DeviceUUID string `json:"deviceUuid"`
 }
 
+// A new TOTP secret to pair an authenticator app with (beginTwoFactorSetup).
 type TwoFactorSetup struct {
 	// The secret in base32, for typing into an app by hand.
 	Secret string `json:"secret"`
@@ -194,14 +242,17 @@ type TwoFactorSetup struct {
 	QRCodePng string `json:"qrCodePng"`
 }
 
+// A new role for an application member (updateApplicationMember).
 type UpdateApplicationMemberInput struct {
-	// The ApplicationMembership.
-	ID   int         `json:"id"`
+	// The ApplicationMembership's id.
+	ID int `json:"id"`
+	// The new role, as the plan rules allow (see AddApplicationMemberInput.role).
 	Role access.Role `json:"role"`
 }
 
+// New metadata of a device (updateDevice); what is omitted stays.
 type UpdateDeviceInput struct {
-	// The Device.
+	// The Device's id.
 	ID int `json:"id"`
 	// 1–100 characters; unchanged when omitted.
 	Name *string `json:"name,omitempty"`
@@ -209,12 +260,15 @@ type UpdateDeviceInput struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// A new organization role for a member (updateOrganizationMember).
 type UpdateOrganizationMemberInput struct {
-	// The OrganizationMembership.
-	ID   int            `json:"id"`
+	// The OrganizationMembership's id.
+	ID int `json:"id"`
+	// The new role; the last administrator cannot become a MEMBER.
 	Role access.OrgRole `json:"role"`
 }
 
+// The second factor of a login (verifyTwoFactor): exactly one of its fields, a code or a recovery code.
 type VerifyTwoFactorInput struct {
 	// The 6-digit code the authenticator app shows.
 	Code *string `json:"code,omitempty"`

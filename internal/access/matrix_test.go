@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// seedTable is the "Member types" table of seeds/002, copied verbatim.
+// seedTable is the "Member types" table of the product documentation the
+// role matrix comes from, copied verbatim.
 const seedTable = `
 | Member Type   | [Add members][administrator]   | Delete App  | Add/Remove device  | [Device actions][device-actions]  | [Tags][tags] | [Variables][variables] | [SSH access][ssh] | [Push][deploy] | [Configuration][configuration] | Fleet actions |
 | ------------- |:-------------:| ----:| ----:| ----:| ----:| ----:| ----:| ----:| ----:| ----:|

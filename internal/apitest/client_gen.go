@@ -12,6 +12,9 @@ import (
 )
 
 // AddApplicationMemberAddApplicationMemberApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type AddApplicationMemberAddApplicationMemberApplicationMembership struct {
 	ApplicationMembershipFields `json:"-"`
 }
@@ -89,8 +92,11 @@ func (v *AddApplicationMemberAddApplicationMemberApplicationMembership) __premar
 	return &retval, nil
 }
 
+// A user to share an application with (addApplicationMember).
 type AddApplicationMemberInput struct {
-	ApplicationId   string `json:"applicationId"`
+	// The Application's id.
+	ApplicationId string `json:"applicationId"`
+	// The username or email address of a user who has signed up. Added by email, their address shows to the caller.
 	UsernameOrEmail string `json:"usernameOrEmail"`
 	// DEVELOPER on any plan; OPERATOR and OBSERVER on PAID organizations; STARTER applications allow DEVELOPER only.
 	Role ApplicationRole `json:"role"`
@@ -117,6 +123,9 @@ func (v *AddApplicationMemberResponse) GetAddApplicationMember() AddApplicationM
 }
 
 // AddOrganizationMemberAddOrganizationMemberOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type AddOrganizationMemberAddOrganizationMemberOrganizationMembership struct {
 	OrganizationMembershipFields `json:"-"`
 }
@@ -195,8 +204,13 @@ func (v *AddOrganizationMemberAddOrganizationMemberOrganizationMembership) __pre
 }
 
 // AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership struct {
-	Id   string                                                                    `json:"id"`
+	// The OrganizationMembership's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The member.
 	User AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser `json:"user"`
 }
 
@@ -211,8 +225,13 @@ func (v *AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembership) 
 }
 
 // AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type AddOrganizationMemberEmailAddOrganizationMemberOrganizationMembershipUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
@@ -244,10 +263,14 @@ func (v *AddOrganizationMemberEmailResponse) GetAddOrganizationMember() AddOrgan
 	return v.AddOrganizationMember
 }
 
+// A user to add to an organization (addOrganizationMember).
 type AddOrganizationMemberInput struct {
-	OrganizationId  string           `json:"organizationId"`
-	UsernameOrEmail string           `json:"usernameOrEmail"`
-	Role            OrganizationRole `json:"role"`
+	// The Organization's id.
+	OrganizationId string `json:"organizationId"`
+	// The username or email address of a user who has signed up. Added by email, their address shows to the caller.
+	UsernameOrEmail string `json:"usernameOrEmail"`
+	// Their role in the organization.
+	Role OrganizationRole `json:"role"`
 }
 
 // GetOrganizationId returns AddOrganizationMemberInput.OrganizationId, and is useful for accessing the field via an interface.
@@ -271,14 +294,24 @@ func (v *AddOrganizationMemberResponse) GetAddOrganizationMember() AddOrganizati
 }
 
 // ApiKeyFields includes the GraphQL fields of ApiKey requested by the fragment ApiKeyFields.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
 type ApiKeyFields struct {
-	Id          string     `json:"id"`
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Prefix      string     `json:"prefix"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	LastUsedAt  *time.Time `json:"lastUsedAt"`
-	ExpiresAt   *time.Time `json:"expiresAt"`
+	// The ApiKey's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 1–50 characters.
+	Name string `json:"name"`
+	// Up to 150 characters; empty when none was given.
+	Description string `json:"description"`
+	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey.
+	Prefix string `json:"prefix"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// When the key last authenticated a request, to within a minute; null if never.
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	// When the key stops working; null if it does not expire.
+	ExpiresAt *time.Time `json:"expiresAt"`
 }
 
 // GetId returns ApiKeyFields.Id, and is useful for accessing the field via an interface.
@@ -303,6 +336,9 @@ func (v *ApiKeyFields) GetLastUsedAt() *time.Time { return v.LastUsedAt }
 func (v *ApiKeyFields) GetExpiresAt() *time.Time { return v.ExpiresAt }
 
 // ApiKeysApiKeysApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
 type ApiKeysApiKeysApiKey struct {
 	ApiKeyFields `json:"-"`
 }
@@ -400,9 +436,13 @@ type ApiKeysResponse struct {
 func (v *ApiKeysResponse) GetApiKeys() []ApiKeysApiKeysApiKey { return v.ApiKeys }
 
 // ApplicationApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type ApplicationApplication struct {
 	ApplicationFields `json:"-"`
-	Members           ApplicationApplicationMembersApplicationMembershipConnection `json:"members"`
+	// The memberships it is shared by. Administrators of the organization are not listed: their role comes from the organization.
+	Members ApplicationApplicationMembersApplicationMembershipConnection `json:"members"`
 }
 
 // GetMembers returns ApplicationApplication.Members, and is useful for accessing the field via an interface.
@@ -542,6 +582,9 @@ func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplic
 }
 
 // ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership struct {
 	ApplicationMembershipFields `json:"-"`
 }
@@ -620,17 +663,25 @@ func (v *ApplicationApplicationMembersApplicationMembershipConnectionEdgesApplic
 }
 
 // ApplicationFields includes the GraphQL fields of Application requested by the fragment ApplicationFields.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type ApplicationFields struct {
-	Id   string          `json:"id"`
-	Name string          `json:"name"`
-	Slug string          `json:"slug"`
+	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The name it was created with, 1–64 characters.
+	Name string `json:"name"`
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
+	Slug string `json:"slug"`
+	// Chosen at creation; STARTER limits the membership roles.
 	Type ApplicationType `json:"type"`
 	// The caller's effective role: ADMINISTRATOR when they administer the organization, else their membership role.
 	MyRole ApplicationRole `json:"myRole"`
 	// What myRole allows, in the matrix's column order, for drawing the dashboard.
 	MyPermissions []Permission `json:"myPermissions"`
 	// True when the application is shared with the caller (their role comes from a membership, not from administering the organization).
-	IsShared     bool                          `json:"isShared"`
+	IsShared bool `json:"isShared"`
+	// The organization that owns it.
 	Organization ApplicationFieldsOrganization `json:"organization"`
 }
 
@@ -659,8 +710,13 @@ func (v *ApplicationFields) GetIsShared() bool { return v.IsShared }
 func (v *ApplicationFields) GetOrganization() ApplicationFieldsOrganization { return v.Organization }
 
 // ApplicationFieldsOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type ApplicationFieldsOrganization struct {
-	Id     string `json:"id"`
+	// The Organization's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique among handles and usernames: organization(handle:) finds it.
 	Handle string `json:"handle"`
 }
 
@@ -671,10 +727,17 @@ func (v *ApplicationFieldsOrganization) GetId() string { return v.Id }
 func (v *ApplicationFieldsOrganization) GetHandle() string { return v.Handle }
 
 // ApplicationMembershipFields includes the GraphQL fields of ApplicationMembership requested by the fragment ApplicationMembershipFields.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type ApplicationMembershipFields struct {
-	Id          string                                 `json:"id"`
-	Role        ApplicationRole                        `json:"role"`
-	User        ApplicationMembershipFieldsUser        `json:"user"`
+	// The ApplicationMembership's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// DEVELOPER, OPERATOR or OBSERVER, as the plan rules allow.
+	Role ApplicationRole `json:"role"`
+	// The member.
+	User ApplicationMembershipFieldsUser `json:"user"`
+	// The application shared with them.
 	Application ApplicationMembershipFieldsApplication `json:"application"`
 }
 
@@ -693,8 +756,13 @@ func (v *ApplicationMembershipFields) GetApplication() ApplicationMembershipFiel
 }
 
 // ApplicationMembershipFieldsApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type ApplicationMembershipFieldsApplication struct {
-	Id   string `json:"id"`
+	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug"`
 }
 
@@ -705,8 +773,13 @@ func (v *ApplicationMembershipFieldsApplication) GetId() string { return v.Id }
 func (v *ApplicationMembershipFieldsApplication) GetSlug() string { return v.Slug }
 
 // ApplicationMembershipFieldsUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type ApplicationMembershipFieldsUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
@@ -730,14 +803,18 @@ type ApplicationResponse struct {
 // GetApplication returns ApplicationResponse.Application, and is useful for accessing the field via an interface.
 func (v *ApplicationResponse) GetApplication() *ApplicationApplication { return v.Application }
 
-// ApplicationRole is enum for the field role
+// A role on an application: what its holder may do there beyond reading it (Application.myPermissions).
 type ApplicationRole string
 
 const (
+	// Administrators of the application's organization: every permission. Not a membership role: make the user an administrator of the organization.
 	ApplicationRoleAdministrator ApplicationRole = "ADMINISTRATOR"
-	ApplicationRoleDeveloper     ApplicationRole = "DEVELOPER"
-	ApplicationRoleOperator      ApplicationRole = "OPERATOR"
-	ApplicationRoleObserver      ApplicationRole = "OBSERVER"
+	// Every permission but ADD_MEMBERS and DELETE_APPLICATION. On any plan and application type.
+	ApplicationRoleDeveloper ApplicationRole = "DEVELOPER"
+	// The devices: ADD_REMOVE_DEVICE, DEVICE_ACTIONS, TAGS, VARIABLES and SSH_ACCESS. In PAID organizations, not on STARTER applications.
+	ApplicationRoleOperator ApplicationRole = "OPERATOR"
+	// Reading only. In PAID organizations, not on STARTER applications.
+	ApplicationRoleObserver ApplicationRole = "OBSERVER"
 )
 
 var AllApplicationRole = []ApplicationRole{
@@ -747,12 +824,15 @@ var AllApplicationRole = []ApplicationRole{
 	ApplicationRoleObserver,
 }
 
-// ApplicationType is enum for the field type
+// The kind of an application.
 type ApplicationType string
 
 const (
-	ApplicationTypeStarter       ApplicationType = "STARTER"
-	ApplicationTypeEssentials    ApplicationType = "ESSENTIALS"
+	// Members can be DEVELOPER only, whatever the plan.
+	ApplicationTypeStarter ApplicationType = "STARTER"
+	// Members can have any role the organization's plan allows.
+	ApplicationTypeEssentials ApplicationType = "ESSENTIALS"
+	// Members can have any role the organization's plan allows.
 	ApplicationTypeMicroservices ApplicationType = "MICROSERVICES"
 )
 
@@ -762,59 +842,97 @@ var AllApplicationType = []ApplicationType{
 	ApplicationTypeMicroservices,
 }
 
-// ApplicationWhereInput is used for filtering Application objects.
-// Input was generated by ent.
+// Filters Application objects: one matches when every predicate given here holds.
 type ApplicationWhereInput struct {
-	Not *ApplicationWhereInput  `json:"not"`
+	// Matches what this filter does not match.
+	Not *ApplicationWhereInput `json:"not"`
+	// Matches what every one of these filters matches.
 	And []ApplicationWhereInput `json:"and"`
-	Or  []ApplicationWhereInput `json:"or"`
-	// id field predicates
-	Id      *string  `json:"id"`
-	IdNEQ   *string  `json:"idNEQ"`
-	IdIn    []string `json:"idIn"`
+	// Matches what at least one of these filters matches.
+	Or []ApplicationWhereInput `json:"or"`
+	// Matches when id is equal to the value.
+	Id *string `json:"id"`
+	// Matches when id is not equal to the value.
+	IdNEQ *string `json:"idNEQ"`
+	// Matches when id is one of the values.
+	IdIn []string `json:"idIn"`
+	// Matches when id is none of the values.
 	IdNotIn []string `json:"idNotIn"`
-	IdGT    *string  `json:"idGT"`
-	IdGTE   *string  `json:"idGTE"`
-	IdLT    *string  `json:"idLT"`
-	IdLTE   *string  `json:"idLTE"`
-	// name field predicates
-	Name             *string  `json:"name"`
-	NameNEQ          *string  `json:"nameNEQ"`
-	NameIn           []string `json:"nameIn"`
-	NameNotIn        []string `json:"nameNotIn"`
-	NameGT           *string  `json:"nameGT"`
-	NameGTE          *string  `json:"nameGTE"`
-	NameLT           *string  `json:"nameLT"`
-	NameLTE          *string  `json:"nameLTE"`
-	NameContains     *string  `json:"nameContains"`
-	NameHasPrefix    *string  `json:"nameHasPrefix"`
-	NameHasSuffix    *string  `json:"nameHasSuffix"`
-	NameEqualFold    *string  `json:"nameEqualFold"`
-	NameContainsFold *string  `json:"nameContainsFold"`
-	// slug field predicates
-	Slug             *string  `json:"slug"`
-	SlugNEQ          *string  `json:"slugNEQ"`
-	SlugIn           []string `json:"slugIn"`
-	SlugNotIn        []string `json:"slugNotIn"`
-	SlugGT           *string  `json:"slugGT"`
-	SlugGTE          *string  `json:"slugGTE"`
-	SlugLT           *string  `json:"slugLT"`
-	SlugLTE          *string  `json:"slugLTE"`
-	SlugContains     *string  `json:"slugContains"`
-	SlugHasPrefix    *string  `json:"slugHasPrefix"`
-	SlugHasSuffix    *string  `json:"slugHasSuffix"`
-	SlugEqualFold    *string  `json:"slugEqualFold"`
-	SlugContainsFold *string  `json:"slugContainsFold"`
-	// type field predicates
-	Type      *ApplicationType  `json:"type"`
-	TypeNEQ   *ApplicationType  `json:"typeNEQ"`
-	TypeIn    []ApplicationType `json:"typeIn"`
+	// Matches when id is greater than the value.
+	IdGT *string `json:"idGT"`
+	// Matches when id is greater than or equal to the value.
+	IdGTE *string `json:"idGTE"`
+	// Matches when id is less than the value.
+	IdLT *string `json:"idLT"`
+	// Matches when id is less than or equal to the value.
+	IdLTE *string `json:"idLTE"`
+	// Matches when name is equal to the value.
+	Name *string `json:"name"`
+	// Matches when name is not equal to the value.
+	NameNEQ *string `json:"nameNEQ"`
+	// Matches when name is one of the values.
+	NameIn []string `json:"nameIn"`
+	// Matches when name is none of the values.
+	NameNotIn []string `json:"nameNotIn"`
+	// Matches when name is greater than the value.
+	NameGT *string `json:"nameGT"`
+	// Matches when name is greater than or equal to the value.
+	NameGTE *string `json:"nameGTE"`
+	// Matches when name is less than the value.
+	NameLT *string `json:"nameLT"`
+	// Matches when name is less than or equal to the value.
+	NameLTE *string `json:"nameLTE"`
+	// Matches when name contains the value (case-sensitive).
+	NameContains *string `json:"nameContains"`
+	// Matches when name starts with the value.
+	NameHasPrefix *string `json:"nameHasPrefix"`
+	// Matches when name ends with the value.
+	NameHasSuffix *string `json:"nameHasSuffix"`
+	// Matches when name equals the value, ignoring case.
+	NameEqualFold *string `json:"nameEqualFold"`
+	// Matches when name contains the value, ignoring case.
+	NameContainsFold *string `json:"nameContainsFold"`
+	// Matches when slug is equal to the value.
+	Slug *string `json:"slug"`
+	// Matches when slug is not equal to the value.
+	SlugNEQ *string `json:"slugNEQ"`
+	// Matches when slug is one of the values.
+	SlugIn []string `json:"slugIn"`
+	// Matches when slug is none of the values.
+	SlugNotIn []string `json:"slugNotIn"`
+	// Matches when slug is greater than the value.
+	SlugGT *string `json:"slugGT"`
+	// Matches when slug is greater than or equal to the value.
+	SlugGTE *string `json:"slugGTE"`
+	// Matches when slug is less than the value.
+	SlugLT *string `json:"slugLT"`
+	// Matches when slug is less than or equal to the value.
+	SlugLTE *string `json:"slugLTE"`
+	// Matches when slug contains the value (case-sensitive).
+	SlugContains *string `json:"slugContains"`
+	// Matches when slug starts with the value.
+	SlugHasPrefix *string `json:"slugHasPrefix"`
+	// Matches when slug ends with the value.
+	SlugHasSuffix *string `json:"slugHasSuffix"`
+	// Matches when slug equals the value, ignoring case.
+	SlugEqualFold *string `json:"slugEqualFold"`
+	// Matches when slug contains the value, ignoring case.
+	SlugContainsFold *string `json:"slugContainsFold"`
+	// Matches when type is equal to the value.
+	Type *ApplicationType `json:"type"`
+	// Matches when type is not equal to the value.
+	TypeNEQ *ApplicationType `json:"typeNEQ"`
+	// Matches when type is one of the values.
+	TypeIn []ApplicationType `json:"typeIn"`
+	// Matches when type is none of the values.
 	TypeNotIn []ApplicationType `json:"typeNotIn"`
-	// organization edge predicates
-	HasOrganization     *bool                    `json:"hasOrganization"`
+	// true: matches when it has organization; false: when it has none.
+	HasOrganization *bool `json:"hasOrganization"`
+	// Matches when its organization (one of them, for a list) matches every one of these filters.
 	HasOrganizationWith []OrganizationWhereInput `json:"hasOrganizationWith"`
-	// devices edge predicates
-	HasDevices     *bool              `json:"hasDevices"`
+	// true: matches when it has devices; false: when it has none.
+	HasDevices *bool `json:"hasDevices"`
+	// Matches when its devices (one of them, for a list) matches every one of these filters.
 	HasDevicesWith []DeviceWhereInput `json:"hasDevicesWith"`
 }
 
@@ -996,6 +1114,9 @@ func (v *ApplicationsApplicationsApplicationConnectionEdgesApplicationEdge) GetN
 }
 
 // ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type ApplicationsApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
 	ApplicationFields `json:"-"`
 }
@@ -1175,9 +1296,13 @@ func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicatio
 }
 
 // ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
 	ApplicationFields `json:"-"`
-	Members           ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection `json:"members"`
+	// The memberships it is shared by. Administrators of the organization are not listed: their role comes from the organization.
+	Members ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnection `json:"members"`
 }
 
 // GetMembers returns ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication.Members, and is useful for accessing the field via an interface.
@@ -1329,8 +1454,13 @@ func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicatio
 }
 
 // ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembership struct {
-	Role ApplicationRole                                                                                                                                                                              `json:"role"`
+	// DEVELOPER, OPERATOR or OBSERVER, as the plan rules allow.
+	Role ApplicationRole `json:"role"`
+	// The member.
 	User ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser `json:"user"`
 }
 
@@ -1345,8 +1475,13 @@ func (v *ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicatio
 }
 
 // ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type ApplicationsWithMembersApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplicationMembersApplicationMembershipConnectionEdgesApplicationMembershipEdgeNodeApplicationMembershipUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -1373,6 +1508,9 @@ func (v *ApplicationsWithMembersResponse) GetApplications() ApplicationsWithMemb
 }
 
 // AuthFields includes the GraphQL fields of AuthPayload requested by the fragment AuthFields.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type AuthFields struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`
@@ -1383,8 +1521,9 @@ type AuthFields struct {
 	// Set when a sign-in completes (signUp, login without a second factor owed, verifyTwoFactor); null otherwise.
 	// Store it on this client (valid 180 days, replacing any earlier one) and send it as LoginInput.deviceToken
 	// on the next login to this account. It is not a credential: never send it as a bearer token.
-	DeviceToken *string        `json:"deviceToken"`
-	User        AuthFieldsUser `json:"user"`
+	DeviceToken *string `json:"deviceToken"`
+	// The signed-in user (without email while the second factor is owed).
+	User AuthFieldsUser `json:"user"`
 }
 
 // GetToken returns AuthFields.Token, and is useful for accessing the field via an interface.
@@ -1403,8 +1542,13 @@ func (v *AuthFields) GetDeviceToken() *string { return v.DeviceToken }
 func (v *AuthFields) GetUser() AuthFieldsUser { return v.User }
 
 // AuthFieldsUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type AuthFieldsUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
@@ -1420,6 +1564,9 @@ func (v *AuthFieldsUser) GetUsername() string { return v.Username }
 func (v *AuthFieldsUser) GetEmail() *string { return v.Email }
 
 // BeginTwoFactorSetupBeginTwoFactorSetup includes the requested fields of the GraphQL type TwoFactorSetup.
+// The GraphQL type's documentation follows.
+//
+// A new TOTP secret to pair an authenticator app with (beginTwoFactorSetup).
 type BeginTwoFactorSetupBeginTwoFactorSetup struct {
 	// The secret in base32, for typing into an app by hand.
 	Secret string `json:"secret"`
@@ -1453,6 +1600,9 @@ func (v *BeginTwoFactorSetupResponse) GetBeginTwoFactorSetup() BeginTwoFactorSet
 }
 
 // ChangePasswordChangePasswordAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type ChangePasswordChangePasswordAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -1534,7 +1684,9 @@ func (v *ChangePasswordChangePasswordAuthPayload) __premarshalJSON() (*__premars
 	return &retval, nil
 }
 
+// A new password in place of the current one (changePassword).
 type ChangePasswordInput struct {
+	// The password now; a wrong one is BAD_USER_INPUT, throttled like logins.
 	CurrentPassword string `json:"currentPassword"`
 	// 8–256 characters; the rules of signUp.
 	NewPassword string `json:"newPassword"`
@@ -1558,6 +1710,9 @@ func (v *ChangePasswordResponse) GetChangePassword() ChangePasswordChangePasswor
 }
 
 // ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes includes the requested fields of the GraphQL type RecoveryCodes.
+// The GraphQL type's documentation follows.
+//
+// Fresh recovery codes (confirmTwoFactorSetup, regenerateRecoveryCodes).
 type ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes struct {
 	// Each is xxxxx-xxxxx and works once. Store them now: they are not shown again.
 	RecoveryCodes []string `json:"recoveryCodes"`
@@ -1576,6 +1731,9 @@ func (v *ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodes) GetSession() *
 }
 
 // ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type ConfirmTwoFactorSetupConfirmTwoFactorSetupRecoveryCodesSessionAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -1675,9 +1833,13 @@ func (v *ConfirmTwoFactorSetupResponse) GetConfirmTwoFactorSetup() ConfirmTwoFac
 }
 
 // CreateApiKeyCreateApiKeyCreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
+// The GraphQL type's documentation follows.
+//
+// The new API key, with the key itself (createApiKey).
 type CreateApiKeyCreateApiKeyCreateApiKeyPayload struct {
 	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
-	Key    string                                            `json:"key"`
+	Key string `json:"key"`
+	// The key as apiKeys lists it: id, name, prefix, dates.
 	ApiKey CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey `json:"apiKey"`
 }
 
@@ -1690,6 +1852,9 @@ func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayload) GetApiKey() CreateApiKeyCr
 }
 
 // CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
 type CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey struct {
 	ApiKeyFields `json:"-"`
 }
@@ -1789,6 +1954,7 @@ func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) __premarshalJSON() (
 	return &retval, nil
 }
 
+// A new API key (createApiKey).
 type CreateApiKeyInput struct {
 	// 1–50 characters.
 	Name string `json:"name"`
@@ -1819,6 +1985,9 @@ func (v *CreateApiKeyResponse) GetCreateApiKey() CreateApiKeyCreateApiKeyCreateA
 }
 
 // CreateApplicationCreateApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type CreateApplicationCreateApplication struct {
 	ApplicationFields `json:"-"`
 }
@@ -1920,10 +2089,13 @@ func (v *CreateApplicationCreateApplication) __premarshalJSON() (*__premarshalCr
 	return &retval, nil
 }
 
+// A new application (createApplication).
 type CreateApplicationInput struct {
+	// The id of the Organization that will own it; the caller administers it.
 	OrganizationId string `json:"organizationId"`
 	// 1–64 characters, with at least one letter or digit; the slug is orgHandle/name, lowercased with other characters as '-'.
-	Name string          `json:"name"`
+	Name string `json:"name"`
+	// Its type; STARTER allows DEVELOPER members only.
 	Type ApplicationType `json:"type"`
 }
 
@@ -1948,6 +2120,9 @@ func (v *CreateApplicationResponse) GetCreateApplication() CreateApplicationCrea
 }
 
 // CreateOrganizationCreateOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type CreateOrganizationCreateOrganization struct {
 	OrganizationFields `json:"-"`
 }
@@ -2025,6 +2200,7 @@ func (v *CreateOrganizationCreateOrganization) __premarshalJSON() (*__premarshal
 	return &retval, nil
 }
 
+// A new organization (createOrganization).
 type CreateOrganizationInput struct {
 	// 1–100 characters.
 	Name string `json:"name"`
@@ -2050,10 +2226,17 @@ func (v *CreateOrganizationResponse) GetCreateOrganization() CreateOrganizationC
 }
 
 // CreateReleaseCreateRelease includes the requested fields of the GraphQL type Release.
+// The GraphQL type's documentation follows.
+//
+// A release of the application's code (a commit) for its devices.
 type CreateReleaseCreateRelease struct {
-	Id        string    `json:"id"`
-	Commit    string    `json:"commit"`
-	Note      string    `json:"note"`
+	// The Release's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The source commit: 7–40 lowercase hexadecimal characters, unique in the application.
+	Commit string `json:"commit"`
+	// Up to 1000 characters; empty when none.
+	Note string `json:"note"`
+	// When it was created.
 	CreatedAt time.Time `json:"createdAt"`
 	// Who asked for it (or made it); null once their account is deleted.
 	CreatedBy *CreateReleaseCreateReleaseCreatedByUser `json:"createdBy"`
@@ -2077,8 +2260,13 @@ func (v *CreateReleaseCreateRelease) GetCreatedBy() *CreateReleaseCreateReleaseC
 }
 
 // CreateReleaseCreateReleaseCreatedByUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type CreateReleaseCreateReleaseCreatedByUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -2088,7 +2276,9 @@ func (v *CreateReleaseCreateReleaseCreatedByUser) GetId() string { return v.Id }
 // GetUsername returns CreateReleaseCreateReleaseCreatedByUser.Username, and is useful for accessing the field via an interface.
 func (v *CreateReleaseCreateReleaseCreatedByUser) GetUsername() string { return v.Username }
 
+// A new release (createRelease).
 type CreateReleaseInput struct {
+	// The Application's id.
 	ApplicationId string `json:"applicationId"`
 	// The source commit: 7–40 hexadecimal characters (stored lowercase); unique in the application.
 	Commit string `json:"commit"`
@@ -2135,9 +2325,12 @@ type DeleteApplicationResponse struct {
 // GetDeleteApplication returns DeleteApplicationResponse.DeleteApplication, and is useful for accessing the field via an interface.
 func (v *DeleteApplicationResponse) GetDeleteApplication() string { return v.DeleteApplication }
 
+// An action to ask of a device (requestDeviceAction).
 type DeviceActionInput struct {
-	DeviceId string           `json:"deviceId"`
-	Action   DeviceActionKind `json:"action"`
+	// The Device's id.
+	DeviceId string `json:"deviceId"`
+	// What to do.
+	Action DeviceActionKind `json:"action"`
 }
 
 // GetDeviceId returns DeviceActionInput.DeviceId, and is useful for accessing the field via an interface.
@@ -2146,14 +2339,19 @@ func (v *DeviceActionInput) GetDeviceId() string { return v.DeviceId }
 // GetAction returns DeviceActionInput.Action, and is useful for accessing the field via an interface.
 func (v *DeviceActionInput) GetAction() DeviceActionKind { return v.Action }
 
-// DeviceActionKind is enum for the field action
+// What a device can be asked to do (requestDeviceAction); its agent carries it out.
 type DeviceActionKind string
 
 const (
-	DeviceActionKindRestart   DeviceActionKind = "RESTART"
-	DeviceActionKindReboot    DeviceActionKind = "REBOOT"
-	DeviceActionKindShutdown  DeviceActionKind = "SHUTDOWN"
-	DeviceActionKindIdentify  DeviceActionKind = "IDENTIFY"
+	// Restart the application on the device.
+	DeviceActionKindRestart DeviceActionKind = "RESTART"
+	// Reboot the device.
+	DeviceActionKindReboot DeviceActionKind = "REBOOT"
+	// Shut the device down.
+	DeviceActionKindShutdown DeviceActionKind = "SHUTDOWN"
+	// Make the device show itself (e.g. blink a light), to find it among others.
+	DeviceActionKindIdentify DeviceActionKind = "IDENTIFY"
+	// Delete the application's data on the device.
 	DeviceActionKindPurgeData DeviceActionKind = "PURGE_DATA"
 )
 
@@ -2166,14 +2364,25 @@ var AllDeviceActionKind = []DeviceActionKind{
 }
 
 // DeviceFields includes the GraphQL fields of Device requested by the fragment DeviceFields.
+// The GraphQL type's documentation follows.
+//
+// A machine in an application's fleet.
 type DeviceFields struct {
-	Id             string                                           `json:"id"`
-	Uuid           string                                           `json:"uuid"`
-	Name           string                                           `json:"name"`
-	Note           string                                           `json:"note"`
-	Application    DeviceFieldsApplication                          `json:"application"`
-	Tags           []DeviceFieldsTagsDeviceTag                      `json:"tags"`
-	Variables      []DeviceFieldsVariablesDeviceVariable            `json:"variables"`
+	// The Device's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 32 lowercase hexadecimal characters, unique across the service: the device's identity, as in SSH grants.
+	Uuid string `json:"uuid"`
+	// 1–100 characters.
+	Name string `json:"name"`
+	// Free text, up to 1000 characters; empty when none.
+	Note string `json:"note"`
+	// The application the device belongs to.
+	Application DeviceFieldsApplication `json:"application"`
+	// Its tags (setDeviceTag), at most 100.
+	Tags []DeviceFieldsTagsDeviceTag `json:"tags"`
+	// Its own environment variables (setDeviceVariable), at most 200.
+	Variables []DeviceFieldsVariablesDeviceVariable `json:"variables"`
+	// Actions asked of the device (requestDeviceAction), oldest first, for its agent to poll.
 	PendingActions DeviceFieldsPendingActionsDeviceActionConnection `json:"pendingActions"`
 }
 
@@ -2204,8 +2413,13 @@ func (v *DeviceFields) GetPendingActions() DeviceFieldsPendingActionsDeviceActio
 }
 
 // DeviceFieldsApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type DeviceFieldsApplication struct {
-	Id   string `json:"id"`
+	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug"`
 }
 
@@ -2249,10 +2463,16 @@ func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdge) 
 }
 
 // DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of one device, pending for its agent.
 type DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceAction struct {
-	Id        string           `json:"id"`
-	Action    DeviceActionKind `json:"action"`
-	CreatedAt time.Time        `json:"createdAt"`
+	// The DeviceAction's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// What the device is asked to do.
+	Action DeviceActionKind `json:"action"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
 	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser `json:"requestedBy"`
 }
@@ -2278,8 +2498,13 @@ func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNo
 }
 
 // DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNodeDeviceActionRequestedByUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -2294,9 +2519,15 @@ func (v *DeviceFieldsPendingActionsDeviceActionConnectionEdgesDeviceActionEdgeNo
 }
 
 // DeviceFieldsTagsDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+// The GraphQL type's documentation follows.
+//
+// A key and value attached to a device, for filtering and display.
 type DeviceFieldsTagsDeviceTag struct {
-	Id    string `json:"id"`
-	Key   string `json:"key"`
+	// The DeviceTag's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 1–100 characters, unique on the device.
+	Key string `json:"key"`
+	// Up to 1000 characters.
 	Value string `json:"value"`
 }
 
@@ -2310,9 +2541,15 @@ func (v *DeviceFieldsTagsDeviceTag) GetKey() string { return v.Key }
 func (v *DeviceFieldsTagsDeviceTag) GetValue() string { return v.Value }
 
 // DeviceFieldsVariablesDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of one device.
 type DeviceFieldsVariablesDeviceVariable struct {
-	Id    string `json:"id"`
-	Name  string `json:"name"`
+	// The DeviceVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique on the device.
+	Name string `json:"name"`
+	// Its value, up to 10 KiB, as given.
 	Value string `json:"value"`
 }
 
@@ -2325,65 +2562,111 @@ func (v *DeviceFieldsVariablesDeviceVariable) GetName() string { return v.Name }
 // GetValue returns DeviceFieldsVariablesDeviceVariable.Value, and is useful for accessing the field via an interface.
 func (v *DeviceFieldsVariablesDeviceVariable) GetValue() string { return v.Value }
 
-// DeviceWhereInput is used for filtering Device objects.
-// Input was generated by ent.
+// Filters Device objects: one matches when every predicate given here holds.
 type DeviceWhereInput struct {
-	Not *DeviceWhereInput  `json:"not"`
+	// Matches what this filter does not match.
+	Not *DeviceWhereInput `json:"not"`
+	// Matches what every one of these filters matches.
 	And []DeviceWhereInput `json:"and"`
-	Or  []DeviceWhereInput `json:"or"`
-	// id field predicates
-	Id      *string  `json:"id"`
-	IdNEQ   *string  `json:"idNEQ"`
-	IdIn    []string `json:"idIn"`
+	// Matches what at least one of these filters matches.
+	Or []DeviceWhereInput `json:"or"`
+	// Matches when id is equal to the value.
+	Id *string `json:"id"`
+	// Matches when id is not equal to the value.
+	IdNEQ *string `json:"idNEQ"`
+	// Matches when id is one of the values.
+	IdIn []string `json:"idIn"`
+	// Matches when id is none of the values.
 	IdNotIn []string `json:"idNotIn"`
-	IdGT    *string  `json:"idGT"`
-	IdGTE   *string  `json:"idGTE"`
-	IdLT    *string  `json:"idLT"`
-	IdLTE   *string  `json:"idLTE"`
-	// uuid field predicates
-	Uuid             *string  `json:"uuid"`
-	UuidNEQ          *string  `json:"uuidNEQ"`
-	UuidIn           []string `json:"uuidIn"`
-	UuidNotIn        []string `json:"uuidNotIn"`
-	UuidGT           *string  `json:"uuidGT"`
-	UuidGTE          *string  `json:"uuidGTE"`
-	UuidLT           *string  `json:"uuidLT"`
-	UuidLTE          *string  `json:"uuidLTE"`
-	UuidContains     *string  `json:"uuidContains"`
-	UuidHasPrefix    *string  `json:"uuidHasPrefix"`
-	UuidHasSuffix    *string  `json:"uuidHasSuffix"`
-	UuidEqualFold    *string  `json:"uuidEqualFold"`
-	UuidContainsFold *string  `json:"uuidContainsFold"`
-	// name field predicates
-	Name             *string  `json:"name"`
-	NameNEQ          *string  `json:"nameNEQ"`
-	NameIn           []string `json:"nameIn"`
-	NameNotIn        []string `json:"nameNotIn"`
-	NameGT           *string  `json:"nameGT"`
-	NameGTE          *string  `json:"nameGTE"`
-	NameLT           *string  `json:"nameLT"`
-	NameLTE          *string  `json:"nameLTE"`
-	NameContains     *string  `json:"nameContains"`
-	NameHasPrefix    *string  `json:"nameHasPrefix"`
-	NameHasSuffix    *string  `json:"nameHasSuffix"`
-	NameEqualFold    *string  `json:"nameEqualFold"`
-	NameContainsFold *string  `json:"nameContainsFold"`
-	// note field predicates
-	Note             *string  `json:"note"`
-	NoteNEQ          *string  `json:"noteNEQ"`
-	NoteIn           []string `json:"noteIn"`
-	NoteNotIn        []string `json:"noteNotIn"`
-	NoteGT           *string  `json:"noteGT"`
-	NoteGTE          *string  `json:"noteGTE"`
-	NoteLT           *string  `json:"noteLT"`
-	NoteLTE          *string  `json:"noteLTE"`
-	NoteContains     *string  `json:"noteContains"`
-	NoteHasPrefix    *string  `json:"noteHasPrefix"`
-	NoteHasSuffix    *string  `json:"noteHasSuffix"`
-	NoteEqualFold    *string  `json:"noteEqualFold"`
-	NoteContainsFold *string  `json:"noteContainsFold"`
-	// application edge predicates
-	HasApplication     *bool                   `json:"hasApplication"`
+	// Matches when id is greater than the value.
+	IdGT *string `json:"idGT"`
+	// Matches when id is greater than or equal to the value.
+	IdGTE *string `json:"idGTE"`
+	// Matches when id is less than the value.
+	IdLT *string `json:"idLT"`
+	// Matches when id is less than or equal to the value.
+	IdLTE *string `json:"idLTE"`
+	// Matches when uuid is equal to the value.
+	Uuid *string `json:"uuid"`
+	// Matches when uuid is not equal to the value.
+	UuidNEQ *string `json:"uuidNEQ"`
+	// Matches when uuid is one of the values.
+	UuidIn []string `json:"uuidIn"`
+	// Matches when uuid is none of the values.
+	UuidNotIn []string `json:"uuidNotIn"`
+	// Matches when uuid is greater than the value.
+	UuidGT *string `json:"uuidGT"`
+	// Matches when uuid is greater than or equal to the value.
+	UuidGTE *string `json:"uuidGTE"`
+	// Matches when uuid is less than the value.
+	UuidLT *string `json:"uuidLT"`
+	// Matches when uuid is less than or equal to the value.
+	UuidLTE *string `json:"uuidLTE"`
+	// Matches when uuid contains the value (case-sensitive).
+	UuidContains *string `json:"uuidContains"`
+	// Matches when uuid starts with the value.
+	UuidHasPrefix *string `json:"uuidHasPrefix"`
+	// Matches when uuid ends with the value.
+	UuidHasSuffix *string `json:"uuidHasSuffix"`
+	// Matches when uuid equals the value, ignoring case.
+	UuidEqualFold *string `json:"uuidEqualFold"`
+	// Matches when uuid contains the value, ignoring case.
+	UuidContainsFold *string `json:"uuidContainsFold"`
+	// Matches when name is equal to the value.
+	Name *string `json:"name"`
+	// Matches when name is not equal to the value.
+	NameNEQ *string `json:"nameNEQ"`
+	// Matches when name is one of the values.
+	NameIn []string `json:"nameIn"`
+	// Matches when name is none of the values.
+	NameNotIn []string `json:"nameNotIn"`
+	// Matches when name is greater than the value.
+	NameGT *string `json:"nameGT"`
+	// Matches when name is greater than or equal to the value.
+	NameGTE *string `json:"nameGTE"`
+	// Matches when name is less than the value.
+	NameLT *string `json:"nameLT"`
+	// Matches when name is less than or equal to the value.
+	NameLTE *string `json:"nameLTE"`
+	// Matches when name contains the value (case-sensitive).
+	NameContains *string `json:"nameContains"`
+	// Matches when name starts with the value.
+	NameHasPrefix *string `json:"nameHasPrefix"`
+	// Matches when name ends with the value.
+	NameHasSuffix *string `json:"nameHasSuffix"`
+	// Matches when name equals the value, ignoring case.
+	NameEqualFold *string `json:"nameEqualFold"`
+	// Matches when name contains the value, ignoring case.
+	NameContainsFold *string `json:"nameContainsFold"`
+	// Matches when note is equal to the value.
+	Note *string `json:"note"`
+	// Matches when note is not equal to the value.
+	NoteNEQ *string `json:"noteNEQ"`
+	// Matches when note is one of the values.
+	NoteIn []string `json:"noteIn"`
+	// Matches when note is none of the values.
+	NoteNotIn []string `json:"noteNotIn"`
+	// Matches when note is greater than the value.
+	NoteGT *string `json:"noteGT"`
+	// Matches when note is greater than or equal to the value.
+	NoteGTE *string `json:"noteGTE"`
+	// Matches when note is less than the value.
+	NoteLT *string `json:"noteLT"`
+	// Matches when note is less than or equal to the value.
+	NoteLTE *string `json:"noteLTE"`
+	// Matches when note contains the value (case-sensitive).
+	NoteContains *string `json:"noteContains"`
+	// Matches when note starts with the value.
+	NoteHasPrefix *string `json:"noteHasPrefix"`
+	// Matches when note ends with the value.
+	NoteHasSuffix *string `json:"noteHasSuffix"`
+	// Matches when note equals the value, ignoring case.
+	NoteEqualFold *string `json:"noteEqualFold"`
+	// Matches when note contains the value, ignoring case.
+	NoteContainsFold *string `json:"noteContainsFold"`
+	// true: matches when it has application; false: when it has none.
+	HasApplication *bool `json:"hasApplication"`
+	// Matches when its application (one of them, for a list) matches every one of these filters.
 	HasApplicationWith []ApplicationWhereInput `json:"hasApplicationWith"`
 }
 
@@ -2546,8 +2829,13 @@ func (v *DeviceWhereInput) GetHasApplicationWith() []ApplicationWhereInput {
 }
 
 // DisableTwoFactorDisableTwoFactorUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type DisableTwoFactorDisableTwoFactorUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -2569,6 +2857,9 @@ func (v *DisableTwoFactorResponse) GetDisableTwoFactor() DisableTwoFactorDisable
 }
 
 // DownloadImageConfigDownloadImageConfig includes the requested fields of the GraphQL type ImageConfig.
+// The GraphQL type's documentation follows.
+//
+// What a device image needs to register its devices (downloadImageConfig).
 type DownloadImageConfigDownloadImageConfig struct {
 	// The provisioning key alone (also inside config). Shown only here.
 	ProvisioningKey string `json:"provisioningKey"`
@@ -2609,10 +2900,13 @@ type ExportMyDataResponse struct {
 // GetExportMyData returns ExportMyDataResponse.ExportMyData, and is useful for accessing the field via an interface.
 func (v *ExportMyDataResponse) GetExportMyData() string { return v.ExportMyData }
 
+// An action to ask of every device of an application (requestFleetAction).
 type FleetActionInput struct {
-	ApplicationId string          `json:"applicationId"`
-	Action        FleetActionKind `json:"action"`
-	// The release to pin: required for PIN_RELEASE, refused otherwise.
+	// The Application's id.
+	ApplicationId string `json:"applicationId"`
+	// What to do.
+	Action FleetActionKind `json:"action"`
+	// The id of the Release to pin, of the same application: required for PIN_RELEASE, refused otherwise.
 	ReleaseId *string `json:"releaseId"`
 }
 
@@ -2625,13 +2919,17 @@ func (v *FleetActionInput) GetAction() FleetActionKind { return v.Action }
 // GetReleaseId returns FleetActionInput.ReleaseId, and is useful for accessing the field via an interface.
 func (v *FleetActionInput) GetReleaseId() *string { return v.ReleaseId }
 
-// FleetActionKind is enum for the field action
+// What every device of an application can be asked to do (requestFleetAction).
 type FleetActionKind string
 
 const (
+	// Restart the application on every device.
 	FleetActionKindRestartAll FleetActionKind = "RESTART_ALL"
-	FleetActionKindRebootAll  FleetActionKind = "REBOOT_ALL"
-	FleetActionKindPurgeAll   FleetActionKind = "PURGE_ALL"
+	// Reboot every device.
+	FleetActionKindRebootAll FleetActionKind = "REBOOT_ALL"
+	// Delete the application's data on every device.
+	FleetActionKindPurgeAll FleetActionKind = "PURGE_ALL"
+	// Run one release (FleetAction.release) on every device; needs releaseId.
 	FleetActionKindPinRelease FleetActionKind = "PIN_RELEASE"
 )
 
@@ -2643,13 +2941,22 @@ var AllFleetActionKind = []FleetActionKind{
 }
 
 // FleetContentsApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type FleetContentsApplication struct {
-	Id              string                                                    `json:"id"`
-	Devices         FleetContentsApplicationDevicesDeviceConnection           `json:"devices"`
-	Releases        FleetContentsApplicationReleasesReleaseConnection         `json:"releases"`
-	FleetVariables  []FleetContentsApplicationFleetVariablesFleetVariable     `json:"fleetVariables"`
-	ConfigVariables []FleetContentsApplicationConfigVariablesConfigVariable   `json:"configVariables"`
-	FleetActions    FleetContentsApplicationFleetActionsFleetActionConnection `json:"fleetActions"`
+	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// Its devices.
+	Devices FleetContentsApplicationDevicesDeviceConnection `json:"devices"`
+	// Releases of its code (createRelease).
+	Releases FleetContentsApplicationReleasesReleaseConnection `json:"releases"`
+	// Environment variables of every device of the application (setFleetVariable).
+	FleetVariables []FleetContentsApplicationFleetVariablesFleetVariable `json:"fleetVariables"`
+	// Configuration variables (FLEETGATE_…) of every device of the application (setConfigVariable).
+	ConfigVariables []FleetContentsApplicationConfigVariablesConfigVariable `json:"configVariables"`
+	// Actions asked of every device (requestFleetAction), oldest first, for device agents to poll.
+	FleetActions FleetContentsApplicationFleetActionsFleetActionConnection `json:"fleetActions"`
 }
 
 // GetId returns FleetContentsApplication.Id, and is useful for accessing the field via an interface.
@@ -2681,9 +2988,15 @@ func (v *FleetContentsApplication) GetFleetActions() FleetContentsApplicationFle
 }
 
 // FleetContentsApplicationConfigVariablesConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+// The GraphQL type's documentation follows.
+//
+// A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
 type FleetContentsApplicationConfigVariablesConfigVariable struct {
-	Id    string `json:"id"`
-	Name  string `json:"name"`
+	// The ConfigVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The environment variable's name, up to 128 characters: FLEETGATE_ and [A-Za-z0-9_]*, unique in the application.
+	Name string `json:"name"`
+	// Its value, up to 10 KiB, as given.
 	Value string `json:"value"`
 }
 
@@ -2730,6 +3043,9 @@ func (v *FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdge) GetNode
 }
 
 // FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice includes the requested fields of the GraphQL type Device.
+// The GraphQL type's documentation follows.
+//
+// A machine in an application's fleet.
 type FleetContentsApplicationDevicesDeviceConnectionEdgesDeviceEdgeNodeDevice struct {
 	DeviceFields `json:"-"`
 }
@@ -2875,9 +3191,15 @@ func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActi
 }
 
 // FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction includes the requested fields of the GraphQL type FleetAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of every device of an application, pending for their agents.
 type FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetAction struct {
-	Id      string                                                                                               `json:"id"`
-	Action  FleetActionKind                                                                                      `json:"action"`
+	// The FleetAction's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// What every device is asked to do.
+	Action FleetActionKind `json:"action"`
+	// The release a PIN_RELEASE pins; null for the other actions.
 	Release *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease `json:"release"`
 	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser `json:"requestedBy"`
@@ -2904,8 +3226,13 @@ func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActi
 }
 
 // FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease includes the requested fields of the GraphQL type Release.
+// The GraphQL type's documentation follows.
+//
+// A release of the application's code (a commit) for its devices.
 type FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRelease struct {
-	Id     string `json:"id"`
+	// The Release's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The source commit: 7–40 lowercase hexadecimal characters, unique in the application.
 	Commit string `json:"commit"`
 }
 
@@ -2920,7 +3247,11 @@ func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActi
 }
 
 // FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActionEdgeNodeFleetActionRequestedByUser struct {
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -2930,9 +3261,15 @@ func (v *FleetContentsApplicationFleetActionsFleetActionConnectionEdgesFleetActi
 }
 
 // FleetContentsApplicationFleetVariablesFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of every device of an application.
 type FleetContentsApplicationFleetVariablesFleetVariable struct {
-	Id    string `json:"id"`
-	Name  string `json:"name"`
+	// The FleetVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique in the application.
+	Name string `json:"name"`
+	// Its value, up to 10 KiB, as given.
 	Value string `json:"value"`
 }
 
@@ -2979,10 +3316,16 @@ func (v *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdge) GetN
 }
 
 // FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease includes the requested fields of the GraphQL type Release.
+// The GraphQL type's documentation follows.
+//
+// A release of the application's code (a commit) for its devices.
 type FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRelease struct {
-	Id     string `json:"id"`
+	// The Release's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The source commit: 7–40 lowercase hexadecimal characters, unique in the application.
 	Commit string `json:"commit"`
-	Note   string `json:"note"`
+	// Up to 1000 characters; empty when none.
+	Note string `json:"note"`
 	// Who asked for it (or made it); null once their account is deleted.
 	CreatedBy *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser `json:"createdBy"`
 }
@@ -3008,7 +3351,11 @@ func (v *FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeRe
 }
 
 // FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type FleetContentsApplicationReleasesReleaseConnectionEdgesReleaseEdgeNodeReleaseCreatedByUser struct {
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -3037,8 +3384,13 @@ type LeaveApplicationResponse struct {
 func (v *LeaveApplicationResponse) GetLeaveApplication() string { return v.LeaveApplication }
 
 // LimitedMeMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type LimitedMeMeUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// Whether two-factor authentication is on. The user's own only.
 	TwoFactorEnabled bool `json:"twoFactorEnabled"`
@@ -3062,9 +3414,12 @@ type LimitedMeResponse struct {
 // GetMe returns LimitedMeResponse.Me, and is useful for accessing the field via an interface.
 func (v *LimitedMeResponse) GetMe() LimitedMeMeUser { return v.Me }
 
+// A sign-in with a password (login).
 type LoginInput struct {
+	// The account's username or email address, in any case.
 	UsernameOrEmail string `json:"usernameOrEmail"`
-	Password        string `json:"password"`
+	// The account's password.
+	Password string `json:"password"`
 	// The deviceToken of an earlier completed sign-in to this account on this client, if it kept one.
 	// A valid one spares the login the limits strangers' failures put on the account and the client address;
 	// its own failures are limited instead (5 free, then a doubling wait). Anything else (another account's,
@@ -3082,6 +3437,9 @@ func (v *LoginInput) GetPassword() string { return v.Password }
 func (v *LoginInput) GetDeviceToken() *string { return v.DeviceToken }
 
 // LoginLoginAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type LoginLoginAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -3167,12 +3525,16 @@ type LoginResponse struct {
 func (v *LoginResponse) GetLogin() LoginLoginAuthPayload { return v.Login }
 
 // LoginWithDetailsLoginAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type LoginWithDetailsLoginAuthPayload struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`
 	// True while the second factor is owed: call verifyTwoFactor with this token.
-	TwoFactorRequired bool                                 `json:"twoFactorRequired"`
-	User              LoginWithDetailsLoginAuthPayloadUser `json:"user"`
+	TwoFactorRequired bool `json:"twoFactorRequired"`
+	// The signed-in user (without email while the second factor is owed).
+	User LoginWithDetailsLoginAuthPayloadUser `json:"user"`
 }
 
 // GetToken returns LoginWithDetailsLoginAuthPayload.Token, and is useful for accessing the field via an interface.
@@ -3187,8 +3549,13 @@ func (v *LoginWithDetailsLoginAuthPayload) GetUser() LoginWithDetailsLoginAuthPa
 }
 
 // LoginWithDetailsLoginAuthPayloadUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type LoginWithDetailsLoginAuthPayloadUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// Whether two-factor authentication is on. The user's own only.
 	TwoFactorEnabled bool `json:"twoFactorEnabled"`
@@ -3239,14 +3606,20 @@ type MeIdentityResponse struct {
 func (v *MeIdentityResponse) GetMe() MeIdentityMeUser { return v.Me }
 
 // MeMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type MeMeUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
 	// Whether the account can sign in with a password (social-login accounts may not).
-	HasPassword bool      `json:"hasPassword"`
-	CreatedAt   time.Time `json:"createdAt"`
+	HasPassword bool `json:"hasPassword"`
+	// When it was created. The user's own only: FORBIDDEN for anyone else.
+	CreatedAt time.Time `json:"createdAt"`
 	// Organizations the user belongs to.
 	Organizations MeMeUserOrganizationsOrganizationConnection `json:"organizations"`
 }
@@ -3312,11 +3685,18 @@ func (v *MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdge) GetNo
 }
 
 // MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdgeNodeOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type MeMeUserOrganizationsOrganizationConnectionEdgesOrganizationEdgeNodeOrganization struct {
-	Id     string `json:"id"`
-	Name   string `json:"name"`
+	// The Organization's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The display name, 1–100 characters.
+	Name string `json:"name"`
+	// 3–32 characters of a-z, 0-9 and _, unique among handles and usernames: organization(handle:) finds it.
 	Handle string `json:"handle"`
-	Plan   Plan   `json:"plan"`
+	// Decides which membership roles its applications allow. Changed only by the operator (fleetgate org set-plan).
+	Plan Plan `json:"plan"`
 	// The caller's role in this organization; null when it only shows through a shared application.
 	MyRole *OrganizationRole `json:"myRole"`
 }
@@ -3640,6 +4020,9 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 }
 
 // NodeNodeApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
 type NodeNodeApiKey struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3653,6 +4036,9 @@ func (v *NodeNodeApiKey) GetTypename() *string { return v.Typename }
 func (v *NodeNodeApiKey) GetId() string { return v.Id }
 
 // NodeNodeApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type NodeNodeApplication struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3666,6 +4052,9 @@ func (v *NodeNodeApplication) GetTypename() *string { return v.Typename }
 func (v *NodeNodeApplication) GetId() string { return v.Id }
 
 // NodeNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type NodeNodeApplicationMembership struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3679,6 +4068,9 @@ func (v *NodeNodeApplicationMembership) GetTypename() *string { return v.Typenam
 func (v *NodeNodeApplicationMembership) GetId() string { return v.Id }
 
 // NodeNodeConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+// The GraphQL type's documentation follows.
+//
+// A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
 type NodeNodeConfigVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3692,6 +4084,9 @@ func (v *NodeNodeConfigVariable) GetTypename() *string { return v.Typename }
 func (v *NodeNodeConfigVariable) GetId() string { return v.Id }
 
 // NodeNodeDevice includes the requested fields of the GraphQL type Device.
+// The GraphQL type's documentation follows.
+//
+// A machine in an application's fleet.
 type NodeNodeDevice struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3705,6 +4100,9 @@ func (v *NodeNodeDevice) GetTypename() *string { return v.Typename }
 func (v *NodeNodeDevice) GetId() string { return v.Id }
 
 // NodeNodeDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of one device, pending for its agent.
 type NodeNodeDeviceAction struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3718,6 +4116,9 @@ func (v *NodeNodeDeviceAction) GetTypename() *string { return v.Typename }
 func (v *NodeNodeDeviceAction) GetId() string { return v.Id }
 
 // NodeNodeDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+// The GraphQL type's documentation follows.
+//
+// A key and value attached to a device, for filtering and display.
 type NodeNodeDeviceTag struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3731,6 +4132,9 @@ func (v *NodeNodeDeviceTag) GetTypename() *string { return v.Typename }
 func (v *NodeNodeDeviceTag) GetId() string { return v.Id }
 
 // NodeNodeDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of one device.
 type NodeNodeDeviceVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3744,6 +4148,9 @@ func (v *NodeNodeDeviceVariable) GetTypename() *string { return v.Typename }
 func (v *NodeNodeDeviceVariable) GetId() string { return v.Id }
 
 // NodeNodeFleetAction includes the requested fields of the GraphQL type FleetAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of every device of an application, pending for their agents.
 type NodeNodeFleetAction struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3757,6 +4164,9 @@ func (v *NodeNodeFleetAction) GetTypename() *string { return v.Typename }
 func (v *NodeNodeFleetAction) GetId() string { return v.Id }
 
 // NodeNodeFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of every device of an application.
 type NodeNodeFleetVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3770,10 +4180,14 @@ func (v *NodeNodeFleetVariable) GetTypename() *string { return v.Typename }
 func (v *NodeNodeFleetVariable) GetId() string { return v.Id }
 
 // NodeNodeOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type NodeNodeOrganization struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
-	Id     string `json:"id"`
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique among handles and usernames: organization(handle:) finds it.
 	Handle string `json:"handle"`
 }
 
@@ -3787,6 +4201,9 @@ func (v *NodeNodeOrganization) GetId() string { return v.Id }
 func (v *NodeNodeOrganization) GetHandle() string { return v.Handle }
 
 // NodeNodeOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type NodeNodeOrganizationMembership struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3800,6 +4217,9 @@ func (v *NodeNodeOrganizationMembership) GetTypename() *string { return v.Typena
 func (v *NodeNodeOrganizationMembership) GetId() string { return v.Id }
 
 // NodeNodeProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+// The GraphQL type's documentation follows.
+//
+// A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.
 type NodeNodeProvisioningKey struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3813,6 +4233,9 @@ func (v *NodeNodeProvisioningKey) GetTypename() *string { return v.Typename }
 func (v *NodeNodeProvisioningKey) GetId() string { return v.Id }
 
 // NodeNodeRelease includes the requested fields of the GraphQL type Release.
+// The GraphQL type's documentation follows.
+//
+// A release of the application's code (a commit) for its devices.
 type NodeNodeRelease struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3826,6 +4249,9 @@ func (v *NodeNodeRelease) GetTypename() *string { return v.Typename }
 func (v *NodeNodeRelease) GetId() string { return v.Id }
 
 // NodeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+// The GraphQL type's documentation follows.
+//
+// Something that happened to an account's security, for its owner to review (User.securityEvents).
 type NodeNodeSecurityEvent struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -3839,10 +4265,14 @@ func (v *NodeNodeSecurityEvent) GetTypename() *string { return v.Typename }
 func (v *NodeNodeSecurityEvent) GetId() string { return v.Id }
 
 // NodeNodeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type NodeNodeUser struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
-	Id       string `json:"id"`
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -3931,11 +4361,18 @@ func (v *NodeResponse) __premarshalJSON() (*__premarshalNodeResponse, error) {
 }
 
 // OrganizationFields includes the GraphQL fields of Organization requested by the fragment OrganizationFields.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type OrganizationFields struct {
-	Id     string `json:"id"`
-	Name   string `json:"name"`
+	// The Organization's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The display name, 1–100 characters.
+	Name string `json:"name"`
+	// 3–32 characters of a-z, 0-9 and _, unique among handles and usernames: organization(handle:) finds it.
 	Handle string `json:"handle"`
-	Plan   Plan   `json:"plan"`
+	// Decides which membership roles its applications allow. Changed only by the operator (fleetgate org set-plan).
+	Plan Plan `json:"plan"`
 	// The caller's role in this organization; null when it only shows through a shared application.
 	MyRole *OrganizationRole `json:"myRole"`
 }
@@ -3956,10 +4393,17 @@ func (v *OrganizationFields) GetPlan() Plan { return v.Plan }
 func (v *OrganizationFields) GetMyRole() *OrganizationRole { return v.MyRole }
 
 // OrganizationMembershipFields includes the GraphQL fields of OrganizationMembership requested by the fragment OrganizationMembershipFields.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type OrganizationMembershipFields struct {
-	Id           string                                   `json:"id"`
-	Role         OrganizationRole                         `json:"role"`
-	User         OrganizationMembershipFieldsUser         `json:"user"`
+	// The OrganizationMembership's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// ADMINISTRATOR or MEMBER.
+	Role OrganizationRole `json:"role"`
+	// The member.
+	User OrganizationMembershipFieldsUser `json:"user"`
+	// The organization.
 	Organization OrganizationMembershipFieldsOrganization `json:"organization"`
 }
 
@@ -3978,8 +4422,13 @@ func (v *OrganizationMembershipFields) GetOrganization() OrganizationMembershipF
 }
 
 // OrganizationMembershipFieldsOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type OrganizationMembershipFieldsOrganization struct {
-	Id     string `json:"id"`
+	// The Organization's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique among handles and usernames: organization(handle:) finds it.
 	Handle string `json:"handle"`
 }
 
@@ -3990,8 +4439,13 @@ func (v *OrganizationMembershipFieldsOrganization) GetId() string { return v.Id 
 func (v *OrganizationMembershipFieldsOrganization) GetHandle() string { return v.Handle }
 
 // OrganizationMembershipFieldsUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type OrganizationMembershipFieldsUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -4002,10 +4456,15 @@ func (v *OrganizationMembershipFieldsUser) GetId() string { return v.Id }
 func (v *OrganizationMembershipFieldsUser) GetUsername() string { return v.Username }
 
 // OrganizationOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type OrganizationOrganization struct {
 	OrganizationFields `json:"-"`
-	Members            OrganizationOrganizationMembersOrganizationMembershipConnection `json:"members"`
-	Applications       OrganizationOrganizationApplicationsApplicationConnection       `json:"applications"`
+	// Its administrators and members; empty to a caller who sees the organization only through a shared application.
+	Members OrganizationOrganizationMembersOrganizationMembershipConnection `json:"members"`
+	// Its applications that the caller has a role on (all of them, for its administrators).
+	Applications OrganizationOrganizationApplicationsApplicationConnection `json:"applications"`
 }
 
 // GetMembers returns OrganizationOrganization.Members, and is useful for accessing the field via an interface.
@@ -4131,8 +4590,13 @@ func (v *OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicati
 }
 
 // OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type OrganizationOrganizationApplicationsApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
-	Id   string `json:"id"`
+	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// orgHandle/app-name: the organization's handle, then the name lowercased with each run of characters other than a-z and 0-9 turned into '-'; unique. application(slug:) finds it.
 	Slug string `json:"slug"`
 }
 
@@ -4182,9 +4646,15 @@ func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrg
 }
 
 // OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembership struct {
-	Id   string                                                                                                                       `json:"id"`
-	Role OrganizationRole                                                                                                             `json:"role"`
+	// The OrganizationMembership's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// ADMINISTRATOR or MEMBER.
+	Role OrganizationRole `json:"role"`
+	// The member.
 	User OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser `json:"user"`
 }
 
@@ -4204,8 +4674,13 @@ func (v *OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrg
 }
 
 // OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type OrganizationOrganizationMembersOrganizationMembershipConnectionEdgesOrganizationMembershipEdgeNodeOrganizationMembershipUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
@@ -4235,12 +4710,14 @@ type OrganizationResponse struct {
 // GetOrganization returns OrganizationResponse.Organization, and is useful for accessing the field via an interface.
 func (v *OrganizationResponse) GetOrganization() *OrganizationOrganization { return v.Organization }
 
-// OrganizationRole is enum for the field role
+// A role in an organization.
 type OrganizationRole string
 
 const (
+	// Administers the organization: its members, and its applications with every permission. An organization always keeps one.
 	OrganizationRoleAdministrator OrganizationRole = "ADMINISTRATOR"
-	OrganizationRoleMember        OrganizationRole = "MEMBER"
+	// Belongs to the organization; a role on its applications comes only from application memberships.
+	OrganizationRoleMember OrganizationRole = "MEMBER"
 )
 
 var AllOrganizationRole = []OrganizationRole{
@@ -4248,53 +4725,89 @@ var AllOrganizationRole = []OrganizationRole{
 	OrganizationRoleMember,
 }
 
-// OrganizationWhereInput is used for filtering Organization objects.
-// Input was generated by ent.
+// Filters Organization objects: one matches when every predicate given here holds.
 type OrganizationWhereInput struct {
-	Not *OrganizationWhereInput  `json:"not"`
+	// Matches what this filter does not match.
+	Not *OrganizationWhereInput `json:"not"`
+	// Matches what every one of these filters matches.
 	And []OrganizationWhereInput `json:"and"`
-	Or  []OrganizationWhereInput `json:"or"`
-	// id field predicates
-	Id      *string  `json:"id"`
-	IdNEQ   *string  `json:"idNEQ"`
-	IdIn    []string `json:"idIn"`
+	// Matches what at least one of these filters matches.
+	Or []OrganizationWhereInput `json:"or"`
+	// Matches when id is equal to the value.
+	Id *string `json:"id"`
+	// Matches when id is not equal to the value.
+	IdNEQ *string `json:"idNEQ"`
+	// Matches when id is one of the values.
+	IdIn []string `json:"idIn"`
+	// Matches when id is none of the values.
 	IdNotIn []string `json:"idNotIn"`
-	IdGT    *string  `json:"idGT"`
-	IdGTE   *string  `json:"idGTE"`
-	IdLT    *string  `json:"idLT"`
-	IdLTE   *string  `json:"idLTE"`
-	// name field predicates
-	Name             *string  `json:"name"`
-	NameNEQ          *string  `json:"nameNEQ"`
-	NameIn           []string `json:"nameIn"`
-	NameNotIn        []string `json:"nameNotIn"`
-	NameGT           *string  `json:"nameGT"`
-	NameGTE          *string  `json:"nameGTE"`
-	NameLT           *string  `json:"nameLT"`
-	NameLTE          *string  `json:"nameLTE"`
-	NameContains     *string  `json:"nameContains"`
-	NameHasPrefix    *string  `json:"nameHasPrefix"`
-	NameHasSuffix    *string  `json:"nameHasSuffix"`
-	NameEqualFold    *string  `json:"nameEqualFold"`
-	NameContainsFold *string  `json:"nameContainsFold"`
-	// handle field predicates
-	Handle             *string  `json:"handle"`
-	HandleNEQ          *string  `json:"handleNEQ"`
-	HandleIn           []string `json:"handleIn"`
-	HandleNotIn        []string `json:"handleNotIn"`
-	HandleGT           *string  `json:"handleGT"`
-	HandleGTE          *string  `json:"handleGTE"`
-	HandleLT           *string  `json:"handleLT"`
-	HandleLTE          *string  `json:"handleLTE"`
-	HandleContains     *string  `json:"handleContains"`
-	HandleHasPrefix    *string  `json:"handleHasPrefix"`
-	HandleHasSuffix    *string  `json:"handleHasSuffix"`
-	HandleEqualFold    *string  `json:"handleEqualFold"`
-	HandleContainsFold *string  `json:"handleContainsFold"`
-	// plan field predicates
-	Plan      *Plan  `json:"plan"`
-	PlanNEQ   *Plan  `json:"planNEQ"`
-	PlanIn    []Plan `json:"planIn"`
+	// Matches when id is greater than the value.
+	IdGT *string `json:"idGT"`
+	// Matches when id is greater than or equal to the value.
+	IdGTE *string `json:"idGTE"`
+	// Matches when id is less than the value.
+	IdLT *string `json:"idLT"`
+	// Matches when id is less than or equal to the value.
+	IdLTE *string `json:"idLTE"`
+	// Matches when name is equal to the value.
+	Name *string `json:"name"`
+	// Matches when name is not equal to the value.
+	NameNEQ *string `json:"nameNEQ"`
+	// Matches when name is one of the values.
+	NameIn []string `json:"nameIn"`
+	// Matches when name is none of the values.
+	NameNotIn []string `json:"nameNotIn"`
+	// Matches when name is greater than the value.
+	NameGT *string `json:"nameGT"`
+	// Matches when name is greater than or equal to the value.
+	NameGTE *string `json:"nameGTE"`
+	// Matches when name is less than the value.
+	NameLT *string `json:"nameLT"`
+	// Matches when name is less than or equal to the value.
+	NameLTE *string `json:"nameLTE"`
+	// Matches when name contains the value (case-sensitive).
+	NameContains *string `json:"nameContains"`
+	// Matches when name starts with the value.
+	NameHasPrefix *string `json:"nameHasPrefix"`
+	// Matches when name ends with the value.
+	NameHasSuffix *string `json:"nameHasSuffix"`
+	// Matches when name equals the value, ignoring case.
+	NameEqualFold *string `json:"nameEqualFold"`
+	// Matches when name contains the value, ignoring case.
+	NameContainsFold *string `json:"nameContainsFold"`
+	// Matches when handle is equal to the value.
+	Handle *string `json:"handle"`
+	// Matches when handle is not equal to the value.
+	HandleNEQ *string `json:"handleNEQ"`
+	// Matches when handle is one of the values.
+	HandleIn []string `json:"handleIn"`
+	// Matches when handle is none of the values.
+	HandleNotIn []string `json:"handleNotIn"`
+	// Matches when handle is greater than the value.
+	HandleGT *string `json:"handleGT"`
+	// Matches when handle is greater than or equal to the value.
+	HandleGTE *string `json:"handleGTE"`
+	// Matches when handle is less than the value.
+	HandleLT *string `json:"handleLT"`
+	// Matches when handle is less than or equal to the value.
+	HandleLTE *string `json:"handleLTE"`
+	// Matches when handle contains the value (case-sensitive).
+	HandleContains *string `json:"handleContains"`
+	// Matches when handle starts with the value.
+	HandleHasPrefix *string `json:"handleHasPrefix"`
+	// Matches when handle ends with the value.
+	HandleHasSuffix *string `json:"handleHasSuffix"`
+	// Matches when handle equals the value, ignoring case.
+	HandleEqualFold *string `json:"handleEqualFold"`
+	// Matches when handle contains the value, ignoring case.
+	HandleContainsFold *string `json:"handleContainsFold"`
+	// Matches when plan is equal to the value.
+	Plan *Plan `json:"plan"`
+	// Matches when plan is not equal to the value.
+	PlanNEQ *Plan `json:"planNEQ"`
+	// Matches when plan is one of the values.
+	PlanIn []Plan `json:"planIn"`
+	// Matches when plan is none of the values.
 	PlanNotIn []Plan `json:"planNotIn"`
 }
 
@@ -4460,11 +4973,13 @@ var AllPermission = []Permission{
 	PermissionFleetActions,
 }
 
-// Plan is enum for the field plan
+// An organization's plan: it decides which application membership roles are available.
 type Plan string
 
 const (
+	// DEVELOPER memberships only. The plan of every new organization.
 	PlanFree Plan = "FREE"
+	// DEVELOPER, OPERATOR and OBSERVER memberships (STARTER applications still allow DEVELOPER only).
 	PlanPaid Plan = "PAID"
 )
 
@@ -4474,7 +4989,11 @@ var AllPlan = []Plan{
 }
 
 // ProvisioningKeysApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type ProvisioningKeysApplication struct {
+	// Provisioning keys of its device images (downloadImageConfig), each until revoked.
 	ProvisioningKeys []ProvisioningKeysApplicationProvisioningKeysProvisioningKey `json:"provisioningKeys"`
 }
 
@@ -4484,9 +5003,15 @@ func (v *ProvisioningKeysApplication) GetProvisioningKeys() []ProvisioningKeysAp
 }
 
 // ProvisioningKeysApplicationProvisioningKeysProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+// The GraphQL type's documentation follows.
+//
+// A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.
 type ProvisioningKeysApplicationProvisioningKeysProvisioningKey struct {
-	Id        string    `json:"id"`
-	Prefix    string    `json:"prefix"`
+	// The ProvisioningKey's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The key's first 12 characters (fgp_…), to tell keys apart. The key itself was shown once, by downloadImageConfig.
+	Prefix string `json:"prefix"`
+	// When it was created.
 	CreatedAt time.Time `json:"createdAt"`
 	// Who asked for it (or made it); null once their account is deleted.
 	CreatedBy *ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser `json:"createdBy"`
@@ -4511,7 +5036,11 @@ func (v *ProvisioningKeysApplicationProvisioningKeysProvisioningKey) GetCreatedB
 }
 
 // ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type ProvisioningKeysApplicationProvisioningKeysProvisioningKeyCreatedByUser struct {
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -4532,6 +5061,9 @@ func (v *ProvisioningKeysResponse) GetApplication() *ProvisioningKeysApplication
 }
 
 // RefreshTokenRefreshTokenAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type RefreshTokenRefreshTokenAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -4623,6 +5155,9 @@ func (v *RefreshTokenResponse) GetRefreshToken() RefreshTokenRefreshTokenAuthPay
 }
 
 // RegenerateRecoveryCodesRegenerateRecoveryCodes includes the requested fields of the GraphQL type RecoveryCodes.
+// The GraphQL type's documentation follows.
+//
+// Fresh recovery codes (confirmTwoFactorSetup, regenerateRecoveryCodes).
 type RegenerateRecoveryCodesRegenerateRecoveryCodes struct {
 	// Each is xxxxx-xxxxx and works once. Store them now: they are not shown again.
 	RecoveryCodes []string `json:"recoveryCodes"`
@@ -4641,6 +5176,9 @@ func (v *RegenerateRecoveryCodesRegenerateRecoveryCodes) GetSession() *Regenerat
 }
 
 // RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type RegenerateRecoveryCodesRegenerateRecoveryCodesSessionAuthPayload struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token string `json:"token"`
@@ -4662,7 +5200,9 @@ func (v *RegenerateRecoveryCodesResponse) GetRegenerateRecoveryCodes() Regenerat
 	return v.RegenerateRecoveryCodes
 }
 
+// A new device (registerDevice).
 type RegisterDeviceInput struct {
+	// The Application's id.
 	ApplicationId string `json:"applicationId"`
 	// 1–100 characters.
 	Name string `json:"name"`
@@ -4680,10 +5220,17 @@ func (v *RegisterDeviceInput) GetName() string { return v.Name }
 func (v *RegisterDeviceInput) GetUuid() *string { return v.Uuid }
 
 // RegisterDeviceRegisterDevice includes the requested fields of the GraphQL type Device.
+// The GraphQL type's documentation follows.
+//
+// A machine in an application's fleet.
 type RegisterDeviceRegisterDevice struct {
-	Id   string `json:"id"`
+	// The Device's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 32 lowercase hexadecimal characters, unique across the service: the device's identity, as in SSH grants.
 	Uuid string `json:"uuid"`
+	// 1–100 characters.
 	Name string `json:"name"`
+	// Free text, up to 1000 characters; empty when none.
 	Note string `json:"note"`
 }
 
@@ -4726,6 +5273,7 @@ func (v *RemoveApplicationMemberResponse) GetRemoveApplicationMember() string {
 
 // RemoveConfigVariableResponse is returned by RemoveConfigVariable on success.
 type RemoveConfigVariableResponse struct {
+	// Remove a configuration variable.
 	RemoveConfigVariable string `json:"removeConfigVariable"`
 }
 
@@ -4745,6 +5293,7 @@ func (v *RemoveDeviceResponse) GetRemoveDevice() string { return v.RemoveDevice 
 
 // RemoveDeviceTagResponse is returned by RemoveDeviceTag on success.
 type RemoveDeviceTagResponse struct {
+	// Remove a tag of a device.
 	RemoveDeviceTag string `json:"removeDeviceTag"`
 }
 
@@ -4753,6 +5302,7 @@ func (v *RemoveDeviceTagResponse) GetRemoveDeviceTag() string { return v.RemoveD
 
 // RemoveDeviceVariableResponse is returned by RemoveDeviceVariable on success.
 type RemoveDeviceVariableResponse struct {
+	// Remove an environment variable of one device.
 	RemoveDeviceVariable string `json:"removeDeviceVariable"`
 }
 
@@ -4763,6 +5313,7 @@ func (v *RemoveDeviceVariableResponse) GetRemoveDeviceVariable() string {
 
 // RemoveFleetVariableResponse is returned by RemoveFleetVariable on success.
 type RemoveFleetVariableResponse struct {
+	// Remove an environment variable of every device of the application.
 	RemoveFleetVariable string `json:"removeFleetVariable"`
 }
 
@@ -4781,10 +5332,16 @@ func (v *RemoveOrganizationMemberResponse) GetRemoveOrganizationMember() string 
 }
 
 // RequestDeviceActionRequestDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of one device, pending for its agent.
 type RequestDeviceActionRequestDeviceAction struct {
-	Id        string           `json:"id"`
-	Action    DeviceActionKind `json:"action"`
-	CreatedAt time.Time        `json:"createdAt"`
+	// The DeviceAction's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// What the device is asked to do.
+	Action DeviceActionKind `json:"action"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
 	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *RequestDeviceActionRequestDeviceActionRequestedByUser `json:"requestedBy"`
 }
@@ -4804,8 +5361,13 @@ func (v *RequestDeviceActionRequestDeviceAction) GetRequestedBy() *RequestDevice
 }
 
 // RequestDeviceActionRequestDeviceActionRequestedByUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type RequestDeviceActionRequestDeviceActionRequestedByUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -4829,11 +5391,18 @@ func (v *RequestDeviceActionResponse) GetRequestDeviceAction() RequestDeviceActi
 }
 
 // RequestFleetActionRequestFleetAction includes the requested fields of the GraphQL type FleetAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of every device of an application, pending for their agents.
 type RequestFleetActionRequestFleetAction struct {
-	Id        string                                       `json:"id"`
-	Action    FleetActionKind                              `json:"action"`
-	CreatedAt time.Time                                    `json:"createdAt"`
-	Release   *RequestFleetActionRequestFleetActionRelease `json:"release"`
+	// The FleetAction's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// What every device is asked to do.
+	Action FleetActionKind `json:"action"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// The release a PIN_RELEASE pins; null for the other actions.
+	Release *RequestFleetActionRequestFleetActionRelease `json:"release"`
 	// Who asked for it (or made it); null once their account is deleted.
 	RequestedBy *RequestFleetActionRequestFleetActionRequestedByUser `json:"requestedBy"`
 }
@@ -4858,8 +5427,13 @@ func (v *RequestFleetActionRequestFleetAction) GetRequestedBy() *RequestFleetAct
 }
 
 // RequestFleetActionRequestFleetActionRelease includes the requested fields of the GraphQL type Release.
+// The GraphQL type's documentation follows.
+//
+// A release of the application's code (a commit) for its devices.
 type RequestFleetActionRequestFleetActionRelease struct {
-	Id     string `json:"id"`
+	// The Release's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The source commit: 7–40 lowercase hexadecimal characters, unique in the application.
 	Commit string `json:"commit"`
 }
 
@@ -4870,8 +5444,13 @@ func (v *RequestFleetActionRequestFleetActionRelease) GetId() string { return v.
 func (v *RequestFleetActionRequestFleetActionRelease) GetCommit() string { return v.Commit }
 
 // RequestFleetActionRequestFleetActionRequestedByUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type RequestFleetActionRequestFleetActionRequestedByUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
@@ -4903,9 +5482,13 @@ type RequestPasswordResetResponse struct {
 func (v *RequestPasswordResetResponse) GetRequestPasswordReset() bool { return v.RequestPasswordReset }
 
 // RequestSshAccessRequestSshAccessSshAccessGrant includes the requested fields of the GraphQL type SshAccessGrant.
+// The GraphQL type's documentation follows.
+//
+// A grant to open one SSH session to a device (requestSshAccess).
 type RequestSshAccessRequestSshAccessSshAccessGrant struct {
 	// Present it to the SSH proxy.
-	Token     string    `json:"token"`
+	Token string `json:"token"`
+	// When the grant expires: 60 seconds after it was issued.
 	ExpiresAt time.Time `json:"expiresAt"`
 	// The device the grant opens.
 	DeviceUuid string `json:"deviceUuid"`
@@ -4934,6 +5517,7 @@ func (v *RequestSshAccessResponse) GetRequestSshAccess() RequestSshAccessRequest
 	return v.RequestSshAccess
 }
 
+// A new password with the token of a reset link (resetPassword).
 type ResetPasswordInput struct {
 	// The token from the link in the mail.
 	Token string `json:"token"`
@@ -4978,21 +5562,32 @@ func (v *RevokeProvisioningKeyResponse) GetRevokeProvisioningKey() string {
 	return v.RevokeProvisioningKey
 }
 
-// SecurityEventKind is enum for the field kind
+// What happened to an account's security.
 type SecurityEventKind string
 
 const (
-	SecurityEventKindSignIn                   SecurityEventKind = "SIGN_IN"
-	SecurityEventKindSignInFailed             SecurityEventKind = "SIGN_IN_FAILED"
-	SecurityEventKindPasswordChanged          SecurityEventKind = "PASSWORD_CHANGED"
-	SecurityEventKindPasswordReset            SecurityEventKind = "PASSWORD_RESET"
-	SecurityEventKindTwoFactorEnabled         SecurityEventKind = "TWO_FACTOR_ENABLED"
-	SecurityEventKindTwoFactorDisabled        SecurityEventKind = "TWO_FACTOR_DISABLED"
-	SecurityEventKindRecoveryCodeUsed         SecurityEventKind = "RECOVERY_CODE_USED"
+	// A login completed (after the second factor, if one is on).
+	SecurityEventKindSignIn SecurityEventKind = "SIGN_IN"
+	// A login with a wrong password; detail names the client address.
+	SecurityEventKindSignInFailed SecurityEventKind = "SIGN_IN_FAILED"
+	// The password was changed (changePassword) or first set (setPassword).
+	SecurityEventKindPasswordChanged SecurityEventKind = "PASSWORD_CHANGED"
+	// The password was reset through a mailed link.
+	SecurityEventKindPasswordReset SecurityEventKind = "PASSWORD_RESET"
+	// Two-factor authentication was turned on.
+	SecurityEventKindTwoFactorEnabled SecurityEventKind = "TWO_FACTOR_ENABLED"
+	// Two-factor authentication was turned off.
+	SecurityEventKindTwoFactorDisabled SecurityEventKind = "TWO_FACTOR_DISABLED"
+	// A recovery code completed a login.
+	SecurityEventKindRecoveryCodeUsed SecurityEventKind = "RECOVERY_CODE_USED"
+	// The recovery codes were replaced with new ones.
 	SecurityEventKindRecoveryCodesRegenerated SecurityEventKind = "RECOVERY_CODES_REGENERATED"
-	SecurityEventKindApiKeyCreated            SecurityEventKind = "API_KEY_CREATED"
-	SecurityEventKindApiKeyRevoked            SecurityEventKind = "API_KEY_REVOKED"
-	SecurityEventKindMembershipChanged        SecurityEventKind = "MEMBERSHIP_CHANGED"
+	// An API key was created; detail is its name.
+	SecurityEventKindApiKeyCreated SecurityEventKind = "API_KEY_CREATED"
+	// An API key was revoked; detail is its name.
+	SecurityEventKindApiKeyRevoked SecurityEventKind = "API_KEY_REVOKED"
+	// A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.
+	SecurityEventKindMembershipChanged SecurityEventKind = "MEMBERSHIP_CHANGED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -5010,6 +5605,9 @@ var AllSecurityEventKind = []SecurityEventKind{
 }
 
 // SecurityEventsMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type SecurityEventsMeUser struct {
 	// Security events of the user's account, newest first.
 	SecurityEvents SecurityEventsMeUserSecurityEventsSecurityEventConnection `json:"securityEvents"`
@@ -5056,10 +5654,16 @@ func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityE
 }
 
 // SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+// The GraphQL type's documentation follows.
+//
+// Something that happened to an account's security, for its owner to review (User.securityEvents).
 type SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent struct {
-	Kind      SecurityEventKind `json:"kind"`
-	Detail    string            `json:"detail"`
-	CreatedAt time.Time         `json:"createdAt"`
+	// What happened.
+	Kind SecurityEventKind `json:"kind"`
+	// What the event was about, as text (an API key's name, a client address, a membership change); empty when there is nothing to add.
+	Detail string `json:"detail"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // GetKind returns SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent.Kind, and is useful for accessing the field via an interface.
@@ -5078,6 +5682,9 @@ func (v *SecurityEventsMeUserSecurityEventsSecurityEventConnectionEdgesSecurityE
 }
 
 // SecurityEventsPageMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type SecurityEventsPageMeUser struct {
 	// Security events of the user's account, newest first.
 	SecurityEvents SecurityEventsPageMeUserSecurityEventsSecurityEventConnection `json:"securityEvents"`
@@ -5138,7 +5745,11 @@ func (v *SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecur
 }
 
 // SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+// The GraphQL type's documentation follows.
+//
+// Something that happened to an account's security, for its owner to review (User.securityEvents).
 type SecurityEventsPageMeUserSecurityEventsSecurityEventConnectionEdgesSecurityEventEdgeNodeSecurityEvent struct {
+	// What happened.
 	Kind SecurityEventKind `json:"kind"`
 }
 
@@ -5187,7 +5798,9 @@ type SecurityEventsResponse struct {
 // GetMe returns SecurityEventsResponse.Me, and is useful for accessing the field via an interface.
 func (v *SecurityEventsResponse) GetMe() SecurityEventsMeUser { return v.Me }
 
+// A configuration variable to set (setConfigVariable).
 type SetConfigVariableInput struct {
+	// The Application's id.
 	ApplicationId string `json:"applicationId"`
 	// FLEETGATE_ followed by an environment variable name, up to 128 characters in all.
 	Name string `json:"name"`
@@ -5216,9 +5829,15 @@ func (v *SetConfigVariableResponse) GetSetConfigVariable() SetConfigVariableSetC
 }
 
 // SetConfigVariableSetConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+// The GraphQL type's documentation follows.
+//
+// A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
 type SetConfigVariableSetConfigVariable struct {
-	Id    string `json:"id"`
-	Name  string `json:"name"`
+	// The ConfigVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The environment variable's name, up to 128 characters: FLEETGATE_ and [A-Za-z0-9_]*, unique in the application.
+	Name string `json:"name"`
+	// Its value, up to 10 KiB, as given.
 	Value string `json:"value"`
 }
 
@@ -5231,7 +5850,9 @@ func (v *SetConfigVariableSetConfigVariable) GetName() string { return v.Name }
 // GetValue returns SetConfigVariableSetConfigVariable.Value, and is useful for accessing the field via an interface.
 func (v *SetConfigVariableSetConfigVariable) GetValue() string { return v.Value }
 
+// A tag of a device to set (setDeviceTag).
 type SetDeviceTagInput struct {
+	// The Device's id.
 	DeviceId string `json:"deviceId"`
 	// 1–100 characters, no control characters.
 	Key string `json:"key"`
@@ -5258,9 +5879,15 @@ type SetDeviceTagResponse struct {
 func (v *SetDeviceTagResponse) GetSetDeviceTag() SetDeviceTagSetDeviceTag { return v.SetDeviceTag }
 
 // SetDeviceTagSetDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+// The GraphQL type's documentation follows.
+//
+// A key and value attached to a device, for filtering and display.
 type SetDeviceTagSetDeviceTag struct {
-	Id    string `json:"id"`
-	Key   string `json:"key"`
+	// The DeviceTag's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 1–100 characters, unique on the device.
+	Key string `json:"key"`
+	// Up to 1000 characters.
 	Value string `json:"value"`
 }
 
@@ -5273,7 +5900,9 @@ func (v *SetDeviceTagSetDeviceTag) GetKey() string { return v.Key }
 // GetValue returns SetDeviceTagSetDeviceTag.Value, and is useful for accessing the field via an interface.
 func (v *SetDeviceTagSetDeviceTag) GetValue() string { return v.Value }
 
+// An environment variable of one device to set (setDeviceVariable).
 type SetDeviceVariableInput struct {
+	// The Device's id.
 	DeviceId string `json:"deviceId"`
 	// An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_.
 	Name string `json:"name"`
@@ -5302,9 +5931,15 @@ func (v *SetDeviceVariableResponse) GetSetDeviceVariable() SetDeviceVariableSetD
 }
 
 // SetDeviceVariableSetDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of one device.
 type SetDeviceVariableSetDeviceVariable struct {
-	Id    string `json:"id"`
-	Name  string `json:"name"`
+	// The DeviceVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique on the device.
+	Name string `json:"name"`
+	// Its value, up to 10 KiB, as given.
 	Value string `json:"value"`
 }
 
@@ -5317,7 +5952,9 @@ func (v *SetDeviceVariableSetDeviceVariable) GetName() string { return v.Name }
 // GetValue returns SetDeviceVariableSetDeviceVariable.Value, and is useful for accessing the field via an interface.
 func (v *SetDeviceVariableSetDeviceVariable) GetValue() string { return v.Value }
 
+// An environment variable of every device to set (setFleetVariable).
 type SetFleetVariableInput struct {
+	// The Application's id.
 	ApplicationId string `json:"applicationId"`
 	// An environment variable name ([A-Za-z_][A-Za-z0-9_]*, up to 128), not starting with FLEETGATE_.
 	Name string `json:"name"`
@@ -5346,9 +5983,15 @@ func (v *SetFleetVariableResponse) GetSetFleetVariable() SetFleetVariableSetFlee
 }
 
 // SetFleetVariableSetFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of every device of an application.
 type SetFleetVariableSetFleetVariable struct {
-	Id    string `json:"id"`
-	Name  string `json:"name"`
+	// The FleetVariable's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The environment variable's name, up to 128 characters: [A-Za-z_][A-Za-z0-9_]*, not starting with FLEETGATE_, unique in the application.
+	Name string `json:"name"`
+	// Its value, up to 10 KiB, as given.
 	Value string `json:"value"`
 }
 
@@ -5361,6 +6004,7 @@ func (v *SetFleetVariableSetFleetVariable) GetName() string { return v.Name }
 // GetValue returns SetFleetVariableSetFleetVariable.Value, and is useful for accessing the field via an interface.
 func (v *SetFleetVariableSetFleetVariable) GetValue() string { return v.Value }
 
+// A first password for an account without one (setPassword).
 type SetPasswordInput struct {
 	// 8–256 characters; the rules of signUp.
 	NewPassword string `json:"newPassword"`
@@ -5379,8 +6023,13 @@ type SetPasswordResponse struct {
 func (v *SetPasswordResponse) GetSetPassword() SetPasswordSetPasswordUser { return v.SetPassword }
 
 // SetPasswordSetPasswordUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type SetPasswordSetPasswordUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// Whether the account can sign in with a password (social-login accounts may not).
 	HasPassword bool `json:"hasPassword"`
@@ -5404,10 +6053,12 @@ type SignOutEverywhereResponse struct {
 // GetSignOutEverywhere returns SignOutEverywhereResponse.SignOutEverywhere, and is useful for accessing the field via an interface.
 func (v *SignOutEverywhereResponse) GetSignOutEverywhere() bool { return v.SignOutEverywhere }
 
+// A new account (signUp).
 type SignUpInput struct {
 	// 3–32 characters: letters, digits and underscores; stored lowercase.
 	Username string `json:"username"`
-	Email    string `json:"email"`
+	// An email address, stored lowercase, unique among accounts; reset links go to it.
+	Email string `json:"email"`
 	// 8–256 characters; not a common password, not containing the username or email.
 	Password string `json:"password"`
 }
@@ -5431,6 +6082,9 @@ type SignUpResponse struct {
 func (v *SignUpResponse) GetSignUp() SignUpSignUpAuthPayload { return v.SignUp }
 
 // SignUpSignUpAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type SignUpSignUpAuthPayload struct {
 	AuthFields `json:"-"`
 }
@@ -5769,6 +6423,9 @@ func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
 }
 
 // SweepEmailNodeApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
 type SweepEmailNodeApiKey struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5782,6 +6439,9 @@ func (v *SweepEmailNodeApiKey) GetTypename() *string { return v.Typename }
 func (v *SweepEmailNodeApiKey) GetId() string { return v.Id }
 
 // SweepEmailNodeApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type SweepEmailNodeApplication struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5795,10 +6455,14 @@ func (v *SweepEmailNodeApplication) GetTypename() *string { return v.Typename }
 func (v *SweepEmailNodeApplication) GetId() string { return v.Id }
 
 // SweepEmailNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type SweepEmailNodeApplicationMembership struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
-	Id   string                                  `json:"id"`
+	Id string `json:"id"`
+	// The member.
 	User SweepEmailNodeApplicationMembershipUser `json:"user"`
 }
 
@@ -5814,7 +6478,11 @@ func (v *SweepEmailNodeApplicationMembership) GetUser() SweepEmailNodeApplicatio
 }
 
 // SweepEmailNodeApplicationMembershipUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type SweepEmailNodeApplicationMembershipUser struct {
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
@@ -5827,6 +6495,9 @@ func (v *SweepEmailNodeApplicationMembershipUser) GetUsername() string { return 
 func (v *SweepEmailNodeApplicationMembershipUser) GetEmail() *string { return v.Email }
 
 // SweepEmailNodeConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+// The GraphQL type's documentation follows.
+//
+// A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
 type SweepEmailNodeConfigVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5840,6 +6511,9 @@ func (v *SweepEmailNodeConfigVariable) GetTypename() *string { return v.Typename
 func (v *SweepEmailNodeConfigVariable) GetId() string { return v.Id }
 
 // SweepEmailNodeDevice includes the requested fields of the GraphQL type Device.
+// The GraphQL type's documentation follows.
+//
+// A machine in an application's fleet.
 type SweepEmailNodeDevice struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5853,6 +6527,9 @@ func (v *SweepEmailNodeDevice) GetTypename() *string { return v.Typename }
 func (v *SweepEmailNodeDevice) GetId() string { return v.Id }
 
 // SweepEmailNodeDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of one device, pending for its agent.
 type SweepEmailNodeDeviceAction struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5866,6 +6543,9 @@ func (v *SweepEmailNodeDeviceAction) GetTypename() *string { return v.Typename }
 func (v *SweepEmailNodeDeviceAction) GetId() string { return v.Id }
 
 // SweepEmailNodeDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+// The GraphQL type's documentation follows.
+//
+// A key and value attached to a device, for filtering and display.
 type SweepEmailNodeDeviceTag struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5879,6 +6559,9 @@ func (v *SweepEmailNodeDeviceTag) GetTypename() *string { return v.Typename }
 func (v *SweepEmailNodeDeviceTag) GetId() string { return v.Id }
 
 // SweepEmailNodeDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of one device.
 type SweepEmailNodeDeviceVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5892,6 +6575,9 @@ func (v *SweepEmailNodeDeviceVariable) GetTypename() *string { return v.Typename
 func (v *SweepEmailNodeDeviceVariable) GetId() string { return v.Id }
 
 // SweepEmailNodeFleetAction includes the requested fields of the GraphQL type FleetAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of every device of an application, pending for their agents.
 type SweepEmailNodeFleetAction struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5905,6 +6591,9 @@ func (v *SweepEmailNodeFleetAction) GetTypename() *string { return v.Typename }
 func (v *SweepEmailNodeFleetAction) GetId() string { return v.Id }
 
 // SweepEmailNodeFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of every device of an application.
 type SweepEmailNodeFleetVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5918,6 +6607,9 @@ func (v *SweepEmailNodeFleetVariable) GetTypename() *string { return v.Typename 
 func (v *SweepEmailNodeFleetVariable) GetId() string { return v.Id }
 
 // SweepEmailNodeOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type SweepEmailNodeOrganization struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5931,10 +6623,14 @@ func (v *SweepEmailNodeOrganization) GetTypename() *string { return v.Typename }
 func (v *SweepEmailNodeOrganization) GetId() string { return v.Id }
 
 // SweepEmailNodeOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type SweepEmailNodeOrganizationMembership struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
-	Id   string                                   `json:"id"`
+	Id string `json:"id"`
+	// The member.
 	User SweepEmailNodeOrganizationMembershipUser `json:"user"`
 }
 
@@ -5950,7 +6646,11 @@ func (v *SweepEmailNodeOrganizationMembership) GetUser() SweepEmailNodeOrganizat
 }
 
 // SweepEmailNodeOrganizationMembershipUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type SweepEmailNodeOrganizationMembershipUser struct {
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
@@ -5963,6 +6663,9 @@ func (v *SweepEmailNodeOrganizationMembershipUser) GetUsername() string { return
 func (v *SweepEmailNodeOrganizationMembershipUser) GetEmail() *string { return v.Email }
 
 // SweepEmailNodeProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+// The GraphQL type's documentation follows.
+//
+// A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.
 type SweepEmailNodeProvisioningKey struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5976,6 +6679,9 @@ func (v *SweepEmailNodeProvisioningKey) GetTypename() *string { return v.Typenam
 func (v *SweepEmailNodeProvisioningKey) GetId() string { return v.Id }
 
 // SweepEmailNodeRelease includes the requested fields of the GraphQL type Release.
+// The GraphQL type's documentation follows.
+//
+// A release of the application's code (a commit) for its devices.
 type SweepEmailNodeRelease struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -5989,6 +6695,9 @@ func (v *SweepEmailNodeRelease) GetTypename() *string { return v.Typename }
 func (v *SweepEmailNodeRelease) GetId() string { return v.Id }
 
 // SweepEmailNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+// The GraphQL type's documentation follows.
+//
+// Something that happened to an account's security, for its owner to review (User.securityEvents).
 type SweepEmailNodeSecurityEvent struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6002,10 +6711,14 @@ func (v *SweepEmailNodeSecurityEvent) GetTypename() *string { return v.Typename 
 func (v *SweepEmailNodeSecurityEvent) GetId() string { return v.Id }
 
 // SweepEmailNodeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type SweepEmailNodeUser struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
-	Id       string `json:"id"`
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
 	Email *string `json:"email"`
@@ -6361,6 +7074,9 @@ func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
 }
 
 // SweepNodeNodeApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
 type SweepNodeNodeApiKey struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6374,6 +7090,9 @@ func (v *SweepNodeNodeApiKey) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeApiKey) GetId() string { return v.Id }
 
 // SweepNodeNodeApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type SweepNodeNodeApplication struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6387,6 +7106,9 @@ func (v *SweepNodeNodeApplication) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeApplication) GetId() string { return v.Id }
 
 // SweepNodeNodeApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type SweepNodeNodeApplicationMembership struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6400,6 +7122,9 @@ func (v *SweepNodeNodeApplicationMembership) GetTypename() *string { return v.Ty
 func (v *SweepNodeNodeApplicationMembership) GetId() string { return v.Id }
 
 // SweepNodeNodeConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+// The GraphQL type's documentation follows.
+//
+// A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
 type SweepNodeNodeConfigVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6413,6 +7138,9 @@ func (v *SweepNodeNodeConfigVariable) GetTypename() *string { return v.Typename 
 func (v *SweepNodeNodeConfigVariable) GetId() string { return v.Id }
 
 // SweepNodeNodeDevice includes the requested fields of the GraphQL type Device.
+// The GraphQL type's documentation follows.
+//
+// A machine in an application's fleet.
 type SweepNodeNodeDevice struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6426,6 +7154,9 @@ func (v *SweepNodeNodeDevice) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeDevice) GetId() string { return v.Id }
 
 // SweepNodeNodeDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of one device, pending for its agent.
 type SweepNodeNodeDeviceAction struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6439,6 +7170,9 @@ func (v *SweepNodeNodeDeviceAction) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeDeviceAction) GetId() string { return v.Id }
 
 // SweepNodeNodeDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+// The GraphQL type's documentation follows.
+//
+// A key and value attached to a device, for filtering and display.
 type SweepNodeNodeDeviceTag struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6452,6 +7186,9 @@ func (v *SweepNodeNodeDeviceTag) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeDeviceTag) GetId() string { return v.Id }
 
 // SweepNodeNodeDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of one device.
 type SweepNodeNodeDeviceVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6465,6 +7202,9 @@ func (v *SweepNodeNodeDeviceVariable) GetTypename() *string { return v.Typename 
 func (v *SweepNodeNodeDeviceVariable) GetId() string { return v.Id }
 
 // SweepNodeNodeFleetAction includes the requested fields of the GraphQL type FleetAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of every device of an application, pending for their agents.
 type SweepNodeNodeFleetAction struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6478,6 +7218,9 @@ func (v *SweepNodeNodeFleetAction) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeFleetAction) GetId() string { return v.Id }
 
 // SweepNodeNodeFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of every device of an application.
 type SweepNodeNodeFleetVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6491,6 +7234,9 @@ func (v *SweepNodeNodeFleetVariable) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeFleetVariable) GetId() string { return v.Id }
 
 // SweepNodeNodeOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type SweepNodeNodeOrganization struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6504,6 +7250,9 @@ func (v *SweepNodeNodeOrganization) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeOrganization) GetId() string { return v.Id }
 
 // SweepNodeNodeOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type SweepNodeNodeOrganizationMembership struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6517,6 +7266,9 @@ func (v *SweepNodeNodeOrganizationMembership) GetTypename() *string { return v.T
 func (v *SweepNodeNodeOrganizationMembership) GetId() string { return v.Id }
 
 // SweepNodeNodeProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+// The GraphQL type's documentation follows.
+//
+// A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.
 type SweepNodeNodeProvisioningKey struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6530,6 +7282,9 @@ func (v *SweepNodeNodeProvisioningKey) GetTypename() *string { return v.Typename
 func (v *SweepNodeNodeProvisioningKey) GetId() string { return v.Id }
 
 // SweepNodeNodeRelease includes the requested fields of the GraphQL type Release.
+// The GraphQL type's documentation follows.
+//
+// A release of the application's code (a commit) for its devices.
 type SweepNodeNodeRelease struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6543,6 +7298,9 @@ func (v *SweepNodeNodeRelease) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeRelease) GetId() string { return v.Id }
 
 // SweepNodeNodeSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+// The GraphQL type's documentation follows.
+//
+// Something that happened to an account's security, for its owner to review (User.securityEvents).
 type SweepNodeNodeSecurityEvent struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6556,6 +7314,9 @@ func (v *SweepNodeNodeSecurityEvent) GetTypename() *string { return v.Typename }
 func (v *SweepNodeNodeSecurityEvent) GetId() string { return v.Id }
 
 // SweepNodeNodeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type SweepNodeNodeUser struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6644,6 +7405,9 @@ func (v *SweepNodeResponse) __premarshalJSON() (*__premarshalSweepNodeResponse, 
 }
 
 // SweepNodesNodesApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
 type SweepNodesNodesApiKey struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6657,6 +7421,9 @@ func (v *SweepNodesNodesApiKey) GetTypename() *string { return v.Typename }
 func (v *SweepNodesNodesApiKey) GetId() string { return v.Id }
 
 // SweepNodesNodesApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
 type SweepNodesNodesApplication struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6670,6 +7437,9 @@ func (v *SweepNodesNodesApplication) GetTypename() *string { return v.Typename }
 func (v *SweepNodesNodesApplication) GetId() string { return v.Id }
 
 // SweepNodesNodesApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type SweepNodesNodesApplicationMembership struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6683,6 +7453,9 @@ func (v *SweepNodesNodesApplicationMembership) GetTypename() *string { return v.
 func (v *SweepNodesNodesApplicationMembership) GetId() string { return v.Id }
 
 // SweepNodesNodesConfigVariable includes the requested fields of the GraphQL type ConfigVariable.
+// The GraphQL type's documentation follows.
+//
+// A configuration variable of the device supervisor of every device of an application; its name starts with FLEETGATE_.
 type SweepNodesNodesConfigVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6696,6 +7469,9 @@ func (v *SweepNodesNodesConfigVariable) GetTypename() *string { return v.Typenam
 func (v *SweepNodesNodesConfigVariable) GetId() string { return v.Id }
 
 // SweepNodesNodesDevice includes the requested fields of the GraphQL type Device.
+// The GraphQL type's documentation follows.
+//
+// A machine in an application's fleet.
 type SweepNodesNodesDevice struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6709,6 +7485,9 @@ func (v *SweepNodesNodesDevice) GetTypename() *string { return v.Typename }
 func (v *SweepNodesNodesDevice) GetId() string { return v.Id }
 
 // SweepNodesNodesDeviceAction includes the requested fields of the GraphQL type DeviceAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of one device, pending for its agent.
 type SweepNodesNodesDeviceAction struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6722,6 +7501,9 @@ func (v *SweepNodesNodesDeviceAction) GetTypename() *string { return v.Typename 
 func (v *SweepNodesNodesDeviceAction) GetId() string { return v.Id }
 
 // SweepNodesNodesDeviceTag includes the requested fields of the GraphQL type DeviceTag.
+// The GraphQL type's documentation follows.
+//
+// A key and value attached to a device, for filtering and display.
 type SweepNodesNodesDeviceTag struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6735,6 +7517,9 @@ func (v *SweepNodesNodesDeviceTag) GetTypename() *string { return v.Typename }
 func (v *SweepNodesNodesDeviceTag) GetId() string { return v.Id }
 
 // SweepNodesNodesDeviceVariable includes the requested fields of the GraphQL type DeviceVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of one device.
 type SweepNodesNodesDeviceVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6748,6 +7533,9 @@ func (v *SweepNodesNodesDeviceVariable) GetTypename() *string { return v.Typenam
 func (v *SweepNodesNodesDeviceVariable) GetId() string { return v.Id }
 
 // SweepNodesNodesFleetAction includes the requested fields of the GraphQL type FleetAction.
+// The GraphQL type's documentation follows.
+//
+// An action asked of every device of an application, pending for their agents.
 type SweepNodesNodesFleetAction struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -6761,6 +7549,9 @@ func (v *SweepNodesNodesFleetAction) GetTypename() *string { return v.Typename }
 func (v *SweepNodesNodesFleetAction) GetId() string { return v.Id }
 
 // SweepNodesNodesFleetVariable includes the requested fields of the GraphQL type FleetVariable.
+// The GraphQL type's documentation follows.
+//
+// An environment variable of every device of an application.
 type SweepNodesNodesFleetVariable struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -7036,6 +7827,9 @@ func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
 }
 
 // SweepNodesNodesOrganization includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// An organization: it owns applications, and its administrators administer them all. Every account starts with a personal one (handle = username, plan FREE). Visible to its members and, without its member list, to members of its shared applications.
 type SweepNodesNodesOrganization struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -7049,6 +7843,9 @@ func (v *SweepNodesNodesOrganization) GetTypename() *string { return v.Typename 
 func (v *SweepNodesNodesOrganization) GetId() string { return v.Id }
 
 // SweepNodesNodesOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type SweepNodesNodesOrganizationMembership struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -7062,6 +7859,9 @@ func (v *SweepNodesNodesOrganizationMembership) GetTypename() *string { return v
 func (v *SweepNodesNodesOrganizationMembership) GetId() string { return v.Id }
 
 // SweepNodesNodesProvisioningKey includes the requested fields of the GraphQL type ProvisioningKey.
+// The GraphQL type's documentation follows.
+//
+// A key a device image carries to register devices in one application, and do nothing else (downloadImageConfig). Only its SHA-256 is stored.
 type SweepNodesNodesProvisioningKey struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -7075,6 +7875,9 @@ func (v *SweepNodesNodesProvisioningKey) GetTypename() *string { return v.Typena
 func (v *SweepNodesNodesProvisioningKey) GetId() string { return v.Id }
 
 // SweepNodesNodesRelease includes the requested fields of the GraphQL type Release.
+// The GraphQL type's documentation follows.
+//
+// A release of the application's code (a commit) for its devices.
 type SweepNodesNodesRelease struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -7088,6 +7891,9 @@ func (v *SweepNodesNodesRelease) GetTypename() *string { return v.Typename }
 func (v *SweepNodesNodesRelease) GetId() string { return v.Id }
 
 // SweepNodesNodesSecurityEvent includes the requested fields of the GraphQL type SecurityEvent.
+// The GraphQL type's documentation follows.
+//
+// Something that happened to an account's security, for its owner to review (User.securityEvents).
 type SweepNodesNodesSecurityEvent struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -7101,6 +7907,9 @@ func (v *SweepNodesNodesSecurityEvent) GetTypename() *string { return v.Typename
 func (v *SweepNodesNodesSecurityEvent) GetId() string { return v.Id }
 
 // SweepNodesNodesUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type SweepNodesNodesUser struct {
 	Typename *string `json:"__typename"`
 	// The id of the object.
@@ -7201,6 +8010,9 @@ func (v *SweepNodesResponse) __premarshalJSON() (*__premarshalSweepNodesResponse
 }
 
 // TwoFactorStatusMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type TwoFactorStatusMeUser struct {
 	// Whether two-factor authentication is on. The user's own only.
 	TwoFactorEnabled bool `json:"twoFactorEnabled"`
@@ -7223,9 +8035,11 @@ type TwoFactorStatusResponse struct {
 // GetMe returns TwoFactorStatusResponse.Me, and is useful for accessing the field via an interface.
 func (v *TwoFactorStatusResponse) GetMe() TwoFactorStatusMeUser { return v.Me }
 
+// A new role for an application member (updateApplicationMember).
 type UpdateApplicationMemberInput struct {
-	// The ApplicationMembership.
-	Id   string          `json:"id"`
+	// The ApplicationMembership's id.
+	Id string `json:"id"`
+	// The new role, as the plan rules allow (see AddApplicationMemberInput.role).
 	Role ApplicationRole `json:"role"`
 }
 
@@ -7247,6 +8061,9 @@ func (v *UpdateApplicationMemberResponse) GetUpdateApplicationMember() UpdateApp
 }
 
 // UpdateApplicationMemberUpdateApplicationMemberApplicationMembership includes the requested fields of the GraphQL type ApplicationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role on an application they do not administer: the application is shared with them.
 type UpdateApplicationMemberUpdateApplicationMemberApplicationMembership struct {
 	ApplicationMembershipFields `json:"-"`
 }
@@ -7324,8 +8141,9 @@ func (v *UpdateApplicationMemberUpdateApplicationMemberApplicationMembership) __
 	return &retval, nil
 }
 
+// New metadata of a device (updateDevice); what is omitted stays.
 type UpdateDeviceInput struct {
-	// The Device.
+	// The Device's id.
 	Id string `json:"id"`
 	// 1–100 characters; unchanged when omitted.
 	Name *string `json:"name"`
@@ -7352,6 +8170,9 @@ type UpdateDeviceResponse struct {
 func (v *UpdateDeviceResponse) GetUpdateDevice() UpdateDeviceUpdateDevice { return v.UpdateDevice }
 
 // UpdateDeviceUpdateDevice includes the requested fields of the GraphQL type Device.
+// The GraphQL type's documentation follows.
+//
+// A machine in an application's fleet.
 type UpdateDeviceUpdateDevice struct {
 	DeviceFields `json:"-"`
 }
@@ -7451,9 +8272,11 @@ func (v *UpdateDeviceUpdateDevice) __premarshalJSON() (*__premarshalUpdateDevice
 	return &retval, nil
 }
 
+// A new organization role for a member (updateOrganizationMember).
 type UpdateOrganizationMemberInput struct {
-	// The OrganizationMembership.
-	Id   string           `json:"id"`
+	// The OrganizationMembership's id.
+	Id string `json:"id"`
+	// The new role; the last administrator cannot become a MEMBER.
 	Role OrganizationRole `json:"role"`
 }
 
@@ -7475,6 +8298,9 @@ func (v *UpdateOrganizationMemberResponse) GetUpdateOrganizationMember() UpdateO
 }
 
 // UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership includes the requested fields of the GraphQL type OrganizationMembership.
+// The GraphQL type's documentation follows.
+//
+// A user's role in an organization. Visible to the organization's members.
 type UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership struct {
 	OrganizationMembershipFields `json:"-"`
 }
@@ -7552,6 +8378,7 @@ func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership)
 	return &retval, nil
 }
 
+// The second factor of a login (verifyTwoFactor): exactly one of its fields, a code or a recovery code.
 type VerifyTwoFactorInput struct {
 	// The 6-digit code the authenticator app shows.
 	Code *string `json:"code"`
@@ -7580,6 +8407,9 @@ func (v *VerifyTwoFactorResponse) GetVerifyTwoFactor() VerifyTwoFactorVerifyTwoF
 }
 
 // VerifyTwoFactorVerifyTwoFactorAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
 type VerifyTwoFactorVerifyTwoFactorAuthPayload struct {
 	AuthFields `json:"-"`
 }
