@@ -3585,8 +3585,13 @@ type LoginWithDetailsResponse struct {
 func (v *LoginWithDetailsResponse) GetLogin() LoginWithDetailsLoginAuthPayload { return v.Login }
 
 // MeIdentityMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
 type MeIdentityMeUser struct {
-	Id       string `json:"id"`
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
 	Username string `json:"username"`
 }
 
