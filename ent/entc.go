@@ -25,7 +25,7 @@ func main() {
 		entgql.WithSchemaPath("./schema/ent.graphql"),
 		entgql.WithWhereInputs(true),
 		entgql.WithNodeDescriptor(true),
-		entgql.WithSchemaHook(describe, dropGoDirectives),
+		entgql.WithSchemaHook(describe, dropGoDirectives, limitPages),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -253,6 +253,20 @@ func describeWhere(def *ast.Definition, node string) {
 }
 
 func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
+
+// limitPages marks every generated connection (a field taking first and
+// last) with @pageLimits, declared in access.graphql: entgql itself returns
+// every row when neither is given and sets no maximum.
+func limitPages(_ *gen.Graph, s *ast.Schema) error {
+	for _, def := range s.Types {
+		for _, f := range def.Fields {
+			if f.Arguments.ForName("first") != nil && f.Arguments.ForName("last") != nil {
+				f.Directives = append(f.Directives, &ast.Directive{Name: "pageLimits"})
+			}
+		}
+	}
+	return nil
+}
 
 // goDirectives are gqlgen's directives for Go bindings. They say nothing to
 // a client, so ent.graphql leaves them out (and introspection with it); the

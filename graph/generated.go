@@ -45,7 +45,8 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	Can func(ctx context.Context, obj any, next graphql.Resolver, permission access.Permission) (res any, err error)
+	Can        func(ctx context.Context, obj any, next graphql.Resolver, permission access.Permission) (res any, err error)
+	PageLimits func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -2226,6 +2227,13 @@ FORBIDDEN.
 """
 directive @can("The permission the field needs." permission: Permission!) on FIELD_DEFINITION
 
+"""
+The field is a connection whose page sizes are checked before it runs
+(README "Limits"): first and last are 0 to 100, and with neither the page is
+the first 50. Every connection carries it.
+"""
+directive @pageLimits on FIELD_DEFINITION
+
 "What a role may do to an application beyond reading it: one column of the role matrix."
 enum Permission {
   "addApplicationMember, updateApplicationMember, removeApplicationMember."
@@ -2270,7 +2278,7 @@ extend type Query {
     orderBy: ApplicationOrder
     "Only the applications this filter matches."
     where: ApplicationWhereInput
-  ): ApplicationConnection!
+  ): ApplicationConnection! @pageLimits
   "An application the caller has a role on, by slug (orgHandle/app-name)."
   application("The application's slug (Application.slug), orgHandle/app-name, in any case." slug: String!): Application
 }
@@ -2483,7 +2491,7 @@ type Application implements Node {
     Ordering options for ApplicationMemberships returned from the connection.
     """
     orderBy: ApplicationMembershipOrder
-  ): ApplicationMembershipConnection!
+  ): ApplicationMembershipConnection! @pageLimits
   """
   Its devices.
   """
@@ -2517,7 +2525,7 @@ type Application implements Node {
     Filtering options for Devices returned from the connection.
     """
     where: DeviceWhereInput
-  ): DeviceConnection!
+  ): DeviceConnection! @pageLimits
   """
   Releases of its code (createRelease).
   """
@@ -2546,7 +2554,7 @@ type Application implements Node {
     Ordering options for Releases returned from the connection.
     """
     orderBy: ReleaseOrder
-  ): ReleaseConnection!
+  ): ReleaseConnection! @pageLimits
   """
   Environment variables of every device of the application (setFleetVariable).
   """
@@ -2583,7 +2591,7 @@ type Application implements Node {
     Ordering options for FleetActions returned from the connection.
     """
     orderBy: FleetActionOrder
-  ): FleetActionConnection!
+  ): FleetActionConnection! @pageLimits
   """
   Provisioning keys of its device images (downloadImageConfig), each until revoked.
   """
@@ -3052,7 +3060,7 @@ type Device implements Node {
     Ordering options for DeviceActions returned from the connection.
     """
     orderBy: DeviceActionOrder
-  ): DeviceActionConnection!
+  ): DeviceActionConnection! @pageLimits
 }
 """
 An action asked of one device, pending for its agent.
@@ -3719,7 +3727,7 @@ type Organization implements Node {
     Ordering options for OrganizationMemberships returned from the connection.
     """
     orderBy: OrganizationMembershipOrder
-  ): OrganizationMembershipConnection!
+  ): OrganizationMembershipConnection! @pageLimits
   """
   Its applications that the caller has a role on (all of them, for its administrators).
   """
@@ -3748,7 +3756,7 @@ type Organization implements Node {
     Ordering options for Applications returned from the connection.
     """
     orderBy: ApplicationOrder
-  ): ApplicationConnection!
+  ): ApplicationConnection! @pageLimits
 }
 """
 A connection to a list of items.
@@ -4668,7 +4676,7 @@ extend type User {
     before: Cursor
     "Returns the last n elements, 0–100."
     last: Int
-  ): SecurityEventConnection!
+  ): SecurityEventConnection! @pageLimits
   "Organizations the user belongs to."
   organizations(
     "Returns the elements after this cursor (an edge's cursor or pageInfo.endCursor). An empty string is no cursor."
@@ -4679,7 +4687,7 @@ extend type User {
     before: Cursor
     "Returns the last n elements, 0–100."
     last: Int
-  ): OrganizationConnection!
+  ): OrganizationConnection! @pageLimits
 }
 `, BuiltIn: false},
 	{Name: "../schema/password.graphql", Input: `# The rest of a person's account (README "Passwords, mail and the account"): passwords, deleting the
@@ -6984,7 +6992,20 @@ func (ec *executionContext) _Application_members(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return obj.Members(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ApplicationMembershipOrder))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.ApplicationMembershipConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicationMembershipConnection) graphql.Marshaler {
 			return ec.marshalNApplicationMembershipConnection2ᚖfleetgateᚋentᚐApplicationMembershipConnection(ctx, selections, v)
 		},
@@ -7028,7 +7049,20 @@ func (ec *executionContext) _Application_devices(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return obj.Devices(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeviceOrder), fc.Args["where"].(*ent.DeviceWhereInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.DeviceConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.DeviceConnection) graphql.Marshaler {
 			return ec.marshalNDeviceConnection2ᚖfleetgateᚋentᚐDeviceConnection(ctx, selections, v)
 		},
@@ -7072,7 +7106,20 @@ func (ec *executionContext) _Application_releases(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return obj.Releases(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ReleaseOrder))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.ReleaseConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReleaseConnection) graphql.Marshaler {
 			return ec.marshalNReleaseConnection2ᚖfleetgateᚋentᚐReleaseConnection(ctx, selections, v)
 		},
@@ -7180,7 +7227,20 @@ func (ec *executionContext) _Application_fleetActions(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return obj.FleetActions(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.FleetActionOrder))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.FleetActionConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.FleetActionConnection) graphql.Marshaler {
 			return ec.marshalNFleetActionConnection2ᚖfleetgateᚋentᚐFleetActionConnection(ctx, selections, v)
 		},
@@ -8224,7 +8284,20 @@ func (ec *executionContext) _Device_pendingActions(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return obj.PendingActions(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeviceActionOrder))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.DeviceActionConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.DeviceActionConnection) graphql.Marshaler {
 			return ec.marshalNDeviceActionConnection2ᚖfleetgateᚋentᚐDeviceActionConnection(ctx, selections, v)
 		},
@@ -11590,7 +11663,20 @@ func (ec *executionContext) _Organization_members(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return obj.Members(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.OrganizationMembershipOrder))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.OrganizationMembershipConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrganizationMembershipConnection) graphql.Marshaler {
 			return ec.marshalNOrganizationMembershipConnection2ᚖfleetgateᚋentᚐOrganizationMembershipConnection(ctx, selections, v)
 		},
@@ -11634,7 +11720,20 @@ func (ec *executionContext) _Organization_applications(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return obj.Applications(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ApplicationOrder))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.ApplicationConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicationConnection) graphql.Marshaler {
 			return ec.marshalNApplicationConnection2ᚖfleetgateᚋentᚐApplicationConnection(ctx, selections, v)
 		},
@@ -12443,7 +12542,20 @@ func (ec *executionContext) _Query_applications(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Applications(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.ApplicationOrder), fc.Args["where"].(*ent.ApplicationWhereInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.ApplicationConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicationConnection) graphql.Marshaler {
 			return ec.marshalNApplicationConnection2ᚖfleetgateᚋentᚐApplicationConnection(ctx, selections, v)
 		},
@@ -13502,7 +13614,20 @@ func (ec *executionContext) _User_securityEvents(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.User().SecurityEvents(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.SecurityEventConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityEventConnection) graphql.Marshaler {
 			return ec.marshalNSecurityEventConnection2ᚖfleetgateᚋentᚐSecurityEventConnection(ctx, selections, v)
 		},
@@ -13546,7 +13671,20 @@ func (ec *executionContext) _User_organizations(ctx context.Context, field graph
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.User().Organizations(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.PageLimits == nil {
+					var zeroVal *ent.OrganizationConnection
+					return zeroVal, errors.New("directive pageLimits is not implemented")
+				}
+				return ec.Directives.PageLimits(ctx, obj, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrganizationConnection) graphql.Marshaler {
 			return ec.marshalNOrganizationConnection2ᚖfleetgateᚋentᚐOrganizationConnection(ctx, selections, v)
 		},

@@ -69,7 +69,7 @@ func (d Deps) routes() (*http.ServeMux, *metrics) {
 func (d Deps) graphqlServer() *handler.Server {
 	es := NewExecutableSchema(Config{
 		Resolvers:  &Resolver{d},
-		Directives: DirectiveRoot{Can: d.can},
+		Directives: DirectiveRoot{Can: d.can, PageLimits: pageLimits},
 	})
 	srv := handler.New(es)
 	addTransports(srv)
@@ -82,7 +82,6 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(storableInputs{})
 	srv.AroundRootFields(d.currentAuthorization)
-	srv.AroundFields(pageLimits)
 	srv.SetErrorPresenter(d.presentError)
 	srv.SetRecoverFunc(d.recoverPanic)
 	return srv

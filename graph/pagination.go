@@ -15,16 +15,15 @@ const (
 	MaxPageSize     = 100
 )
 
-// pageLimits applies the page sizes to every field that takes first and
-// last (every connection), before its resolver reads them: out of range is
-// BAD_USER_INPUT, neither given means first: DefaultPageSize.
-func pageLimits(ctx context.Context, next graphql.Resolver) (any, error) {
+// pageLimits is the @pageLimits directive of every connection: it applies
+// the page sizes before the field's resolver reads first and last. Out of
+// range is BAD_USER_INPUT, neither given means first: DefaultPageSize. A
+// directive, not a middleware, so the fields that are no connection pay
+// nothing for it (README "Performance").
+func pageLimits(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
-	first, hasFirst := fc.Args["first"].(*int)
-	last, hasLast := fc.Args["last"].(*int)
-	if !hasFirst || !hasLast {
-		return next(ctx)
-	}
+	first, _ := fc.Args["first"].(*int)
+	last, _ := fc.Args["last"].(*int)
 	for name, n := range map[string]*int{"first": first, "last": last} {
 		if n != nil && (*n < 0 || *n > MaxPageSize) {
 			return nil, fault.Input(name, "%s must be between 0 and %d", name, MaxPageSize)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"fleetgate/graph"
 	. "fleetgate/internal/apitest"
 )
 
@@ -125,3 +126,24 @@ var (
 	builtinScalars    = map[string]bool{"String": true, "Int": true, "Float": true, "Boolean": true, "ID": true}
 	builtinDirectives = map[string]bool{"include": true, "skip": true, "deprecated": true, "specifiedBy": true, "oneOf": true, "defer": true}
 )
+
+// TestEveryConnectionHasPageLimits: a field taking first and last without
+// @pageLimits would return every row when neither is given.
+func TestEveryConnectionHasPageLimits(t *testing.T) {
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
+	connections := 0
+	for _, def := range schema.Types {
+		for _, f := range def.Fields {
+			if f.Arguments.ForName("first") == nil || f.Arguments.ForName("last") == nil {
+				continue
+			}
+			connections++
+			if f.Directives.ForName("pageLimits") == nil {
+				t.Errorf("%s.%s takes first and last without @pageLimits", def.Name, f.Name)
+			}
+		}
+	}
+	if connections < 10 {
+		t.Fatalf("found %d connections: the schema did not load", connections)
+	}
+}
