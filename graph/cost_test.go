@@ -58,6 +58,11 @@ func TestListsCostWhatTheyReturn(t *testing.T) {
 				t.Fatalf("first: %v: refusal %+v, want cost %v", c.n, e, c.cost)
 			}
 		}
+		// Neither first nor last written: a full default page too.
+		unpaged := "{" + aliased(10, "me { "+aliased(10, "securityEvents { edges { node { id kind detail createdAt } } }")+" }") + "}"
+		if e := wantCostRefusal(t, s.Do(t, u.Token, unpaged, nil)); e.Extensions["cost"] != float64(10+100*(1+6*graph.DefaultPageSize)) {
+			t.Fatalf("pages without first: refusal %+v, want cost %v", e, 10+100*(1+6*graph.DefaultPageSize))
+		}
 		if r := s.Do(t, u.Token, query, map[string]any{"n": 30}); len(r.Errors) != 0 {
 			t.Fatalf("10 × 10 pages of 30 refused: %+v", r.Errors)
 		}

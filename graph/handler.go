@@ -73,7 +73,7 @@ func (d Deps) graphqlServer() *handler.Server {
 	})
 	srv := handler.New(es)
 	addTransports(srv)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(pagedQueries{lru.New[*ast.QueryDocument](1000)})
 	if d.Introspection {
 		srv.Use(extension.Introspection{})
 	}

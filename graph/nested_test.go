@@ -110,6 +110,41 @@ func TestNestedAnswer(t *testing.T) {
 	}
 }
 
+// TestConnectionsWithoutFirstLoadOnePage: a connection below another, given
+// neither first nor last (or null), loads one default page per parent, not
+// every row: the limit is in the statement that loads them all at once.
+func TestConnectionsWithoutFirstLoadOnePage(t *testing.T) {
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			s, statements := StartCounting(t, b)
+			key := nestedFixture(t, s)
+			for _, members := range []string{"members", "members(first: null)", "members(last: null, first: null)"} {
+				query := `{ applications(first: 50) { edges { node { ` + members + ` { edges { node { role } } } } } } }`
+				statements.Reset()
+				body, _ := json.Marshal(map[string]string{"query": query})
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+key)
+				rec := httptest.NewRecorder()
+				s.Handler.ServeHTTP(rec, req)
+				if bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) || bytes.Count(rec.Body.Bytes(), []byte(`"role"`)) != 500 {
+					t.Fatalf("%s: %.300s", members, rec.Body.String())
+				}
+				limited := false
+				for _, text := range statements.Texts() {
+					if strings.Contains(text, "application_memberships") && strings.Contains(text, "row_number") {
+						limited = true
+					}
+				}
+				if !limited {
+					t.Errorf("%s: the members were loaded without a limit per application:\n%s", members, strings.Join(statements.Texts(), "\n"))
+				}
+			}
+		})
+	}
+}
+
 // maxNestedAllocBytes bounds the memory one nested request allocates (about
 // 34 KB of answer): README "Performance" says what it is spent on.
 const maxNestedAllocBytes = 3<<20 + 512<<10

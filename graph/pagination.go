@@ -2,8 +2,11 @@ package graph
 
 import (
 	"context"
+	"slices"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"fleetgate/internal/fault"
 )
@@ -35,3 +38,44 @@ func pageLimits(ctx context.Context, _ any, next graphql.Resolver) (any, error) 
 	}
 	return next(ctx)
 }
+
+// pagedQueries is the parsed-query cache, which writes the default page
+// into every connection of a query that gives neither first nor last (nor
+// gives them as null), once, when the query is first parsed and validated.
+// The directive alone would come too late: a connection's parent loads its
+// rows eagerly, reading the arguments from the query, and without a first
+// it would load every row, whatever the cost limit counted (README
+// "Limits").
+type pagedQueries struct {
+	graphql.Cache[*ast.QueryDocument]
+}
+
+func (c pagedQueries) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
+	for _, op := range doc.Operations {
+		defaultPages(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		defaultPages(f.SelectionSet)
+	}
+	c.Cache.Add(ctx, query, doc)
+}
+
+func defaultPages(set ast.SelectionSet) {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if sel.Definition != nil && sel.Definition.Directives.ForName("pageLimits") != nil &&
+				unset(sel.Arguments.ForName("first")) && unset(sel.Arguments.ForName("last")) {
+				sel.Arguments = append(slices.DeleteFunc(slices.Clone(sel.Arguments), func(a *ast.Argument) bool {
+					return a.Name == "first" || a.Name == "last"
+				}), &ast.Argument{Name: "first", Value: &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(DefaultPageSize), Position: sel.Position}, Position: sel.Position})
+			}
+			defaultPages(sel.SelectionSet)
+		case *ast.InlineFragment:
+			defaultPages(sel.SelectionSet)
+		}
+	}
+}
+
+// unset reports whether an argument is absent or written as null.
+func unset(a *ast.Argument) bool { return a == nil || a.Value.Kind == ast.NullValue }

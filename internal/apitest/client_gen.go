@@ -9255,7 +9255,7 @@ query ApplicationsWithMembers {
 		edges {
 			node {
 				... ApplicationFields
-				members {
+				members(first: 10) {
 					totalCount
 					edges {
 						node {
@@ -9775,7 +9775,7 @@ const FleetContents_Operation = `
 query FleetContents ($slug: String!) {
 	application(slug: $slug) {
 		id
-		devices {
+		devices(first: 10) {
 			totalCount
 			edges {
 				node {
@@ -9843,7 +9843,7 @@ fragment DeviceFields on Device {
 		name
 		value
 	}
-	pendingActions {
+	pendingActions(first: 10) {
 		totalCount
 		edges {
 			node {
@@ -11428,7 +11428,7 @@ fragment DeviceFields on Device {
 		name
 		value
 	}
-	pendingActions {
+	pendingActions(first: 10) {
 		totalCount
 		edges {
 			node {
