@@ -284,11 +284,28 @@ func (l *Limiter) Reset(ctx context.Context, keys ...string) error {
 		}
 		stored[i] = k
 	}
-	err := l.db.RateLimit.Update().Where(ratelimit.KeyIn(stored...)).SetCount(0).ClearBlockedUntil().Exec(ctx)
+	// The rows are locked in key order, as AttemptAll locks them: two
+	// statements locking the same rows in different orders deadlock.
+	err := l.db.RateLimit.Update().Where(func(s *sql.Selector) {
+		held := sql.Dialect(s.Dialect()).Select(ratelimit.FieldID).From(sql.Table(ratelimit.Table)).
+			Where(sql.In(ratelimit.FieldKey, anys(stored)...)).OrderBy(ratelimit.FieldKey)
+		if s.Dialect() != dialect.SQLite {
+			held.ForUpdate()
+		}
+		s.Where(sql.In(s.C(ratelimit.FieldID), held))
+	}).SetCount(0).ClearBlockedUntil().Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("ratelimit: reset %q: %w", keys, err)
 	}
 	return nil
+}
+
+func anys(keys []string) []any {
+	v := make([]any, len(keys))
+	for i, k := range keys {
+		v[i] = k
+	}
+	return v
 }
 
 // Allow counts one hit of key under r, or refuses it with a RATE_LIMITED
