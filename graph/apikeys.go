@@ -49,7 +49,7 @@ func (d Deps) authenticateAPIKey(ctx context.Context, raw string) (*viewer.Viewe
 		s.Where(sql.EQ(keys.C(entapikey.FieldHash), apikey.Hash(raw))).
 			AppendSelectAs(keys.C(entapikey.FieldID), keyID).
 			AppendSelectExprAs(whether(sql.And(sql.NotNull(expiresAt), sql.LTE(expiresAt, now))), keyExpired).
-			AppendSelectExprAs(whether(sql.Or(sql.IsNull(lastUsedAt), sql.LTE(lastUsedAt, now.Add(-lastUsedResolution)))), keyUseUnrecorded)
+			AppendSelectExprAs(whether(sql.Or(sql.IsNull(lastUsedAt), sql.LT(lastUsedAt, now.Add(-lastUsedResolution)))), keyUseUnrecorded)
 	}).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):

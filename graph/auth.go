@@ -49,22 +49,22 @@ func (d Deps) authenticate(ctx context.Context, header string) (*viewer.Viewer, 
 	return d.authenticateSession(ctx, credential)
 }
 
-// signedIn holds what the request's authentication read: the caller's row,
+// lastAuthentication holds what the request's latest authentication read: the caller's row,
 // so that me answers without reading it again.
-type signedIn struct{ last atomic.Pointer[authenticated] }
+type lastAuthentication struct{ last atomic.Pointer[authenticated] }
 
 type authenticated struct {
 	viewer *viewer.Viewer
 	user   *ent.User
 }
 
-type signedInKey struct{}
+type lastAuthenticationKey struct{}
 
-// withSignedIn returns ctx with an authenticator that runs authenticate and
+// withAuthenticator returns ctx with an authenticator that runs authenticate and
 // keeps the user it read.
-func (d Deps) withSignedIn(ctx context.Context, header string) context.Context {
-	held := &signedIn{}
-	ctx = context.WithValue(ctx, signedInKey{}, held)
+func (d Deps) withAuthenticator(ctx context.Context, header string) context.Context {
+	held := &lastAuthentication{}
+	ctx = context.WithValue(ctx, lastAuthenticationKey{}, held)
 	return viewer.WithAuthenticator(ctx, func() (*viewer.Viewer, error) {
 		v, u, err := d.authenticate(ctx, header)
 		if err == nil && u != nil {
@@ -74,11 +74,11 @@ func (d Deps) withSignedIn(ctx context.Context, header string) context.Context {
 	})
 }
 
-// signedInUser is v's row if the authentication that returned v read it.
+// callerRow is v's row if the authentication that returned v read it.
 // A mutation's later root fields authenticate afresh (viewer.Fresh), and
 // get the row that authentication read.
-func signedInUser(ctx context.Context, v *viewer.Viewer) *ent.User {
-	held, _ := ctx.Value(signedInKey{}).(*signedIn)
+func callerRow(ctx context.Context, v *viewer.Viewer) *ent.User {
+	held, _ := ctx.Value(lastAuthenticationKey{}).(*lastAuthentication)
 	if held == nil {
 		return nil
 	}
@@ -191,7 +191,7 @@ func (d Deps) me(ctx context.Context) (*ent.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u := signedInUser(ctx, v); u != nil {
+	if u := callerRow(ctx, v); u != nil {
 		return u, nil
 	}
 	return d.DB.User.Get(ctx, v.UserID)

@@ -93,7 +93,7 @@ func (d Deps) graphqlServer() *handler.Server {
 func (d Deps) withViewer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
-		ctx := d.withSignedIn(policy.WithRoleCache(r.Context(), d.DB), header)
+		ctx := d.withAuthenticator(policy.WithRoleCache(r.Context(), d.DB), header)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

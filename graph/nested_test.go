@@ -45,7 +45,14 @@ func nestedFixture(t testing.TB, s *Server) string {
 
 // nestedRequest runs nestedQuery through the handler, without the network.
 func nestedRequest(t testing.TB, h http.Handler, key string) []byte {
-	body, _ := json.Marshal(map[string]string{"query": nestedQuery})
+	return keyRequest(t, h, key, nestedQuery)
+}
+
+// keyRequest runs query through the handler with an API key, failing on any
+// error in the answer.
+func keyRequest(t testing.TB, h http.Handler, key, query string) []byte {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": query})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
@@ -122,14 +129,8 @@ func TestConnectionsWithoutFirstLoadOnePage(t *testing.T) {
 			for _, members := range []string{"members", "members(first: null)", "members(last: null, first: null)"} {
 				query := `{ applications(first: 50) { edges { node { ` + members + ` { edges { node { role } } } } } } }`
 				statements.Reset()
-				body, _ := json.Marshal(map[string]string{"query": query})
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+key)
-				rec := httptest.NewRecorder()
-				s.Handler.ServeHTTP(rec, req)
-				if bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) || bytes.Count(rec.Body.Bytes(), []byte(`"role"`)) != 500 {
-					t.Fatalf("%s: %.300s", members, rec.Body.String())
+				if answer := keyRequest(t, s.Handler, key, query); bytes.Count(answer, []byte(`"role"`)) != 500 {
+					t.Fatalf("%s: %.300s", members, answer)
 				}
 				limited := false
 				for _, text := range statements.Texts() {

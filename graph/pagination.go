@@ -33,6 +33,8 @@ func pageLimits(ctx context.Context, _ any, next graphql.Resolver) (any, error) 
 		}
 	}
 	if first == nil && last == nil {
+		// Written in the query already (pagedQueries) unless both came
+		// as variables holding null.
 		n := DefaultPageSize
 		fc.Args["first"] = &n
 	}
