@@ -78,6 +78,7 @@ func (d Deps) graphqlServer() *handler.Server {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(nullPages{}) // before the cost limit, which reads the variables
 	srv.Use(costLimit{newCostedSchema(es)})
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(storableInputs{})

@@ -45,14 +45,14 @@ func nestedFixture(t testing.TB, s *Server) string {
 
 // nestedRequest runs nestedQuery through the handler, without the network.
 func nestedRequest(t testing.TB, h http.Handler, key string) []byte {
-	return keyRequest(t, h, key, nestedQuery)
+	return keyRequest(t, h, key, nestedQuery, nil)
 }
 
 // keyRequest runs query through the handler with an API key, failing on any
 // error in the answer.
-func keyRequest(t testing.TB, h http.Handler, key, query string) []byte {
+func keyRequest(t testing.TB, h http.Handler, key, query string, variables map[string]any) []byte {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"query": query})
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
@@ -118,19 +118,39 @@ func TestNestedAnswer(t *testing.T) {
 }
 
 // TestConnectionsWithoutFirstLoadOnePage: a connection below another, given
-// neither first nor last (or null), loads one default page per parent, not
-// every row: the limit is in the statement that loads them all at once.
+// neither first nor last (or null, written or in a variable), loads one
+// default page per parent, not every row: the limit is in the statement
+// that loads them all at once.
 func TestConnectionsWithoutFirstLoadOnePage(t *testing.T) {
+	null := map[string]any{"n": nil}
+	cases := []struct {
+		members   string
+		variables map[string]any
+	}{
+		{"members", nil},
+		{"members(first: null)", nil},
+		{"members(last: null, first: null)", nil},
+		{"members(first: $n)", null},
+		{"members(first: $n)", map[string]any{}}, // absent is null too
+		{"members(first: $n, last: $m)", map[string]any{"n": nil, "m": nil}},
+		{"members(last: $n)", null},
+	}
 	for _, b := range Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			s, statements := StartCounting(t, b)
 			key := nestedFixture(t, s)
-			for _, members := range []string{"members", "members(first: null)", "members(last: null, first: null)"} {
-				query := `{ applications(first: 50) { edges { node { ` + members + ` { edges { node { role } } } } } } }`
+			for _, c := range cases {
+				query := "query"
+				if strings.Contains(c.members, "$m") {
+					query += "($n: Int, $m: Int)"
+				} else if strings.Contains(c.members, "$n") {
+					query += "($n: Int)"
+				}
+				query += ` { applications(first: 50) { edges { node { ` + c.members + ` { edges { node { role } } } } } } }`
 				statements.Reset()
-				if answer := keyRequest(t, s.Handler, key, query); bytes.Count(answer, []byte(`"role"`)) != 500 {
-					t.Fatalf("%s: %.300s", members, answer)
+				if answer := keyRequest(t, s.Handler, key, query, c.variables); bytes.Count(answer, []byte(`"role"`)) != 500 {
+					t.Fatalf("%s %v: %.300s", c.members, c.variables, answer)
 				}
 				limited := false
 				for _, text := range statements.Texts() {
@@ -139,10 +159,29 @@ func TestConnectionsWithoutFirstLoadOnePage(t *testing.T) {
 					}
 				}
 				if !limited {
-					t.Errorf("%s: the members were loaded without a limit per application:\n%s", members, strings.Join(statements.Texts(), "\n"))
+					t.Errorf("%s %v: the members were loaded without a limit per application:\n%s", c.members, c.variables, strings.Join(statements.Texts(), "\n"))
 				}
 			}
 		})
+	}
+}
+
+// TestNullPageVariableUsedElsewhere: a null variable that pages one
+// connection and is also another connection's first beside a given last
+// cannot become the default page there without changing that connection's
+// meaning, so the request is refused.
+func TestNullPageVariableUsedElsewhere(t *testing.T) {
+	s := Start(t, Backends()[0])
+	key := nestedFixture(t, s)
+	query := `query($n: Int) { applications(first: $n, last: 2) { edges { node { members(first: $n) { edges { node { role } } } } } } }`
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"n": nil}})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	rec := httptest.NewRecorder()
+	s.Handler.ServeHTTP(rec, req)
+	if !bytes.Contains(rec.Body.Bytes(), []byte(`"code":"BAD_USER_INPUT"`)) || !bytes.Contains(rec.Body.Bytes(), []byte(`$n`)) {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 	}
 }
 
