@@ -13,6 +13,7 @@ import (
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/graph/model"
 	"fleetgate/internal/access"
+	"fleetgate/internal/database"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/text"
@@ -82,7 +83,7 @@ func (d Deps) application(ctx context.Context, slug string) (*ent.Application, e
 }
 
 func (d Deps) deleteApplication(ctx context.Context, id int) (int, error) {
-	err := withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err := database.WithTx(ctx, d.DB, func(tx *ent.Tx) error {
 		app, err := tx.Application.Get(ctx, id)
 		if err != nil {
 			return err
@@ -121,7 +122,7 @@ func (d Deps) addApplicationMember(ctx context.Context, in model.AddApplicationM
 		return nil, fault.Taken("usernameOrEmail", "%s already administers %s through its organization", u.Username, app.Slug)
 	}
 	var m *ent.ApplicationMembership
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err = database.WithTx(ctx, d.DB, func(tx *ent.Tx) error {
 		m, err = tx.ApplicationMembership.Create().SetApplication(app).SetUser(u).SetRole(in.Role).Save(ctx)
 		if err != nil {
 			return err
@@ -150,7 +151,7 @@ func (d Deps) updateApplicationMember(ctx context.Context, in model.UpdateApplic
 	if err != nil {
 		return nil, err
 	}
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err = database.WithTx(ctx, d.DB, func(tx *ent.Tx) error {
 		if m, err = tx.ApplicationMembership.UpdateOneID(m.ID).SetRole(in.Role).Save(ctx); err != nil {
 			return err
 		}
@@ -210,7 +211,7 @@ func (d Deps) leaveApplication(ctx context.Context, appID int) (int, error) {
 // endApplicationMembership deletes m (removal by an administrator, or the
 // member leaving) and records it on the member's account.
 func (d Deps) endApplicationMembership(ctx context.Context, m *ent.ApplicationMembership) error {
-	err := withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err := database.WithTx(ctx, d.DB, func(tx *ent.Tx) error {
 		app, err := tx.Application.Query().Where(application.ID(m.ApplicationID)).Only(policy.System(ctx))
 		if err != nil {
 			return err

@@ -10,6 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"fleetgate/internal/auth"
 )
 
 // What one request may cost (README "Limits"). A field costs 1 plus what
@@ -49,7 +51,7 @@ var hashingFields = map[string]string{
 // can return: the limits its rows are kept under. Any other such list is
 // assumed to return a full page.
 var listBounds = map[string]int{
-	"Query.apiKeys":               MaxAPIKeys,
+	"Query.apiKeys":               auth.MaxAPIKeys,
 	"Device.tags":                 MaxTagsPerDevice,
 	"Device.variables":            MaxVariablesPerSet,
 	"Application.fleetVariables":  MaxVariablesPerSet,

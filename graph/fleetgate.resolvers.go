@@ -17,32 +17,36 @@ import (
 
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error) {
-	return r.signUp(ctx, input)
+	return session(r.auth.SignUp(ctx, input.Username, input.Email, input.Password))
 }
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	return r.login(ctx, input)
+	return session(r.auth.Login(ctx, input.UsernameOrEmail, input.Password, input.DeviceToken))
 }
 
 // RefreshToken is the resolver for the refreshToken field.
 func (r *mutationResolver) RefreshToken(ctx context.Context) (*model.AuthPayload, error) {
-	return r.refreshToken(ctx)
+	return session(r.auth.RefreshToken(ctx))
 }
 
 // SignOutEverywhere is the resolver for the signOutEverywhere field.
 func (r *mutationResolver) SignOutEverywhere(ctx context.Context) (bool, error) {
-	return r.signOutEverywhere(ctx)
+	return r.auth.SignOutEverywhere(ctx)
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
-	return r.createAPIKey(ctx, input)
+	key, created, err := r.auth.CreateAPIKey(ctx, input.Name, input.Description, input.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPIKeyPayload{Key: key, APIKey: created}, nil
 }
 
 // RevokeAPIKeys is the resolver for the revokeApiKeys field.
 func (r *mutationResolver) RevokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
-	return r.revokeAPIKeys(ctx, ids)
+	return r.auth.RevokeAPIKeys(ctx, ids)
 }
 
 // Me is the resolver for the me field.
@@ -52,7 +56,7 @@ func (r *queryResolver) Me(ctx context.Context) (*ent.User, error) {
 
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context) ([]*ent.ApiKey, error) {
-	return r.apiKeys(ctx)
+	return r.auth.APIKeys(ctx)
 }
 
 // Email is the resolver for the email field.

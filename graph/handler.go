@@ -94,7 +94,7 @@ func (d Deps) graphqlServer() *handler.Server {
 func (d Deps) withViewer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
-		ctx := d.withAuthenticator(policy.WithRoleCache(r.Context(), d.DB), header)
+		ctx := d.auth.WithAuthenticator(policy.WithRoleCache(r.Context(), d.DB), header)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

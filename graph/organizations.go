@@ -16,6 +16,9 @@ import (
 	"fleetgate/graph/model"
 	"fleetgate/internal/access"
 	"fleetgate/internal/account"
+	"fleetgate/internal/audit"
+	"fleetgate/internal/auth"
+	"fleetgate/internal/database"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/ratelimit"
@@ -40,8 +43,8 @@ func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizatio
 		return nil, err
 	}
 	var org *ent.Organization
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
-		taken, err := nameTaken(policy.System(ctx), tx, handle)
+	err = database.WithTx(ctx, d.DB, func(tx *ent.Tx) error {
+		taken, err := auth.NameTaken(policy.System(ctx), tx, handle)
 		if err != nil {
 			return err
 		}
@@ -58,7 +61,7 @@ func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizatio
 		if err != nil {
 			return err
 		}
-		return recordEvent(ctx, tx.Client(), v.UserID, securityevent.KindMEMBERSHIP_CHANGED,
+		return audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindMEMBERSHIP_CHANGED,
 			fmt.Sprintf("created organization %s (ADMINISTRATOR)", handle))
 	})
 	if ent.IsConstraintError(err) {
@@ -89,7 +92,7 @@ func (d Deps) addOrganizationMember(ctx context.Context, in model.AddOrganizatio
 		return nil, err
 	}
 	var m *ent.OrganizationMembership
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err = database.WithTx(ctx, d.DB, func(tx *ent.Tx) error {
 		m, err = tx.OrganizationMembership.Create().SetOrganization(org).SetUser(u).SetRole(in.Role).Save(ctx)
 		if err != nil {
 			return err
@@ -117,7 +120,7 @@ func (d Deps) updateOrganizationMember(ctx context.Context, in model.UpdateOrgan
 	if err := policy.CheckOrgAdmin(ctx, d.DB, m.OrganizationID); err != nil {
 		return nil, err
 	}
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err = database.WithTx(ctx, d.DB, func(tx *ent.Tx) error {
 		org, err := keepAnAdministrator(ctx, tx, m, in.Role)
 		if err != nil {
 			return err
@@ -149,7 +152,7 @@ func (d Deps) removeOrganizationMember(ctx context.Context, id int) (int, error)
 			return 0, err
 		}
 	}
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err = database.WithTx(ctx, d.DB, func(tx *ent.Tx) error {
 		org, err := keepAnAdministrator(ctx, tx, m, "")
 		if err != nil {
 			return err
@@ -176,7 +179,7 @@ func (d Deps) organizationMembership(ctx context.Context, id int) (*ent.Organiza
 // The organization's row stays locked until the transaction ends, so two
 // administrators demoting each other at once cannot both succeed.
 func keepAnAdministrator(ctx context.Context, tx *ent.Tx, m *ent.OrganizationMembership, role access.OrgRole) (*ent.Organization, error) {
-	org, err := tx.Organization.Query().Where(organization.ID(m.OrganizationID)).Modify(lockRow).Only(ctx)
+	org, err := tx.Organization.Query().Where(organization.ID(m.OrganizationID)).Modify(database.LockRow).Only(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +211,7 @@ var MemberLookups = ratelimit.Rate{Limit: 30, Window: time.Hour}
 // signedUpUser finds the account a member is added by, once the lookup has
 // counted against the caller's MemberLookups.
 func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
-	if err := checkLoginName(usernameOrEmail); err != nil {
+	if err := auth.CheckLoginName(usernameOrEmail); err != nil {
 		return nil, err
 	}
 	v, err := viewer.Require(ctx)
@@ -218,7 +221,7 @@ func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.Us
 	if err := d.limits.Allow(ctx, "members:user:"+strconv.Itoa(v.UserID), MemberLookups); err != nil {
 		return nil, err
 	}
-	u, err := d.findUser(ctx, usernameOrEmail)
+	u, err := d.auth.FindUser(ctx, usernameOrEmail)
 	if err == nil && u == nil {
 		err = fault.New(fault.NotFound, "no account has that username or email address: they must sign up first")
 	}
@@ -229,7 +232,7 @@ func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.Us
 // caller typed u's email address (rather than the username) and so knows
 // it: from now on they see it (policy.SeesEmailOf).
 func knowEmail(ctx context.Context, tx *ent.Tx, u *ent.User, usernameOrEmail string) error {
-	if typedName(usernameOrEmail) != u.Email {
+	if auth.TypedName(usernameOrEmail) != u.Email {
 		return nil
 	}
 	v, err := viewer.Require(ctx)

@@ -13,27 +13,27 @@ import (
 
 // RequestPasswordReset is the resolver for the requestPasswordReset field.
 func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
-	return r.requestPasswordReset(ctx, email)
+	return r.auth.RequestPasswordReset(ctx, email)
 }
 
 // ResetPassword is the resolver for the resetPassword field.
 func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (bool, error) {
-	return r.resetPassword(ctx, input)
+	return r.auth.ResetPassword(ctx, input.Token, input.NewPassword)
 }
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.AuthPayload, error) {
-	return r.changePassword(ctx, input)
+	return session(r.auth.ChangePassword(ctx, input.CurrentPassword, input.NewPassword))
 }
 
 // SetPassword is the resolver for the setPassword field.
 func (r *mutationResolver) SetPassword(ctx context.Context, input model.SetPasswordInput) (*ent.User, error) {
-	return r.setPassword(ctx, input)
+	return r.auth.SetPassword(ctx, input.NewPassword)
 }
 
 // DeleteAccount is the resolver for the deleteAccount field.
 func (r *mutationResolver) DeleteAccount(ctx context.Context, password string) (bool, error) {
-	return r.deleteAccount(ctx, password)
+	return r.auth.DeleteAccount(ctx, password)
 }
 
 // ExportMyData is the resolver for the exportMyData field.

@@ -9,11 +9,10 @@ import (
 	"time"
 
 	"fleetgate/ent"
+	"fleetgate/internal/auth"
 	"fleetgate/internal/clientip"
-	"fleetgate/internal/mail"
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
-	"fleetgate/internal/secretbox"
 	"fleetgate/internal/token"
 )
 
@@ -37,12 +36,12 @@ type Deps struct {
 	SecretKey []byte
 	// Mail sends mail off the request path (internal/mail.Queue); nil
 	// writes messages to Log.
-	Mail Mailer
+	Mail auth.Mailer
 	// ClientIPs tells the client's address, for per-address limits; nil
 	// trusts no proxy (TRUSTED_PROXIES).
 	ClientIPs *clientip.Resolver
 	// SignUpsPerIP limits sign-ups per client address; zero is
-	// DefaultSignUpsPerIP.
+	// auth.DefaultSignUpsPerIP.
 	SignUpsPerIP ratelimit.Rate
 	// RequestTimeout bounds how long one request may run; zero is
 	// DefaultRequestTimeout.
@@ -53,9 +52,8 @@ type Deps struct {
 	BeforeRootField func(ctx context.Context, alias string)
 
 	// Set by NewHandler from the above.
-	secrets *secretbox.Box
-	pepper  []byte
-	limits  *ratelimit.Limiter
+	limits *ratelimit.Limiter
+	auth   *auth.Service
 }
 
 // prepare fills in the defaults and what derives from the other fields.
@@ -63,15 +61,12 @@ func (d Deps) prepare() Deps {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	d.secrets = secretbox.ForPurpose(d.SecretKey, "fleetgate TOTP secrets")
-	d.pepper = secretbox.DeriveKey(d.SecretKey, "fleetgate recovery codes")
 	d.limits = ratelimit.New(d.DB, d.Now)
-	if d.Mail == nil {
-		d.Mail = logMailer{mail.NewLog(d.Log)}
-	}
-	if d.SignUpsPerIP == (ratelimit.Rate{}) {
-		d.SignUpsPerIP = DefaultSignUpsPerIP
-	}
+	d.auth = auth.New(auth.Config{
+		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
+		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,
+		Limits: d.limits, SignUpsPerIP: d.SignUpsPerIP,
+	})
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout
 	}
@@ -80,14 +75,6 @@ func (d Deps) prepare() Deps {
 	}
 	return d
 }
-
-// Mailer queues mail for sending.
-type Mailer interface{ Enqueue(mail.Message) }
-
-// logMailer writes mail to the log at once: the development default.
-type logMailer struct{ *mail.Log }
-
-func (l logMailer) Enqueue(m mail.Message) { l.Send(context.Background(), m) }
 
 // Resolver is the root of the resolvers.
 type Resolver struct{ Deps }

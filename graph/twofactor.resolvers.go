@@ -13,27 +13,39 @@ import (
 
 // BeginTwoFactorSetup is the resolver for the beginTwoFactorSetup field.
 func (r *mutationResolver) BeginTwoFactorSetup(ctx context.Context) (*model.TwoFactorSetup, error) {
-	return r.beginTwoFactorSetup(ctx)
+	setup, err := r.auth.BeginTwoFactorSetup(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.TwoFactorSetup{Secret: setup.Secret, OtpauthURL: setup.OtpauthURL, QRCodePng: setup.QRCodePng}, nil
 }
 
 // ConfirmTwoFactorSetup is the resolver for the confirmTwoFactorSetup field.
 func (r *mutationResolver) ConfirmTwoFactorSetup(ctx context.Context, code string) (*model.RecoveryCodes, error) {
-	return r.confirmTwoFactorSetup(ctx, code)
+	codes, s, err := r.auth.ConfirmTwoFactorSetup(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RecoveryCodes{RecoveryCodes: codes, Session: authPayload(s)}, nil
 }
 
 // VerifyTwoFactor is the resolver for the verifyTwoFactor field.
 func (r *mutationResolver) VerifyTwoFactor(ctx context.Context, input model.VerifyTwoFactorInput) (*model.AuthPayload, error) {
-	return r.verifyTwoFactor(ctx, input)
+	return session(r.auth.VerifyTwoFactor(ctx, input.Code, input.RecoveryCode))
 }
 
 // DisableTwoFactor is the resolver for the disableTwoFactor field.
 func (r *mutationResolver) DisableTwoFactor(ctx context.Context, password string) (*ent.User, error) {
-	return r.disableTwoFactor(ctx, password)
+	return r.auth.DisableTwoFactor(ctx, password)
 }
 
 // RegenerateRecoveryCodes is the resolver for the regenerateRecoveryCodes field.
 func (r *mutationResolver) RegenerateRecoveryCodes(ctx context.Context, password string) (*model.RecoveryCodes, error) {
-	return r.regenerateRecoveryCodes(ctx, password)
+	codes, err := r.auth.RegenerateRecoveryCodes(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RecoveryCodes{RecoveryCodes: codes}, nil
 }
 
 // TwoFactorEnabled is the resolver for the twoFactorEnabled field.
@@ -46,5 +58,8 @@ func (r *userResolver) TwoFactorEnabled(ctx context.Context, obj *ent.User) (boo
 
 // RecoveryCodesRemaining is the resolver for the recoveryCodesRemaining field.
 func (r *userResolver) RecoveryCodesRemaining(ctx context.Context, obj *ent.User) (int, error) {
-	return r.recoveryCodesRemaining(ctx, obj)
+	if err := ownAccount(ctx, obj); err != nil {
+		return 0, err
+	}
+	return r.auth.RecoveryCodesRemaining(ctx, obj)
 }

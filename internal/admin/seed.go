@@ -14,10 +14,10 @@ import (
 	"fleetgate/ent"
 	"fleetgate/ent/application"
 	"fleetgate/ent/organization"
-	"fleetgate/graph"
 	"fleetgate/internal/access"
 	"fleetgate/internal/account"
 	"fleetgate/internal/apikey"
+	"fleetgate/internal/auth"
 	"fleetgate/internal/password"
 	"fleetgate/internal/policy"
 )
@@ -99,8 +99,8 @@ func (sh shape) check() error {
 		return errors.New("--users must be at least 1")
 	case sh.organizations < 0 || sh.appsPerOrg < 0 || sh.devicesPerApp < 0:
 		return errors.New("--organizations, --applications-per-org and --devices-per-app must not be negative")
-	case sh.keysPerUser < 1 || sh.keysPerUser > graph.MaxAPIKeys:
-		return fmt.Errorf("--keys-per-user must be 1 to %d (user1's first key is printed)", graph.MaxAPIKeys)
+	case sh.keysPerUser < 1 || sh.keysPerUser > auth.MaxAPIKeys:
+		return fmt.Errorf("--keys-per-user must be 1 to %d (user1's first key is printed)", auth.MaxAPIKeys)
 	case sh.organizations > 0 && sh.users < 2:
 		return errors.New("--users must be at least 2 with organizations: each has an administrator other than user1")
 	case apps > 0 && (sh.membersPerApp < 1 || sh.membersPerApp > sh.users-2):

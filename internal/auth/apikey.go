@@ -1,4 +1,4 @@
-package graph
+package auth
 
 import (
 	"cmp"
@@ -14,8 +14,9 @@ import (
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
-	"fleetgate/graph/model"
 	"fleetgate/internal/apikey"
+	"fleetgate/internal/audit"
+	"fleetgate/internal/database"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/text"
@@ -34,15 +35,15 @@ var errBadAPIKey = fault.New(fault.Unauthenticated, "invalid API key")
 // authenticateAPIKey checks an API key. The checksum refuses mistyped and
 // made-up keys before any database lookup; a revoked key is deleted, so it
 // fails at once on every instance.
-func (d Deps) authenticateAPIKey(ctx context.Context, raw string) (*viewer.Viewer, *ent.User, error) {
+func (s *Service) authenticateAPIKey(ctx context.Context, raw string) (*viewer.Viewer, *ent.User, error) {
 	if apikey.Parse(raw) != nil {
 		return nil, nil, errBadAPIKey
 	}
 	// Nobody is signed in until the key is found. The key and its owner
 	// come in one statement (README "Performance").
 	ctx = policy.System(ctx)
-	now := d.Now()
-	u, err := d.DB.User.Query().Modify(func(s *sql.Selector) {
+	now := s.Now()
+	u, err := s.DB.User.Query().Modify(func(s *sql.Selector) {
 		keys := sql.Table(entapikey.Table)
 		s.Join(keys).On(s.C(user.FieldID), keys.C(entapikey.FieldUserID)) // names keys (t1)
 		expiresAt, lastUsedAt := keys.C(entapikey.FieldExpiresAt), keys.C(entapikey.FieldLastUsedAt)
@@ -68,7 +69,7 @@ func (d Deps) authenticateAPIKey(ctx context.Context, raw string) (*viewer.Viewe
 		return nil, nil, fault.New(fault.Unauthenticated, "API key expired")
 	}
 	if useUnrecorded {
-		d.touchAPIKey(ctx, id, now)
+		s.touchAPIKey(ctx, id, now)
 	}
 	return &viewer.Viewer{UserID: u.ID, Credential: viewer.APIKey, APIKeyID: id}, u, nil
 }
@@ -97,11 +98,11 @@ func intValue(u *ent.User, name string) (int, error) {
 
 // authenticateProvisioningKey checks a device provisioning key: the caller
 // is then no user, only the right to register devices in one application.
-func (d Deps) authenticateProvisioningKey(ctx context.Context, raw string) (*viewer.Viewer, error) {
+func (s *Service) authenticateProvisioningKey(ctx context.Context, raw string) (*viewer.Viewer, error) {
 	if apikey.Provisioning.Parse(raw) != nil {
 		return nil, errBadAPIKey
 	}
-	k, err := d.DB.ProvisioningKey.Query().Where(provisioningkey.Hash(apikey.Hash(raw))).Only(policy.System(ctx))
+	k, err := s.DB.ProvisioningKey.Query().Where(provisioningkey.Hash(apikey.Hash(raw))).Only(policy.System(ctx))
 	switch {
 	case ent.IsNotFound(err):
 		return nil, errBadAPIKey
@@ -113,39 +114,41 @@ func (d Deps) authenticateProvisioningKey(ctx context.Context, raw string) (*vie
 
 // touchAPIKey records a use. The update is conditional, so concurrent
 // requests write once, and its failure never fails the request.
-func (d Deps) touchAPIKey(ctx context.Context, id int, now time.Time) {
-	err := d.DB.ApiKey.Update().Where(entapikey.ID(id), entapikey.Or(
+func (s *Service) touchAPIKey(ctx context.Context, id int, now time.Time) {
+	err := s.DB.ApiKey.Update().Where(entapikey.ID(id), entapikey.Or(
 		entapikey.LastUsedAtIsNil(), entapikey.LastUsedAtLT(now.Add(-lastUsedResolution)),
 	)).SetLastUsedAt(now).Exec(ctx)
 	if err != nil {
-		d.Log.WarnContext(ctx, "recording API key use failed", "key", id, "err", err)
+		s.Log.WarnContext(ctx, "recording API key use failed", "key", id, "err", err)
 	}
 }
 
-func (d Deps) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
-	v, err := viewer.RequireRecentSession(ctx, "createApiKey", d.Now())
+// CreateAPIKey makes the caller a new API key; the key itself is returned
+// only here.
+func (s *Service) CreateAPIKey(ctx context.Context, name string, description *string, expiresAt *time.Time) (string, *ent.ApiKey, error) {
+	v, err := viewer.RequireRecentSession(ctx, "createApiKey", s.Now())
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	name, err := text.Line.Clean("name", in.Name, 1, 50)
+	name, err = text.Line.Clean("name", name, 1, 50)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	description := ""
-	if in.Description != nil {
-		if description, err = text.Multiline.Clean("description", *in.Description, 0, 150); err != nil {
-			return nil, err
+	cleaned := ""
+	if description != nil {
+		if cleaned, err = text.Multiline.Clean("description", *description, 0, 150); err != nil {
+			return "", nil, err
 		}
 	}
-	if in.ExpiresAt != nil && !in.ExpiresAt.After(d.Now()) {
-		return nil, fault.Input("expiresAt", "expiresAt must be in the future")
+	if expiresAt != nil && !expiresAt.After(s.Now()) {
+		return "", nil, fault.Input("expiresAt", "expiresAt must be in the future")
 	}
 	key, err := apikey.Generate()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	var created *ent.ApiKey
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
 		n, err := tx.ApiKey.Query().Where(entapikey.UserID(v.UserID)).Count(ctx)
 		if err != nil {
 			return err
@@ -153,34 +156,36 @@ func (d Deps) createAPIKey(ctx context.Context, in model.CreateAPIKeyInput) (*mo
 		if n >= MaxAPIKeys {
 			return fault.Input("name", "you have %d API keys, the most allowed: revoke one first", n)
 		}
-		created, err = tx.ApiKey.Create().SetUserID(v.UserID).SetName(name).SetDescription(description).
+		created, err = tx.ApiKey.Create().SetUserID(v.UserID).SetName(name).SetDescription(cleaned).
 			SetPrefix(apikey.DisplayPrefix(key)).SetHash(apikey.Hash(key)).
-			SetNillableExpiresAt(in.ExpiresAt).Save(ctx)
+			SetNillableExpiresAt(expiresAt).Save(ctx)
 		if err != nil {
 			return err
 		}
-		return recordEvent(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_CREATED, name)
+		return audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_CREATED, name)
 	})
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	if u, err := d.DB.User.Get(ctx, v.UserID); err == nil {
-		d.mail(u, "A new fleetgate API key", "An API key named \""+name+"\" was created for the fleetgate account "+u.Username+
+	if u, err := s.DB.User.Get(ctx, v.UserID); err == nil {
+		s.mail(u, "A new fleetgate API key", "An API key named \""+name+"\" was created for the fleetgate account "+u.Username+
 			".\n\nIf it was not you, revoke it (revokeApiKeys) and change your password.\n")
 	}
-	return &model.CreateAPIKeyPayload{Key: key, APIKey: created.Unwrap()}, nil
+	return key, created.Unwrap(), nil
 }
 
-func (d Deps) apiKeys(ctx context.Context) ([]*ent.ApiKey, error) {
+// APIKeys lists the caller's API keys, newest first.
+func (s *Service) APIKeys(ctx context.Context) ([]*ent.ApiKey, error) {
 	v, err := viewer.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return d.DB.ApiKey.Query().Where(entapikey.UserID(v.UserID)).
+	return s.DB.ApiKey.Query().Where(entapikey.UserID(v.UserID)).
 		Order(ent.Desc(entapikey.FieldCreatedAt), ent.Desc(entapikey.FieldID)).All(ctx)
 }
 
-func (d Deps) revokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
+// RevokeAPIKeys deletes the caller's API keys ids, all or none.
+func (s *Service) RevokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
 	v, err := viewer.Require(ctx)
 	if err != nil {
 		return nil, err
@@ -189,7 +194,7 @@ func (d Deps) revokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
 	if len(ids) > MaxAPIKeys {
 		return nil, fault.Input("ids", "at most %d ids at once", MaxAPIKeys)
 	}
-	err = withTx(ctx, d.DB, func(tx *ent.Tx) error {
+	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
 		keys, err := tx.ApiKey.Query().Where(entapikey.IDIn(ids...), entapikey.UserID(v.UserID)).All(ctx)
 		if err != nil {
 			return err
@@ -202,7 +207,7 @@ func (d Deps) revokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
 			return cmp.Or(err, fault.New(fault.NotFound, "some of these API keys were revoked meanwhile: none was revoked"))
 		}
 		for _, k := range keys {
-			if err := recordEvent(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_REVOKED, k.Name); err != nil {
+			if err := audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_REVOKED, k.Name); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,108 @@
+package auth
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"fleetgate/ent"
+	"fleetgate/ent/recoverycode"
+	"fleetgate/ent/securityevent"
+	"fleetgate/internal/audit"
+	"fleetgate/internal/database"
+	"fleetgate/internal/fault"
+	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/viewer"
+)
+
+// A SecondFactor completes a login that a first factor began, for an
+// account with two-factor authentication on (a TOTP code, a recovery code;
+// later WebAuthn). A new one is a new file and an entry of
+// Service.secondFactors.
+type SecondFactor interface {
+	Method() Method
+	// Verify accepts code for u, at most once, under twoFactorThrottle.
+	Verify(ctx context.Context, u *ent.User, code string) error
+}
+
+// twoFactorThrottle: the 5th wrong code in a row blocks further attempts
+// for 30 seconds, each further one for twice as long, up to an hour; a
+// right code resets it (README "Two-factor authentication").
+var twoFactorThrottle = ratelimit.Throttle{Free: 4, Base: 30 * time.Second, Max: time.Hour}
+
+var (
+	errWrongCode           = fault.Input("code", "that code is not right (or was already used)")
+	errTwoFactorIsOn       = fault.New(fault.BadUserInput, "two-factor authentication is already on: disable it first to pair another app")
+	errTwoFactorIsOff      = fault.New(fault.BadUserInput, "two-factor authentication is not on")
+	errNoPendingSetup      = fault.Input("code", "start with beginTwoFactorSetup")
+	errNotPending          = fault.New(fault.BadUserInput, "this session needs no second factor")
+	errOneOfCodeOrRecovery = fault.Input("input", "give exactly one of code and recoveryCode")
+)
+
+func twoFactorKey(userID int) string { return "2fa:user:" + strconv.Itoa(userID) }
+
+// VerifyTwoFactor completes a pending login with exactly one of a TOTP code
+// and a recovery code.
+func (s *Service) VerifyTwoFactor(ctx context.Context, code, recoveryCode *string) (*Session, error) {
+	v, err := viewer.RequireFirstFactor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v.Credential != viewer.PendingSession {
+		return nil, errNotPending
+	}
+	if (code == nil) == (recoveryCode == nil) {
+		return nil, errOneOfCodeOrRecovery
+	}
+	method, proof := MethodTOTP, code
+	if recoveryCode != nil {
+		method, proof = MethodRecoveryCode, recoveryCode
+	}
+	issued := s.Now() // before reading the account: see issueSession
+	u, err := s.sessionUser(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	if u.TotpSecret == nil {
+		return nil, errTwoFactorIsOff
+	}
+	if err := s.secondFactors[method].Verify(ctx, u, *proof); err != nil {
+		return nil, err
+	}
+	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(method)); err != nil {
+		return nil, err
+	}
+	return s.signedIn(u, issued, s.Now(), method)
+}
+
+// DisableTwoFactor turns two-factor authentication off, given the password;
+// every session ends.
+func (s *Service) DisableTwoFactor(ctx context.Context, password string) (*ent.User, error) {
+	u, err := s.confirmPassword(ctx, "disableTwoFactor", "password", password)
+	if err != nil {
+		return nil, err
+	}
+	if u.TotpSecret == nil {
+		return nil, errTwoFactorIsOff
+	}
+	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
+		err := tx.User.UpdateOne(u).ClearTotpSecret().ClearTotpPendingSecret().SetTotpLastStep(0).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.RecoveryCode.Delete().Where(recoverycode.UserID(u.ID)).Exec(ctx); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx.Client(), u.ID, securityevent.KindTWO_FACTOR_DISABLED, ""); err != nil {
+			return err
+		}
+		u, err = s.advanceSessions(ctx, tx, u.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mail(u, "Two-factor authentication was turned off", "Two-factor authentication of the fleetgate account "+u.Username+
+		" was turned off, and every session signed out.\n\nIf it was not you, reset your password and turn it on again.\n")
+	return u.Unwrap(), nil
+}
