@@ -1,5 +1,5 @@
-// Package audit records security events on an account (README "Security
-// events").
+// Package audit records security events on an account (me.securityEvents,
+// README "Accounts and sessions").
 package audit
 
 import (
