@@ -15,9 +15,6 @@ import (
 
 // authPayload is a session of internal/auth as GraphQL answers it.
 func authPayload(s *auth.Session) *model.AuthPayload {
-	if s == nil {
-		return nil
-	}
 	return &model.AuthPayload{
 		Token: s.Token, ExpiresAt: s.ExpiresAt, TwoFactorRequired: s.TwoFactorRequired,
 		DeviceToken: s.DeviceToken, User: s.User,
