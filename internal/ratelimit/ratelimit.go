@@ -70,6 +70,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -364,7 +365,17 @@ func (l *Limiter) Prune(ctx context.Context, olderThan time.Time) (int, error) {
 // creates (count 0, window beginning now) where missing. fn's error rolls
 // the transaction back.
 func (l *Limiter) locked(ctx context.Context, keys []string, fn func(tx *ent.Tx, rows map[string]*ent.RateLimit, now time.Time) error) error {
-	tx, err := l.db.Tx(ctx)
+	tx, rows, err := l.lock(ctx, keys)
+	if err == nil && len(rows) < len(keys) {
+		// Creating the missing rows behind the locks this transaction
+		// holds could deadlock with a concurrent first use of the same
+		// keys (each waiting for the other's new row): give the locks
+		// back, create the rows on their own, in key order, and lock again.
+		tx.Rollback()
+		if err = l.create(ctx, keys, rows); err == nil {
+			tx, rows, err = l.lock(ctx, keys)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -374,31 +385,45 @@ func (l *Limiter) locked(ctx context.Context, keys []string, fn func(tx *ent.Tx,
 			panic(p)
 		}
 	}()
-	// The clock is read once the rows are held, so that the order of times
-	// matches the order of the transactions.
-	rows, err := lockKeys(ctx, tx, keys)
-	if err == nil && len(rows) < len(keys) {
-		// A concurrent first use may insert a row too: on conflict this
-		// insert waits for it and leaves it as it is.
-		var missing []*ent.RateLimitCreate
-		for _, k := range keys {
-			if rows[k] == nil {
-				missing = append(missing, tx.RateLimit.Create().SetKey(k).SetWindowStart(l.clock()))
-			}
-		}
-		err = tx.RateLimit.CreateBulk(missing...).OnConflictColumns(ratelimit.FieldKey).Ignore().Exec(ctx)
-		if err == nil {
-			rows, err = lockKeys(ctx, tx, keys)
-		}
-	}
-	if err == nil {
-		err = fn(tx, rows, l.clock())
-	}
-	if err != nil {
+	if err = fn(tx, rows, l.clock()); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
+}
+
+// lock begins a transaction holding the existing rows of keys. The clock is
+// read by the caller once the rows are held, so that the order of times
+// matches the order of the transactions.
+func (l *Limiter) lock(ctx context.Context, keys []string) (*ent.Tx, map[string]*ent.RateLimit, error) {
+	tx, err := l.db.Tx(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := lockKeys(ctx, tx, keys)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	return tx, rows, nil
+}
+
+// create inserts the rows of keys not in existing, in key order, in one
+// statement of its own; on conflict with a concurrent first use it waits
+// for that one and leaves its row as it is.
+func (l *Limiter) create(ctx context.Context, keys []string, existing map[string]*ent.RateLimit) error {
+	var missing []string
+	for _, k := range keys {
+		if existing[k] == nil {
+			missing = append(missing, k)
+		}
+	}
+	slices.Sort(missing)
+	creates := make([]*ent.RateLimitCreate, 0, len(missing))
+	for _, k := range slices.Compact(missing) {
+		creates = append(creates, l.db.RateLimit.Create().SetKey(k).SetWindowStart(l.clock()))
+	}
+	return l.db.RateLimit.CreateBulk(creates...).OnConflictColumns(ratelimit.FieldKey).Ignore().Exec(ctx)
 }
 
 // lockKeys reads the rows of keys and, on PostgreSQL, locks them until the

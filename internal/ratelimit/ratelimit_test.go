@@ -176,7 +176,9 @@ func TestAttemptAllIsAllOrNothing(t *testing.T) {
 			t.Fatalf("counts %d and %d, want 1 and 1", count(t, s, "ip"), count(t, s, "name"))
 		}
 		wantLimited(t, l.AttemptAll(ctx, ip, fresh, name), 40*time.Second)
-		if count(t, s, "ip") != 1 || count(t, s, "fresh") != -1 {
+		// fresh's row may exist (rows are created before the check), but
+		// holds no attempt.
+		if count(t, s, "ip") != 1 || count(t, s, "fresh") > 0 {
 			t.Fatalf("a refused attempt counted: ip %d, fresh %d", count(t, s, "ip"), count(t, s, "fresh"))
 		}
 		fail(t, l, c, "ip", login, login.Free) // ip now blocks for 10s, name still for 40s
