@@ -38,6 +38,7 @@ import (
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/secretbox"
+	"fleetgate/internal/social"
 )
 
 func main() {
@@ -86,6 +87,7 @@ type config struct {
 	smtpURL       string
 	mailFrom      string
 	proxies       *clientip.Resolver
+	social        social.Config
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -139,6 +141,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.logFormat)
+	}
+	if c.social, err = social.ConfigFromEnv(getenv, c.publicURL); err != nil {
+		return c, err
 	}
 	return c, nil
 }

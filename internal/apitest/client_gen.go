@@ -3775,6 +3775,7 @@ func (v *MeResponse) GetMe() MeMeUser { return v.Me }
 // NodeNodeDeviceVariable
 // NodeNodeFleetAction
 // NodeNodeFleetVariable
+// NodeNodeIdentity
 // NodeNodeOrganization
 // NodeNodeOrganizationMembership
 // NodeNodeProvisioningKey
@@ -3806,6 +3807,7 @@ func (v *NodeNodeDeviceTag) implementsGraphQLInterfaceNodeNode()              {}
 func (v *NodeNodeDeviceVariable) implementsGraphQLInterfaceNodeNode()         {}
 func (v *NodeNodeFleetAction) implementsGraphQLInterfaceNodeNode()            {}
 func (v *NodeNodeFleetVariable) implementsGraphQLInterfaceNodeNode()          {}
+func (v *NodeNodeIdentity) implementsGraphQLInterfaceNodeNode()               {}
 func (v *NodeNodeOrganization) implementsGraphQLInterfaceNodeNode()           {}
 func (v *NodeNodeOrganizationMembership) implementsGraphQLInterfaceNodeNode() {}
 func (v *NodeNodeProvisioningKey) implementsGraphQLInterfaceNodeNode()        {}
@@ -3856,6 +3858,9 @@ func __unmarshalNodeNode(b []byte, v *NodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "FleetVariable":
 		*v = new(NodeNodeFleetVariable)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(NodeNodeIdentity)
 		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(NodeNodeOrganization)
@@ -3966,6 +3971,14 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeIdentity
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeNodeOrganization:
@@ -4183,6 +4196,22 @@ func (v *NodeNodeFleetVariable) GetTypename() *string { return v.Typename }
 
 // GetId returns NodeNodeFleetVariable.Id, and is useful for accessing the field via an interface.
 func (v *NodeNodeFleetVariable) GetId() string { return v.Id }
+
+// NodeNodeIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type NodeNodeIdentity struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeIdentity) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeIdentity.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeIdentity) GetId() string { return v.Id }
 
 // NodeNodeOrganization includes the requested fields of the GraphQL type Organization.
 // The GraphQL type's documentation follows.
@@ -5571,7 +5600,7 @@ func (v *RevokeProvisioningKeyResponse) GetRevokeProvisioningKey() string {
 type SecurityEventKind string
 
 const (
-	// A login completed (after the second factor, if one is on).
+	// A login completed (after the second factor, if one is on); detail names the identity provider of a social login.
 	SecurityEventKindSignIn SecurityEventKind = "SIGN_IN"
 	// A login with a wrong password; detail names the client address.
 	SecurityEventKindSignInFailed SecurityEventKind = "SIGN_IN_FAILED"
@@ -5593,6 +5622,10 @@ const (
 	SecurityEventKindApiKeyRevoked SecurityEventKind = "API_KEY_REVOKED"
 	// A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.
 	SecurityEventKindMembershipChanged SecurityEventKind = "MEMBERSHIP_CHANGED"
+	// An identity provider's account was linked for signing in (social login); detail names the provider and the address it gave.
+	SecurityEventKindIdentityLinked SecurityEventKind = "IDENTITY_LINKED"
+	// A linked identity was unlinked; detail names the provider.
+	SecurityEventKindIdentityUnlinked SecurityEventKind = "IDENTITY_UNLINKED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -5607,6 +5640,8 @@ var AllSecurityEventKind = []SecurityEventKind{
 	SecurityEventKindApiKeyCreated,
 	SecurityEventKindApiKeyRevoked,
 	SecurityEventKindMembershipChanged,
+	SecurityEventKindIdentityLinked,
+	SecurityEventKindIdentityUnlinked,
 }
 
 // SecurityEventsMeUser includes the requested fields of the GraphQL type User.
@@ -6178,6 +6213,7 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 // SweepEmailNodeDeviceVariable
 // SweepEmailNodeFleetAction
 // SweepEmailNodeFleetVariable
+// SweepEmailNodeIdentity
 // SweepEmailNodeOrganization
 // SweepEmailNodeOrganizationMembership
 // SweepEmailNodeProvisioningKey
@@ -6209,6 +6245,7 @@ func (v *SweepEmailNodeDeviceTag) implementsGraphQLInterfaceSweepEmailNode()    
 func (v *SweepEmailNodeDeviceVariable) implementsGraphQLInterfaceSweepEmailNode()         {}
 func (v *SweepEmailNodeFleetAction) implementsGraphQLInterfaceSweepEmailNode()            {}
 func (v *SweepEmailNodeFleetVariable) implementsGraphQLInterfaceSweepEmailNode()          {}
+func (v *SweepEmailNodeIdentity) implementsGraphQLInterfaceSweepEmailNode()               {}
 func (v *SweepEmailNodeOrganization) implementsGraphQLInterfaceSweepEmailNode()           {}
 func (v *SweepEmailNodeOrganizationMembership) implementsGraphQLInterfaceSweepEmailNode() {}
 func (v *SweepEmailNodeProvisioningKey) implementsGraphQLInterfaceSweepEmailNode()        {}
@@ -6259,6 +6296,9 @@ func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
 		return json.Unmarshal(b, *v)
 	case "FleetVariable":
 		*v = new(SweepEmailNodeFleetVariable)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(SweepEmailNodeIdentity)
 		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepEmailNodeOrganization)
@@ -6369,6 +6409,14 @@ func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepEmailNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeIdentity
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepEmailNodeOrganization:
@@ -6611,6 +6659,22 @@ func (v *SweepEmailNodeFleetVariable) GetTypename() *string { return v.Typename 
 // GetId returns SweepEmailNodeFleetVariable.Id, and is useful for accessing the field via an interface.
 func (v *SweepEmailNodeFleetVariable) GetId() string { return v.Id }
 
+// SweepEmailNodeIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type SweepEmailNodeIdentity struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeIdentity) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeIdentity.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeIdentity) GetId() string { return v.Id }
+
 // SweepEmailNodeOrganization includes the requested fields of the GraphQL type Organization.
 // The GraphQL type's documentation follows.
 //
@@ -6829,6 +6893,7 @@ func (v *SweepEmailResponse) __premarshalJSON() (*__premarshalSweepEmailResponse
 // SweepNodeNodeDeviceVariable
 // SweepNodeNodeFleetAction
 // SweepNodeNodeFleetVariable
+// SweepNodeNodeIdentity
 // SweepNodeNodeOrganization
 // SweepNodeNodeOrganizationMembership
 // SweepNodeNodeProvisioningKey
@@ -6860,6 +6925,7 @@ func (v *SweepNodeNodeDeviceTag) implementsGraphQLInterfaceSweepNodeNode()      
 func (v *SweepNodeNodeDeviceVariable) implementsGraphQLInterfaceSweepNodeNode()         {}
 func (v *SweepNodeNodeFleetAction) implementsGraphQLInterfaceSweepNodeNode()            {}
 func (v *SweepNodeNodeFleetVariable) implementsGraphQLInterfaceSweepNodeNode()          {}
+func (v *SweepNodeNodeIdentity) implementsGraphQLInterfaceSweepNodeNode()               {}
 func (v *SweepNodeNodeOrganization) implementsGraphQLInterfaceSweepNodeNode()           {}
 func (v *SweepNodeNodeOrganizationMembership) implementsGraphQLInterfaceSweepNodeNode() {}
 func (v *SweepNodeNodeProvisioningKey) implementsGraphQLInterfaceSweepNodeNode()        {}
@@ -6910,6 +6976,9 @@ func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "FleetVariable":
 		*v = new(SweepNodeNodeFleetVariable)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(SweepNodeNodeIdentity)
 		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepNodeNodeOrganization)
@@ -7020,6 +7089,14 @@ func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodeNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeIdentity
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodeNodeOrganization:
@@ -7237,6 +7314,22 @@ func (v *SweepNodeNodeFleetVariable) GetTypename() *string { return v.Typename }
 
 // GetId returns SweepNodeNodeFleetVariable.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodeNodeFleetVariable) GetId() string { return v.Id }
+
+// SweepNodeNodeIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type SweepNodeNodeIdentity struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeIdentity) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeIdentity.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeIdentity) GetId() string { return v.Id }
 
 // SweepNodeNodeOrganization includes the requested fields of the GraphQL type Organization.
 // The GraphQL type's documentation follows.
@@ -7569,6 +7662,22 @@ func (v *SweepNodesNodesFleetVariable) GetTypename() *string { return v.Typename
 // GetId returns SweepNodesNodesFleetVariable.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodesNodesFleetVariable) GetId() string { return v.Id }
 
+// SweepNodesNodesIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type SweepNodesNodesIdentity struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesIdentity) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesIdentity.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesIdentity) GetId() string { return v.Id }
+
 // SweepNodesNodesNode includes the requested fields of the GraphQL interface Node.
 //
 // SweepNodesNodesNode is implemented by the following types:
@@ -7582,6 +7691,7 @@ func (v *SweepNodesNodesFleetVariable) GetId() string { return v.Id }
 // SweepNodesNodesDeviceVariable
 // SweepNodesNodesFleetAction
 // SweepNodesNodesFleetVariable
+// SweepNodesNodesIdentity
 // SweepNodesNodesOrganization
 // SweepNodesNodesOrganizationMembership
 // SweepNodesNodesProvisioningKey
@@ -7613,6 +7723,7 @@ func (v *SweepNodesNodesDeviceTag) implementsGraphQLInterfaceSweepNodesNodesNode
 func (v *SweepNodesNodesDeviceVariable) implementsGraphQLInterfaceSweepNodesNodesNode()         {}
 func (v *SweepNodesNodesFleetAction) implementsGraphQLInterfaceSweepNodesNodesNode()            {}
 func (v *SweepNodesNodesFleetVariable) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
+func (v *SweepNodesNodesIdentity) implementsGraphQLInterfaceSweepNodesNodesNode()               {}
 func (v *SweepNodesNodesOrganization) implementsGraphQLInterfaceSweepNodesNodesNode()           {}
 func (v *SweepNodesNodesOrganizationMembership) implementsGraphQLInterfaceSweepNodesNodesNode() {}
 func (v *SweepNodesNodesProvisioningKey) implementsGraphQLInterfaceSweepNodesNodesNode()        {}
@@ -7663,6 +7774,9 @@ func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
 		return json.Unmarshal(b, *v)
 	case "FleetVariable":
 		*v = new(SweepNodesNodesFleetVariable)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(SweepNodesNodesIdentity)
 		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepNodesNodesOrganization)
@@ -7773,6 +7887,14 @@ func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodesNodesFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesIdentity
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodesNodesOrganization:

@@ -44,10 +44,9 @@ type oidcFixture struct {
 
 func startOIDC(t *testing.T, id string, opts social.Options) oidcFixture {
 	t.Helper()
-	op := socialtest.StartOP(t, []socialtest.Client{
-		{ID: "fleetgate", Secret: "fleetgate-secret", RedirectURI: publicURL + "/auth/" + id + "/callback"},
-		{ID: "other", Secret: "other-secret", RedirectURI: publicURL + "/auth/" + id + "/callback"},
-	}, []socialtest.User{ada, bob})
+	op := socialtest.StartOP(t, ada, bob)
+	op.Register(socialtest.Client{ID: "fleetgate", Secret: "fleetgate-secret", RedirectURI: publicURL + "/auth/" + id + "/callback"})
+	op.Register(socialtest.Client{ID: "other", Secret: "other-secret", RedirectURI: publicURL + "/auth/" + id + "/callback"})
 	return oidcFixture{op: op, id: id, svc: newService(op.URL, id, "fleetgate", "fleetgate-secret", opts)}
 }
 
@@ -250,7 +249,7 @@ func TestOIDCCodeBinding(t *testing.T) {
 func TestOIDCWrongIssuer(t *testing.T) {
 	// The OP's issuer is http://127.0.0.1:port; the same server reached as
 	// localhost publishes a document naming that other issuer.
-	op := socialtest.StartOP(t, nil, nil)
+	op := socialtest.StartOP(t)
 	svc := newService(strings.Replace(op.URL, "127.0.0.1", "localhost", 1), "corp", "fleetgate", "s", social.Options{})
 	_, _, err := svc.Start("corp", target, "")
 	wantCode(t, err, social.CodeProviderUnavailable)

@@ -7,6 +7,8 @@ package socialtest
 
 import (
 	"context"
+	"crypto/subtle"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,16 +46,12 @@ type Client struct {
 // OP is a running OpenID provider; its issuer is its URL.
 type OP struct {
 	*httptest.Server
-	expired atomic.Bool
+	storage *opStorage
 }
 
-// StartOP runs an OP knowing clients and users until t ends.
-func StartOP(t testing.TB, clients []Client, users []User) *OP {
+// StartOP runs an OP knowing users until t ends; Register adds clients.
+func StartOP(t testing.TB, users ...User) *OP {
 	t.Helper()
-	known := map[string]*storage.Client{}
-	for _, c := range clients {
-		known[c.ID] = storage.WebClient(c.ID, c.Secret, c.RedirectURI)
-	}
 	store := userStore{}
 	for _, u := range users {
 		store[u.ID] = &storage.User{ID: u.ID, Username: u.Username, Password: Password,
@@ -65,14 +64,21 @@ func StartOP(t testing.TB, clients []Client, users []User) *OP {
 	}))
 	t.Cleanup(o.Close)
 	// The issuer is the server's URL, known only once it listens.
-	s := &expiringStorage{Storage: storage.NewStorageWithClients(store, known), expired: &o.expired}
-	handler.Store(http.Handler(exampleop.SetupServer(o.URL, s, nil, false)))
+	o.storage = &opStorage{Storage: storage.NewStorageWithClients(store, nil), clients: map[string]Client{}}
+	handler.Store(http.Handler(exampleop.SetupServer(o.URL, o.storage, nil, false)))
 	return o
+}
+
+// Register makes c known to the OP.
+func (o *OP) Register(c Client) {
+	o.storage.mu.Lock()
+	defer o.storage.mu.Unlock()
+	o.storage.clients[c.ID] = c
 }
 
 // ExpireIDTokens makes the OP issue ID tokens that expired a minute before
 // they were issued.
-func (o *OP) ExpireIDTokens() { o.expired.Store(true) }
+func (o *OP) ExpireIDTokens() { o.storage.expired.Store(true) }
 
 // SignIn takes the browser from an authorization URL through the OP's login
 // form as username, and returns the URL the OP sends it back to.
@@ -112,19 +118,36 @@ func (u userStore) GetUserByUsername(name string) *storage.User {
 	return nil
 }
 
-// expiringStorage is the example storage whose clients get ID tokens that
-// are already expired, once asked to.
-type expiringStorage struct {
+// opStorage is the example storage with clients of its own, registered at
+// any time, whose ID tokens are already expired once asked to.
+type opStorage struct {
 	*storage.Storage
-	expired *atomic.Bool
+	mu      sync.Mutex
+	clients map[string]Client
+	expired atomic.Bool
 }
 
-func (s *expiringStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.Storage.GetClientByClientID(ctx, id)
-	if err != nil || !s.expired.Load() {
-		return c, err
+func (s *opStorage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return nil, errors.New("client not found")
 	}
-	return expiredClient{c}, nil
+	client := storage.RedirectGlobsClient(storage.WebClient(c.ID, c.Secret, c.RedirectURI))
+	if s.expired.Load() {
+		return expiredClient{client}, nil
+	}
+	return client, nil
+}
+
+func (s *opStorage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[id]; !ok || subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) != 1 {
+		return errors.New("invalid client credentials")
+	}
+	return nil
 }
 
 type expiredClient struct{ op.Client }
