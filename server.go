@@ -28,6 +28,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"fleetgate/ent"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/graph"
 	"fleetgate/internal/admin"
@@ -214,6 +215,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		SecretKey:     secretKey,
 		Mail:          mails,
 		ClientIPs:     cfg.proxies,
+		Social:        cfg.social,
 	}
 	go keepTidy(ctx, db, log)
 	if cfg.metricsAddr == "" {
@@ -227,7 +229,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // keepTidy deletes, every hour, rows that no longer decide anything: rate
 // limit counters past every window and block (the longest is an hour) and
-// expired password-reset links.
+// expired password-reset links and social login codes.
 func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger) {
 	limits := ratelimit.New(db, time.Now)
 	tick := time.NewTicker(time.Hour)
@@ -244,6 +246,9 @@ func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger) {
 		}
 		if _, err := db.PasswordReset.Delete().Where(passwordreset.ExpiresAtLT(now)).Exec(ctx); err != nil {
 			log.Warn("pruning password resets failed", "err", err)
+		}
+		if _, err := db.LoginCode.Delete().Where(logincode.ExpiresAtLT(now)).Exec(ctx); err != nil {
+			log.Warn("pruning login codes failed", "err", err)
 		}
 	}
 }

@@ -1563,6 +1563,34 @@ func (v *AuthFieldsUser) GetUsername() string { return v.Username }
 // GetEmail returns AuthFieldsUser.Email, and is useful for accessing the field via an interface.
 func (v *AuthFieldsUser) GetEmail() *string { return v.Email }
 
+// AuthProvidersAuthProvidersAuthProvider includes the requested fields of the GraphQL type AuthProvider.
+// The GraphQL type's documentation follows.
+//
+// An identity provider people can sign in with (authProviders).
+type AuthProvidersAuthProvidersAuthProvider struct {
+	// The provider's id, as in the routes (/auth/{id}/start) and Identity.provider: google, github or an OIDC provider's name.
+	Id string `json:"id"`
+	// The provider's name, for people.
+	DisplayName string `json:"displayName"`
+}
+
+// GetId returns AuthProvidersAuthProvidersAuthProvider.Id, and is useful for accessing the field via an interface.
+func (v *AuthProvidersAuthProvidersAuthProvider) GetId() string { return v.Id }
+
+// GetDisplayName returns AuthProvidersAuthProvidersAuthProvider.DisplayName, and is useful for accessing the field via an interface.
+func (v *AuthProvidersAuthProvidersAuthProvider) GetDisplayName() string { return v.DisplayName }
+
+// AuthProvidersResponse is returned by AuthProviders on success.
+type AuthProvidersResponse struct {
+	// The identity providers enabled for social login, for a login page's buttons.
+	AuthProviders []AuthProvidersAuthProvidersAuthProvider `json:"authProviders"`
+}
+
+// GetAuthProviders returns AuthProvidersResponse.AuthProviders, and is useful for accessing the field via an interface.
+func (v *AuthProvidersResponse) GetAuthProviders() []AuthProvidersAuthProvidersAuthProvider {
+	return v.AuthProviders
+}
+
 // BeginTwoFactorSetupBeginTwoFactorSetup includes the requested fields of the GraphQL type TwoFactorSetup.
 // The GraphQL type's documentation follows.
 //
@@ -2888,6 +2916,107 @@ func (v *DownloadImageConfigResponse) GetDownloadImageConfig() DownloadImageConf
 	return v.DownloadImageConfig
 }
 
+// ExchangeLoginCodeExchangeLoginCodeAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
+type ExchangeLoginCodeExchangeLoginCodeAuthPayload struct {
+	AuthFields `json:"-"`
+}
+
+// GetToken returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.Token, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetToken() string { return v.AuthFields.Token }
+
+// GetExpiresAt returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetExpiresAt() time.Time {
+	return v.AuthFields.ExpiresAt
+}
+
+// GetTwoFactorRequired returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.TwoFactorRequired, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetTwoFactorRequired() bool {
+	return v.AuthFields.TwoFactorRequired
+}
+
+// GetDeviceToken returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.DeviceToken, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetDeviceToken() *string {
+	return v.AuthFields.DeviceToken
+}
+
+// GetUser returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.User, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetUser() AuthFieldsUser {
+	return v.AuthFields.User
+}
+
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ExchangeLoginCodeExchangeLoginCodeAuthPayload
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ExchangeLoginCodeExchangeLoginCodeAuthPayload = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.AuthFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalExchangeLoginCodeExchangeLoginCodeAuthPayload struct {
+	Token string `json:"token"`
+
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	TwoFactorRequired bool `json:"twoFactorRequired"`
+
+	DeviceToken *string `json:"deviceToken"`
+
+	User AuthFieldsUser `json:"user"`
+}
+
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) __premarshalJSON() (*__premarshalExchangeLoginCodeExchangeLoginCodeAuthPayload, error) {
+	var retval __premarshalExchangeLoginCodeExchangeLoginCodeAuthPayload
+
+	retval.Token = v.AuthFields.Token
+	retval.ExpiresAt = v.AuthFields.ExpiresAt
+	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.DeviceToken = v.AuthFields.DeviceToken
+	retval.User = v.AuthFields.User
+	return &retval, nil
+}
+
+// ExchangeLoginCodeResponse is returned by ExchangeLoginCode on success.
+type ExchangeLoginCodeResponse struct {
+	// Sign in with the code a social login callback put on its redirect target
+	// (?code=). A code works once, within 60 seconds. As for login, the session
+	// is pending (twoFactorRequired) when the account has two-factor
+	// authentication on.
+	ExchangeLoginCode ExchangeLoginCodeExchangeLoginCodeAuthPayload `json:"exchangeLoginCode"`
+}
+
+// GetExchangeLoginCode returns ExchangeLoginCodeResponse.ExchangeLoginCode, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeResponse) GetExchangeLoginCode() ExchangeLoginCodeExchangeLoginCodeAuthPayload {
+	return v.ExchangeLoginCode
+}
+
 // ExportMyDataResponse is returned by ExportMyData on success.
 type ExportMyDataResponse struct {
 	// Everything fleetgate stores about the caller, as a JSON document (GDPR
@@ -3414,6 +3543,18 @@ type LimitedMeResponse struct {
 // GetMe returns LimitedMeResponse.Me, and is useful for accessing the field via an interface.
 func (v *LimitedMeResponse) GetMe() LimitedMeMeUser { return v.Me }
 
+// LinkIdentityResponse is returned by LinkIdentity on success.
+type LinkIdentityResponse struct {
+	// The start URL that links an account at provider to the caller's: send the
+	// browser there (the flow ends at redirect with ?linked=provider, or
+	// ?error=). Needs a session that signed in within the last 15 minutes; the
+	// URL works once, within 5 minutes.
+	LinkIdentity string `json:"linkIdentity"`
+}
+
+// GetLinkIdentity returns LinkIdentityResponse.LinkIdentity, and is useful for accessing the field via an interface.
+func (v *LinkIdentityResponse) GetLinkIdentity() string { return v.LinkIdentity }
+
 // A sign-in with a password (login).
 type LoginInput struct {
 	// The account's username or email address, in any case.
@@ -3761,6 +3902,81 @@ type MeResponse struct {
 
 // GetMe returns MeResponse.Me, and is useful for accessing the field via an interface.
 func (v *MeResponse) GetMe() MeMeUser { return v.Me }
+
+// MyIdentitiesMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+type MyIdentitiesMeUser struct {
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
+	Username string `json:"username"`
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
+	Email *string `json:"email"`
+	// Whether the account can sign in with a password (social-login accounts may not).
+	HasPassword bool `json:"hasPassword"`
+	// The identities that sign in to the account, oldest first. The user's own only.
+	Identities []MyIdentitiesMeUserIdentitiesIdentity `json:"identities"`
+}
+
+// GetId returns MyIdentitiesMeUser.Id, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetId() string { return v.Id }
+
+// GetUsername returns MyIdentitiesMeUser.Username, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetUsername() string { return v.Username }
+
+// GetEmail returns MyIdentitiesMeUser.Email, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetEmail() *string { return v.Email }
+
+// GetHasPassword returns MyIdentitiesMeUser.HasPassword, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetHasPassword() bool { return v.HasPassword }
+
+// GetIdentities returns MyIdentitiesMeUser.Identities, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetIdentities() []MyIdentitiesMeUserIdentitiesIdentity {
+	return v.Identities
+}
+
+// MyIdentitiesMeUserIdentitiesIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type MyIdentitiesMeUserIdentitiesIdentity struct {
+	// The Identity's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The provider's id: google, github or an OIDC provider's name (authProviders).
+	Provider string `json:"provider"`
+	// The provider's own, stable id for the person (OpenID Connect sub; GitHub's numeric user id).
+	Subject string `json:"subject"`
+	// The address the provider gave at the latest sign-in; empty when it gave none.
+	Email string `json:"email"`
+	// When the identity was linked to the account (or the account created with it).
+	LinkedAt time.Time `json:"linkedAt"`
+}
+
+// GetId returns MyIdentitiesMeUserIdentitiesIdentity.Id, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetId() string { return v.Id }
+
+// GetProvider returns MyIdentitiesMeUserIdentitiesIdentity.Provider, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetProvider() string { return v.Provider }
+
+// GetSubject returns MyIdentitiesMeUserIdentitiesIdentity.Subject, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetSubject() string { return v.Subject }
+
+// GetEmail returns MyIdentitiesMeUserIdentitiesIdentity.Email, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetEmail() string { return v.Email }
+
+// GetLinkedAt returns MyIdentitiesMeUserIdentitiesIdentity.LinkedAt, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetLinkedAt() time.Time { return v.LinkedAt }
+
+// MyIdentitiesResponse is returned by MyIdentities on success.
+type MyIdentitiesResponse struct {
+	// The signed-in user.
+	Me MyIdentitiesMeUser `json:"me"`
+}
+
+// GetMe returns MyIdentitiesResponse.Me, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesResponse) GetMe() MyIdentitiesMeUser { return v.Me }
 
 // NodeNode includes the requested fields of the GraphQL interface Node.
 //
@@ -8162,6 +8378,16 @@ type TwoFactorStatusResponse struct {
 // GetMe returns TwoFactorStatusResponse.Me, and is useful for accessing the field via an interface.
 func (v *TwoFactorStatusResponse) GetMe() TwoFactorStatusMeUser { return v.Me }
 
+// UnlinkIdentityResponse is returned by UnlinkIdentity on success.
+type UnlinkIdentityResponse struct {
+	// Unlink one of the caller's identities; it no longer signs in. FORBIDDEN for
+	// the account's last way to sign in (no password, no other identity).
+	UnlinkIdentity string `json:"unlinkIdentity"`
+}
+
+// GetUnlinkIdentity returns UnlinkIdentityResponse.UnlinkIdentity, and is useful for accessing the field via an interface.
+func (v *UnlinkIdentityResponse) GetUnlinkIdentity() string { return v.UnlinkIdentity }
+
 // A new role for an application member (updateApplicationMember).
 type UpdateApplicationMemberInput struct {
 	// The ApplicationMembership's id.
@@ -8748,6 +8974,14 @@ type __DownloadImageConfigInput struct {
 // GetApplicationId returns __DownloadImageConfigInput.ApplicationId, and is useful for accessing the field via an interface.
 func (v *__DownloadImageConfigInput) GetApplicationId() string { return v.ApplicationId }
 
+// __ExchangeLoginCodeInput is used internally by genqlient
+type __ExchangeLoginCodeInput struct {
+	Code string `json:"code"`
+}
+
+// GetCode returns __ExchangeLoginCodeInput.Code, and is useful for accessing the field via an interface.
+func (v *__ExchangeLoginCodeInput) GetCode() string { return v.Code }
+
 // __FleetContentsInput is used internally by genqlient
 type __FleetContentsInput struct {
 	Slug string `json:"slug"`
@@ -8763,6 +8997,18 @@ type __LeaveApplicationInput struct {
 
 // GetApplicationId returns __LeaveApplicationInput.ApplicationId, and is useful for accessing the field via an interface.
 func (v *__LeaveApplicationInput) GetApplicationId() string { return v.ApplicationId }
+
+// __LinkIdentityInput is used internally by genqlient
+type __LinkIdentityInput struct {
+	Provider string  `json:"provider"`
+	Redirect *string `json:"redirect"`
+}
+
+// GetProvider returns __LinkIdentityInput.Provider, and is useful for accessing the field via an interface.
+func (v *__LinkIdentityInput) GetProvider() string { return v.Provider }
+
+// GetRedirect returns __LinkIdentityInput.Redirect, and is useful for accessing the field via an interface.
+func (v *__LinkIdentityInput) GetRedirect() *string { return v.Redirect }
 
 // __LoginInput is used internally by genqlient
 type __LoginInput struct {
@@ -9035,6 +9281,14 @@ type __SweepNodesInput struct {
 
 // GetIds returns __SweepNodesInput.Ids, and is useful for accessing the field via an interface.
 func (v *__SweepNodesInput) GetIds() []string { return v.Ids }
+
+// __UnlinkIdentityInput is used internally by genqlient
+type __UnlinkIdentityInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __UnlinkIdentityInput.Id, and is useful for accessing the field via an interface.
+func (v *__UnlinkIdentityInput) GetId() string { return v.Id }
 
 // __UpdateApplicationMemberInput is used internally by genqlient
 type __UpdateApplicationMemberInput struct {
@@ -9419,6 +9673,37 @@ func ApplicationsWithMembers(
 	}
 
 	data_ = &ApplicationsWithMembersResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by AuthProviders.
+const AuthProviders_Operation = `
+query AuthProviders {
+	authProviders {
+		id
+		displayName
+	}
+}
+`
+
+func AuthProviders(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *AuthProvidersResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AuthProviders",
+		Query:  AuthProviders_Operation,
+	}
+
+	data_ = &AuthProvidersResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -9864,6 +10149,51 @@ func DownloadImageConfig(
 	return data_, err_
 }
 
+// The mutation executed by ExchangeLoginCode.
+const ExchangeLoginCode_Operation = `
+mutation ExchangeLoginCode ($code: String!) {
+	exchangeLoginCode(code: $code) {
+		... AuthFields
+	}
+}
+fragment AuthFields on AuthPayload {
+	token
+	expiresAt
+	twoFactorRequired
+	deviceToken
+	user {
+		id
+		username
+		email
+	}
+}
+`
+
+func ExchangeLoginCode(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	code string,
+) (data_ *ExchangeLoginCodeResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ExchangeLoginCode",
+		Query:  ExchangeLoginCode_Operation,
+		Variables: &__ExchangeLoginCodeInput{
+			Code: code,
+		},
+	}
+
+	data_ = &ExchangeLoginCodeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by ExportMyData.
 const ExportMyData_Operation = `
 query ExportMyData {
@@ -10072,6 +10402,40 @@ func LimitedMe(
 	return data_, err_
 }
 
+// The mutation executed by LinkIdentity.
+const LinkIdentity_Operation = `
+mutation LinkIdentity ($provider: String!, $redirect: String) {
+	linkIdentity(provider: $provider, redirect: $redirect)
+}
+`
+
+func LinkIdentity(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	provider string,
+	redirect *string,
+) (data_ *LinkIdentityResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "LinkIdentity",
+		Query:  LinkIdentity_Operation,
+		Variables: &__LinkIdentityInput{
+			Provider: provider,
+			Redirect: redirect,
+		},
+	}
+
+	data_ = &LinkIdentityResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by Login.
 const Login_Operation = `
 mutation Login ($input: LoginInput!) {
@@ -10237,6 +10601,46 @@ func MeIdentity(
 	}
 
 	data_ = &MeIdentityResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by MyIdentities.
+const MyIdentities_Operation = `
+query MyIdentities {
+	me {
+		id
+		username
+		email
+		hasPassword
+		identities {
+			id
+			provider
+			subject
+			email
+			linkedAt
+		}
+	}
+}
+`
+
+func MyIdentities(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MyIdentitiesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "MyIdentities",
+		Query:  MyIdentities_Operation,
+	}
+
+	data_ = &MyIdentitiesResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -11466,6 +11870,38 @@ func TwoFactorStatus(
 	}
 
 	data_ = &TwoFactorStatusResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UnlinkIdentity.
+const UnlinkIdentity_Operation = `
+mutation UnlinkIdentity ($id: ID!) {
+	unlinkIdentity(id: $id)
+}
+`
+
+func UnlinkIdentity(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *UnlinkIdentityResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UnlinkIdentity",
+		Query:  UnlinkIdentity_Operation,
+		Variables: &__UnlinkIdentityInput{
+			Id: id,
+		},
+	}
+
+	data_ = &UnlinkIdentityResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

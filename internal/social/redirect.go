@@ -56,8 +56,9 @@ func checkRedirect(target string, allowed []string) (string, error) {
 	return u.String(), nil
 }
 
-// withParam is target with one query parameter set.
-func withParam(target, name, value string) string {
+// WithQuery is target with one query parameter set: how a flow's result
+// travels to its redirect target.
+func WithQuery(target, name, value string) string {
 	u, err := url.Parse(target)
 	if err != nil {
 		return target // checked by checkRedirect when the flow started
