@@ -248,8 +248,9 @@ func (s *Service) createSocialAccount(ctx context.Context, ident social.Identity
 		if err != nil {
 			return err
 		}
+		// No password ("" as setPassword expects) until the person sets one.
 		u, err = createAccount(sys, tx, tx.User.Create().SetUsername(username).SetEmail(email).
-			SetEmailVerified(ident.EmailVerified).SetSessionsValidAfter(issued))
+			SetPasswordHash("").SetEmailVerified(ident.EmailVerified).SetSessionsValidAfter(issued))
 		if err != nil {
 			return err
 		}
