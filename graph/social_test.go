@@ -313,6 +313,14 @@ func TestSocialLinkAndUnlink(t *testing.T) {
 		ids := Must(MyIdentities(ctx, w.Client(alice.Token)))(t).Me.Identities
 		_, err = UnlinkIdentity(ctx, w.Client(carol.Token), ids[0].Id)
 		WantCode(t, err, "NOT_FOUND")
+		// Nor can carol see it.
+		const node = `query($id: ID!) { node(id: $id) { ... on Identity { subject } } }`
+		if r := w.Do(t, carol.Token, node, map[string]any{"id": ids[0].Id}); r.ErrorAt("node") == nil || r.ErrorAt("node").Code() != "NOT_FOUND" {
+			t.Fatalf("carol reads alice's identity: %+v", r)
+		}
+		if r := w.Do(t, alice.Token, node, map[string]any{"id": ids[0].Id}); len(r.Errors) != 0 || !strings.Contains(string(r.Data["node"]), "583231") {
+			t.Fatalf("alice reads her identity: %+v", r)
+		}
 		if got := Must(UnlinkIdentity(ctx, w.Client(alice.Token), ids[0].Id))(t).UnlinkIdentity; got != ids[0].Id {
 			t.Fatalf("unlinked %s", got)
 		}

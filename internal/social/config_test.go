@@ -1,6 +1,8 @@
 package social_test
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -104,5 +106,25 @@ func TestCheckRedirect(t *testing.T) {
 		if social.ErrorCode(err) != social.CodeInvalidRedirect {
 			t.Errorf("%q: %v, want %s", bad, err, social.CodeInvalidRedirect)
 		}
+	}
+}
+
+func TestCookieSecureUnderHTTPS(t *testing.T) {
+	svc := social.New(social.Config{
+		Providers:       []social.ProviderConfig{{ID: social.GitHub, Kind: social.KindGitHub, ClientID: "c", ClientSecret: "s", WebURL: "https://github.com", APIURL: "https://api.github.com"}},
+		RedirectOrigins: []string{"https://app.example.com"},
+	}, social.Options{PublicURL: "https://id.example.com", SecretKey: testKey})
+	location, cookie, err := svc.Start(social.GitHub, "https://app.example.com/", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cookie.Secure || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.MaxAge != 600 {
+		t.Fatalf("cookie %+v", cookie)
+	}
+	if !strings.Contains(location, "redirect_uri="+url.QueryEscape("https://id.example.com/auth/github/callback")) {
+		t.Fatalf("authorization URL %s", location)
+	}
+	if clear := svc.ClearCookie(); clear.MaxAge >= 0 || clear.Path != cookie.Path || clear.Name != cookie.Name {
+		t.Fatalf("clearing cookie %+v", clear)
 	}
 }
