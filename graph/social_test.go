@@ -253,6 +253,21 @@ func TestSocialLoginCode(t *testing.T) {
 	})
 }
 
+// TestSocialLoginCodeLimit: wrong codes count against the client address
+// as failed logins do.
+func TestSocialLoginCodeLimit(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		w := withSocial(t, s)
+		code := w.flow(t, socialtest.NewBrowser(t), w.startURL(social.GitHub), "").Query().Get("code")
+		for range 51 { // as many failures as logins get free
+			_, err := ExchangeLoginCode(ctx, w.Client(""), "guess")
+			WantCode(t, err, "UNAUTHENTICATED")
+		}
+		_, err := ExchangeLoginCode(ctx, w.Client(""), code)
+		WantCode(t, err, "RATE_LIMITED")
+	})
+}
+
 func TestSocialPendingTwoFactor(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		s, c := withClock(t, s, time.Now().Truncate(30*time.Second).Add(5*time.Second))
@@ -436,6 +451,13 @@ func TestSocialRefusalsThroughRoutes(t *testing.T) {
 			began := b.Get(t, w.startURL("corp"))
 			callback, _ := url.Parse(w.URL + "/auth/corp/callback?error=access_denied&state=" + url.QueryEscape(began.Location.Query().Get("state")))
 			wantFlowError(t, w.callback(t, b, callback), "provider_denied")
+		})
+		t.Run("no verified address", func(t *testing.T) {
+			unverified := socialtest.GitHubUser{ID: 1, Login: "nomail",
+				Emails: []socialtest.GitHubEmail{{Email: "nomail@example.com", Primary: true, Verified: false}}}
+			w.gh.SignInAs(unverified, "user:email")
+			defer w.gh.SignInAs(ghOcto, "read:user,user:email")
+			wantFlowError(t, w.flow(t, socialtest.NewBrowser(t), w.startURL(social.GitHub), ""), "email_required")
 		})
 		t.Run("email scope not granted", func(t *testing.T) {
 			w.gh.SignInAs(ghOcto, "read:user")
