@@ -142,7 +142,7 @@ func (s *Service) StartSocial(ctx context.Context, provider, redirect, ticket st
 	}
 	location, cookie, err := s.Social.Start(provider, target, link)
 	if err != nil {
-		return refusedAt(target, social.ErrorCode(err)), nil, err
+		return refusedAt(target, codeOf(err)), nil, err
 	}
 	return location, cookie, nil
 }
@@ -158,10 +158,11 @@ func (s *Service) FinishSocial(ctx context.Context, r *http.Request, provider st
 		return "", err
 	}
 	if err != nil {
-		return refusedAt(flow.Redirect, social.ErrorCode(err)), err
+		return refusedAt(flow.Redirect, codeOf(err)), err
 	}
-	// As many callbacks per address as logins: each costs the provider a
-	// round trip and may create an account.
+	// A client address blocked for failed logins is refused here too (a
+	// callback may create an account); a completed flow takes its attempt
+	// back, as a right password does.
 	limit := loginLimit{Limit: ratelimit.Limit{Key: "login:ip:" + clientip.Key(clientip.FromContext(ctx)),
 		Throttle: loginThrottlePerIP}, shared: true}
 	if err := s.admitLogin(ctx, []loginLimit{limit}); err != nil {
@@ -436,9 +437,6 @@ func codeHash(code string) []byte {
 
 // refusedAt is target with ?error=code.
 func refusedAt(target, code string) string {
-	if code == "" {
-		code = CodeServerError
-	}
 	return social.WithQuery(target, "error", code)
 }
 
