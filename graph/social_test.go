@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -160,6 +161,15 @@ func TestSocialSignUpAndSignIn(t *testing.T) {
 			events := Must(SecurityEvents(ctx, w.Client(again.Token)))(t).Me.SecurityEvents
 			if events.TotalCount != 2 || events.Edges[0].Node.Kind != "SIGN_IN" || events.Edges[0].Node.Detail != "with "+tc.provider {
 				t.Fatalf("%s: events %+v", tc.provider, events)
+			}
+			var export struct {
+				Identities []struct{ Provider, Subject, Email string }
+			}
+			if err := json.Unmarshal([]byte(Must(ExportMyData(ctx, w.Client(again.Token)))(t).ExportMyData), &export); err != nil {
+				t.Fatal(err)
+			}
+			if len(export.Identities) != 1 || export.Identities[0].Provider != tc.provider || export.Identities[0].Subject != tc.subject {
+				t.Fatalf("%s: export's identities %+v", tc.provider, export.Identities)
 			}
 			// A password later, for a recent session; then both ways work.
 			set := Must(SetPassword(ctx, w.Client(again.Token), SetPasswordInput{NewPassword: Password}))(t).SetPassword
