@@ -28,6 +28,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"fleetgate/ent"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/graph"
 	"fleetgate/internal/admin"
@@ -38,6 +39,7 @@ import (
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/secretbox"
+	"fleetgate/internal/social"
 )
 
 func main() {
@@ -86,6 +88,7 @@ type config struct {
 	smtpURL       string
 	mailFrom      string
 	proxies       *clientip.Resolver
+	social        social.Config
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -139,6 +142,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.logFormat)
+	}
+	if c.social, err = social.ConfigFromEnv(getenv, c.publicURL); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -209,6 +215,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		SecretKey:     secretKey,
 		Mail:          mails,
 		ClientIPs:     cfg.proxies,
+		Social:        cfg.social,
 	}
 	go keepTidy(ctx, db, log)
 	if cfg.metricsAddr == "" {
@@ -222,7 +229,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // keepTidy deletes, every hour, rows that no longer decide anything: rate
 // limit counters past every window and block (the longest is an hour) and
-// expired password-reset links.
+// expired password-reset links and social login codes.
 func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger) {
 	limits := ratelimit.New(db, time.Now)
 	tick := time.NewTicker(time.Hour)
@@ -239,6 +246,9 @@ func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger) {
 		}
 		if _, err := db.PasswordReset.Delete().Where(passwordreset.ExpiresAtLT(now)).Exec(ctx); err != nil {
 			log.Warn("pruning password resets failed", "err", err)
+		}
+		if _, err := db.LoginCode.Delete().Where(logincode.ExpiresAtLT(now)).Exec(ctx); err != nil {
+			log.Warn("pruning login codes failed", "err", err)
 		}
 	}
 }

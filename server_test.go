@@ -106,3 +106,13 @@ func TestHelpAndVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestSocialConfigRefused: a half-configured provider stops the start, with
+// a message naming the variables.
+func TestSocialConfigRefused(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir(), "OIDC_PROVIDERS": "corp", "OIDC_CORP_ISSUER": "https://id.corp.example"}
+	err := run(t.Context(), []string{"fleetgate"}, func(k string) string { return env[k] }, io.Discard)
+	if err == nil || err.Error() != "OIDC_PROVIDERS names corp: set OIDC_CORP_CLIENT_ID" {
+		t.Fatalf("run: %v", err)
+	}
+}

@@ -21,7 +21,9 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -66,8 +68,12 @@ type Client struct {
 	FleetAction *FleetActionClient
 	// FleetVariable is the client for interacting with the FleetVariable builders.
 	FleetVariable *FleetVariableClient
+	// Identity is the client for interacting with the Identity builders.
+	Identity *IdentityClient
 	// KnownEmail is the client for interacting with the KnownEmail builders.
 	KnownEmail *KnownEmailClient
+	// LoginCode is the client for interacting with the LoginCode builders.
+	LoginCode *LoginCodeClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
@@ -109,7 +115,9 @@ func (c *Client) init() {
 	c.DeviceVariable = NewDeviceVariableClient(c.config)
 	c.FleetAction = NewFleetActionClient(c.config)
 	c.FleetVariable = NewFleetVariableClient(c.config)
+	c.Identity = NewIdentityClient(c.config)
 	c.KnownEmail = NewKnownEmailClient(c.config)
+	c.LoginCode = NewLoginCodeClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OrganizationMembership = NewOrganizationMembershipClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
@@ -222,7 +230,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DeviceVariable:         NewDeviceVariableClient(cfg),
 		FleetAction:            NewFleetActionClient(cfg),
 		FleetVariable:          NewFleetVariableClient(cfg),
+		Identity:               NewIdentityClient(cfg),
 		KnownEmail:             NewKnownEmailClient(cfg),
+		LoginCode:              NewLoginCodeClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
 		PasswordReset:          NewPasswordResetClient(cfg),
@@ -262,7 +272,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DeviceVariable:         NewDeviceVariableClient(cfg),
 		FleetAction:            NewFleetActionClient(cfg),
 		FleetVariable:          NewFleetVariableClient(cfg),
+		Identity:               NewIdentityClient(cfg),
 		KnownEmail:             NewKnownEmailClient(cfg),
+		LoginCode:              NewLoginCodeClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
 		PasswordReset:          NewPasswordResetClient(cfg),
@@ -304,9 +316,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
 		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
-		c.KnownEmail, c.Organization, c.OrganizationMembership, c.PasswordReset,
-		c.ProvisioningKey, c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent,
-		c.SigningKey, c.User,
+		c.Identity, c.KnownEmail, c.LoginCode, c.Organization,
+		c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey, c.RateLimit,
+		c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -318,9 +330,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
 		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
-		c.KnownEmail, c.Organization, c.OrganizationMembership, c.PasswordReset,
-		c.ProvisioningKey, c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent,
-		c.SigningKey, c.User,
+		c.Identity, c.KnownEmail, c.LoginCode, c.Organization,
+		c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey, c.RateLimit,
+		c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -349,8 +361,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.FleetAction.mutate(ctx, m)
 	case *FleetVariableMutation:
 		return c.FleetVariable.mutate(ctx, m)
+	case *IdentityMutation:
+		return c.Identity.mutate(ctx, m)
 	case *KnownEmailMutation:
 		return c.KnownEmail.mutate(ctx, m)
+	case *LoginCodeMutation:
+		return c.LoginCode.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *OrganizationMembershipMutation:
@@ -2196,6 +2212,156 @@ func (c *FleetVariableClient) mutate(ctx context.Context, m *FleetVariableMutati
 	}
 }
 
+// IdentityClient is a client for the Identity schema.
+type IdentityClient struct {
+	config
+}
+
+// NewIdentityClient returns a client for the Identity from the given config.
+func NewIdentityClient(c config) *IdentityClient {
+	return &IdentityClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `identity.Hooks(f(g(h())))`.
+func (c *IdentityClient) Use(hooks ...Hook) {
+	c.hooks.Identity = append(c.hooks.Identity, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `identity.Intercept(f(g(h())))`.
+func (c *IdentityClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Identity = append(c.inters.Identity, interceptors...)
+}
+
+// Create returns a builder for creating a Identity entity.
+func (c *IdentityClient) Create() *IdentityCreate {
+	mutation := newIdentityMutation(c.config, OpCreate)
+	return &IdentityCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Identity entities.
+func (c *IdentityClient) CreateBulk(builders ...*IdentityCreate) *IdentityCreateBulk {
+	return &IdentityCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdentityClient) MapCreateBulk(slice any, setFunc func(*IdentityCreate, int)) *IdentityCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdentityCreateBulk{err: fmt.Errorf("calling to IdentityClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdentityCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdentityCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Identity.
+func (c *IdentityClient) Update() *IdentityUpdate {
+	mutation := newIdentityMutation(c.config, OpUpdate)
+	return &IdentityUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdentityClient) UpdateOne(_m *Identity) *IdentityUpdateOne {
+	mutation := newIdentityMutation(c.config, OpUpdateOne, withIdentity(_m))
+	return &IdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdentityClient) UpdateOneID(id int) *IdentityUpdateOne {
+	mutation := newIdentityMutation(c.config, OpUpdateOne, withIdentityID(id))
+	return &IdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Identity.
+func (c *IdentityClient) Delete() *IdentityDelete {
+	mutation := newIdentityMutation(c.config, OpDelete)
+	return &IdentityDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdentityClient) DeleteOne(_m *Identity) *IdentityDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdentityClient) DeleteOneID(id int) *IdentityDeleteOne {
+	builder := c.Delete().Where(identity.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdentityDeleteOne{builder}
+}
+
+// Query returns a query builder for Identity.
+func (c *IdentityClient) Query() *IdentityQuery {
+	return &IdentityQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdentity},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Identity entity by its id.
+func (c *IdentityClient) Get(ctx context.Context, id int) (*Identity, error) {
+	return c.Query().Where(identity.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdentityClient) GetX(ctx context.Context, id int) *Identity {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Identity.
+func (c *IdentityClient) QueryUser(_m *Identity) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(identity.Table, identity.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, identity.UserTable, identity.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *IdentityClient) Hooks() []Hook {
+	hooks := c.hooks.Identity
+	return append(hooks[:len(hooks):len(hooks)], identity.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdentityClient) Interceptors() []Interceptor {
+	return c.inters.Identity
+}
+
+func (c *IdentityClient) mutate(ctx context.Context, m *IdentityMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdentityCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdentityUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdentityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Identity mutation op: %q", m.Op())
+	}
+}
+
 // KnownEmailClient is a client for the KnownEmail schema.
 type KnownEmailClient struct {
 	config
@@ -2358,6 +2524,155 @@ func (c *KnownEmailClient) mutate(ctx context.Context, m *KnownEmailMutation) (V
 		return (&KnownEmailDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown KnownEmail mutation op: %q", m.Op())
+	}
+}
+
+// LoginCodeClient is a client for the LoginCode schema.
+type LoginCodeClient struct {
+	config
+}
+
+// NewLoginCodeClient returns a client for the LoginCode from the given config.
+func NewLoginCodeClient(c config) *LoginCodeClient {
+	return &LoginCodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `logincode.Hooks(f(g(h())))`.
+func (c *LoginCodeClient) Use(hooks ...Hook) {
+	c.hooks.LoginCode = append(c.hooks.LoginCode, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `logincode.Intercept(f(g(h())))`.
+func (c *LoginCodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginCode = append(c.inters.LoginCode, interceptors...)
+}
+
+// Create returns a builder for creating a LoginCode entity.
+func (c *LoginCodeClient) Create() *LoginCodeCreate {
+	mutation := newLoginCodeMutation(c.config, OpCreate)
+	return &LoginCodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginCode entities.
+func (c *LoginCodeClient) CreateBulk(builders ...*LoginCodeCreate) *LoginCodeCreateBulk {
+	return &LoginCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginCodeClient) MapCreateBulk(slice any, setFunc func(*LoginCodeCreate, int)) *LoginCodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginCodeCreateBulk{err: fmt.Errorf("calling to LoginCodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginCodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginCodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginCode.
+func (c *LoginCodeClient) Update() *LoginCodeUpdate {
+	mutation := newLoginCodeMutation(c.config, OpUpdate)
+	return &LoginCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginCodeClient) UpdateOne(_m *LoginCode) *LoginCodeUpdateOne {
+	mutation := newLoginCodeMutation(c.config, OpUpdateOne, withLoginCode(_m))
+	return &LoginCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginCodeClient) UpdateOneID(id int) *LoginCodeUpdateOne {
+	mutation := newLoginCodeMutation(c.config, OpUpdateOne, withLoginCodeID(id))
+	return &LoginCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginCode.
+func (c *LoginCodeClient) Delete() *LoginCodeDelete {
+	mutation := newLoginCodeMutation(c.config, OpDelete)
+	return &LoginCodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginCodeClient) DeleteOne(_m *LoginCode) *LoginCodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginCodeClient) DeleteOneID(id int) *LoginCodeDeleteOne {
+	builder := c.Delete().Where(logincode.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginCodeDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginCode.
+func (c *LoginCodeClient) Query() *LoginCodeQuery {
+	return &LoginCodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginCode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginCode entity by its id.
+func (c *LoginCodeClient) Get(ctx context.Context, id int) (*LoginCode, error) {
+	return c.Query().Where(logincode.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginCodeClient) GetX(ctx context.Context, id int) *LoginCode {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a LoginCode.
+func (c *LoginCodeClient) QueryUser(_m *LoginCode) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(logincode.Table, logincode.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, logincode.UserTable, logincode.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *LoginCodeClient) Hooks() []Hook {
+	return c.hooks.LoginCode
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginCodeClient) Interceptors() []Interceptor {
+	return c.inters.LoginCode
+}
+
+func (c *LoginCodeClient) mutate(ctx context.Context, m *LoginCodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginCodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginCodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginCodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginCodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginCode mutation op: %q", m.Op())
 	}
 }
 
@@ -3943,6 +4258,38 @@ func (c *UserClient) QueryPasswordResets(_m *User) *PasswordResetQuery {
 	return query
 }
 
+// QueryIdentities queries the identities edge of a User.
+func (c *UserClient) QueryIdentities(_m *User) *IdentityQuery {
+	query := (&IdentityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(identity.Table, identity.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.IdentitiesTable, user.IdentitiesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryLoginCodes queries the login_codes edge of a User.
+func (c *UserClient) QueryLoginCodes(_m *User) *LoginCodeQuery {
+	query := (&LoginCodeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(logincode.Table, logincode.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.LoginCodesTable, user.LoginCodesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryEmailKnownBy queries the email_known_by edge of a User.
 func (c *UserClient) QueryEmailKnownBy(_m *User) *KnownEmailQuery {
 	query := (&KnownEmailClient{config: c.config}).Query()
@@ -4004,15 +4351,15 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
-		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable,
-		KnownEmail, Organization, OrganizationMembership, PasswordReset,
+		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable, Identity,
+		KnownEmail, LoginCode, Organization, OrganizationMembership, PasswordReset,
 		ProvisioningKey, RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey,
 		User []ent.Hook
 	}
 	inters struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
-		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable,
-		KnownEmail, Organization, OrganizationMembership, PasswordReset,
+		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable, Identity,
+		KnownEmail, LoginCode, Organization, OrganizationMembership, PasswordReset,
 		ProvisioningKey, RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey,
 		User []ent.Interceptor
 	}

@@ -15,7 +15,9 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -103,7 +105,9 @@ func checkColumn(t, c string) error {
 			devicevariable.Table:         devicevariable.ValidColumn,
 			fleetaction.Table:            fleetaction.ValidColumn,
 			fleetvariable.Table:          fleetvariable.ValidColumn,
+			identity.Table:               identity.ValidColumn,
 			knownemail.Table:             knownemail.ValidColumn,
+			logincode.Table:              logincode.ValidColumn,
 			organization.Table:           organization.ValidColumn,
 			organizationmembership.Table: organizationmembership.ValidColumn,
 			passwordreset.Table:          passwordreset.ValidColumn,

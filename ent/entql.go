@@ -13,7 +13,9 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -34,7 +36,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -217,6 +219,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   identity.Table,
+			Columns: identity.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: identity.FieldID,
+			},
+		},
+		Type: "Identity",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			identity.FieldProvider: {Type: field.TypeString, Column: identity.FieldProvider},
+			identity.FieldSubject:  {Type: field.TypeString, Column: identity.FieldSubject},
+			identity.FieldEmail:    {Type: field.TypeString, Column: identity.FieldEmail},
+			identity.FieldLinkedAt: {Type: field.TypeTime, Column: identity.FieldLinkedAt},
+			identity.FieldUserID:   {Type: field.TypeInt, Column: identity.FieldUserID},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   knownemail.Table,
 			Columns: knownemail.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -231,7 +251,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			knownemail.FieldCreatedAt: {Type: field.TypeTime, Column: knownemail.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   logincode.Table,
+			Columns: logincode.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: logincode.FieldID,
+			},
+		},
+		Type: "LoginCode",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			logincode.FieldHash:      {Type: field.TypeBytes, Column: logincode.FieldHash},
+			logincode.FieldPurpose:   {Type: field.TypeEnum, Column: logincode.FieldPurpose},
+			logincode.FieldProvider:  {Type: field.TypeString, Column: logincode.FieldProvider},
+			logincode.FieldUserID:    {Type: field.TypeInt, Column: logincode.FieldUserID},
+			logincode.FieldExpiresAt: {Type: field.TypeTime, Column: logincode.FieldExpiresAt},
+			logincode.FieldCreatedAt: {Type: field.TypeTime, Column: logincode.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -248,7 +287,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldPlan:      {Type: field.TypeEnum, Column: organization.FieldPlan},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organizationmembership.Table,
 			Columns: organizationmembership.Columns,
@@ -265,7 +304,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organizationmembership.FieldOrganizationID: {Type: field.TypeInt, Column: organizationmembership.FieldOrganizationID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -282,7 +321,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldCreatedAt: {Type: field.TypeTime, Column: passwordreset.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   provisioningkey.Table,
 			Columns: provisioningkey.Columns,
@@ -300,7 +339,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			provisioningkey.FieldPrefix:        {Type: field.TypeString, Column: provisioningkey.FieldPrefix},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ratelimit.Table,
 			Columns: ratelimit.Columns,
@@ -317,7 +356,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ratelimit.FieldBlockedUntil: {Type: field.TypeTime, Column: ratelimit.FieldBlockedUntil},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   recoverycode.Table,
 			Columns: recoverycode.Columns,
@@ -334,7 +373,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			recoverycode.FieldCreatedAt: {Type: field.TypeTime, Column: recoverycode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   release.Table,
 			Columns: release.Columns,
@@ -352,7 +391,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			release.FieldNote:          {Type: field.TypeString, Column: release.FieldNote},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   securityevent.Table,
 			Columns: securityevent.Columns,
@@ -369,7 +408,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			securityevent.FieldUserID:    {Type: field.TypeInt, Column: securityevent.FieldUserID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -386,7 +425,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldCreatedAt:  {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -405,6 +444,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldTotpSecret:         {Type: field.TypeBytes, Column: user.FieldTotpSecret},
 			user.FieldTotpPendingSecret:  {Type: field.TypeBytes, Column: user.FieldTotpPendingSecret},
 			user.FieldTotpLastStep:       {Type: field.TypeInt64, Column: user.FieldTotpLastStep},
+			user.FieldEmailVerified:      {Type: field.TypeBool, Column: user.FieldEmailVerified},
 		},
 	}
 	graph.MustAddE(
@@ -772,6 +812,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: true,
+			Table:   identity.UserTable,
+			Columns: []string{identity.UserColumn},
+			Bidi:    false,
+		},
+		"Identity",
+		"User",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
 			Table:   knownemail.UserTable,
 			Columns: []string{knownemail.UserColumn},
 			Bidi:    false,
@@ -789,6 +841,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"KnownEmail",
+		"User",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   logincode.UserTable,
+			Columns: []string{logincode.UserColumn},
+			Bidi:    false,
+		},
+		"LoginCode",
 		"User",
 	)
 	graph.MustAddE(
@@ -994,6 +1058,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"PasswordReset",
+	)
+	graph.MustAddE(
+		"identities",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdentitiesTable,
+			Columns: []string{user.IdentitiesColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Identity",
+	)
+	graph.MustAddE(
+		"login_codes",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginCodesTable,
+			Columns: []string{user.LoginCodesColumn},
+			Bidi:    false,
+		},
+		"User",
+		"LoginCode",
 	)
 	graph.MustAddE(
 		"email_known_by",
@@ -2099,6 +2187,85 @@ func (f *FleetVariableFilter) WhereHasApplicationWith(preds ...predicate.Applica
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *IdentityQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the IdentityQuery builder.
+func (_q *IdentityQuery) Filter() *IdentityFilter {
+	return &IdentityFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *IdentityMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the IdentityMutation builder.
+func (m *IdentityMutation) Filter() *IdentityFilter {
+	return &IdentityFilter{config: m.config, predicateAdder: m}
+}
+
+// IdentityFilter provides a generic filtering capability at runtime for IdentityQuery.
+type IdentityFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *IdentityFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *IdentityFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(identity.FieldID))
+}
+
+// WhereProvider applies the entql string predicate on the provider field.
+func (f *IdentityFilter) WhereProvider(p entql.StringP) {
+	f.Where(p.Field(identity.FieldProvider))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *IdentityFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(identity.FieldSubject))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *IdentityFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(identity.FieldEmail))
+}
+
+// WhereLinkedAt applies the entql time.Time predicate on the linked_at field.
+func (f *IdentityFilter) WhereLinkedAt(p entql.TimeP) {
+	f.Where(p.Field(identity.FieldLinkedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *IdentityFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(identity.FieldUserID))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *IdentityFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *IdentityFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *KnownEmailQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2127,7 +2294,7 @@ type KnownEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KnownEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2182,6 +2349,90 @@ func (f *KnownEmailFilter) WhereHasKnownByWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *LoginCodeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the LoginCodeQuery builder.
+func (_q *LoginCodeQuery) Filter() *LoginCodeFilter {
+	return &LoginCodeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *LoginCodeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the LoginCodeMutation builder.
+func (m *LoginCodeMutation) Filter() *LoginCodeFilter {
+	return &LoginCodeFilter{config: m.config, predicateAdder: m}
+}
+
+// LoginCodeFilter provides a generic filtering capability at runtime for LoginCodeQuery.
+type LoginCodeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *LoginCodeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *LoginCodeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(logincode.FieldID))
+}
+
+// WhereHash applies the entql []byte predicate on the hash field.
+func (f *LoginCodeFilter) WhereHash(p entql.BytesP) {
+	f.Where(p.Field(logincode.FieldHash))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *LoginCodeFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(logincode.FieldPurpose))
+}
+
+// WhereProvider applies the entql string predicate on the provider field.
+func (f *LoginCodeFilter) WhereProvider(p entql.StringP) {
+	f.Where(p.Field(logincode.FieldProvider))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *LoginCodeFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(logincode.FieldUserID))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *LoginCodeFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(logincode.FieldExpiresAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *LoginCodeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(logincode.FieldCreatedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *LoginCodeFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *LoginCodeFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2210,7 +2461,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2298,7 +2549,7 @@ type OrganizationMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2386,7 +2637,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2460,7 +2711,7 @@ type ProvisioningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProvisioningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2553,7 +2804,7 @@ type RateLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RateLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2613,7 +2864,7 @@ type RecoveryCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RecoveryCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2687,7 +2938,7 @@ type ReleaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReleaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2780,7 +3031,7 @@ type SecurityEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecurityEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2854,7 +3105,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2914,7 +3165,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2963,6 +3214,11 @@ func (f *UserFilter) WhereTotpPendingSecret(p entql.BytesP) {
 // WhereTotpLastStep applies the entql int64 predicate on the totp_last_step field.
 func (f *UserFilter) WhereTotpLastStep(p entql.Int64P) {
 	f.Where(p.Field(user.FieldTotpLastStep))
+}
+
+// WhereEmailVerified applies the entql bool predicate on the email_verified field.
+func (f *UserFilter) WhereEmailVerified(p entql.BoolP) {
+	f.Where(p.Field(user.FieldEmailVerified))
 }
 
 // WhereHasOrganizationMemberships applies a predicate to check if query has an edge organization_memberships.
@@ -3043,6 +3299,34 @@ func (f *UserFilter) WhereHasPasswordResets() {
 // WhereHasPasswordResetsWith applies a predicate to check if query has an edge password_resets with a given conditions (other predicates).
 func (f *UserFilter) WhereHasPasswordResetsWith(preds ...predicate.PasswordReset) {
 	f.Where(entql.HasEdgeWith("password_resets", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasIdentities applies a predicate to check if query has an edge identities.
+func (f *UserFilter) WhereHasIdentities() {
+	f.Where(entql.HasEdge("identities"))
+}
+
+// WhereHasIdentitiesWith applies a predicate to check if query has an edge identities with a given conditions (other predicates).
+func (f *UserFilter) WhereHasIdentitiesWith(preds ...predicate.Identity) {
+	f.Where(entql.HasEdgeWith("identities", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasLoginCodes applies a predicate to check if query has an edge login_codes.
+func (f *UserFilter) WhereHasLoginCodes() {
+	f.Where(entql.HasEdge("login_codes"))
+}
+
+// WhereHasLoginCodesWith applies a predicate to check if query has an edge login_codes with a given conditions (other predicates).
+func (f *UserFilter) WhereHasLoginCodesWith(preds ...predicate.LoginCode) {
+	f.Where(entql.HasEdgeWith("login_codes", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

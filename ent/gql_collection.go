@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/provisioningkey"
@@ -1615,6 +1616,85 @@ func newFleetVariablePaginateArgs(rv map[string]any) *fleetvariablePaginateArgs 
 				args.opts = append(args.opts, WithFleetVariableOrder(v))
 			}
 		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *IdentityQuery) CollectFields(ctx context.Context, satisfies ...string) (*IdentityQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *IdentityQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(identity.Columns))
+		selectedFields = []string{identity.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "provider":
+			if _, ok := fieldSeen[identity.FieldProvider]; !ok {
+				selectedFields = append(selectedFields, identity.FieldProvider)
+				fieldSeen[identity.FieldProvider] = struct{}{}
+			}
+		case "subject":
+			if _, ok := fieldSeen[identity.FieldSubject]; !ok {
+				selectedFields = append(selectedFields, identity.FieldSubject)
+				fieldSeen[identity.FieldSubject] = struct{}{}
+			}
+		case "email":
+			if _, ok := fieldSeen[identity.FieldEmail]; !ok {
+				selectedFields = append(selectedFields, identity.FieldEmail)
+				fieldSeen[identity.FieldEmail] = struct{}{}
+			}
+		case "linkedAt":
+			if _, ok := fieldSeen[identity.FieldLinkedAt]; !ok {
+				selectedFields = append(selectedFields, identity.FieldLinkedAt)
+				fieldSeen[identity.FieldLinkedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type identityPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []IdentityPaginateOption
+}
+
+func newIdentityPaginateArgs(rv map[string]any) *identityPaginateArgs {
+	args := &identityPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }

@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/internal"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
@@ -84,6 +85,11 @@ var fleetvariableImplementors = []string{"FleetVariable", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*FleetVariable) IsNode() {}
+
+var identityImplementors = []string{"Identity", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Identity) IsNode() {}
 
 var organizationImplementors = []string{"Organization", "Node"}
 
@@ -278,6 +284,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(fleetvariable.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, fleetvariableImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case identity.Table:
+		query := c.Identity.Query().
+			Where(identity.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, identityImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -557,6 +572,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.FleetVariable.Query().
 			Where(fleetvariable.IDIn(ids...))
 		query, err := query.CollectFields(ctx, fleetvariableImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case identity.Table:
+		query := c.Identity.Query().
+			Where(identity.IDIn(ids...))
+		query, err := query.CollectFields(ctx, identityImplementors...)
 		if err != nil {
 			return nil, err
 		}

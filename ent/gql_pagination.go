@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/provisioningkey"
@@ -3068,6 +3069,255 @@ func (_m *FleetVariable) ToEdge(order *FleetVariableOrder) *FleetVariableEdge {
 		order = DefaultFleetVariableOrder
 	}
 	return &FleetVariableEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// IdentityEdge is the edge representation of Identity.
+type IdentityEdge struct {
+	Node   *Identity `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// IdentityConnection is the connection containing edges to Identity.
+type IdentityConnection struct {
+	Edges      []*IdentityEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *IdentityConnection) build(nodes []*Identity, pager *identityPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Identity
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Identity {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Identity {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*IdentityEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &IdentityEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// IdentityPaginateOption enables pagination customization.
+type IdentityPaginateOption func(*identityPager) error
+
+// WithIdentityOrder configures pagination ordering.
+func WithIdentityOrder(order *IdentityOrder) IdentityPaginateOption {
+	if order == nil {
+		order = DefaultIdentityOrder
+	}
+	o := *order
+	return func(pager *identityPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultIdentityOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithIdentityFilter configures pagination filter.
+func WithIdentityFilter(filter func(*IdentityQuery) (*IdentityQuery, error)) IdentityPaginateOption {
+	return func(pager *identityPager) error {
+		if filter == nil {
+			return errors.New("IdentityQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type identityPager struct {
+	reverse bool
+	order   *IdentityOrder
+	filter  func(*IdentityQuery) (*IdentityQuery, error)
+}
+
+func newIdentityPager(opts []IdentityPaginateOption, reverse bool) (*identityPager, error) {
+	pager := &identityPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultIdentityOrder
+	}
+	return pager, nil
+}
+
+func (p *identityPager) applyFilter(query *IdentityQuery) (*IdentityQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *identityPager) toCursor(_m *Identity) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *identityPager) applyCursors(query *IdentityQuery, after, before *Cursor) (*IdentityQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultIdentityOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *identityPager) applyOrder(query *IdentityQuery) *IdentityQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultIdentityOrder.Field {
+		query = query.Order(DefaultIdentityOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *identityPager) orderExpr(query *IdentityQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultIdentityOrder.Field {
+			b.Comma().Ident(DefaultIdentityOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Identity.
+func (_m *IdentityQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...IdentityPaginateOption,
+) (*IdentityConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newIdentityPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &IdentityConnection{Edges: []*IdentityEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// IdentityOrderField defines the ordering field of Identity.
+type IdentityOrderField struct {
+	// Value extracts the ordering value from the given Identity.
+	Value    func(*Identity) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) identity.OrderOption
+	toCursor func(*Identity) Cursor
+}
+
+// IdentityOrder defines the ordering of Identity.
+type IdentityOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *IdentityOrderField `json:"field"`
+}
+
+// DefaultIdentityOrder is the default ordering of Identity.
+var DefaultIdentityOrder = &IdentityOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &IdentityOrderField{
+		Value: func(_m *Identity) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: identity.FieldID,
+		toTerm: identity.ByID,
+		toCursor: func(_m *Identity) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Identity into IdentityEdge.
+func (_m *Identity) ToEdge(order *IdentityOrder) *IdentityEdge {
+	if order == nil {
+		order = DefaultIdentityOrder
+	}
+	return &IdentityEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

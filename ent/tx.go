@@ -34,8 +34,12 @@ type Tx struct {
 	FleetAction *FleetActionClient
 	// FleetVariable is the client for interacting with the FleetVariable builders.
 	FleetVariable *FleetVariableClient
+	// Identity is the client for interacting with the Identity builders.
+	Identity *IdentityClient
 	// KnownEmail is the client for interacting with the KnownEmail builders.
 	KnownEmail *KnownEmailClient
+	// LoginCode is the client for interacting with the LoginCode builders.
+	LoginCode *LoginCodeClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
@@ -197,7 +201,9 @@ func (tx *Tx) init() {
 	tx.DeviceVariable = NewDeviceVariableClient(tx.config)
 	tx.FleetAction = NewFleetActionClient(tx.config)
 	tx.FleetVariable = NewFleetVariableClient(tx.config)
+	tx.Identity = NewIdentityClient(tx.config)
 	tx.KnownEmail = NewKnownEmailClient(tx.config)
+	tx.LoginCode = NewLoginCodeClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OrganizationMembership = NewOrganizationMembershipClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)

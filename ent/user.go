@@ -33,6 +33,8 @@ type User struct {
 	TotpPendingSecret []byte `json:"-"`
 	// TotpLastStep holds the value of the "totp_last_step" field.
 	TotpLastStep int64 `json:"totp_last_step,omitempty"`
+	// EmailVerified holds the value of the "email_verified" field.
+	EmailVerified bool `json:"email_verified,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -53,13 +55,17 @@ type UserEdges struct {
 	RecoveryCodes []*RecoveryCode `json:"recovery_codes,omitempty"`
 	// PasswordResets holds the value of the password_resets edge.
 	PasswordResets []*PasswordReset `json:"password_resets,omitempty"`
+	// Identities holds the value of the identities edge.
+	Identities []*Identity `json:"identities,omitempty"`
+	// LoginCodes holds the value of the login_codes edge.
+	LoginCodes []*LoginCode `json:"login_codes,omitempty"`
 	// EmailKnownBy holds the value of the email_known_by edge.
 	EmailKnownBy []*KnownEmail `json:"email_known_by,omitempty"`
 	// KnownEmails holds the value of the known_emails edge.
 	KnownEmails []*KnownEmail `json:"known_emails,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [10]bool
 
 	namedOrganizationMemberships map[string][]*OrganizationMembership
 	namedApplicationMemberships  map[string][]*ApplicationMembership
@@ -67,6 +73,8 @@ type UserEdges struct {
 	namedSecurityEvents          map[string][]*SecurityEvent
 	namedRecoveryCodes           map[string][]*RecoveryCode
 	namedPasswordResets          map[string][]*PasswordReset
+	namedIdentities              map[string][]*Identity
+	namedLoginCodes              map[string][]*LoginCode
 	namedEmailKnownBy            map[string][]*KnownEmail
 	namedKnownEmails             map[string][]*KnownEmail
 }
@@ -125,10 +133,28 @@ func (e UserEdges) PasswordResetsOrErr() ([]*PasswordReset, error) {
 	return nil, &NotLoadedError{edge: "password_resets"}
 }
 
+// IdentitiesOrErr returns the Identities value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) IdentitiesOrErr() ([]*Identity, error) {
+	if e.loadedTypes[6] {
+		return e.Identities, nil
+	}
+	return nil, &NotLoadedError{edge: "identities"}
+}
+
+// LoginCodesOrErr returns the LoginCodes value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) LoginCodesOrErr() ([]*LoginCode, error) {
+	if e.loadedTypes[7] {
+		return e.LoginCodes, nil
+	}
+	return nil, &NotLoadedError{edge: "login_codes"}
+}
+
 // EmailKnownByOrErr returns the EmailKnownBy value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) EmailKnownByOrErr() ([]*KnownEmail, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[8] {
 		return e.EmailKnownBy, nil
 	}
 	return nil, &NotLoadedError{edge: "email_known_by"}
@@ -137,7 +163,7 @@ func (e UserEdges) EmailKnownByOrErr() ([]*KnownEmail, error) {
 // KnownEmailsOrErr returns the KnownEmails value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) KnownEmailsOrErr() ([]*KnownEmail, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[9] {
 		return e.KnownEmails, nil
 	}
 	return nil, &NotLoadedError{edge: "known_emails"}
@@ -150,6 +176,8 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldTotpSecret, user.FieldTotpPendingSecret:
 			values[i] = new([]byte)
+		case user.FieldEmailVerified:
+			values[i] = new(sql.NullBool)
 		case user.FieldID, user.FieldTotpLastStep:
 			values[i] = new(sql.NullInt64)
 		case user.FieldUsername, user.FieldEmail, user.FieldPasswordHash:
@@ -225,6 +253,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.TotpLastStep = value.Int64
 			}
+		case user.FieldEmailVerified:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field email_verified", values[i])
+			} else if value.Valid {
+				_m.EmailVerified = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -266,6 +300,16 @@ func (_m *User) QueryRecoveryCodes() *RecoveryCodeQuery {
 // QueryPasswordResets queries the "password_resets" edge of the User entity.
 func (_m *User) QueryPasswordResets() *PasswordResetQuery {
 	return NewUserClient(_m.config).QueryPasswordResets(_m)
+}
+
+// QueryIdentities queries the "identities" edge of the User entity.
+func (_m *User) QueryIdentities() *IdentityQuery {
+	return NewUserClient(_m.config).QueryIdentities(_m)
+}
+
+// QueryLoginCodes queries the "login_codes" edge of the User entity.
+func (_m *User) QueryLoginCodes() *LoginCodeQuery {
+	return NewUserClient(_m.config).QueryLoginCodes(_m)
 }
 
 // QueryEmailKnownBy queries the "email_known_by" edge of the User entity.
@@ -321,6 +365,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("totp_last_step=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TotpLastStep))
+	builder.WriteString(", ")
+	builder.WriteString("email_verified=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EmailVerified))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -466,6 +513,54 @@ func (_m *User) appendNamedPasswordResets(name string, edges ...*PasswordReset) 
 		_m.Edges.namedPasswordResets[name] = []*PasswordReset{}
 	} else {
 		_m.Edges.namedPasswordResets[name] = append(_m.Edges.namedPasswordResets[name], edges...)
+	}
+}
+
+// NamedIdentities returns the Identities named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedIdentities(name string) ([]*Identity, error) {
+	if _m.Edges.namedIdentities == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedIdentities[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedIdentities(name string, edges ...*Identity) {
+	if _m.Edges.namedIdentities == nil {
+		_m.Edges.namedIdentities = make(map[string][]*Identity)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedIdentities[name] = []*Identity{}
+	} else {
+		_m.Edges.namedIdentities[name] = append(_m.Edges.namedIdentities[name], edges...)
+	}
+}
+
+// NamedLoginCodes returns the LoginCodes named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedLoginCodes(name string) ([]*LoginCode, error) {
+	if _m.Edges.namedLoginCodes == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLoginCodes[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedLoginCodes(name string, edges ...*LoginCode) {
+	if _m.Edges.namedLoginCodes == nil {
+		_m.Edges.namedLoginCodes = make(map[string][]*LoginCode)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLoginCodes[name] = []*LoginCode{}
+	} else {
+		_m.Edges.namedLoginCodes[name] = append(_m.Edges.namedLoginCodes[name], edges...)
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/recoverycode"
@@ -109,6 +111,20 @@ func (_c *UserCreate) SetNillableTotpLastStep(v *int64) *UserCreate {
 	return _c
 }
 
+// SetEmailVerified sets the "email_verified" field.
+func (_c *UserCreate) SetEmailVerified(v bool) *UserCreate {
+	_c.mutation.SetEmailVerified(v)
+	return _c
+}
+
+// SetNillableEmailVerified sets the "email_verified" field if the given value is not nil.
+func (_c *UserCreate) SetNillableEmailVerified(v *bool) *UserCreate {
+	if v != nil {
+		_c.SetEmailVerified(*v)
+	}
+	return _c
+}
+
 // AddOrganizationMembershipIDs adds the "organization_memberships" edge to the OrganizationMembership entity by IDs.
 func (_c *UserCreate) AddOrganizationMembershipIDs(ids ...int) *UserCreate {
 	_c.mutation.AddOrganizationMembershipIDs(ids...)
@@ -199,6 +215,36 @@ func (_c *UserCreate) AddPasswordResets(v ...*PasswordReset) *UserCreate {
 	return _c.AddPasswordResetIDs(ids...)
 }
 
+// AddIdentityIDs adds the "identities" edge to the Identity entity by IDs.
+func (_c *UserCreate) AddIdentityIDs(ids ...int) *UserCreate {
+	_c.mutation.AddIdentityIDs(ids...)
+	return _c
+}
+
+// AddIdentities adds the "identities" edges to the Identity entity.
+func (_c *UserCreate) AddIdentities(v ...*Identity) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddIdentityIDs(ids...)
+}
+
+// AddLoginCodeIDs adds the "login_codes" edge to the LoginCode entity by IDs.
+func (_c *UserCreate) AddLoginCodeIDs(ids ...int) *UserCreate {
+	_c.mutation.AddLoginCodeIDs(ids...)
+	return _c
+}
+
+// AddLoginCodes adds the "login_codes" edges to the LoginCode entity.
+func (_c *UserCreate) AddLoginCodes(v ...*LoginCode) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLoginCodeIDs(ids...)
+}
+
 // AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by IDs.
 func (_c *UserCreate) AddEmailKnownByIDs(ids ...int) *UserCreate {
 	_c.mutation.AddEmailKnownByIDs(ids...)
@@ -276,6 +322,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultTotpLastStep
 		_c.mutation.SetTotpLastStep(v)
 	}
+	if _, ok := _c.mutation.EmailVerified(); !ok {
+		v := user.DefaultEmailVerified
+		_c.mutation.SetEmailVerified(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -304,6 +354,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.TotpLastStep(); !ok {
 		return &ValidationError{Name: "totp_last_step", err: errors.New(`ent: missing required field "User.totp_last_step"`)}
+	}
+	if _, ok := _c.mutation.EmailVerified(); !ok {
+		return &ValidationError{Name: "email_verified", err: errors.New(`ent: missing required field "User.email_verified"`)}
 	}
 	return nil
 }
@@ -363,6 +416,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.TotpLastStep(); ok {
 		_spec.SetField(user.FieldTotpLastStep, field.TypeInt64, value)
 		_node.TotpLastStep = value
+	}
+	if value, ok := _c.mutation.EmailVerified(); ok {
+		_spec.SetField(user.FieldEmailVerified, field.TypeBool, value)
+		_node.EmailVerified = value
 	}
 	if nodes := _c.mutation.OrganizationMembershipsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -453,6 +510,38 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(passwordreset.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.IdentitiesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.IdentitiesTable,
+			Columns: []string{user.IdentitiesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(identity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LoginCodesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.LoginCodesTable,
+			Columns: []string{user.LoginCodesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(logincode.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -652,6 +741,18 @@ func (u *UserUpsert) AddTotpLastStep(v int64) *UserUpsert {
 	return u
 }
 
+// SetEmailVerified sets the "email_verified" field.
+func (u *UserUpsert) SetEmailVerified(v bool) *UserUpsert {
+	u.Set(user.FieldEmailVerified, v)
+	return u
+}
+
+// UpdateEmailVerified sets the "email_verified" field to the value that was provided on create.
+func (u *UserUpsert) UpdateEmailVerified() *UserUpsert {
+	u.SetExcluded(user.FieldEmailVerified)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -820,6 +921,20 @@ func (u *UserUpsertOne) AddTotpLastStep(v int64) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateTotpLastStep() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateTotpLastStep()
+	})
+}
+
+// SetEmailVerified sets the "email_verified" field.
+func (u *UserUpsertOne) SetEmailVerified(v bool) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailVerified(v)
+	})
+}
+
+// UpdateEmailVerified sets the "email_verified" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateEmailVerified() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailVerified()
 	})
 }
 
@@ -1157,6 +1272,20 @@ func (u *UserUpsertBulk) AddTotpLastStep(v int64) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateTotpLastStep() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateTotpLastStep()
+	})
+}
+
+// SetEmailVerified sets the "email_verified" field.
+func (u *UserUpsertBulk) SetEmailVerified(v bool) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailVerified(v)
+	})
+}
+
+// UpdateEmailVerified sets the "email_verified" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateEmailVerified() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailVerified()
 	})
 }
 

@@ -7,7 +7,9 @@ import (
 	"database/sql/driver"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
@@ -36,6 +38,8 @@ type UserQuery struct {
 	withSecurityEvents               *SecurityEventQuery
 	withRecoveryCodes                *RecoveryCodeQuery
 	withPasswordResets               *PasswordResetQuery
+	withIdentities                   *IdentityQuery
+	withLoginCodes                   *LoginCodeQuery
 	withEmailKnownBy                 *KnownEmailQuery
 	withKnownEmails                  *KnownEmailQuery
 	loadTotal                        []func(context.Context, []*User) error
@@ -46,6 +50,8 @@ type UserQuery struct {
 	withNamedSecurityEvents          map[string]*SecurityEventQuery
 	withNamedRecoveryCodes           map[string]*RecoveryCodeQuery
 	withNamedPasswordResets          map[string]*PasswordResetQuery
+	withNamedIdentities              map[string]*IdentityQuery
+	withNamedLoginCodes              map[string]*LoginCodeQuery
 	withNamedEmailKnownBy            map[string]*KnownEmailQuery
 	withNamedKnownEmails             map[string]*KnownEmailQuery
 	// intermediate query (i.e. traversal path).
@@ -209,6 +215,50 @@ func (_q *UserQuery) QueryPasswordResets() *PasswordResetQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(passwordreset.Table, passwordreset.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.PasswordResetsTable, user.PasswordResetsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryIdentities chains the current query on the "identities" edge.
+func (_q *UserQuery) QueryIdentities() *IdentityQuery {
+	query := (&IdentityClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(identity.Table, identity.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.IdentitiesTable, user.IdentitiesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLoginCodes chains the current query on the "login_codes" edge.
+func (_q *UserQuery) QueryLoginCodes() *LoginCodeQuery {
+	query := (&LoginCodeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(logincode.Table, logincode.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.LoginCodesTable, user.LoginCodesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -458,6 +508,8 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withSecurityEvents:          _q.withSecurityEvents.Clone(),
 		withRecoveryCodes:           _q.withRecoveryCodes.Clone(),
 		withPasswordResets:          _q.withPasswordResets.Clone(),
+		withIdentities:              _q.withIdentities.Clone(),
+		withLoginCodes:              _q.withLoginCodes.Clone(),
 		withEmailKnownBy:            _q.withEmailKnownBy.Clone(),
 		withKnownEmails:             _q.withKnownEmails.Clone(),
 		// clone intermediate query.
@@ -530,6 +582,28 @@ func (_q *UserQuery) WithPasswordResets(opts ...func(*PasswordResetQuery)) *User
 		opt(query)
 	}
 	_q.withPasswordResets = query
+	return _q
+}
+
+// WithIdentities tells the query-builder to eager-load the nodes that are connected to
+// the "identities" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithIdentities(opts ...func(*IdentityQuery)) *UserQuery {
+	query := (&IdentityClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withIdentities = query
+	return _q
+}
+
+// WithLoginCodes tells the query-builder to eager-load the nodes that are connected to
+// the "login_codes" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithLoginCodes(opts ...func(*LoginCodeQuery)) *UserQuery {
+	query := (&LoginCodeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLoginCodes = query
 	return _q
 }
 
@@ -633,13 +707,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [10]bool{
 			_q.withOrganizationMemberships != nil,
 			_q.withApplicationMemberships != nil,
 			_q.withAPIKeys != nil,
 			_q.withSecurityEvents != nil,
 			_q.withRecoveryCodes != nil,
 			_q.withPasswordResets != nil,
+			_q.withIdentities != nil,
+			_q.withLoginCodes != nil,
 			_q.withEmailKnownBy != nil,
 			_q.withKnownEmails != nil,
 		}
@@ -711,6 +787,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withIdentities; query != nil {
+		if err := _q.loadIdentities(ctx, query, nodes,
+			func(n *User) { n.Edges.Identities = []*Identity{} },
+			func(n *User, e *Identity) { n.Edges.Identities = append(n.Edges.Identities, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withLoginCodes; query != nil {
+		if err := _q.loadLoginCodes(ctx, query, nodes,
+			func(n *User) { n.Edges.LoginCodes = []*LoginCode{} },
+			func(n *User, e *LoginCode) { n.Edges.LoginCodes = append(n.Edges.LoginCodes, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withEmailKnownBy; query != nil {
 		if err := _q.loadEmailKnownBy(ctx, query, nodes,
 			func(n *User) { n.Edges.EmailKnownBy = []*KnownEmail{} },
@@ -764,6 +854,20 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadPasswordResets(ctx, query, nodes,
 			func(n *User) { n.appendNamedPasswordResets(name) },
 			func(n *User, e *PasswordReset) { n.appendNamedPasswordResets(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedIdentities {
+		if err := _q.loadIdentities(ctx, query, nodes,
+			func(n *User) { n.appendNamedIdentities(name) },
+			func(n *User, e *Identity) { n.appendNamedIdentities(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedLoginCodes {
+		if err := _q.loadLoginCodes(ctx, query, nodes,
+			func(n *User) { n.appendNamedLoginCodes(name) },
+			func(n *User, e *LoginCode) { n.appendNamedLoginCodes(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -954,6 +1058,66 @@ func (_q *UserQuery) loadPasswordResets(ctx context.Context, query *PasswordRese
 	}
 	query.Where(predicate.PasswordReset(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.PasswordResetsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadIdentities(ctx context.Context, query *IdentityQuery, nodes []*User, init func(*User), assign func(*User, *Identity)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(identity.FieldUserID)
+	}
+	query.Where(predicate.Identity(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.IdentitiesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadLoginCodes(ctx context.Context, query *LoginCodeQuery, nodes []*User, init func(*User), assign func(*User, *LoginCode)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(logincode.FieldUserID)
+	}
+	query.Where(predicate.LoginCode(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.LoginCodesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1204,6 +1368,34 @@ func (_q *UserQuery) WithNamedPasswordResets(name string, opts ...func(*Password
 		_q.withNamedPasswordResets = make(map[string]*PasswordResetQuery)
 	}
 	_q.withNamedPasswordResets[name] = query
+	return _q
+}
+
+// WithNamedIdentities tells the query-builder to eager-load the nodes that are connected to the "identities"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedIdentities(name string, opts ...func(*IdentityQuery)) *UserQuery {
+	query := (&IdentityClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedIdentities == nil {
+		_q.withNamedIdentities = make(map[string]*IdentityQuery)
+	}
+	_q.withNamedIdentities[name] = query
+	return _q
+}
+
+// WithNamedLoginCodes tells the query-builder to eager-load the nodes that are connected to the "login_codes"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedLoginCodes(name string, opts ...func(*LoginCodeQuery)) *UserQuery {
+	query := (&LoginCodeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLoginCodes == nil {
+		_q.withNamedLoginCodes = make(map[string]*LoginCodeQuery)
+	}
+	_q.withNamedLoginCodes[name] = query
 	return _q
 }
 

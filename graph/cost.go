@@ -52,6 +52,7 @@ var hashingFields = map[string]string{
 // assumed to return a full page.
 var listBounds = map[string]int{
 	"Query.apiKeys":               auth.MaxAPIKeys,
+	"User.identities":             auth.MaxIdentities,
 	"Device.tags":                 MaxTagsPerDevice,
 	"Device.variables":            MaxVariablesPerSet,
 	"Application.fleetVariables":  MaxVariablesPerSet,

@@ -10,6 +10,7 @@ import (
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/fleetaction"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/provisioningkey"
@@ -30,6 +31,7 @@ type (
 		Organizations  []exportMembership `json:"organizations"`
 		Applications   []exportMembership `json:"applications"`
 		APIKeys        []exportAPIKey     `json:"apiKeys"`
+		Identities     []exportIdentity   `json:"identities"`
 		SecurityEvents []exportEvent      `json:"securityEvents"`
 		Requested      []exportRequest    `json:"requested"`
 		// Usernames of who sees the account's email address (they added it
@@ -60,6 +62,12 @@ type (
 		CreatedAt   time.Time  `json:"createdAt"`
 		LastUsedAt  *time.Time `json:"lastUsedAt"`
 		ExpiresAt   *time.Time `json:"expiresAt"`
+	}
+	exportIdentity struct {
+		Provider string    `json:"provider"`
+		Subject  string    `json:"subject"`
+		Email    string    `json:"email"`
+		LinkedAt time.Time `json:"linkedAt"`
 	}
 	exportEvent struct {
 		Kind   string    `json:"kind"`
@@ -112,6 +120,13 @@ func (d Deps) exportMyData(ctx context.Context) (string, error) {
 	}
 	for _, k := range keys {
 		doc.APIKeys = append(doc.APIKeys, exportAPIKey{k.Name, k.Description, k.Prefix, k.CreatedAt, k.LastUsedAt, k.ExpiresAt})
+	}
+	identities, err := d.DB.Identity.Query().Where(identity.UserID(u.ID)).All(sys)
+	if err != nil {
+		return "", err
+	}
+	for _, i := range identities {
+		doc.Identities = append(doc.Identities, exportIdentity{i.Provider, i.Subject, i.Email, i.LinkedAt})
 	}
 	events, err := d.DB.SecurityEvent.Query().Where(securityevent.UserID(u.ID)).All(sys)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"fleetgate/ent/securityevent"
 	"fleetgate/graph/model"
 	"fleetgate/internal/access"
+	"fleetgate/internal/social"
 	"fmt"
 	"math"
 	"strconv"
@@ -117,6 +118,11 @@ type ComplexityRoot struct {
 		User              func(childComplexity int) int
 	}
 
+	AuthProvider struct {
+		DisplayName func(childComplexity int) int
+		ID          func(childComplexity int) int
+	}
+
 	ConfigVariable struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -210,6 +216,14 @@ type ComplexityRoot struct {
 		Value     func(childComplexity int) int
 	}
 
+	Identity struct {
+		Email    func(childComplexity int) int
+		ID       func(childComplexity int) int
+		LinkedAt func(childComplexity int) int
+		Provider func(childComplexity int) int
+		Subject  func(childComplexity int) int
+	}
+
 	ImageConfig struct {
 		Config          func(childComplexity int) int
 		ProvisioningKey func(childComplexity int) int
@@ -229,7 +243,9 @@ type ComplexityRoot struct {
 		DeleteApplication        func(childComplexity int, id int) int
 		DisableTwoFactor         func(childComplexity int, password string) int
 		DownloadImageConfig      func(childComplexity int, applicationID int) int
+		ExchangeLoginCode        func(childComplexity int, code string) int
 		LeaveApplication         func(childComplexity int, applicationID int) int
+		LinkIdentity             func(childComplexity int, provider string, redirect *string) int
 		Login                    func(childComplexity int, input model.LoginInput) int
 		RefreshToken             func(childComplexity int) int
 		RegenerateRecoveryCodes  func(childComplexity int, password string) int
@@ -255,6 +271,7 @@ type ComplexityRoot struct {
 		SetPassword              func(childComplexity int, input model.SetPasswordInput) int
 		SignOutEverywhere        func(childComplexity int) int
 		SignUp                   func(childComplexity int, input model.SignUpInput) int
+		UnlinkIdentity           func(childComplexity int, id int) int
 		UpdateApplicationMember  func(childComplexity int, input model.UpdateApplicationMemberInput) int
 		UpdateDevice             func(childComplexity int, input model.UpdateDeviceInput) int
 		UpdateOrganizationMember func(childComplexity int, input model.UpdateOrganizationMemberInput) int
@@ -317,14 +334,15 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys      func(childComplexity int) int
-		Application  func(childComplexity int, slug string) int
-		Applications func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicationOrder, where *ent.ApplicationWhereInput) int
-		ExportMyData func(childComplexity int) int
-		Me           func(childComplexity int) int
-		Node         func(childComplexity int, id int) int
-		Nodes        func(childComplexity int, ids []int) int
-		Organization func(childComplexity int, handle string) int
+		APIKeys       func(childComplexity int) int
+		Application   func(childComplexity int, slug string) int
+		Applications  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicationOrder, where *ent.ApplicationWhereInput) int
+		AuthProviders func(childComplexity int) int
+		ExportMyData  func(childComplexity int) int
+		Me            func(childComplexity int) int
+		Node          func(childComplexity int, id int) int
+		Nodes         func(childComplexity int, ids []int) int
+		Organization  func(childComplexity int, handle string) int
 	}
 
 	RecoveryCodes struct {
@@ -386,6 +404,7 @@ type ComplexityRoot struct {
 		Email                  func(childComplexity int) int
 		HasPassword            func(childComplexity int) int
 		ID                     func(childComplexity int) int
+		Identities             func(childComplexity int) int
 		Organizations          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		RecoveryCodesRemaining func(childComplexity int) int
 		SecurityEvents         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
@@ -442,6 +461,9 @@ type MutationResolver interface {
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.AuthPayload, error)
 	SetPassword(ctx context.Context, input model.SetPasswordInput) (*ent.User, error)
 	DeleteAccount(ctx context.Context, password string) (bool, error)
+	ExchangeLoginCode(ctx context.Context, code string) (*model.AuthPayload, error)
+	LinkIdentity(ctx context.Context, provider string, redirect *string) (string, error)
+	UnlinkIdentity(ctx context.Context, id int) (int, error)
 	BeginTwoFactorSetup(ctx context.Context) (*model.TwoFactorSetup, error)
 	ConfirmTwoFactorSetup(ctx context.Context, code string) (*model.RecoveryCodes, error)
 	VerifyTwoFactor(ctx context.Context, input model.VerifyTwoFactorInput) (*model.AuthPayload, error)
@@ -460,6 +482,7 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*ent.User, error)
 	APIKeys(ctx context.Context) ([]*ent.ApiKey, error)
 	ExportMyData(ctx context.Context) (string, error)
+	AuthProviders(ctx context.Context) ([]*social.ProviderConfig, error)
 }
 type UserResolver interface {
 	CreatedAt(ctx context.Context, obj *ent.User) (*time.Time, error)
@@ -468,6 +491,7 @@ type UserResolver interface {
 	HasPassword(ctx context.Context, obj *ent.User) (bool, error)
 	SecurityEvents(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.SecurityEventConnection, error)
 	Organizations(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.OrganizationConnection, error)
+	Identities(ctx context.Context, obj *ent.User) ([]*ent.Identity, error)
 	TwoFactorEnabled(ctx context.Context, obj *ent.User) (bool, error)
 	RecoveryCodesRemaining(ctx context.Context, obj *ent.User) (int, error)
 }
@@ -775,6 +799,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "AuthProvider.displayName":
+		if e.ComplexityRoot.AuthProvider.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthProvider.DisplayName(childComplexity), true
+	case "AuthProvider.id":
+		if e.ComplexityRoot.AuthProvider.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthProvider.ID(childComplexity), true
 
 	case "ConfigVariable.createdAt":
 		if e.ComplexityRoot.ConfigVariable.CreatedAt == nil {
@@ -1101,6 +1138,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FleetVariable.Value(childComplexity), true
 
+	case "Identity.email":
+		if e.ComplexityRoot.Identity.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.Email(childComplexity), true
+	case "Identity.id":
+		if e.ComplexityRoot.Identity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.ID(childComplexity), true
+	case "Identity.linkedAt":
+		if e.ComplexityRoot.Identity.LinkedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.LinkedAt(childComplexity), true
+	case "Identity.provider":
+		if e.ComplexityRoot.Identity.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.Provider(childComplexity), true
+	case "Identity.subject":
+		if e.ComplexityRoot.Identity.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Identity.Subject(childComplexity), true
+
 	case "ImageConfig.config":
 		if e.ComplexityRoot.ImageConfig.Config == nil {
 			break
@@ -1252,6 +1320,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DownloadImageConfig(childComplexity, args["applicationId"].(int)), true
+	case "Mutation.exchangeLoginCode":
+		if e.ComplexityRoot.Mutation.ExchangeLoginCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_exchangeLoginCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExchangeLoginCode(childComplexity, args["code"].(string)), true
 	case "Mutation.leaveApplication":
 		if e.ComplexityRoot.Mutation.LeaveApplication == nil {
 			break
@@ -1263,6 +1342,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LeaveApplication(childComplexity, args["applicationId"].(int)), true
+	case "Mutation.linkIdentity":
+		if e.ComplexityRoot.Mutation.LinkIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkIdentity(childComplexity, args["provider"].(string), args["redirect"].(*string)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1528,6 +1618,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.unlinkIdentity":
+		if e.ComplexityRoot.Mutation.UnlinkIdentity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlinkIdentity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlinkIdentity(childComplexity, args["id"].(int)), true
 	case "Mutation.updateApplicationMember":
 		if e.ComplexityRoot.Mutation.UpdateApplicationMember == nil {
 			break
@@ -1805,6 +1906,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Applications(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ApplicationOrder), args["where"].(*ent.ApplicationWhereInput)), true
+	case "Query.authProviders":
+		if e.ComplexityRoot.Query.AuthProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AuthProviders(childComplexity), true
 	case "Query.exportMyData":
 		if e.ComplexityRoot.Query.ExportMyData == nil {
 			break
@@ -2047,6 +2154,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.identities":
+		if e.ComplexityRoot.User.Identities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Identities(childComplexity), true
 	case "User.organizations":
 		if e.ComplexityRoot.User.Organizations == nil {
 			break
@@ -3653,6 +3766,31 @@ enum FleetVariableOrderField {
   CREATED_AT
 }
 """
+An account at an outside identity provider that signs in to this account (User.identities).
+"""
+type Identity implements Node {
+  """
+  The Identity's id, unique among every object of the API: for node(id:) and the arguments that take it.
+  """
+  id: ID!
+  """
+  The provider's id: google, github or an OIDC provider's name (authProviders).
+  """
+  provider: String!
+  """
+  The provider's own, stable id for the person (OpenID Connect sub; GitHub's numeric user id).
+  """
+  subject: String!
+  """
+  The address the provider gave at the latest sign-in; empty when it gave none.
+  """
+  email: String!
+  """
+  When the identity was linked to the account (or the account created with it).
+  """
+  linkedAt: Time!
+}
+"""
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
 """
@@ -4303,7 +4441,7 @@ What happened to an account's security.
 """
 enum SecurityEventKind {
   """
-  A login completed (after the second factor, if one is on).
+  A login completed (after the second factor, if one is on); detail names the identity provider of a social login.
   """
   SIGN_IN
   """
@@ -4346,6 +4484,14 @@ enum SecurityEventKind {
   A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.
   """
   MEMBERSHIP_CHANGED
+  """
+  An identity provider's account was linked for signing in (social login); detail names the provider and the address it gave.
+  """
+  IDENTITY_LINKED
+  """
+  A linked identity was unlinked; detail names the provider.
+  """
+  IDENTITY_UNLINKED
 }
 """
 Ordering options for SecurityEvent connections
@@ -4750,6 +4896,56 @@ input SetPasswordInput {
   newPassword: String!
 }
 `, BuiltIn: false},
+	{Name: "../schema/social.graphql", Input: `# Social login (README "Social login"): sign in with Google, GitHub or an
+# OpenID Connect issuer. The browser leg runs outside GraphQL, on
+# GET /auth/{provider}/start and /auth/{provider}/callback; the dashboard
+# exchanges the code the callback hands it for a session here.
+
+extend type Query {
+  "The identity providers enabled for social login, for a login page's buttons."
+  authProviders: [AuthProvider!]!
+}
+
+"An identity provider people can sign in with (authProviders)."
+type AuthProvider {
+  "The provider's id, as in the routes (/auth/{id}/start) and Identity.provider: google, github or an OIDC provider's name."
+  id: String!
+  "The provider's name, for people."
+  displayName: String!
+}
+
+extend type Mutation {
+  """
+  Sign in with the code a social login callback put on its redirect target
+  (?code=). A code works once, within 60 seconds. As for login, the session
+  is pending (twoFactorRequired) when the account has two-factor
+  authentication on.
+  """
+  exchangeLoginCode("The code from ?code=." code: String!): AuthPayload!
+  """
+  The start URL that links an account at provider to the caller's: send the
+  browser there (the flow ends at redirect with ?linked=provider, or
+  ?error=). Needs a session that signed in within the last 15 minutes; the
+  URL works once, within 5 minutes.
+  """
+  linkIdentity(
+    "An id from authProviders."
+    provider: String!
+    "Where the flow ends, on an allowed origin (SOCIAL_REDIRECT_ORIGINS); without it, append &redirect= to the URL."
+    redirect: String
+  ): String!
+  """
+  Unlink one of the caller's identities; it no longer signs in. FORBIDDEN for
+  the account's last way to sign in (no password, no other identity).
+  """
+  unlinkIdentity("An id from me.identities." id: ID!): ID!
+}
+
+extend type User {
+  "The identities that sign in to the account, oldest first. The user's own only."
+  identities: [Identity!]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/twofactor.graphql", Input: `# Two-factor authentication (README "Two-factor authentication"): TOTP with an authenticator app,
 # and single-use recovery codes.
 
@@ -4954,6 +5150,16 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_AuthProvider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuthProvider_id(ctx, field)
+	case "displayName":
+		return ec.fieldContext_AuthProvider_displayName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuthProvider", field.Name)
+}
+
 func (ec *executionContext) childFields_ConfigVariable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5138,6 +5344,22 @@ func (ec *executionContext) childFields_FleetVariable(ctx context.Context, field
 		return ec.fieldContext_FleetVariable_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FleetVariable", field.Name)
+}
+
+func (ec *executionContext) childFields_Identity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Identity_id(ctx, field)
+	case "provider":
+		return ec.fieldContext_Identity_provider(ctx, field)
+	case "subject":
+		return ec.fieldContext_Identity_subject(ctx, field)
+	case "email":
+		return ec.fieldContext_Identity_email(ctx, field)
+	case "linkedAt":
+		return ec.fieldContext_Identity_linkedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
 }
 
 func (ec *executionContext) childFields_ImageConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5384,6 +5606,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_securityEvents(ctx, field)
 	case "organizations":
 		return ec.fieldContext_User_organizations(ctx, field)
+	case "identities":
+		return ec.fieldContext_User_identities(ctx, field)
 	case "twoFactorEnabled":
 		return ec.fieldContext_User_twoFactorEnabled(ctx, field)
 	case "recoveryCodesRemaining":
@@ -5928,6 +6152,20 @@ func (ec *executionContext) field_Mutation_downloadImageConfig_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_exchangeLoginCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_leaveApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5939,6 +6177,28 @@ func (ec *executionContext) field_Mutation_leaveApplication_args(ctx context.Con
 		return nil, err
 	}
 	args["applicationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_linkIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "redirect",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["redirect"] = arg1
 	return args, nil
 }
 
@@ -6261,6 +6521,20 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlinkIdentity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7914,6 +8188,52 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _AuthProvider_id(ctx context.Context, field graphql.CollectedField, obj *social.ProviderConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthProvider_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthProvider_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuthProvider_displayName(ctx context.Context, field graphql.CollectedField, obj *social.ProviderConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthProvider_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthProvider_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthProvider", field, false, false, "String")
+}
+
 func (ec *executionContext) _ConfigVariable_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConfigVariable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9263,6 +9583,121 @@ func (ec *executionContext) _FleetVariable_value(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_FleetVariable_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FleetVariable", field, false, false, "String")
+}
+
+func (ec *executionContext) _Identity_id(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Identity_provider(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Identity_subject(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Identity_email(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Identity_linkedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Identity_linkedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinkedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Identity_linkedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Identity", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ImageConfig_provisioningKey(ctx context.Context, field graphql.CollectedField, obj *model.ImageConfig) (ret graphql.Marshaler) {
@@ -11328,6 +11763,138 @@ func (ec *executionContext) fieldContext_Mutation_deleteAccount(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_exchangeLoginCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_exchangeLoginCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExchangeLoginCode(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖfleetgateᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_exchangeLoginCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_exchangeLoginCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkIdentity(ctx, fc.Args["provider"].(string), fc.Args["redirect"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlinkIdentity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlinkIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlinkIdentity(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlinkIdentity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlinkIdentity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_beginTwoFactorSetup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12718,6 +13285,38 @@ func (ec *executionContext) fieldContext_Query_exportMyData(_ context.Context, f
 	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
+func (ec *executionContext) _Query_authProviders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_authProviders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AuthProviders(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*social.ProviderConfig) graphql.Marshaler {
+			return ec.marshalNAuthProvider2ᚕᚖfleetgateᚋinternalᚋsocialᚐProviderConfigᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_authProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthProvider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13712,6 +14311,38 @@ func (ec *executionContext) fieldContext_User_organizations(ctx context.Context,
 	if fc.Args, err = ec.field_User_organizations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_identities(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_identities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Identities(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Identity) graphql.Marshaler {
+			return ec.marshalNIdentity2ᚕᚖfleetgateᚋentᚐIdentityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_identities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identity(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -17947,6 +18578,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Organization(ctx, sel, obj)
+	case *ent.Identity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Identity(ctx, sel, obj)
 	case *ent.FleetVariable:
 		if obj == nil {
 			return graphql.Null
@@ -18442,6 +19078,44 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "user":
 			out.Values[i] = ec._AuthPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var authProviderImplementors = []string{"AuthProvider"}
+
+func (ec *executionContext) _AuthProvider(ctx context.Context, sel ast.SelectionSet, obj *social.ProviderConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, authProviderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuthProvider")
+		case "id":
+			out.Values[i] = ec._AuthProvider_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._AuthProvider_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19116,6 +19790,59 @@ func (ec *executionContext) _FleetVariable(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var identityImplementors = []string{"Identity", "Node"}
+
+func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet, obj *ent.Identity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Identity")
+		case "id":
+			out.Values[i] = ec._Identity_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._Identity_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._Identity_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._Identity_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkedAt":
+			out.Values[i] = ec._Identity_linkedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var imageConfigImplementors = []string{"ImageConfig"}
 
 func (ec *executionContext) _ImageConfig(ctx context.Context, sel ast.SelectionSet, obj *model.ImageConfig) graphql.Marshaler {
@@ -19435,6 +20162,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exchangeLoginCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_exchangeLoginCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkIdentity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkIdentity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlinkIdentity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlinkIdentity(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19943,6 +20691,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_exportMyData(ctx, field)
 				})
+		case "authProviders":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_authProviders(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -20412,6 +21166,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_organizations(ctx, field, obj)
+				})
+		case "identities":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_identities(ctx, field, obj)
 				})
 		case "twoFactorEnabled":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -20945,6 +21705,30 @@ func (ec *executionContext) marshalNAuthPayload2ᚖfleetgateᚋgraphᚋmodelᚐA
 	return ec._AuthPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAuthProvider2ᚕᚖfleetgateᚋinternalᚋsocialᚐProviderConfigᚄ(ctx context.Context, sel ast.SelectionSet, v []*social.ProviderConfig) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuthProvider2ᚖfleetgateᚋinternalᚋsocialᚐProviderConfig(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuthProvider2ᚖfleetgateᚋinternalᚋsocialᚐProviderConfig(ctx context.Context, sel ast.SelectionSet, v *social.ProviderConfig) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuthProvider!")
+		return graphql.Null
+	}
+	return ec._AuthProvider(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -21260,6 +22044,30 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNIdentity2ᚕᚖfleetgateᚋentᚐIdentityᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Identity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentity2ᚖfleetgateᚋentᚐIdentity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIdentity2ᚖfleetgateᚋentᚐIdentity(ctx context.Context, sel ast.SelectionSet, v *ent.Identity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Identity!")
+		return graphql.Null
+	}
+	return ec._Identity(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNImageConfig2ᚖfleetgateᚋgraphᚋmodelᚐImageConfig(ctx context.Context, sel ast.SelectionSet, v *model.ImageConfig) graphql.Marshaler {

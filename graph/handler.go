@@ -58,6 +58,8 @@ func (d Deps) routes() (*http.ServeMux, *metrics) {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", d.ready)
+	mux.Handle("GET /auth/{provider}/start", m.instrument("social_start", d.withDeadline(d.ClientIPs.Middleware(http.HandlerFunc(d.socialStart)))))
+	mux.Handle("GET /auth/{provider}/callback", m.instrument("social_callback", d.withDeadline(d.ClientIPs.Middleware(http.HandlerFunc(d.socialCallback)))))
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "public, max-age=300")

@@ -13,6 +13,7 @@ import (
 	"fleetgate/internal/clientip"
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/social"
 	"fleetgate/internal/token"
 )
 
@@ -46,6 +47,8 @@ type Deps struct {
 	// RequestTimeout bounds how long one request may run; zero is
 	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// Social is the configuration of social login (README "Social login").
+	Social social.Config
 	// BeforeRootField, when set, runs before each root field of a mutation
 	// with the field's alias: tests use it to change the world between two
 	// fields of one request.
@@ -66,6 +69,7 @@ func (d Deps) prepare() Deps {
 		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
 		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,
 		Limits: d.limits, SignUpsPerIP: d.SignUpsPerIP,
+		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now}),
 	})
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout

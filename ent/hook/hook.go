@@ -128,6 +128,18 @@ func (f FleetVariableFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FleetVariableMutation", m)
 }
 
+// The IdentityFunc type is an adapter to allow the use of ordinary
+// function as Identity mutator.
+type IdentityFunc func(context.Context, *ent.IdentityMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f IdentityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.IdentityMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdentityMutation", m)
+}
+
 // The KnownEmailFunc type is an adapter to allow the use of ordinary
 // function as KnownEmail mutator.
 type KnownEmailFunc func(context.Context, *ent.KnownEmailMutation) (ent.Value, error)
@@ -138,6 +150,18 @@ func (f KnownEmailFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.KnownEmailMutation", m)
+}
+
+// The LoginCodeFunc type is an adapter to allow the use of ordinary
+// function as LoginCode mutator.
+type LoginCodeFunc func(context.Context, *ent.LoginCodeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LoginCodeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LoginCodeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LoginCodeMutation", m)
 }
 
 // The OrganizationFunc type is an adapter to allow the use of ordinary

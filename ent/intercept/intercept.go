@@ -17,7 +17,9 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -359,6 +361,33 @@ func (f TraverseFleetVariable) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.FleetVariableQuery", q)
 }
 
+// The IdentityFunc type is an adapter to allow the use of ordinary function as a Querier.
+type IdentityFunc func(context.Context, *ent.IdentityQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f IdentityFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.IdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.IdentityQuery", q)
+}
+
+// The TraverseIdentity type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseIdentity func(context.Context, *ent.IdentityQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseIdentity) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseIdentity) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.IdentityQuery", q)
+}
+
 // The KnownEmailFunc type is an adapter to allow the use of ordinary function as a Querier.
 type KnownEmailFunc func(context.Context, *ent.KnownEmailQuery) (ent.Value, error)
 
@@ -384,6 +413,33 @@ func (f TraverseKnownEmail) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.KnownEmailQuery", q)
+}
+
+// The LoginCodeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type LoginCodeFunc func(context.Context, *ent.LoginCodeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f LoginCodeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.LoginCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.LoginCodeQuery", q)
+}
+
+// The TraverseLoginCode type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseLoginCode func(context.Context, *ent.LoginCodeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseLoginCode) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseLoginCode) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.LoginCodeQuery", q)
 }
 
 // The OrganizationFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -679,8 +735,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.FleetActionQuery, predicate.FleetAction, fleetaction.OrderOption]{typ: ent.TypeFleetAction, tq: q}, nil
 	case *ent.FleetVariableQuery:
 		return &query[*ent.FleetVariableQuery, predicate.FleetVariable, fleetvariable.OrderOption]{typ: ent.TypeFleetVariable, tq: q}, nil
+	case *ent.IdentityQuery:
+		return &query[*ent.IdentityQuery, predicate.Identity, identity.OrderOption]{typ: ent.TypeIdentity, tq: q}, nil
 	case *ent.KnownEmailQuery:
 		return &query[*ent.KnownEmailQuery, predicate.KnownEmail, knownemail.OrderOption]{typ: ent.TypeKnownEmail, tq: q}, nil
+	case *ent.LoginCodeQuery:
+		return &query[*ent.LoginCodeQuery, predicate.LoginCode, logincode.OrderOption]{typ: ent.TypeLoginCode, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OrganizationMembershipQuery:

@@ -328,6 +328,41 @@ var (
 			},
 		},
 	}
+	// IdentitiesColumns holds the columns for the "identities" table.
+	IdentitiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "provider", Type: field.TypeString, Size: 32},
+		{Name: "subject", Type: field.TypeString, Size: 255},
+		{Name: "email", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "linked_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// IdentitiesTable holds the schema information for the "identities" table.
+	IdentitiesTable = &schema.Table{
+		Name:       "identities",
+		Columns:    IdentitiesColumns,
+		PrimaryKey: []*schema.Column{IdentitiesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "identities_users_identities",
+				Columns:    []*schema.Column{IdentitiesColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "identity_provider_subject",
+				Unique:  true,
+				Columns: []*schema.Column{IdentitiesColumns[1], IdentitiesColumns[2]},
+			},
+			{
+				Name:    "identity_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{IdentitiesColumns[5]},
+			},
+		},
+	}
 	// KnownEmailsColumns holds the columns for the "known_emails" table.
 	KnownEmailsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -359,6 +394,30 @@ var (
 				Name:    "knownemail_known_by_id_user_id",
 				Unique:  true,
 				Columns: []*schema.Column{KnownEmailsColumns[3], KnownEmailsColumns[2]},
+			},
+		},
+	}
+	// LoginCodesColumns holds the columns for the "login_codes" table.
+	LoginCodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "hash", Type: field.TypeBytes, Unique: true},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "LINK"}},
+		{Name: "provider", Type: field.TypeString},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// LoginCodesTable holds the schema information for the "login_codes" table.
+	LoginCodesTable = &schema.Table{
+		Name:       "login_codes",
+		Columns:    LoginCodesColumns,
+		PrimaryKey: []*schema.Column{LoginCodesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "login_codes_users_login_codes",
+				Columns:    []*schema.Column{LoginCodesColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
 			},
 		},
 	}
@@ -550,7 +609,7 @@ var (
 	SecurityEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED", "IDENTITY_LINKED", "IDENTITY_UNLINKED"}},
 		{Name: "detail", Type: field.TypeString, Default: ""},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -600,6 +659,7 @@ var (
 		{Name: "totp_secret", Type: field.TypeBytes, Nullable: true},
 		{Name: "totp_pending_secret", Type: field.TypeBytes, Nullable: true},
 		{Name: "totp_last_step", Type: field.TypeInt64, Default: 0},
+		{Name: "email_verified", Type: field.TypeBool, Default: false},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -619,7 +679,9 @@ var (
 		DeviceVariablesTable,
 		FleetActionsTable,
 		FleetVariablesTable,
+		IdentitiesTable,
 		KnownEmailsTable,
+		LoginCodesTable,
 		OrganizationsTable,
 		OrganizationMembershipsTable,
 		PasswordResetsTable,
@@ -681,10 +743,18 @@ func init() {
 	FleetVariablesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
+	IdentitiesTable.ForeignKeys[0].RefTable = UsersTable
+	IdentitiesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(90194313216),
+	}
 	KnownEmailsTable.ForeignKeys[0].RefTable = UsersTable
 	KnownEmailsTable.ForeignKeys[1].RefTable = UsersTable
 	KnownEmailsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(85899345920),
+	}
+	LoginCodesTable.ForeignKeys[0].RefTable = UsersTable
+	LoginCodesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
 	OrganizationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),

@@ -36,8 +36,14 @@ type FleetAction func(*sql.Selector)
 // FleetVariable is the predicate function for fleetvariable builders.
 type FleetVariable func(*sql.Selector)
 
+// Identity is the predicate function for identity builders.
+type Identity func(*sql.Selector)
+
 // KnownEmail is the predicate function for knownemail builders.
 type KnownEmail func(*sql.Selector)
+
+// LoginCode is the predicate function for logincode builders.
+type LoginCode func(*sql.Selector)
 
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)

@@ -351,6 +351,30 @@ func (f FleetVariableMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FleetVariableMutation", m)
 }
 
+// The IdentityQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type IdentityQueryRuleFunc func(context.Context, *ent.IdentityQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f IdentityQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.IdentityQuery", q)
+}
+
+// The IdentityMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type IdentityMutationRuleFunc func(context.Context, *ent.IdentityMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f IdentityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.IdentityMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IdentityMutation", m)
+}
+
 // The KnownEmailQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type KnownEmailQueryRuleFunc func(context.Context, *ent.KnownEmailQuery) error
@@ -373,6 +397,30 @@ func (f KnownEmailMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.KnownEmailMutation", m)
+}
+
+// The LoginCodeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LoginCodeQueryRuleFunc func(context.Context, *ent.LoginCodeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LoginCodeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginCodeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LoginCodeQuery", q)
+}
+
+// The LoginCodeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LoginCodeMutationRuleFunc func(context.Context, *ent.LoginCodeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LoginCodeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LoginCodeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginCodeMutation", m)
 }
 
 // The OrganizationQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -670,7 +718,11 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.FleetVariableQuery:
 		return q.Filter(), nil
+	case *ent.IdentityQuery:
+		return q.Filter(), nil
 	case *ent.KnownEmailQuery:
+		return q.Filter(), nil
+	case *ent.LoginCodeQuery:
 		return q.Filter(), nil
 	case *ent.OrganizationQuery:
 		return q.Filter(), nil
@@ -719,7 +771,11 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.FleetVariableMutation:
 		return m.Filter(), nil
+	case *ent.IdentityMutation:
+		return m.Filter(), nil
 	case *ent.KnownEmailMutation:
+		return m.Filter(), nil
+	case *ent.LoginCodeMutation:
 		return m.Filter(), nil
 	case *ent.OrganizationMutation:
 		return m.Filter(), nil

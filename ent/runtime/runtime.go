@@ -14,7 +14,9 @@ import (
 	"fleetgate/ent/devicevariable"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
+	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/passwordreset"
@@ -414,12 +416,86 @@ func init() {
 	fleetvariableDescValue := fleetvariableFields[1].Descriptor()
 	// fleetvariable.ValueValidator is a validator for the "value" field. It is called by the builders before save.
 	fleetvariable.ValueValidator = fleetvariableDescValue.Validators[0].(func(string) error)
+	identity.Policy = privacy.NewPolicies(schema.Identity{})
+	identity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := identity.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	identityFields := schema.Identity{}.Fields()
+	_ = identityFields
+	// identityDescProvider is the schema descriptor for provider field.
+	identityDescProvider := identityFields[0].Descriptor()
+	// identity.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	identity.ProviderValidator = func() func(string) error {
+		validators := identityDescProvider.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(provider string) error {
+			for _, fn := range fns {
+				if err := fn(provider); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identityDescSubject is the schema descriptor for subject field.
+	identityDescSubject := identityFields[1].Descriptor()
+	// identity.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	identity.SubjectValidator = func() func(string) error {
+		validators := identityDescSubject.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(subject string) error {
+			for _, fn := range fns {
+				if err := fn(subject); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identityDescEmail is the schema descriptor for email field.
+	identityDescEmail := identityFields[2].Descriptor()
+	// identity.DefaultEmail holds the default value on creation for the email field.
+	identity.DefaultEmail = identityDescEmail.Default.(string)
+	// identity.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	identity.EmailValidator = func() func(string) error {
+		validators := identityDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	knownemailFields := schema.KnownEmail{}.Fields()
 	_ = knownemailFields
 	// knownemailDescCreatedAt is the schema descriptor for created_at field.
 	knownemailDescCreatedAt := knownemailFields[2].Descriptor()
 	// knownemail.DefaultCreatedAt holds the default value on creation for the created_at field.
 	knownemail.DefaultCreatedAt = knownemailDescCreatedAt.Default.(func() time.Time)
+	logincodeFields := schema.LoginCode{}.Fields()
+	_ = logincodeFields
+	// logincodeDescCreatedAt is the schema descriptor for created_at field.
+	logincodeDescCreatedAt := logincodeFields[5].Descriptor()
+	// logincode.DefaultCreatedAt holds the default value on creation for the created_at field.
+	logincode.DefaultCreatedAt = logincodeDescCreatedAt.Default.(func() time.Time)
 	organizationMixin := schema.Organization{}.Mixin()
 	organization.Policy = privacy.NewPolicies(schema.Organization{})
 	organization.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -676,6 +752,10 @@ func init() {
 	userDescTotpLastStep := userFields[6].Descriptor()
 	// user.DefaultTotpLastStep holds the default value on creation for the totp_last_step field.
 	user.DefaultTotpLastStep = userDescTotpLastStep.Default.(int64)
+	// userDescEmailVerified is the schema descriptor for email_verified field.
+	userDescEmailVerified := userFields[7].Descriptor()
+	// user.DefaultEmailVerified holds the default value on creation for the email_verified field.
+	user.DefaultEmailVerified = userDescEmailVerified.Default.(bool)
 }
 
 const (

@@ -23,11 +23,12 @@ func (SecurityEvent) Fields() []ent.Field {
 			"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET",
 			"TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED",
 			"API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED",
+			"IDENTITY_LINKED", "IDENTITY_UNLINKED",
 		).Comment("What happened.").
 			Annotations(entgql.Type("SecurityEventKind"), EnumDoc{
 				Type: "What happened to an account's security.",
 				Values: map[string]string{
-					"SIGN_IN":                    "A login completed (after the second factor, if one is on).",
+					"SIGN_IN":                    "A login completed (after the second factor, if one is on); detail names the identity provider of a social login.",
 					"SIGN_IN_FAILED":             "A login with a wrong password; detail names the client address.",
 					"PASSWORD_CHANGED":           "The password was changed (changePassword) or first set (setPassword).",
 					"PASSWORD_RESET":             "The password was reset through a mailed link.",
@@ -38,6 +39,8 @@ func (SecurityEvent) Fields() []ent.Field {
 					"API_KEY_CREATED":            "An API key was created; detail is its name.",
 					"API_KEY_REVOKED":            "An API key was revoked; detail is its name.",
 					"MEMBERSHIP_CHANGED":         "A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.",
+					"IDENTITY_LINKED":            "An identity provider's account was linked for signing in (social login); detail names the provider and the address it gave.",
+					"IDENTITY_UNLINKED":          "A linked identity was unlinked; detail names the provider.",
 				},
 			}),
 		field.String("detail").Default("").

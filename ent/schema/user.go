@@ -43,6 +43,11 @@ func (User) Fields() []ent.Field {
 		// The time step of the last accepted code: a code at or before it
 		// is refused (no replay).
 		field.Int64("totp_last_step").Default(0).Annotations(hidden()),
+		// Whether the account's address is known to reach its owner: a
+		// verification link was followed, or the identity provider the
+		// account was made with had verified it. Social login links by
+		// address only when both sides are verified (README "Social login").
+		field.Bool("email_verified").Default(false).Annotations(hidden()),
 	}
 }
 
@@ -59,6 +64,10 @@ func (User) Edges() []ent.Edge {
 		edge.To("recovery_codes", RecoveryCode.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		edge.To("password_resets", PasswordReset.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("identities", Identity.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("login_codes", LoginCode.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		// Who knows this user's address, and whose addresses this user knows.
 		edge.To("email_known_by", KnownEmail.Type).

@@ -30,6 +30,8 @@ const (
 	FieldTotpPendingSecret = "totp_pending_secret"
 	// FieldTotpLastStep holds the string denoting the totp_last_step field in the database.
 	FieldTotpLastStep = "totp_last_step"
+	// FieldEmailVerified holds the string denoting the email_verified field in the database.
+	FieldEmailVerified = "email_verified"
 	// EdgeOrganizationMemberships holds the string denoting the organization_memberships edge name in mutations.
 	EdgeOrganizationMemberships = "organization_memberships"
 	// EdgeApplicationMemberships holds the string denoting the application_memberships edge name in mutations.
@@ -42,6 +44,10 @@ const (
 	EdgeRecoveryCodes = "recovery_codes"
 	// EdgePasswordResets holds the string denoting the password_resets edge name in mutations.
 	EdgePasswordResets = "password_resets"
+	// EdgeIdentities holds the string denoting the identities edge name in mutations.
+	EdgeIdentities = "identities"
+	// EdgeLoginCodes holds the string denoting the login_codes edge name in mutations.
+	EdgeLoginCodes = "login_codes"
 	// EdgeEmailKnownBy holds the string denoting the email_known_by edge name in mutations.
 	EdgeEmailKnownBy = "email_known_by"
 	// EdgeKnownEmails holds the string denoting the known_emails edge name in mutations.
@@ -90,6 +96,20 @@ const (
 	PasswordResetsInverseTable = "password_resets"
 	// PasswordResetsColumn is the table column denoting the password_resets relation/edge.
 	PasswordResetsColumn = "user_id"
+	// IdentitiesTable is the table that holds the identities relation/edge.
+	IdentitiesTable = "identities"
+	// IdentitiesInverseTable is the table name for the Identity entity.
+	// It exists in this package in order to avoid circular dependency with the "identity" package.
+	IdentitiesInverseTable = "identities"
+	// IdentitiesColumn is the table column denoting the identities relation/edge.
+	IdentitiesColumn = "user_id"
+	// LoginCodesTable is the table that holds the login_codes relation/edge.
+	LoginCodesTable = "login_codes"
+	// LoginCodesInverseTable is the table name for the LoginCode entity.
+	// It exists in this package in order to avoid circular dependency with the "logincode" package.
+	LoginCodesInverseTable = "login_codes"
+	// LoginCodesColumn is the table column denoting the login_codes relation/edge.
+	LoginCodesColumn = "user_id"
 	// EmailKnownByTable is the table that holds the email_known_by relation/edge.
 	EmailKnownByTable = "known_emails"
 	// EmailKnownByInverseTable is the table name for the KnownEmail entity.
@@ -117,6 +137,7 @@ var Columns = []string{
 	FieldTotpSecret,
 	FieldTotpPendingSecret,
 	FieldTotpLastStep,
+	FieldEmailVerified,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -140,6 +161,8 @@ var (
 	DefaultSessionsValidAfter func() time.Time
 	// DefaultTotpLastStep holds the default value on creation for the "totp_last_step" field.
 	DefaultTotpLastStep int64
+	// DefaultEmailVerified holds the default value on creation for the "email_verified" field.
+	DefaultEmailVerified bool
 )
 
 // OrderOption defines the ordering options for the User queries.
@@ -178,6 +201,11 @@ func BySessionsValidAfter(opts ...sql.OrderTermOption) OrderOption {
 // ByTotpLastStep orders the results by the totp_last_step field.
 func ByTotpLastStep(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTotpLastStep, opts...).ToFunc()
+}
+
+// ByEmailVerified orders the results by the email_verified field.
+func ByEmailVerified(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailVerified, opts...).ToFunc()
 }
 
 // ByOrganizationMembershipsCount orders the results by organization_memberships count.
@@ -264,6 +292,34 @@ func ByPasswordResets(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByIdentitiesCount orders the results by identities count.
+func ByIdentitiesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newIdentitiesStep(), opts...)
+	}
+}
+
+// ByIdentities orders the results by identities terms.
+func ByIdentities(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newIdentitiesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByLoginCodesCount orders the results by login_codes count.
+func ByLoginCodesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLoginCodesStep(), opts...)
+	}
+}
+
+// ByLoginCodes orders the results by login_codes terms.
+func ByLoginCodes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLoginCodesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByEmailKnownByCount orders the results by email_known_by count.
 func ByEmailKnownByCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -331,6 +387,20 @@ func newPasswordResetsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PasswordResetsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PasswordResetsTable, PasswordResetsColumn),
+	)
+}
+func newIdentitiesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(IdentitiesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, IdentitiesTable, IdentitiesColumn),
+	)
+}
+func newLoginCodesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LoginCodesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, LoginCodesTable, LoginCodesColumn),
 	)
 }
 func newEmailKnownByStep() *sqlgraph.Step {

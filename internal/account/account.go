@@ -118,3 +118,35 @@ func validDomain(d string) bool {
 	}
 	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
 }
+
+// UsernameFrom makes a valid username out of the first of names (a
+// provider's handle, a display name, an address's local part) that has
+// enough letters or digits: lowercased, other characters turned into
+// underscores, cut to leave room for a suffix that makes it unique; "user"
+// followed by digits when none will do. It says nothing of whether the
+// name is taken.
+func UsernameFrom(names ...string) string {
+	const room = maxUsername - 4 // for "_999"
+	for _, name := range names {
+		var b strings.Builder
+		for i := range len(name) {
+			c := name[i]
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				b.WriteByte(c)
+			case 'A' <= c && c <= 'Z':
+				b.WriteByte(c + 'a' - 'A')
+			case b.Len() > 0 && !strings.HasSuffix(b.String(), "_"):
+				b.WriteByte('_')
+			}
+		}
+		s := strings.TrimRight(b.String(), "_")
+		if len(s) > room {
+			s = strings.TrimRight(s[:room], "_")
+		}
+		if _, err := NormalizeUsername("username", s); err == nil {
+			return s
+		}
+	}
+	return "user"
+}

@@ -211,3 +211,27 @@ func FuzzNormalizeEmail(f *testing.F) {
 		}
 	})
 }
+
+func TestUsernameFrom(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"octocat"}, "octocat"},
+		{[]string{"Ada-Lovelace"}, "ada_lovelace"},
+		{[]string{"", "Ada Lovelace", "ada"}, "ada_lovelace"},
+		{[]string{"José Müller"}, "jos_m_ller"},
+		{[]string{"--x--", "ab", "bob.smith"}, "bob_smith"},
+		{[]string{"admin"}, "user"},
+		{[]string{"李", "!!"}, "user"},
+		{[]string{"averyveryveryverylongnamethatgoesonandon"}, "averyveryveryverylongnamethat"[:28]},
+	} {
+		got := UsernameFrom(tc.names...)
+		if got != tc.want {
+			t.Errorf("UsernameFrom(%q) = %q, want %q", tc.names, got, tc.want)
+		}
+		if _, err := NormalizeUsername("username", got+"_12"); err != nil {
+			t.Errorf("%q with a suffix is not a username: %v", got, err)
+		}
+	}
+}

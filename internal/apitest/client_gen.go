@@ -1563,6 +1563,34 @@ func (v *AuthFieldsUser) GetUsername() string { return v.Username }
 // GetEmail returns AuthFieldsUser.Email, and is useful for accessing the field via an interface.
 func (v *AuthFieldsUser) GetEmail() *string { return v.Email }
 
+// AuthProvidersAuthProvidersAuthProvider includes the requested fields of the GraphQL type AuthProvider.
+// The GraphQL type's documentation follows.
+//
+// An identity provider people can sign in with (authProviders).
+type AuthProvidersAuthProvidersAuthProvider struct {
+	// The provider's id, as in the routes (/auth/{id}/start) and Identity.provider: google, github or an OIDC provider's name.
+	Id string `json:"id"`
+	// The provider's name, for people.
+	DisplayName string `json:"displayName"`
+}
+
+// GetId returns AuthProvidersAuthProvidersAuthProvider.Id, and is useful for accessing the field via an interface.
+func (v *AuthProvidersAuthProvidersAuthProvider) GetId() string { return v.Id }
+
+// GetDisplayName returns AuthProvidersAuthProvidersAuthProvider.DisplayName, and is useful for accessing the field via an interface.
+func (v *AuthProvidersAuthProvidersAuthProvider) GetDisplayName() string { return v.DisplayName }
+
+// AuthProvidersResponse is returned by AuthProviders on success.
+type AuthProvidersResponse struct {
+	// The identity providers enabled for social login, for a login page's buttons.
+	AuthProviders []AuthProvidersAuthProvidersAuthProvider `json:"authProviders"`
+}
+
+// GetAuthProviders returns AuthProvidersResponse.AuthProviders, and is useful for accessing the field via an interface.
+func (v *AuthProvidersResponse) GetAuthProviders() []AuthProvidersAuthProvidersAuthProvider {
+	return v.AuthProviders
+}
+
 // BeginTwoFactorSetupBeginTwoFactorSetup includes the requested fields of the GraphQL type TwoFactorSetup.
 // The GraphQL type's documentation follows.
 //
@@ -2888,6 +2916,107 @@ func (v *DownloadImageConfigResponse) GetDownloadImageConfig() DownloadImageConf
 	return v.DownloadImageConfig
 }
 
+// ExchangeLoginCodeExchangeLoginCodeAuthPayload includes the requested fields of the GraphQL type AuthPayload.
+// The GraphQL type's documentation follows.
+//
+// A session token and whom it is for: the answer of every sign-in, of refreshToken and of changePassword.
+type ExchangeLoginCodeExchangeLoginCodeAuthPayload struct {
+	AuthFields `json:"-"`
+}
+
+// GetToken returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.Token, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetToken() string { return v.AuthFields.Token }
+
+// GetExpiresAt returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetExpiresAt() time.Time {
+	return v.AuthFields.ExpiresAt
+}
+
+// GetTwoFactorRequired returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.TwoFactorRequired, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetTwoFactorRequired() bool {
+	return v.AuthFields.TwoFactorRequired
+}
+
+// GetDeviceToken returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.DeviceToken, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetDeviceToken() *string {
+	return v.AuthFields.DeviceToken
+}
+
+// GetUser returns ExchangeLoginCodeExchangeLoginCodeAuthPayload.User, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) GetUser() AuthFieldsUser {
+	return v.AuthFields.User
+}
+
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ExchangeLoginCodeExchangeLoginCodeAuthPayload
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ExchangeLoginCodeExchangeLoginCodeAuthPayload = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.AuthFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalExchangeLoginCodeExchangeLoginCodeAuthPayload struct {
+	Token string `json:"token"`
+
+	ExpiresAt time.Time `json:"expiresAt"`
+
+	TwoFactorRequired bool `json:"twoFactorRequired"`
+
+	DeviceToken *string `json:"deviceToken"`
+
+	User AuthFieldsUser `json:"user"`
+}
+
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ExchangeLoginCodeExchangeLoginCodeAuthPayload) __premarshalJSON() (*__premarshalExchangeLoginCodeExchangeLoginCodeAuthPayload, error) {
+	var retval __premarshalExchangeLoginCodeExchangeLoginCodeAuthPayload
+
+	retval.Token = v.AuthFields.Token
+	retval.ExpiresAt = v.AuthFields.ExpiresAt
+	retval.TwoFactorRequired = v.AuthFields.TwoFactorRequired
+	retval.DeviceToken = v.AuthFields.DeviceToken
+	retval.User = v.AuthFields.User
+	return &retval, nil
+}
+
+// ExchangeLoginCodeResponse is returned by ExchangeLoginCode on success.
+type ExchangeLoginCodeResponse struct {
+	// Sign in with the code a social login callback put on its redirect target
+	// (?code=). A code works once, within 60 seconds. As for login, the session
+	// is pending (twoFactorRequired) when the account has two-factor
+	// authentication on.
+	ExchangeLoginCode ExchangeLoginCodeExchangeLoginCodeAuthPayload `json:"exchangeLoginCode"`
+}
+
+// GetExchangeLoginCode returns ExchangeLoginCodeResponse.ExchangeLoginCode, and is useful for accessing the field via an interface.
+func (v *ExchangeLoginCodeResponse) GetExchangeLoginCode() ExchangeLoginCodeExchangeLoginCodeAuthPayload {
+	return v.ExchangeLoginCode
+}
+
 // ExportMyDataResponse is returned by ExportMyData on success.
 type ExportMyDataResponse struct {
 	// Everything fleetgate stores about the caller, as a JSON document (GDPR
@@ -3414,6 +3543,18 @@ type LimitedMeResponse struct {
 // GetMe returns LimitedMeResponse.Me, and is useful for accessing the field via an interface.
 func (v *LimitedMeResponse) GetMe() LimitedMeMeUser { return v.Me }
 
+// LinkIdentityResponse is returned by LinkIdentity on success.
+type LinkIdentityResponse struct {
+	// The start URL that links an account at provider to the caller's: send the
+	// browser there (the flow ends at redirect with ?linked=provider, or
+	// ?error=). Needs a session that signed in within the last 15 minutes; the
+	// URL works once, within 5 minutes.
+	LinkIdentity string `json:"linkIdentity"`
+}
+
+// GetLinkIdentity returns LinkIdentityResponse.LinkIdentity, and is useful for accessing the field via an interface.
+func (v *LinkIdentityResponse) GetLinkIdentity() string { return v.LinkIdentity }
+
 // A sign-in with a password (login).
 type LoginInput struct {
 	// The account's username or email address, in any case.
@@ -3762,6 +3903,81 @@ type MeResponse struct {
 // GetMe returns MeResponse.Me, and is useful for accessing the field via an interface.
 func (v *MeResponse) GetMe() MeMeUser { return v.Me }
 
+// MyIdentitiesMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+type MyIdentitiesMeUser struct {
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
+	Username string `json:"username"`
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
+	Email *string `json:"email"`
+	// Whether the account can sign in with a password (social-login accounts may not).
+	HasPassword bool `json:"hasPassword"`
+	// The identities that sign in to the account, oldest first. The user's own only.
+	Identities []MyIdentitiesMeUserIdentitiesIdentity `json:"identities"`
+}
+
+// GetId returns MyIdentitiesMeUser.Id, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetId() string { return v.Id }
+
+// GetUsername returns MyIdentitiesMeUser.Username, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetUsername() string { return v.Username }
+
+// GetEmail returns MyIdentitiesMeUser.Email, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetEmail() *string { return v.Email }
+
+// GetHasPassword returns MyIdentitiesMeUser.HasPassword, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetHasPassword() bool { return v.HasPassword }
+
+// GetIdentities returns MyIdentitiesMeUser.Identities, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUser) GetIdentities() []MyIdentitiesMeUserIdentitiesIdentity {
+	return v.Identities
+}
+
+// MyIdentitiesMeUserIdentitiesIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type MyIdentitiesMeUserIdentitiesIdentity struct {
+	// The Identity's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The provider's id: google, github or an OIDC provider's name (authProviders).
+	Provider string `json:"provider"`
+	// The provider's own, stable id for the person (OpenID Connect sub; GitHub's numeric user id).
+	Subject string `json:"subject"`
+	// The address the provider gave at the latest sign-in; empty when it gave none.
+	Email string `json:"email"`
+	// When the identity was linked to the account (or the account created with it).
+	LinkedAt time.Time `json:"linkedAt"`
+}
+
+// GetId returns MyIdentitiesMeUserIdentitiesIdentity.Id, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetId() string { return v.Id }
+
+// GetProvider returns MyIdentitiesMeUserIdentitiesIdentity.Provider, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetProvider() string { return v.Provider }
+
+// GetSubject returns MyIdentitiesMeUserIdentitiesIdentity.Subject, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetSubject() string { return v.Subject }
+
+// GetEmail returns MyIdentitiesMeUserIdentitiesIdentity.Email, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetEmail() string { return v.Email }
+
+// GetLinkedAt returns MyIdentitiesMeUserIdentitiesIdentity.LinkedAt, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesMeUserIdentitiesIdentity) GetLinkedAt() time.Time { return v.LinkedAt }
+
+// MyIdentitiesResponse is returned by MyIdentities on success.
+type MyIdentitiesResponse struct {
+	// The signed-in user.
+	Me MyIdentitiesMeUser `json:"me"`
+}
+
+// GetMe returns MyIdentitiesResponse.Me, and is useful for accessing the field via an interface.
+func (v *MyIdentitiesResponse) GetMe() MyIdentitiesMeUser { return v.Me }
+
 // NodeNode includes the requested fields of the GraphQL interface Node.
 //
 // NodeNode is implemented by the following types:
@@ -3775,6 +3991,7 @@ func (v *MeResponse) GetMe() MeMeUser { return v.Me }
 // NodeNodeDeviceVariable
 // NodeNodeFleetAction
 // NodeNodeFleetVariable
+// NodeNodeIdentity
 // NodeNodeOrganization
 // NodeNodeOrganizationMembership
 // NodeNodeProvisioningKey
@@ -3806,6 +4023,7 @@ func (v *NodeNodeDeviceTag) implementsGraphQLInterfaceNodeNode()              {}
 func (v *NodeNodeDeviceVariable) implementsGraphQLInterfaceNodeNode()         {}
 func (v *NodeNodeFleetAction) implementsGraphQLInterfaceNodeNode()            {}
 func (v *NodeNodeFleetVariable) implementsGraphQLInterfaceNodeNode()          {}
+func (v *NodeNodeIdentity) implementsGraphQLInterfaceNodeNode()               {}
 func (v *NodeNodeOrganization) implementsGraphQLInterfaceNodeNode()           {}
 func (v *NodeNodeOrganizationMembership) implementsGraphQLInterfaceNodeNode() {}
 func (v *NodeNodeProvisioningKey) implementsGraphQLInterfaceNodeNode()        {}
@@ -3856,6 +4074,9 @@ func __unmarshalNodeNode(b []byte, v *NodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "FleetVariable":
 		*v = new(NodeNodeFleetVariable)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(NodeNodeIdentity)
 		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(NodeNodeOrganization)
@@ -3966,6 +4187,14 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeIdentity
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeNodeOrganization:
@@ -4183,6 +4412,22 @@ func (v *NodeNodeFleetVariable) GetTypename() *string { return v.Typename }
 
 // GetId returns NodeNodeFleetVariable.Id, and is useful for accessing the field via an interface.
 func (v *NodeNodeFleetVariable) GetId() string { return v.Id }
+
+// NodeNodeIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type NodeNodeIdentity struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeIdentity) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeIdentity.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeIdentity) GetId() string { return v.Id }
 
 // NodeNodeOrganization includes the requested fields of the GraphQL type Organization.
 // The GraphQL type's documentation follows.
@@ -5571,7 +5816,7 @@ func (v *RevokeProvisioningKeyResponse) GetRevokeProvisioningKey() string {
 type SecurityEventKind string
 
 const (
-	// A login completed (after the second factor, if one is on).
+	// A login completed (after the second factor, if one is on); detail names the identity provider of a social login.
 	SecurityEventKindSignIn SecurityEventKind = "SIGN_IN"
 	// A login with a wrong password; detail names the client address.
 	SecurityEventKindSignInFailed SecurityEventKind = "SIGN_IN_FAILED"
@@ -5593,6 +5838,10 @@ const (
 	SecurityEventKindApiKeyRevoked SecurityEventKind = "API_KEY_REVOKED"
 	// A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.
 	SecurityEventKindMembershipChanged SecurityEventKind = "MEMBERSHIP_CHANGED"
+	// An identity provider's account was linked for signing in (social login); detail names the provider and the address it gave.
+	SecurityEventKindIdentityLinked SecurityEventKind = "IDENTITY_LINKED"
+	// A linked identity was unlinked; detail names the provider.
+	SecurityEventKindIdentityUnlinked SecurityEventKind = "IDENTITY_UNLINKED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -5607,6 +5856,8 @@ var AllSecurityEventKind = []SecurityEventKind{
 	SecurityEventKindApiKeyCreated,
 	SecurityEventKindApiKeyRevoked,
 	SecurityEventKindMembershipChanged,
+	SecurityEventKindIdentityLinked,
+	SecurityEventKindIdentityUnlinked,
 }
 
 // SecurityEventsMeUser includes the requested fields of the GraphQL type User.
@@ -6178,6 +6429,7 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 // SweepEmailNodeDeviceVariable
 // SweepEmailNodeFleetAction
 // SweepEmailNodeFleetVariable
+// SweepEmailNodeIdentity
 // SweepEmailNodeOrganization
 // SweepEmailNodeOrganizationMembership
 // SweepEmailNodeProvisioningKey
@@ -6209,6 +6461,7 @@ func (v *SweepEmailNodeDeviceTag) implementsGraphQLInterfaceSweepEmailNode()    
 func (v *SweepEmailNodeDeviceVariable) implementsGraphQLInterfaceSweepEmailNode()         {}
 func (v *SweepEmailNodeFleetAction) implementsGraphQLInterfaceSweepEmailNode()            {}
 func (v *SweepEmailNodeFleetVariable) implementsGraphQLInterfaceSweepEmailNode()          {}
+func (v *SweepEmailNodeIdentity) implementsGraphQLInterfaceSweepEmailNode()               {}
 func (v *SweepEmailNodeOrganization) implementsGraphQLInterfaceSweepEmailNode()           {}
 func (v *SweepEmailNodeOrganizationMembership) implementsGraphQLInterfaceSweepEmailNode() {}
 func (v *SweepEmailNodeProvisioningKey) implementsGraphQLInterfaceSweepEmailNode()        {}
@@ -6259,6 +6512,9 @@ func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
 		return json.Unmarshal(b, *v)
 	case "FleetVariable":
 		*v = new(SweepEmailNodeFleetVariable)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(SweepEmailNodeIdentity)
 		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepEmailNodeOrganization)
@@ -6369,6 +6625,14 @@ func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepEmailNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeIdentity
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepEmailNodeOrganization:
@@ -6611,6 +6875,22 @@ func (v *SweepEmailNodeFleetVariable) GetTypename() *string { return v.Typename 
 // GetId returns SweepEmailNodeFleetVariable.Id, and is useful for accessing the field via an interface.
 func (v *SweepEmailNodeFleetVariable) GetId() string { return v.Id }
 
+// SweepEmailNodeIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type SweepEmailNodeIdentity struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeIdentity) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeIdentity.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeIdentity) GetId() string { return v.Id }
+
 // SweepEmailNodeOrganization includes the requested fields of the GraphQL type Organization.
 // The GraphQL type's documentation follows.
 //
@@ -6829,6 +7109,7 @@ func (v *SweepEmailResponse) __premarshalJSON() (*__premarshalSweepEmailResponse
 // SweepNodeNodeDeviceVariable
 // SweepNodeNodeFleetAction
 // SweepNodeNodeFleetVariable
+// SweepNodeNodeIdentity
 // SweepNodeNodeOrganization
 // SweepNodeNodeOrganizationMembership
 // SweepNodeNodeProvisioningKey
@@ -6860,6 +7141,7 @@ func (v *SweepNodeNodeDeviceTag) implementsGraphQLInterfaceSweepNodeNode()      
 func (v *SweepNodeNodeDeviceVariable) implementsGraphQLInterfaceSweepNodeNode()         {}
 func (v *SweepNodeNodeFleetAction) implementsGraphQLInterfaceSweepNodeNode()            {}
 func (v *SweepNodeNodeFleetVariable) implementsGraphQLInterfaceSweepNodeNode()          {}
+func (v *SweepNodeNodeIdentity) implementsGraphQLInterfaceSweepNodeNode()               {}
 func (v *SweepNodeNodeOrganization) implementsGraphQLInterfaceSweepNodeNode()           {}
 func (v *SweepNodeNodeOrganizationMembership) implementsGraphQLInterfaceSweepNodeNode() {}
 func (v *SweepNodeNodeProvisioningKey) implementsGraphQLInterfaceSweepNodeNode()        {}
@@ -6910,6 +7192,9 @@ func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "FleetVariable":
 		*v = new(SweepNodeNodeFleetVariable)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(SweepNodeNodeIdentity)
 		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepNodeNodeOrganization)
@@ -7020,6 +7305,14 @@ func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodeNodeFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeIdentity
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodeNodeOrganization:
@@ -7237,6 +7530,22 @@ func (v *SweepNodeNodeFleetVariable) GetTypename() *string { return v.Typename }
 
 // GetId returns SweepNodeNodeFleetVariable.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodeNodeFleetVariable) GetId() string { return v.Id }
+
+// SweepNodeNodeIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type SweepNodeNodeIdentity struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeIdentity) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeIdentity.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeIdentity) GetId() string { return v.Id }
 
 // SweepNodeNodeOrganization includes the requested fields of the GraphQL type Organization.
 // The GraphQL type's documentation follows.
@@ -7569,6 +7878,22 @@ func (v *SweepNodesNodesFleetVariable) GetTypename() *string { return v.Typename
 // GetId returns SweepNodesNodesFleetVariable.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodesNodesFleetVariable) GetId() string { return v.Id }
 
+// SweepNodesNodesIdentity includes the requested fields of the GraphQL type Identity.
+// The GraphQL type's documentation follows.
+//
+// An account at an outside identity provider that signs in to this account (User.identities).
+type SweepNodesNodesIdentity struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesIdentity.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesIdentity) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesIdentity.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesIdentity) GetId() string { return v.Id }
+
 // SweepNodesNodesNode includes the requested fields of the GraphQL interface Node.
 //
 // SweepNodesNodesNode is implemented by the following types:
@@ -7582,6 +7907,7 @@ func (v *SweepNodesNodesFleetVariable) GetId() string { return v.Id }
 // SweepNodesNodesDeviceVariable
 // SweepNodesNodesFleetAction
 // SweepNodesNodesFleetVariable
+// SweepNodesNodesIdentity
 // SweepNodesNodesOrganization
 // SweepNodesNodesOrganizationMembership
 // SweepNodesNodesProvisioningKey
@@ -7613,6 +7939,7 @@ func (v *SweepNodesNodesDeviceTag) implementsGraphQLInterfaceSweepNodesNodesNode
 func (v *SweepNodesNodesDeviceVariable) implementsGraphQLInterfaceSweepNodesNodesNode()         {}
 func (v *SweepNodesNodesFleetAction) implementsGraphQLInterfaceSweepNodesNodesNode()            {}
 func (v *SweepNodesNodesFleetVariable) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
+func (v *SweepNodesNodesIdentity) implementsGraphQLInterfaceSweepNodesNodesNode()               {}
 func (v *SweepNodesNodesOrganization) implementsGraphQLInterfaceSweepNodesNodesNode()           {}
 func (v *SweepNodesNodesOrganizationMembership) implementsGraphQLInterfaceSweepNodesNodesNode() {}
 func (v *SweepNodesNodesProvisioningKey) implementsGraphQLInterfaceSweepNodesNodesNode()        {}
@@ -7663,6 +7990,9 @@ func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
 		return json.Unmarshal(b, *v)
 	case "FleetVariable":
 		*v = new(SweepNodesNodesFleetVariable)
+		return json.Unmarshal(b, *v)
+	case "Identity":
+		*v = new(SweepNodesNodesIdentity)
 		return json.Unmarshal(b, *v)
 	case "Organization":
 		*v = new(SweepNodesNodesOrganization)
@@ -7773,6 +8103,14 @@ func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodesNodesFleetVariable
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodesNodesIdentity:
+		typename = "Identity"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesIdentity
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodesNodesOrganization:
@@ -8039,6 +8377,16 @@ type TwoFactorStatusResponse struct {
 
 // GetMe returns TwoFactorStatusResponse.Me, and is useful for accessing the field via an interface.
 func (v *TwoFactorStatusResponse) GetMe() TwoFactorStatusMeUser { return v.Me }
+
+// UnlinkIdentityResponse is returned by UnlinkIdentity on success.
+type UnlinkIdentityResponse struct {
+	// Unlink one of the caller's identities; it no longer signs in. FORBIDDEN for
+	// the account's last way to sign in (no password, no other identity).
+	UnlinkIdentity string `json:"unlinkIdentity"`
+}
+
+// GetUnlinkIdentity returns UnlinkIdentityResponse.UnlinkIdentity, and is useful for accessing the field via an interface.
+func (v *UnlinkIdentityResponse) GetUnlinkIdentity() string { return v.UnlinkIdentity }
 
 // A new role for an application member (updateApplicationMember).
 type UpdateApplicationMemberInput struct {
@@ -8626,6 +8974,14 @@ type __DownloadImageConfigInput struct {
 // GetApplicationId returns __DownloadImageConfigInput.ApplicationId, and is useful for accessing the field via an interface.
 func (v *__DownloadImageConfigInput) GetApplicationId() string { return v.ApplicationId }
 
+// __ExchangeLoginCodeInput is used internally by genqlient
+type __ExchangeLoginCodeInput struct {
+	Code string `json:"code"`
+}
+
+// GetCode returns __ExchangeLoginCodeInput.Code, and is useful for accessing the field via an interface.
+func (v *__ExchangeLoginCodeInput) GetCode() string { return v.Code }
+
 // __FleetContentsInput is used internally by genqlient
 type __FleetContentsInput struct {
 	Slug string `json:"slug"`
@@ -8641,6 +8997,18 @@ type __LeaveApplicationInput struct {
 
 // GetApplicationId returns __LeaveApplicationInput.ApplicationId, and is useful for accessing the field via an interface.
 func (v *__LeaveApplicationInput) GetApplicationId() string { return v.ApplicationId }
+
+// __LinkIdentityInput is used internally by genqlient
+type __LinkIdentityInput struct {
+	Provider string  `json:"provider"`
+	Redirect *string `json:"redirect"`
+}
+
+// GetProvider returns __LinkIdentityInput.Provider, and is useful for accessing the field via an interface.
+func (v *__LinkIdentityInput) GetProvider() string { return v.Provider }
+
+// GetRedirect returns __LinkIdentityInput.Redirect, and is useful for accessing the field via an interface.
+func (v *__LinkIdentityInput) GetRedirect() *string { return v.Redirect }
 
 // __LoginInput is used internally by genqlient
 type __LoginInput struct {
@@ -8913,6 +9281,14 @@ type __SweepNodesInput struct {
 
 // GetIds returns __SweepNodesInput.Ids, and is useful for accessing the field via an interface.
 func (v *__SweepNodesInput) GetIds() []string { return v.Ids }
+
+// __UnlinkIdentityInput is used internally by genqlient
+type __UnlinkIdentityInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __UnlinkIdentityInput.Id, and is useful for accessing the field via an interface.
+func (v *__UnlinkIdentityInput) GetId() string { return v.Id }
 
 // __UpdateApplicationMemberInput is used internally by genqlient
 type __UpdateApplicationMemberInput struct {
@@ -9297,6 +9673,37 @@ func ApplicationsWithMembers(
 	}
 
 	data_ = &ApplicationsWithMembersResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by AuthProviders.
+const AuthProviders_Operation = `
+query AuthProviders {
+	authProviders {
+		id
+		displayName
+	}
+}
+`
+
+func AuthProviders(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *AuthProvidersResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AuthProviders",
+		Query:  AuthProviders_Operation,
+	}
+
+	data_ = &AuthProvidersResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -9742,6 +10149,51 @@ func DownloadImageConfig(
 	return data_, err_
 }
 
+// The mutation executed by ExchangeLoginCode.
+const ExchangeLoginCode_Operation = `
+mutation ExchangeLoginCode ($code: String!) {
+	exchangeLoginCode(code: $code) {
+		... AuthFields
+	}
+}
+fragment AuthFields on AuthPayload {
+	token
+	expiresAt
+	twoFactorRequired
+	deviceToken
+	user {
+		id
+		username
+		email
+	}
+}
+`
+
+func ExchangeLoginCode(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	code string,
+) (data_ *ExchangeLoginCodeResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ExchangeLoginCode",
+		Query:  ExchangeLoginCode_Operation,
+		Variables: &__ExchangeLoginCodeInput{
+			Code: code,
+		},
+	}
+
+	data_ = &ExchangeLoginCodeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by ExportMyData.
 const ExportMyData_Operation = `
 query ExportMyData {
@@ -9950,6 +10402,40 @@ func LimitedMe(
 	return data_, err_
 }
 
+// The mutation executed by LinkIdentity.
+const LinkIdentity_Operation = `
+mutation LinkIdentity ($provider: String!, $redirect: String) {
+	linkIdentity(provider: $provider, redirect: $redirect)
+}
+`
+
+func LinkIdentity(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	provider string,
+	redirect *string,
+) (data_ *LinkIdentityResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "LinkIdentity",
+		Query:  LinkIdentity_Operation,
+		Variables: &__LinkIdentityInput{
+			Provider: provider,
+			Redirect: redirect,
+		},
+	}
+
+	data_ = &LinkIdentityResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by Login.
 const Login_Operation = `
 mutation Login ($input: LoginInput!) {
@@ -10115,6 +10601,46 @@ func MeIdentity(
 	}
 
 	data_ = &MeIdentityResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by MyIdentities.
+const MyIdentities_Operation = `
+query MyIdentities {
+	me {
+		id
+		username
+		email
+		hasPassword
+		identities {
+			id
+			provider
+			subject
+			email
+			linkedAt
+		}
+	}
+}
+`
+
+func MyIdentities(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MyIdentitiesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "MyIdentities",
+		Query:  MyIdentities_Operation,
+	}
+
+	data_ = &MyIdentitiesResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -11344,6 +11870,38 @@ func TwoFactorStatus(
 	}
 
 	data_ = &TwoFactorStatusResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by UnlinkIdentity.
+const UnlinkIdentity_Operation = `
+mutation UnlinkIdentity ($id: ID!) {
+	unlinkIdentity(id: $id)
+}
+`
+
+func UnlinkIdentity(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *UnlinkIdentityResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "UnlinkIdentity",
+		Query:  UnlinkIdentity_Operation,
+		Variables: &__UnlinkIdentityInput{
+			Id: id,
+		},
+	}
+
+	data_ = &UnlinkIdentityResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

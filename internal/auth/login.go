@@ -153,10 +153,12 @@ func (s *Service) Login(ctx context.Context, usernameOrEmail, password string, d
 // signed in: nothing for a password, the only way there was at first.
 func signInDetail(m Method) string {
 	switch m {
+	case MethodPassword:
+		return ""
 	case MethodTOTP, MethodRecoveryCode:
 		return "with two-factor authentication"
 	}
-	return ""
+	return "with " + string(m) // a social login's provider
 }
 
 // loginFailed records a failed login on the account, if there is one (the

@@ -15,6 +15,7 @@ import (
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/secretbox"
+	"fleetgate/internal/social"
 	"fleetgate/internal/token"
 )
 
@@ -37,6 +38,8 @@ type Config struct {
 	// SignUpsPerIP limits sign-ups per client address; zero is
 	// DefaultSignUpsPerIP.
 	SignUpsPerIP ratelimit.Rate
+	// Social runs social login flows; nil enables no provider.
+	Social *social.Service
 }
 
 // Service is the authentication core, built once per handler.
@@ -48,6 +51,8 @@ type Service struct {
 	password FirstFactor
 	// secondFactors are the second factors verifyTwoFactor accepts.
 	secondFactors map[Method]SecondFactor
+	// socialFactors are the first factors of social login, by provider.
+	socialFactors map[string]FirstFactor
 }
 
 // New builds the core from c, filling in defaults.
@@ -70,6 +75,13 @@ func New(c Config) *Service {
 		pepper:  secretbox.DeriveKey(c.SecretKey, "fleetgate recovery codes"),
 	}
 	s.password = passwordFactor{s}
+	if s.Social == nil {
+		s.Social = social.New(social.Config{}, social.Options{PublicURL: c.PublicURL, SecretKey: c.SecretKey})
+	}
+	s.socialFactors = map[string]FirstFactor{}
+	for _, p := range s.Social.Providers() {
+		s.socialFactors[p.ID] = socialFactor{s, p.ID}
+	}
 	s.secondFactors = map[Method]SecondFactor{}
 	for _, f := range []SecondFactor{totpFactor{s}, recoveryCodeFactor{s}} {
 		s.secondFactors[f.Method()] = f
@@ -77,7 +89,8 @@ func New(c Config) *Service {
 	return s
 }
 
-// Method is how a person proved who they are when signing in.
+// Method is how a person proved who they are when signing in: one of
+// these, or the id of the identity provider of a social login.
 type Method string
 
 const (

@@ -53,17 +53,9 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 		if err := checkSignUpConflicts(sys, tx, username, email); err != nil {
 			return err
 		}
-		u, err = tx.User.Create().SetUsername(username).SetEmail(email).
-			SetPasswordHash(hash).SetSessionsValidAfter(issued).Save(sys)
-		if err != nil {
-			return err
-		}
-		org, err := tx.Organization.Create().SetName(username).SetHandle(username).Save(sys)
-		if err != nil {
-			return err
-		}
-		return tx.OrganizationMembership.Create().SetUser(u).SetOrganization(org).
-			SetRole(access.OrgAdministrator).Exec(sys)
+		u, err = createAccount(sys, tx, tx.User.Create().SetUsername(username).SetEmail(email).
+			SetPasswordHash(hash).SetSessionsValidAfter(issued))
+		return err
 	})
 	if ent.IsConstraintError(err) {
 		// Another sign-up took the name or address between our check and insert.
@@ -73,6 +65,22 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 		return nil, err
 	}
 	return s.signedIn(u, issued, issued, MethodPassword)
+}
+
+// createAccount saves the user of create with their personal organization,
+// which they administer and whose handle is their username. ctx is System:
+// nobody is signed in yet.
+func createAccount(ctx context.Context, tx *ent.Tx, create *ent.UserCreate) (*ent.User, error) {
+	u, err := create.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	org, err := tx.Organization.Create().SetName(u.Username).SetHandle(u.Username).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return u, tx.OrganizationMembership.Create().SetUser(u).SetOrganization(org).
+		SetRole(access.OrgAdministrator).Exec(ctx)
 }
 
 // checkSignUpConflicts names the field whose value is taken. Usernames and

@@ -9,6 +9,7 @@ import (
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/application"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/identity"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/ent/predicate"
@@ -209,6 +210,27 @@ func SecurityEvent() ent.Policy {
 			return filter(ctx, func(uid int) { q.Where(securityevent.UserID(uid)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.AlwaysAllowRule()},
+	}
+}
+
+// Identity is the policy of linked identities: seen and unlinked by their
+// user only. Social login links them on the user's behalf (System).
+func Identity() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.IdentityQueryRuleFunc(func(ctx context.Context, q *ent.IdentityQuery) error {
+			return filter(ctx, func(uid int) { q.Where(identity.UserID(uid)) })
+		})},
+		Mutation: privacy.MutationPolicy{privacy.IdentityMutationRuleFunc(func(ctx context.Context, m *ent.IdentityMutation) error {
+			if m.Op().Is(entgo.OpCreate) {
+				return privacy.Denyf("identities are linked by social login only")
+			}
+			v, err := viewer.Require(ctx)
+			if err != nil {
+				return err
+			}
+			m.Where(identity.UserID(v.UserID))
+			return privacy.Allow
+		})},
 	}
 }
 
