@@ -26,6 +26,7 @@ import (
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
+	"fleetgate/ent/session"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
 	"fmt"
@@ -116,6 +117,7 @@ func checkColumn(t, c string) error {
 			recoverycode.Table:           recoverycode.ValidColumn,
 			release.Table:                release.ValidColumn,
 			securityevent.Table:          securityevent.ValidColumn,
+			session.Table:                session.ValidColumn,
 			signingkey.Table:             signingkey.ValidColumn,
 			user.Table:                   user.ValidColumn,
 		})

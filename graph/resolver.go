@@ -49,6 +49,9 @@ type Deps struct {
 	RequestTimeout time.Duration
 	// Social is the configuration of social login (README "Social login").
 	Social social.Config
+	// Sessions say how long sessions last (SESSION_IDLE_TIMEOUT,
+	// SESSION_MAX_AGE); zero is auth.DefaultSessionLimits.
+	Sessions auth.SessionLimits
 	// BeforeRootField, when set, runs before each root field of a mutation
 	// with the field's alias: tests use it to change the world between two
 	// fields of one request.
@@ -68,7 +71,7 @@ func (d Deps) prepare() Deps {
 	d.auth = auth.New(auth.Config{
 		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
 		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,
-		Limits: d.limits, SignUpsPerIP: d.SignUpsPerIP,
+		Limits: d.limits, SignUpsPerIP: d.SignUpsPerIP, Sessions: d.Sessions,
 		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now}),
 	})
 	if d.RequestTimeout == 0 {

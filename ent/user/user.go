@@ -48,6 +48,8 @@ const (
 	EdgeIdentities = "identities"
 	// EdgeLoginCodes holds the string denoting the login_codes edge name in mutations.
 	EdgeLoginCodes = "login_codes"
+	// EdgeSessions holds the string denoting the sessions edge name in mutations.
+	EdgeSessions = "sessions"
 	// EdgeEmailKnownBy holds the string denoting the email_known_by edge name in mutations.
 	EdgeEmailKnownBy = "email_known_by"
 	// EdgeKnownEmails holds the string denoting the known_emails edge name in mutations.
@@ -110,6 +112,13 @@ const (
 	LoginCodesInverseTable = "login_codes"
 	// LoginCodesColumn is the table column denoting the login_codes relation/edge.
 	LoginCodesColumn = "user_id"
+	// SessionsTable is the table that holds the sessions relation/edge.
+	SessionsTable = "sessions"
+	// SessionsInverseTable is the table name for the Session entity.
+	// It exists in this package in order to avoid circular dependency with the "session" package.
+	SessionsInverseTable = "sessions"
+	// SessionsColumn is the table column denoting the sessions relation/edge.
+	SessionsColumn = "user_id"
 	// EmailKnownByTable is the table that holds the email_known_by relation/edge.
 	EmailKnownByTable = "known_emails"
 	// EmailKnownByInverseTable is the table name for the KnownEmail entity.
@@ -320,6 +329,20 @@ func ByLoginCodes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// BySessionsCount orders the results by sessions count.
+func BySessionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSessionsStep(), opts...)
+	}
+}
+
+// BySessions orders the results by sessions terms.
+func BySessions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSessionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByEmailKnownByCount orders the results by email_known_by count.
 func ByEmailKnownByCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -401,6 +424,13 @@ func newLoginCodesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(LoginCodesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, LoginCodesTable, LoginCodesColumn),
+	)
+}
+func newSessionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SessionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SessionsTable, SessionsColumn),
 	)
 }
 func newEmailKnownByStep() *sqlgraph.Step {

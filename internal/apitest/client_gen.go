@@ -3997,6 +3997,7 @@ func (v *MyIdentitiesResponse) GetMe() MyIdentitiesMeUser { return v.Me }
 // NodeNodeProvisioningKey
 // NodeNodeRelease
 // NodeNodeSecurityEvent
+// NodeNodeSession
 // NodeNodeUser
 // The GraphQL type's documentation follows.
 //
@@ -4029,6 +4030,7 @@ func (v *NodeNodeOrganizationMembership) implementsGraphQLInterfaceNodeNode() {}
 func (v *NodeNodeProvisioningKey) implementsGraphQLInterfaceNodeNode()        {}
 func (v *NodeNodeRelease) implementsGraphQLInterfaceNodeNode()                {}
 func (v *NodeNodeSecurityEvent) implementsGraphQLInterfaceNodeNode()          {}
+func (v *NodeNodeSession) implementsGraphQLInterfaceNodeNode()                {}
 func (v *NodeNodeUser) implementsGraphQLInterfaceNodeNode()                   {}
 
 func __unmarshalNodeNode(b []byte, v *NodeNode) error {
@@ -4092,6 +4094,9 @@ func __unmarshalNodeNode(b []byte, v *NodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(NodeNodeSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(NodeNodeSession)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(NodeNodeUser)
@@ -4235,6 +4240,14 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeNodeSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeSession
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeNodeUser:
@@ -4513,6 +4526,22 @@ func (v *NodeNodeSecurityEvent) GetTypename() *string { return v.Typename }
 
 // GetId returns NodeNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
 func (v *NodeNodeSecurityEvent) GetId() string { return v.Id }
+
+// NodeNodeSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type NodeNodeSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeSession) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeSession) GetId() string { return v.Id }
 
 // NodeNodeUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
@@ -5395,7 +5424,7 @@ func (v *RefreshTokenRefreshTokenAuthPayload) __premarshalJSON() (*__premarshalR
 
 // RefreshTokenResponse is returned by RefreshToken on success.
 type RefreshTokenResponse struct {
-	// A fresh 7-day session token that keeps the original authentication time. Needs a session token, not an API key.
+	// A fresh 7-day session token of the same session (ending no later than the session does), keeping the original authentication time. Needs a session token, not an API key.
 	RefreshToken RefreshTokenRefreshTokenAuthPayload `json:"refreshToken"`
 }
 
@@ -5842,6 +5871,8 @@ const (
 	SecurityEventKindIdentityLinked SecurityEventKind = "IDENTITY_LINKED"
 	// A linked identity was unlinked; detail names the provider.
 	SecurityEventKindIdentityUnlinked SecurityEventKind = "IDENTITY_UNLINKED"
+	// Sessions were ended by revokeSession or signOutEverywhere; detail says which.
+	SecurityEventKindSessionRevoked SecurityEventKind = "SESSION_REVOKED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -5858,6 +5889,7 @@ var AllSecurityEventKind = []SecurityEventKind{
 	SecurityEventKindMembershipChanged,
 	SecurityEventKindIdentityLinked,
 	SecurityEventKindIdentityUnlinked,
+	SecurityEventKindSessionRevoked,
 }
 
 // SecurityEventsMeUser includes the requested fields of the GraphQL type User.
@@ -6302,7 +6334,7 @@ func (v *SetPasswordSetPasswordUser) GetHasPassword() bool { return v.HasPasswor
 
 // SignOutEverywhereResponse is returned by SignOutEverywhere on success.
 type SignOutEverywhereResponse struct {
-	// End every session token of the caller, including the one making this call. API keys are not affected.
+	// End every session of the caller, including the one making this call unless keepCurrent (README "Sessions"). API keys are not affected.
 	SignOutEverywhere bool `json:"signOutEverywhere"`
 }
 
@@ -6435,6 +6467,7 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 // SweepEmailNodeProvisioningKey
 // SweepEmailNodeRelease
 // SweepEmailNodeSecurityEvent
+// SweepEmailNodeSession
 // SweepEmailNodeUser
 // The GraphQL type's documentation follows.
 //
@@ -6467,6 +6500,7 @@ func (v *SweepEmailNodeOrganizationMembership) implementsGraphQLInterfaceSweepEm
 func (v *SweepEmailNodeProvisioningKey) implementsGraphQLInterfaceSweepEmailNode()        {}
 func (v *SweepEmailNodeRelease) implementsGraphQLInterfaceSweepEmailNode()                {}
 func (v *SweepEmailNodeSecurityEvent) implementsGraphQLInterfaceSweepEmailNode()          {}
+func (v *SweepEmailNodeSession) implementsGraphQLInterfaceSweepEmailNode()                {}
 func (v *SweepEmailNodeUser) implementsGraphQLInterfaceSweepEmailNode()                   {}
 
 func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
@@ -6530,6 +6564,9 @@ func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepEmailNodeSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(SweepEmailNodeSession)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(SweepEmailNodeUser)
@@ -6673,6 +6710,14 @@ func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepEmailNodeSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeSession
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepEmailNodeUser:
@@ -6995,6 +7040,22 @@ func (v *SweepEmailNodeSecurityEvent) GetTypename() *string { return v.Typename 
 // GetId returns SweepEmailNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
 func (v *SweepEmailNodeSecurityEvent) GetId() string { return v.Id }
 
+// SweepEmailNodeSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type SweepEmailNodeSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeSession) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeSession) GetId() string { return v.Id }
+
 // SweepEmailNodeUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
 //
@@ -7115,6 +7176,7 @@ func (v *SweepEmailResponse) __premarshalJSON() (*__premarshalSweepEmailResponse
 // SweepNodeNodeProvisioningKey
 // SweepNodeNodeRelease
 // SweepNodeNodeSecurityEvent
+// SweepNodeNodeSession
 // SweepNodeNodeUser
 // The GraphQL type's documentation follows.
 //
@@ -7147,6 +7209,7 @@ func (v *SweepNodeNodeOrganizationMembership) implementsGraphQLInterfaceSweepNod
 func (v *SweepNodeNodeProvisioningKey) implementsGraphQLInterfaceSweepNodeNode()        {}
 func (v *SweepNodeNodeRelease) implementsGraphQLInterfaceSweepNodeNode()                {}
 func (v *SweepNodeNodeSecurityEvent) implementsGraphQLInterfaceSweepNodeNode()          {}
+func (v *SweepNodeNodeSession) implementsGraphQLInterfaceSweepNodeNode()                {}
 func (v *SweepNodeNodeUser) implementsGraphQLInterfaceSweepNodeNode()                   {}
 
 func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
@@ -7210,6 +7273,9 @@ func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepNodeNodeSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(SweepNodeNodeSession)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(SweepNodeNodeUser)
@@ -7353,6 +7419,14 @@ func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodeNodeSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeSession
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodeNodeUser:
@@ -7626,6 +7700,22 @@ func (v *SweepNodeNodeSecurityEvent) GetTypename() *string { return v.Typename }
 
 // GetId returns SweepNodeNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodeNodeSecurityEvent) GetId() string { return v.Id }
+
+// SweepNodeNodeSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type SweepNodeNodeSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeSession) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeSession) GetId() string { return v.Id }
 
 // SweepNodeNodeUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
@@ -7913,6 +8003,7 @@ func (v *SweepNodesNodesIdentity) GetId() string { return v.Id }
 // SweepNodesNodesProvisioningKey
 // SweepNodesNodesRelease
 // SweepNodesNodesSecurityEvent
+// SweepNodesNodesSession
 // SweepNodesNodesUser
 // The GraphQL type's documentation follows.
 //
@@ -7945,6 +8036,7 @@ func (v *SweepNodesNodesOrganizationMembership) implementsGraphQLInterfaceSweepN
 func (v *SweepNodesNodesProvisioningKey) implementsGraphQLInterfaceSweepNodesNodesNode()        {}
 func (v *SweepNodesNodesRelease) implementsGraphQLInterfaceSweepNodesNodesNode()                {}
 func (v *SweepNodesNodesSecurityEvent) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
+func (v *SweepNodesNodesSession) implementsGraphQLInterfaceSweepNodesNodesNode()                {}
 func (v *SweepNodesNodesUser) implementsGraphQLInterfaceSweepNodesNodesNode()                   {}
 
 func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
@@ -8008,6 +8100,9 @@ func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepNodesNodesSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(SweepNodesNodesSession)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(SweepNodesNodesUser)
@@ -8153,6 +8248,14 @@ func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
 			*SweepNodesNodesSecurityEvent
 		}{typename, v}
 		return json.Marshal(result)
+	case *SweepNodesNodesSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesSession
+		}{typename, v}
+		return json.Marshal(result)
 	case *SweepNodesNodesUser:
 		typename = "User"
 
@@ -8248,6 +8351,22 @@ func (v *SweepNodesNodesSecurityEvent) GetTypename() *string { return v.Typename
 
 // GetId returns SweepNodesNodesSecurityEvent.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodesNodesSecurityEvent) GetId() string { return v.Id }
+
+// SweepNodesNodesSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type SweepNodesNodesSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesSession.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesSession) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesSession.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesSession) GetId() string { return v.Id }
 
 // SweepNodesNodesUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.

@@ -141,12 +141,12 @@ func (s *Service) Login(ctx context.Context, usernameOrEmail, password string, d
 	if u.TotpSecret != nil {
 		// The sign-in is recorded, and the device token handed out, once
 		// the second factor is given.
-		return s.issueSession(u, issued, issued, factor.Method(), true)
+		return s.pendingSession(u, issued, factor.Method())
 	}
 	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(factor.Method())); err != nil {
 		return nil, err
 	}
-	return s.signedIn(u, issued, issued, factor.Method())
+	return s.signedIn(ctx, u, issued, issued, factor.Method())
 }
 
 // signInDetail is what the SIGN_IN security event says of how the person

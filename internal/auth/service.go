@@ -40,6 +40,8 @@ type Config struct {
 	SignUpsPerIP ratelimit.Rate
 	// Social runs social login flows; nil enables no provider.
 	Social *social.Service
+	// Sessions say how long sessions last; zero is DefaultSessionLimits.
+	Sessions SessionLimits
 }
 
 // Service is the authentication core, built once per handler.
@@ -65,6 +67,9 @@ func New(c Config) *Service {
 	}
 	if c.SignUpsPerIP == (ratelimit.Rate{}) {
 		c.SignUpsPerIP = DefaultSignUpsPerIP
+	}
+	if c.Sessions == (SessionLimits{}) {
+		c.Sessions = DefaultSessionLimits
 	}
 	if c.Limits == nil {
 		c.Limits = ratelimit.New(c.DB, c.Now)

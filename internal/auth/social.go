@@ -112,12 +112,12 @@ func (s *Service) ExchangeLoginCode(ctx context.Context, code string) (*Session,
 		return nil, err
 	}
 	if u.TotpSecret != nil {
-		return s.issueSession(u, issued, issued, factor.Method(), true)
+		return s.pendingSession(u, issued, factor.Method())
 	}
 	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(factor.Method())); err != nil {
 		return nil, err
 	}
-	return s.signedIn(u, issued, issued, factor.Method())
+	return s.signedIn(ctx, u, issued, issued, factor.Method())
 }
 
 // AuthProviders are the enabled identity providers.
