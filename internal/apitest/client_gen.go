@@ -3978,6 +3978,111 @@ type MyIdentitiesResponse struct {
 // GetMe returns MyIdentitiesResponse.Me, and is useful for accessing the field via an interface.
 func (v *MyIdentitiesResponse) GetMe() MyIdentitiesMeUser { return v.Me }
 
+// MySessionsMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+type MySessionsMeUser struct {
+	// The places the user is signed in, newest first: sessions that have not ended (signed out, revoked or timed out). The user's own only.
+	Sessions MySessionsMeUserSessionsSessionConnection `json:"sessions"`
+}
+
+// GetSessions returns MySessionsMeUser.Sessions, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUser) GetSessions() MySessionsMeUserSessionsSessionConnection { return v.Sessions }
+
+// MySessionsMeUserSessionsSessionConnection includes the requested fields of the GraphQL type SessionConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type MySessionsMeUserSessionsSessionConnection struct {
+	// A list of edges.
+	Edges []*MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge `json:"edges"`
+}
+
+// GetEdges returns MySessionsMeUserSessionsSessionConnection.Edges, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnection) GetEdges() []*MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge {
+	return v.Edges
+}
+
+// MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge includes the requested fields of the GraphQL type SessionEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge struct {
+	// The item at the end of the edge.
+	Node *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession `json:"node"`
+}
+
+// GetNode returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge.Node, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge) GetNode() *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession {
+	return v.Node
+}
+
+// MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession struct {
+	// The Session's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// When it was created. The moment of the sign-in that began the session; refreshing keeps it.
+	CreatedAt time.Time `json:"createdAt"`
+	// When the session last authenticated a request, to within a minute.
+	LastUsedAt time.Time `json:"lastUsedAt"`
+	// The client address the session signed in from; empty when it was unknown.
+	ClientAddress string `json:"clientAddress"`
+	// The User-Agent header of the sign-in, cut to 256 characters; empty when none was sent.
+	UserAgent string `json:"userAgent"`
+	// How the session began: password, totp, recovery_code, or the identity provider's id of a social login (authProviders).
+	SignInMethod string `json:"signInMethod"`
+	// Whether this is the session of the token making the request.
+	Current bool `json:"current"`
+}
+
+// GetId returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetId() string {
+	return v.Id
+}
+
+// GetCreatedAt returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.CreatedAt, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetLastUsedAt returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.LastUsedAt, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetLastUsedAt() time.Time {
+	return v.LastUsedAt
+}
+
+// GetClientAddress returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.ClientAddress, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetClientAddress() string {
+	return v.ClientAddress
+}
+
+// GetUserAgent returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.UserAgent, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetUserAgent() string {
+	return v.UserAgent
+}
+
+// GetSignInMethod returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.SignInMethod, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetSignInMethod() string {
+	return v.SignInMethod
+}
+
+// GetCurrent returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.Current, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetCurrent() bool {
+	return v.Current
+}
+
+// MySessionsResponse is returned by MySessions on success.
+type MySessionsResponse struct {
+	// The signed-in user.
+	Me MySessionsMeUser `json:"me"`
+}
+
+// GetMe returns MySessionsResponse.Me, and is useful for accessing the field via an interface.
+func (v *MySessionsResponse) GetMe() MySessionsMeUser { return v.Me }
+
 // NodeNode includes the requested fields of the GraphQL interface Node.
 //
 // NodeNode is implemented by the following types:
@@ -5841,6 +5946,18 @@ func (v *RevokeProvisioningKeyResponse) GetRevokeProvisioningKey() string {
 	return v.RevokeProvisioningKey
 }
 
+// RevokeSessionResponse is returned by RevokeSession on success.
+type RevokeSessionResponse struct {
+	// End one of the caller's sessions: its tokens fail at once, on every
+	// instance (a SESSION_REVOKED security event). The caller's own session may
+	// be revoked too: that is signing out. NOT_FOUND for anything but a live
+	// session of the caller.
+	RevokeSession string `json:"revokeSession"`
+}
+
+// GetRevokeSession returns RevokeSessionResponse.RevokeSession, and is useful for accessing the field via an interface.
+func (v *RevokeSessionResponse) GetRevokeSession() string { return v.RevokeSession }
+
 // What happened to an account's security.
 type SecurityEventKind string
 
@@ -6331,6 +6448,15 @@ func (v *SetPasswordSetPasswordUser) GetUsername() string { return v.Username }
 
 // GetHasPassword returns SetPasswordSetPasswordUser.HasPassword, and is useful for accessing the field via an interface.
 func (v *SetPasswordSetPasswordUser) GetHasPassword() bool { return v.HasPassword }
+
+// SignOutEverywhereKeepingResponse is returned by SignOutEverywhereKeeping on success.
+type SignOutEverywhereKeepingResponse struct {
+	// End every session of the caller, including the one making this call unless keepCurrent (README "Sessions"). API keys are not affected.
+	SignOutEverywhere bool `json:"signOutEverywhere"`
+}
+
+// GetSignOutEverywhere returns SignOutEverywhereKeepingResponse.SignOutEverywhere, and is useful for accessing the field via an interface.
+func (v *SignOutEverywhereKeepingResponse) GetSignOutEverywhere() bool { return v.SignOutEverywhere }
 
 // SignOutEverywhereResponse is returned by SignOutEverywhere on success.
 type SignOutEverywhereResponse struct {
@@ -9309,6 +9435,14 @@ type __RevokeProvisioningKeyInput struct {
 // GetId returns __RevokeProvisioningKeyInput.Id, and is useful for accessing the field via an interface.
 func (v *__RevokeProvisioningKeyInput) GetId() string { return v.Id }
 
+// __RevokeSessionInput is used internally by genqlient
+type __RevokeSessionInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RevokeSessionInput.Id, and is useful for accessing the field via an interface.
+func (v *__RevokeSessionInput) GetId() string { return v.Id }
+
 // __SecurityEventsPageInput is used internally by genqlient
 type __SecurityEventsPageInput struct {
 	First  *int    `json:"first"`
@@ -9368,6 +9502,14 @@ type __SetPasswordInput struct {
 
 // GetInput returns __SetPasswordInput.Input, and is useful for accessing the field via an interface.
 func (v *__SetPasswordInput) GetInput() SetPasswordInput { return v.Input }
+
+// __SignOutEverywhereKeepingInput is used internally by genqlient
+type __SignOutEverywhereKeepingInput struct {
+	KeepCurrent *bool `json:"keepCurrent"`
+}
+
+// GetKeepCurrent returns __SignOutEverywhereKeepingInput.KeepCurrent, and is useful for accessing the field via an interface.
+func (v *__SignOutEverywhereKeepingInput) GetKeepCurrent() *bool { return v.KeepCurrent }
 
 // __SignUpInput is used internally by genqlient
 type __SignUpInput struct {
@@ -10771,6 +10913,48 @@ func MyIdentities(
 	return data_, err_
 }
 
+// The query executed by MySessions.
+const MySessions_Operation = `
+query MySessions {
+	me {
+		sessions {
+			edges {
+				node {
+					id
+					createdAt
+					lastUsedAt
+					clientAddress
+					userAgent
+					signInMethod
+					current
+				}
+			}
+		}
+	}
+}
+`
+
+func MySessions(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MySessionsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "MySessions",
+		Query:  MySessions_Operation,
+	}
+
+	data_ = &MySessionsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by Node.
 const Node_Operation = `
 query Node ($id: ID!) {
@@ -11504,6 +11688,38 @@ func RevokeProvisioningKey(
 	return data_, err_
 }
 
+// The mutation executed by RevokeSession.
+const RevokeSession_Operation = `
+mutation RevokeSession ($id: ID!) {
+	revokeSession(id: $id)
+}
+`
+
+func RevokeSession(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RevokeSessionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RevokeSession",
+		Query:  RevokeSession_Operation,
+		Variables: &__RevokeSessionInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RevokeSessionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by SecurityEvents.
 const SecurityEvents_Operation = `
 query SecurityEvents {
@@ -11792,6 +12008,38 @@ func SignOutEverywhere(
 	}
 
 	data_ = &SignOutEverywhereResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SignOutEverywhereKeeping.
+const SignOutEverywhereKeeping_Operation = `
+mutation SignOutEverywhereKeeping ($keepCurrent: Boolean) {
+	signOutEverywhere(keepCurrent: $keepCurrent)
+}
+`
+
+func SignOutEverywhereKeeping(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	keepCurrent *bool,
+) (data_ *SignOutEverywhereKeepingResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SignOutEverywhereKeeping",
+		Query:  SignOutEverywhereKeeping_Operation,
+		Variables: &__SignOutEverywhereKeepingInput{
+			KeepCurrent: keepCurrent,
+		},
+	}
+
+	data_ = &SignOutEverywhereKeepingResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
