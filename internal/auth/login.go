@@ -84,17 +84,21 @@ func (s *Service) admitLogin(ctx context.Context, limits []loginLimit) error {
 	return s.Limits.AttemptAll(ctx, all...)
 }
 
-// loginSucceeded lifts the limits of a login whose first factor was right.
+// loginSucceeded lifts the limits of a login whose first factor was right,
+// in one statement (README "What a request costs").
 func (s *Service) loginSucceeded(ctx context.Context, limits []loginLimit) error {
-	var reset []string
+	var (
+		reset  []string
+		refund []ratelimit.Limit
+	)
 	for _, l := range limits {
-		if !l.shared {
+		if l.shared {
+			refund = append(refund, l.Limit)
+		} else {
 			reset = append(reset, l.Key)
-		} else if err := s.Limits.Refund(ctx, l.Key, l.Throttle); err != nil {
-			return err
 		}
 	}
-	return s.Limits.Reset(ctx, reset...)
+	return s.Limits.Settle(ctx, reset, refund...)
 }
 
 // loginNameKey is the rate-limit key of a login name, known or not.
