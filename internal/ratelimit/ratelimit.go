@@ -250,27 +250,7 @@ func forgotten(row *ent.RateLimit, th Throttle, now time.Time) bool {
 // Unlike Reset it leaves the failures of every other attempt counted, so a
 // success cannot clear a key that others' attempts count on.
 func (l *Limiter) Refund(ctx context.Context, key string, th Throttle) error {
-	if err := th.validate(); err != nil {
-		return err
-	}
-	k, err := storedKey(key)
-	if err != nil {
-		return err
-	}
-	// One statement, which holds the row while it runs; both assignments
-	// read the count before it. A count of zero was reset or pruned
-	// meanwhile: nothing of ours is left.
-	err = l.db.RateLimit.Update().Where(ratelimit.Key(k), ratelimit.CountGT(0)).AddCount(-1).
-		Modify(func(u *sql.UpdateBuilder) {
-			u.Set(ratelimit.FieldBlockedUntil, sql.ExprFunc(func(b *sql.Builder) {
-				b.WriteString("CASE WHEN ").Ident(ratelimit.FieldCount).WriteString(" - 1 <= ").Arg(th.Free).
-					WriteString(" THEN NULL ELSE ").Ident(ratelimit.FieldBlockedUntil).WriteString(" END")
-			}))
-		}).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("ratelimit: refund %q: %w", key, err)
-	}
-	return nil
+	return l.Settle(ctx, nil, Limit{Key: key, Throttle: th})
 }
 
 // Reset forgets the failures of keys (after a success), in one statement:
@@ -309,8 +289,9 @@ func (l *Limiter) Settle(ctx context.Context, reset []string, refund ...Limit) e
 	if err != nil {
 		return err
 	}
-	// Both assignments read the row as it was; each CASE branch is Refund's
-	// for its key, the ELSE is Reset's.
+	// Both assignments read the row as it was: a refunded count drops by
+	// one, and its block ends if that leaves it within Free (see Refund);
+	// the others are reset.
 	err = l.db.RateLimit.Update().Where(lockedInKeyOrder(append(stored, refunded...)), func(s *sql.Selector) {
 		// A refunded count of zero was reset or pruned meanwhile.
 		s.Where(sql.Or(sql.NotIn(s.C(ratelimit.FieldKey), anys(refunded)...), sql.GT(s.C(ratelimit.FieldCount), 0)))
