@@ -179,6 +179,17 @@ func TypedName(usernameOrEmail string) string {
 	return strings.ToLower(strings.TrimSpace(usernameOrEmail))
 }
 
+// FindMember looks up an account to add as a member: by username, or by a
+// verified address only — an unverified one may belong to somebody else,
+// who would otherwise be shown the fleet and its owner shown them.
+func (s *Service) FindMember(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
+	u, err := s.FindUser(ctx, usernameOrEmail)
+	if u != nil && !u.EmailVerified && u.Email == TypedName(usernameOrEmail) {
+		return nil, err
+	}
+	return u, err
+}
+
 // FindUser looks up an account by username or email; nil if there is none.
 func (s *Service) FindUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
 	key := TypedName(usernameOrEmail)
