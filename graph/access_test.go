@@ -377,7 +377,7 @@ func TestLastAdministratorUnderConcurrency(t *testing.T) {
 func TestOtherUsersPrivateFields(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		f := s.NewFleet(t, "f")
-		for _, field := range []string{"createdAt", "hasPassword", "organizations { totalCount }", "securityEvents { totalCount }"} {
+		for _, field := range []string{"createdAt", "hasPassword", "emailVerified", "organizations { totalCount }", "securityEvents { totalCount }"} {
 			for _, role := range []access.Role{access.Administrator, access.Observer} {
 				query := `{"query": "{ application(slug: \"` + f.Slug + `\") { members { edges { node { user { username ` + field + ` } } } } } }"}`
 				resp := s.PostWith(map[string]string{"Authorization": "Bearer " + f.Users[role].Token}, query)
@@ -387,7 +387,7 @@ func TestOtherUsersPrivateFields(t *testing.T) {
 			}
 		}
 		// The same fields of oneself are fine.
-		me := `{"query": "{ me { createdAt hasPassword organizations { totalCount } securityEvents { totalCount } } }"}`
+		me := `{"query": "{ me { createdAt hasPassword emailVerified organizations { totalCount } securityEvents { totalCount } } }"}`
 		resp := s.PostWith(map[string]string{"Authorization": "Bearer " + f.Users[access.Observer].Token}, me)
 		if code := ResponseCode(t, resp); code != "" {
 			t.Fatalf("own fields: %s", code)
