@@ -108,13 +108,7 @@ func (s *Service) ExchangeLoginCode(ctx context.Context, code string) (*Session,
 	if err := s.loginSucceeded(ctx, []loginLimit{limit}); err != nil {
 		return nil, err
 	}
-	if u.TotpSecret != nil {
-		return s.issueSession(u, issued, issued, factor.Method(), true)
-	}
-	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(factor.Method())); err != nil {
-		return nil, err
-	}
-	return s.signedIn(u, issued, issued, factor.Method())
+	return s.firstFactorPassed(ctx, u, issued, factor.Method())
 }
 
 // AuthProviders are the enabled identity providers.
