@@ -6,6 +6,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"fleetgate/ent"
@@ -52,6 +53,10 @@ type Deps struct {
 	// Sessions say how long sessions last (SESSION_IDLE_TIMEOUT,
 	// SESSION_MAX_AGE); zero is auth.DefaultSessionLimits.
 	Sessions auth.SessionLimits
+	// ProviderClient makes the calls to identity providers; nil is a
+	// client with a 15-second timeout. (Tests edit providers' answers
+	// through it.)
+	ProviderClient *http.Client
 	// BeforeRootField, when set, runs before each root field of a mutation
 	// with the field's alias: tests use it to change the world between two
 	// fields of one request.
@@ -72,7 +77,7 @@ func (d Deps) prepare() Deps {
 		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
 		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,
 		Limits: d.limits, SignUpsPerIP: d.SignUpsPerIP, Sessions: d.Sessions,
-		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now}),
+		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now, HTTPClient: d.ProviderClient}),
 	})
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout

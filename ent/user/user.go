@@ -48,6 +48,8 @@ const (
 	EdgeIdentities = "identities"
 	// EdgeLoginCodes holds the string denoting the login_codes edge name in mutations.
 	EdgeLoginCodes = "login_codes"
+	// EdgeEmailVerifications holds the string denoting the email_verifications edge name in mutations.
+	EdgeEmailVerifications = "email_verifications"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
 	EdgeSessions = "sessions"
 	// EdgeEmailKnownBy holds the string denoting the email_known_by edge name in mutations.
@@ -112,6 +114,13 @@ const (
 	LoginCodesInverseTable = "login_codes"
 	// LoginCodesColumn is the table column denoting the login_codes relation/edge.
 	LoginCodesColumn = "user_id"
+	// EmailVerificationsTable is the table that holds the email_verifications relation/edge.
+	EmailVerificationsTable = "email_verifications"
+	// EmailVerificationsInverseTable is the table name for the EmailVerification entity.
+	// It exists in this package in order to avoid circular dependency with the "emailverification" package.
+	EmailVerificationsInverseTable = "email_verifications"
+	// EmailVerificationsColumn is the table column denoting the email_verifications relation/edge.
+	EmailVerificationsColumn = "user_id"
 	// SessionsTable is the table that holds the sessions relation/edge.
 	SessionsTable = "sessions"
 	// SessionsInverseTable is the table name for the Session entity.
@@ -329,6 +338,20 @@ func ByLoginCodes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByEmailVerificationsCount orders the results by email_verifications count.
+func ByEmailVerificationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEmailVerificationsStep(), opts...)
+	}
+}
+
+// ByEmailVerifications orders the results by email_verifications terms.
+func ByEmailVerifications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEmailVerificationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // BySessionsCount orders the results by sessions count.
 func BySessionsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -424,6 +447,13 @@ func newLoginCodesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(LoginCodesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, LoginCodesTable, LoginCodesColumn),
+	)
+}
+func newEmailVerificationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EmailVerificationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, EmailVerificationsTable, EmailVerificationsColumn),
 	)
 }
 func newSessionsStep() *sqlgraph.Step {
