@@ -119,6 +119,13 @@ func TestSessionsListed(t *testing.T) {
 		if newest := sessionsOf(t, s, second)[0]; newest.UserAgent != strings.Repeat("é", 256) {
 			t.Errorf("a 300-character User-Agent is kept as %d characters", len([]rune(newest.UserAgent)))
 		}
+		// Invalid UTF-8 and control characters are dropped.
+		if resp := s.PostWith(map[string]string{"User-Agent": "odd\xff\tagent"}, body); ResponseCode(t, resp) != "" {
+			t.Fatal("login with an odd User-Agent failed")
+		}
+		if newest := sessionsOf(t, s, second)[0]; newest.UserAgent != "oddagent" {
+			t.Errorf("User-Agent kept as %q, want \"oddagent\"", newest.UserAgent)
+		}
 	})
 }
 
@@ -309,6 +316,12 @@ func TestSessionTokenChecks(t *testing.T) {
 		wantRefused(t, s, a.Token, "a token whose session row is gone")
 		if _, err := RefreshToken(ctx, s.Client(a.Token)); Code(err) != "UNAUTHENTICATED" {
 			t.Errorf("refresh of a token whose session row is gone: %v", err)
+		}
+
+		// Deleting the account deletes its sessions.
+		Must(DeleteAccount(ctx, s.Client(b.Token), Password))(t)
+		if n := s.DB.Session.Query().Where(entsession.UserID(atoi(t, b.ID))).CountX(ctx); n != 0 {
+			t.Errorf("%d sessions left of a deleted account", n)
 		}
 	})
 }
