@@ -135,14 +135,20 @@ func instanceName() string {
 // change mails nothing, and a committed one cannot lose its mail. The
 // commit wakes this process's worker.
 func (o *Outbox) Enqueue(ctx context.Context, tx *ent.Tx, m Message) error {
+	now := o.clock()
 	err := tx.OutboxMail.Create().SetRecipient(m.To).SetSubject(m.Subject).SetText(m.Text).SetHTML(m.HTML).
-		SetNextAttemptAt(o.now().UTC()).SetCreatedAt(o.now().UTC()).Exec(ctx)
+		SetNextAttemptAt(now).SetCreatedAt(now).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mail: enqueue: %w", err)
 	}
 	database.AfterCommit(tx, func(context.Context) { o.notify() })
 	return nil
 }
+
+// clock is the time as stored: in UTC (SQLite compares times as text), to
+// the microsecond (PostgreSQL's resolution, so that a time written is the
+// time read back).
+func (o *Outbox) clock() time.Time { return o.now().UTC().Truncate(time.Microsecond) }
 
 func (o *Outbox) notify() {
 	select {
@@ -163,7 +169,7 @@ func (o *Outbox) Run(ctx context.Context) {
 		if _, err := o.Deliver(ctx); err != nil && ctx.Err() == nil {
 			o.log.Warn("mail outbox: delivery pass failed", "err", err)
 		}
-		if now := o.now(); now.Sub(cleaned) >= cleanupInterval {
+		if now := o.clock(); now.Sub(cleaned) >= cleanupInterval {
 			if _, err := o.Cleanup(ctx); err != nil && ctx.Err() == nil {
 				o.log.Warn("mail outbox: cleanup failed", "err", err)
 			}
@@ -210,7 +216,7 @@ func waiting() predicate.OutboxMail {
 // (transactions begin IMMEDIATE), so the read and the update cannot
 // interleave with another claim.
 func (o *Outbox) claim(ctx context.Context) ([]*ent.OutboxMail, error) {
-	now := o.now().UTC()
+	now := o.clock()
 	tx, err := o.db.Tx(ctx)
 	if err != nil {
 		return nil, err
@@ -250,7 +256,7 @@ func (o *Outbox) attempt(ctx context.Context, row *ent.OutboxMail) {
 	// A send begun is finished even when ctx ends: cut short, it would
 	// leave its mail to go out again after the lease.
 	err := o.sender.Send(context.WithoutCancel(ctx), m)
-	now := o.now().UTC()
+	now := o.clock()
 	log := o.log.With("mail", row.ID, "to", m.To, "subject", m.Subject, "attempt", row.Attempts)
 	update := o.db.OutboxMail.Update().
 		Where(outboxmail.ID(row.ID), outboxmail.LeaseOwner(o.owner)).ClearLeaseUntil()
@@ -302,7 +308,7 @@ func (o *Outbox) release(rows []*ent.OutboxMail) {
 // Cleanup deletes the mails sent or failed longer than the retention ago,
 // and returns how many.
 func (o *Outbox) Cleanup(ctx context.Context) (int, error) {
-	before := o.now().UTC().Add(-o.retention)
+	before := o.clock().Add(-o.retention)
 	return o.db.OutboxMail.Delete().
 		Where(outboxmail.Or(outboxmail.SentAtLT(before), outboxmail.FailedAtLT(before))).Exec(ctx)
 }
