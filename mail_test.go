@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"fleetgate/ent"
+	"fleetgate/ent/passwordreset"
+	"fleetgate/internal/apitest"
+	"fleetgate/internal/database"
+	"fleetgate/internal/mail"
+)
+
+// childProcess, in a test binary's environment, makes it a fleetgate
+// process: run with that environment, until it is killed.
+const childProcess = "FLEETGATE_TEST_CHILD"
+
+// patience bounds a wait for something asynchronous: a guard against a
+// hanging test, never a way to let time pass.
+const patience = 30 * time.Second
+
+// TestResetMailSurvivesKill: a reset mail accepted by the API, whose send
+// has begun (the mail server has the connection but never answers), is
+// not lost when the process is killed with SIGKILL: after a restart it
+// reaches the mail server, once, with the link that was committed.
+func TestResetMailSurvivesKill(t *testing.T) {
+	if os.Getenv(childProcess) != "" {
+		err := run(context.Background(), []string{"fleetgate"}, os.Getenv, os.Stdout)
+		t.Fatalf("fleetgate ended: %v", err)
+	}
+	type backend struct {
+		name string
+		env  map[string]string
+		open func() (*entsql.Driver, error)
+	}
+	dir := t.TempDir()
+	backends := []backend{{"sqlite", map[string]string{"DATA_DIR": dir}, func() (*entsql.Driver, error) {
+		return database.SQLite(filepath.Join(dir, "fleetgate.db"))
+	}}}
+	if base := os.Getenv("TEST_DATABASE_URL"); base != "" {
+		dsn := apitest.PostgresSchema(t, base)
+		backends = append(backends, backend{"postgres", map[string]string{
+			"DATABASE_URL": dsn, "SECRET_KEY": "ZmxlZXRnYXRlIHRlc3Qgc2VjcmV0IGtleSAzMiBiISE=", "DATA_DIR": t.TempDir(),
+		}, func() (*entsql.Driver, error) { return database.Postgres(dsn) }})
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			stalled := stallingMailServer(t)
+			child := startChild(t, b.env, map[string]string{"SMTP_URL": "smtp://" + stalled.addr + "?starttls=none"})
+			child.post(t, `{"query": "mutation { signUp(input: {username: \"alice\", email: \"alice@example.com\", password: \"correct horse battery staple\"}) { token } }"}`)
+			child.post(t, `{"query": "mutation { requestPasswordReset(email: \"alice@example.com\") }"}`)
+			select {
+			case <-stalled.connected: // the worker is sending
+			case <-time.After(patience):
+				t.Fatal("the worker never connected to the mail server")
+			}
+			child.kill(t)
+
+			drv, err := b.open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := ent.NewClient(ent.Driver(drv))
+			defer db.Close()
+			ctx := context.Background()
+			pending, err := db.OutboxMail.Query().Only(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pending.SentAt != nil || pending.Attempts != 1 || pending.LeaseUntil == nil {
+				t.Fatalf("the mail was not claimed and in flight when the process died: %+v", pending)
+			}
+			// The restarted instance, once the dead one's lease has passed.
+			box := apitest.NewMailbox(t)
+			later := func() time.Time { return time.Now().Add(mail.DefaultLease) }
+			outbox := mail.NewOutbox(db, box.Sender(), slog.New(slog.NewTextHandler(io.Discard, nil)), mail.WithClock(later))
+			if n, err := outbox.Deliver(ctx); err != nil || n != 1 {
+				t.Fatalf("after the restart: tried %d mails (%v), want 1", n, err)
+			}
+			got := box.Next()
+			link := regexp.MustCompile(`/password-reset\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(got.Text)
+			if got.To != "alice@example.com" || got.Subject != "Reset your fleetgate password" || link == nil {
+				t.Fatalf("received %+v", got)
+			}
+			hash := sha256.Sum256([]byte(link[1]))
+			if n, err := db.PasswordReset.Query().Where(passwordreset.Hash(hash[:])).Count(ctx); err != nil || n != 1 {
+				t.Fatalf("the mailed link is not the committed one: %d rows (%v)", n, err)
+			}
+			if n, err := outbox.Deliver(ctx); err != nil || n != 0 {
+				t.Fatalf("a second pass tried %d mails (%v)", n, err)
+			}
+			box.Empty()
+		})
+	}
+}
+
+// stalledServer accepts SMTP connections and never says a word: a send to
+// it hangs until the sender's timeout.
+type stalledServer struct {
+	addr      string
+	connected chan struct{}
+}
+
+func stallingMailServer(t *testing.T) stalledServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := stalledServer{addr: ln.Addr().String(), connected: make(chan struct{}, 10)}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+			s.connected <- struct{}{}
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return s
+}
+
+// child is fleetgate running in a process of its own.
+type child struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startChild runs the test binary as fleetgate with env and extra (and
+// the rest of this process's environment), and waits until it listens.
+func startChild(t *testing.T, env, extra map[string]string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestResetMailSurvivesKill$")
+	cmd.Env = append(os.Environ(), childProcess+"=1", "LISTEN_ADDR=127.0.0.1:0", "LOG_FORMAT=json",
+		"MAIL_FROM=fleetgate@example.test", "DATABASE_URL=", "SECRET_KEY=")
+	for _, vars := range []map[string]string{env, extra} {
+		for k, v := range vars {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(out)
+		for lines.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(lines.Bytes(), &line) == nil && line.Msg == "fleetgate listening" {
+				addr <- strings.TrimSuffix(line.Addr, "/")
+			}
+		}
+		close(addr)
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			t.Fatal("fleetgate ended before listening")
+		}
+		c.url = a
+	case <-time.After(patience):
+		t.Fatal("fleetgate did not start listening")
+	}
+	return c
+}
+
+// post sends a GraphQL request and fails the test on any error in the
+// answer.
+func (c *child) post(t *testing.T, body string) {
+	t.Helper()
+	resp, err := http.Post(c.url+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || bytes.Contains(answer, []byte(`"errors"`)) {
+		t.Fatalf("%s: %d %s", body, resp.StatusCode, answer)
+	}
+}
+
+// kill sends SIGKILL: no deferred function, no shutdown, runs.
+func (c *child) kill(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("the child ended with %v, want killed", err)
+	}
+}
