@@ -314,7 +314,9 @@ type gate struct {
 	counting
 }
 
-func newGate() *gate { return &gate{started: make(chan mail.Message, 100), release: make(chan struct{})} }
+func newGate() *gate {
+	return &gate{started: make(chan mail.Message, 100), release: make(chan struct{})}
+}
 
 func (g *gate) Send(ctx context.Context, m mail.Message) error {
 	g.started <- m
