@@ -223,3 +223,34 @@ func (c *child) kill(t *testing.T) {
 		t.Fatalf("the child ended with %v, want killed", err)
 	}
 }
+
+// TestMailRetention: MAIL_RETENTION is a positive duration, 168h unless
+// set; anything else stops the start with a message naming it.
+func TestMailRetention(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 168 * time.Hour, "72h": 72 * time.Hour, "90m": 90 * time.Minute} {
+		cfg, err := loadConfig(func(k string) string { return map[string]string{"MAIL_RETENTION": v}[k] })
+		if err != nil || cfg.mailRetention != want {
+			t.Errorf("MAIL_RETENTION=%q: %v, %v; want %v", v, cfg.mailRetention, err, want)
+		}
+	}
+	for _, v := range []string{"0", "-1h", "7d", "soon"} {
+		_, err := loadConfig(func(k string) string { return map[string]string{"MAIL_RETENTION": v}[k] })
+		if err == nil || !strings.HasPrefix(err.Error(), "MAIL_RETENTION must be a positive duration") {
+			t.Errorf("MAIL_RETENTION=%q: %v", v, err)
+		}
+	}
+}
+
+// TestMailMetrics: the API's /metrics has the outbox's series.
+func TestMailMetrics(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		s, _ = s.WithMailbox(t)
+		code, body := get(t, s.URL+"/metrics")
+		for _, series := range []string{"fleetgate_mail_outbox_depth 0", "fleetgate_mail_outbox_failed 0",
+			"fleetgate_mail_sent_total 0", "fleetgate_mail_failed_total 0"} {
+			if code != http.StatusOK || !strings.Contains(body, "\n"+series+"\n") {
+				t.Fatalf("/metrics (%d) lacks %s:\n%s", code, series, body)
+			}
+		}
+	})
+}
