@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fleetgate/ent"
+	"fleetgate/ent/outboxmail"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/internal/apitest"
 	"fleetgate/internal/auth"
@@ -34,7 +35,8 @@ func coreWithMail(s *apitest.Server, m auth.Mailer) *auth.Service {
 }
 
 // TestMailIsPartOfTheChange: a reset link is committed with its mail in
-// the outbox or not at all, and so is a password change with its notice.
+// the outbox or not at all, and so are a sign-up with its verification
+// link and a password change with its notice.
 func TestMailIsPartOfTheChange(t *testing.T) {
 	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
 		ctx := context.Background()
@@ -45,6 +47,12 @@ func TestMailIsPartOfTheChange(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		if _, err := broken.SignUp(ctx, "bob", "bob@example.com", password); !errors.Is(err, errNoOutbox) {
+			t.Fatalf("sign-up without an outbox: %v", err)
+		}
+		if n := s.DB.User.Query().CountX(ctx); n != 1 {
+			t.Fatalf("%d accounts: one signed up without its verification mail", n)
+		}
 		if _, err := broken.RequestPasswordReset(ctx, "alice@example.com"); !errors.Is(err, errNoOutbox) {
 			t.Fatalf("reset without an outbox: %v", err)
 		}
@@ -58,16 +66,17 @@ func TestMailIsPartOfTheChange(t *testing.T) {
 			t.Fatalf("the password changed without its notice: %v", err)
 		}
 
+		resetMails := s.DB.OutboxMail.Query().Where(outboxmail.Subject("Reset your fleetgate password"))
 		if _, err := core.RequestPasswordReset(ctx, "nobody@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		if n := s.DB.OutboxMail.Query().CountX(ctx); n != 0 {
+		if n := resetMails.Clone().CountX(ctx); n != 0 {
 			t.Fatalf("an unknown address got %d mails", n)
 		}
 		if _, err := core.RequestPasswordReset(ctx, "alice@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		m := s.DB.OutboxMail.Query().OnlyX(ctx)
+		m := resetMails.OnlyX(ctx)
 		link := regexp.MustCompile(`/password-reset\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(m.Text)
 		if m.Recipient != "alice@example.com" || link == nil {
 			t.Fatalf("outbox row %+v", m)

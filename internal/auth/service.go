@@ -121,5 +121,11 @@ func (l logMailer) Enqueue(_ context.Context, tx *ent.Tx, m mail.Message) error 
 // tells of; sending happens off the request path, and its failure is
 // logged, never the caller's problem.
 func (s *Service) mail(ctx context.Context, tx *ent.Tx, u *ent.User, subject, text string) error {
-	return s.Mail.Enqueue(ctx, tx, mail.Message{To: u.Email, Subject: subject, Text: text})
+	return s.mailTo(ctx, tx, u.Email, subject, text)
+}
+
+// mailTo is mail to an address that need not be the account's (yet, or any
+// longer): that of changeEmail.
+func (s *Service) mailTo(ctx context.Context, tx *ent.Tx, address, subject, text string) error {
+	return s.Mail.Enqueue(ctx, tx, mail.Message{To: address, Subject: subject, Text: text})
 }

@@ -21,7 +21,7 @@ import (
 var DefaultSignUpsPerIP = ratelimit.Rate{Limit: 10, Window: time.Hour}
 
 // SignUp creates an account with a password and its personal organization,
-// and signs in to it.
+// mails the link that verifies its address, and signs in to it.
 func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*Session, error) {
 	username, err := account.NormalizeUsername("username", username)
 	if err != nil {
@@ -55,7 +55,14 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 		}
 		u, err = createAccount(sys, tx, tx.User.Create().SetUsername(username).SetEmail(email).
 			SetPasswordHash(hash).SetSessionsValidAfter(issued))
-		return err
+		if err != nil {
+			return err
+		}
+		tok, err := s.newVerification(sys, tx, u, email)
+		if err != nil {
+			return err
+		}
+		return s.mailVerification(sys, tx, u, tok)
 	})
 	if ent.IsConstraintError(err) {
 		// Another sign-up took the name or address between our check and insert.
