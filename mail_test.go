@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/Khan/genqlient/graphql"
 
 	"fleetgate/ent"
 	"fleetgate/ent/passwordreset"
@@ -65,8 +65,9 @@ func TestResetMailSurvivesKill(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			stalled := stallingMailServer(t)
 			child := startChild(t, b.env, map[string]string{"SMTP_URL": "smtp://" + stalled.addr + "?starttls=none"})
-			child.post(t, `{"query": "mutation { signUp(input: {username: \"alice\", email: \"alice@example.com\", password: \"correct horse battery staple\"}) { token } }"}`)
-			child.post(t, `{"query": "mutation { requestPasswordReset(email: \"alice@example.com\") }"}`)
+			api := graphql.NewClient(child.url+"/graphql", http.DefaultClient)
+			apitest.Must(apitest.SignUp(t.Context(), api, apitest.SignUpInput{Username: "alice", Email: "alice@example.com", Password: apitest.Password}))(t)
+			apitest.Must(apitest.RequestPasswordReset(t.Context(), api, "alice@example.com"))(t)
 			select {
 			case <-stalled.connected: // the worker is sending
 			case <-time.After(patience):
@@ -232,21 +233,6 @@ func startChild(t *testing.T, env, extra map[string]string) *child {
 		t.Fatal("fleetgate did not start listening")
 	}
 	return c
-}
-
-// post sends a GraphQL request and fails the test on any error in the
-// answer.
-func (c *child) post(t *testing.T, body string) {
-	t.Helper()
-	resp, err := http.Post(c.url+"/graphql", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || bytes.Contains(answer, []byte(`"errors"`)) {
-		t.Fatalf("%s: %d %s", body, resp.StatusCode, answer)
-	}
 }
 
 // kill sends SIGKILL: no deferred function, no shutdown, runs.

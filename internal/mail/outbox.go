@@ -298,8 +298,10 @@ func (o *Outbox) release(rows []*ent.OutboxMail) {
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	err := o.db.OutboxMail.Update().Where(outboxmail.IDIn(ids...), outboxmail.LeaseOwner(o.owner)).
-		ClearLeaseUntil().AddAttempts(-1).Exec(context.Background())
+		ClearLeaseUntil().AddAttempts(-1).Exec(ctx)
 	if err != nil {
 		o.log.Warn("mail outbox: handing back claimed mails failed; they go out after their lease", "err", err)
 	}
