@@ -304,7 +304,7 @@ type ApiKeyFields struct {
 	Name string `json:"name"`
 	// Up to 150 characters; empty when none was given.
 	Description string `json:"description"`
-	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey.
+	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey or rotateApiKey.
 	Prefix string `json:"prefix"`
 	// When it was created.
 	CreatedAt time.Time `json:"createdAt"`
@@ -334,6 +334,27 @@ func (v *ApiKeyFields) GetLastUsedAt() *time.Time { return v.LastUsedAt }
 
 // GetExpiresAt returns ApiKeyFields.ExpiresAt, and is useful for accessing the field via an interface.
 func (v *ApiKeyFields) GetExpiresAt() *time.Time { return v.ExpiresAt }
+
+// What a scoped API key may do: never more than its owner's current role allows on an application, and only
+// what this allows. A scoped key cannot read or change the account (email, API keys, sessions, security
+// events, organizations, passwords, two-factor settings, exportMyData): FORBIDDEN.
+type ApiKeyScopeInput struct {
+	// The only applications the key sees (others are NOT_FOUND); omitted or empty: every application the owner has a role on. The owner must have a role on each.
+	ApplicationIds []string `json:"applicationIds"`
+	// The permissions the key may use, where the owner's role has them too; the owner's role must grant each on every listed application. Omitted: every permission of the owner's role.
+	Permissions []Permission `json:"permissions"`
+	// True: the key only reads. Not together with permissions.
+	ReadOnly *bool `json:"readOnly"`
+}
+
+// GetApplicationIds returns ApiKeyScopeInput.ApplicationIds, and is useful for accessing the field via an interface.
+func (v *ApiKeyScopeInput) GetApplicationIds() []string { return v.ApplicationIds }
+
+// GetPermissions returns ApiKeyScopeInput.Permissions, and is useful for accessing the field via an interface.
+func (v *ApiKeyScopeInput) GetPermissions() []Permission { return v.Permissions }
+
+// GetReadOnly returns ApiKeyScopeInput.ReadOnly, and is useful for accessing the field via an interface.
+func (v *ApiKeyScopeInput) GetReadOnly() *bool { return v.ReadOnly }
 
 // ApiKeysApiKeysApiKey includes the requested fields of the GraphQL type ApiKey.
 // The GraphQL type's documentation follows.
@@ -1863,7 +1884,7 @@ func (v *ConfirmTwoFactorSetupResponse) GetConfirmTwoFactorSetup() ConfirmTwoFac
 // CreateApiKeyCreateApiKeyCreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
 // The GraphQL type's documentation follows.
 //
-// The new API key, with the key itself (createApiKey).
+// The new API key, with the key itself (createApiKey, rotateApiKey).
 type CreateApiKeyCreateApiKeyCreateApiKeyPayload struct {
 	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
 	Key string `json:"key"`
@@ -1990,6 +2011,8 @@ type CreateApiKeyInput struct {
 	Description *string `json:"description"`
 	// When the key stops working; no expiry if omitted. Must be in the future.
 	ExpiresAt *time.Time `json:"expiresAt"`
+	// What the key may do, below what its owner may: omit it for the owner's full access.
+	Scope *ApiKeyScopeInput `json:"scope"`
 }
 
 // GetName returns CreateApiKeyInput.Name, and is useful for accessing the field via an interface.
@@ -2001,9 +2024,12 @@ func (v *CreateApiKeyInput) GetDescription() *string { return v.Description }
 // GetExpiresAt returns CreateApiKeyInput.ExpiresAt, and is useful for accessing the field via an interface.
 func (v *CreateApiKeyInput) GetExpiresAt() *time.Time { return v.ExpiresAt }
 
+// GetScope returns CreateApiKeyInput.Scope, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyInput) GetScope() *ApiKeyScopeInput { return v.Scope }
+
 // CreateApiKeyResponse is returned by CreateApiKey on success.
 type CreateApiKeyResponse struct {
-	// Create an API key. The key is in this answer only: store it now. Needs a session token.
+	// Create an API key, optionally scoped to some applications and permissions. The key is in this answer only: store it now. Needs a session token.
 	CreateApiKey CreateApiKeyCreateApiKeyCreateApiKeyPayload `json:"createApiKey"`
 }
 
@@ -5832,7 +5858,7 @@ const (
 	SecurityEventKindRecoveryCodeUsed SecurityEventKind = "RECOVERY_CODE_USED"
 	// The recovery codes were replaced with new ones.
 	SecurityEventKindRecoveryCodesRegenerated SecurityEventKind = "RECOVERY_CODES_REGENERATED"
-	// An API key was created; detail is its name.
+	// An API key was created; detail is its name and, for a scoped key, its scope.
 	SecurityEventKindApiKeyCreated SecurityEventKind = "API_KEY_CREATED"
 	// An API key was revoked; detail is its name.
 	SecurityEventKindApiKeyRevoked SecurityEventKind = "API_KEY_REVOKED"
@@ -5842,6 +5868,8 @@ const (
 	SecurityEventKindIdentityLinked SecurityEventKind = "IDENTITY_LINKED"
 	// A linked identity was unlinked; detail names the provider.
 	SecurityEventKindIdentityUnlinked SecurityEventKind = "IDENTITY_UNLINKED"
+	// An API key was given a new secret (rotateApiKey); detail is its name and until when the old secret works.
+	SecurityEventKindApiKeyRotated SecurityEventKind = "API_KEY_ROTATED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -5858,6 +5886,7 @@ var AllSecurityEventKind = []SecurityEventKind{
 	SecurityEventKindMembershipChanged,
 	SecurityEventKindIdentityLinked,
 	SecurityEventKindIdentityUnlinked,
+	SecurityEventKindApiKeyRotated,
 }
 
 // SecurityEventsMeUser includes the requested fields of the GraphQL type User.
