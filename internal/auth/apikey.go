@@ -131,7 +131,9 @@ func whether(p *sql.Predicate) sql.Querier {
 // asText is the JSON column as text, "" for null: SQLite's driver names no
 // Go type for a JSON column, which ent needs to scan one it does not know.
 func asText(column string) sql.Querier {
-	return sql.ExprFunc(func(b *sql.Builder) { b.WriteString("COALESCE(CAST(").WriteString(column).WriteString(" AS TEXT), '')") })
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.WriteString("COALESCE(CAST(").WriteString(column).WriteString(" AS TEXT), '')")
+	})
 }
 
 // intValue is the integer column name that a query selected beside u's own.
