@@ -69,18 +69,19 @@ func self(ctx context.Context, u *ent.User, pending bool) error {
 	if err != nil {
 		return err
 	}
-	if v.Scope != nil {
-		return viewer.ErrScopedKey
-	}
 	if v.UserID != u.ID {
 		return fault.New(fault.Forbidden, "only %s can see this", u.Username)
+	}
+	if v.Scope != nil {
+		return viewer.ErrScopedKey
 	}
 	return nil
 }
 
 // email is u's address if the viewer may see it (policy.SeesEmailOf), else
 // null: the field is nullable to hide it, from other users and from a
-// login that still owes its second factor alike.
+// login that still owes its second factor alike. A scoped API key asking
+// for its owner's is refused (viewer.ErrScopedKey).
 func email(ctx context.Context, u *ent.User) (*string, error) {
 	switch err := ownAccount(ctx, u); err {
 	case nil:

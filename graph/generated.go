@@ -2528,7 +2528,7 @@ input UpdateApplicationMemberInput {
 extend type Application {
   "The caller's effective role: ADMINISTRATOR when they administer the organization, else their membership role."
   myRole: ApplicationRole!
-  "What myRole allows, in the matrix's column order, for drawing the dashboard."
+  "What myRole allows, in the matrix's column order, for drawing the dashboard; with a scoped API key, only what its scope allows too."
   myPermissions: [Permission!]!
   "True when the application is shared with the caller (their role comes from a membership, not from administering the organization)."
   isShared: Boolean!

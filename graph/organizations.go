@@ -172,7 +172,12 @@ func (d Deps) removeOrganizationMember(ctx context.Context, id int) (int, error)
 	return id, err
 }
 
+// organizationMembership loads a membership to change: the account's
+// business, which a scoped API key cannot touch (viewer.RequireAccount).
 func (d Deps) organizationMembership(ctx context.Context, id int) (*ent.OrganizationMembership, error) {
+	if _, err := viewer.RequireAccount(ctx); err != nil {
+		return nil, err
+	}
 	m, err := d.DB.OrganizationMembership.Get(ctx, id)
 	return m, notFound(err, policy.ErrNoMembership)
 }

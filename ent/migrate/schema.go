@@ -19,7 +19,7 @@ var (
 		{Name: "hash", Type: field.TypeBytes, Unique: true},
 		{Name: "previous_hash", Type: field.TypeBytes, Unique: true, Nullable: true},
 		{Name: "previous_valid_until", Type: field.TypeTime, Nullable: true},
-		{Name: "scope", Type: field.TypeJSON, Nullable: true},
+		{Name: "scope", Type: field.TypeJSON, Nullable: true, SchemaType: map[string]string{"postgres": "json"}},
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "user_id", Type: field.TypeInt},

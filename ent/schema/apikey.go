@@ -6,6 +6,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -35,8 +36,11 @@ func (ApiKey) Fields() []ent.Field {
 		// finds the key by either hash.
 		field.Bytes("previous_hash").Optional().Nillable().Unique().Sensitive().Annotations(hidden()),
 		field.Time("previous_valid_until").Optional().Nillable().Annotations(hidden()),
-		// Null for an unscoped key; ApiKey.scope shows it.
-		field.JSON("scope", &access.Scope{}).Optional().Immutable().Annotations(hidden()),
+		// Null for an unscoped key; ApiKey.scope shows it. json, not jsonb,
+		// on PostgreSQL: parameters go in binary (internal/database), and
+		// json's binary form is its text.
+		field.JSON("scope", &access.Scope{}).Optional().Immutable().
+			SchemaType(map[string]string{dialect.Postgres: "json"}).Annotations(hidden()),
 		field.Time("last_used_at").Optional().Nillable().
 			Comment("When the key last authenticated a request, to within a minute; null if never."),
 		field.Time("expires_at").Optional().Nillable().Immutable().

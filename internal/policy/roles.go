@@ -115,7 +115,7 @@ func (c *cache) load(ctx context.Context, v *viewer.Viewer) (*Roles, error) {
 // a member by that address (ent.KnownEmail; README "Privacy between
 // users"). Adding by username
 // reveals nothing, and administering an organization alone shows no
-// address. One query per request.
+// address; a scoped API key knows none. One query per request.
 func SeesEmailOf(ctx context.Context, userID int) (bool, error) {
 	v, err := viewer.Require(ctx)
 	if err != nil {
@@ -123,6 +123,9 @@ func SeesEmailOf(ctx context.Context, userID int) (bool, error) {
 	}
 	if v.UserID == userID {
 		return true, nil
+	}
+	if v.Scope != nil {
+		return false, nil // what the account knows is the account's
 	}
 	c, ok := ctx.Value(cacheKey{}).(*cache)
 	if !ok {

@@ -175,14 +175,13 @@ func Organization() ent.Policy {
 }
 
 // OrganizationMembership is the policy of organization memberships: visible
-// to the organization's members; changed by its administrators; ended by
-// its member too.
+// to the organization's members (not to a scoped API key); changed by its
+// administrators; ended by its member too.
 func OrganizationMembership() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.OrganizationMembershipQueryRuleFunc(func(ctx context.Context, q *ent.OrganizationMembershipQuery) error {
-			return filter(ctx, func(v *viewer.Viewer) {
-				q.Where(organizationmembership.HasOrganizationWith(
-					organization.HasMembersWith(organizationmembership.UserID(v.UserID)), visibleOrganization(v)))
+			return ownRows(ctx, func(uid int) {
+				q.Where(organizationmembership.HasOrganizationWith(organization.HasMembersWith(organizationmembership.UserID(uid))))
 			})
 		})},
 		Mutation: privacy.MutationPolicy{privacy.OrganizationMembershipMutationRuleFunc(func(ctx context.Context, m *ent.OrganizationMembershipMutation) error {
@@ -269,16 +268,25 @@ func filter(ctx context.Context, where func(v *viewer.Viewer)) error {
 	return privacy.Allow
 }
 
-// ownRows narrows a query of the account's own rows to the viewer's; a
-// scoped API key sees none of them (viewer.RequireAccount).
+// ownRows narrows a query of rows of the viewer's account (their keys,
+// events, identities, organization memberships) to the viewer's. A scoped
+// API key cannot read the account (README "Scoped API keys"): for it the
+// rows do not exist, by id either.
 func ownRows(ctx context.Context, where func(userID int)) error {
-	v, err := viewer.RequireAccount(ctx)
+	v, err := viewer.Require(ctx)
 	if err != nil {
 		return err
 	}
-	where(v.UserID)
+	if v.Scope != nil {
+		where(noUser)
+	} else {
+		where(v.UserID)
+	}
 	return privacy.Allow
 }
+
+// noUser matches no user: ids are never negative.
+const noUser = -1
 
 // oneID is the id of an UpdateOne or DeleteOne. Changes by predicate are
 // fleetgate's own (System) or refused.
