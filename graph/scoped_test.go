@@ -430,3 +430,122 @@ func TestRotateApiKey(t *testing.T) {
 		}
 	})
 }
+
+// TestIDORSweepScopedKey: the IDOR sweep with a scoped key of the owner of
+// two applications, scoped to one (In). Every id of the other (Out), of
+// its members and fleet, of the owner's account (keys, events,
+// organization memberships) and of anyone else is NOT_FOUND by node, in
+// lists and filters, and in every mutation that takes an id, word for word
+// as an id that does not exist; the account's mutations are FORBIDDEN
+// whatever they name; nothing changes.
+func TestIDORSweepScopedKey(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		alice, carol, dave := s.SignUp(t, "alice"), s.SignUp(t, "carol"), s.SignUp(t, "dave")
+		ac := s.Client(alice.Token)
+		org := Must(Organization(ctx, ac, "alice"))(t).Organization.Id
+		newApp := func(name string) CreateApplicationCreateApplication {
+			return Must(CreateApplication(ctx, ac, CreateApplicationInput{OrganizationId: org, Name: name, Type: ApplicationTypeEssentials}))(t).CreateApplication
+		}
+		in, out := newApp("In"), newApp("Out")
+		Must(AddApplicationMember(ctx, ac, AddApplicationMemberInput{ApplicationId: in.Id, UsernameOrEmail: "carol", Role: ApplicationRoleDeveloper}))(t)
+		Must(AddApplicationMember(ctx, ac, AddApplicationMemberInput{ApplicationId: out.Id, UsernameOrEmail: "dave", Role: ApplicationRoleDeveloper}))(t)
+		Must(AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: org, UsernameOrEmail: "carol", Role: OrganizationRoleMember}))(t)
+		inFleet := arrangeFleet(t, s, ac, in.Id, "in")
+		outFleet := arrangeFleet(t, s, ac, out.Id, "out")
+		Must(CreateApiKey(ctx, ac, CreateApiKeyInput{Name: "alice's full key"}))(t)
+		bob := s.SignUp(t, "bob")
+		arrangeFleet(t, s, s.Client(bob.Token), otherApplication(t, s, bob), "b")
+		key := s.Client(scopedKey(t, s, alice, &access.Scope{ApplicationIDs: []int{dbID(t, in.Id)}}))
+
+		inID := dbID(t, in.Id)
+		all := allIDs(t, s)
+		visible, hidden := map[string]string{}, map[string]string{}
+		for id, typ := range all {
+			n := dbID(t, id)
+			sees := false
+			switch typ {
+			case "User":
+				sees = id == alice.ID || id == carol.ID // carol shares In
+			case "Organization":
+				sees = id == org // In's owner
+			case "Application":
+				sees = n == inID
+			case "ApplicationMembership":
+				sees = Must(s.DB.ApplicationMembership.Get(ctx, n))(t).ApplicationID == inID
+			default:
+				sees = slices.Contains(fleetTypes, typ) && fleetApplication(t, s, typ, n) == inID
+			}
+			if sees {
+				visible[id] = typ
+			} else {
+				hidden[id] = typ
+			}
+		}
+		for _, typ := range []string{"User", "ApiKey", "SecurityEvent", "OrganizationMembership", "Application", "ApplicationMembership", "Device", "Release"} {
+			if !slices.Contains(slices.Collect(maps.Values(hidden)), typ) {
+				t.Fatalf("the arrangement hides no %s from the key", typ)
+			}
+		}
+		if !slices.Contains(slices.Collect(maps.Values(hidden)), "User") || hidden[dave.ID] != "User" {
+			t.Fatal("dave, of Out only, should be hidden")
+		}
+		before := dbState(t, s)
+
+		for id, typ := range hidden {
+			if _, err := SweepNode(ctx, key, id); Code(err) != "NOT_FOUND" {
+				t.Errorf("node(%s %s) with the key: %v, want NOT_FOUND", typ, id, err)
+			}
+		}
+		for id, typ := range visible {
+			if typ == "ProvisioningKey" {
+				continue // not shown by node to anyone
+			}
+			if n := Must(SweepNode(ctx, key, id))(t).Node; n == nil || *(*n).GetTypename() != typ {
+				t.Errorf("node(%s %s) with the key: %+v", typ, id, n)
+			}
+		}
+		for _, slug := range []string{out.Slug, "bob/other"} {
+			_, err := ScopedApplication(ctx, key, slug)
+			WantCode(t, err, "NOT_FOUND")
+			_, err = FleetContents(ctx, key, slug)
+			WantCode(t, err, "NOT_FOUND")
+		}
+		if read := fleetRead(t, Must(FleetContents(ctx, key, in.Slug))(t).Application); !sameApplication(t, s, read, in.Id) {
+			t.Errorf("the key's view of In strays out of it: %v", read)
+		}
+		for i, where := range []*ApplicationWhereInput{
+			nil,
+			{IdIn: []string{in.Id, out.Id}},
+			{HasDevicesWith: []DeviceWhereInput{{Or: []DeviceWhereInput{{Uuid: &inFleet.uuid}, {Uuid: &outFleet.uuid}}}}},
+			{HasOrganizationWith: []OrganizationWhereInput{{Id: &org}}},
+		} {
+			list := Must(Applications(ctx, key, nil, nil, where))(t).Applications
+			if list.TotalCount != 1 || len(list.Edges) != 1 || list.Edges[0].Node.Id != in.Id {
+				t.Errorf("the key's applications(where #%d): %+v", i, list)
+			}
+		}
+
+		account := map[string]bool{"revokeApiKeys": true, "leaveApplication": true, "addOrganizationMember": true,
+			"updateOrganizationMember": true, "removeOrganizationMember": true, "createApplication": true}
+		t.Run("mutations", func(t *testing.T) {
+			for _, m := range idMutations(key, alice.Username, "", "") {
+				t.Run(m.name, func(t *testing.T) {
+					// Every attempt fails and writes nothing: safe side by side.
+					t.Parallel()
+					if account[m.name] {
+						for _, id := range []string{in.Id, out.Id, org, ghost(in.Id)} {
+							if err := m.do(id); Code(err) != "FORBIDDEN" || !strings.Contains(err.Error(), "scoped") {
+								t.Errorf("%s(%s) with the key: %v, want FORBIDDEN saying the key is scoped", m.name, id, err)
+							}
+						}
+						return
+					}
+					m.sweep(t, "the scoped key", hidden, nil)
+				})
+			}
+		})
+		if after := dbState(t, s); after != before {
+			t.Errorf("the attempts changed the database:\n%s", diffLines(before, after))
+		}
+	})
+}
