@@ -105,6 +105,7 @@ func accountOperations(apiKey, org, app, orgMember string) map[string]string {
 		"Query.exportMyData":                `{ exportMyData }`,
 		"Query.organization":                `{ organization(handle: "x") { id } }`,
 		"User.email":                        `{ me { email } }`,
+		"User.emailVerified":                `{ me { emailVerified } }`,
 		"User.hasPassword":                  `{ me { hasPassword } }`,
 		"User.createdAt":                    `{ me { createdAt } }`,
 		"User.securityEvents":               `{ me { securityEvents { totalCount } } }`,
@@ -113,6 +114,8 @@ func accountOperations(apiKey, org, app, orgMember string) map[string]string {
 		"User.twoFactorEnabled":             `{ me { twoFactorEnabled } }`,
 		"User.recoveryCodesRemaining":       `{ me { recoveryCodesRemaining } }`,
 		"Mutation.refreshToken":             `mutation { refreshToken { token } }`,
+		"Mutation.resendVerificationEmail":  `mutation { resendVerificationEmail }`,
+		"Mutation.changeEmail":              `mutation { changeEmail(input: {newEmail: "new@example.com", password: "` + Password + `"}) }`,
 		"Mutation.signOutEverywhere":        `mutation { signOutEverywhere }`,
 		"Mutation.createApiKey":             `mutation { createApiKey(input: {name: "more"}) { key } }`,
 		"Mutation.rotateApiKey":             `mutation { rotateApiKey(id: "` + apiKey + `") { key } }`,
@@ -140,7 +143,7 @@ func accountOperations(apiKey, org, app, orgMember string) map[string]string {
 // field besides, walked by TestMatrixWalkScoped).
 var notAccountFields = []string{
 	"Query.authProviders", "Mutation.signUp", "Mutation.login", "Mutation.verifyTwoFactor",
-	"Mutation.requestPasswordReset", "Mutation.resetPassword", "Mutation.exchangeLoginCode",
+	"Mutation.requestPasswordReset", "Mutation.resetPassword", "Mutation.exchangeLoginCode", "Mutation.verifyEmail",
 	"Query.me", "User.id", "User.username", "Query.node", "Query.nodes", "Query.applications", "Query.application",
 }
 
@@ -283,6 +286,9 @@ func TestScopedKeyNotice(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		s, box := s.WithMailbox(t)
 		u := s.SignUp(t, "notice")
+		if m := box.Next(); !strings.Contains(m.Subject, "Verify") {
+			t.Fatalf("expected the sign-up's verification mail first, got %+v", m)
+		}
 		scopedKey(t, s, u, &access.Scope{ReadOnly: true})
 		m := box.Next()
 		if !strings.Contains(m.Subject, "API key") || !strings.Contains(m.Text, "scoped: every application; read-only") {
