@@ -108,5 +108,15 @@ func TestRotationGrace(t *testing.T) {
 		if authenticates(old) || authenticates(next) || !authenticates(third) {
 			t.Fatal("a rotation without grace left an old secret working")
 		}
+
+		// An expired key stays expired: no new secret for it.
+		soon := start.Add(time.Minute)
+		_, short, err := core.CreateAPIKey(asRequest(core, s, sess), "short", nil, &soon, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*now = soon.Add(time.Second)
+		_, _, err = core.RotateAPIKey(asRequest(core, s, sess), short.ID, 0)
+		wantCode(t, err, fault.BadUserInput, "id")
 	})
 }
