@@ -223,8 +223,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 		return "", nil, err
 	}
 	if u, err := s.DB.User.Get(ctx, v.UserID); err == nil {
-		s.mail(u, "A new fleetgate API key", "An API key named \""+name+"\" was created for the fleetgate account "+u.Username+
-			" ("+scope.String()+").\n\nIf it was not you, revoke it (revokeApiKeys) and change your password.\n")
+		s.mail(u, "A new fleetgate API key", "An API key named "+describeKey("\""+name+"\"", scope)+" was created for the fleetgate account "+u.Username+
+			".\n\nIf it was not you, revoke it (revokeApiKeys) and change your password.\n")
 	}
 	return key, created.Unwrap(), nil
 }
