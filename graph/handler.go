@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -53,6 +54,9 @@ func (d Deps) routes() (*http.ServeMux, *metrics) {
 	mux.Handle("GET /{$}", playground.Page("/graphql"))
 	mux.Handle("GET "+playground.AssetPath, playground.Assets())
 	m := newMetrics()
+	if c, ok := d.Mail.(prometheus.Collector); ok { // the mail outbox's (internal/mail)
+		m.registry.MustRegister(c)
+	}
 	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer())))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
