@@ -19,6 +19,7 @@ import (
 	"fleetgate/ent/securityevent"
 	entsession "fleetgate/ent/session"
 	"fleetgate/ent/user"
+	"fleetgate/internal/access"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/viewer"
 )
@@ -65,6 +66,8 @@ type (
 		CreatedAt   time.Time  `json:"createdAt"`
 		LastUsedAt  *time.Time `json:"lastUsedAt"`
 		ExpiresAt   *time.Time `json:"expiresAt"`
+		// Scope is null for a key with its owner's full access.
+		Scope *access.Scope `json:"scope"`
 	}
 	exportIdentity struct {
 		Provider string    `json:"provider"`
@@ -97,7 +100,7 @@ type (
 )
 
 func (d Deps) exportMyData(ctx context.Context) (string, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -131,7 +134,7 @@ func (d Deps) exportMyData(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for _, k := range keys {
-		doc.APIKeys = append(doc.APIKeys, exportAPIKey{k.Name, k.Description, k.Prefix, k.CreatedAt, k.LastUsedAt, k.ExpiresAt})
+		doc.APIKeys = append(doc.APIKeys, exportAPIKey{k.Name, k.Description, k.Prefix, k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.Scope})
 	}
 	identities, err := d.DB.Identity.Query().Where(identity.UserID(u.ID)).All(sys)
 	if err != nil {

@@ -292,7 +292,7 @@ func (s *Service) sessionUser(ctx context.Context, v *viewer.Viewer) (*ent.User,
 // every other one. A pending sign-in (owing the second factor) ends only
 // without keepCurrent: its token is refused with the caller's own.
 func (s *Service) SignOutEverywhere(ctx context.Context, keepCurrent bool) (bool, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -329,7 +329,7 @@ func (s *Service) LiveSessions(u *ent.User) *ent.SessionQuery {
 // signing out). It fails at once on every instance: each request reads its
 // session's row.
 func (s *Service) RevokeSession(ctx context.Context, id int) (int, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return 0, err
 	}
