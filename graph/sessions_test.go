@@ -367,8 +367,11 @@ func TestPasswordAndTwoFactorEndOtherSessions(t *testing.T) {
 		}
 
 		Must(DisableTwoFactor(ctx, s.Client(enabled), "a whole new password"))(t)
-		for name, tok := range map[string]string{"the caller's": enabled, "the totp session": verified, "the recovery code's": recovered} {
+		for name, tok := range map[string]string{"the totp session": verified, "the recovery code's": recovered} {
 			wantRefused(t, s, tok, name+" after turning 2FA off")
+		}
+		if got := sessionsOf(t, s, enabled); len(got) != 1 || !got[0].Current {
+			t.Errorf("after turning 2FA off the caller's session alone is left: %+v", got)
 		}
 	})
 }

@@ -76,7 +76,7 @@ func (s *Service) VerifyTwoFactor(ctx context.Context, code, recoveryCode *strin
 }
 
 // DisableTwoFactor turns two-factor authentication off, given the password;
-// every session ends.
+// every other session ends.
 func (s *Service) DisableTwoFactor(ctx context.Context, password string) (*ent.User, error) {
 	u, err := s.confirmPassword(ctx, "disableTwoFactor", "password", password)
 	if err != nil {
@@ -85,8 +85,12 @@ func (s *Service) DisableTwoFactor(ctx context.Context, password string) (*ent.U
 	if u.TotpSecret == nil {
 		return nil, errTwoFactorIsOff
 	}
+	v, err := viewer.FromContext(ctx) // a session: confirmPassword saw to it
+	if err != nil {
+		return nil, err
+	}
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
-		err := tx.User.UpdateOne(u).ClearTotpSecret().ClearTotpPendingSecret().SetTotpLastStep(0).Exec(ctx)
+		u, err = tx.User.UpdateOne(u).ClearTotpSecret().ClearTotpPendingSecret().SetTotpLastStep(0).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -97,11 +101,14 @@ func (s *Service) DisableTwoFactor(ctx context.Context, password string) (*ent.U
 			return err
 		}
 		err = s.mail(ctx, tx, u, "Two-factor authentication was turned off", "Two-factor authentication of the fleetgate account "+u.Username+
-			" was turned off, and every session signed out.\n\nIf it was not you, reset your password and turn it on again.\n")
+			" was turned off, and every other session signed out.\n\nIf it was not you, reset your password and turn it on again.\n")
 		if err != nil {
 			return err
 		}
-		u, _, err = s.advanceSessions(ctx, tx, u.ID, 0)
+		// Every other session ends; the caller's goes on (it proved the
+		// password just now). A pending login's token needs no ending: with
+		// no second factor left to give, it opens nothing.
+		_, err = deleteSessions(ctx, tx, u.ID, v.SessionID)
 		return err
 	})
 	if err != nil {
