@@ -311,6 +311,10 @@ func TestSocialPendingTwoFactor(t *testing.T) {
 		if done.TwoFactorRequired || done.User.Id != first.User.Id {
 			t.Fatalf("verified %+v", done)
 		}
+		// The sign-in event names both factors.
+		if ev := eventsOf(t, w.Server, done.Token); ev[0] != "SIGN_IN: with github and two-factor authentication" {
+			t.Fatalf("events %q", ev)
+		}
 	})
 }
 

@@ -106,7 +106,7 @@ func (s *Service) authenticateSession(ctx context.Context, raw string) (*viewer.
 	v := &viewer.Viewer{UserID: id, Credential: viewer.Session, AuthTime: sess.AuthTime, IssuedAt: sess.IssuedAt}
 	var u *ent.User
 	if sess.Pending {
-		v.Credential = viewer.PendingSession
+		v.Credential, v.FirstFactor = viewer.PendingSession, sess.FirstFactor
 		if sess.SessionID != "" {
 			return nil, nil, errBadCredential
 		}

@@ -154,22 +154,27 @@ func (s *Service) firstFactorPassed(ctx context.Context, u *ent.User, issued tim
 		// the second factor is given.
 		return s.pendingSession(u, issued, method)
 	}
-	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(method)); err != nil {
+	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(method, false)); err != nil {
 		return nil, err
 	}
 	return s.signedIn(ctx, u, issued, issued, method)
 }
 
 // signInDetail is what the SIGN_IN security event says of how the person
-// signed in: nothing for a password, the only way there was at first.
-func signInDetail(m Method) string {
-	switch m {
-	case MethodPassword:
-		return ""
-	case MethodTOTP, MethodRecoveryCode:
-		return "with two-factor authentication"
+// signed in: the first factor unless it was the password (the only way there
+// was at first), then whether a second one was given.
+func signInDetail(first Method, secondGiven bool) string {
+	var ways []string
+	if first != MethodPassword && first != "" {
+		ways = append(ways, string(first)) // a social login's provider
 	}
-	return "with " + string(m) // a social login's provider
+	if secondGiven {
+		ways = append(ways, "two-factor authentication")
+	}
+	if len(ways) == 0 {
+		return ""
+	}
+	return "with " + strings.Join(ways, " and ")
 }
 
 // loginFailed records a failed login on the account, if there is one (the

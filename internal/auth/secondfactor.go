@@ -69,7 +69,7 @@ func (s *Service) VerifyTwoFactor(ctx context.Context, code, recoveryCode *strin
 	if err := s.secondFactors[method].Verify(ctx, u, *proof); err != nil {
 		return nil, err
 	}
-	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(method)); err != nil {
+	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(Method(v.FirstFactor), true)); err != nil {
 		return nil, err
 	}
 	return s.signedIn(ctx, u, issued, s.Now(), method)

@@ -105,6 +105,9 @@ func (s *Service) issueSession(u *ent.User, row *ent.Session, issued, authTime t
 		issued = validAfter
 	}
 	sess := token.Session{UserID: strconv.Itoa(u.ID), IssuedAt: issued, AuthTime: authTime, Pending: row == nil}
+	if sess.Pending {
+		sess.FirstFactor = string(method)
+	}
 	if row != nil {
 		sess.SessionID = strconv.Itoa(row.ID)
 		sess.Expires = row.CreatedAt.Add(s.Sessions.MaxAge)

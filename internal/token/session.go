@@ -29,6 +29,10 @@ type Session struct {
 	// SessionID ("sid") names the server-side session the token belongs
 	// to; a pending token has none (README "Sessions").
 	SessionID string
+	// FirstFactor ("amr", RFC 8176's claim, one value) is how a pending
+	// token's bearer gave the first factor: "password" or a social login's
+	// provider, for the sign-in event once the second factor is given.
+	FirstFactor string
 }
 
 type sessionClaims struct {
@@ -36,6 +40,7 @@ type sessionClaims struct {
 	AuthTime *secDate `json:"auth_time,omitempty"`
 	TFA      string   `json:"tfa,omitempty"`
 	SID      string   `json:"sid,omitempty"`
+	AMR      []string `json:"amr,omitempty"`
 }
 
 func (c *sessionClaims) validate() error {
@@ -94,6 +99,9 @@ func (s *Set) IssueSession(sess Session) (string, error) {
 	}
 	if sess.Pending {
 		c.TFA = tfaPending
+		if sess.FirstFactor != "" {
+			c.AMR = []string{sess.FirstFactor}
+		}
 	}
 	return s.sign(c)
 }
@@ -108,12 +116,16 @@ func (s *Set) ParseSession(token string, now time.Time) (Session, error) {
 	if err := s.verify(token, &c, now); err != nil {
 		return Session{}, err
 	}
-	return Session{
+	sess := Session{
 		UserID:    c.Subject,
 		IssuedAt:  c.IssuedAt.Time,
 		Expires:   c.Expires.Time,
 		AuthTime:  c.AuthTime.Time,
 		Pending:   c.TFA == tfaPending,
 		SessionID: c.SID,
-	}, nil
+	}
+	if sess.Pending && len(c.AMR) == 1 {
+		sess.FirstFactor = c.AMR[0]
+	}
+	return sess, nil
 }

@@ -99,8 +99,13 @@ func TestRoundTrip(t *testing.T) {
 		t.Run(fmt.Sprint("pending=", pending), func(t *testing.T) {
 			in := testSession(pending)
 			in.Expires = testNow.Add(SessionLifetime + time.Hour) // later than the lifetime: ignored
+			// A full token names its session; only a pending one says how
+			// the first factor was given.
+			in.FirstFactor = "github"
+			wantFirst := "github"
 			if !pending {
 				in.SessionID = "98784247809"
+				wantFirst = ""
 			}
 			tok := mustIssue(t, s, in)
 
@@ -113,6 +118,9 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if got := strings.Contains(raw, `"tfa":"pending"`); got != pending {
 				t.Errorf("payload %s: contains tfa pending = %v, want %v", raw, got, pending)
+			}
+			if got := strings.Contains(raw, `"amr":["github"]`); got != pending {
+				t.Errorf("payload %s: contains amr = %v, want %v", raw, got, pending)
 			}
 			if !pending && strings.Contains(raw, `"tfa"`) {
 				t.Errorf("payload %s: tfa should be omitted", raw)
@@ -130,15 +138,16 @@ func TestRoundTrip(t *testing.T) {
 				lifetime = PendingLifetime // the second factor is owed within minutes
 			}
 			want := Session{
-				UserID:    in.UserID,
-				IssuedAt:  testNow.Truncate(time.Millisecond),
-				Expires:   testNow.Truncate(time.Millisecond).Add(lifetime).Truncate(time.Second),
-				AuthTime:  in.AuthTime.Truncate(time.Second),
-				Pending:   pending,
-				SessionID: in.SessionID,
+				UserID:      in.UserID,
+				IssuedAt:    testNow.Truncate(time.Millisecond),
+				Expires:     testNow.Truncate(time.Millisecond).Add(lifetime).Truncate(time.Second),
+				AuthTime:    in.AuthTime.Truncate(time.Second),
+				Pending:     pending,
+				SessionID:   in.SessionID,
+				FirstFactor: wantFirst,
 			}
 			if got.UserID != want.UserID || !got.IssuedAt.Equal(want.IssuedAt) || !got.Expires.Equal(want.Expires) ||
-				!got.AuthTime.Equal(want.AuthTime) || got.Pending != want.Pending || got.SessionID != want.SessionID {
+				!got.AuthTime.Equal(want.AuthTime) || got.Pending != want.Pending || got.SessionID != want.SessionID || got.FirstFactor != want.FirstFactor {
 				t.Errorf("ParseSession = %+v, want %+v", got, want)
 			}
 		})

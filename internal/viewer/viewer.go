@@ -41,6 +41,9 @@ type Viewer struct {
 	IssuedAt time.Time
 	// SessionID is the server-side session of a full session token.
 	SessionID int
+	// FirstFactor is how a pending session gave its first factor (an
+	// auth.Method: the password or a social login's provider).
+	FirstFactor string
 	// APIKeyID is the key used, when Credential is APIKey.
 	APIKeyID int
 	// ApplicationID is the application a provisioning key is for.
