@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,7 @@ type config struct {
 	dataDir       string
 	publicURL     string
 	corsOrigins   []string
+	corsCreds     bool
 	introspection bool
 	logFormat     string
 	hashLimit     int
@@ -110,12 +112,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 			c.corsOrigins = append(c.corsOrigins, o)
 		}
 	}
-	if v := getenv("INTROSPECTION"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("INTROSPECTION must be true or false, not %q", v)
-		}
-		c.introspection = b
+	if err := boolVar(getenv, "CORS_ALLOW_CREDENTIALS", &c.corsCreds); err != nil {
+		return c, err
+	}
+	if c.corsCreds && slices.Contains(c.corsOrigins, "*") {
+		// Any site could then act with a visitor's cookies.
+		return c, errors.New("CORS_ALLOW_CREDENTIALS needs the allowed origins listed in CORS_ORIGINS, not *")
+	}
+	if err := boolVar(getenv, "INTROSPECTION", &c.introspection); err != nil {
+		return c, err
 	}
 	if v := getenv("PASSWORD_HASH_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -147,6 +152,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// boolVar sets *b from the variable name, when it is set.
+func boolVar(getenv func(string) string, name string, b *bool) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	parsed, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%s must be true or false, not %q", name, v)
+	}
+	*b = parsed
+	return nil
 }
 
 func or(v, fallback string) string {
@@ -205,17 +224,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		mails.Close(drain)
 	}()
 	deps := graph.Deps{
-		DB:            db,
-		PublicURL:     cfg.publicURL,
-		Passwords:     password.NewHasher(password.Production(), cfg.hashLimit),
-		Tokens:        tokens,
-		Log:           log,
-		Introspection: cfg.introspection,
-		CORSOrigins:   cfg.corsOrigins,
-		SecretKey:     secretKey,
-		Mail:          mails,
-		ClientIPs:     cfg.proxies,
-		Social:        cfg.social,
+		DB:                   db,
+		PublicURL:            cfg.publicURL,
+		Passwords:            password.NewHasher(password.Production(), cfg.hashLimit),
+		Tokens:               tokens,
+		Log:                  log,
+		Introspection:        cfg.introspection,
+		CORSOrigins:          cfg.corsOrigins,
+		CORSAllowCredentials: cfg.corsCreds,
+		SecretKey:            secretKey,
+		Mail:                 mails,
+		ClientIPs:            cfg.proxies,
+		Social:               cfg.social,
 	}
 	go keepTidy(ctx, db, log)
 	if cfg.metricsAddr == "" {

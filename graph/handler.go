@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -123,24 +123,33 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// cors answers browsers from the configured origins only.
+// corsHeaders are the request headers a browser may send cross-origin:
+// the credential and the body's type, W3C trace context (README "Tracing")
+// and what Apollo Client adds (client awareness, its CSRF preflight
+// trigger).
+var corsHeaders = []string{
+	"Authorization", "Content-Type",
+	"traceparent", "tracestate",
+	"apollographql-client-name", "apollographql-client-version", "apollo-require-preflight",
+}
+
+// cors answers browsers from the configured origins only (README
+// "Configuration", CORS_ORIGINS). A preflight from any other origin is
+// answered without Access-Control-Allow-* headers, which browsers take as a
+// refusal. With no origin configured nothing is added: rs/cors would read
+// an empty list as every origin.
 func (d Deps) cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" && (slices.Contains(d.CORSOrigins, origin) || slices.Contains(d.CORSOrigins, "*")) {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			h.Set("Access-Control-Max-Age", "600")
-			if r.Method == http.MethodOptions {
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
+	if len(d.CORSOrigins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins:       d.CORSOrigins,
+		AllowedMethods:       []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:       corsHeaders,
+		AllowCredentials:     d.CORSAllowCredentials,
+		MaxAge:               600,
+		OptionsSuccessStatus: http.StatusNoContent,
+	}).Handler(next)
 }
 
 func (d Deps) ready(w http.ResponseWriter, r *http.Request) {

@@ -29,6 +29,10 @@ type Deps struct {
 	Introspection bool
 	// CORSOrigins lists the browser origins allowed to call the API.
 	CORSOrigins []string
+	// CORSAllowCredentials lets those origins send cookies and HTTP
+	// authentication (CORS_ALLOW_CREDENTIALS); bearer tokens need no such
+	// permission.
+	CORSAllowCredentials bool
 	// PublicURL is where people and devices reach the service (no trailing
 	// slash), for links and device image configurations.
 	PublicURL string
