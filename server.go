@@ -33,6 +33,7 @@ import (
 	"fleetgate/ent/passwordreset"
 	"fleetgate/graph"
 	"fleetgate/internal/admin"
+	"fleetgate/internal/auth"
 	"fleetgate/internal/clientip"
 	"fleetgate/internal/database"
 	"fleetgate/internal/keystore"
@@ -86,6 +87,8 @@ type config struct {
 	introspection bool
 	logFormat     string
 	hashLimit     int
+	hashParams    password.Params
+	abuseLimits   auth.AbuseLimits
 	secretKey     string
 	smtpURL       string
 	mailFrom      string
@@ -102,6 +105,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		introspection: true,
 		logFormat:     or(getenv("LOG_FORMAT"), "text"),
 		hashLimit:     runtime.GOMAXPROCS(0),
+		hashParams:    password.Production(),
+		abuseLimits:   auth.DefaultAbuseLimits(),
 		secretKey:     getenv("SECRET_KEY"),
 		smtpURL:       getenv("SMTP_URL"),
 		mailFrom:      getenv("MAIL_FROM"),
@@ -129,6 +134,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.hashLimit = n
 	}
+	if err := loadHashParams(getenv, &c.hashParams); err != nil {
+		return c, err
+	}
+	if err := loadAbuseLimits(getenv, &c.abuseLimits); err != nil {
+		return c, err
+	}
 	if c.databaseURL != "" && !database.IsPostgres(c.databaseURL) {
 		return c, errors.New("DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite database)")
 	}
@@ -152,6 +163,77 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// loadHashParams reads the argon2id cost (README "Configuration"),
+// refusing one weaker than OWASP's minimum.
+func loadHashParams(getenv func(string) string, p *password.Params) error {
+	for _, v := range []struct {
+		name  string
+		value *uint32
+	}{{"PASSWORD_HASH_TIME", &p.Time}, {"PASSWORD_HASH_MEMORY_KIB", &p.MemoryKiB}} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.ParseUint(s, 10, 32)
+			if err != nil {
+				return fmt.Errorf("%s must be a positive number, not %q", v.name, s)
+			}
+			*v.value = uint32(n)
+		}
+	}
+	if s := getenv("PASSWORD_HASH_THREADS"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 8)
+		if err != nil {
+			return fmt.Errorf("PASSWORD_HASH_THREADS must be a positive number, not %q", s)
+		}
+		p.Threads = uint8(n)
+	}
+	if err := p.CheckStrength(); err != nil {
+		return fmt.Errorf("PASSWORD_HASH_TIME, PASSWORD_HASH_MEMORY_KIB, PASSWORD_HASH_THREADS: %w", err)
+	}
+	return nil
+}
+
+// loadAbuseLimits reads the variables of README "Abuse limits", each
+// FREE,WAIT,MAXWAIT for a throttle or LIMIT/WINDOW for a rate
+// (ratelimit.ParseThrottle, ParseRate).
+func loadAbuseLimits(getenv func(string) string, l *auth.AbuseLimits) error {
+	for _, v := range []struct {
+		name     string
+		throttle *ratelimit.Throttle
+	}{
+		{"LIMIT_LOGIN_PER_NAME_AND_IP", &l.LoginPerNameAndIP},
+		{"LIMIT_LOGIN_PER_NAME", &l.LoginPerName},
+		{"LIMIT_LOGIN_PER_IP", &l.LoginPerIP},
+		{"LIMIT_LOGIN_PER_DEVICE", &l.LoginPerDevice},
+		{"LIMIT_TWO_FACTOR", &l.TwoFactor},
+		{"LIMIT_PASSWORD_CONFIRMATION", &l.PasswordConfirmation},
+	} {
+		if s := getenv(v.name); s != "" {
+			th, err := ratelimit.ParseThrottle(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			*v.throttle = th
+		}
+	}
+	for _, v := range []struct {
+		name string
+		rate *ratelimit.Rate
+	}{
+		{"LIMIT_SIGNUPS_PER_IP", &l.SignUpsPerIP},
+		{"LIMIT_RESET_MAILS_PER_ADDRESS", &l.ResetMailsPerAddress},
+		{"LIMIT_RESET_MAILS_PER_IP", &l.ResetMailsPerIP},
+		{"LIMIT_MEMBER_LOOKUPS", &l.MemberLookups},
+	} {
+		if s := getenv(v.name); s != "" {
+			r, err := ratelimit.ParseRate(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			*v.rate = r
+		}
+	}
+	return nil
 }
 
 // boolVar sets *b from the variable name, when it is set.
@@ -226,7 +308,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	deps := graph.Deps{
 		DB:                   db,
 		PublicURL:            cfg.publicURL,
-		Passwords:            password.NewHasher(password.Production(), cfg.hashLimit),
+		Passwords:            password.NewHasher(cfg.hashParams, cfg.hashLimit),
 		Tokens:               tokens,
 		Log:                  log,
 		Introspection:        cfg.introspection,
@@ -236,6 +318,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Mail:                 mails,
 		ClientIPs:            cfg.proxies,
 		Social:               cfg.social,
+		AbuseLimits:          cfg.abuseLimits,
 	}
 	go keepTidy(ctx, db, log)
 	if cfg.metricsAddr == "" {

@@ -45,9 +45,9 @@ type Deps struct {
 	// ClientIPs tells the client's address, for per-address limits; nil
 	// trusts no proxy (TRUSTED_PROXIES).
 	ClientIPs *clientip.Resolver
-	// SignUpsPerIP limits sign-ups per client address; zero is
-	// auth.DefaultSignUpsPerIP.
-	SignUpsPerIP ratelimit.Rate
+	// AbuseLimits are the limits of README "Abuse limits"; a zero field is
+	// its default.
+	auth.AbuseLimits
 	// RequestTimeout bounds how long one request may run; zero is
 	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
@@ -72,7 +72,7 @@ func (d Deps) prepare() Deps {
 	d.auth = auth.New(auth.Config{
 		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
 		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,
-		Limits: d.limits, SignUpsPerIP: d.SignUpsPerIP,
+		Limits: d.limits, AbuseLimits: d.AbuseLimits,
 		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now}),
 	})
 	if d.RequestTimeout == 0 {

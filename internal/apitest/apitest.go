@@ -31,6 +31,7 @@ import (
 
 	"fleetgate/ent"
 	"fleetgate/graph"
+	"fleetgate/internal/auth"
 	"fleetgate/internal/database"
 	"fleetgate/internal/keystore"
 	"fleetgate/internal/password"
@@ -112,7 +113,7 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 		Introspection: true,
 		SecretKey:     testSecretKey,
 		// Every test signs up from 127.0.0.1; the limit has a test of its own.
-		SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour},
+		AbuseLimits: auth.AbuseLimits{SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}},
 	}
 	return ServeDeps(t, deps)
 }

@@ -24,7 +24,7 @@ func newCore(s *apitest.Server) (*auth.Service, *time.Time) {
 	return auth.New(auth.Config{
 		DB: s.Deps.DB, Passwords: s.Deps.Passwords, Tokens: s.Deps.Tokens, Log: s.Deps.Log,
 		Now: func() time.Time { return now }, PublicURL: "http://fleetgate.test", SecretKey: s.Deps.SecretKey,
-		SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour},
+		AbuseLimits: auth.AbuseLimits{SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}},
 	}), &now
 }
 

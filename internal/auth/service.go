@@ -35,9 +35,9 @@ type Config struct {
 	Mail Mailer
 	// Limits counts attempts (shared with the rest of the API).
 	Limits *ratelimit.Limiter
-	// SignUpsPerIP limits sign-ups per client address; zero is
-	// DefaultSignUpsPerIP.
-	SignUpsPerIP ratelimit.Rate
+	// AbuseLimits are the limits of README "Abuse limits"; a zero field is
+	// its default.
+	AbuseLimits
 	// Social runs social login flows; nil enables no provider.
 	Social *social.Service
 }
@@ -63,9 +63,7 @@ func New(c Config) *Service {
 	if c.Mail == nil {
 		c.Mail = logMailer{mail.NewLog(c.Log)}
 	}
-	if c.SignUpsPerIP == (ratelimit.Rate{}) {
-		c.SignUpsPerIP = DefaultSignUpsPerIP
-	}
+	c.AbuseLimits = c.AbuseLimits.withDefaults()
 	if c.Limits == nil {
 		c.Limits = ratelimit.New(c.DB, c.Now)
 	}
