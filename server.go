@@ -322,12 +322,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	go keepTidy(ctx, db, log)
 	if cfg.metricsAddr == "" {
-		return serve(ctx, log, listener{"fleetgate", cfg.listenAddr, logRequests(log, graph.NewHandler(deps))})
+		return serve(ctx, log, listener{"fleetgate", cfg.listenAddr, graph.NewHandler(deps)})
 	}
 	h, metrics := graph.NewHandlers(deps)
 	return serve(ctx, log,
-		listener{"fleetgate", cfg.listenAddr, logRequests(log, h)},
-		listener{"metrics", cfg.metricsAddr, logRequests(log, metrics)})
+		listener{"fleetgate", cfg.listenAddr, h},
+		listener{"metrics", cfg.metricsAddr, metrics})
 }
 
 // keepTidy deletes, every hour, rows that no longer decide anything: rate
@@ -437,25 +437,4 @@ func serve(ctx context.Context, log *slog.Logger, listeners ...listener) error {
 	}
 	wg.Wait()
 	return errors.Join(append(errs, err)...)
-}
-
-// logRequests writes one structured line per request.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start).Round(time.Microsecond))
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
 }

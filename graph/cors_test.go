@@ -74,6 +74,9 @@ func TestCORS(t *testing.T) {
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); resp.StatusCode != http.StatusOK || got != want {
 			t.Errorf("POST from %s: status %d, Allow-Origin %q, want %q", origin, resp.StatusCode, got, want)
 		}
+		if exposed := resp.Header.Get("Access-Control-Expose-Headers"); (exposed == "X-Request-Id") != (want != "") {
+			t.Errorf("POST from %s: Access-Control-Expose-Headers %q", origin, exposed)
+		}
 		if !strings.Contains(resp.Header.Get("Vary"), "Origin") {
 			t.Errorf("POST from %s: no Vary: Origin, so a cache could serve one origin's answer to another", origin)
 		}

@@ -20,6 +20,8 @@ import (
 	"fleetgate/internal/fault"
 	"fleetgate/internal/playground"
 	"fleetgate/internal/policy"
+	"fleetgate/internal/requestlog"
+	"fleetgate/internal/viewer"
 )
 
 // Request limits (README "Limits").
@@ -31,35 +33,42 @@ const (
 // NewHandler returns fleetgate's HTTP handler: every route of the service,
 // /metrics included.
 func NewHandler(d Deps) http.Handler {
+	d = d.prepare()
 	mux, m := d.routes()
 	mux.Handle("GET /metrics", m.handler())
-	return mux
+	return d.logRequests(mux)
 }
 
 // NewHandlers is NewHandler with /metrics apart, for a listener of its own
 // (METRICS_ADDR): service answers 404 for /metrics, and metrics serves only
 // /metrics, of the requests service handles.
 func NewHandlers(d Deps) (service, metrics http.Handler) {
+	d = d.prepare()
 	mux, m := d.routes()
 	only := http.NewServeMux()
 	only.Handle("GET /metrics", m.handler())
-	return mux, only
+	return d.logRequests(mux), d.logRequests(only)
+}
+
+// logRequests logs one line per request (README "Operating") and resolves
+// the client's address for every route (internal/clientip).
+func (d Deps) logRequests(h http.Handler) http.Handler {
+	return requestlog.Middleware(d.Log, d.ClientIPs, h)
 }
 
 // routes are the service's routes but /metrics, and their metrics.
 func (d Deps) routes() (*http.ServeMux, *metrics) {
-	d = d.prepare()
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Page("/graphql"))
 	mux.Handle("GET "+playground.AssetPath, playground.Assets())
 	m := newMetrics()
-	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer())))))))
+	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.withViewer(d.graphqlServer()))))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", d.ready)
-	mux.Handle("GET /auth/{provider}/start", m.instrument("social_start", d.withDeadline(d.ClientIPs.Middleware(http.HandlerFunc(d.socialStart)))))
-	mux.Handle("GET /auth/{provider}/callback", m.instrument("social_callback", d.withDeadline(d.ClientIPs.Middleware(http.HandlerFunc(d.socialCallback)))))
+	mux.Handle("GET /auth/{provider}/start", m.instrument("social_start", d.withDeadline(http.HandlerFunc(d.socialStart))))
+	mux.Handle("GET /auth/{provider}/callback", m.instrument("social_callback", d.withDeadline(http.HandlerFunc(d.socialCallback))))
 	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "public, max-age=300")
@@ -84,6 +93,7 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(costLimit{newCostedSchema(es)})
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(storableInputs{})
+	srv.Use(observeOperations{})
 	srv.AroundRootFields(d.currentAuthorization)
 	srv.SetErrorPresenter(d.presentError)
 	srv.SetRecoverFunc(d.recoverPanic)
@@ -97,6 +107,9 @@ func (d Deps) withViewer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
 		ctx := d.auth.WithAuthenticator(policy.WithRoleCache(r.Context(), d.DB), header)
+		if e := requestlog.FromContext(ctx); e != nil {
+			ctx = viewer.Observe(ctx, func(v *viewer.Viewer) { e.SetViewer(v.UserID, v.Credential.String()) })
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -110,11 +123,11 @@ func limitBody(next http.Handler) http.Handler {
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, fault.New(fault.BadUserInput, "could not read the request body"))
+			writeError(r.Context(), w, http.StatusBadRequest, fault.New(fault.BadUserInput, "could not read the request body"))
 			return
 		}
 		if len(body) > MaxBodyBytes {
-			writeError(w, http.StatusRequestEntityTooLarge,
+			writeError(r.Context(), w, http.StatusRequestEntityTooLarge,
 				fault.New(fault.BadUserInput, "request body is larger than %d bytes", MaxBodyBytes))
 			return
 		}
@@ -146,6 +159,7 @@ func (d Deps) cors(next http.Handler) http.Handler {
 		AllowedOrigins:       d.CORSOrigins,
 		AllowedMethods:       []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders:       corsHeaders,
+		ExposedHeaders:       []string{requestlog.Header}, // so that a browser app can quote it
 		AllowCredentials:     d.CORSAllowCredentials,
 		MaxAge:               600,
 		OptionsSuccessStatus: http.StatusNoContent,
@@ -168,8 +182,9 @@ func (d Deps) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeError answers with a GraphQL-shaped error outside of gqlgen.
-func writeError(w http.ResponseWriter, status int, err error) {
+func writeError(ctx context.Context, w http.ResponseWriter, status int, err error) {
 	f, _ := fault.As(err)
+	requestlog.FromContext(ctx).AddErrorCode(string(f.Code))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{

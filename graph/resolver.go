@@ -13,6 +13,7 @@ import (
 	"fleetgate/internal/clientip"
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/requestlog"
 	"fleetgate/internal/social"
 	"fleetgate/internal/token"
 )
@@ -67,6 +68,10 @@ type Deps struct {
 func (d Deps) prepare() Deps {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if _, ok := d.Log.Handler().(requestlog.Handler); !ok {
+		// Every line logged while serving a request names it.
+		d.Log = slog.New(requestlog.NewHandler(d.Log.Handler()))
 	}
 	d.limits = ratelimit.New(d.DB, d.Now)
 	d.auth = auth.New(auth.Config{
