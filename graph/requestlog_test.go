@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"fleetgate/internal/clientip"
 	. "fleetgate/internal/apitest"
+	"fleetgate/internal/clientip"
 )
 
 // logLines collects a server's JSON log lines.
