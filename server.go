@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -77,23 +78,24 @@ func tuneGC(getenv func(string) string) {
 
 // config is everything fleetgate reads from its environment (README lists it).
 type config struct {
-	listenAddr    string
-	metricsAddr   string
-	databaseURL   string
-	dataDir       string
-	publicURL     string
-	corsOrigins   []string
-	corsCreds     bool
-	introspection bool
-	logFormat     string
-	hashLimit     int
-	hashParams    password.Params
-	abuseLimits   auth.AbuseLimits
-	secretKey     string
-	smtpURL       string
-	mailFrom      string
-	proxies       *clientip.Resolver
-	social        social.Config
+	listenAddr        string
+	metricsAddr       string
+	databaseURL       string
+	dataDir           string
+	publicURL         string
+	corsOrigins       []string
+	metricsOperations []string
+	corsCreds         bool
+	introspection     bool
+	logFormat         string
+	hashLimit         int
+	hashParams        password.Params
+	abuseLimits       auth.AbuseLimits
+	secretKey         string
+	smtpURL           string
+	mailFrom          string
+	proxies           *clientip.Resolver
+	social            social.Config
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -112,11 +114,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		mailFrom:      getenv("MAIL_FROM"),
 	}
 	c.publicURL = strings.TrimRight(or(getenv("PUBLIC_URL"), "http://"+c.listenAddr), "/")
-	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.corsOrigins = append(c.corsOrigins, o)
-		}
-	}
+	c.corsOrigins = list(getenv("CORS_ORIGINS"))
+	c.metricsOperations = list(getenv("METRICS_OPERATIONS"))
 	if err := boolVar(getenv, "CORS_ALLOW_CREDENTIALS", &c.corsCreds); err != nil {
 		return c, err
 	}
@@ -236,6 +235,17 @@ func loadAbuseLimits(getenv func(string) string, l *auth.AbuseLimits) error {
 	return nil
 }
 
+// list is a comma-separated value's items, trimmed, without empty ones.
+func list(v string) []string {
+	var items []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
 // boolVar sets *b from the variable name, when it is set.
 func boolVar(getenv func(string) string, name string, b *bool) error {
 	v := getenv(name)
@@ -275,7 +285,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(handler)
 
-	db, err := openDatabase(ctx, cfg)
+	db, pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -319,6 +329,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ClientIPs:            cfg.proxies,
 		Social:               cfg.social,
 		AbuseLimits:          cfg.abuseLimits,
+		SQL:                  pool,
+		MetricsOperations:    cfg.metricsOperations,
 	}
 	go keepTidy(ctx, db, log)
 	if cfg.metricsAddr == "" {
@@ -369,7 +381,9 @@ func loadSecretKey(cfg config) ([]byte, error) {
 	return secretbox.LoadOrCreateKeyFile(filepath.Join(cfg.dataDir, "secret.key"))
 }
 
-func openDatabase(ctx context.Context, cfg config) (*ent.Client, error) {
+// openDatabase opens and migrates the database, and returns its client and
+// connection pool (for the pool's metrics).
+func openDatabase(ctx context.Context, cfg config) (*ent.Client, *sql.DB, error) {
 	var (
 		drv *entsql.Driver
 		err error
@@ -380,14 +394,14 @@ func openDatabase(ctx context.Context, cfg config) (*ent.Client, error) {
 		drv, err = database.SQLite(filepath.Join(cfg.dataDir, "fleetgate.db"))
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	client := ent.NewClient(ent.Driver(database.Prepared(drv)))
 	if err := database.Migrate(ctx, drv); err != nil {
 		client.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return client, nil
+	return client, drv.DB(), nil
 }
 
 // listener is an address to serve and what to serve there.

@@ -35,7 +35,7 @@ const (
 func NewHandler(d Deps) http.Handler {
 	d = d.prepare()
 	mux, m := d.routes()
-	mux.Handle("GET /metrics", m.handler())
+	mux.Handle("GET /metrics", m.instrument("metrics", m.handler()))
 	return d.logRequests(mux)
 }
 
@@ -46,7 +46,7 @@ func NewHandlers(d Deps) (service, metrics http.Handler) {
 	d = d.prepare()
 	mux, m := d.routes()
 	only := http.NewServeMux()
-	only.Handle("GET /metrics", m.handler())
+	only.Handle("GET /metrics", m.instrument("metrics", m.handler()))
 	return d.logRequests(mux), d.logRequests(only)
 }
 
@@ -59,21 +59,21 @@ func (d Deps) logRequests(h http.Handler) http.Handler {
 // routes are the service's routes but /metrics, and their metrics.
 func (d Deps) routes() (*http.ServeMux, *metrics) {
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", playground.Page("/graphql"))
-	mux.Handle("GET "+playground.AssetPath, playground.Assets())
-	m := newMetrics()
+	m := d.metrics
+	mux.Handle("GET /{$}", m.instrument("playground", playground.Page("/graphql")))
+	mux.Handle("GET "+playground.AssetPath, m.instrument("playground_assets", playground.Assets()))
 	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.withViewer(d.graphqlServer()))))))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /healthz", m.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", d.ready)
+	})))
+	mux.Handle("GET /readyz", m.instrument("readyz", http.HandlerFunc(d.ready)))
 	mux.Handle("GET /auth/{provider}/start", m.instrument("social_start", d.withDeadline(http.HandlerFunc(d.socialStart))))
 	mux.Handle("GET /auth/{provider}/callback", m.instrument("social_callback", d.withDeadline(http.HandlerFunc(d.socialCallback))))
-	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /.well-known/jwks.json", m.instrument("jwks", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Write(d.Tokens.JWKS())
-	})
+	})))
 	return mux, m
 }
 
@@ -93,7 +93,7 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(costLimit{newCostedSchema(es)})
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(storableInputs{})
-	srv.Use(observeOperations{})
+	srv.Use(observeOperations{d.metrics})
 	srv.AroundRootFields(d.currentAuthorization)
 	srv.SetErrorPresenter(d.presentError)
 	srv.SetRecoverFunc(d.recoverPanic)

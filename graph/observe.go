@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -9,10 +10,11 @@ import (
 	"fleetgate/internal/requestlog"
 )
 
-// observeOperations tells the request log (README "Operating") which
-// operation a request ran and which error codes it answered. It runs once
-// per response, never per field (README "Performance").
-type observeOperations struct{}
+// observeOperations tells the request log and the metrics (README
+// "Operating") which operation a request ran, how long it took and which
+// error codes it answered. It runs once per response, never per field
+// (README "Performance").
+type observeOperations struct{ metrics *metrics }
 
 var _ interface {
 	graphql.HandlerExtension
@@ -22,17 +24,27 @@ var _ interface {
 func (observeOperations) ExtensionName() string                   { return "ObserveOperations" }
 func (observeOperations) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (observeOperations) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	resp := next(ctx)
-	e := requestlog.FromContext(ctx)
-	if e == nil {
-		return resp
+func (o observeOperations) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	if graphql.HasOperationContext(ctx) {
+		if read := graphql.GetOperationContext(ctx).Stats.OperationStart; !read.IsZero() {
+			start = read // parsing and validation count too
+		}
 	}
+	resp := next(ctx)
 	name, typ := operationOf(ctx)
-	e.SetOperation(name, typ)
-	if resp != nil {
-		for _, err := range resp.Errors {
-			e.AddErrorCode(errorCode(err.Extensions))
+	var codes []string
+	if resp != nil && len(resp.Errors) > 0 {
+		codes = make([]string, len(resp.Errors))
+		for i, err := range resp.Errors {
+			codes[i] = errorCode(err.Extensions)
+		}
+	}
+	o.metrics.operation(name, typ != "", time.Since(start), codes)
+	if e := requestlog.FromContext(ctx); e != nil {
+		e.SetOperation(name, typ)
+		for _, code := range codes {
+			e.AddErrorCode(code)
 		}
 	}
 	return resp

@@ -5,6 +5,7 @@ package graph
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"time"
 
@@ -59,9 +60,17 @@ type Deps struct {
 	// fields of one request.
 	BeforeRootField func(ctx context.Context, alias string)
 
+	// SQL is the database's connection pool, for its metrics
+	// (sql.DBStats); nil leaves them out.
+	SQL *sql.DB
+	// MetricsOperations, when set, are the only operation names metrics
+	// tell apart (METRICS_OPERATIONS); otherwise the first ones seen are.
+	MetricsOperations []string
+
 	// Set by NewHandler from the above.
-	limits *ratelimit.Limiter
-	auth   *auth.Service
+	limits  *ratelimit.Limiter
+	auth    *auth.Service
+	metrics *metrics
 }
 
 // prepare fills in the defaults and what derives from the other fields.
@@ -73,7 +82,9 @@ func (d Deps) prepare() Deps {
 		// Every line logged while serving a request names it.
 		d.Log = slog.New(requestlog.NewHandler(d.Log.Handler()))
 	}
+	d.metrics = newMetrics(d)
 	d.limits = ratelimit.New(d.DB, d.Now)
+	d.limits.CountRefusals(d.metrics.rateLimitRefused)
 	d.auth = auth.New(auth.Config{
 		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
 		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,

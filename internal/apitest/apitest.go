@@ -94,11 +94,17 @@ func Start(t testing.TB, b Backend) *Server {
 	if err := database.Migrate(context.Background(), drv); err != nil {
 		t.Fatal(err)
 	}
-	return Serve(t, client)
+	return serve(t, client, drv.DB())
 }
 
 // Serve starts a server over an existing database, as a restart would.
 func Serve(t testing.TB, client *ent.Client) *Server {
+	t.Helper()
+	return serve(t, client, nil)
+}
+
+// serve is Serve with the database's pool, for its metrics (nil: none).
+func serve(t testing.TB, client *ent.Client, pool *sql.DB) *Server {
 	t.Helper()
 	tokens, err := keystore.Load(context.Background(), client, testSecretKey, time.Now())
 	if err != nil {
@@ -106,6 +112,7 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 	}
 	deps := graph.Deps{
 		DB:            client,
+		SQL:           pool,
 		Passwords:     password.NewHasher(cheapHashing, 4),
 		Tokens:        tokens,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -52,25 +52,39 @@ func DefaultAbuseLimits() AbuseLimits {
 	}
 }
 
-// withDefaults is l with every zero field set to its default.
+// withDefaults is l with every zero field set to its default, and every
+// limit named for the refusals' metric (README "Operating").
 func (l AbuseLimits) withDefaults() AbuseLimits {
 	d := DefaultAbuseLimits()
-	for _, th := range []struct{ field, def *ratelimit.Throttle }{
-		{&l.LoginPerNameAndIP, &d.LoginPerNameAndIP}, {&l.LoginPerName, &d.LoginPerName},
-		{&l.LoginPerIP, &d.LoginPerIP}, {&l.LoginPerDevice, &d.LoginPerDevice},
-		{&l.TwoFactor, &d.TwoFactor}, {&l.PasswordConfirmation, &d.PasswordConfirmation},
+	for _, th := range []struct {
+		name       string
+		field, def *ratelimit.Throttle
+	}{
+		{"login_per_name_and_ip", &l.LoginPerNameAndIP, &d.LoginPerNameAndIP},
+		{"login_per_name", &l.LoginPerName, &d.LoginPerName},
+		{"login_per_ip", &l.LoginPerIP, &d.LoginPerIP},
+		{"login_per_device", &l.LoginPerDevice, &d.LoginPerDevice},
+		{"two_factor", &l.TwoFactor, &d.TwoFactor},
+		{"password_confirmation", &l.PasswordConfirmation, &d.PasswordConfirmation},
 	} {
-		if *th.field == (ratelimit.Throttle{}) {
+		if th.field.Base == 0 { // no valid throttle has a zero wait
 			*th.field = *th.def
 		}
+		th.field.Name = th.name
 	}
-	for _, r := range []struct{ field, def *ratelimit.Rate }{
-		{&l.SignUpsPerIP, &d.SignUpsPerIP}, {&l.ResetMailsPerAddress, &d.ResetMailsPerAddress},
-		{&l.ResetMailsPerIP, &d.ResetMailsPerIP}, {&l.MemberLookups, &d.MemberLookups},
+	for _, r := range []struct {
+		name       string
+		field, def *ratelimit.Rate
+	}{
+		{"signups_per_ip", &l.SignUpsPerIP, &d.SignUpsPerIP},
+		{"reset_mails_per_address", &l.ResetMailsPerAddress, &d.ResetMailsPerAddress},
+		{"reset_mails_per_ip", &l.ResetMailsPerIP, &d.ResetMailsPerIP},
+		{"member_lookups", &l.MemberLookups, &d.MemberLookups},
 	} {
-		if *r.field == (ratelimit.Rate{}) {
+		if r.field.Window == 0 { // no valid rate has a zero window
 			*r.field = *r.def
 		}
+		r.field.Name = r.name
 	}
 	return l
 }
