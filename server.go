@@ -28,6 +28,7 @@ import (
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
+	"go.opentelemetry.io/otel/trace"
 
 	"fleetgate/ent"
 	"fleetgate/ent/logincode"
@@ -43,6 +44,7 @@ import (
 	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/secretbox"
 	"fleetgate/internal/social"
+	"fleetgate/internal/tracing"
 )
 
 func main() {
@@ -285,7 +287,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(handler)
 
-	db, pool, err := openDatabase(ctx, cfg)
+	tracer, stopTracing, err := tracing.FromEnv(ctx, getenv, admin.Version())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Spans still buffered go out, for a while.
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		stopTracing(flush)
+	}()
+	db, pool, err := openDatabase(ctx, cfg, tracer)
 	if err != nil {
 		return err
 	}
@@ -331,6 +343,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		AbuseLimits:          cfg.abuseLimits,
 		SQL:                  pool,
 		MetricsOperations:    cfg.metricsOperations,
+		Tracer:               tracer,
 	}
 	go keepTidy(ctx, db, log)
 	if cfg.metricsAddr == "" {
@@ -382,8 +395,9 @@ func loadSecretKey(cfg config) ([]byte, error) {
 }
 
 // openDatabase opens and migrates the database, and returns its client and
-// connection pool (for the pool's metrics).
-func openDatabase(ctx context.Context, cfg config) (*ent.Client, *sql.DB, error) {
+// connection pool (for the pool's metrics). With a tracer, every statement
+// has a span.
+func openDatabase(ctx context.Context, cfg config, tracer trace.TracerProvider) (*ent.Client, *sql.DB, error) {
 	var (
 		drv *entsql.Driver
 		err error
@@ -396,7 +410,11 @@ func openDatabase(ctx context.Context, cfg config) (*ent.Client, *sql.DB, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	client := ent.NewClient(ent.Driver(database.Prepared(drv)))
+	driver := database.Prepared(drv)
+	if tracer != nil {
+		driver = database.Traced(driver, tracer)
+	}
+	client := ent.NewClient(ent.Driver(driver))
 	if err := database.Migrate(ctx, drv); err != nil {
 		client.Close()
 		return nil, nil, err

@@ -34,9 +34,9 @@ const (
 // /metrics included.
 func NewHandler(d Deps) http.Handler {
 	d = d.prepare()
-	mux, m := d.routes()
-	mux.Handle("GET /metrics", m.instrument("metrics", m.handler()))
-	return d.logRequests(mux)
+	mux := d.routes()
+	mux.Handle("GET /metrics", d.route("metrics", d.metrics.handler()))
+	return d.traced(d.logRequests(mux))
 }
 
 // NewHandlers is NewHandler with /metrics apart, for a listener of its own
@@ -44,10 +44,10 @@ func NewHandler(d Deps) http.Handler {
 // /metrics, of the requests service handles.
 func NewHandlers(d Deps) (service, metrics http.Handler) {
 	d = d.prepare()
-	mux, m := d.routes()
+	mux := d.routes()
 	only := http.NewServeMux()
-	only.Handle("GET /metrics", m.instrument("metrics", m.handler()))
-	return d.logRequests(mux), d.logRequests(only)
+	only.Handle("GET /metrics", d.route("metrics", d.metrics.handler()))
+	return d.traced(d.logRequests(mux)), d.logRequests(only)
 }
 
 // logRequests logs one line per request (README "Operating") and resolves
@@ -56,25 +56,24 @@ func (d Deps) logRequests(h http.Handler) http.Handler {
 	return requestlog.Middleware(d.Log, d.ClientIPs, h)
 }
 
-// routes are the service's routes but /metrics, and their metrics.
-func (d Deps) routes() (*http.ServeMux, *metrics) {
+// routes are the service's routes but /metrics.
+func (d Deps) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	m := d.metrics
-	mux.Handle("GET /{$}", m.instrument("playground", playground.Page("/graphql")))
-	mux.Handle("GET "+playground.AssetPath, m.instrument("playground_assets", playground.Assets()))
-	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.withViewer(d.graphqlServer()))))))
-	mux.Handle("GET /healthz", m.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /{$}", d.route("playground", playground.Page("/graphql")))
+	mux.Handle("GET "+playground.AssetPath, d.route("playground_assets", playground.Assets()))
+	mux.Handle("/graphql", d.route("graphql", d.cors(limitBody(d.withDeadline(d.withViewer(d.graphqlServer()))))))
+	mux.Handle("GET /healthz", d.route("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
 	})))
-	mux.Handle("GET /readyz", m.instrument("readyz", http.HandlerFunc(d.ready)))
-	mux.Handle("GET /auth/{provider}/start", m.instrument("social_start", d.withDeadline(http.HandlerFunc(d.socialStart))))
-	mux.Handle("GET /auth/{provider}/callback", m.instrument("social_callback", d.withDeadline(http.HandlerFunc(d.socialCallback))))
-	mux.Handle("GET /.well-known/jwks.json", m.instrument("jwks", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /readyz", d.route("readyz", http.HandlerFunc(d.ready)))
+	mux.Handle("GET /auth/{provider}/start", d.route("social_start", d.withDeadline(http.HandlerFunc(d.socialStart))))
+	mux.Handle("GET /auth/{provider}/callback", d.route("social_callback", d.withDeadline(http.HandlerFunc(d.socialCallback))))
+	mux.Handle("GET /.well-known/jwks.json", d.route("jwks", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Write(d.Tokens.JWKS())
 	})))
-	return mux, m
+	return mux
 }
 
 func (d Deps) graphqlServer() *handler.Server {
@@ -94,6 +93,9 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(storableInputs{})
 	srv.Use(observeOperations{d.metrics})
+	if d.Tracer != nil {
+		srv.Use(traceOperations{d.Tracer.Tracer("fleetgate/graph")})
+	}
 	srv.AroundRootFields(d.currentAuthorization)
 	srv.SetErrorPresenter(d.presentError)
 	srv.SetRecoverFunc(d.recoverPanic)

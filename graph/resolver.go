@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"fleetgate/ent"
 	"fleetgate/internal/auth"
 	"fleetgate/internal/clientip"
@@ -63,6 +65,9 @@ type Deps struct {
 	// SQL is the database's connection pool, for its metrics
 	// (sql.DBStats); nil leaves them out.
 	SQL *sql.DB
+	// Tracer, when set, traces requests, operations, resolvers (and, if
+	// DB's driver is database.Traced, statements); nil turns tracing off.
+	Tracer trace.TracerProvider
 	// MetricsOperations, when set, are the only operation names metrics
 	// tell apart (METRICS_OPERATIONS); otherwise the first ones seen are.
 	MetricsOperations []string

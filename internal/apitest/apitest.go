@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -88,8 +89,19 @@ func Run(t *testing.T, fn func(t *testing.T, s *Server)) {
 // Start migrates a fresh database on b and serves fleetgate over it.
 func Start(t testing.TB, b Backend) *Server {
 	t.Helper()
+	return StartDriver(t, b, nil)
+}
+
+// StartDriver is Start with the server's driver passed through wrap (nil:
+// as it is), e.g. database.Traced.
+func StartDriver(t testing.TB, b Backend, wrap func(dialect.Driver) dialect.Driver) *Server {
+	t.Helper()
 	drv := b.open(t)
-	client := ent.NewClient(ent.Driver(database.Prepared(drv)))
+	driver := database.Prepared(drv)
+	if wrap != nil {
+		driver = wrap(driver)
+	}
+	client := ent.NewClient(ent.Driver(driver))
 	t.Cleanup(func() { client.Close() })
 	if err := database.Migrate(context.Background(), drv); err != nil {
 		t.Fatal(err)

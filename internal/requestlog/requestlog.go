@@ -19,6 +19,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"fleetgate/internal/clientip"
 )
 
@@ -97,6 +100,10 @@ func Middleware(log *slog.Logger, proxies *clientip.Resolver, next http.Handler)
 			e.ID = rand.Text()
 		}
 		w.Header().Set(Header, e.ID)
+		span := trace.SpanFromContext(r.Context()) // the HTTP server span, when tracing (README "Tracing")
+		if span.SpanContext().IsValid() {
+			span.SetAttributes(attribute.String("fleetgate.request_id", e.ID))
+		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		client := proxies.ClientIP(r)
 		ctx := clientip.NewContext(NewContext(r.Context(), e), client)
@@ -104,7 +111,7 @@ func Middleware(log *slog.Logger, proxies *clientip.Resolver, next http.Handler)
 
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		attrs := make([]slog.Attr, 0, 11)
+		attrs := make([]slog.Attr, 0, 12)
 		attrs = append(attrs,
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start).Round(time.Microsecond)),
@@ -117,6 +124,9 @@ func Middleware(log *slog.Logger, proxies *clientip.Resolver, next http.Handler)
 		}
 		if len(e.codes) > 0 {
 			attrs = append(attrs, slog.Any("errors", e.codes))
+		}
+		if sc := span.SpanContext(); sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	})
