@@ -65,6 +65,8 @@ func TestConfigLimitDefaults(t *testing.T) {
 		{"sign-ups", l.SignUpsPerIP.String(), "10/1h"},
 		{"reset mails per address", l.ResetMailsPerAddress.String(), "3/1h"},
 		{"reset mails per client address", l.ResetMailsPerIP.String(), "20/1h"},
+		{"verification mails per account", l.VerificationMailsPerAccount.String(), "5/1h"},
+		{"verification mails per address", l.VerificationMailsPerAddress.String(), "3/1h"},
 		{"member lookups", l.MemberLookups.String(), "30/1h"},
 	} {
 		if v.got != v.want {
@@ -88,6 +90,8 @@ func TestConfigLimitOverrides(t *testing.T) {
 		"LIMIT_SIGNUPS_PER_IP", "200/1h",
 		"LIMIT_RESET_MAILS_PER_ADDRESS", "5/24h",
 		"LIMIT_RESET_MAILS_PER_IP", "100/1h",
+		"LIMIT_VERIFICATION_MAILS_PER_ACCOUNT", "10/1h",
+		"LIMIT_VERIFICATION_MAILS_PER_ADDRESS", "4/2h",
 		"LIMIT_MEMBER_LOOKUPS", "300/1h",
 		"PASSWORD_HASH_TIME", "3",
 		"PASSWORD_HASH_MEMORY_KIB", "65536",
@@ -99,8 +103,9 @@ func TestConfigLimitOverrides(t *testing.T) {
 	l := c.abuseLimits
 	got := strings.Join([]string{l.LoginPerNameAndIP.String(), l.LoginPerName.String(), l.LoginPerIP.String(),
 		l.LoginPerDevice.String(), l.TwoFactor.String(), l.PasswordConfirmation.String(), l.SignUpsPerIP.String(),
-		l.ResetMailsPerAddress.String(), l.ResetMailsPerIP.String(), l.MemberLookups.String()}, " ")
-	if want := "7,1m,2h 60,30s,1h 500,10s,30m 8,30s,1h 3,1m,1h 6,30s,2h 200/1h 5/24h 100/1h 300/1h"; got != want {
+		l.ResetMailsPerAddress.String(), l.ResetMailsPerIP.String(), l.VerificationMailsPerAccount.String(),
+		l.VerificationMailsPerAddress.String(), l.MemberLookups.String()}, " ")
+	if want := "7,1m,2h 60,30s,1h 500,10s,30m 8,30s,1h 3,1m,1h 6,30s,2h 200/1h 5/24h 100/1h 10/1h 4/2h 300/1h"; got != want {
 		t.Errorf("limits %s\nwant   %s", got, want)
 	}
 	want := password.Production()
@@ -129,6 +134,8 @@ func TestConfigLimitsRefused(t *testing.T) {
 		{"LIMIT_RESET_MAILS_PER_ADDRESS", "0/1h", "LIMIT_RESET_MAILS_PER_ADDRESS: \"0/1h\": the limit and the window must be positive"},
 		{"LIMIT_RESET_MAILS_PER_IP", "20/hour", "LIMIT_RESET_MAILS_PER_IP:"},
 		{"LIMIT_MEMBER_LOOKUPS", "30/0s", "LIMIT_MEMBER_LOOKUPS:"},
+		{"LIMIT_VERIFICATION_MAILS_PER_ACCOUNT", "5", "LIMIT_VERIFICATION_MAILS_PER_ACCOUNT:"},
+		{"LIMIT_VERIFICATION_MAILS_PER_ADDRESS", "3/1x", "LIMIT_VERIFICATION_MAILS_PER_ADDRESS:"},
 		{"PASSWORD_HASH_TIME", "two", `PASSWORD_HASH_TIME must be a positive number, not "two"`},
 		{"PASSWORD_HASH_TIME", "0", "time 0 outside 1..10"},
 		{"PASSWORD_HASH_MEMORY_KIB", "8192", "8192 KiB with 2 passes is weaker than OWASP's minimum (19456 KiB for 2 passes)"},

@@ -224,6 +224,8 @@ func loadAbuseLimits(getenv func(string) string, l *auth.AbuseLimits) error {
 		{"LIMIT_SIGNUPS_PER_IP", &l.SignUpsPerIP},
 		{"LIMIT_RESET_MAILS_PER_ADDRESS", &l.ResetMailsPerAddress},
 		{"LIMIT_RESET_MAILS_PER_IP", &l.ResetMailsPerIP},
+		{"LIMIT_VERIFICATION_MAILS_PER_ACCOUNT", &l.VerificationMailsPerAccount},
+		{"LIMIT_VERIFICATION_MAILS_PER_ADDRESS", &l.VerificationMailsPerAddress},
 		{"LIMIT_MEMBER_LOOKUPS", &l.MemberLookups},
 	} {
 		if s := getenv(v.name); s != "" {

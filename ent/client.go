@@ -19,6 +19,7 @@ import (
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/devicetag"
 	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/identity"
@@ -64,6 +65,8 @@ type Client struct {
 	DeviceTag *DeviceTagClient
 	// DeviceVariable is the client for interacting with the DeviceVariable builders.
 	DeviceVariable *DeviceVariableClient
+	// EmailVerification is the client for interacting with the EmailVerification builders.
+	EmailVerification *EmailVerificationClient
 	// FleetAction is the client for interacting with the FleetAction builders.
 	FleetAction *FleetActionClient
 	// FleetVariable is the client for interacting with the FleetVariable builders.
@@ -113,6 +116,7 @@ func (c *Client) init() {
 	c.DeviceAction = NewDeviceActionClient(c.config)
 	c.DeviceTag = NewDeviceTagClient(c.config)
 	c.DeviceVariable = NewDeviceVariableClient(c.config)
+	c.EmailVerification = NewEmailVerificationClient(c.config)
 	c.FleetAction = NewFleetActionClient(c.config)
 	c.FleetVariable = NewFleetVariableClient(c.config)
 	c.Identity = NewIdentityClient(c.config)
@@ -228,6 +232,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DeviceAction:           NewDeviceActionClient(cfg),
 		DeviceTag:              NewDeviceTagClient(cfg),
 		DeviceVariable:         NewDeviceVariableClient(cfg),
+		EmailVerification:      NewEmailVerificationClient(cfg),
 		FleetAction:            NewFleetActionClient(cfg),
 		FleetVariable:          NewFleetVariableClient(cfg),
 		Identity:               NewIdentityClient(cfg),
@@ -270,6 +275,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DeviceAction:           NewDeviceActionClient(cfg),
 		DeviceTag:              NewDeviceTagClient(cfg),
 		DeviceVariable:         NewDeviceVariableClient(cfg),
+		EmailVerification:      NewEmailVerificationClient(cfg),
 		FleetAction:            NewFleetActionClient(cfg),
 		FleetVariable:          NewFleetVariableClient(cfg),
 		Identity:               NewIdentityClient(cfg),
@@ -315,10 +321,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
-		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
-		c.Identity, c.KnownEmail, c.LoginCode, c.Organization,
-		c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey, c.RateLimit,
-		c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
+		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.EmailVerification,
+		c.FleetAction, c.FleetVariable, c.Identity, c.KnownEmail, c.LoginCode,
+		c.Organization, c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey,
+		c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -329,10 +335,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
-		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.FleetAction, c.FleetVariable,
-		c.Identity, c.KnownEmail, c.LoginCode, c.Organization,
-		c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey, c.RateLimit,
-		c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
+		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.EmailVerification,
+		c.FleetAction, c.FleetVariable, c.Identity, c.KnownEmail, c.LoginCode,
+		c.Organization, c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey,
+		c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -357,6 +363,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.DeviceTag.mutate(ctx, m)
 	case *DeviceVariableMutation:
 		return c.DeviceVariable.mutate(ctx, m)
+	case *EmailVerificationMutation:
+		return c.EmailVerification.mutate(ctx, m)
 	case *FleetActionMutation:
 		return c.FleetAction.mutate(ctx, m)
 	case *FleetVariableMutation:
@@ -1877,6 +1885,155 @@ func (c *DeviceVariableClient) mutate(ctx context.Context, m *DeviceVariableMuta
 		return (&DeviceVariableDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DeviceVariable mutation op: %q", m.Op())
+	}
+}
+
+// EmailVerificationClient is a client for the EmailVerification schema.
+type EmailVerificationClient struct {
+	config
+}
+
+// NewEmailVerificationClient returns a client for the EmailVerification from the given config.
+func NewEmailVerificationClient(c config) *EmailVerificationClient {
+	return &EmailVerificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `emailverification.Hooks(f(g(h())))`.
+func (c *EmailVerificationClient) Use(hooks ...Hook) {
+	c.hooks.EmailVerification = append(c.hooks.EmailVerification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `emailverification.Intercept(f(g(h())))`.
+func (c *EmailVerificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EmailVerification = append(c.inters.EmailVerification, interceptors...)
+}
+
+// Create returns a builder for creating a EmailVerification entity.
+func (c *EmailVerificationClient) Create() *EmailVerificationCreate {
+	mutation := newEmailVerificationMutation(c.config, OpCreate)
+	return &EmailVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EmailVerification entities.
+func (c *EmailVerificationClient) CreateBulk(builders ...*EmailVerificationCreate) *EmailVerificationCreateBulk {
+	return &EmailVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EmailVerificationClient) MapCreateBulk(slice any, setFunc func(*EmailVerificationCreate, int)) *EmailVerificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EmailVerificationCreateBulk{err: fmt.Errorf("calling to EmailVerificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EmailVerificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EmailVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EmailVerification.
+func (c *EmailVerificationClient) Update() *EmailVerificationUpdate {
+	mutation := newEmailVerificationMutation(c.config, OpUpdate)
+	return &EmailVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EmailVerificationClient) UpdateOne(_m *EmailVerification) *EmailVerificationUpdateOne {
+	mutation := newEmailVerificationMutation(c.config, OpUpdateOne, withEmailVerification(_m))
+	return &EmailVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EmailVerificationClient) UpdateOneID(id int) *EmailVerificationUpdateOne {
+	mutation := newEmailVerificationMutation(c.config, OpUpdateOne, withEmailVerificationID(id))
+	return &EmailVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EmailVerification.
+func (c *EmailVerificationClient) Delete() *EmailVerificationDelete {
+	mutation := newEmailVerificationMutation(c.config, OpDelete)
+	return &EmailVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EmailVerificationClient) DeleteOne(_m *EmailVerification) *EmailVerificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EmailVerificationClient) DeleteOneID(id int) *EmailVerificationDeleteOne {
+	builder := c.Delete().Where(emailverification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EmailVerificationDeleteOne{builder}
+}
+
+// Query returns a query builder for EmailVerification.
+func (c *EmailVerificationClient) Query() *EmailVerificationQuery {
+	return &EmailVerificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEmailVerification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EmailVerification entity by its id.
+func (c *EmailVerificationClient) Get(ctx context.Context, id int) (*EmailVerification, error) {
+	return c.Query().Where(emailverification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EmailVerificationClient) GetX(ctx context.Context, id int) *EmailVerification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a EmailVerification.
+func (c *EmailVerificationClient) QueryUser(_m *EmailVerification) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(emailverification.Table, emailverification.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, emailverification.UserTable, emailverification.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *EmailVerificationClient) Hooks() []Hook {
+	return c.hooks.EmailVerification
+}
+
+// Interceptors returns the client interceptors.
+func (c *EmailVerificationClient) Interceptors() []Interceptor {
+	return c.inters.EmailVerification
+}
+
+func (c *EmailVerificationClient) mutate(ctx context.Context, m *EmailVerificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EmailVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EmailVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EmailVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EmailVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EmailVerification mutation op: %q", m.Op())
 	}
 }
 
@@ -4290,6 +4447,22 @@ func (c *UserClient) QueryLoginCodes(_m *User) *LoginCodeQuery {
 	return query
 }
 
+// QueryEmailVerifications queries the email_verifications edge of a User.
+func (c *UserClient) QueryEmailVerifications(_m *User) *EmailVerificationQuery {
+	query := (&EmailVerificationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(emailverification.Table, emailverification.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.EmailVerificationsTable, user.EmailVerificationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryEmailKnownBy queries the email_known_by edge of a User.
 func (c *UserClient) QueryEmailKnownBy(_m *User) *KnownEmailQuery {
 	query := (&KnownEmailClient{config: c.config}).Query()
@@ -4351,17 +4524,17 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
-		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable, Identity,
-		KnownEmail, LoginCode, Organization, OrganizationMembership, PasswordReset,
-		ProvisioningKey, RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey,
-		User []ent.Hook
+		DeviceAction, DeviceTag, DeviceVariable, EmailVerification, FleetAction,
+		FleetVariable, Identity, KnownEmail, LoginCode, Organization,
+		OrganizationMembership, PasswordReset, ProvisioningKey, RateLimit,
+		RecoveryCode, Release, SecurityEvent, SigningKey, User []ent.Hook
 	}
 	inters struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
-		DeviceAction, DeviceTag, DeviceVariable, FleetAction, FleetVariable, Identity,
-		KnownEmail, LoginCode, Organization, OrganizationMembership, PasswordReset,
-		ProvisioningKey, RateLimit, RecoveryCode, Release, SecurityEvent, SigningKey,
-		User []ent.Interceptor
+		DeviceAction, DeviceTag, DeviceVariable, EmailVerification, FleetAction,
+		FleetVariable, Identity, KnownEmail, LoginCode, Organization,
+		OrganizationMembership, PasswordReset, ProvisioningKey, RateLimit,
+		RecoveryCode, Release, SecurityEvent, SigningKey, User []ent.Interceptor
 	}
 )
 

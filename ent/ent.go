@@ -13,6 +13,7 @@ import (
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/devicetag"
 	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/identity"
@@ -103,6 +104,7 @@ func checkColumn(t, c string) error {
 			deviceaction.Table:           deviceaction.ValidColumn,
 			devicetag.Table:              devicetag.ValidColumn,
 			devicevariable.Table:         devicevariable.ValidColumn,
+			emailverification.Table:      emailverification.ValidColumn,
 			fleetaction.Table:            fleetaction.ValidColumn,
 			fleetvariable.Table:          fleetvariable.ValidColumn,
 			identity.Table:               identity.ValidColumn,

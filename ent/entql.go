@@ -11,6 +11,7 @@ import (
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/devicetag"
 	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/identity"
@@ -36,7 +37,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -184,6 +185,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   emailverification.Table,
+			Columns: emailverification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: emailverification.FieldID,
+			},
+		},
+		Type: "EmailVerification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			emailverification.FieldUserID:    {Type: field.TypeInt, Column: emailverification.FieldUserID},
+			emailverification.FieldEmail:     {Type: field.TypeString, Column: emailverification.FieldEmail},
+			emailverification.FieldHash:      {Type: field.TypeBytes, Column: emailverification.FieldHash},
+			emailverification.FieldExpiresAt: {Type: field.TypeTime, Column: emailverification.FieldExpiresAt},
+			emailverification.FieldCreatedAt: {Type: field.TypeTime, Column: emailverification.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   fleetaction.Table,
 			Columns: fleetaction.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -200,7 +219,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			fleetaction.FieldReleaseID:     {Type: field.TypeInt, Column: fleetaction.FieldReleaseID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   fleetvariable.Table,
 			Columns: fleetvariable.Columns,
@@ -217,7 +236,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			fleetvariable.FieldValue:         {Type: field.TypeString, Column: fleetvariable.FieldValue},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   identity.Table,
 			Columns: identity.Columns,
@@ -235,7 +254,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			identity.FieldUserID:   {Type: field.TypeInt, Column: identity.FieldUserID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   knownemail.Table,
 			Columns: knownemail.Columns,
@@ -251,7 +270,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			knownemail.FieldCreatedAt: {Type: field.TypeTime, Column: knownemail.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   logincode.Table,
 			Columns: logincode.Columns,
@@ -270,7 +289,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			logincode.FieldCreatedAt: {Type: field.TypeTime, Column: logincode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -287,7 +306,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldPlan:      {Type: field.TypeEnum, Column: organization.FieldPlan},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organizationmembership.Table,
 			Columns: organizationmembership.Columns,
@@ -304,7 +323,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organizationmembership.FieldOrganizationID: {Type: field.TypeInt, Column: organizationmembership.FieldOrganizationID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -321,7 +340,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldCreatedAt: {Type: field.TypeTime, Column: passwordreset.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   provisioningkey.Table,
 			Columns: provisioningkey.Columns,
@@ -339,7 +358,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			provisioningkey.FieldPrefix:        {Type: field.TypeString, Column: provisioningkey.FieldPrefix},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ratelimit.Table,
 			Columns: ratelimit.Columns,
@@ -356,7 +375,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ratelimit.FieldBlockedUntil: {Type: field.TypeTime, Column: ratelimit.FieldBlockedUntil},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   recoverycode.Table,
 			Columns: recoverycode.Columns,
@@ -373,7 +392,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			recoverycode.FieldCreatedAt: {Type: field.TypeTime, Column: recoverycode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   release.Table,
 			Columns: release.Columns,
@@ -391,7 +410,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			release.FieldNote:          {Type: field.TypeString, Column: release.FieldNote},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   securityevent.Table,
 			Columns: securityevent.Columns,
@@ -408,7 +427,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			securityevent.FieldUserID:    {Type: field.TypeInt, Column: securityevent.FieldUserID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -425,7 +444,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldCreatedAt:  {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -760,6 +779,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Device",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   emailverification.UserTable,
+			Columns: []string{emailverification.UserColumn},
+			Bidi:    false,
+		},
+		"EmailVerification",
+		"User",
+	)
+	graph.MustAddE(
 		"application",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1082,6 +1113,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"LoginCode",
+	)
+	graph.MustAddE(
+		"email_verifications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailVerificationsTable,
+			Columns: []string{user.EmailVerificationsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"EmailVerification",
 	)
 	graph.MustAddE(
 		"email_known_by",
@@ -2006,6 +2049,85 @@ func (f *DeviceVariableFilter) WhereHasDeviceWith(preds ...predicate.Device) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EmailVerificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EmailVerificationQuery builder.
+func (_q *EmailVerificationQuery) Filter() *EmailVerificationFilter {
+	return &EmailVerificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EmailVerificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EmailVerificationMutation builder.
+func (m *EmailVerificationMutation) Filter() *EmailVerificationFilter {
+	return &EmailVerificationFilter{config: m.config, predicateAdder: m}
+}
+
+// EmailVerificationFilter provides a generic filtering capability at runtime for EmailVerificationQuery.
+type EmailVerificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EmailVerificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *EmailVerificationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(emailverification.FieldID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *EmailVerificationFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(emailverification.FieldUserID))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *EmailVerificationFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(emailverification.FieldEmail))
+}
+
+// WhereHash applies the entql []byte predicate on the hash field.
+func (f *EmailVerificationFilter) WhereHash(p entql.BytesP) {
+	f.Where(p.Field(emailverification.FieldHash))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *EmailVerificationFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(emailverification.FieldExpiresAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EmailVerificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(emailverification.FieldCreatedAt))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *EmailVerificationFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *EmailVerificationFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *FleetActionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2034,7 +2156,7 @@ type FleetActionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FleetActionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2141,7 +2263,7 @@ type FleetVariableFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FleetVariableFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2215,7 +2337,7 @@ type IdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2294,7 +2416,7 @@ type KnownEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *KnownEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2377,7 +2499,7 @@ type LoginCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2461,7 +2583,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2549,7 +2671,7 @@ type OrganizationMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2637,7 +2759,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2711,7 +2833,7 @@ type ProvisioningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProvisioningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2804,7 +2926,7 @@ type RateLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RateLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2864,7 +2986,7 @@ type RecoveryCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RecoveryCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2938,7 +3060,7 @@ type ReleaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReleaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3031,7 +3153,7 @@ type SecurityEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecurityEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3105,7 +3227,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3165,7 +3287,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3327,6 +3449,20 @@ func (f *UserFilter) WhereHasLoginCodes() {
 // WhereHasLoginCodesWith applies a predicate to check if query has an edge login_codes with a given conditions (other predicates).
 func (f *UserFilter) WhereHasLoginCodesWith(preds ...predicate.LoginCode) {
 	f.Where(entql.HasEdgeWith("login_codes", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEmailVerifications applies a predicate to check if query has an edge email_verifications.
+func (f *UserFilter) WhereHasEmailVerifications() {
+	f.Where(entql.HasEdge("email_verifications"))
+}
+
+// WhereHasEmailVerificationsWith applies a predicate to check if query has an edge email_verifications with a given conditions (other predicates).
+func (f *UserFilter) WhereHasEmailVerificationsWith(preds ...predicate.EmailVerification) {
+	f.Where(entql.HasEdgeWith("email_verifications", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -13,6 +13,7 @@ import (
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/devicetag"
 	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/identity"
@@ -55,6 +56,7 @@ const (
 	TypeDeviceAction           = "DeviceAction"
 	TypeDeviceTag              = "DeviceTag"
 	TypeDeviceVariable         = "DeviceVariable"
+	TypeEmailVerification      = "EmailVerification"
 	TypeFleetAction            = "FleetAction"
 	TypeFleetVariable          = "FleetVariable"
 	TypeIdentity               = "Identity"
@@ -6292,6 +6294,605 @@ func (m *DeviceVariableMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown DeviceVariable edge %s", name)
+}
+
+// EmailVerificationMutation represents an operation that mutates the EmailVerification nodes in the graph.
+type EmailVerificationMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	email         *string
+	hash          *[]byte
+	expires_at    *time.Time
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	user          *int
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*EmailVerification, error)
+	predicates    []predicate.EmailVerification
+}
+
+var _ ent.Mutation = (*EmailVerificationMutation)(nil)
+
+// emailverificationOption allows management of the mutation configuration using functional options.
+type emailverificationOption func(*EmailVerificationMutation)
+
+// newEmailVerificationMutation creates new mutation for the EmailVerification entity.
+func newEmailVerificationMutation(c config, op Op, opts ...emailverificationOption) *EmailVerificationMutation {
+	m := &EmailVerificationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEmailVerification,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEmailVerificationID sets the ID field of the mutation.
+func withEmailVerificationID(id int) emailverificationOption {
+	return func(m *EmailVerificationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EmailVerification
+		)
+		m.oldValue = func(ctx context.Context) (*EmailVerification, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EmailVerification.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEmailVerification sets the old EmailVerification of the mutation.
+func withEmailVerification(node *EmailVerification) emailverificationOption {
+	return func(m *EmailVerificationMutation) {
+		m.oldValue = func(context.Context) (*EmailVerification, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EmailVerificationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EmailVerificationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EmailVerificationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EmailVerificationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EmailVerification.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *EmailVerificationMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *EmailVerificationMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *EmailVerificationMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *EmailVerificationMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *EmailVerificationMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *EmailVerificationMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetHash sets the "hash" field.
+func (m *EmailVerificationMutation) SetHash(b []byte) {
+	m.hash = &b
+}
+
+// Hash returns the value of the "hash" field in the mutation.
+func (m *EmailVerificationMutation) Hash() (r []byte, exists bool) {
+	v := m.hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHash returns the old "hash" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHash: %w", err)
+	}
+	return oldValue.Hash, nil
+}
+
+// ResetHash resets all changes to the "hash" field.
+func (m *EmailVerificationMutation) ResetHash() {
+	m.hash = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *EmailVerificationMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *EmailVerificationMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *EmailVerificationMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EmailVerificationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EmailVerificationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EmailVerificationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *EmailVerificationMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[emailverification.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *EmailVerificationMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *EmailVerificationMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *EmailVerificationMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the EmailVerificationMutation builder.
+func (m *EmailVerificationMutation) Where(ps ...predicate.EmailVerification) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EmailVerificationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EmailVerificationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EmailVerification, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EmailVerificationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EmailVerificationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EmailVerification).
+func (m *EmailVerificationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EmailVerificationMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.user != nil {
+		fields = append(fields, emailverification.FieldUserID)
+	}
+	if m.email != nil {
+		fields = append(fields, emailverification.FieldEmail)
+	}
+	if m.hash != nil {
+		fields = append(fields, emailverification.FieldHash)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, emailverification.FieldExpiresAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, emailverification.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EmailVerificationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case emailverification.FieldUserID:
+		return m.UserID()
+	case emailverification.FieldEmail:
+		return m.Email()
+	case emailverification.FieldHash:
+		return m.Hash()
+	case emailverification.FieldExpiresAt:
+		return m.ExpiresAt()
+	case emailverification.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EmailVerificationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case emailverification.FieldUserID:
+		return m.OldUserID(ctx)
+	case emailverification.FieldEmail:
+		return m.OldEmail(ctx)
+	case emailverification.FieldHash:
+		return m.OldHash(ctx)
+	case emailverification.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case emailverification.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown EmailVerification field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailVerificationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case emailverification.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case emailverification.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case emailverification.FieldHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHash(v)
+		return nil
+	case emailverification.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case emailverification.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EmailVerification field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EmailVerificationMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EmailVerificationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailVerificationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown EmailVerification numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EmailVerificationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EmailVerificationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EmailVerificationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown EmailVerification nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EmailVerificationMutation) ResetField(name string) error {
+	switch name {
+	case emailverification.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case emailverification.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case emailverification.FieldHash:
+		m.ResetHash()
+		return nil
+	case emailverification.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case emailverification.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailVerification field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EmailVerificationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, emailverification.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EmailVerificationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case emailverification.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EmailVerificationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EmailVerificationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EmailVerificationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, emailverification.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EmailVerificationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case emailverification.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EmailVerificationMutation) ClearEdge(name string) error {
+	switch name {
+	case emailverification.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailVerification unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EmailVerificationMutation) ResetEdge(name string) error {
+	switch name {
+	case emailverification.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailVerification edge %s", name)
 }
 
 // FleetActionMutation represents an operation that mutates the FleetAction nodes in the graph.
@@ -14717,6 +15318,9 @@ type UserMutation struct {
 	login_codes                     map[int]struct{}
 	removedlogin_codes              map[int]struct{}
 	clearedlogin_codes              bool
+	email_verifications             map[int]struct{}
+	removedemail_verifications      map[int]struct{}
+	clearedemail_verifications      bool
 	email_known_by                  map[int]struct{}
 	removedemail_known_by           map[int]struct{}
 	clearedemail_known_by           bool
@@ -15641,6 +16245,60 @@ func (m *UserMutation) ResetLoginCodes() {
 	m.removedlogin_codes = nil
 }
 
+// AddEmailVerificationIDs adds the "email_verifications" edge to the EmailVerification entity by ids.
+func (m *UserMutation) AddEmailVerificationIDs(ids ...int) {
+	if m.email_verifications == nil {
+		m.email_verifications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.email_verifications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEmailVerifications clears the "email_verifications" edge to the EmailVerification entity.
+func (m *UserMutation) ClearEmailVerifications() {
+	m.clearedemail_verifications = true
+}
+
+// EmailVerificationsCleared reports if the "email_verifications" edge to the EmailVerification entity was cleared.
+func (m *UserMutation) EmailVerificationsCleared() bool {
+	return m.clearedemail_verifications
+}
+
+// RemoveEmailVerificationIDs removes the "email_verifications" edge to the EmailVerification entity by IDs.
+func (m *UserMutation) RemoveEmailVerificationIDs(ids ...int) {
+	if m.removedemail_verifications == nil {
+		m.removedemail_verifications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.email_verifications, ids[i])
+		m.removedemail_verifications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEmailVerifications returns the removed IDs of the "email_verifications" edge to the EmailVerification entity.
+func (m *UserMutation) RemovedEmailVerificationsIDs() (ids []int) {
+	for id := range m.removedemail_verifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EmailVerificationsIDs returns the "email_verifications" edge IDs in the mutation.
+func (m *UserMutation) EmailVerificationsIDs() (ids []int) {
+	for id := range m.email_verifications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEmailVerifications resets all changes to the "email_verifications" edge.
+func (m *UserMutation) ResetEmailVerifications() {
+	m.email_verifications = nil
+	m.clearedemail_verifications = false
+	m.removedemail_verifications = nil
+}
+
 // AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by ids.
 func (m *UserMutation) AddEmailKnownByIDs(ids ...int) {
 	if m.email_known_by == nil {
@@ -16054,7 +16712,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.organization_memberships != nil {
 		edges = append(edges, user.EdgeOrganizationMemberships)
 	}
@@ -16078,6 +16736,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.login_codes != nil {
 		edges = append(edges, user.EdgeLoginCodes)
+	}
+	if m.email_verifications != nil {
+		edges = append(edges, user.EdgeEmailVerifications)
 	}
 	if m.email_known_by != nil {
 		edges = append(edges, user.EdgeEmailKnownBy)
@@ -16140,6 +16801,12 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeEmailVerifications:
+		ids := make([]ent.Value, 0, len(m.email_verifications))
+		for id := range m.email_verifications {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeEmailKnownBy:
 		ids := make([]ent.Value, 0, len(m.email_known_by))
 		for id := range m.email_known_by {
@@ -16158,7 +16825,7 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.removedorganization_memberships != nil {
 		edges = append(edges, user.EdgeOrganizationMemberships)
 	}
@@ -16182,6 +16849,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedlogin_codes != nil {
 		edges = append(edges, user.EdgeLoginCodes)
+	}
+	if m.removedemail_verifications != nil {
+		edges = append(edges, user.EdgeEmailVerifications)
 	}
 	if m.removedemail_known_by != nil {
 		edges = append(edges, user.EdgeEmailKnownBy)
@@ -16244,6 +16914,12 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeEmailVerifications:
+		ids := make([]ent.Value, 0, len(m.removedemail_verifications))
+		for id := range m.removedemail_verifications {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeEmailKnownBy:
 		ids := make([]ent.Value, 0, len(m.removedemail_known_by))
 		for id := range m.removedemail_known_by {
@@ -16262,7 +16938,7 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.clearedorganization_memberships {
 		edges = append(edges, user.EdgeOrganizationMemberships)
 	}
@@ -16286,6 +16962,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedlogin_codes {
 		edges = append(edges, user.EdgeLoginCodes)
+	}
+	if m.clearedemail_verifications {
+		edges = append(edges, user.EdgeEmailVerifications)
 	}
 	if m.clearedemail_known_by {
 		edges = append(edges, user.EdgeEmailKnownBy)
@@ -16316,6 +16995,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedidentities
 	case user.EdgeLoginCodes:
 		return m.clearedlogin_codes
+	case user.EdgeEmailVerifications:
+		return m.clearedemail_verifications
 	case user.EdgeEmailKnownBy:
 		return m.clearedemail_known_by
 	case user.EdgeKnownEmails:
@@ -16359,6 +17040,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeLoginCodes:
 		m.ResetLoginCodes()
+		return nil
+	case user.EdgeEmailVerifications:
+		m.ResetEmailVerifications()
 		return nil
 	case user.EdgeEmailKnownBy:
 		m.ResetEmailKnownBy()

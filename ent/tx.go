@@ -30,6 +30,8 @@ type Tx struct {
 	DeviceTag *DeviceTagClient
 	// DeviceVariable is the client for interacting with the DeviceVariable builders.
 	DeviceVariable *DeviceVariableClient
+	// EmailVerification is the client for interacting with the EmailVerification builders.
+	EmailVerification *EmailVerificationClient
 	// FleetAction is the client for interacting with the FleetAction builders.
 	FleetAction *FleetActionClient
 	// FleetVariable is the client for interacting with the FleetVariable builders.
@@ -199,6 +201,7 @@ func (tx *Tx) init() {
 	tx.DeviceAction = NewDeviceActionClient(tx.config)
 	tx.DeviceTag = NewDeviceTagClient(tx.config)
 	tx.DeviceVariable = NewDeviceVariableClient(tx.config)
+	tx.EmailVerification = NewEmailVerificationClient(tx.config)
 	tx.FleetAction = NewFleetActionClient(tx.config)
 	tx.FleetVariable = NewFleetVariableClient(tx.config)
 	tx.Identity = NewIdentityClient(tx.config)

@@ -59,13 +59,15 @@ type UserEdges struct {
 	Identities []*Identity `json:"identities,omitempty"`
 	// LoginCodes holds the value of the login_codes edge.
 	LoginCodes []*LoginCode `json:"login_codes,omitempty"`
+	// EmailVerifications holds the value of the email_verifications edge.
+	EmailVerifications []*EmailVerification `json:"email_verifications,omitempty"`
 	// EmailKnownBy holds the value of the email_known_by edge.
 	EmailKnownBy []*KnownEmail `json:"email_known_by,omitempty"`
 	// KnownEmails holds the value of the known_emails edge.
 	KnownEmails []*KnownEmail `json:"known_emails,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [11]bool
 
 	namedOrganizationMemberships map[string][]*OrganizationMembership
 	namedApplicationMemberships  map[string][]*ApplicationMembership
@@ -75,6 +77,7 @@ type UserEdges struct {
 	namedPasswordResets          map[string][]*PasswordReset
 	namedIdentities              map[string][]*Identity
 	namedLoginCodes              map[string][]*LoginCode
+	namedEmailVerifications      map[string][]*EmailVerification
 	namedEmailKnownBy            map[string][]*KnownEmail
 	namedKnownEmails             map[string][]*KnownEmail
 }
@@ -151,10 +154,19 @@ func (e UserEdges) LoginCodesOrErr() ([]*LoginCode, error) {
 	return nil, &NotLoadedError{edge: "login_codes"}
 }
 
+// EmailVerificationsOrErr returns the EmailVerifications value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) EmailVerificationsOrErr() ([]*EmailVerification, error) {
+	if e.loadedTypes[8] {
+		return e.EmailVerifications, nil
+	}
+	return nil, &NotLoadedError{edge: "email_verifications"}
+}
+
 // EmailKnownByOrErr returns the EmailKnownBy value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) EmailKnownByOrErr() ([]*KnownEmail, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.EmailKnownBy, nil
 	}
 	return nil, &NotLoadedError{edge: "email_known_by"}
@@ -163,7 +175,7 @@ func (e UserEdges) EmailKnownByOrErr() ([]*KnownEmail, error) {
 // KnownEmailsOrErr returns the KnownEmails value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) KnownEmailsOrErr() ([]*KnownEmail, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.KnownEmails, nil
 	}
 	return nil, &NotLoadedError{edge: "known_emails"}
@@ -310,6 +322,11 @@ func (_m *User) QueryIdentities() *IdentityQuery {
 // QueryLoginCodes queries the "login_codes" edge of the User entity.
 func (_m *User) QueryLoginCodes() *LoginCodeQuery {
 	return NewUserClient(_m.config).QueryLoginCodes(_m)
+}
+
+// QueryEmailVerifications queries the "email_verifications" edge of the User entity.
+func (_m *User) QueryEmailVerifications() *EmailVerificationQuery {
+	return NewUserClient(_m.config).QueryEmailVerifications(_m)
 }
 
 // QueryEmailKnownBy queries the "email_known_by" edge of the User entity.
@@ -561,6 +578,30 @@ func (_m *User) appendNamedLoginCodes(name string, edges ...*LoginCode) {
 		_m.Edges.namedLoginCodes[name] = []*LoginCode{}
 	} else {
 		_m.Edges.namedLoginCodes[name] = append(_m.Edges.namedLoginCodes[name], edges...)
+	}
+}
+
+// NamedEmailVerifications returns the EmailVerifications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedEmailVerifications(name string) ([]*EmailVerification, error) {
+	if _m.Edges.namedEmailVerifications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEmailVerifications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedEmailVerifications(name string, edges ...*EmailVerification) {
+	if _m.Edges.namedEmailVerifications == nil {
+		_m.Edges.namedEmailVerifications = make(map[string][]*EmailVerification)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEmailVerifications[name] = []*EmailVerification{}
+	} else {
+		_m.Edges.namedEmailVerifications[name] = append(_m.Edges.namedEmailVerifications[name], edges...)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
 	"fleetgate/ent/logincode"
@@ -243,6 +244,21 @@ func (_c *UserCreate) AddLoginCodes(v ...*LoginCode) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddLoginCodeIDs(ids...)
+}
+
+// AddEmailVerificationIDs adds the "email_verifications" edge to the EmailVerification entity by IDs.
+func (_c *UserCreate) AddEmailVerificationIDs(ids ...int) *UserCreate {
+	_c.mutation.AddEmailVerificationIDs(ids...)
+	return _c
+}
+
+// AddEmailVerifications adds the "email_verifications" edges to the EmailVerification entity.
+func (_c *UserCreate) AddEmailVerifications(v ...*EmailVerification) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddEmailVerificationIDs(ids...)
 }
 
 // AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by IDs.
@@ -542,6 +558,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(logincode.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.EmailVerificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailVerificationsTable,
+			Columns: []string{user.EmailVerificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(emailverification.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

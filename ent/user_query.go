@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
 	"fleetgate/ent/logincode"
@@ -40,6 +41,7 @@ type UserQuery struct {
 	withPasswordResets               *PasswordResetQuery
 	withIdentities                   *IdentityQuery
 	withLoginCodes                   *LoginCodeQuery
+	withEmailVerifications           *EmailVerificationQuery
 	withEmailKnownBy                 *KnownEmailQuery
 	withKnownEmails                  *KnownEmailQuery
 	loadTotal                        []func(context.Context, []*User) error
@@ -52,6 +54,7 @@ type UserQuery struct {
 	withNamedPasswordResets          map[string]*PasswordResetQuery
 	withNamedIdentities              map[string]*IdentityQuery
 	withNamedLoginCodes              map[string]*LoginCodeQuery
+	withNamedEmailVerifications      map[string]*EmailVerificationQuery
 	withNamedEmailKnownBy            map[string]*KnownEmailQuery
 	withNamedKnownEmails             map[string]*KnownEmailQuery
 	// intermediate query (i.e. traversal path).
@@ -259,6 +262,28 @@ func (_q *UserQuery) QueryLoginCodes() *LoginCodeQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(logincode.Table, logincode.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.LoginCodesTable, user.LoginCodesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEmailVerifications chains the current query on the "email_verifications" edge.
+func (_q *UserQuery) QueryEmailVerifications() *EmailVerificationQuery {
+	query := (&EmailVerificationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(emailverification.Table, emailverification.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.EmailVerificationsTable, user.EmailVerificationsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -510,6 +535,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withPasswordResets:          _q.withPasswordResets.Clone(),
 		withIdentities:              _q.withIdentities.Clone(),
 		withLoginCodes:              _q.withLoginCodes.Clone(),
+		withEmailVerifications:      _q.withEmailVerifications.Clone(),
 		withEmailKnownBy:            _q.withEmailKnownBy.Clone(),
 		withKnownEmails:             _q.withKnownEmails.Clone(),
 		// clone intermediate query.
@@ -604,6 +630,17 @@ func (_q *UserQuery) WithLoginCodes(opts ...func(*LoginCodeQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withLoginCodes = query
+	return _q
+}
+
+// WithEmailVerifications tells the query-builder to eager-load the nodes that are connected to
+// the "email_verifications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithEmailVerifications(opts ...func(*EmailVerificationQuery)) *UserQuery {
+	query := (&EmailVerificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEmailVerifications = query
 	return _q
 }
 
@@ -707,7 +744,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [11]bool{
 			_q.withOrganizationMemberships != nil,
 			_q.withApplicationMemberships != nil,
 			_q.withAPIKeys != nil,
@@ -716,6 +753,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withPasswordResets != nil,
 			_q.withIdentities != nil,
 			_q.withLoginCodes != nil,
+			_q.withEmailVerifications != nil,
 			_q.withEmailKnownBy != nil,
 			_q.withKnownEmails != nil,
 		}
@@ -801,6 +839,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withEmailVerifications; query != nil {
+		if err := _q.loadEmailVerifications(ctx, query, nodes,
+			func(n *User) { n.Edges.EmailVerifications = []*EmailVerification{} },
+			func(n *User, e *EmailVerification) {
+				n.Edges.EmailVerifications = append(n.Edges.EmailVerifications, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withEmailKnownBy; query != nil {
 		if err := _q.loadEmailKnownBy(ctx, query, nodes,
 			func(n *User) { n.Edges.EmailKnownBy = []*KnownEmail{} },
@@ -868,6 +915,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadLoginCodes(ctx, query, nodes,
 			func(n *User) { n.appendNamedLoginCodes(name) },
 			func(n *User, e *LoginCode) { n.appendNamedLoginCodes(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEmailVerifications {
+		if err := _q.loadEmailVerifications(ctx, query, nodes,
+			func(n *User) { n.appendNamedEmailVerifications(name) },
+			func(n *User, e *EmailVerification) { n.appendNamedEmailVerifications(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1118,6 +1172,36 @@ func (_q *UserQuery) loadLoginCodes(ctx context.Context, query *LoginCodeQuery, 
 	}
 	query.Where(predicate.LoginCode(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.LoginCodesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadEmailVerifications(ctx context.Context, query *EmailVerificationQuery, nodes []*User, init func(*User), assign func(*User, *EmailVerification)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(emailverification.FieldUserID)
+	}
+	query.Where(predicate.EmailVerification(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.EmailVerificationsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1396,6 +1480,20 @@ func (_q *UserQuery) WithNamedLoginCodes(name string, opts ...func(*LoginCodeQue
 		_q.withNamedLoginCodes = make(map[string]*LoginCodeQuery)
 	}
 	_q.withNamedLoginCodes[name] = query
+	return _q
+}
+
+// WithNamedEmailVerifications tells the query-builder to eager-load the nodes that are connected to the "email_verifications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedEmailVerifications(name string, opts ...func(*EmailVerificationQuery)) *UserQuery {
+	query := (&EmailVerificationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEmailVerifications == nil {
+		_q.withNamedEmailVerifications = make(map[string]*EmailVerificationQuery)
+	}
+	_q.withNamedEmailVerifications[name] = query
 	return _q
 }
 

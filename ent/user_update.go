@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/applicationmembership"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/identity"
 	"fleetgate/ent/knownemail"
 	"fleetgate/ent/logincode"
@@ -279,6 +280,21 @@ func (_u *UserUpdate) AddLoginCodes(v ...*LoginCode) *UserUpdate {
 	return _u.AddLoginCodeIDs(ids...)
 }
 
+// AddEmailVerificationIDs adds the "email_verifications" edge to the EmailVerification entity by IDs.
+func (_u *UserUpdate) AddEmailVerificationIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddEmailVerificationIDs(ids...)
+	return _u
+}
+
+// AddEmailVerifications adds the "email_verifications" edges to the EmailVerification entity.
+func (_u *UserUpdate) AddEmailVerifications(v ...*EmailVerification) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEmailVerificationIDs(ids...)
+}
+
 // AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by IDs.
 func (_u *UserUpdate) AddEmailKnownByIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddEmailKnownByIDs(ids...)
@@ -480,6 +496,27 @@ func (_u *UserUpdate) RemoveLoginCodes(v ...*LoginCode) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveLoginCodeIDs(ids...)
+}
+
+// ClearEmailVerifications clears all "email_verifications" edges to the EmailVerification entity.
+func (_u *UserUpdate) ClearEmailVerifications() *UserUpdate {
+	_u.mutation.ClearEmailVerifications()
+	return _u
+}
+
+// RemoveEmailVerificationIDs removes the "email_verifications" edge to EmailVerification entities by IDs.
+func (_u *UserUpdate) RemoveEmailVerificationIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveEmailVerificationIDs(ids...)
+	return _u
+}
+
+// RemoveEmailVerifications removes "email_verifications" edges to EmailVerification entities.
+func (_u *UserUpdate) RemoveEmailVerifications(v ...*EmailVerification) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEmailVerificationIDs(ids...)
 }
 
 // ClearEmailKnownBy clears all "email_known_by" edges to the KnownEmail entity.
@@ -980,6 +1017,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.EmailVerificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailVerificationsTable,
+			Columns: []string{user.EmailVerificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(emailverification.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEmailVerificationsIDs(); len(nodes) > 0 && !_u.mutation.EmailVerificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailVerificationsTable,
+			Columns: []string{user.EmailVerificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(emailverification.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EmailVerificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailVerificationsTable,
+			Columns: []string{user.EmailVerificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(emailverification.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.EmailKnownByCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1333,6 +1415,21 @@ func (_u *UserUpdateOne) AddLoginCodes(v ...*LoginCode) *UserUpdateOne {
 	return _u.AddLoginCodeIDs(ids...)
 }
 
+// AddEmailVerificationIDs adds the "email_verifications" edge to the EmailVerification entity by IDs.
+func (_u *UserUpdateOne) AddEmailVerificationIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddEmailVerificationIDs(ids...)
+	return _u
+}
+
+// AddEmailVerifications adds the "email_verifications" edges to the EmailVerification entity.
+func (_u *UserUpdateOne) AddEmailVerifications(v ...*EmailVerification) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEmailVerificationIDs(ids...)
+}
+
 // AddEmailKnownByIDs adds the "email_known_by" edge to the KnownEmail entity by IDs.
 func (_u *UserUpdateOne) AddEmailKnownByIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddEmailKnownByIDs(ids...)
@@ -1534,6 +1631,27 @@ func (_u *UserUpdateOne) RemoveLoginCodes(v ...*LoginCode) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveLoginCodeIDs(ids...)
+}
+
+// ClearEmailVerifications clears all "email_verifications" edges to the EmailVerification entity.
+func (_u *UserUpdateOne) ClearEmailVerifications() *UserUpdateOne {
+	_u.mutation.ClearEmailVerifications()
+	return _u
+}
+
+// RemoveEmailVerificationIDs removes the "email_verifications" edge to EmailVerification entities by IDs.
+func (_u *UserUpdateOne) RemoveEmailVerificationIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveEmailVerificationIDs(ids...)
+	return _u
+}
+
+// RemoveEmailVerifications removes "email_verifications" edges to EmailVerification entities.
+func (_u *UserUpdateOne) RemoveEmailVerifications(v ...*EmailVerification) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEmailVerificationIDs(ids...)
 }
 
 // ClearEmailKnownBy clears all "email_known_by" edges to the KnownEmail entity.
@@ -2057,6 +2175,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(logincode.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EmailVerificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailVerificationsTable,
+			Columns: []string{user.EmailVerificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(emailverification.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEmailVerificationsIDs(); len(nodes) > 0 && !_u.mutation.EmailVerificationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailVerificationsTable,
+			Columns: []string{user.EmailVerificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(emailverification.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EmailVerificationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.EmailVerificationsTable,
+			Columns: []string{user.EmailVerificationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(emailverification.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -30,7 +30,9 @@ func TestFleetReadsForEveryRole(t *testing.T) {
 
 func TestOrganizations(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
-		alice, bob, carol := s.SignUp(t, "alice"), s.SignUp(t, "bob"), s.SignUp(t, "carol")
+		s, box := s.WithMailbox(t)
+		bob := s.SignUpVerified(t, box, "bob") // added by address below, which must be verified
+		alice, carol := s.SignUp(t, "alice"), s.SignUp(t, "carol")
 		ac, bc := s.Client(alice.Token), s.Client(bob.Token)
 
 		org := Must(CreateOrganization(ctx, ac, CreateOrganizationInput{Name: " Acme Inc. ", Handle: "Acme"}))(t).CreateOrganization
@@ -57,7 +59,7 @@ func TestOrganizations(t *testing.T) {
 		// Members: by username or email, signed up, once.
 		_, err = AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: org.Id, UsernameOrEmail: "nobody@example.com", Role: OrganizationRoleMember})
 		WantCode(t, err, "NOT_FOUND")
-		if !strings.Contains(err.Error(), "must sign up first") {
+		if !strings.Contains(err.Error(), "must sign up") {
 			t.Errorf("not signed up: %v", err)
 		}
 		bm := Must(AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: org.Id, UsernameOrEmail: "BOB@example.com", Role: OrganizationRoleMember}))(t).AddOrganizationMember
@@ -240,18 +242,19 @@ func TestPlanRules(t *testing.T) {
 func TestAddApplicationMember(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		f := s.NewFleet(t, "f")
+		s, box := s.WithMailbox(t)
 		admin := s.Client(f.Users[access.Administrator].Token)
-		s.SignUp(t, "erin")
+		s.SignUpVerified(t, box, "erin") // added by address below, which must be verified
 		add := func(who string, role ApplicationRole) error {
 			_, err := AddApplicationMember(ctx, admin, AddApplicationMemberInput{ApplicationId: f.AppID, UsernameOrEmail: who, Role: role})
 			return err
 		}
 		err := add("nobody", ApplicationRoleDeveloper)
 		WantCode(t, err, "NOT_FOUND")
-		if !strings.Contains(err.Error(), "must sign up first") {
+		if !strings.Contains(err.Error(), "must sign up") {
 			t.Errorf("not signed up: %v", err)
 		}
-		WantCode(t, add(f.Users[access.Observer].Email, ApplicationRoleDeveloper), "CONFLICT")
+		WantCode(t, add(f.Users[access.Observer].Username, ApplicationRoleDeveloper), "CONFLICT")
 		// The organization's administrator has the role already.
 		WantCode(t, add(f.Users[access.Administrator].Username, ApplicationRoleDeveloper), "CONFLICT")
 		if err := add("ERIN@example.com", ApplicationRoleObserver); err != nil {
@@ -281,8 +284,8 @@ func TestAddApplicationMember(t *testing.T) {
 		}
 		events := Must(SecurityEvents(ctx, s.Client(erin)))(t).Me.SecurityEvents.Edges
 		want := "added to application " + f.Slug + " as OBSERVER by " + f.Users[access.Administrator].Username
-		// Newest first: her sign-in, then the membership.
-		if len(events) != 2 || events[1].Node.Kind != SecurityEventKindMembershipChanged || events[1].Node.Detail != want {
+		// Newest first: her sign-in, the membership, her verified address.
+		if len(events) != 3 || events[1].Node.Kind != SecurityEventKindMembershipChanged || events[1].Node.Detail != want {
 			t.Fatalf("erin's events %+v, want %q", events, want)
 		}
 	})
@@ -374,7 +377,7 @@ func TestLastAdministratorUnderConcurrency(t *testing.T) {
 func TestOtherUsersPrivateFields(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		f := s.NewFleet(t, "f")
-		for _, field := range []string{"createdAt", "hasPassword", "organizations { totalCount }", "securityEvents { totalCount }"} {
+		for _, field := range []string{"createdAt", "hasPassword", "emailVerified", "organizations { totalCount }", "securityEvents { totalCount }"} {
 			for _, role := range []access.Role{access.Administrator, access.Observer} {
 				query := `{"query": "{ application(slug: \"` + f.Slug + `\") { members { edges { node { user { username ` + field + ` } } } } } }"}`
 				resp := s.PostWith(map[string]string{"Authorization": "Bearer " + f.Users[role].Token}, query)
@@ -384,7 +387,7 @@ func TestOtherUsersPrivateFields(t *testing.T) {
 			}
 		}
 		// The same fields of oneself are fine.
-		me := `{"query": "{ me { createdAt hasPassword organizations { totalCount } securityEvents { totalCount } } }"}`
+		me := `{"query": "{ me { createdAt hasPassword emailVerified organizations { totalCount } securityEvents { totalCount } } }"}`
 		resp := s.PostWith(map[string]string{"Authorization": "Bearer " + f.Users[access.Observer].Token}, me)
 		if code := ResponseCode(t, resp); code != "" {
 			t.Fatalf("own fields: %s", code)

@@ -42,6 +42,7 @@ var hashingFields = map[string]string{
 	"Mutation.resetPassword":           "",
 	"Mutation.setPassword":             "",
 	"Mutation.deleteAccount":           "",
+	"Mutation.changeEmail":             "",
 	"Mutation.disableTwoFactor":        "",
 	"Mutation.regenerateRecoveryCodes": "",
 	"Mutation.verifyTwoFactor":         "code",

@@ -45,6 +45,7 @@ type (
 		ID                 string    `json:"id"`
 		Username           string    `json:"username"`
 		Email              string    `json:"email"`
+		EmailVerified      bool      `json:"emailVerified"`
 		CreatedAt          time.Time `json:"createdAt"`
 		HasPassword        bool      `json:"hasPassword"`
 		TwoFactorEnabled   bool      `json:"twoFactorEnabled"`
@@ -98,7 +99,7 @@ func (d Deps) exportMyData(ctx context.Context) (string, error) {
 	}
 	doc := export{ExportedAt: d.Now().UTC(), Account: exportAccount{
 		ID: strconv.Itoa(u.ID), Username: u.Username, Email: u.Email, CreatedAt: u.CreatedAt,
-		HasPassword: u.PasswordHash != "", TwoFactorEnabled: u.TotpSecret != nil, SessionsValidAfter: u.SessionsValidAfter,
+		EmailVerified: u.EmailVerified, HasPassword: u.PasswordHash != "", TwoFactorEnabled: u.TotpSecret != nil, SessionsValidAfter: u.SessionsValidAfter,
 	}}
 	orgs, err := d.DB.OrganizationMembership.Query().Where(organizationmembership.UserID(u.ID)).WithOrganization().All(sys)
 	if err != nil {

@@ -233,6 +233,7 @@ type ComplexityRoot struct {
 		AddApplicationMember     func(childComplexity int, input model.AddApplicationMemberInput) int
 		AddOrganizationMember    func(childComplexity int, input model.AddOrganizationMemberInput) int
 		BeginTwoFactorSetup      func(childComplexity int) int
+		ChangeEmail              func(childComplexity int, input model.ChangeEmailInput) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
 		ConfirmTwoFactorSetup    func(childComplexity int, code string) int
 		CreateAPIKey             func(childComplexity int, input model.CreateAPIKeyInput) int
@@ -261,6 +262,7 @@ type ComplexityRoot struct {
 		RequestFleetAction       func(childComplexity int, input model.FleetActionInput) int
 		RequestPasswordReset     func(childComplexity int, email string) int
 		RequestSSHAccess         func(childComplexity int, deviceID int) int
+		ResendVerificationEmail  func(childComplexity int) int
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIKeys            func(childComplexity int, ids []int) int
 		RevokeProvisioningKey    func(childComplexity int, id int) int
@@ -275,6 +277,7 @@ type ComplexityRoot struct {
 		UpdateApplicationMember  func(childComplexity int, input model.UpdateApplicationMemberInput) int
 		UpdateDevice             func(childComplexity int, input model.UpdateDeviceInput) int
 		UpdateOrganizationMember func(childComplexity int, input model.UpdateOrganizationMemberInput) int
+		VerifyEmail              func(childComplexity int, token string) int
 		VerifyTwoFactor          func(childComplexity int, input model.VerifyTwoFactorInput) int
 	}
 
@@ -402,6 +405,7 @@ type ComplexityRoot struct {
 	User struct {
 		CreatedAt              func(childComplexity int) int
 		Email                  func(childComplexity int) int
+		EmailVerified          func(childComplexity int) int
 		HasPassword            func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		Identities             func(childComplexity int) int
@@ -439,6 +443,9 @@ type MutationResolver interface {
 	UpdateApplicationMember(ctx context.Context, input model.UpdateApplicationMemberInput) (*ent.ApplicationMembership, error)
 	RemoveApplicationMember(ctx context.Context, id int) (int, error)
 	LeaveApplication(ctx context.Context, applicationID int) (int, error)
+	VerifyEmail(ctx context.Context, token string) (*ent.User, error)
+	ResendVerificationEmail(ctx context.Context) (bool, error)
+	ChangeEmail(ctx context.Context, input model.ChangeEmailInput) (bool, error)
 	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*ent.Device, error)
 	RemoveDevice(ctx context.Context, id int) (int, error)
 	UpdateDevice(ctx context.Context, input model.UpdateDeviceInput) (*ent.Device, error)
@@ -487,6 +494,7 @@ type QueryResolver interface {
 type UserResolver interface {
 	CreatedAt(ctx context.Context, obj *ent.User) (*time.Time, error)
 
+	EmailVerified(ctx context.Context, obj *ent.User) (bool, error)
 	Email(ctx context.Context, obj *ent.User) (*string, error)
 	HasPassword(ctx context.Context, obj *ent.User) (bool, error)
 	SecurityEvents(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.SecurityEventConnection, error)
@@ -1210,6 +1218,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BeginTwoFactorSetup(childComplexity), true
+	case "Mutation.changeEmail":
+		if e.ComplexityRoot.Mutation.ChangeEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeEmail(childComplexity, args["input"].(model.ChangeEmailInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -1513,6 +1532,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSSHAccess(childComplexity, args["deviceId"].(int)), true
+	case "Mutation.resendVerificationEmail":
+		if e.ComplexityRoot.Mutation.ResendVerificationEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ResendVerificationEmail(childComplexity), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -1662,6 +1687,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrganizationMember(childComplexity, args["input"].(model.UpdateOrganizationMemberInput)), true
+	case "Mutation.verifyEmail":
+		if e.ComplexityRoot.Mutation.VerifyEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string)), true
 	case "Mutation.verifyTwoFactor":
 		if e.ComplexityRoot.Mutation.VerifyTwoFactor == nil {
 			break
@@ -2142,6 +2178,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.emailVerified":
+		if e.ComplexityRoot.User.EmailVerified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.EmailVerified(childComplexity), true
 	case "User.hasPassword":
 		if e.ComplexityRoot.User.HasPassword == nil {
 			break
@@ -2216,6 +2258,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApplicationMembershipOrder", ec.unmarshalInputApplicationMembershipOrder),
 			graphql.NewInputUnmarshaler("ApplicationOrder", ec.unmarshalInputApplicationOrder),
 			graphql.NewInputUnmarshaler("ApplicationWhereInput", ec.unmarshalInputApplicationWhereInput),
+			graphql.NewInputUnmarshaler("ChangeEmailInput", ec.unmarshalInputChangeEmailInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ConfigVariableOrder", ec.unmarshalInputConfigVariableOrder),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
@@ -2491,6 +2534,47 @@ extend type Application {
 extend type Organization {
   "The caller's role in this organization; null when it only shows through a shared application."
   myRole: OrganizationRole
+}
+`, BuiltIn: false},
+	{Name: "../schema/email.graphql", Input: `# Verified email addresses (README "Verified email addresses"): signUp mails a
+# link that proves the address reaches the account's owner; changeEmail mails
+# one to the new address, which becomes the account's only once it is followed.
+
+extend type User {
+  "Whether the address is verified: a mailed link was followed, or the identity provider the account was made with vouched for it. The user's own only."
+  emailVerified: Boolean!
+}
+
+extend type Mutation {
+  """
+  Follow a verification link: its token (from PUBLIC_URL/verify-email?token=…,
+  valid 24 hours, once) marks the account's address verified or, for a link
+  of changeEmail, makes the new address the account's (verified) and tells
+  the old one. Needs no credential: the token is the proof. The answer's
+  private fields show only to a session of that account.
+  """
+  verifyEmail("The token from the link in the mail." token: String!): User!
+  """
+  Mail a new verification link to the account's address (it replaces the
+  earlier ones). CONFLICT if the address is verified already. Limited per
+  account, with changeEmail (RATE_LIMITED). Needs a session token.
+  """
+  resendVerificationEmail: Boolean!
+  """
+  Mail a verification link to a new address; the account's address changes
+  when that link is followed (verifyEmail), not before. A newer request
+  replaces the pending one. Limited per account and per new address
+  (RATE_LIMITED). Needs a session token and the password.
+  """
+  changeEmail("The new address and the account's password." input: ChangeEmailInput!): Boolean!
+}
+
+"A new address for the account (changeEmail)."
+input ChangeEmailInput {
+  "The new address, in any case; at most 254 characters. CONFLICT if another account has it."
+  newEmail: String!
+  "The account's password; a wrong one is BAD_USER_INPUT, throttled like logins. PASSWORD_REQUIRED if the account has none."
+  password: String!
 }
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `"""
@@ -4492,6 +4576,18 @@ enum SecurityEventKind {
   A linked identity was unlinked; detail names the provider.
   """
   IDENTITY_UNLINKED
+  """
+  The account's address was verified through a mailed link; detail is the address.
+  """
+  EMAIL_VERIFIED
+  """
+  changeEmail mailed a verification link to a new address; detail is that address.
+  """
+  EMAIL_CHANGE_REQUESTED
+  """
+  A verification link made a new address the account's; detail names the old and the new one.
+  """
+  EMAIL_CHANGED
 }
 """
 Ordering options for SecurityEvent connections
@@ -5598,6 +5694,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "username":
 		return ec.fieldContext_User_username(ctx, field)
+	case "emailVerified":
+		return ec.fieldContext_User_emailVerified(ctx, field)
 	case "email":
 		return ec.fieldContext_User_email(ctx, field)
 	case "hasPassword":
@@ -6004,6 +6102,20 @@ func (ec *executionContext) field_Mutation_addOrganizationMember_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AddOrganizationMemberInput, error) {
 			return ec.unmarshalNAddOrganizationMemberInput2fleetgateᚋgraphᚋmodelᚐAddOrganizationMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changeEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangeEmailInput, error) {
+			return ec.unmarshalNChangeEmailInput2fleetgateᚋgraphᚋmodelᚐChangeEmailInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6577,6 +6689,20 @@ func (ec *executionContext) field_Mutation_updateOrganizationMember_args(ctx con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
 	return args, nil
 }
 
@@ -10489,6 +10615,117 @@ func (ec *executionContext) fieldContext_Mutation_leaveApplication(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_verifyEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyEmail(ctx, fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖfleetgateᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resendVerificationEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resendVerificationEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ResendVerificationEmail(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resendVerificationEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_changeEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeEmail(ctx, fc.Args["input"].(model.ChangeEmailInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14155,6 +14392,29 @@ func (ec *executionContext) fieldContext_User_username(_ context.Context, field 
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
+func (ec *executionContext) _User_emailVerified(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_emailVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().EmailVerified(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_emailVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16070,6 +16330,55 @@ func (ec *executionContext) unmarshalInputApplicationWhereInput(ctx context.Cont
 func UnmarshalApplicationWhereInput(ctx context.Context, raw any) (ent.ApplicationWhereInput, error) {
 	var out ent.ApplicationWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApplicationWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputChangeEmailInput(ctx context.Context, obj any) (model.ChangeEmailInput, error) {
+	var it model.ChangeEmailInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"newEmail", "password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "newEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newEmail"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewEmail = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeEmailInput unmarshals raw into the ChangeEmailInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeEmailInput(ctx context.Context, raw any) (model.ChangeEmailInput, error) {
+	var out model.ChangeEmailInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeEmailInput", raw, &out)
 	return out, err
 }
 
@@ -20012,6 +20321,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "verifyEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resendVerificationEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resendVerificationEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changeEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "registerDevice":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerDevice(ctx, field)
@@ -21143,6 +21473,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "emailVerified":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_emailVerified(ctx, field, obj)
+				})
 		case "email":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -21741,6 +22077,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNChangeEmailInput2fleetgateᚋgraphᚋmodelᚐChangeEmailInput(ctx context.Context, v any) (model.ChangeEmailInput, error) {
+	res, err := ec.unmarshalInputChangeEmailInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNChangePasswordInput2fleetgateᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {

@@ -176,7 +176,7 @@ func (d Deps) ready(w http.ResponseWriter, r *http.Request) {
 		err = rows.Close()
 	}
 	if err != nil {
-		d.Log.Error("readiness check failed", "err", err)
+		d.Log.ErrorContext(ctx, "readiness check failed", "err", err)
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
 	}

@@ -43,8 +43,10 @@ func TestIDORSweep(t *testing.T) {
 		// observer), an application shared with a developer and an
 		// observer and one shared with nobody, an organization member, an
 		// API key.
+		s, box := s.WithMailbox(t)
+		dave := s.SignUpVerified(t, box, "dave") // added by address, which must be verified
 		alice := s.SignUp(t, "alice")
-		carol, dave, erin := s.SignUp(t, "carol"), s.SignUp(t, "dave"), s.SignUp(t, "erin")
+		carol, erin := s.SignUp(t, "carol"), s.SignUp(t, "erin")
 		ac := s.Client(alice.Token)
 		acme := Must(CreateOrganization(ctx, ac, CreateOrganizationInput{Name: "Acme", Handle: "acme"}))(t).CreateOrganization
 		Must(s.DB.Organization.Update().Where(organization.Handle("acme")).SetPlan(organization.PlanPAID).Save(ctx))(t)

@@ -22,8 +22,10 @@ import (
 // same organization included.
 func TestMemberEmailsOnlyToWhoTypedThem(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
-		alice, bob, carol := s.SignUp(t, "alice"), s.SignUp(t, "bob"), s.SignUp(t, "carol")
-		dave, erin := s.SignUp(t, "dave"), s.SignUp(t, "erin")
+		// Members are added by verified addresses only.
+		s, box := s.WithMailbox(t)
+		carol, erin := s.SignUpVerified(t, box, "carol"), s.SignUpVerified(t, box, "erin")
+		alice, bob, dave := s.SignUp(t, "alice"), s.SignUp(t, "bob"), s.SignUp(t, "dave")
 		ac := s.Client(alice.Token)
 		org := Must(Organization(ctx, ac, "alice"))(t).Organization.Id
 		add := func(who string, role OrganizationRole) *string {

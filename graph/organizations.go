@@ -215,9 +215,9 @@ func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.Us
 	if err := d.limits.Allow(ctx, "members:user:"+strconv.Itoa(v.UserID), d.auth.MemberLookups); err != nil {
 		return nil, err
 	}
-	u, err := d.auth.FindUser(ctx, usernameOrEmail)
+	u, err := d.auth.FindMember(ctx, usernameOrEmail)
 	if err == nil && u == nil {
-		err = fault.New(fault.NotFound, "no account has that username or email address: they must sign up first")
+		err = fault.New(fault.NotFound, "no account has that username or verified email address: they must sign up (and verify their address) first")
 	}
 	return u, err
 }

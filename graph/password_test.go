@@ -2,8 +2,6 @@ package graph_test
 
 import (
 	"encoding/json"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +15,10 @@ import (
 	"fleetgate/internal/ratelimit"
 )
 
-var resetLink = regexp.MustCompile(`https?://\S+/password-reset\?token=\S+`)
-
 // linkToken follows the reset link in a mail: the token it carries.
 func linkToken(t *testing.T, s *Server, m Mail) string {
 	t.Helper()
-	link := resetLink.FindString(m.Text)
-	u, err := url.Parse(link)
-	if link == "" || err != nil || !strings.HasPrefix(link, s.Deps.PublicURL+"/password-reset?") {
-		t.Fatalf("no reset link under %s in %q", s.Deps.PublicURL, m.Text)
-	}
-	return u.Query().Get("token")
+	return s.LinkToken(t, m, "/password-reset")
 }
 
 func TestPasswordResetByMail(t *testing.T) {
@@ -206,7 +197,7 @@ func TestDeleteAccount(t *testing.T) {
 		Must(SetDeviceTag(ctx, ac, SetDeviceTagInput{DeviceId: dev.Id, Key: "k", Value: "v"}))(t)
 		Must(CreateApiKey(ctx, ac, CreateApiKeyInput{Name: "k"}))(t)
 		shared := Must(CreateOrganization(ctx, ac, CreateOrganizationInput{Name: "Shared", Handle: "shared"}))(t).CreateOrganization
-		Must(AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: shared.Id, UsernameOrEmail: f.Users[access.Developer].Email, Role: OrganizationRoleAdministrator}))(t)
+		Must(AddOrganizationMember(ctx, ac, AddOrganizationMemberInput{OrganizationId: shared.Id, UsernameOrEmail: f.Users[access.Developer].Username, Role: OrganizationRoleAdministrator}))(t)
 		Must(CreateApplication(ctx, ac, CreateApplicationInput{OrganizationId: shared.Id, Name: "kept", Type: ApplicationTypeStarter}))(t)
 
 		count := func() map[string]int {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -57,6 +58,10 @@ type Deps struct {
 	RequestTimeout time.Duration
 	// Social is the configuration of social login (README "Social login").
 	Social social.Config
+	// ProviderClient makes the calls to identity providers; nil is a
+	// client with a 15-second timeout. (Tests edit providers' answers
+	// through it.)
+	ProviderClient *http.Client
 	// BeforeRootField, when set, runs before each root field of a mutation
 	// with the field's alias: tests use it to change the world between two
 	// fields of one request.
@@ -94,7 +99,7 @@ func (d Deps) prepare() Deps {
 		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
 		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,
 		Limits: d.limits, AbuseLimits: d.AbuseLimits,
-		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now}),
+		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now, HTTPClient: d.ProviderClient}),
 	})
 	if d.RequestTimeout == 0 {
 		d.RequestTimeout = DefaultRequestTimeout

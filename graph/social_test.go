@@ -37,9 +37,17 @@ type socialWorld struct {
 
 func withSocial(t *testing.T, s *Server) *socialWorld {
 	t.Helper()
+	return withSocialVia(t, s, nil)
+}
+
+// withSocialVia is withSocial with the server calling providers through
+// client.
+func withSocialVia(t *testing.T, s *Server, client *http.Client) *socialWorld {
+	t.Helper()
 	op := socialtest.StartOP(t, opAda, opBob)
 	gh := socialtest.StartGitHub(t, "gh-client", "gh-secret")
 	deps := s.Deps
+	deps.ProviderClient = client
 	deps.PublicURL = "" // this server's own
 	deps.Social = social.Config{
 		Providers: []social.ProviderConfig{
@@ -205,6 +213,9 @@ func TestSocialLinkingByAddress(t *testing.T) {
 		w := withSocial(t, s)
 		adaLocal := w.SignUp(t, "ada_local") // ada_local@example.com
 		bobLocal := w.SignUp(t, "bob_local")
+		for range 2 {
+			box.Next() // the sign-up's verification mail, to an address replaced below
+		}
 		must := func(err error) {
 			t.Helper()
 			if err != nil {
@@ -304,6 +315,9 @@ func TestSocialLinkAndUnlink(t *testing.T) {
 		s, box := s.WithMailbox(t)
 		w := withSocial(t, s)
 		alice := w.SignUp(t, "alice")
+		if m := box.Next(); !strings.Contains(m.Text, "/verify-email?token=") {
+			t.Fatalf("sign-up mail %+v", m)
+		}
 
 		start := Must(LinkIdentity(ctx, w.Client(alice.Token), social.GitHub, ptr(appOrigin+"/signed-in?from=social")))(t).LinkIdentity
 		if !strings.HasPrefix(start, w.URL+"/auth/github/start?") {
@@ -474,6 +488,23 @@ func TestSocialRefusalsThroughRoutes(t *testing.T) {
 			defer w.gh.SignInAs(ghOcto, "read:user,user:email")
 			wantFlowError(t, w.flow(t, socialtest.NewBrowser(t), w.startURL(social.GitHub), ""), "email_scope_missing")
 		})
+	})
+}
+
+// TestSocialForeignIDToken: a genuine ID token of the same provider, issued
+// to another client (here fleetgate's own Google client at that OP), put in
+// the token answer of a corp sign-in, is refused.
+func TestSocialForeignIDToken(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		swap := &socialtest.Rewriter{Path: "/oauth/token", Field: "id_token"}
+		w := withSocialVia(t, s, &http.Client{Transport: swap})
+		w.signIn(t, social.Google, opAda.Username)
+		swap.ReplaceWith(swap.Captured())
+		wantFlowError(t, w.flow(t, socialtest.NewBrowser(t), w.startURL("corp"), opAda.Username), "invalid_id_token")
+		// Nothing was linked or created for corp.
+		if n := Must(w.DB.Identity.Query().Count(ctx))(t); n != 1 {
+			t.Fatalf("%d identities, want google's alone", n)
+		}
 	})
 }
 

@@ -104,6 +104,18 @@ func (f DeviceVariableFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeviceVariableMutation", m)
 }
 
+// The EmailVerificationFunc type is an adapter to allow the use of ordinary
+// function as EmailVerification mutator.
+type EmailVerificationFunc func(context.Context, *ent.EmailVerificationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EmailVerificationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EmailVerificationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EmailVerificationMutation", m)
+}
+
 // The FleetActionFunc type is an adapter to allow the use of ordinary
 // function as FleetAction mutator.
 type FleetActionFunc func(context.Context, *ent.FleetActionMutation) (ent.Value, error)

@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/devicetag"
 	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/identity"
@@ -305,6 +306,33 @@ func (f TraverseDeviceVariable) Traverse(ctx context.Context, q ent.Query) error
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeviceVariableQuery", q)
+}
+
+// The EmailVerificationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EmailVerificationFunc func(context.Context, *ent.EmailVerificationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EmailVerificationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EmailVerificationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EmailVerificationQuery", q)
+}
+
+// The TraverseEmailVerification type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEmailVerification func(context.Context, *ent.EmailVerificationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEmailVerification) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEmailVerification) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmailVerificationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EmailVerificationQuery", q)
 }
 
 // The FleetActionFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -731,6 +759,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.DeviceTagQuery, predicate.DeviceTag, devicetag.OrderOption]{typ: ent.TypeDeviceTag, tq: q}, nil
 	case *ent.DeviceVariableQuery:
 		return &query[*ent.DeviceVariableQuery, predicate.DeviceVariable, devicevariable.OrderOption]{typ: ent.TypeDeviceVariable, tq: q}, nil
+	case *ent.EmailVerificationQuery:
+		return &query[*ent.EmailVerificationQuery, predicate.EmailVerification, emailverification.OrderOption]{typ: ent.TypeEmailVerification, tq: q}, nil
 	case *ent.FleetActionQuery:
 		return &query[*ent.FleetActionQuery, predicate.FleetAction, fleetaction.OrderOption]{typ: ent.TypeFleetAction, tq: q}, nil
 	case *ent.FleetVariableQuery:

@@ -264,6 +264,36 @@ var (
 			},
 		},
 	}
+	// EmailVerificationsColumns holds the columns for the "email_verifications" table.
+	EmailVerificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "email", Type: field.TypeString, Size: 254},
+		{Name: "hash", Type: field.TypeBytes, Unique: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// EmailVerificationsTable holds the schema information for the "email_verifications" table.
+	EmailVerificationsTable = &schema.Table{
+		Name:       "email_verifications",
+		Columns:    EmailVerificationsColumns,
+		PrimaryKey: []*schema.Column{EmailVerificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "email_verifications_users_email_verifications",
+				Columns:    []*schema.Column{EmailVerificationsColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "emailverification_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{EmailVerificationsColumns[5]},
+			},
+		},
+	}
 	// FleetActionsColumns holds the columns for the "fleet_actions" table.
 	FleetActionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -609,7 +639,7 @@ var (
 	SecurityEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED", "IDENTITY_LINKED", "IDENTITY_UNLINKED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED", "IDENTITY_LINKED", "IDENTITY_UNLINKED", "EMAIL_VERIFIED", "EMAIL_CHANGE_REQUESTED", "EMAIL_CHANGED"}},
 		{Name: "detail", Type: field.TypeString, Default: ""},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -677,6 +707,7 @@ var (
 		DeviceActionsTable,
 		DeviceTagsTable,
 		DeviceVariablesTable,
+		EmailVerificationsTable,
 		FleetActionsTable,
 		FleetVariablesTable,
 		IdentitiesTable,
@@ -732,6 +763,10 @@ func init() {
 	DeviceVariablesTable.ForeignKeys[1].RefTable = DevicesTable
 	DeviceVariablesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	EmailVerificationsTable.ForeignKeys[0].RefTable = UsersTable
+	EmailVerificationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(98784247808),
 	}
 	FleetActionsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	FleetActionsTable.ForeignKeys[1].RefTable = UsersTable

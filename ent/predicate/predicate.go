@@ -30,6 +30,9 @@ type DeviceTag func(*sql.Selector)
 // DeviceVariable is the predicate function for devicevariable builders.
 type DeviceVariable func(*sql.Selector)
 
+// EmailVerification is the predicate function for emailverification builders.
+type EmailVerification func(*sql.Selector)
+
 // FleetAction is the predicate function for fleetaction builders.
 type FleetAction func(*sql.Selector)
 

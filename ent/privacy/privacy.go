@@ -303,6 +303,30 @@ func (f DeviceVariableMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeviceVariableMutation", m)
 }
 
+// The EmailVerificationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EmailVerificationQueryRuleFunc func(context.Context, *ent.EmailVerificationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EmailVerificationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmailVerificationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EmailVerificationQuery", q)
+}
+
+// The EmailVerificationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EmailVerificationMutationRuleFunc func(context.Context, *ent.EmailVerificationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EmailVerificationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EmailVerificationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EmailVerificationMutation", m)
+}
+
 // The FleetActionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type FleetActionQueryRuleFunc func(context.Context, *ent.FleetActionQuery) error
@@ -714,6 +738,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.DeviceVariableQuery:
 		return q.Filter(), nil
+	case *ent.EmailVerificationQuery:
+		return q.Filter(), nil
 	case *ent.FleetActionQuery:
 		return q.Filter(), nil
 	case *ent.FleetVariableQuery:
@@ -766,6 +792,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.DeviceTagMutation:
 		return m.Filter(), nil
 	case *ent.DeviceVariableMutation:
+		return m.Filter(), nil
+	case *ent.EmailVerificationMutation:
 		return m.Filter(), nil
 	case *ent.FleetActionMutation:
 		return m.Filter(), nil

@@ -12,6 +12,7 @@ import (
 	"fleetgate/ent/deviceaction"
 	"fleetgate/ent/devicetag"
 	"fleetgate/ent/devicevariable"
+	"fleetgate/ent/emailverification"
 	"fleetgate/ent/fleetaction"
 	"fleetgate/ent/fleetvariable"
 	"fleetgate/ent/identity"
@@ -357,6 +358,31 @@ func init() {
 	devicevariableDescValue := devicevariableFields[1].Descriptor()
 	// devicevariable.ValueValidator is a validator for the "value" field. It is called by the builders before save.
 	devicevariable.ValueValidator = devicevariableDescValue.Validators[0].(func(string) error)
+	emailverificationFields := schema.EmailVerification{}.Fields()
+	_ = emailverificationFields
+	// emailverificationDescEmail is the schema descriptor for email field.
+	emailverificationDescEmail := emailverificationFields[1].Descriptor()
+	// emailverification.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	emailverification.EmailValidator = func() func(string) error {
+		validators := emailverificationDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// emailverificationDescCreatedAt is the schema descriptor for created_at field.
+	emailverificationDescCreatedAt := emailverificationFields[4].Descriptor()
+	// emailverification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	emailverification.DefaultCreatedAt = emailverificationDescCreatedAt.Default.(func() time.Time)
 	fleetactionMixin := schema.FleetAction{}.Mixin()
 	fleetaction.Policy = privacy.NewPolicies(schema.FleetAction{})
 	fleetaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -24,6 +24,7 @@ func (SecurityEvent) Fields() []ent.Field {
 			"TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED",
 			"API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED",
 			"IDENTITY_LINKED", "IDENTITY_UNLINKED",
+			"EMAIL_VERIFIED", "EMAIL_CHANGE_REQUESTED", "EMAIL_CHANGED",
 		).Comment("What happened.").
 			Annotations(entgql.Type("SecurityEventKind"), EnumDoc{
 				Type: "What happened to an account's security.",
@@ -41,6 +42,9 @@ func (SecurityEvent) Fields() []ent.Field {
 					"MEMBERSHIP_CHANGED":         "A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.",
 					"IDENTITY_LINKED":            "An identity provider's account was linked for signing in (social login); detail names the provider and the address it gave.",
 					"IDENTITY_UNLINKED":          "A linked identity was unlinked; detail names the provider.",
+					"EMAIL_VERIFIED":             "The account's address was verified through a mailed link; detail is the address.",
+					"EMAIL_CHANGE_REQUESTED":     "changeEmail mailed a verification link to a new address; detail is that address.",
+					"EMAIL_CHANGED":              "A verification link made a new address the account's; detail names the old and the new one.",
 				},
 			}),
 		field.String("detail").Default("").

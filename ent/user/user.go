@@ -48,6 +48,8 @@ const (
 	EdgeIdentities = "identities"
 	// EdgeLoginCodes holds the string denoting the login_codes edge name in mutations.
 	EdgeLoginCodes = "login_codes"
+	// EdgeEmailVerifications holds the string denoting the email_verifications edge name in mutations.
+	EdgeEmailVerifications = "email_verifications"
 	// EdgeEmailKnownBy holds the string denoting the email_known_by edge name in mutations.
 	EdgeEmailKnownBy = "email_known_by"
 	// EdgeKnownEmails holds the string denoting the known_emails edge name in mutations.
@@ -110,6 +112,13 @@ const (
 	LoginCodesInverseTable = "login_codes"
 	// LoginCodesColumn is the table column denoting the login_codes relation/edge.
 	LoginCodesColumn = "user_id"
+	// EmailVerificationsTable is the table that holds the email_verifications relation/edge.
+	EmailVerificationsTable = "email_verifications"
+	// EmailVerificationsInverseTable is the table name for the EmailVerification entity.
+	// It exists in this package in order to avoid circular dependency with the "emailverification" package.
+	EmailVerificationsInverseTable = "email_verifications"
+	// EmailVerificationsColumn is the table column denoting the email_verifications relation/edge.
+	EmailVerificationsColumn = "user_id"
 	// EmailKnownByTable is the table that holds the email_known_by relation/edge.
 	EmailKnownByTable = "known_emails"
 	// EmailKnownByInverseTable is the table name for the KnownEmail entity.
@@ -320,6 +329,20 @@ func ByLoginCodes(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByEmailVerificationsCount orders the results by email_verifications count.
+func ByEmailVerificationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEmailVerificationsStep(), opts...)
+	}
+}
+
+// ByEmailVerifications orders the results by email_verifications terms.
+func ByEmailVerifications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEmailVerificationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByEmailKnownByCount orders the results by email_known_by count.
 func ByEmailKnownByCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -401,6 +424,13 @@ func newLoginCodesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(LoginCodesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, LoginCodesTable, LoginCodesColumn),
+	)
+}
+func newEmailVerificationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EmailVerificationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, EmailVerificationsTable, EmailVerificationsColumn),
 	)
 }
 func newEmailKnownByStep() *sqlgraph.Step {

@@ -719,6 +719,29 @@ func HasLoginCodesWith(preds ...predicate.LoginCode) predicate.User {
 	})
 }
 
+// HasEmailVerifications applies the HasEdge predicate on the "email_verifications" edge.
+func HasEmailVerifications() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, EmailVerificationsTable, EmailVerificationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasEmailVerificationsWith applies the HasEdge predicate on the "email_verifications" edge with a given conditions (other predicates).
+func HasEmailVerificationsWith(preds ...predicate.EmailVerification) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newEmailVerificationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasEmailKnownBy applies the HasEdge predicate on the "email_known_by" edge.
 func HasEmailKnownBy() predicate.User {
 	return predicate.User(func(s *sql.Selector) {

@@ -47,6 +47,14 @@ type AuthPayload struct {
 	User *ent.User `json:"user"`
 }
 
+// A new address for the account (changeEmail).
+type ChangeEmailInput struct {
+	// The new address, in any case; at most 254 characters. CONFLICT if another account has it.
+	NewEmail string `json:"newEmail"`
+	// The account's password; a wrong one is BAD_USER_INPUT, throttled like logins. PASSWORD_REQUIRED if the account has none.
+	Password string `json:"password"`
+}
+
 // A new password in place of the current one (changePassword).
 type ChangePasswordInput struct {
 	// The password now; a wrong one is BAD_USER_INPUT, throttled like logins.

@@ -1627,6 +1627,32 @@ func (v *BeginTwoFactorSetupResponse) GetBeginTwoFactorSetup() BeginTwoFactorSet
 	return v.BeginTwoFactorSetup
 }
 
+// A new address for the account (changeEmail).
+type ChangeEmailInput struct {
+	// The new address, in any case; at most 254 characters. CONFLICT if another account has it.
+	NewEmail string `json:"newEmail"`
+	// The account's password; a wrong one is BAD_USER_INPUT, throttled like logins. PASSWORD_REQUIRED if the account has none.
+	Password string `json:"password"`
+}
+
+// GetNewEmail returns ChangeEmailInput.NewEmail, and is useful for accessing the field via an interface.
+func (v *ChangeEmailInput) GetNewEmail() string { return v.NewEmail }
+
+// GetPassword returns ChangeEmailInput.Password, and is useful for accessing the field via an interface.
+func (v *ChangeEmailInput) GetPassword() string { return v.Password }
+
+// ChangeEmailResponse is returned by ChangeEmail on success.
+type ChangeEmailResponse struct {
+	// Mail a verification link to a new address; the account's address changes
+	// when that link is followed (verifyEmail), not before. A newer request
+	// replaces the pending one. Limited per account and per new address
+	// (RATE_LIMITED). Needs a session token and the password.
+	ChangeEmail bool `json:"changeEmail"`
+}
+
+// GetChangeEmail returns ChangeEmailResponse.ChangeEmail, and is useful for accessing the field via an interface.
+func (v *ChangeEmailResponse) GetChangeEmail() bool { return v.ChangeEmail }
+
 // ChangePasswordChangePasswordAuthPayload includes the requested fields of the GraphQL type AuthPayload.
 // The GraphQL type's documentation follows.
 //
@@ -3903,6 +3929,32 @@ type MeResponse struct {
 // GetMe returns MeResponse.Me, and is useful for accessing the field via an interface.
 func (v *MeResponse) GetMe() MeMeUser { return v.Me }
 
+// MyEmailMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+type MyEmailMeUser struct {
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
+	Email *string `json:"email"`
+	// Whether the address is verified: a mailed link was followed, or the identity provider the account was made with vouched for it. The user's own only.
+	EmailVerified bool `json:"emailVerified"`
+}
+
+// GetEmail returns MyEmailMeUser.Email, and is useful for accessing the field via an interface.
+func (v *MyEmailMeUser) GetEmail() *string { return v.Email }
+
+// GetEmailVerified returns MyEmailMeUser.EmailVerified, and is useful for accessing the field via an interface.
+func (v *MyEmailMeUser) GetEmailVerified() bool { return v.EmailVerified }
+
+// MyEmailResponse is returned by MyEmail on success.
+type MyEmailResponse struct {
+	// The signed-in user.
+	Me MyEmailMeUser `json:"me"`
+}
+
+// GetMe returns MyEmailResponse.Me, and is useful for accessing the field via an interface.
+func (v *MyEmailResponse) GetMe() MyEmailMeUser { return v.Me }
+
 // MyIdentitiesMeUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
 //
@@ -5767,6 +5819,19 @@ func (v *RequestSshAccessResponse) GetRequestSshAccess() RequestSshAccessRequest
 	return v.RequestSshAccess
 }
 
+// ResendVerificationEmailResponse is returned by ResendVerificationEmail on success.
+type ResendVerificationEmailResponse struct {
+	// Mail a new verification link to the account's address (it replaces the
+	// earlier ones). CONFLICT if the address is verified already. Limited per
+	// account, with changeEmail (RATE_LIMITED). Needs a session token.
+	ResendVerificationEmail bool `json:"resendVerificationEmail"`
+}
+
+// GetResendVerificationEmail returns ResendVerificationEmailResponse.ResendVerificationEmail, and is useful for accessing the field via an interface.
+func (v *ResendVerificationEmailResponse) GetResendVerificationEmail() bool {
+	return v.ResendVerificationEmail
+}
+
 // A new password with the token of a reset link (resetPassword).
 type ResetPasswordInput struct {
 	// The token from the link in the mail.
@@ -5842,6 +5907,12 @@ const (
 	SecurityEventKindIdentityLinked SecurityEventKind = "IDENTITY_LINKED"
 	// A linked identity was unlinked; detail names the provider.
 	SecurityEventKindIdentityUnlinked SecurityEventKind = "IDENTITY_UNLINKED"
+	// The account's address was verified through a mailed link; detail is the address.
+	SecurityEventKindEmailVerified SecurityEventKind = "EMAIL_VERIFIED"
+	// changeEmail mailed a verification link to a new address; detail is that address.
+	SecurityEventKindEmailChangeRequested SecurityEventKind = "EMAIL_CHANGE_REQUESTED"
+	// A verification link made a new address the account's; detail names the old and the new one.
+	SecurityEventKindEmailChanged SecurityEventKind = "EMAIL_CHANGED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -5858,6 +5929,9 @@ var AllSecurityEventKind = []SecurityEventKind{
 	SecurityEventKindMembershipChanged,
 	SecurityEventKindIdentityLinked,
 	SecurityEventKindIdentityUnlinked,
+	SecurityEventKindEmailVerified,
+	SecurityEventKindEmailChangeRequested,
+	SecurityEventKindEmailChanged,
 }
 
 // SecurityEventsMeUser includes the requested fields of the GraphQL type User.
@@ -8731,6 +8805,71 @@ func (v *UpdateOrganizationMemberUpdateOrganizationMemberOrganizationMembership)
 	return &retval, nil
 }
 
+// VerifyEmailResponse is returned by VerifyEmail on success.
+type VerifyEmailResponse struct {
+	// Follow a verification link: its token (from PUBLIC_URL/verify-email?token=…,
+	// valid 24 hours, once) marks the account's address verified or, for a link
+	// of changeEmail, makes the new address the account's (verified) and tells
+	// the old one. Needs no credential: the token is the proof. The answer's
+	// private fields show only to a session of that account.
+	VerifyEmail VerifyEmailVerifyEmailUser `json:"verifyEmail"`
+}
+
+// GetVerifyEmail returns VerifyEmailResponse.VerifyEmail, and is useful for accessing the field via an interface.
+func (v *VerifyEmailResponse) GetVerifyEmail() VerifyEmailVerifyEmailUser { return v.VerifyEmail }
+
+// VerifyEmailVerifyEmailUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+type VerifyEmailVerifyEmailUser struct {
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
+	Username string `json:"username"`
+}
+
+// GetId returns VerifyEmailVerifyEmailUser.Id, and is useful for accessing the field via an interface.
+func (v *VerifyEmailVerifyEmailUser) GetId() string { return v.Id }
+
+// GetUsername returns VerifyEmailVerifyEmailUser.Username, and is useful for accessing the field via an interface.
+func (v *VerifyEmailVerifyEmailUser) GetUsername() string { return v.Username }
+
+// VerifyOwnEmailResponse is returned by VerifyOwnEmail on success.
+type VerifyOwnEmailResponse struct {
+	// Follow a verification link: its token (from PUBLIC_URL/verify-email?token=…,
+	// valid 24 hours, once) marks the account's address verified or, for a link
+	// of changeEmail, makes the new address the account's (verified) and tells
+	// the old one. Needs no credential: the token is the proof. The answer's
+	// private fields show only to a session of that account.
+	VerifyEmail VerifyOwnEmailVerifyEmailUser `json:"verifyEmail"`
+}
+
+// GetVerifyEmail returns VerifyOwnEmailResponse.VerifyEmail, and is useful for accessing the field via an interface.
+func (v *VerifyOwnEmailResponse) GetVerifyEmail() VerifyOwnEmailVerifyEmailUser { return v.VerifyEmail }
+
+// VerifyOwnEmailVerifyEmailUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+type VerifyOwnEmailVerifyEmailUser struct {
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The user's email address: visible to the user themself and to whoever added them as a member by this address; null for everyone else.
+	Email *string `json:"email"`
+	// Whether the address is verified: a mailed link was followed, or the identity provider the account was made with vouched for it. The user's own only.
+	EmailVerified bool `json:"emailVerified"`
+}
+
+// GetId returns VerifyOwnEmailVerifyEmailUser.Id, and is useful for accessing the field via an interface.
+func (v *VerifyOwnEmailVerifyEmailUser) GetId() string { return v.Id }
+
+// GetEmail returns VerifyOwnEmailVerifyEmailUser.Email, and is useful for accessing the field via an interface.
+func (v *VerifyOwnEmailVerifyEmailUser) GetEmail() *string { return v.Email }
+
+// GetEmailVerified returns VerifyOwnEmailVerifyEmailUser.EmailVerified, and is useful for accessing the field via an interface.
+func (v *VerifyOwnEmailVerifyEmailUser) GetEmailVerified() bool { return v.EmailVerified }
+
 // The second factor of a login (verifyTwoFactor): exactly one of its fields, a code or a recovery code.
 type VerifyTwoFactorInput struct {
 	// The 6-digit code the authenticator app shows.
@@ -8893,6 +9032,14 @@ func (v *__ApplicationsInput) GetAfter() *string { return v.After }
 
 // GetWhere returns __ApplicationsInput.Where, and is useful for accessing the field via an interface.
 func (v *__ApplicationsInput) GetWhere() *ApplicationWhereInput { return v.Where }
+
+// __ChangeEmailInput is used internally by genqlient
+type __ChangeEmailInput struct {
+	Input ChangeEmailInput `json:"input"`
+}
+
+// GetInput returns __ChangeEmailInput.Input, and is useful for accessing the field via an interface.
+func (v *__ChangeEmailInput) GetInput() ChangeEmailInput { return v.Input }
 
 // __ChangePasswordInput is used internally by genqlient
 type __ChangePasswordInput struct {
@@ -9313,6 +9460,22 @@ type __UpdateOrganizationMemberInput struct {
 
 // GetInput returns __UpdateOrganizationMemberInput.Input, and is useful for accessing the field via an interface.
 func (v *__UpdateOrganizationMemberInput) GetInput() UpdateOrganizationMemberInput { return v.Input }
+
+// __VerifyEmailInput is used internally by genqlient
+type __VerifyEmailInput struct {
+	Token string `json:"token"`
+}
+
+// GetToken returns __VerifyEmailInput.Token, and is useful for accessing the field via an interface.
+func (v *__VerifyEmailInput) GetToken() string { return v.Token }
+
+// __VerifyOwnEmailInput is used internally by genqlient
+type __VerifyOwnEmailInput struct {
+	Token string `json:"token"`
+}
+
+// GetToken returns __VerifyOwnEmailInput.Token, and is useful for accessing the field via an interface.
+func (v *__VerifyOwnEmailInput) GetToken() string { return v.Token }
 
 // __VerifyTwoFactorInput is used internally by genqlient
 type __VerifyTwoFactorInput struct {
@@ -9736,6 +9899,38 @@ func BeginTwoFactorSetup(
 	}
 
 	data_ = &BeginTwoFactorSetupResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by ChangeEmail.
+const ChangeEmail_Operation = `
+mutation ChangeEmail ($input: ChangeEmailInput!) {
+	changeEmail(input: $input)
+}
+`
+
+func ChangeEmail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input ChangeEmailInput,
+) (data_ *ChangeEmailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ChangeEmail",
+		Query:  ChangeEmail_Operation,
+		Variables: &__ChangeEmailInput{
+			Input: input,
+		},
+	}
+
+	data_ = &ChangeEmailResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -10612,6 +10807,37 @@ func MeIdentity(
 	return data_, err_
 }
 
+// The query executed by MyEmail.
+const MyEmail_Operation = `
+query MyEmail {
+	me {
+		email
+		emailVerified
+	}
+}
+`
+
+func MyEmail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MyEmailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "MyEmail",
+		Query:  MyEmail_Operation,
+	}
+
+	data_ = &MyEmailResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by MyIdentities.
 const MyIdentities_Operation = `
 query MyIdentities {
@@ -11278,6 +11504,34 @@ func RequestSshAccess(
 	}
 
 	data_ = &RequestSshAccessResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by ResendVerificationEmail.
+const ResendVerificationEmail_Operation = `
+mutation ResendVerificationEmail {
+	resendVerificationEmail
+}
+`
+
+func ResendVerificationEmail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *ResendVerificationEmailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ResendVerificationEmail",
+		Query:  ResendVerificationEmail_Operation,
+	}
+
+	data_ = &ResendVerificationEmailResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -12063,6 +12317,77 @@ func UpdateOrganizationMember(
 	}
 
 	data_ = &UpdateOrganizationMemberResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by VerifyEmail.
+const VerifyEmail_Operation = `
+mutation VerifyEmail ($token: String!) {
+	verifyEmail(token: $token) {
+		id
+		username
+	}
+}
+`
+
+func VerifyEmail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	token string,
+) (data_ *VerifyEmailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "VerifyEmail",
+		Query:  VerifyEmail_Operation,
+		Variables: &__VerifyEmailInput{
+			Token: token,
+		},
+	}
+
+	data_ = &VerifyEmailResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by VerifyOwnEmail.
+const VerifyOwnEmail_Operation = `
+mutation VerifyOwnEmail ($token: String!) {
+	verifyEmail(token: $token) {
+		id
+		email
+		emailVerified
+	}
+}
+`
+
+func VerifyOwnEmail(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	token string,
+) (data_ *VerifyOwnEmailResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "VerifyOwnEmail",
+		Query:  VerifyOwnEmail_Operation,
+		Variables: &__VerifyOwnEmailInput{
+			Token: token,
+		},
+	}
+
+	data_ = &VerifyOwnEmailResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

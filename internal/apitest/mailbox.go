@@ -11,6 +11,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	netmail "net/mail"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +143,36 @@ func plainText(contentType, encoding string, body io.Reader) (string, error) {
 	var out bytes.Buffer
 	_, err := io.Copy(&out, body)
 	return strings.ReplaceAll(out.String(), "\r\n", "\n"), err
+}
+
+// LinkToken is the token of the link under s's PUBLIC_URL+path (such as
+// "/password-reset") that m carries; the test fails without one.
+func (s *Server) LinkToken(t testing.TB, m Mail, path string) string {
+	t.Helper()
+	prefix := s.Deps.PublicURL + path + "?token="
+	i := strings.Index(m.Text, prefix)
+	if i < 0 {
+		t.Fatalf("no link %s… in %q", prefix, m.Text)
+	}
+	link, _, _ := strings.Cut(m.Text[i:], "\n")
+	u, err := url.Parse(strings.TrimSpace(link))
+	if err != nil || u.Query().Get("token") == "" {
+		t.Fatalf("bad link %q: %v", link, err)
+	}
+	return u.Query().Get("token")
+}
+
+// SignUpVerified signs up username as SignUp does and follows the
+// verification link that box (of s, from WithMailbox) receives for it.
+func (s *Server) SignUpVerified(t testing.TB, box *Mailbox, username string) Account {
+	t.Helper()
+	a := s.SignUp(t, username)
+	m := box.Next()
+	if m.To != a.Email {
+		t.Fatalf("expected the verification mail to %s, got %+v", a.Email, m)
+	}
+	if _, err := VerifyEmail(context.Background(), s.Client(""), s.LinkToken(t, m, "/verify-email")); err != nil {
+		t.Fatalf("verify %s: %v", a.Email, err)
+	}
+	return a
 }

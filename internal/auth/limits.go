@@ -24,6 +24,11 @@ type AbuseLimits struct {
 	// client address (what one sender can trigger).
 	ResetMailsPerAddress ratelimit.Rate
 	ResetMailsPerIP      ratelimit.Rate
+	// Verification mails: per account (resendVerificationEmail and
+	// changeEmail together) and per new address (what an inbox receives
+	// from changeEmail).
+	VerificationMailsPerAccount ratelimit.Rate
+	VerificationMailsPerAddress ratelimit.Rate
 	// MemberLookups: per caller, the lookups of accounts to add as members,
 	// found or not, so that member forms are no account oracle.
 	MemberLookups ratelimit.Rate
@@ -39,16 +44,18 @@ func doubling(free int) ratelimit.Throttle {
 // two-factor throttle lets 4 wrong codes go free: the 5th blocks.
 func DefaultAbuseLimits() AbuseLimits {
 	return AbuseLimits{
-		LoginPerNameAndIP:    doubling(5),
-		LoginPerName:         doubling(50),
-		LoginPerIP:           doubling(50),
-		LoginPerDevice:       doubling(5),
-		TwoFactor:            doubling(4),
-		PasswordConfirmation: doubling(4),
-		SignUpsPerIP:         ratelimit.Rate{Limit: 10, Window: time.Hour},
-		ResetMailsPerAddress: ratelimit.Rate{Limit: 3, Window: time.Hour},
-		ResetMailsPerIP:      ratelimit.Rate{Limit: 20, Window: time.Hour},
-		MemberLookups:        ratelimit.Rate{Limit: 30, Window: time.Hour},
+		LoginPerNameAndIP:           doubling(5),
+		LoginPerName:                doubling(50),
+		LoginPerIP:                  doubling(50),
+		LoginPerDevice:              doubling(5),
+		TwoFactor:                   doubling(4),
+		PasswordConfirmation:        doubling(4),
+		SignUpsPerIP:                ratelimit.Rate{Limit: 10, Window: time.Hour},
+		ResetMailsPerAddress:        ratelimit.Rate{Limit: 3, Window: time.Hour},
+		ResetMailsPerIP:             ratelimit.Rate{Limit: 20, Window: time.Hour},
+		VerificationMailsPerAccount: ratelimit.Rate{Limit: 5, Window: time.Hour},
+		VerificationMailsPerAddress: ratelimit.Rate{Limit: 3, Window: time.Hour},
+		MemberLookups:               ratelimit.Rate{Limit: 30, Window: time.Hour},
 	}
 }
 
@@ -79,6 +86,8 @@ func (l AbuseLimits) withDefaults() AbuseLimits {
 		{"signups_per_ip", &l.SignUpsPerIP, &d.SignUpsPerIP},
 		{"reset_mails_per_address", &l.ResetMailsPerAddress, &d.ResetMailsPerAddress},
 		{"reset_mails_per_ip", &l.ResetMailsPerIP, &d.ResetMailsPerIP},
+		{"verification_mails_per_account", &l.VerificationMailsPerAccount, &d.VerificationMailsPerAccount},
+		{"verification_mails_per_address", &l.VerificationMailsPerAddress, &d.VerificationMailsPerAddress},
 		{"member_lookups", &l.MemberLookups, &d.MemberLookups},
 	} {
 		if r.field.Window == 0 { // no valid rate has a zero window

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"strings"
+	"time"
 
 	"fleetgate/ent"
 	"fleetgate/ent/securityevent"
@@ -131,15 +132,22 @@ func (s *Service) Login(ctx context.Context, usernameOrEmail, password string, d
 	if err := s.loginSucceeded(ctx, limits); err != nil {
 		return nil, err
 	}
+	return s.firstFactorPassed(ctx, u, issued, factor.Method())
+}
+
+// firstFactorPassed ends a sign-in whose first factor (method, at issued)
+// was right: with a pending session if the second factor is owed, else
+// with the SIGN_IN event and the session.
+func (s *Service) firstFactorPassed(ctx context.Context, u *ent.User, issued time.Time, method Method) (*Session, error) {
 	if u.TotpSecret != nil {
 		// The sign-in is recorded, and the device token handed out, once
 		// the second factor is given.
-		return s.issueSession(u, issued, issued, factor.Method(), true)
+		return s.issueSession(u, issued, issued, method, true)
 	}
-	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(factor.Method())); err != nil {
+	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(method)); err != nil {
 		return nil, err
 	}
-	return s.signedIn(u, issued, issued, factor.Method())
+	return s.signedIn(u, issued, issued, method)
 }
 
 // signInDetail is what the SIGN_IN security event says of how the person
@@ -170,6 +178,17 @@ func (s *Service) loginFailed(ctx context.Context, u *ent.User) error {
 // stored in: trimmed and lowercase.
 func TypedName(usernameOrEmail string) string {
 	return strings.ToLower(strings.TrimSpace(usernameOrEmail))
+}
+
+// FindMember looks up an account to add as a member: by username, or by a
+// verified address only — an unverified one may belong to somebody else,
+// who would otherwise be shown the fleet and its owner shown them.
+func (s *Service) FindMember(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
+	u, err := s.FindUser(ctx, usernameOrEmail)
+	if u != nil && !u.EmailVerified && u.Email == TypedName(usernameOrEmail) {
+		return nil, err
+	}
+	return u, err
 }
 
 // FindUser looks up an account by username or email; nil if there is none.

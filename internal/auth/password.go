@@ -3,9 +3,6 @@ package auth
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"time"
@@ -116,17 +113,16 @@ func (s *Service) RequestPasswordReset(ctx context.Context, address string) (boo
 	if u != nil {
 		userID = u.ID
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	tok, err := newLinkSecret()
+	if err != nil {
 		return false, err
 	}
-	tok := base64.RawURLEncoding.EncodeToString(raw)
 	err = database.WithTx(sys, s.DB, func(tx *ent.Tx) error {
 		// A new link replaces the older ones.
 		if _, err := tx.PasswordReset.Delete().Where(passwordreset.UserID(userID)).Exec(sys); err != nil || u == nil {
 			return err
 		}
-		return tx.PasswordReset.Create().SetUserID(u.ID).SetHash(resetHash(tok)).
+		return tx.PasswordReset.Create().SetUserID(u.ID).SetHash(linkHash(tok)).
 			SetExpiresAt(s.Now().UTC().Add(ResetLinkLifetime)).Exec(sys)
 	})
 	if err != nil {
@@ -141,15 +137,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, address string) (boo
 	return true, nil
 }
 
-func resetHash(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
-}
-
 // ResetPassword sets a new password with the token of a reset link.
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) (bool, error) {
 	sys := policy.System(ctx)
-	reset, err := s.DB.PasswordReset.Query().Where(passwordreset.Hash(resetHash(token)),
+	reset, err := s.DB.PasswordReset.Query().Where(passwordreset.Hash(linkHash(token)),
 		passwordreset.ExpiresAtGT(s.Now().UTC())).WithUser().Only(sys)
 	if ent.IsNotFound(err) {
 		return false, errBadResetToken

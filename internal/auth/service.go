@@ -107,6 +107,10 @@ func (l logMailer) Enqueue(m mail.Message) { l.Send(context.Background(), m) }
 
 // mail queues a message to u; sending happens off the request path, and
 // its failure is logged, never the caller's problem.
-func (s *Service) mail(u *ent.User, subject, text string) {
-	s.Mail.Enqueue(mail.Message{To: u.Email, Subject: subject, Text: text})
+func (s *Service) mail(u *ent.User, subject, text string) { s.mailTo(u.Email, subject, text) }
+
+// mailTo is mail to an address that need not be the account's (yet, or any
+// longer): that of changeEmail.
+func (s *Service) mailTo(address, subject, text string) {
+	s.Mail.Enqueue(mail.Message{To: address, Subject: subject, Text: text})
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // SignUp creates an account with a password and its personal organization,
-// and signs in to it.
+// mails the link that verifies its address, and signs in to it.
 func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*Session, error) {
 	username, err := account.NormalizeUsername("username", username)
 	if err != nil {
@@ -41,7 +41,10 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 	if err != nil {
 		return nil, err
 	}
-	var u *ent.User
+	var (
+		u   *ent.User
+		tok string
+	)
 	// Nobody is signed in yet: the account and its organization are
 	// fleetgate's own doing, past the privacy rules.
 	sys := policy.System(ctx)
@@ -51,6 +54,10 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 		}
 		u, err = createAccount(sys, tx, tx.User.Create().SetUsername(username).SetEmail(email).
 			SetPasswordHash(hash).SetSessionsValidAfter(issued))
+		if err != nil {
+			return err
+		}
+		tok, err = s.newVerification(sys, tx, u, email)
 		return err
 	})
 	if ent.IsConstraintError(err) {
@@ -60,6 +67,7 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 	if err != nil {
 		return nil, err
 	}
+	s.mailVerification(u, tok)
 	return s.signedIn(u, issued, issued, MethodPassword)
 }
 

@@ -2,9 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -76,7 +73,7 @@ func (f socialFactor) Verify(ctx context.Context, u *ent.User, code string) (boo
 	if u == nil {
 		return false, nil
 	}
-	n, err := f.s.DB.LoginCode.Delete().Where(logincode.Hash(codeHash(code)), logincode.UserID(u.ID),
+	n, err := f.s.DB.LoginCode.Delete().Where(logincode.Hash(linkHash(code)), logincode.UserID(u.ID),
 		logincode.PurposeEQ(logincode.PurposeSIGN_IN), logincode.Provider(f.provider),
 		logincode.ExpiresAtGT(f.s.Now().UTC())).Exec(ctx)
 	return n == 1, err
@@ -92,7 +89,7 @@ func (s *Service) ExchangeLoginCode(ctx context.Context, code string) (*Session,
 	if err := s.admitLogin(ctx, []loginLimit{limit}); err != nil {
 		return nil, err
 	}
-	row, err := s.DB.LoginCode.Query().Where(logincode.Hash(codeHash(code)),
+	row, err := s.DB.LoginCode.Query().Where(logincode.Hash(linkHash(code)),
 		logincode.PurposeEQ(logincode.PurposeSIGN_IN)).WithUser().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, errLoginCode
@@ -111,13 +108,7 @@ func (s *Service) ExchangeLoginCode(ctx context.Context, code string) (*Session,
 	if err := s.loginSucceeded(ctx, []loginLimit{limit}); err != nil {
 		return nil, err
 	}
-	if u.TotpSecret != nil {
-		return s.issueSession(u, issued, issued, factor.Method(), true)
-	}
-	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(factor.Method())); err != nil {
-		return nil, err
-	}
-	return s.signedIn(u, issued, issued, factor.Method())
+	return s.firstFactorPassed(ctx, u, issued, factor.Method())
 }
 
 // AuthProviders are the enabled identity providers.
@@ -405,12 +396,11 @@ func (s *Service) UnlinkIdentity(ctx context.Context, id int) (int, error) {
 
 // issueCode stores a new one-time code and returns it.
 func (s *Service) issueCode(ctx context.Context, userID int, purpose logincode.Purpose, provider string, lifetime time.Duration) (string, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	code, err := newLinkSecret()
+	if err != nil {
 		return "", err
 	}
-	code := base64.RawURLEncoding.EncodeToString(raw)
-	err := s.DB.LoginCode.Create().SetHash(codeHash(code)).SetPurpose(purpose).SetProvider(provider).
+	err = s.DB.LoginCode.Create().SetHash(linkHash(code)).SetPurpose(purpose).SetProvider(provider).
 		SetUserID(userID).SetExpiresAt(s.Now().UTC().Add(lifetime)).Exec(ctx)
 	return code, err
 }
@@ -418,7 +408,7 @@ func (s *Service) issueCode(ctx context.Context, userID int, purpose logincode.P
 // spendCode deletes a live code of purpose for provider and returns its
 // account.
 func (s *Service) spendCode(ctx context.Context, code string, purpose logincode.Purpose, provider string) (int, error) {
-	row, err := s.DB.LoginCode.Query().Where(logincode.Hash(codeHash(code)), logincode.PurposeEQ(purpose),
+	row, err := s.DB.LoginCode.Query().Where(logincode.Hash(linkHash(code)), logincode.PurposeEQ(purpose),
 		logincode.Provider(provider), logincode.ExpiresAtGT(s.Now().UTC())).Only(ctx)
 	if err != nil {
 		return 0, err
@@ -428,11 +418,6 @@ func (s *Service) spendCode(ctx context.Context, code string, purpose logincode.
 		err = errors.New("the code was spent meanwhile")
 	}
 	return row.UserID, err
-}
-
-func codeHash(code string) []byte {
-	sum := sha256.Sum256([]byte(code))
-	return sum[:]
 }
 
 // refusedAt is target with ?error=code.

@@ -2,9 +2,7 @@ package social_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -271,54 +269,17 @@ func TestOIDCExpiredIDToken(t *testing.T) {
 	}
 }
 
-// rewriter edits the OP's answers on their way to fleetgate: a stand-in for
-// a provider (or a party in between) that answers with someone else's
-// token or profile.
-type rewriter struct {
-	mu       sync.Mutex
-	path     string
-	field    string
-	captured string // the field's last value seen
-	replace  string // when set, the value put in its place
-}
-
-func (rw *rewriter) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	if err != nil || r.URL.Path != rw.path {
-		return resp, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(body, &doc); err == nil {
-		rw.mu.Lock()
-		rw.captured, _ = doc[rw.field].(string)
-		if rw.replace != "" {
-			doc[rw.field] = rw.replace
-		}
-		rw.mu.Unlock()
-		body, _ = json.Marshal(doc)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Del("Content-Length")
-	return resp, nil
-}
-
 func TestOIDCForeignTokens(t *testing.T) {
 	t.Run("ID token for another audience", func(t *testing.T) {
 		f := startOIDC(t, "corp", social.Options{})
 		// A genuine ID token of this OP, issued to the "other" application.
-		capture := &rewriter{path: "/oauth/token", field: "id_token"}
+		capture := &socialtest.Rewriter{Path: "/oauth/token", Field: "id_token"}
 		other := newService(f.op.URL, "corp", "other", "other-secret", social.Options{HTTPClient: &http.Client{Transport: capture}})
 		b := socialtest.NewBrowser(t)
 		if _, _, err := finish(t, other, b, "corp", f.op.SignIn(t, b, start(t, other, b, "corp"), ada.Username)); err != nil {
 			t.Fatal(err)
 		}
-		swap := &rewriter{path: "/oauth/token", field: "id_token", replace: capture.captured}
+		swap := &socialtest.Rewriter{Path: "/oauth/token", Field: "id_token", Replace: capture.Captured()}
 		svc := newService(f.op.URL, "corp", "fleetgate", "fleetgate-secret", social.Options{HTTPClient: &http.Client{Transport: swap}})
 		b = socialtest.NewBrowser(t)
 		_, _, err := finish(t, svc, b, "corp", f.op.SignIn(t, b, start(t, svc, b, "corp"), ada.Username))
@@ -329,7 +290,7 @@ func TestOIDCForeignTokens(t *testing.T) {
 	})
 	t.Run("userinfo of another subject", func(t *testing.T) {
 		f := startOIDC(t, "corp", social.Options{})
-		swap := &rewriter{path: "/userinfo", field: "sub", replace: bob.ID}
+		swap := &socialtest.Rewriter{Path: "/userinfo", Field: "sub", Replace: bob.ID}
 		svc := newService(f.op.URL, "corp", "fleetgate", "fleetgate-secret", social.Options{HTTPClient: &http.Client{Transport: swap}})
 		b := socialtest.NewBrowser(t)
 		_, _, err := finish(t, svc, b, "corp", f.op.SignIn(t, b, start(t, svc, b, "corp"), ada.Username))
