@@ -120,3 +120,35 @@ func TestOperationNamesAreBounded(t *testing.T) {
 		`fleetgate_graphql_operations_total{operation="Login",result="ok"} 1`,
 		`fleetgate_graphql_operations_total{operation="other",result="ok"} 1`)
 }
+
+// TestSecondFactorSignInMetrics: a login owing the code, a wrong code, a
+// right one and a recovery code are counted under their methods.
+func TestSecondFactorSignInMetrics(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		s, c := withClock(t, s, time.Now())
+		secret, codes, _ := enable(t, s, c, a.Token)
+		anon := s.Client("")
+		login := func() string {
+			return Must(Login(ctx, anon, LoginInput{UsernameOrEmail: "alice", Password: Password}))(t).Login.Token
+		}
+		pending := login()
+		wrong := "000000"
+		if wrong == code(t, secret, c.Now()) {
+			wrong = "111111"
+		}
+		_, err := VerifyTwoFactor(ctx, s.Client(pending), VerifyTwoFactorInput{Code: &wrong})
+		WantCode(t, err, "BAD_USER_INPUT")
+		c.Advance(time.Minute) // a step the pairing did not use
+		right := code(t, secret, c.Now())
+		Must(VerifyTwoFactor(ctx, s.Client(pending), VerifyTwoFactorInput{Code: &right}))(t)
+		Must(VerifyTwoFactor(ctx, s.Client(login()), VerifyTwoFactorInput{RecoveryCode: &codes[0]}))(t)
+
+		wantSeries(t, scrape(t, s),
+			`fleetgate_sign_ins_total{method="password",outcome="second_factor_required"} 2`,
+			`fleetgate_sign_ins_total{method="totp",outcome="failure"} 1`,
+			`fleetgate_sign_ins_total{method="totp",outcome="success"} 1`,
+			`fleetgate_sign_ins_total{method="recovery_code",outcome="success"} 1`,
+		)
+	})
+}
