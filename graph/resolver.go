@@ -88,6 +88,9 @@ func (d Deps) prepare() Deps {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
 	if _, ok := d.Log.Handler().(requestlog.Handler); !ok {
 		// Every line logged while serving a request names it.
 		d.Log = slog.New(requestlog.NewHandler(d.Log.Handler()))
