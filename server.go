@@ -96,6 +96,7 @@ type config struct {
 	secretKey         string
 	smtpURL           string
 	mailFrom          string
+	mailRetention     time.Duration
 	proxies           *clientip.Resolver
 	social            social.Config
 }
@@ -114,6 +115,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		secretKey:     getenv("SECRET_KEY"),
 		smtpURL:       getenv("SMTP_URL"),
 		mailFrom:      getenv("MAIL_FROM"),
+		mailRetention: mail.DefaultRetention,
 	}
 	c.publicURL = strings.TrimRight(or(getenv("PUBLIC_URL"), "http://"+c.listenAddr), "/")
 	c.corsOrigins = list(getenv("CORS_ORIGINS"))
@@ -156,6 +158,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.proxies = proxies
 	if c.smtpURL != "" && c.mailFrom == "" {
 		return c, errors.New("SMTP_URL needs MAIL_FROM, the sender address")
+	}
+	if v := getenv("MAIL_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("MAIL_RETENTION must be a positive duration such as 168h, not %q", v)
+		}
+		c.mailRetention = d
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.logFormat)
@@ -322,13 +331,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err // names SMTP_URL or MAIL_FROM, never the password
 		}
 	}
-	mails := mail.NewQueue(sender, log)
-	defer func() {
-		// Mail queued before shutdown still goes out, for a while.
-		drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		mails.Close(drain)
-	}()
+	mails := mail.NewOutbox(db, sender, log, mail.WithRetention(cfg.mailRetention))
+	mailCtx, stopMail := context.WithCancel(ctx)
+	sending := make(chan struct{})
+	go func() { defer close(sending); mails.Run(mailCtx) }()
+	// A send in progress at shutdown finishes; what waits stays in the
+	// outbox for the next start or another instance.
+	defer func() { stopMail(); <-sending }()
 	deps := graph.Deps{
 		DB:                   db,
 		PublicURL:            cfg.publicURL,

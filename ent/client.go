@@ -27,6 +27,7 @@ import (
 	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/outboxmail"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/ratelimit"
@@ -81,6 +82,8 @@ type Client struct {
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
 	OrganizationMembership *OrganizationMembershipClient
+	// OutboxMail is the client for interacting with the OutboxMail builders.
+	OutboxMail *OutboxMailClient
 	// PasswordReset is the client for interacting with the PasswordReset builders.
 	PasswordReset *PasswordResetClient
 	// ProvisioningKey is the client for interacting with the ProvisioningKey builders.
@@ -124,6 +127,7 @@ func (c *Client) init() {
 	c.LoginCode = NewLoginCodeClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OrganizationMembership = NewOrganizationMembershipClient(c.config)
+	c.OutboxMail = NewOutboxMailClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
 	c.ProvisioningKey = NewProvisioningKeyClient(c.config)
 	c.RateLimit = NewRateLimitClient(c.config)
@@ -240,6 +244,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		LoginCode:              NewLoginCodeClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
+		OutboxMail:             NewOutboxMailClient(cfg),
 		PasswordReset:          NewPasswordResetClient(cfg),
 		ProvisioningKey:        NewProvisioningKeyClient(cfg),
 		RateLimit:              NewRateLimitClient(cfg),
@@ -283,6 +288,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		LoginCode:              NewLoginCodeClient(cfg),
 		Organization:           NewOrganizationClient(cfg),
 		OrganizationMembership: NewOrganizationMembershipClient(cfg),
+		OutboxMail:             NewOutboxMailClient(cfg),
 		PasswordReset:          NewPasswordResetClient(cfg),
 		ProvisioningKey:        NewProvisioningKeyClient(cfg),
 		RateLimit:              NewRateLimitClient(cfg),
@@ -323,8 +329,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
 		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.EmailVerification,
 		c.FleetAction, c.FleetVariable, c.Identity, c.KnownEmail, c.LoginCode,
-		c.Organization, c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey,
-		c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
+		c.Organization, c.OrganizationMembership, c.OutboxMail, c.PasswordReset,
+		c.ProvisioningKey, c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent,
+		c.SigningKey, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -337,8 +344,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.ApiKey, c.Application, c.ApplicationMembership, c.ConfigVariable, c.Device,
 		c.DeviceAction, c.DeviceTag, c.DeviceVariable, c.EmailVerification,
 		c.FleetAction, c.FleetVariable, c.Identity, c.KnownEmail, c.LoginCode,
-		c.Organization, c.OrganizationMembership, c.PasswordReset, c.ProvisioningKey,
-		c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent, c.SigningKey, c.User,
+		c.Organization, c.OrganizationMembership, c.OutboxMail, c.PasswordReset,
+		c.ProvisioningKey, c.RateLimit, c.RecoveryCode, c.Release, c.SecurityEvent,
+		c.SigningKey, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -379,6 +387,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organization.mutate(ctx, m)
 	case *OrganizationMembershipMutation:
 		return c.OrganizationMembership.mutate(ctx, m)
+	case *OutboxMailMutation:
+		return c.OutboxMail.mutate(ctx, m)
 	case *PasswordResetMutation:
 		return c.PasswordReset.mutate(ctx, m)
 	case *ProvisioningKeyMutation:
@@ -3165,6 +3175,139 @@ func (c *OrganizationMembershipClient) mutate(ctx context.Context, m *Organizati
 	}
 }
 
+// OutboxMailClient is a client for the OutboxMail schema.
+type OutboxMailClient struct {
+	config
+}
+
+// NewOutboxMailClient returns a client for the OutboxMail from the given config.
+func NewOutboxMailClient(c config) *OutboxMailClient {
+	return &OutboxMailClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxmail.Hooks(f(g(h())))`.
+func (c *OutboxMailClient) Use(hooks ...Hook) {
+	c.hooks.OutboxMail = append(c.hooks.OutboxMail, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxmail.Intercept(f(g(h())))`.
+func (c *OutboxMailClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxMail = append(c.inters.OutboxMail, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxMail entity.
+func (c *OutboxMailClient) Create() *OutboxMailCreate {
+	mutation := newOutboxMailMutation(c.config, OpCreate)
+	return &OutboxMailCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxMail entities.
+func (c *OutboxMailClient) CreateBulk(builders ...*OutboxMailCreate) *OutboxMailCreateBulk {
+	return &OutboxMailCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxMailClient) MapCreateBulk(slice any, setFunc func(*OutboxMailCreate, int)) *OutboxMailCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxMailCreateBulk{err: fmt.Errorf("calling to OutboxMailClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxMailCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxMailCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxMail.
+func (c *OutboxMailClient) Update() *OutboxMailUpdate {
+	mutation := newOutboxMailMutation(c.config, OpUpdate)
+	return &OutboxMailUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxMailClient) UpdateOne(_m *OutboxMail) *OutboxMailUpdateOne {
+	mutation := newOutboxMailMutation(c.config, OpUpdateOne, withOutboxMail(_m))
+	return &OutboxMailUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxMailClient) UpdateOneID(id int) *OutboxMailUpdateOne {
+	mutation := newOutboxMailMutation(c.config, OpUpdateOne, withOutboxMailID(id))
+	return &OutboxMailUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxMail.
+func (c *OutboxMailClient) Delete() *OutboxMailDelete {
+	mutation := newOutboxMailMutation(c.config, OpDelete)
+	return &OutboxMailDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxMailClient) DeleteOne(_m *OutboxMail) *OutboxMailDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxMailClient) DeleteOneID(id int) *OutboxMailDeleteOne {
+	builder := c.Delete().Where(outboxmail.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxMailDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxMail.
+func (c *OutboxMailClient) Query() *OutboxMailQuery {
+	return &OutboxMailQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxMail},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxMail entity by its id.
+func (c *OutboxMailClient) Get(ctx context.Context, id int) (*OutboxMail, error) {
+	return c.Query().Where(outboxmail.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxMailClient) GetX(ctx context.Context, id int) *OutboxMail {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxMailClient) Hooks() []Hook {
+	return c.hooks.OutboxMail
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxMailClient) Interceptors() []Interceptor {
+	return c.inters.OutboxMail
+}
+
+func (c *OutboxMailClient) mutate(ctx context.Context, m *OutboxMailMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxMailCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxMailUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxMailUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxMailDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxMail mutation op: %q", m.Op())
+	}
+}
+
 // PasswordResetClient is a client for the PasswordReset schema.
 type PasswordResetClient struct {
 	config
@@ -4526,14 +4669,14 @@ type (
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
 		DeviceAction, DeviceTag, DeviceVariable, EmailVerification, FleetAction,
 		FleetVariable, Identity, KnownEmail, LoginCode, Organization,
-		OrganizationMembership, PasswordReset, ProvisioningKey, RateLimit,
+		OrganizationMembership, OutboxMail, PasswordReset, ProvisioningKey, RateLimit,
 		RecoveryCode, Release, SecurityEvent, SigningKey, User []ent.Hook
 	}
 	inters struct {
 		ApiKey, Application, ApplicationMembership, ConfigVariable, Device,
 		DeviceAction, DeviceTag, DeviceVariable, EmailVerification, FleetAction,
 		FleetVariable, Identity, KnownEmail, LoginCode, Organization,
-		OrganizationMembership, PasswordReset, ProvisioningKey, RateLimit,
+		OrganizationMembership, OutboxMail, PasswordReset, ProvisioningKey, RateLimit,
 		RecoveryCode, Release, SecurityEvent, SigningKey, User []ent.Interceptor
 	}
 )

@@ -21,6 +21,7 @@ import (
 	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/outboxmail"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/ratelimit"
@@ -112,6 +113,7 @@ func checkColumn(t, c string) error {
 			logincode.Table:              logincode.ValidColumn,
 			organization.Table:           organization.ValidColumn,
 			organizationmembership.Table: organizationmembership.ValidColumn,
+			outboxmail.Table:             outboxmail.ValidColumn,
 			passwordreset.Table:          passwordreset.ValidColumn,
 			provisioningkey.Table:        provisioningkey.ValidColumn,
 			ratelimit.Table:              ratelimit.ValidColumn,

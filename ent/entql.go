@@ -19,6 +19,7 @@ import (
 	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/outboxmail"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/provisioningkey"
@@ -37,7 +38,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -325,6 +326,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxmail.Table,
+			Columns: outboxmail.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: outboxmail.FieldID,
+			},
+		},
+		Type: "OutboxMail",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxmail.FieldRecipient:     {Type: field.TypeString, Column: outboxmail.FieldRecipient},
+			outboxmail.FieldSubject:       {Type: field.TypeString, Column: outboxmail.FieldSubject},
+			outboxmail.FieldText:          {Type: field.TypeString, Column: outboxmail.FieldText},
+			outboxmail.FieldHTML:          {Type: field.TypeString, Column: outboxmail.FieldHTML},
+			outboxmail.FieldAttempts:      {Type: field.TypeInt, Column: outboxmail.FieldAttempts},
+			outboxmail.FieldNextAttemptAt: {Type: field.TypeTime, Column: outboxmail.FieldNextAttemptAt},
+			outboxmail.FieldLeaseOwner:    {Type: field.TypeString, Column: outboxmail.FieldLeaseOwner},
+			outboxmail.FieldLeaseUntil:    {Type: field.TypeTime, Column: outboxmail.FieldLeaseUntil},
+			outboxmail.FieldSentAt:        {Type: field.TypeTime, Column: outboxmail.FieldSentAt},
+			outboxmail.FieldFailedAt:      {Type: field.TypeTime, Column: outboxmail.FieldFailedAt},
+			outboxmail.FieldLastError:     {Type: field.TypeString, Column: outboxmail.FieldLastError},
+			outboxmail.FieldCreatedAt:     {Type: field.TypeTime, Column: outboxmail.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -340,7 +366,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldCreatedAt: {Type: field.TypeTime, Column: passwordreset.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   provisioningkey.Table,
 			Columns: provisioningkey.Columns,
@@ -358,7 +384,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			provisioningkey.FieldPrefix:        {Type: field.TypeString, Column: provisioningkey.FieldPrefix},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ratelimit.Table,
 			Columns: ratelimit.Columns,
@@ -375,7 +401,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ratelimit.FieldBlockedUntil: {Type: field.TypeTime, Column: ratelimit.FieldBlockedUntil},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   recoverycode.Table,
 			Columns: recoverycode.Columns,
@@ -392,7 +418,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			recoverycode.FieldCreatedAt: {Type: field.TypeTime, Column: recoverycode.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   release.Table,
 			Columns: release.Columns,
@@ -410,7 +436,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			release.FieldNote:          {Type: field.TypeString, Column: release.FieldNote},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   securityevent.Table,
 			Columns: securityevent.Columns,
@@ -427,7 +453,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			securityevent.FieldUserID:    {Type: field.TypeInt, Column: securityevent.FieldUserID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   signingkey.Table,
 			Columns: signingkey.Columns,
@@ -444,7 +470,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			signingkey.FieldCreatedAt:  {Type: field.TypeTime, Column: signingkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -2731,6 +2757,106 @@ func (f *OrganizationMembershipFilter) WhereHasOrganizationWith(preds ...predica
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OutboxMailQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxMailQuery builder.
+func (_q *OutboxMailQuery) Filter() *OutboxMailFilter {
+	return &OutboxMailFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxMailMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxMailMutation builder.
+func (m *OutboxMailMutation) Filter() *OutboxMailFilter {
+	return &OutboxMailFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxMailFilter provides a generic filtering capability at runtime for OutboxMailQuery.
+type OutboxMailFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxMailFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OutboxMailFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(outboxmail.FieldID))
+}
+
+// WhereRecipient applies the entql string predicate on the recipient field.
+func (f *OutboxMailFilter) WhereRecipient(p entql.StringP) {
+	f.Where(p.Field(outboxmail.FieldRecipient))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *OutboxMailFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(outboxmail.FieldSubject))
+}
+
+// WhereText applies the entql string predicate on the text field.
+func (f *OutboxMailFilter) WhereText(p entql.StringP) {
+	f.Where(p.Field(outboxmail.FieldText))
+}
+
+// WhereHTML applies the entql string predicate on the html field.
+func (f *OutboxMailFilter) WhereHTML(p entql.StringP) {
+	f.Where(p.Field(outboxmail.FieldHTML))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *OutboxMailFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(outboxmail.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *OutboxMailFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmail.FieldNextAttemptAt))
+}
+
+// WhereLeaseOwner applies the entql string predicate on the lease_owner field.
+func (f *OutboxMailFilter) WhereLeaseOwner(p entql.StringP) {
+	f.Where(p.Field(outboxmail.FieldLeaseOwner))
+}
+
+// WhereLeaseUntil applies the entql time.Time predicate on the lease_until field.
+func (f *OutboxMailFilter) WhereLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(outboxmail.FieldLeaseUntil))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *OutboxMailFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmail.FieldSentAt))
+}
+
+// WhereFailedAt applies the entql time.Time predicate on the failed_at field.
+func (f *OutboxMailFilter) WhereFailedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmail.FieldFailedAt))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *OutboxMailFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(outboxmail.FieldLastError))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OutboxMailFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmail.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PasswordResetQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2759,7 +2885,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2833,7 +2959,7 @@ type ProvisioningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProvisioningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2926,7 +3052,7 @@ type RateLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RateLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2986,7 +3112,7 @@ type RecoveryCodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RecoveryCodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3060,7 +3186,7 @@ type ReleaseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ReleaseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3153,7 +3279,7 @@ type SecurityEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SecurityEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3227,7 +3353,7 @@ type SigningKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SigningKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3287,7 +3413,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -46,6 +46,8 @@ type Tx struct {
 	Organization *OrganizationClient
 	// OrganizationMembership is the client for interacting with the OrganizationMembership builders.
 	OrganizationMembership *OrganizationMembershipClient
+	// OutboxMail is the client for interacting with the OutboxMail builders.
+	OutboxMail *OutboxMailClient
 	// PasswordReset is the client for interacting with the PasswordReset builders.
 	PasswordReset *PasswordResetClient
 	// ProvisioningKey is the client for interacting with the ProvisioningKey builders.
@@ -209,6 +211,7 @@ func (tx *Tx) init() {
 	tx.LoginCode = NewLoginCodeClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OrganizationMembership = NewOrganizationMembershipClient(tx.config)
+	tx.OutboxMail = NewOutboxMailClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)
 	tx.ProvisioningKey = NewProvisioningKeyClient(tx.config)
 	tx.RateLimit = NewRateLimitClient(tx.config)

@@ -69,6 +69,9 @@ func newMetrics(d Deps) *metrics {
 	m.registry.MustRegister(m.requests, m.duration, m.graphqlRequests, m.graphqlErrors, m.graphqlDuration,
 		m.rateLimitRefusals, m.signIns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c, ok := d.Mail.(prometheus.Collector); ok { // the mail outbox's (internal/mail)
+		m.registry.MustRegister(c)
+	}
 	if d.SQL != nil {
 		m.registry.MustRegister(collectors.NewDBStatsCollector(d.SQL, "fleetgate"))
 	}

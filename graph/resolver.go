@@ -44,7 +44,7 @@ type Deps struct {
 	// SecretKey (32 bytes, SECRET_KEY) seals TOTP secrets and keys the
 	// hashes of recovery codes, through keys derived from it for each use.
 	SecretKey []byte
-	// Mail sends mail off the request path (internal/mail.Queue); nil
+	// Mail writes mail into transactions (internal/mail.Outbox); nil
 	// writes messages to Log.
 	Mail auth.Mailer
 	// ClientIPs tells the client's address, for per-address limits; nil

@@ -73,6 +73,14 @@ func TestTracing(t *testing.T) {
 			if line := requestLine(t, logs.take(t)); line["trace_id"] != clientTraceID {
 				t.Errorf("log line %v", line)
 			}
+
+			// Statements outside a traced request (background work) make
+			// no trace of their own.
+			before = len(rec.Ended())
+			Must(s.DB.User.Query().Count(ctx))(t)
+			if extra := rec.Ended()[before:]; len(extra) > 0 {
+				t.Errorf("spans outside a request: %v", names(extra))
+			}
 		})
 	}
 }

@@ -200,6 +200,18 @@ func (f OrganizationMembershipFunc) Mutate(ctx context.Context, m ent.Mutation) 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OrganizationMembershipMutation", m)
 }
 
+// The OutboxMailFunc type is an adapter to allow the use of ordinary
+// function as OutboxMail mutator.
+type OutboxMailFunc func(context.Context, *ent.OutboxMailMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OutboxMailFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OutboxMailMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxMailMutation", m)
+}
+
 // The PasswordResetFunc type is an adapter to allow the use of ordinary
 // function as PasswordReset mutator.
 type PasswordResetFunc func(context.Context, *ent.PasswordResetMutation) (ent.Value, error)

@@ -23,6 +23,7 @@ import (
 	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/outboxmail"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/provisioningkey"
@@ -524,6 +525,33 @@ func (f TraverseOrganizationMembership) Traverse(ctx context.Context, q ent.Quer
 	return fmt.Errorf("unexpected query type %T. expect *ent.OrganizationMembershipQuery", q)
 }
 
+// The OutboxMailFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OutboxMailFunc func(context.Context, *ent.OutboxMailQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OutboxMailFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OutboxMailQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OutboxMailQuery", q)
+}
+
+// The TraverseOutboxMail type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOutboxMail func(context.Context, *ent.OutboxMailQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOutboxMail) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOutboxMail) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxMailQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxMailQuery", q)
+}
+
 // The PasswordResetFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PasswordResetFunc func(context.Context, *ent.PasswordResetQuery) (ent.Value, error)
 
@@ -775,6 +803,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OrganizationMembershipQuery:
 		return &query[*ent.OrganizationMembershipQuery, predicate.OrganizationMembership, organizationmembership.OrderOption]{typ: ent.TypeOrganizationMembership, tq: q}, nil
+	case *ent.OutboxMailQuery:
+		return &query[*ent.OutboxMailQuery, predicate.OutboxMail, outboxmail.OrderOption]{typ: ent.TypeOutboxMail, tq: q}, nil
 	case *ent.PasswordResetQuery:
 		return &query[*ent.PasswordResetQuery, predicate.PasswordReset, passwordreset.OrderOption]{typ: ent.TypePasswordReset, tq: q}, nil
 	case *ent.ProvisioningKeyQuery:

@@ -505,6 +505,40 @@ var (
 			},
 		},
 	}
+	// OutboxMailsColumns holds the columns for the "outbox_mails" table.
+	OutboxMailsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "recipient", Type: field.TypeString},
+		{Name: "subject", Type: field.TypeString},
+		{Name: "text", Type: field.TypeString, Size: 2147483647},
+		{Name: "html", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "lease_owner", Type: field.TypeString, Default: ""},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "failed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// OutboxMailsTable holds the schema information for the "outbox_mails" table.
+	OutboxMailsTable = &schema.Table{
+		Name:       "outbox_mails",
+		Columns:    OutboxMailsColumns,
+		PrimaryKey: []*schema.Column{OutboxMailsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxmail_sent_at_failed_at_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMailsColumns[9], OutboxMailsColumns[10], OutboxMailsColumns[6]},
+			},
+			{
+				Name:    "outboxmail_failed_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMailsColumns[10]},
+			},
+		},
+	}
 	// PasswordResetsColumns holds the columns for the "password_resets" table.
 	PasswordResetsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -715,6 +749,7 @@ var (
 		LoginCodesTable,
 		OrganizationsTable,
 		OrganizationMembershipsTable,
+		OutboxMailsTable,
 		PasswordResetsTable,
 		ProvisioningKeysTable,
 		RateLimitsTable,
@@ -798,6 +833,9 @@ func init() {
 	OrganizationMembershipsTable.ForeignKeys[1].RefTable = UsersTable
 	OrganizationMembershipsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	OutboxMailsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(103079215104),
 	}
 	PasswordResetsTable.ForeignKeys[0].RefTable = UsersTable
 	PasswordResetsTable.Annotation = &entsql.Annotation{

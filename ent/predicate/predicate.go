@@ -54,6 +54,9 @@ type Organization func(*sql.Selector)
 // OrganizationMembership is the predicate function for organizationmembership builders.
 type OrganizationMembership func(*sql.Selector)
 
+// OutboxMail is the predicate function for outboxmail builders.
+type OutboxMail func(*sql.Selector)
+
 // PasswordReset is the predicate function for passwordreset builders.
 type PasswordReset func(*sql.Selector)
 

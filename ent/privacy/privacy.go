@@ -495,6 +495,30 @@ func (f OrganizationMembershipMutationRuleFunc) EvalMutation(ctx context.Context
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OrganizationMembershipMutation", m)
 }
 
+// The OutboxMailQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OutboxMailQueryRuleFunc func(context.Context, *ent.OutboxMailQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OutboxMailQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxMailQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OutboxMailQuery", q)
+}
+
+// The OutboxMailMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OutboxMailMutationRuleFunc func(context.Context, *ent.OutboxMailMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OutboxMailMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OutboxMailMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxMailMutation", m)
+}
+
 // The PasswordResetQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PasswordResetQueryRuleFunc func(context.Context, *ent.PasswordResetQuery) error
@@ -754,6 +778,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.OrganizationMembershipQuery:
 		return q.Filter(), nil
+	case *ent.OutboxMailQuery:
+		return q.Filter(), nil
 	case *ent.PasswordResetQuery:
 		return q.Filter(), nil
 	case *ent.ProvisioningKeyQuery:
@@ -808,6 +834,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.OrganizationMutation:
 		return m.Filter(), nil
 	case *ent.OrganizationMembershipMutation:
+		return m.Filter(), nil
+	case *ent.OutboxMailMutation:
 		return m.Filter(), nil
 	case *ent.PasswordResetMutation:
 		return m.Filter(), nil

@@ -20,6 +20,7 @@ import (
 	"fleetgate/ent/logincode"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/outboxmail"
 	"fleetgate/ent/passwordreset"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/ratelimit"
@@ -595,6 +596,28 @@ func init() {
 	organizationmembershipDescCreatedAt := organizationmembershipMixinFields0[0].Descriptor()
 	// organizationmembership.DefaultCreatedAt holds the default value on creation for the created_at field.
 	organizationmembership.DefaultCreatedAt = organizationmembershipDescCreatedAt.Default.(func() time.Time)
+	outboxmailFields := schema.OutboxMail{}.Fields()
+	_ = outboxmailFields
+	// outboxmailDescHTML is the schema descriptor for html field.
+	outboxmailDescHTML := outboxmailFields[3].Descriptor()
+	// outboxmail.DefaultHTML holds the default value on creation for the html field.
+	outboxmail.DefaultHTML = outboxmailDescHTML.Default.(string)
+	// outboxmailDescAttempts is the schema descriptor for attempts field.
+	outboxmailDescAttempts := outboxmailFields[4].Descriptor()
+	// outboxmail.DefaultAttempts holds the default value on creation for the attempts field.
+	outboxmail.DefaultAttempts = outboxmailDescAttempts.Default.(int)
+	// outboxmailDescLeaseOwner is the schema descriptor for lease_owner field.
+	outboxmailDescLeaseOwner := outboxmailFields[6].Descriptor()
+	// outboxmail.DefaultLeaseOwner holds the default value on creation for the lease_owner field.
+	outboxmail.DefaultLeaseOwner = outboxmailDescLeaseOwner.Default.(string)
+	// outboxmailDescLastError is the schema descriptor for last_error field.
+	outboxmailDescLastError := outboxmailFields[10].Descriptor()
+	// outboxmail.DefaultLastError holds the default value on creation for the last_error field.
+	outboxmail.DefaultLastError = outboxmailDescLastError.Default.(string)
+	// outboxmailDescCreatedAt is the schema descriptor for created_at field.
+	outboxmailDescCreatedAt := outboxmailFields[11].Descriptor()
+	// outboxmail.DefaultCreatedAt holds the default value on creation for the created_at field.
+	outboxmail.DefaultCreatedAt = outboxmailDescCreatedAt.Default.(func() time.Time)
 	passwordresetFields := schema.PasswordReset{}.Fields()
 	_ = passwordresetFields
 	// passwordresetDescCreatedAt is the schema descriptor for created_at field.

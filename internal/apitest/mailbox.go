@@ -31,42 +31,53 @@ type Mail struct {
 }
 
 // Mailbox is a real SMTP server on loopback that receives what fleetgate
-// sends, through its real mail queue and SMTP client.
+// sends, through its real outbox and SMTP client.
 type Mailbox struct {
-	got chan Mail
-	t   testing.TB
+	// Addr is the server's host:port.
+	Addr string
+	got  chan Mail
+	t    testing.TB
 }
 
-// WithMailbox restarts s's API on the same database with mail sent by
-// SMTP to a new Mailbox.
-func (s *Server) WithMailbox(t testing.TB) (*Server, *Mailbox) {
+// NewMailbox starts a Mailbox, stopped when the test ends.
+func NewMailbox(t testing.TB) *Mailbox {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	box := &Mailbox{got: make(chan Mail, 100), t: t}
+	box := &Mailbox{Addr: ln.Addr().String(), got: make(chan Mail, 100), t: t}
 	srv := smtp.NewServer(box)
 	srv.Domain = "localhost"
 	go srv.Serve(ln)
 	// Close the listener too: Server.Close misses a Serve that has not
 	// registered it yet.
 	t.Cleanup(func() { srv.Close(); ln.Close() })
+	return box
+}
 
-	sender, err := mail.NewSMTP("smtp://"+ln.Addr().String(), "fleetgate@example.test")
+// Sender is an SMTP sender to the mailbox.
+func (b *Mailbox) Sender() mail.Sender {
+	b.t.Helper()
+	sender, err := mail.NewSMTP("smtp://"+b.Addr, "fleetgate@example.test")
 	if err != nil {
-		t.Fatal(err)
+		b.t.Fatal(err)
 	}
-	// One worker: mail arrives in the order it was queued.
-	queue := mail.NewQueue(sender, slog.New(slog.NewTextHandler(io.Discard, nil)), mail.WithWorkers(1))
-	t.Cleanup(func() {
-		// Cleanups run after t.Context() ends: drain on a context of its own.
-		drain, cancel := context.WithTimeout(context.Background(), patience)
-		defer cancel()
-		queue.Close(drain)
-	})
+	return sender
+}
+
+// WithMailbox restarts s's API on the same database with mail sent by
+// SMTP to a new Mailbox, by an outbox worker running until the test ends.
+func (s *Server) WithMailbox(t testing.TB) (*Server, *Mailbox) {
+	t.Helper()
+	box := NewMailbox(t)
+	outbox := mail.NewOutbox(s.DB, box.Sender(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); outbox.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
 	deps := s.Deps
-	deps.Mail = queue
+	deps.Mail = outbox
 	return ServeDeps(t, deps), box
 }
 

@@ -162,14 +162,18 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_CREATED, name)
+		if err := audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_CREATED, name); err != nil {
+			return err
+		}
+		u, err := tx.User.Get(ctx, v.UserID)
+		if err != nil {
+			return err
+		}
+		return s.mail(ctx, tx, u, "A new fleetgate API key", "An API key named \""+name+"\" was created for the fleetgate account "+u.Username+
+			".\n\nIf it was not you, revoke it (revokeApiKeys) and change your password.\n")
 	})
 	if err != nil {
 		return "", nil, err
-	}
-	if u, err := s.DB.User.Get(ctx, v.UserID); err == nil {
-		s.mail(u, "A new fleetgate API key", "An API key named \""+name+"\" was created for the fleetgate account "+u.Username+
-			".\n\nIf it was not you, revoke it (revokeApiKeys) and change your password.\n")
 	}
 	return key, created.Unwrap(), nil
 }

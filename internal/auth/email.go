@@ -50,9 +50,10 @@ func (s *Service) verificationLink(tok string) string {
 	return s.PublicURL + "/verify-email?token=" + tok
 }
 
-// mailVerification mails the link that verifies the account's own address.
-func (s *Service) mailVerification(u *ent.User, tok string) {
-	s.mail(u, "Verify your fleetgate email address", fmt.Sprintf(
+// mailVerification mails, in tx, the link that verifies the account's own
+// address.
+func (s *Service) mailVerification(ctx context.Context, tx *ent.Tx, u *ent.User, tok string) error {
+	return s.mail(ctx, tx, u, "Verify your fleetgate email address", fmt.Sprintf(
 		"To confirm that this address belongs to the fleetgate account %s, open this link within 24 hours:\n\n%s\n\n"+
 			"If you did not sign up for fleetgate, ignore this mail.\n", u.Username, s.verificationLink(tok)))
 }
@@ -73,15 +74,16 @@ func (s *Service) ResendVerificationEmail(ctx context.Context) (bool, error) {
 	if err := s.Limits.Allow(ctx, verificationAccountKey(u.ID), s.VerificationMailsPerAccount); err != nil {
 		return false, err
 	}
-	var tok string
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
-		tok, err = s.newVerification(ctx, tx, u, u.Email)
-		return err
+		tok, err := s.newVerification(ctx, tx, u, u.Email)
+		if err != nil {
+			return err
+		}
+		return s.mailVerification(ctx, tx, u, tok)
 	})
 	if err != nil {
 		return false, err
 	}
-	s.mailVerification(u, tok)
 	return true, nil
 }
 
@@ -106,25 +108,27 @@ func (s *Service) ChangeEmail(ctx context.Context, newEmail, password string) (b
 	if err := s.Limits.Allow(ctx, ratelimit.NameKey("verify:email:", address), s.VerificationMailsPerAddress); err != nil {
 		return false, err
 	}
-	var tok string
 	sys := policy.System(ctx) // another account's address is checked too
 	err = database.WithTx(sys, s.DB, func(tx *ent.Tx) error {
 		if err := emailFree(sys, tx, address); err != nil {
 			return err
 		}
-		if tok, err = s.newVerification(sys, tx, u, address); err != nil {
+		tok, err := s.newVerification(sys, tx, u, address)
+		if err != nil {
 			return err
 		}
-		return audit.Record(sys, tx.Client(), u.ID, securityevent.KindEMAIL_CHANGE_REQUESTED, address)
+		if err := audit.Record(sys, tx.Client(), u.ID, securityevent.KindEMAIL_CHANGE_REQUESTED, address); err != nil {
+			return err
+		}
+		return s.mailTo(sys, tx, address, "Confirm your new fleetgate email address", fmt.Sprintf(
+			"Someone asked to make this the address of the fleetgate account %s.\n\n"+
+				"To confirm, open this link within 24 hours:\n\n%s\n\n"+
+				"Until then the account keeps its current address. If it was not you, ignore this mail.\n",
+			u.Username, s.verificationLink(tok)))
 	})
 	if err != nil {
 		return false, err
 	}
-	s.mailTo(address, "Confirm your new fleetgate email address", fmt.Sprintf(
-		"Someone asked to make this the address of the fleetgate account %s.\n\n"+
-			"To confirm, open this link within 24 hours:\n\n%s\n\n"+
-			"Until then the account keeps its current address. If it was not you, ignore this mail.\n",
-		u.Username, s.verificationLink(tok)))
 	return true, nil
 }
 
@@ -174,7 +178,13 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 		if u, err = update.SetEmail(link.Email).Save(sys); err != nil {
 			return err
 		}
-		return forgetAddress(sys, tx, u.ID, old, link.Email)
+		if err := forgetAddress(sys, tx, u.ID, old, link.Email); err != nil {
+			return err
+		}
+		return s.mailTo(sys, tx, old, "Your fleetgate email address was changed", fmt.Sprintf(
+			"The address of the fleetgate account %s was changed from this one to %s.\n\n"+
+				"If it was not you, reset the password at once and check the account's security events.\n",
+			u.Username, u.Email))
 	})
 	switch {
 	case ent.IsNotFound(err):
@@ -184,12 +194,6 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 		return nil, fault.Taken("newEmail", "an account with this email address already exists")
 	case err != nil:
 		return nil, err
-	}
-	if changed {
-		s.mailTo(old, "Your fleetgate email address was changed", fmt.Sprintf(
-			"The address of the fleetgate account %s was changed from this one to %s.\n\n"+
-				"If it was not you, reset the password at once and check the account's security events.\n",
-			u.Username, u.Email))
 	}
 	return u, nil
 }

@@ -103,7 +103,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, address string) (boo
 	}
 	// Known or not, the same work: one lookup and one transaction (which
 	// for an unknown address deletes nothing and inserts nothing); the mail
-	// goes out off the request path.
+	// is written in that transaction and goes out off the request path.
 	sys := policy.System(ctx)
 	u, err := s.DB.User.Query().Where(user.Email(email)).Only(sys)
 	if err != nil && !ent.IsNotFound(err) {
@@ -122,17 +122,18 @@ func (s *Service) RequestPasswordReset(ctx context.Context, address string) (boo
 		if _, err := tx.PasswordReset.Delete().Where(passwordreset.UserID(userID)).Exec(sys); err != nil || u == nil {
 			return err
 		}
-		return tx.PasswordReset.Create().SetUserID(u.ID).SetHash(linkHash(tok)).
+		err := tx.PasswordReset.Create().SetUserID(u.ID).SetHash(linkHash(tok)).
 			SetExpiresAt(s.Now().UTC().Add(ResetLinkLifetime)).Exec(sys)
-	})
-	if err != nil {
-		return false, err
-	}
-	if u != nil {
-		s.mail(u, "Reset your fleetgate password", fmt.Sprintf(
+		if err != nil {
+			return err
+		}
+		return s.mail(sys, tx, u, "Reset your fleetgate password", fmt.Sprintf(
 			"Someone asked to reset the password of the fleetgate account %s.\n\n"+
 				"To choose a new password, open this link within an hour:\n\n%s/password-reset?token=%s\n\n"+
 				"If it was not you, ignore this mail: your password stays as it is.\n", u.Username, s.PublicURL, tok))
+	})
+	if err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -159,14 +160,16 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if err == nil && n != 1 {
 			err = errBadResetToken
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.mail(sys, tx, u, "Your fleetgate password was reset", fmt.Sprintf(
+			"The password of the fleetgate account %s was reset, and every session signed out.\n\n"+
+				"If it was not you, reset it again at once and check the account's security events.\n", u.Username))
 	})
 	if err != nil {
 		return false, err
 	}
-	s.mail(u, "Your fleetgate password was reset", fmt.Sprintf(
-		"The password of the fleetgate account %s was reset, and every session signed out.\n\n"+
-			"If it was not you, reset it again at once and check the account's security events.\n", u.Username))
 	return true, nil
 }
 
@@ -179,7 +182,7 @@ func (s *Service) newPasswordHash(ctx context.Context, plain string, u *ent.User
 }
 
 // storePassword stores a new password hash for the user, in one
-// transaction with first (nil for nothing): every session and every reset
+// transaction with first (nil for nothing; it writes the notice mail): every session and every reset
 // link of the user ends; two-factor authentication stays. Then the login
 // limits of the user's names are lifted: whoever locked them out with wrong
 // guesses, the owner with the new password may sign in (after the
@@ -233,12 +236,14 @@ func (s *Service) ChangePassword(ctx context.Context, currentPassword, newPasswo
 	if err != nil {
 		return nil, err
 	}
-	if u, err = s.storePassword(ctx, u.ID, hash, securityevent.KindPASSWORD_CHANGED, nil); err != nil {
+	u, err = s.storePassword(ctx, u.ID, hash, securityevent.KindPASSWORD_CHANGED, func(tx *ent.Tx) error {
+		return s.mail(ctx, tx, u, "Your fleetgate password was changed", fmt.Sprintf(
+			"The password of the fleetgate account %s was changed, and every other session signed out.\n\n"+
+				"If it was not you, reset your password at once (%s/password-reset).\n", u.Username, s.PublicURL))
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.mail(u, "Your fleetgate password was changed", fmt.Sprintf(
-		"The password of the fleetgate account %s was changed, and every other session signed out.\n\n"+
-			"If it was not you, reset your password at once (%s/password-reset).\n", u.Username, s.PublicURL))
 	return s.issueSession(u, issued, s.Now(), MethodPassword, false)
 }
 
@@ -265,12 +270,14 @@ func (s *Service) SetPassword(ctx context.Context, newPassword string) (*ent.Use
 		if err != nil || n != 1 {
 			return cmp.Or(err, fault.Input("newPassword", "the account has a password: use changePassword"))
 		}
-		return audit.Record(ctx, tx.Client(), u.ID, securityevent.KindPASSWORD_CHANGED, "password set")
+		if err := audit.Record(ctx, tx.Client(), u.ID, securityevent.KindPASSWORD_CHANGED, "password set"); err != nil {
+			return err
+		}
+		return s.mail(ctx, tx, u, "A password was set for your fleetgate account", "A password was set for the fleetgate account "+u.Username+
+			", which can now sign in with it.\n\nIf it was not you, reset the password at once ("+s.PublicURL+"/password-reset).\n")
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.mail(u, "A password was set for your fleetgate account", "A password was set for the fleetgate account "+u.Username+
-		", which can now sign in with it.\n\nIf it was not you, reset the password at once ("+s.PublicURL+"/password-reset).\n")
 	return s.DB.User.Get(ctx, u.ID)
 }

@@ -65,13 +65,15 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, password string) 
 		if err := s.replaceRecoveryCodes(ctx, tx, u.ID, codes); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx.Client(), u.ID, securityevent.KindRECOVERY_CODES_REGENERATED, "")
+		if err := audit.Record(ctx, tx.Client(), u.ID, securityevent.KindRECOVERY_CODES_REGENERATED, ""); err != nil {
+			return err
+		}
+		return s.mail(ctx, tx, u, "New fleetgate recovery codes", "New recovery codes were made for the fleetgate account "+u.Username+
+			", and the old ones no longer work.\n\nIf it was not you, reset your password at once ("+s.PublicURL+"/password-reset).\n")
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.mail(u, "New fleetgate recovery codes", "New recovery codes were made for the fleetgate account "+u.Username+
-		", and the old ones no longer work.\n\nIf it was not you, reset your password at once ("+s.PublicURL+"/password-reset).\n")
 	return codes, nil
 }
 

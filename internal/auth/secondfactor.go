@@ -89,13 +89,16 @@ func (s *Service) DisableTwoFactor(ctx context.Context, password string) (*ent.U
 		if err := audit.Record(ctx, tx.Client(), u.ID, securityevent.KindTWO_FACTOR_DISABLED, ""); err != nil {
 			return err
 		}
+		err = s.mail(ctx, tx, u, "Two-factor authentication was turned off", "Two-factor authentication of the fleetgate account "+u.Username+
+			" was turned off, and every session signed out.\n\nIf it was not you, reset your password and turn it on again.\n")
+		if err != nil {
+			return err
+		}
 		u, err = s.advanceSessions(ctx, tx, u.ID)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.mail(u, "Two-factor authentication was turned off", "Two-factor authentication of the fleetgate account "+u.Username+
-		" was turned off, and every session signed out.\n\nIf it was not you, reset your password and turn it on again.\n")
 	return u.Unwrap(), nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fleetgate/ent"
+	"fleetgate/internal/database"
 	"fleetgate/internal/mail"
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
@@ -31,7 +32,8 @@ type Config struct {
 	// SecretKey seals TOTP secrets and keys the hashes of recovery codes,
 	// through keys derived from it for each use.
 	SecretKey []byte
-	// Mail queues mail; nil writes messages to Log.
+	// Mail writes mail into transactions (internal/mail.Outbox); nil
+	// writes messages to Log on commit.
 	Mail Mailer
 	// Limits counts attempts (shared with the rest of the API).
 	Limits *ratelimit.Limiter
@@ -97,20 +99,31 @@ const (
 	MethodRecoveryCode Method = "recovery_code"
 )
 
-// Mailer queues mail for sending.
-type Mailer interface{ Enqueue(mail.Message) }
+// Mailer writes mail into the transaction of the change it tells of
+// (internal/mail.Outbox): it goes out once tx commits, and never if tx
+// rolls back.
+type Mailer interface {
+	Enqueue(ctx context.Context, tx *ent.Tx, m mail.Message) error
+}
 
-// logMailer writes mail to the log at once: the development default.
+// logMailer writes mail to the log once tx commits: the development
+// default, without an outbox.
 type logMailer struct{ *mail.Log }
 
-func (l logMailer) Enqueue(m mail.Message) { l.Send(context.Background(), m) }
+func (l logMailer) Enqueue(_ context.Context, tx *ent.Tx, m mail.Message) error {
+	database.AfterCommit(tx, func(ctx context.Context) { l.Send(context.WithoutCancel(ctx), m) })
+	return nil
+}
 
-// mail queues a message to u; sending happens off the request path, and
-// its failure is logged, never the caller's problem.
-func (s *Service) mail(u *ent.User, subject, text string) { s.mailTo(u.Email, subject, text) }
+// mail writes a message to u into tx, in the transaction of the change it
+// tells of; sending happens off the request path, and its failure is
+// logged, never the caller's problem.
+func (s *Service) mail(ctx context.Context, tx *ent.Tx, u *ent.User, subject, text string) error {
+	return s.mailTo(ctx, tx, u.Email, subject, text)
+}
 
 // mailTo is mail to an address that need not be the account's (yet, or any
 // longer): that of changeEmail.
-func (s *Service) mailTo(address, subject, text string) {
-	s.Mail.Enqueue(mail.Message{To: address, Subject: subject, Text: text})
+func (s *Service) mailTo(ctx context.Context, tx *ent.Tx, address, subject, text string) error {
+	return s.Mail.Enqueue(ctx, tx, mail.Message{To: address, Subject: subject, Text: text})
 }

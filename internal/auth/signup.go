@@ -41,10 +41,7 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 	if err != nil {
 		return nil, err
 	}
-	var (
-		u   *ent.User
-		tok string
-	)
+	var u *ent.User
 	// Nobody is signed in yet: the account and its organization are
 	// fleetgate's own doing, past the privacy rules.
 	sys := policy.System(ctx)
@@ -57,8 +54,11 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 		if err != nil {
 			return err
 		}
-		tok, err = s.newVerification(sys, tx, u, email)
-		return err
+		tok, err := s.newVerification(sys, tx, u, email)
+		if err != nil {
+			return err
+		}
+		return s.mailVerification(sys, tx, u, tok)
 	})
 	if ent.IsConstraintError(err) {
 		// Another sign-up took the name or address between our check and insert.
@@ -67,7 +67,6 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 	if err != nil {
 		return nil, err
 	}
-	s.mailVerification(u, tok)
 	return s.signedIn(u, issued, issued, MethodPassword)
 }
 

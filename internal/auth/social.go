@@ -307,16 +307,15 @@ func (s *Service) linkIdentity(ctx context.Context, userID int, ident social.Ide
 			SetEmail(ident.Email).SetLinkedAt(s.Now()).Exec(sys); err != nil {
 			return err
 		}
-		return audit.Record(sys, tx.Client(), userID, securityevent.KindIDENTITY_LINKED, identityDetail(ident.Provider, ident.Email))
+		if err := audit.Record(sys, tx.Client(), userID, securityevent.KindIDENTITY_LINKED, identityDetail(ident.Provider, ident.Email)); err != nil {
+			return err
+		}
+		return s.mail(sys, tx, u, "A sign-in was linked to your fleetgate account", fmt.Sprintf(
+			"The fleetgate account %s can now be signed in to with %s.\n\n"+
+				"If it was not you, sign in, unlink it (unlinkIdentity) and change your password at once (%s/password-reset).\n",
+			u.Username, identityDetail(ident.Provider, ident.Email), s.PublicURL))
 	})
-	if err != nil || u == nil {
-		return err
-	}
-	s.mail(u, "A sign-in was linked to your fleetgate account", fmt.Sprintf(
-		"The fleetgate account %s can now be signed in to with %s.\n\n"+
-			"If it was not you, sign in, unlink it (unlinkIdentity) and change your password at once (%s/password-reset).\n",
-		u.Username, identityDetail(ident.Provider, ident.Email), s.PublicURL))
-	return nil
+	return err
 }
 
 func identityDetail(provider, email string) string {

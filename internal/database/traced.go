@@ -12,7 +12,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Traced returns drv with a span for every statement (README "Tracing"):
+// Traced returns drv with a span for every statement of a traced request
+// (README "Tracing"):
 // named by its first keyword (SELECT, INSERT, …), with the database system
 // and the statement's text, whose values are parameters and so never in
 // it. Statements in transactions get theirs too.
@@ -30,7 +31,14 @@ type statementTracer struct {
 	system string
 }
 
+// start begins a statement's span, within a trace only: background work
+// (the mail outbox polling, the hourly pruning) would otherwise make a
+// trace of its own for every statement. Without one the span is the
+// context's no-op one.
 func (t *statementTracer) start(ctx context.Context, query string) (context.Context, trace.Span) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx, trace.SpanFromContext(ctx)
+	}
 	op, _, _ := strings.Cut(strings.TrimSpace(query), " ")
 	return t.tracer.Start(ctx, strings.ToUpper(op), trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("db.system.name", t.system), attribute.String("db.query.text", query)))

@@ -37,3 +37,18 @@ func LockRow(s *sql.Selector) {
 		s.ForUpdate()
 	}
 }
+
+// AfterCommit runs fn once tx has committed, and never if it rolls back:
+// for what must follow a change and only a change that was made (waking
+// the mail worker).
+func AfterCommit(tx *ent.Tx, fn func(ctx context.Context)) {
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				fn(ctx)
+			}
+			return err
+		})
+	})
+}

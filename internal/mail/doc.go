@@ -38,22 +38,22 @@
 // on an unencrypted connection); when they are absent no AUTH is attempted.
 // Server certificates are verified against the system roots.
 //
-// # The queue: off the request path, with retries
+// # The outbox: durable, off the request path, with retries
 //
-// Handlers never send mail themselves: they hand the message to a [Queue]
-// with [Queue.Enqueue], which returns at once. Sending over SMTP can take
-// seconds and can fail; doing it inline would make response times depend on
-// a mail server and, worse, let them reveal whether an account exists
-// (requestPasswordReset must look the same for known and unknown
-// addresses). Failures are therefore never returned to API callers: the
-// queue's workers retry each message with exponential backoff (five
-// attempts by default, waiting 1s, 2s, 4s and 8s between them) and log what
-// they finally could not deliver. Messages the server rejects permanently
-// (5xx) or that are malformed are not retried. If the queue is full the new
-// message is logged and dropped rather than blocking the request.
-// [Queue.Close] stops accepting messages and delivers what is queued until
-// its context ends, for graceful shutdown.
-//
-// The queue lives in memory: messages still queued when the process dies
-// are lost. For reset links that is acceptable (the user asks again).
+// Handlers never send mail themselves: they write it into the transaction
+// of the change it tells of with [Outbox.Enqueue], so a reset link is never
+// committed without its mail, nor mailed without its commit. Sending over
+// SMTP can take seconds and can fail; doing it inline would make response
+// times depend on a mail server and, worse, let them reveal whether an
+// account exists (requestPasswordReset must look the same for known and
+// unknown addresses). [Outbox.Run] sends what is due: woken by a commit in
+// the same process, polling otherwise. Each instance claims a few mails at
+// a time under a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has a
+// single writer), so N instances on one database send each mail once; a
+// mail claimed by an instance that dies goes out after the lease. Failures
+// are never returned to API callers: a mail is retried with exponential
+// backoff (eight attempts over about an hour), and one the server rejects
+// permanently (5xx), that is malformed or out of attempts is marked failed,
+// logged and counted. Sent and failed mails are deleted after the
+// retention (MAIL_RETENTION).
 package mail

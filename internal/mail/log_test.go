@@ -83,17 +83,6 @@ func TestLogSenderRefusesInvalid(t *testing.T) {
 	}
 }
 
-func TestLogSenderThroughQueue(t *testing.T) {
-	var buf syncBuffer
-	log := slog.New(slog.NewJSONHandler(&buf, nil))
-	q := NewQueue(NewLog(log), log)
-	q.Enqueue(testMessage())
-	closeQueue(t, q)
-	if !strings.Contains(buf.String(), `"msg":"mail not sent, logged"`) {
-		t.Errorf("no log line:\n%s", buf.String())
-	}
-}
-
 func TestNewLogNil(t *testing.T) {
 	if NewLog(nil).log == nil {
 		t.Error("NewLog(nil) has no logger")

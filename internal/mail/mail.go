@@ -36,7 +36,7 @@ var ErrInvalidMessage = errors.New("mail: invalid message")
 
 // ErrPermanent is wrapped by the error a Sender returns when the server
 // rejected the message permanently (an SMTP 5xx reply to MAIL, RCPT or
-// DATA). The [Queue] does not retry such messages.
+// DATA). The [Outbox] does not retry such messages.
 var ErrPermanent = errors.New("mail: permanently rejected")
 
 // validate checks what every Sender checks before sending, so that the
