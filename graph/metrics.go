@@ -116,8 +116,11 @@ const (
 	signInFailure      = "failure"                // a wrong password, code or login code
 	signInRateLimited  = "rate_limited"
 	signInError        = "error" // anything else: invalid input, the database failing
-	methodLoginCode    = "login_code"
 )
+
+// methodLoginCode is the method of a failed exchangeLoginCode, whose
+// provider is unknown.
+const methodLoginCode auth.Method = "login_code"
 
 // signIn counts a sign-in by its method and outcome and answers it. A
 // failure is counted under method, what was tried; a success under the
