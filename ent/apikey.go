@@ -3,8 +3,10 @@
 package ent
 
 import (
+	"encoding/json"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/user"
+	"fleetgate/internal/access"
 	"fmt"
 	"strings"
 	"time"
@@ -24,10 +26,16 @@ type ApiKey struct {
 	Name string `json:"name,omitempty"`
 	// Up to 150 characters; empty when none was given.
 	Description string `json:"description,omitempty"`
-	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey.
+	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey or rotateApiKey.
 	Prefix string `json:"prefix,omitempty"`
 	// Hash holds the value of the "hash" field.
 	Hash []byte `json:"-"`
+	// PreviousHash holds the value of the "previous_hash" field.
+	PreviousHash *[]byte `json:"-"`
+	// PreviousValidUntil holds the value of the "previous_valid_until" field.
+	PreviousValidUntil *time.Time `json:"previous_valid_until,omitempty"`
+	// Scope holds the value of the "scope" field.
+	Scope *access.Scope `json:"scope,omitempty"`
 	// When the key last authenticated a request, to within a minute; null if never.
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	// When the key stops working; null if it does not expire.
@@ -65,13 +73,13 @@ func (*ApiKey) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case apikey.FieldHash:
+		case apikey.FieldHash, apikey.FieldPreviousHash, apikey.FieldScope:
 			values[i] = new([]byte)
 		case apikey.FieldID, apikey.FieldUserID:
 			values[i] = new(sql.NullInt64)
 		case apikey.FieldName, apikey.FieldDescription, apikey.FieldPrefix:
 			values[i] = new(sql.NullString)
-		case apikey.FieldCreatedAt, apikey.FieldLastUsedAt, apikey.FieldExpiresAt:
+		case apikey.FieldCreatedAt, apikey.FieldPreviousValidUntil, apikey.FieldLastUsedAt, apikey.FieldExpiresAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -123,6 +131,27 @@ func (_m *ApiKey) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field hash", values[i])
 			} else if value != nil {
 				_m.Hash = *value
+			}
+		case apikey.FieldPreviousHash:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field previous_hash", values[i])
+			} else if value != nil {
+				_m.PreviousHash = value
+			}
+		case apikey.FieldPreviousValidUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field previous_valid_until", values[i])
+			} else if value.Valid {
+				_m.PreviousValidUntil = new(time.Time)
+				*_m.PreviousValidUntil = value.Time
+			}
+		case apikey.FieldScope:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field scope", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Scope); err != nil {
+					return fmt.Errorf("unmarshal field scope: %w", err)
+				}
 			}
 		case apikey.FieldLastUsedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -198,6 +227,16 @@ func (_m *ApiKey) String() string {
 	builder.WriteString(_m.Prefix)
 	builder.WriteString(", ")
 	builder.WriteString("hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("previous_hash=<sensitive>")
+	builder.WriteString(", ")
+	if v := _m.PreviousValidUntil; v != nil {
+		builder.WriteString("previous_valid_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("scope=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Scope))
 	builder.WriteString(", ")
 	if v := _m.LastUsedAt; v != nil {
 		builder.WriteString("last_used_at=")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fleetgate/ent/apikey"
 	"fleetgate/ent/user"
+	"fleetgate/internal/access"
 	"fmt"
 	"time"
 
@@ -66,6 +67,32 @@ func (_c *ApiKeyCreate) SetPrefix(v string) *ApiKeyCreate {
 // SetHash sets the "hash" field.
 func (_c *ApiKeyCreate) SetHash(v []byte) *ApiKeyCreate {
 	_c.mutation.SetHash(v)
+	return _c
+}
+
+// SetPreviousHash sets the "previous_hash" field.
+func (_c *ApiKeyCreate) SetPreviousHash(v []byte) *ApiKeyCreate {
+	_c.mutation.SetPreviousHash(v)
+	return _c
+}
+
+// SetPreviousValidUntil sets the "previous_valid_until" field.
+func (_c *ApiKeyCreate) SetPreviousValidUntil(v time.Time) *ApiKeyCreate {
+	_c.mutation.SetPreviousValidUntil(v)
+	return _c
+}
+
+// SetNillablePreviousValidUntil sets the "previous_valid_until" field if the given value is not nil.
+func (_c *ApiKeyCreate) SetNillablePreviousValidUntil(v *time.Time) *ApiKeyCreate {
+	if v != nil {
+		_c.SetPreviousValidUntil(*v)
+	}
+	return _c
+}
+
+// SetScope sets the "scope" field.
+func (_c *ApiKeyCreate) SetScope(v *access.Scope) *ApiKeyCreate {
+	_c.mutation.SetScope(v)
 	return _c
 }
 
@@ -244,6 +271,18 @@ func (_c *ApiKeyCreate) createSpec() (*ApiKey, *sqlgraph.CreateSpec) {
 		_spec.SetField(apikey.FieldHash, field.TypeBytes, value)
 		_node.Hash = value
 	}
+	if value, ok := _c.mutation.PreviousHash(); ok {
+		_spec.SetField(apikey.FieldPreviousHash, field.TypeBytes, value)
+		_node.PreviousHash = &value
+	}
+	if value, ok := _c.mutation.PreviousValidUntil(); ok {
+		_spec.SetField(apikey.FieldPreviousValidUntil, field.TypeTime, value)
+		_node.PreviousValidUntil = &value
+	}
+	if value, ok := _c.mutation.Scope(); ok {
+		_spec.SetField(apikey.FieldScope, field.TypeJSON, value)
+		_node.Scope = value
+	}
 	if value, ok := _c.mutation.LastUsedAt(); ok {
 		_spec.SetField(apikey.FieldLastUsedAt, field.TypeTime, value)
 		_node.LastUsedAt = &value
@@ -345,6 +384,66 @@ func (u *ApiKeyUpsert) UpdateDescription() *ApiKeyUpsert {
 	return u
 }
 
+// SetPrefix sets the "prefix" field.
+func (u *ApiKeyUpsert) SetPrefix(v string) *ApiKeyUpsert {
+	u.Set(apikey.FieldPrefix, v)
+	return u
+}
+
+// UpdatePrefix sets the "prefix" field to the value that was provided on create.
+func (u *ApiKeyUpsert) UpdatePrefix() *ApiKeyUpsert {
+	u.SetExcluded(apikey.FieldPrefix)
+	return u
+}
+
+// SetHash sets the "hash" field.
+func (u *ApiKeyUpsert) SetHash(v []byte) *ApiKeyUpsert {
+	u.Set(apikey.FieldHash, v)
+	return u
+}
+
+// UpdateHash sets the "hash" field to the value that was provided on create.
+func (u *ApiKeyUpsert) UpdateHash() *ApiKeyUpsert {
+	u.SetExcluded(apikey.FieldHash)
+	return u
+}
+
+// SetPreviousHash sets the "previous_hash" field.
+func (u *ApiKeyUpsert) SetPreviousHash(v []byte) *ApiKeyUpsert {
+	u.Set(apikey.FieldPreviousHash, v)
+	return u
+}
+
+// UpdatePreviousHash sets the "previous_hash" field to the value that was provided on create.
+func (u *ApiKeyUpsert) UpdatePreviousHash() *ApiKeyUpsert {
+	u.SetExcluded(apikey.FieldPreviousHash)
+	return u
+}
+
+// ClearPreviousHash clears the value of the "previous_hash" field.
+func (u *ApiKeyUpsert) ClearPreviousHash() *ApiKeyUpsert {
+	u.SetNull(apikey.FieldPreviousHash)
+	return u
+}
+
+// SetPreviousValidUntil sets the "previous_valid_until" field.
+func (u *ApiKeyUpsert) SetPreviousValidUntil(v time.Time) *ApiKeyUpsert {
+	u.Set(apikey.FieldPreviousValidUntil, v)
+	return u
+}
+
+// UpdatePreviousValidUntil sets the "previous_valid_until" field to the value that was provided on create.
+func (u *ApiKeyUpsert) UpdatePreviousValidUntil() *ApiKeyUpsert {
+	u.SetExcluded(apikey.FieldPreviousValidUntil)
+	return u
+}
+
+// ClearPreviousValidUntil clears the value of the "previous_valid_until" field.
+func (u *ApiKeyUpsert) ClearPreviousValidUntil() *ApiKeyUpsert {
+	u.SetNull(apikey.FieldPreviousValidUntil)
+	return u
+}
+
 // SetLastUsedAt sets the "last_used_at" field.
 func (u *ApiKeyUpsert) SetLastUsedAt(v time.Time) *ApiKeyUpsert {
 	u.Set(apikey.FieldLastUsedAt, v)
@@ -377,11 +476,8 @@ func (u *ApiKeyUpsertOne) UpdateNewValues() *ApiKeyUpsertOne {
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(apikey.FieldCreatedAt)
 		}
-		if _, exists := u.create.mutation.Prefix(); exists {
-			s.SetIgnore(apikey.FieldPrefix)
-		}
-		if _, exists := u.create.mutation.Hash(); exists {
-			s.SetIgnore(apikey.FieldHash)
+		if _, exists := u.create.mutation.Scope(); exists {
+			s.SetIgnore(apikey.FieldScope)
 		}
 		if _, exists := u.create.mutation.ExpiresAt(); exists {
 			s.SetIgnore(apikey.FieldExpiresAt)
@@ -445,6 +541,76 @@ func (u *ApiKeyUpsertOne) SetDescription(v string) *ApiKeyUpsertOne {
 func (u *ApiKeyUpsertOne) UpdateDescription() *ApiKeyUpsertOne {
 	return u.Update(func(s *ApiKeyUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// SetPrefix sets the "prefix" field.
+func (u *ApiKeyUpsertOne) SetPrefix(v string) *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.SetPrefix(v)
+	})
+}
+
+// UpdatePrefix sets the "prefix" field to the value that was provided on create.
+func (u *ApiKeyUpsertOne) UpdatePrefix() *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.UpdatePrefix()
+	})
+}
+
+// SetHash sets the "hash" field.
+func (u *ApiKeyUpsertOne) SetHash(v []byte) *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.SetHash(v)
+	})
+}
+
+// UpdateHash sets the "hash" field to the value that was provided on create.
+func (u *ApiKeyUpsertOne) UpdateHash() *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.UpdateHash()
+	})
+}
+
+// SetPreviousHash sets the "previous_hash" field.
+func (u *ApiKeyUpsertOne) SetPreviousHash(v []byte) *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.SetPreviousHash(v)
+	})
+}
+
+// UpdatePreviousHash sets the "previous_hash" field to the value that was provided on create.
+func (u *ApiKeyUpsertOne) UpdatePreviousHash() *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.UpdatePreviousHash()
+	})
+}
+
+// ClearPreviousHash clears the value of the "previous_hash" field.
+func (u *ApiKeyUpsertOne) ClearPreviousHash() *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.ClearPreviousHash()
+	})
+}
+
+// SetPreviousValidUntil sets the "previous_valid_until" field.
+func (u *ApiKeyUpsertOne) SetPreviousValidUntil(v time.Time) *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.SetPreviousValidUntil(v)
+	})
+}
+
+// UpdatePreviousValidUntil sets the "previous_valid_until" field to the value that was provided on create.
+func (u *ApiKeyUpsertOne) UpdatePreviousValidUntil() *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.UpdatePreviousValidUntil()
+	})
+}
+
+// ClearPreviousValidUntil clears the value of the "previous_valid_until" field.
+func (u *ApiKeyUpsertOne) ClearPreviousValidUntil() *ApiKeyUpsertOne {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.ClearPreviousValidUntil()
 	})
 }
 
@@ -648,11 +814,8 @@ func (u *ApiKeyUpsertBulk) UpdateNewValues() *ApiKeyUpsertBulk {
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(apikey.FieldCreatedAt)
 			}
-			if _, exists := b.mutation.Prefix(); exists {
-				s.SetIgnore(apikey.FieldPrefix)
-			}
-			if _, exists := b.mutation.Hash(); exists {
-				s.SetIgnore(apikey.FieldHash)
+			if _, exists := b.mutation.Scope(); exists {
+				s.SetIgnore(apikey.FieldScope)
 			}
 			if _, exists := b.mutation.ExpiresAt(); exists {
 				s.SetIgnore(apikey.FieldExpiresAt)
@@ -717,6 +880,76 @@ func (u *ApiKeyUpsertBulk) SetDescription(v string) *ApiKeyUpsertBulk {
 func (u *ApiKeyUpsertBulk) UpdateDescription() *ApiKeyUpsertBulk {
 	return u.Update(func(s *ApiKeyUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// SetPrefix sets the "prefix" field.
+func (u *ApiKeyUpsertBulk) SetPrefix(v string) *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.SetPrefix(v)
+	})
+}
+
+// UpdatePrefix sets the "prefix" field to the value that was provided on create.
+func (u *ApiKeyUpsertBulk) UpdatePrefix() *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.UpdatePrefix()
+	})
+}
+
+// SetHash sets the "hash" field.
+func (u *ApiKeyUpsertBulk) SetHash(v []byte) *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.SetHash(v)
+	})
+}
+
+// UpdateHash sets the "hash" field to the value that was provided on create.
+func (u *ApiKeyUpsertBulk) UpdateHash() *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.UpdateHash()
+	})
+}
+
+// SetPreviousHash sets the "previous_hash" field.
+func (u *ApiKeyUpsertBulk) SetPreviousHash(v []byte) *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.SetPreviousHash(v)
+	})
+}
+
+// UpdatePreviousHash sets the "previous_hash" field to the value that was provided on create.
+func (u *ApiKeyUpsertBulk) UpdatePreviousHash() *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.UpdatePreviousHash()
+	})
+}
+
+// ClearPreviousHash clears the value of the "previous_hash" field.
+func (u *ApiKeyUpsertBulk) ClearPreviousHash() *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.ClearPreviousHash()
+	})
+}
+
+// SetPreviousValidUntil sets the "previous_valid_until" field.
+func (u *ApiKeyUpsertBulk) SetPreviousValidUntil(v time.Time) *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.SetPreviousValidUntil(v)
+	})
+}
+
+// UpdatePreviousValidUntil sets the "previous_valid_until" field to the value that was provided on create.
+func (u *ApiKeyUpsertBulk) UpdatePreviousValidUntil() *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.UpdatePreviousValidUntil()
+	})
+}
+
+// ClearPreviousValidUntil clears the value of the "previous_valid_until" field.
+func (u *ApiKeyUpsertBulk) ClearPreviousValidUntil() *ApiKeyUpsertBulk {
+	return u.Update(func(s *ApiKeyUpsert) {
+		s.ClearPreviousValidUntil()
 	})
 }
 

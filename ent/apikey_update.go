@@ -57,6 +57,58 @@ func (_u *ApiKeyUpdate) SetNillableDescription(v *string) *ApiKeyUpdate {
 	return _u
 }
 
+// SetPrefix sets the "prefix" field.
+func (_u *ApiKeyUpdate) SetPrefix(v string) *ApiKeyUpdate {
+	_u.mutation.SetPrefix(v)
+	return _u
+}
+
+// SetNillablePrefix sets the "prefix" field if the given value is not nil.
+func (_u *ApiKeyUpdate) SetNillablePrefix(v *string) *ApiKeyUpdate {
+	if v != nil {
+		_u.SetPrefix(*v)
+	}
+	return _u
+}
+
+// SetHash sets the "hash" field.
+func (_u *ApiKeyUpdate) SetHash(v []byte) *ApiKeyUpdate {
+	_u.mutation.SetHash(v)
+	return _u
+}
+
+// SetPreviousHash sets the "previous_hash" field.
+func (_u *ApiKeyUpdate) SetPreviousHash(v []byte) *ApiKeyUpdate {
+	_u.mutation.SetPreviousHash(v)
+	return _u
+}
+
+// ClearPreviousHash clears the value of the "previous_hash" field.
+func (_u *ApiKeyUpdate) ClearPreviousHash() *ApiKeyUpdate {
+	_u.mutation.ClearPreviousHash()
+	return _u
+}
+
+// SetPreviousValidUntil sets the "previous_valid_until" field.
+func (_u *ApiKeyUpdate) SetPreviousValidUntil(v time.Time) *ApiKeyUpdate {
+	_u.mutation.SetPreviousValidUntil(v)
+	return _u
+}
+
+// SetNillablePreviousValidUntil sets the "previous_valid_until" field if the given value is not nil.
+func (_u *ApiKeyUpdate) SetNillablePreviousValidUntil(v *time.Time) *ApiKeyUpdate {
+	if v != nil {
+		_u.SetPreviousValidUntil(*v)
+	}
+	return _u
+}
+
+// ClearPreviousValidUntil clears the value of the "previous_valid_until" field.
+func (_u *ApiKeyUpdate) ClearPreviousValidUntil() *ApiKeyUpdate {
+	_u.mutation.ClearPreviousValidUntil()
+	return _u
+}
+
 // SetLastUsedAt sets the "last_used_at" field.
 func (_u *ApiKeyUpdate) SetLastUsedAt(v time.Time) *ApiKeyUpdate {
 	_u.mutation.SetLastUsedAt(v)
@@ -121,6 +173,11 @@ func (_u *ApiKeyUpdate) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "ApiKey.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Prefix(); ok {
+		if err := apikey.PrefixValidator(v); err != nil {
+			return &ValidationError{Name: "prefix", err: fmt.Errorf(`ent: validator failed for field "ApiKey.prefix": %w`, err)}
+		}
+	}
 	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ApiKey.user"`)
 	}
@@ -150,6 +207,27 @@ func (_u *ApiKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(apikey.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Prefix(); ok {
+		_spec.SetField(apikey.FieldPrefix, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Hash(); ok {
+		_spec.SetField(apikey.FieldHash, field.TypeBytes, value)
+	}
+	if value, ok := _u.mutation.PreviousHash(); ok {
+		_spec.SetField(apikey.FieldPreviousHash, field.TypeBytes, value)
+	}
+	if _u.mutation.PreviousHashCleared() {
+		_spec.ClearField(apikey.FieldPreviousHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.PreviousValidUntil(); ok {
+		_spec.SetField(apikey.FieldPreviousValidUntil, field.TypeTime, value)
+	}
+	if _u.mutation.PreviousValidUntilCleared() {
+		_spec.ClearField(apikey.FieldPreviousValidUntil, field.TypeTime)
+	}
+	if _u.mutation.ScopeCleared() {
+		_spec.ClearField(apikey.FieldScope, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.LastUsedAt(); ok {
 		_spec.SetField(apikey.FieldLastUsedAt, field.TypeTime, value)
@@ -207,6 +285,58 @@ func (_u *ApiKeyUpdateOne) SetNillableDescription(v *string) *ApiKeyUpdateOne {
 	if v != nil {
 		_u.SetDescription(*v)
 	}
+	return _u
+}
+
+// SetPrefix sets the "prefix" field.
+func (_u *ApiKeyUpdateOne) SetPrefix(v string) *ApiKeyUpdateOne {
+	_u.mutation.SetPrefix(v)
+	return _u
+}
+
+// SetNillablePrefix sets the "prefix" field if the given value is not nil.
+func (_u *ApiKeyUpdateOne) SetNillablePrefix(v *string) *ApiKeyUpdateOne {
+	if v != nil {
+		_u.SetPrefix(*v)
+	}
+	return _u
+}
+
+// SetHash sets the "hash" field.
+func (_u *ApiKeyUpdateOne) SetHash(v []byte) *ApiKeyUpdateOne {
+	_u.mutation.SetHash(v)
+	return _u
+}
+
+// SetPreviousHash sets the "previous_hash" field.
+func (_u *ApiKeyUpdateOne) SetPreviousHash(v []byte) *ApiKeyUpdateOne {
+	_u.mutation.SetPreviousHash(v)
+	return _u
+}
+
+// ClearPreviousHash clears the value of the "previous_hash" field.
+func (_u *ApiKeyUpdateOne) ClearPreviousHash() *ApiKeyUpdateOne {
+	_u.mutation.ClearPreviousHash()
+	return _u
+}
+
+// SetPreviousValidUntil sets the "previous_valid_until" field.
+func (_u *ApiKeyUpdateOne) SetPreviousValidUntil(v time.Time) *ApiKeyUpdateOne {
+	_u.mutation.SetPreviousValidUntil(v)
+	return _u
+}
+
+// SetNillablePreviousValidUntil sets the "previous_valid_until" field if the given value is not nil.
+func (_u *ApiKeyUpdateOne) SetNillablePreviousValidUntil(v *time.Time) *ApiKeyUpdateOne {
+	if v != nil {
+		_u.SetPreviousValidUntil(*v)
+	}
+	return _u
+}
+
+// ClearPreviousValidUntil clears the value of the "previous_valid_until" field.
+func (_u *ApiKeyUpdateOne) ClearPreviousValidUntil() *ApiKeyUpdateOne {
+	_u.mutation.ClearPreviousValidUntil()
 	return _u
 }
 
@@ -287,6 +417,11 @@ func (_u *ApiKeyUpdateOne) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "ApiKey.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Prefix(); ok {
+		if err := apikey.PrefixValidator(v); err != nil {
+			return &ValidationError{Name: "prefix", err: fmt.Errorf(`ent: validator failed for field "ApiKey.prefix": %w`, err)}
+		}
+	}
 	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "ApiKey.user"`)
 	}
@@ -333,6 +468,27 @@ func (_u *ApiKeyUpdateOne) sqlSave(ctx context.Context) (_node *ApiKey, err erro
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(apikey.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Prefix(); ok {
+		_spec.SetField(apikey.FieldPrefix, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Hash(); ok {
+		_spec.SetField(apikey.FieldHash, field.TypeBytes, value)
+	}
+	if value, ok := _u.mutation.PreviousHash(); ok {
+		_spec.SetField(apikey.FieldPreviousHash, field.TypeBytes, value)
+	}
+	if _u.mutation.PreviousHashCleared() {
+		_spec.ClearField(apikey.FieldPreviousHash, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.PreviousValidUntil(); ok {
+		_spec.SetField(apikey.FieldPreviousValidUntil, field.TypeTime, value)
+	}
+	if _u.mutation.PreviousValidUntilCleared() {
+		_spec.ClearField(apikey.FieldPreviousValidUntil, field.TypeTime)
+	}
+	if _u.mutation.ScopeCleared() {
+		_spec.ClearField(apikey.FieldScope, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.LastUsedAt(); ok {
 		_spec.SetField(apikey.FieldLastUsedAt, field.TypeTime, value)

@@ -50,14 +50,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "ApiKey",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			apikey.FieldCreatedAt:   {Type: field.TypeTime, Column: apikey.FieldCreatedAt},
-			apikey.FieldName:        {Type: field.TypeString, Column: apikey.FieldName},
-			apikey.FieldDescription: {Type: field.TypeString, Column: apikey.FieldDescription},
-			apikey.FieldPrefix:      {Type: field.TypeString, Column: apikey.FieldPrefix},
-			apikey.FieldHash:        {Type: field.TypeBytes, Column: apikey.FieldHash},
-			apikey.FieldLastUsedAt:  {Type: field.TypeTime, Column: apikey.FieldLastUsedAt},
-			apikey.FieldExpiresAt:   {Type: field.TypeTime, Column: apikey.FieldExpiresAt},
-			apikey.FieldUserID:      {Type: field.TypeInt, Column: apikey.FieldUserID},
+			apikey.FieldCreatedAt:          {Type: field.TypeTime, Column: apikey.FieldCreatedAt},
+			apikey.FieldName:               {Type: field.TypeString, Column: apikey.FieldName},
+			apikey.FieldDescription:        {Type: field.TypeString, Column: apikey.FieldDescription},
+			apikey.FieldPrefix:             {Type: field.TypeString, Column: apikey.FieldPrefix},
+			apikey.FieldHash:               {Type: field.TypeBytes, Column: apikey.FieldHash},
+			apikey.FieldPreviousHash:       {Type: field.TypeBytes, Column: apikey.FieldPreviousHash},
+			apikey.FieldPreviousValidUntil: {Type: field.TypeTime, Column: apikey.FieldPreviousValidUntil},
+			apikey.FieldScope:              {Type: field.TypeJSON, Column: apikey.FieldScope},
+			apikey.FieldLastUsedAt:         {Type: field.TypeTime, Column: apikey.FieldLastUsedAt},
+			apikey.FieldExpiresAt:          {Type: field.TypeTime, Column: apikey.FieldExpiresAt},
+			apikey.FieldUserID:             {Type: field.TypeInt, Column: apikey.FieldUserID},
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
@@ -1248,6 +1251,21 @@ func (f *ApiKeyFilter) WherePrefix(p entql.StringP) {
 // WhereHash applies the entql []byte predicate on the hash field.
 func (f *ApiKeyFilter) WhereHash(p entql.BytesP) {
 	f.Where(p.Field(apikey.FieldHash))
+}
+
+// WherePreviousHash applies the entql []byte predicate on the previous_hash field.
+func (f *ApiKeyFilter) WherePreviousHash(p entql.BytesP) {
+	f.Where(p.Field(apikey.FieldPreviousHash))
+}
+
+// WherePreviousValidUntil applies the entql time.Time predicate on the previous_valid_until field.
+func (f *ApiKeyFilter) WherePreviousValidUntil(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldPreviousValidUntil))
+}
+
+// WhereScope applies the entql json.RawMessage predicate on the scope field.
+func (f *ApiKeyFilter) WhereScope(p entql.BytesP) {
+	f.Where(p.Field(apikey.FieldScope))
 }
 
 // WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.

@@ -79,22 +79,25 @@ const (
 // ApiKeyMutation represents an operation that mutates the ApiKey nodes in the graph.
 type ApiKeyMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	created_at    *time.Time
-	name          *string
-	description   *string
-	prefix        *string
-	hash          *[]byte
-	last_used_at  *time.Time
-	expires_at    *time.Time
-	clearedFields map[string]struct{}
-	user          *int
-	cleareduser   bool
-	done          bool
-	oldValue      func(context.Context) (*ApiKey, error)
-	predicates    []predicate.ApiKey
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	name                 *string
+	description          *string
+	prefix               *string
+	hash                 *[]byte
+	previous_hash        *[]byte
+	previous_valid_until *time.Time
+	scope                **access.Scope
+	last_used_at         *time.Time
+	expires_at           *time.Time
+	clearedFields        map[string]struct{}
+	user                 *int
+	cleareduser          bool
+	done                 bool
+	oldValue             func(context.Context) (*ApiKey, error)
+	predicates           []predicate.ApiKey
 }
 
 var _ ent.Mutation = (*ApiKeyMutation)(nil)
@@ -375,6 +378,153 @@ func (m *ApiKeyMutation) ResetHash() {
 	m.hash = nil
 }
 
+// SetPreviousHash sets the "previous_hash" field.
+func (m *ApiKeyMutation) SetPreviousHash(b []byte) {
+	m.previous_hash = &b
+}
+
+// PreviousHash returns the value of the "previous_hash" field in the mutation.
+func (m *ApiKeyMutation) PreviousHash() (r []byte, exists bool) {
+	v := m.previous_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreviousHash returns the old "previous_hash" field's value of the ApiKey entity.
+// If the ApiKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApiKeyMutation) OldPreviousHash(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreviousHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreviousHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreviousHash: %w", err)
+	}
+	return oldValue.PreviousHash, nil
+}
+
+// ClearPreviousHash clears the value of the "previous_hash" field.
+func (m *ApiKeyMutation) ClearPreviousHash() {
+	m.previous_hash = nil
+	m.clearedFields[apikey.FieldPreviousHash] = struct{}{}
+}
+
+// PreviousHashCleared returns if the "previous_hash" field was cleared in this mutation.
+func (m *ApiKeyMutation) PreviousHashCleared() bool {
+	_, ok := m.clearedFields[apikey.FieldPreviousHash]
+	return ok
+}
+
+// ResetPreviousHash resets all changes to the "previous_hash" field.
+func (m *ApiKeyMutation) ResetPreviousHash() {
+	m.previous_hash = nil
+	delete(m.clearedFields, apikey.FieldPreviousHash)
+}
+
+// SetPreviousValidUntil sets the "previous_valid_until" field.
+func (m *ApiKeyMutation) SetPreviousValidUntil(t time.Time) {
+	m.previous_valid_until = &t
+}
+
+// PreviousValidUntil returns the value of the "previous_valid_until" field in the mutation.
+func (m *ApiKeyMutation) PreviousValidUntil() (r time.Time, exists bool) {
+	v := m.previous_valid_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPreviousValidUntil returns the old "previous_valid_until" field's value of the ApiKey entity.
+// If the ApiKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApiKeyMutation) OldPreviousValidUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPreviousValidUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPreviousValidUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPreviousValidUntil: %w", err)
+	}
+	return oldValue.PreviousValidUntil, nil
+}
+
+// ClearPreviousValidUntil clears the value of the "previous_valid_until" field.
+func (m *ApiKeyMutation) ClearPreviousValidUntil() {
+	m.previous_valid_until = nil
+	m.clearedFields[apikey.FieldPreviousValidUntil] = struct{}{}
+}
+
+// PreviousValidUntilCleared returns if the "previous_valid_until" field was cleared in this mutation.
+func (m *ApiKeyMutation) PreviousValidUntilCleared() bool {
+	_, ok := m.clearedFields[apikey.FieldPreviousValidUntil]
+	return ok
+}
+
+// ResetPreviousValidUntil resets all changes to the "previous_valid_until" field.
+func (m *ApiKeyMutation) ResetPreviousValidUntil() {
+	m.previous_valid_until = nil
+	delete(m.clearedFields, apikey.FieldPreviousValidUntil)
+}
+
+// SetScope sets the "scope" field.
+func (m *ApiKeyMutation) SetScope(a *access.Scope) {
+	m.scope = &a
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *ApiKeyMutation) Scope() (r *access.Scope, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the ApiKey entity.
+// If the ApiKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApiKeyMutation) OldScope(ctx context.Context) (v *access.Scope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ClearScope clears the value of the "scope" field.
+func (m *ApiKeyMutation) ClearScope() {
+	m.scope = nil
+	m.clearedFields[apikey.FieldScope] = struct{}{}
+}
+
+// ScopeCleared returns if the "scope" field was cleared in this mutation.
+func (m *ApiKeyMutation) ScopeCleared() bool {
+	_, ok := m.clearedFields[apikey.FieldScope]
+	return ok
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *ApiKeyMutation) ResetScope() {
+	m.scope = nil
+	delete(m.clearedFields, apikey.FieldScope)
+}
+
 // SetLastUsedAt sets the "last_used_at" field.
 func (m *ApiKeyMutation) SetLastUsedAt(t time.Time) {
 	m.last_used_at = &t
@@ -570,7 +720,7 @@ func (m *ApiKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ApiKeyMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, apikey.FieldCreatedAt)
 	}
@@ -585,6 +735,15 @@ func (m *ApiKeyMutation) Fields() []string {
 	}
 	if m.hash != nil {
 		fields = append(fields, apikey.FieldHash)
+	}
+	if m.previous_hash != nil {
+		fields = append(fields, apikey.FieldPreviousHash)
+	}
+	if m.previous_valid_until != nil {
+		fields = append(fields, apikey.FieldPreviousValidUntil)
+	}
+	if m.scope != nil {
+		fields = append(fields, apikey.FieldScope)
 	}
 	if m.last_used_at != nil {
 		fields = append(fields, apikey.FieldLastUsedAt)
@@ -613,6 +772,12 @@ func (m *ApiKeyMutation) Field(name string) (ent.Value, bool) {
 		return m.Prefix()
 	case apikey.FieldHash:
 		return m.Hash()
+	case apikey.FieldPreviousHash:
+		return m.PreviousHash()
+	case apikey.FieldPreviousValidUntil:
+		return m.PreviousValidUntil()
+	case apikey.FieldScope:
+		return m.Scope()
 	case apikey.FieldLastUsedAt:
 		return m.LastUsedAt()
 	case apikey.FieldExpiresAt:
@@ -638,6 +803,12 @@ func (m *ApiKeyMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldPrefix(ctx)
 	case apikey.FieldHash:
 		return m.OldHash(ctx)
+	case apikey.FieldPreviousHash:
+		return m.OldPreviousHash(ctx)
+	case apikey.FieldPreviousValidUntil:
+		return m.OldPreviousValidUntil(ctx)
+	case apikey.FieldScope:
+		return m.OldScope(ctx)
 	case apikey.FieldLastUsedAt:
 		return m.OldLastUsedAt(ctx)
 	case apikey.FieldExpiresAt:
@@ -687,6 +858,27 @@ func (m *ApiKeyMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetHash(v)
+		return nil
+	case apikey.FieldPreviousHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreviousHash(v)
+		return nil
+	case apikey.FieldPreviousValidUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPreviousValidUntil(v)
+		return nil
+	case apikey.FieldScope:
+		v, ok := value.(*access.Scope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
 		return nil
 	case apikey.FieldLastUsedAt:
 		v, ok := value.(time.Time)
@@ -742,6 +934,15 @@ func (m *ApiKeyMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *ApiKeyMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(apikey.FieldPreviousHash) {
+		fields = append(fields, apikey.FieldPreviousHash)
+	}
+	if m.FieldCleared(apikey.FieldPreviousValidUntil) {
+		fields = append(fields, apikey.FieldPreviousValidUntil)
+	}
+	if m.FieldCleared(apikey.FieldScope) {
+		fields = append(fields, apikey.FieldScope)
+	}
 	if m.FieldCleared(apikey.FieldLastUsedAt) {
 		fields = append(fields, apikey.FieldLastUsedAt)
 	}
@@ -762,6 +963,15 @@ func (m *ApiKeyMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *ApiKeyMutation) ClearField(name string) error {
 	switch name {
+	case apikey.FieldPreviousHash:
+		m.ClearPreviousHash()
+		return nil
+	case apikey.FieldPreviousValidUntil:
+		m.ClearPreviousValidUntil()
+		return nil
+	case apikey.FieldScope:
+		m.ClearScope()
+		return nil
 	case apikey.FieldLastUsedAt:
 		m.ClearLastUsedAt()
 		return nil
@@ -790,6 +1000,15 @@ func (m *ApiKeyMutation) ResetField(name string) error {
 		return nil
 	case apikey.FieldHash:
 		m.ResetHash()
+		return nil
+	case apikey.FieldPreviousHash:
+		m.ResetPreviousHash()
+		return nil
+	case apikey.FieldPreviousValidUntil:
+		m.ResetPreviousValidUntil()
+		return nil
+	case apikey.FieldScope:
+		m.ResetScope()
 		return nil
 	case apikey.FieldLastUsedAt:
 		m.ResetLastUsedAt()

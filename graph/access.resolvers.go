@@ -21,8 +21,7 @@ func (r *applicationResolver) MyRole(ctx context.Context, obj *ent.Application) 
 
 // MyPermissions is the resolver for the myPermissions field.
 func (r *applicationResolver) MyPermissions(ctx context.Context, obj *ent.Application) ([]access.Permission, error) {
-	role, err := myRole(ctx, obj)
-	return role.Permissions(), err
+	return myPermissions(ctx, obj)
 }
 
 // IsShared is the resolver for the isShared field.

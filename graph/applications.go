@@ -189,7 +189,7 @@ func (d Deps) removeApplicationMember(ctx context.Context, id int) (int, error) 
 }
 
 func (d Deps) leaveApplication(ctx context.Context, appID int) (int, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -245,6 +245,19 @@ func myRole(ctx context.Context, app *ent.Application) (access.Role, error) {
 		return "", policy.ErrNoApplication
 	}
 	return role, nil
+}
+
+// myPermissions is what the viewer may do on app: their role's
+// permissions, narrowed by their API key's scope (README "Scoped API keys").
+func myPermissions(ctx context.Context, app *ent.Application) ([]access.Permission, error) {
+	if _, err := myRole(ctx, app); err != nil {
+		return nil, err
+	}
+	roles, err := policy.ViewerRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return roles.Permissions(app), nil
 }
 
 func isShared(ctx context.Context, app *ent.Application) (bool, error) {

@@ -53,6 +53,7 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 
 // self decides whether the caller is u; pending accepts a session still
 // owing the second factor (the limited me of README "Two-factor authentication").
+// A scoped API key is never u's account (viewer.ErrScopedKey).
 func self(ctx context.Context, u *ent.User, pending bool) error {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil && fc.Parent.Parent != nil && fc.Parent.Object == "AuthPayload" {
 		if p, ok := fc.Parent.Parent.Result.(*model.AuthPayload); (!ok || p.TwoFactorRequired) && !pending {
@@ -71,15 +72,22 @@ func self(ctx context.Context, u *ent.User, pending bool) error {
 	if v.UserID != u.ID {
 		return fault.New(fault.Forbidden, "only %s can see this", u.Username)
 	}
+	if v.Scope != nil {
+		return viewer.ErrScopedKey
+	}
 	return nil
 }
 
 // email is u's address if the viewer may see it (policy.SeesEmailOf), else
 // null: the field is nullable to hide it, from other users and from a
-// login that still owes its second factor alike.
+// login that still owes its second factor alike. A scoped API key asking
+// for its owner's is refused (viewer.ErrScopedKey).
 func email(ctx context.Context, u *ent.User) (*string, error) {
-	if ownAccount(ctx, u) == nil {
+	switch err := ownAccount(ctx, u); err {
+	case nil:
 		return &u.Email, nil
+	case viewer.ErrScopedKey:
+		return nil, err
 	}
 	ok, err := policy.SeesEmailOf(ctx, u.ID)
 	if _, refused := fault.As(err); refused || !ok {

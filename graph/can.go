@@ -161,12 +161,13 @@ func (d Deps) applicationOf(ctx context.Context, obj any) (*ent.Application, err
 }
 
 // ownMembership reports whether the field is one a member may apply to
-// their own membership, and target is the viewer's membership.
+// their own membership, and target is the viewer's membership. Leaving
+// changes the account, which a scoped API key cannot (viewer.RequireAccount).
 func (d Deps) ownMembership(ctx context.Context, target any) bool {
 	m, ok := target.(*ent.ApplicationMembership)
 	if !ok || !ownMembershipFields[graphql.GetFieldContext(ctx).Field.Name] {
 		return false
 	}
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	return err == nil && m.UserID == v.UserID
 }

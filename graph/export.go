@@ -18,6 +18,7 @@ import (
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
+	"fleetgate/internal/access"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/viewer"
 )
@@ -63,6 +64,8 @@ type (
 		CreatedAt   time.Time  `json:"createdAt"`
 		LastUsedAt  *time.Time `json:"lastUsedAt"`
 		ExpiresAt   *time.Time `json:"expiresAt"`
+		// Scope is null for a key with its owner's full access.
+		Scope *access.Scope `json:"scope"`
 	}
 	exportIdentity struct {
 		Provider string    `json:"provider"`
@@ -86,7 +89,7 @@ type (
 )
 
 func (d Deps) exportMyData(ctx context.Context) (string, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -120,7 +123,7 @@ func (d Deps) exportMyData(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for _, k := range keys {
-		doc.APIKeys = append(doc.APIKeys, exportAPIKey{k.Name, k.Description, k.Prefix, k.CreatedAt, k.LastUsedAt, k.ExpiresAt})
+		doc.APIKeys = append(doc.APIKeys, exportAPIKey{k.Name, k.Description, k.Prefix, k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.Scope})
 	}
 	identities, err := d.DB.Identity.Query().Where(identity.UserID(u.ID)).All(sys)
 	if err != nil {

@@ -38,11 +38,24 @@ func (r *mutationResolver) SignOutEverywhere(ctx context.Context) (bool, error) 
 
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
-	key, created, err := r.auth.CreateAPIKey(ctx, input.Name, input.Description, input.ExpiresAt)
+	key, created, err := r.auth.CreateAPIKey(ctx, input.Name, input.Description, input.ExpiresAt, input.Scope)
 	if err != nil {
 		return nil, err
 	}
 	return &model.CreateAPIKeyPayload{Key: key, APIKey: created}, nil
+}
+
+// RotateAPIKey is the resolver for the rotateApiKey field.
+func (r *mutationResolver) RotateAPIKey(ctx context.Context, id int, graceSeconds *int) (*model.CreateAPIKeyPayload, error) {
+	grace := 0 // the old secret stops at once
+	if graceSeconds != nil {
+		grace = *graceSeconds
+	}
+	key, rotated, err := r.auth.RotateAPIKey(ctx, id, grace)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPIKeyPayload{Key: key, APIKey: rotated}, nil
 }
 
 // RevokeAPIKeys is the resolver for the revokeApiKeys field.

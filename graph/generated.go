@@ -59,6 +59,13 @@ type ComplexityRoot struct {
 		LastUsedAt  func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Prefix      func(childComplexity int) int
+		Scope       func(childComplexity int) int
+	}
+
+	ApiKeyScope struct {
+		ApplicationIDs func(childComplexity int) int
+		Permissions    func(childComplexity int) int
+		ReadOnly       func(childComplexity int) int
 	}
 
 	Application struct {
@@ -266,6 +273,7 @@ type ComplexityRoot struct {
 		ResetPassword            func(childComplexity int, input model.ResetPasswordInput) int
 		RevokeAPIKeys            func(childComplexity int, ids []int) int
 		RevokeProvisioningKey    func(childComplexity int, id int) int
+		RotateAPIKey             func(childComplexity int, id int, graceSeconds *int) int
 		SetConfigVariable        func(childComplexity int, input model.SetConfigVariableInput) int
 		SetDeviceTag             func(childComplexity int, input model.SetDeviceTagInput) int
 		SetDeviceVariable        func(childComplexity int, input model.SetDeviceVariableInput) int
@@ -432,6 +440,7 @@ type MutationResolver interface {
 	RefreshToken(ctx context.Context) (*model.AuthPayload, error)
 	SignOutEverywhere(ctx context.Context) (bool, error)
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error)
+	RotateAPIKey(ctx context.Context, id int, graceSeconds *int) (*model.CreateAPIKeyPayload, error)
 	RevokeAPIKeys(ctx context.Context, ids []int) ([]int, error)
 	CreateOrganization(ctx context.Context, input model.CreateOrganizationInput) (*ent.Organization, error)
 	AddOrganizationMember(ctx context.Context, input model.AddOrganizationMemberInput) (*ent.OrganizationMembership, error)
@@ -564,6 +573,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKey.Prefix(childComplexity), true
+	case "ApiKey.scope":
+		if e.ComplexityRoot.ApiKey.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Scope(childComplexity), true
+
+	case "ApiKeyScope.applicationIds":
+		if e.ComplexityRoot.ApiKeyScope.ApplicationIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyScope.ApplicationIDs(childComplexity), true
+	case "ApiKeyScope.permissions":
+		if e.ComplexityRoot.ApiKeyScope.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyScope.Permissions(childComplexity), true
+	case "ApiKeyScope.readOnly":
+		if e.ComplexityRoot.ApiKeyScope.ReadOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyScope.ReadOnly(childComplexity), true
 
 	case "Application.configVariables":
 		if e.ComplexityRoot.Application.ConfigVariables == nil {
@@ -1571,6 +1605,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeProvisioningKey(childComplexity, args["id"].(int)), true
+	case "Mutation.rotateApiKey":
+		if e.ComplexityRoot.Mutation.RotateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateAPIKey(childComplexity, args["id"].(int), args["graceSeconds"].(*int)), true
 	case "Mutation.setConfigVariable":
 		if e.ComplexityRoot.Mutation.SetConfigVariable == nil {
 			break
@@ -2255,6 +2300,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddApplicationMemberInput", ec.unmarshalInputAddApplicationMemberInput),
 			graphql.NewInputUnmarshaler("AddOrganizationMemberInput", ec.unmarshalInputAddOrganizationMemberInput),
 			graphql.NewInputUnmarshaler("ApiKeyOrder", ec.unmarshalInputApiKeyOrder),
+			graphql.NewInputUnmarshaler("ApiKeyScopeInput", ec.unmarshalInputApiKeyScopeInput),
 			graphql.NewInputUnmarshaler("ApplicationMembershipOrder", ec.unmarshalInputApplicationMembershipOrder),
 			graphql.NewInputUnmarshaler("ApplicationOrder", ec.unmarshalInputApplicationOrder),
 			graphql.NewInputUnmarshaler("ApplicationWhereInput", ec.unmarshalInputApplicationWhereInput),
@@ -2525,7 +2571,7 @@ input UpdateApplicationMemberInput {
 extend type Application {
   "The caller's effective role: ADMINISTRATOR when they administer the organization, else their membership role."
   myRole: ApplicationRole!
-  "What myRole allows, in the matrix's column order, for drawing the dashboard."
+  "What myRole allows, in the matrix's column order, for drawing the dashboard; with a scoped API key, only what its scope allows too."
   myPermissions: [Permission!]!
   "True when the application is shared with the caller (their role comes from a membership, not from administering the organization)."
   isShared: Boolean!
@@ -2598,7 +2644,7 @@ type ApiKey implements Node {
   """
   description: String!
   """
-  The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey.
+  The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey or rotateApiKey.
   """
   prefix: String!
   """
@@ -4557,7 +4603,7 @@ enum SecurityEventKind {
   """
   RECOVERY_CODES_REGENERATED
   """
-  An API key was created; detail is its name.
+  An API key was created; detail is its name and, for a scoped key, its scope.
   """
   API_KEY_CREATED
   """
@@ -4588,6 +4634,10 @@ enum SecurityEventKind {
   A verification link made a new address the account's; detail names the old and the new one.
   """
   EMAIL_CHANGED
+  """
+  An API key was given a new secret (rotateApiKey); detail is its name and until when the old secret works.
+  """
+  API_KEY_ROTATED
 }
 """
 Ordering options for SecurityEvent connections
@@ -4836,8 +4886,19 @@ type Mutation {
   refreshToken: AuthPayload!
   "End every session token of the caller, including the one making this call. API keys are not affected."
   signOutEverywhere: Boolean!
-  "Create an API key. The key is in this answer only: store it now. Needs a session token."
-  createApiKey("The key's name, description and expiry." input: CreateApiKeyInput!): CreateApiKeyPayload!
+  "Create an API key, optionally scoped to some applications and permissions. The key is in this answer only: store it now. Needs a session token."
+  createApiKey("The key's name, description, expiry and scope." input: CreateApiKeyInput!): CreateApiKeyPayload!
+  """
+  Give one of the caller's API keys a new secret, keeping its id, name, description, expiry and scope.
+  The new key is in this answer only. The old secret keeps working for graceSeconds, then fails everywhere.
+  Needs a session token.
+  """
+  rotateApiKey(
+    "The key to rotate (ApiKey.id, from apiKeys)."
+    id: ID!
+    "How long the old secret keeps working: 0 (the default: it stops at once) to 604800 (7 days)."
+    graceSeconds: Int
+  ): CreateApiKeyPayload!
   "Revoke (delete) API keys of the caller, all or none: if any id is not the caller's key, nothing is revoked (NOT_FOUND)."
   revokeApiKeys("Ids of the caller's API keys (ApiKey.id, from apiKeys)." ids: [ID!]!): [ID!]!
 }
@@ -4850,9 +4911,40 @@ input CreateApiKeyInput {
   description: String
   "When the key stops working; no expiry if omitted. Must be in the future."
   expiresAt: Time
+  "What the key may do, below what its owner may: omit it for the owner's full access."
+  scope: ApiKeyScopeInput
 }
 
-"The new API key, with the key itself (createApiKey)."
+"""
+What a scoped API key may do: never more than its owner's current role allows on an application, and only
+what this allows. A scoped key cannot read or change the account (email, API keys, sessions, security
+events, organizations, passwords, two-factor settings, exportMyData): FORBIDDEN.
+"""
+input ApiKeyScopeInput {
+  "The only applications the key sees (others are NOT_FOUND); omitted or empty: every application the owner has a role on. The owner must have a role on each."
+  applicationIds: [ID!]
+  "The permissions the key may use, where the owner's role has them too; the owner's role must grant each on every listed application. Omitted: every permission of the owner's role."
+  permissions: [Permission!]
+  "True: the key only reads. Not together with permissions."
+  readOnly: Boolean
+}
+
+"The scope of an API key, as given to createApiKey."
+type ApiKeyScope {
+  "The only applications the key sees; empty: every application the owner has a role on."
+  applicationIds: [ID!]!
+  "The permissions the key may use (where its owner's role has them); null: every permission of the owner's role."
+  permissions: [Permission!]
+  "True when the key only reads."
+  readOnly: Boolean!
+}
+
+extend type ApiKey {
+  "What the key is restricted to; null for a key with its owner's full access."
+  scope: ApiKeyScope
+}
+
+"The new API key, with the key itself (createApiKey, rotateApiKey)."
 type CreateApiKeyPayload {
   "The API key: send it as ` + "`" + `Authorization: Bearer <key>` + "`" + `. Shown only here."
   key: String!
@@ -5128,8 +5220,22 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+	case "scope":
+		return ec.fieldContext_ApiKey_scope(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "applicationIds":
+		return ec.fieldContext_ApiKeyScope_applicationIds(ctx, field)
+	case "permissions":
+		return ec.fieldContext_ApiKeyScope_permissions(ctx, field)
+	case "readOnly":
+		return ec.fieldContext_ApiKeyScope_readOnly(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyScope", field.Name)
 }
 
 func (ec *executionContext) childFields_Application(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6552,6 +6658,28 @@ func (ec *executionContext) field_Mutation_revokeProvisioningKey_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rotateApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "graceSeconds",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["graceSeconds"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setConfigVariable_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7231,6 +7359,107 @@ func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApiKey_scope(ctx context.Context, field graphql.CollectedField, obj *ent.ApiKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *access.Scope) graphql.Marshaler {
+			return ec.marshalOApiKeyScope2ᚖfleetgateᚋinternalᚋaccessᚐScope(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyScope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyScope_applicationIds(ctx context.Context, field graphql.CollectedField, obj *access.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyScope_applicationIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNID2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyScope_applicationIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyScope", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApiKeyScope_permissions(ctx context.Context, field graphql.CollectedField, obj *access.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyScope_permissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permissions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []access.Permission) graphql.Marshaler {
+			return ec.marshalOPermission2ᚕfleetgateᚋinternalᚋaccessᚐPermissionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyScope_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyScope", field, false, false, "Permission")
+}
+
+func (ec *executionContext) _ApiKeyScope_readOnly(ctx context.Context, field graphql.CollectedField, obj *access.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyScope_readOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyScope_readOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyScope", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Application_id(ctx context.Context, field graphql.CollectedField, obj *ent.Application) (ret graphql.Marshaler) {
@@ -10053,6 +10282,50 @@ func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateAPIKey(ctx, fc.Args["id"].(int), fc.Args["graceSeconds"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAPIKeyPayload) graphql.Marshaler {
+			return ec.marshalNCreateApiKeyPayload2ᚖfleetgateᚋgraphᚋmodelᚐCreateAPIKeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateApiKeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15877,6 +16150,62 @@ func UnmarshalApiKeyOrder(ctx context.Context, raw any) (ent.ApiKeyOrder, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputApiKeyScopeInput(ctx context.Context, obj any) (access.Scope, error) {
+	var it access.Scope
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationIds", "permissions", "readOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationIds"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationIDs = data
+		case "permissions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permissions"))
+			data, err := ec.unmarshalOPermission2ᚕfleetgateᚋinternalᚋaccessᚐPermissionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permissions = data
+		case "readOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("readOnly"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReadOnly = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApiKeyScopeInput unmarshals raw into the ApiKeyScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApiKeyScopeInput(ctx context.Context, raw any) (access.Scope, error) {
+	var out access.Scope
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApiKeyScopeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputApplicationMembershipOrder(ctx context.Context, obj any) (ent.ApplicationMembershipOrder, error) {
 	var it ent.ApplicationMembershipOrder
 	if obj == nil {
@@ -16495,7 +16824,7 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "expiresAt"}
+	fieldsInOrder := [...]string{"name", "description", "expiresAt", "scope"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16523,6 +16852,13 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 				return it, err
 			}
 			it.ExpiresAt = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOApiKeyScopeInput2ᚖfleetgateᚋinternalᚋaccessᚐScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
 		}
 	}
 	return it, nil
@@ -19001,6 +19337,54 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "scope":
+			out.Values[i] = ec._ApiKey_scope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var apiKeyScopeImplementors = []string{"ApiKeyScope"}
+
+func (ec *executionContext) _ApiKeyScope(ctx context.Context, sel ast.SelectionSet, obj *access.Scope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyScopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyScope")
+		case "applicationIds":
+			out.Values[i] = ec._ApiKeyScope_applicationIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "permissions":
+			out.Values[i] = ec._ApiKeyScope_permissions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "readOnly":
+			out.Values[i] = ec._ApiKeyScope_readOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20240,6 +20624,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateApiKey(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -22994,6 +23385,21 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOApiKeyScope2ᚖfleetgateᚋinternalᚋaccessᚐScope(ctx context.Context, sel ast.SelectionSet, v *access.Scope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ApiKeyScope(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOApiKeyScopeInput2ᚖfleetgateᚋinternalᚋaccessᚐScope(ctx context.Context, v any) (*access.Scope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputApiKeyScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOApplication2ᚖfleetgateᚋentᚐApplication(ctx context.Context, sel ast.SelectionSet, v *ent.Application) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -23580,6 +23986,42 @@ func (ec *executionContext) unmarshalOOrganizationWhereInput2ᚖfleetgateᚋent�
 	}
 	res, err := ec.unmarshalInputOrganizationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPermission2ᚕfleetgateᚋinternalᚋaccessᚐPermissionᚄ(ctx context.Context, v any) ([]access.Permission, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]access.Permission, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPermission2fleetgateᚋinternalᚋaccessᚐPermission(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPermission2ᚕfleetgateᚋinternalᚋaccessᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []access.Permission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermission2fleetgateᚋinternalᚋaccessᚐPermission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOPlan2ᚕfleetgateᚋentᚋorganizationᚐPlanᚄ(ctx context.Context, v any) ([]organization.Plan, error) {

@@ -45,22 +45,7 @@ import (
 // "Type.field", with the permission it names.
 func guardedFields(t *testing.T) map[string]access.Permission {
 	t.Helper()
-	paths, err := filepath.Glob("../schema/*.graphql")
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no SDL under ../schema (%v)", err)
-	}
-	var sources []*ast.Source
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sources = append(sources, &ast.Source{Name: p, Input: string(b)})
-	}
-	schema, gerr := gqlparser.LoadSchema(sources...)
-	if gerr != nil {
-		t.Fatalf("load SDL: %v", gerr)
-	}
+	schema := loadSDL(t)
 	out := map[string]access.Permission{}
 	for _, def := range schema.Types {
 		if def.BuiltIn || def.Kind != ast.Object && def.Kind != ast.Interface {
@@ -86,6 +71,28 @@ func guardedFields(t *testing.T) map[string]access.Permission {
 	return out
 }
 
+// loadSDL parses the schema files.
+func loadSDL(t *testing.T) *ast.Schema {
+	t.Helper()
+	paths, err := filepath.Glob("../schema/*.graphql")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no SDL under ../schema (%v)", err)
+	}
+	var sources []*ast.Source
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, &ast.Source{Name: p, Input: string(b)})
+	}
+	schema, gerr := gqlparser.LoadSchema(sources...)
+	if gerr != nil {
+		t.Fatalf("load SDL: %v", gerr)
+	}
+	return schema
+}
+
 // walkSubjects: one user per effective role, and a signed-up stranger.
 var walkSubjects = []access.Role{access.Administrator, access.Developer, access.Operator, access.Observer, outsider}
 
@@ -101,6 +108,9 @@ type walkCase struct {
 	c       graphql.Client // the subject's client
 	newbie  Account        // signed up, member of nothing, for adding
 	fx      *walkFixture   // what arrange put in place and do got back
+	// scope is that of the API key c sends, if it is a scoped key: what
+	// the subject may do is then also what it allows.
+	scope *access.Scope
 }
 
 // walkFixture is what one operation acts on, arranged in the database past
@@ -671,6 +681,24 @@ var guardedOps = map[string]guardedOp{
 // compares what happens with internal/access: allowed is done, refused is
 // FORBIDDEN with nothing changed, no role is NOT_FOUND with nothing changed.
 func TestMatrixWalk(t *testing.T) {
+	var walkers []walker
+	for _, subject := range walkSubjects {
+		walkers = append(walkers, walker{name: string(subject), subject: subject})
+	}
+	walkMatrix(t, walkers)
+}
+
+// walker is one subject of a matrix walk: a user of one role on the fleet
+// (or the outsider), acting with their session or, when scope is set, with
+// an API key of the scope it returns for the fleet.
+type walker struct {
+	name    string
+	subject access.Role
+	scope   func(t *testing.T, s *Server, f Fleet, me Account) *access.Scope
+}
+
+// walkedFields are the @can fields of the SDL, checked against guardedOps.
+func walkedFields(t *testing.T) ([]string, map[string]access.Permission) {
 	guarded := guardedFields(t)
 	var fields []string
 	for field, perm := range guarded {
@@ -693,20 +721,25 @@ func TestMatrixWalk(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	return fields, guarded
+}
 
+// walkMatrix walks every @can field with each walker, on both databases.
+func walkMatrix(t *testing.T, walkers []walker) {
+	fields, guarded := walkedFields(t)
 	Run(t, func(t *testing.T, s *Server) {
 		stranger := s.SignUp(t, "walk_stranger")
 		newbie := s.SignUp(t, "walk_newbie")
 		var n atomic.Int32
 		newFleet := func(t *testing.T) Fleet { return s.NewFleet(t, fmt.Sprintf("w%d", n.Add(1))) }
-		for _, subject := range walkSubjects {
+		for _, wk := range walkers {
 			who := func(f Fleet) Account {
-				if subject == outsider {
+				if wk.subject == outsider {
 					return stranger
 				}
-				return f.Users[subject]
+				return f.Users[wk.subject]
 			}
-			t.Run(string(subject), func(t *testing.T) {
+			t.Run(wk.name, func(t *testing.T) {
 				// Subjects side by side, each on fleets of its own.
 				t.Parallel()
 				// The operations that are not fresh share this fleet, one
@@ -723,8 +756,13 @@ func TestMatrixWalk(t *testing.T) {
 							f = newFleet(t)
 						}
 						me := who(f)
-						walk(t, op, field, perm, walkCase{s: s, f: f, subject: subject, me: me,
-							c: s.Client(me.Token), newbie: newbie, fx: &walkFixture{}})
+						w := walkCase{s: s, f: f, subject: wk.subject, me: me,
+							c: s.Client(me.Token), newbie: newbie, fx: &walkFixture{}}
+						if wk.scope != nil {
+							w.scope = wk.scope(t, s, f, me)
+							w.c = s.Client(scopedKey(t, s, me, w.scope))
+						}
+						walk(t, op, field, perm, w)
 					})
 				}
 			})
@@ -745,11 +783,11 @@ func walk(t *testing.T, op guardedOp, field string, perm access.Permission, w wa
 	err := op.do(t, w)
 	want := "FORBIDDEN"
 	switch {
-	case w.subject == outsider:
+	case w.subject == outsider || !w.scope.Covers(w.app(t)):
 		want = "NOT_FOUND"
-	case w.subject.Allows(perm):
+	case w.subject.Allows(perm) && w.scope.Allows(perm):
 		if err != nil {
-			t.Fatalf("%s has %s, but %s failed: %v", w.subject, perm, field, err)
+			t.Fatalf("%s has %s (scope %v), but %s failed: %v", w.subject, perm, w.scope, field, err)
 		}
 		if !op.done(t, w) {
 			t.Fatalf("%s succeeded for %s, but its effect is not in the database", field, w.subject)
@@ -758,7 +796,7 @@ func walk(t *testing.T, op guardedOp, field string, perm access.Permission, w wa
 	}
 	// Not fatal: a wrong answer is worse with a change behind it.
 	if Code(err) != want {
-		t.Errorf("%s without %s: %s = %q, want %s (%v)", w.subject, perm, field, Code(err), want, err)
+		t.Errorf("%s (scope %v) without %s: %s = %q, want %s (%v)", w.subject, w.scope, perm, field, Code(err), want, err)
 	}
 	if after := fleetState(t, w.s, w.f); after != before {
 		t.Errorf("a refused %s changed the fleet (- before, + after):\n%s", field, walkDiff(before, after))

@@ -28,7 +28,7 @@ var errLastAdministrator = fault.New(fault.Conflict,
 	"this is the organization's last administrator: make another member an administrator first")
 
 func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizationInput) (*ent.Organization, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +73,9 @@ func (d Deps) createOrganization(ctx context.Context, in model.CreateOrganizatio
 }
 
 func (d Deps) organization(ctx context.Context, handle string) (*ent.Organization, error) {
+	if _, err := viewer.RequireAccount(ctx); err != nil {
+		return nil, err
+	}
 	org, err := d.DB.Organization.Query().Where(organization.Handle(strings.ToLower(handle))).Only(ctx)
 	return org, notFound(err, policy.ErrNoOrganization)
 }
@@ -136,7 +139,7 @@ func (d Deps) updateOrganizationMember(ctx context.Context, in model.UpdateOrgan
 }
 
 func (d Deps) removeOrganizationMember(ctx context.Context, id int) (int, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -167,7 +170,12 @@ func (d Deps) removeOrganizationMember(ctx context.Context, id int) (int, error)
 	return id, err
 }
 
+// organizationMembership loads a membership to change: the account's
+// business, which a scoped API key cannot touch (viewer.RequireAccount).
 func (d Deps) organizationMembership(ctx context.Context, id int) (*ent.OrganizationMembership, error) {
+	if _, err := viewer.RequireAccount(ctx); err != nil {
+		return nil, err
+	}
 	m, err := d.DB.OrganizationMembership.Get(ctx, id)
 	return m, notFound(err, policy.ErrNoMembership)
 }

@@ -25,6 +25,12 @@ const (
 	FieldPrefix = "prefix"
 	// FieldHash holds the string denoting the hash field in the database.
 	FieldHash = "hash"
+	// FieldPreviousHash holds the string denoting the previous_hash field in the database.
+	FieldPreviousHash = "previous_hash"
+	// FieldPreviousValidUntil holds the string denoting the previous_valid_until field in the database.
+	FieldPreviousValidUntil = "previous_valid_until"
+	// FieldScope holds the string denoting the scope field in the database.
+	FieldScope = "scope"
 	// FieldLastUsedAt holds the string denoting the last_used_at field in the database.
 	FieldLastUsedAt = "last_used_at"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
@@ -52,6 +58,9 @@ var Columns = []string{
 	FieldDescription,
 	FieldPrefix,
 	FieldHash,
+	FieldPreviousHash,
+	FieldPreviousValidUntil,
+	FieldScope,
 	FieldLastUsedAt,
 	FieldExpiresAt,
 	FieldUserID,
@@ -113,6 +122,11 @@ func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 // ByPrefix orders the results by the prefix field.
 func ByPrefix(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPrefix, opts...).ToFunc()
+}
+
+// ByPreviousValidUntil orders the results by the previous_valid_until field.
+func ByPreviousValidUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPreviousValidUntil, opts...).ToFunc()
 }
 
 // ByLastUsedAt orders the results by the last_used_at field.

@@ -80,6 +80,16 @@ func Hash(v []byte) predicate.ApiKey {
 	return predicate.ApiKey(sql.FieldEQ(FieldHash, v))
 }
 
+// PreviousHash applies equality check predicate on the "previous_hash" field. It's identical to PreviousHashEQ.
+func PreviousHash(v []byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldEQ(FieldPreviousHash, v))
+}
+
+// PreviousValidUntil applies equality check predicate on the "previous_valid_until" field. It's identical to PreviousValidUntilEQ.
+func PreviousValidUntil(v time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldEQ(FieldPreviousValidUntil, v))
+}
+
 // LastUsedAt applies equality check predicate on the "last_used_at" field. It's identical to LastUsedAtEQ.
 func LastUsedAt(v time.Time) predicate.ApiKey {
 	return predicate.ApiKey(sql.FieldEQ(FieldLastUsedAt, v))
@@ -368,6 +378,116 @@ func HashLT(v []byte) predicate.ApiKey {
 // HashLTE applies the LTE predicate on the "hash" field.
 func HashLTE(v []byte) predicate.ApiKey {
 	return predicate.ApiKey(sql.FieldLTE(FieldHash, v))
+}
+
+// PreviousHashEQ applies the EQ predicate on the "previous_hash" field.
+func PreviousHashEQ(v []byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldEQ(FieldPreviousHash, v))
+}
+
+// PreviousHashNEQ applies the NEQ predicate on the "previous_hash" field.
+func PreviousHashNEQ(v []byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldNEQ(FieldPreviousHash, v))
+}
+
+// PreviousHashIn applies the In predicate on the "previous_hash" field.
+func PreviousHashIn(vs ...[]byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldIn(FieldPreviousHash, vs...))
+}
+
+// PreviousHashNotIn applies the NotIn predicate on the "previous_hash" field.
+func PreviousHashNotIn(vs ...[]byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldNotIn(FieldPreviousHash, vs...))
+}
+
+// PreviousHashGT applies the GT predicate on the "previous_hash" field.
+func PreviousHashGT(v []byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldGT(FieldPreviousHash, v))
+}
+
+// PreviousHashGTE applies the GTE predicate on the "previous_hash" field.
+func PreviousHashGTE(v []byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldGTE(FieldPreviousHash, v))
+}
+
+// PreviousHashLT applies the LT predicate on the "previous_hash" field.
+func PreviousHashLT(v []byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldLT(FieldPreviousHash, v))
+}
+
+// PreviousHashLTE applies the LTE predicate on the "previous_hash" field.
+func PreviousHashLTE(v []byte) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldLTE(FieldPreviousHash, v))
+}
+
+// PreviousHashIsNil applies the IsNil predicate on the "previous_hash" field.
+func PreviousHashIsNil() predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldIsNull(FieldPreviousHash))
+}
+
+// PreviousHashNotNil applies the NotNil predicate on the "previous_hash" field.
+func PreviousHashNotNil() predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldNotNull(FieldPreviousHash))
+}
+
+// PreviousValidUntilEQ applies the EQ predicate on the "previous_valid_until" field.
+func PreviousValidUntilEQ(v time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldEQ(FieldPreviousValidUntil, v))
+}
+
+// PreviousValidUntilNEQ applies the NEQ predicate on the "previous_valid_until" field.
+func PreviousValidUntilNEQ(v time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldNEQ(FieldPreviousValidUntil, v))
+}
+
+// PreviousValidUntilIn applies the In predicate on the "previous_valid_until" field.
+func PreviousValidUntilIn(vs ...time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldIn(FieldPreviousValidUntil, vs...))
+}
+
+// PreviousValidUntilNotIn applies the NotIn predicate on the "previous_valid_until" field.
+func PreviousValidUntilNotIn(vs ...time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldNotIn(FieldPreviousValidUntil, vs...))
+}
+
+// PreviousValidUntilGT applies the GT predicate on the "previous_valid_until" field.
+func PreviousValidUntilGT(v time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldGT(FieldPreviousValidUntil, v))
+}
+
+// PreviousValidUntilGTE applies the GTE predicate on the "previous_valid_until" field.
+func PreviousValidUntilGTE(v time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldGTE(FieldPreviousValidUntil, v))
+}
+
+// PreviousValidUntilLT applies the LT predicate on the "previous_valid_until" field.
+func PreviousValidUntilLT(v time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldLT(FieldPreviousValidUntil, v))
+}
+
+// PreviousValidUntilLTE applies the LTE predicate on the "previous_valid_until" field.
+func PreviousValidUntilLTE(v time.Time) predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldLTE(FieldPreviousValidUntil, v))
+}
+
+// PreviousValidUntilIsNil applies the IsNil predicate on the "previous_valid_until" field.
+func PreviousValidUntilIsNil() predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldIsNull(FieldPreviousValidUntil))
+}
+
+// PreviousValidUntilNotNil applies the NotNil predicate on the "previous_valid_until" field.
+func PreviousValidUntilNotNil() predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldNotNull(FieldPreviousValidUntil))
+}
+
+// ScopeIsNil applies the IsNil predicate on the "scope" field.
+func ScopeIsNil() predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldIsNull(FieldScope))
+}
+
+// ScopeNotNil applies the NotNil predicate on the "scope" field.
+func ScopeNotNil() predicate.ApiKey {
+	return predicate.ApiKey(sql.FieldNotNull(FieldScope))
 }
 
 // LastUsedAtEQ applies the EQ predicate on the "last_used_at" field.

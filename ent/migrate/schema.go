@@ -17,6 +17,9 @@ var (
 		{Name: "description", Type: field.TypeString, Default: ""},
 		{Name: "prefix", Type: field.TypeString},
 		{Name: "hash", Type: field.TypeBytes, Unique: true},
+		{Name: "previous_hash", Type: field.TypeBytes, Unique: true, Nullable: true},
+		{Name: "previous_valid_until", Type: field.TypeTime, Nullable: true},
+		{Name: "scope", Type: field.TypeJSON, Nullable: true, SchemaType: map[string]string{"postgres": "json"}},
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "user_id", Type: field.TypeInt},
@@ -29,7 +32,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "api_keys_users_api_keys",
-				Columns:    []*schema.Column{APIKeysColumns[8]},
+				Columns:    []*schema.Column{APIKeysColumns[11]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -38,7 +41,7 @@ var (
 			{
 				Name:    "apikey_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{APIKeysColumns[8]},
+				Columns: []*schema.Column{APIKeysColumns[11]},
 			},
 		},
 	}
@@ -673,7 +676,7 @@ var (
 	SecurityEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED", "IDENTITY_LINKED", "IDENTITY_UNLINKED", "EMAIL_VERIFIED", "EMAIL_CHANGE_REQUESTED", "EMAIL_CHANGED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED", "IDENTITY_LINKED", "IDENTITY_UNLINKED", "EMAIL_VERIFIED", "EMAIL_CHANGE_REQUESTED", "EMAIL_CHANGED", "API_KEY_ROTATED"}},
 		{Name: "detail", Type: field.TypeString, Default: ""},
 		{Name: "user_id", Type: field.TypeInt},
 	}

@@ -1,10 +1,12 @@
 package schema
 
 import (
+	"fleetgate/internal/access"
 	"fleetgate/internal/policy"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -24,9 +26,21 @@ func (ApiKey) Fields() []ent.Field {
 			Comment("1–50 characters."),
 		field.String("description").Default("").Validate(multiline).
 			Comment("Up to 150 characters; empty when none was given."),
-		field.String("prefix").NotEmpty().Immutable().
-			Comment("The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey."),
-		field.Bytes("hash").Unique().Immutable().Sensitive().Annotations(hidden()),
+		field.String("prefix").NotEmpty().
+			Comment("The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey or rotateApiKey."),
+		// Rotation replaces hash and prefix in place: the row, its id and
+		// its scope stay.
+		field.Bytes("hash").Unique().Sensitive().Annotations(hidden()),
+		// The secret a rotation replaced, accepted until previous_valid_until
+		// (README "Scoped API keys": rotation), so that one statement still
+		// finds the key by either hash.
+		field.Bytes("previous_hash").Optional().Nillable().Unique().Sensitive().Annotations(hidden()),
+		field.Time("previous_valid_until").Optional().Nillable().Annotations(hidden()),
+		// Null for an unscoped key; ApiKey.scope shows it. json, not jsonb,
+		// on PostgreSQL: parameters go in binary (internal/database), and
+		// json's binary form is its text.
+		field.JSON("scope", &access.Scope{}).Optional().Immutable().
+			SchemaType(map[string]string{dialect.Postgres: "json"}).Annotations(hidden()),
 		field.Time("last_used_at").Optional().Nillable().
 			Comment("When the key last authenticated a request, to within a minute; null if never."),
 		field.Time("expires_at").Optional().Nillable().Immutable().

@@ -25,6 +25,7 @@ func (SecurityEvent) Fields() []ent.Field {
 			"API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED",
 			"IDENTITY_LINKED", "IDENTITY_UNLINKED",
 			"EMAIL_VERIFIED", "EMAIL_CHANGE_REQUESTED", "EMAIL_CHANGED",
+			"API_KEY_ROTATED",
 		).Comment("What happened.").
 			Annotations(entgql.Type("SecurityEventKind"), EnumDoc{
 				Type: "What happened to an account's security.",
@@ -37,7 +38,8 @@ func (SecurityEvent) Fields() []ent.Field {
 					"TWO_FACTOR_DISABLED":        "Two-factor authentication was turned off.",
 					"RECOVERY_CODE_USED":         "A recovery code completed a login.",
 					"RECOVERY_CODES_REGENERATED": "The recovery codes were replaced with new ones.",
-					"API_KEY_CREATED":            "An API key was created; detail is its name.",
+					"API_KEY_CREATED":            "An API key was created; detail is its name and, for a scoped key, its scope.",
+					"API_KEY_ROTATED":            "An API key was given a new secret (rotateApiKey); detail is its name and until when the old secret works.",
 					"API_KEY_REVOKED":            "An API key was revoked; detail is its name.",
 					"MEMBERSHIP_CHANGED":         "A membership of the user was added, changed or ended, or they created an organization; detail says what and by whom.",
 					"IDENTITY_LINKED":            "An identity provider's account was linked for signing in (social login); detail names the provider and the address it gave.",

@@ -71,9 +71,11 @@ type CreateAPIKeyInput struct {
 	Description *string `json:"description,omitempty"`
 	// When the key stops working; no expiry if omitted. Must be in the future.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// What the key may do, below what its owner may: omit it for the owner's full access.
+	Scope *access.Scope `json:"scope,omitempty"`
 }
 
-// The new API key, with the key itself (createApiKey).
+// The new API key, with the key itself (createApiKey, rotateApiKey).
 type CreateAPIKeyPayload struct {
 	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
 	Key string `json:"key"`

@@ -304,7 +304,7 @@ type ApiKeyFields struct {
 	Name string `json:"name"`
 	// Up to 150 characters; empty when none was given.
 	Description string `json:"description"`
-	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey.
+	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey or rotateApiKey.
 	Prefix string `json:"prefix"`
 	// When it was created.
 	CreatedAt time.Time `json:"createdAt"`
@@ -334,6 +334,27 @@ func (v *ApiKeyFields) GetLastUsedAt() *time.Time { return v.LastUsedAt }
 
 // GetExpiresAt returns ApiKeyFields.ExpiresAt, and is useful for accessing the field via an interface.
 func (v *ApiKeyFields) GetExpiresAt() *time.Time { return v.ExpiresAt }
+
+// What a scoped API key may do: never more than its owner's current role allows on an application, and only
+// what this allows. A scoped key cannot read or change the account (email, API keys, sessions, security
+// events, organizations, passwords, two-factor settings, exportMyData): FORBIDDEN.
+type ApiKeyScopeInput struct {
+	// The only applications the key sees (others are NOT_FOUND); omitted or empty: every application the owner has a role on. The owner must have a role on each.
+	ApplicationIds []string `json:"applicationIds"`
+	// The permissions the key may use, where the owner's role has them too; the owner's role must grant each on every listed application. Omitted: every permission of the owner's role.
+	Permissions []Permission `json:"permissions"`
+	// True: the key only reads. Not together with permissions.
+	ReadOnly *bool `json:"readOnly"`
+}
+
+// GetApplicationIds returns ApiKeyScopeInput.ApplicationIds, and is useful for accessing the field via an interface.
+func (v *ApiKeyScopeInput) GetApplicationIds() []string { return v.ApplicationIds }
+
+// GetPermissions returns ApiKeyScopeInput.Permissions, and is useful for accessing the field via an interface.
+func (v *ApiKeyScopeInput) GetPermissions() []Permission { return v.Permissions }
+
+// GetReadOnly returns ApiKeyScopeInput.ReadOnly, and is useful for accessing the field via an interface.
+func (v *ApiKeyScopeInput) GetReadOnly() *bool { return v.ReadOnly }
 
 // ApiKeysApiKeysApiKey includes the requested fields of the GraphQL type ApiKey.
 // The GraphQL type's documentation follows.
@@ -677,7 +698,7 @@ type ApplicationFields struct {
 	Type ApplicationType `json:"type"`
 	// The caller's effective role: ADMINISTRATOR when they administer the organization, else their membership role.
 	MyRole ApplicationRole `json:"myRole"`
-	// What myRole allows, in the matrix's column order, for drawing the dashboard.
+	// What myRole allows, in the matrix's column order, for drawing the dashboard; with a scoped API key, only what its scope allows too.
 	MyPermissions []Permission `json:"myPermissions"`
 	// True when the application is shared with the caller (their role comes from a membership, not from administering the organization).
 	IsShared bool `json:"isShared"`
@@ -1889,7 +1910,7 @@ func (v *ConfirmTwoFactorSetupResponse) GetConfirmTwoFactorSetup() ConfirmTwoFac
 // CreateApiKeyCreateApiKeyCreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
 // The GraphQL type's documentation follows.
 //
-// The new API key, with the key itself (createApiKey).
+// The new API key, with the key itself (createApiKey, rotateApiKey).
 type CreateApiKeyCreateApiKeyCreateApiKeyPayload struct {
 	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
 	Key string `json:"key"`
@@ -2016,6 +2037,8 @@ type CreateApiKeyInput struct {
 	Description *string `json:"description"`
 	// When the key stops working; no expiry if omitted. Must be in the future.
 	ExpiresAt *time.Time `json:"expiresAt"`
+	// What the key may do, below what its owner may: omit it for the owner's full access.
+	Scope *ApiKeyScopeInput `json:"scope"`
 }
 
 // GetName returns CreateApiKeyInput.Name, and is useful for accessing the field via an interface.
@@ -2027,9 +2050,12 @@ func (v *CreateApiKeyInput) GetDescription() *string { return v.Description }
 // GetExpiresAt returns CreateApiKeyInput.ExpiresAt, and is useful for accessing the field via an interface.
 func (v *CreateApiKeyInput) GetExpiresAt() *time.Time { return v.ExpiresAt }
 
+// GetScope returns CreateApiKeyInput.Scope, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyInput) GetScope() *ApiKeyScopeInput { return v.Scope }
+
 // CreateApiKeyResponse is returned by CreateApiKey on success.
 type CreateApiKeyResponse struct {
-	// Create an API key. The key is in this answer only: store it now. Needs a session token.
+	// Create an API key, optionally scoped to some applications and permissions. The key is in this answer only: store it now. Needs a session token.
 	CreateApiKey CreateApiKeyCreateApiKeyCreateApiKeyPayload `json:"createApiKey"`
 }
 
@@ -2357,6 +2383,133 @@ type CreateReleaseResponse struct {
 
 // GetCreateRelease returns CreateReleaseResponse.CreateRelease, and is useful for accessing the field via an interface.
 func (v *CreateReleaseResponse) GetCreateRelease() CreateReleaseCreateRelease { return v.CreateRelease }
+
+// CreateScopedApiKeyCreateApiKeyCreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
+// The GraphQL type's documentation follows.
+//
+// The new API key, with the key itself (createApiKey, rotateApiKey).
+type CreateScopedApiKeyCreateApiKeyCreateApiKeyPayload struct {
+	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
+	Key string `json:"key"`
+	// The key as apiKeys lists it: id, name, prefix, dates.
+	ApiKey CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey `json:"apiKey"`
+}
+
+// GetKey returns CreateScopedApiKeyCreateApiKeyCreateApiKeyPayload.Key, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayload) GetKey() string { return v.Key }
+
+// GetApiKey returns CreateScopedApiKeyCreateApiKeyCreateApiKeyPayload.ApiKey, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayload) GetApiKey() CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey {
+	return v.ApiKey
+}
+
+// CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
+type CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey struct {
+	ScopedApiKeyFields `json:"-"`
+}
+
+// GetId returns CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Id, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetId() string {
+	return v.ScopedApiKeyFields.Id
+}
+
+// GetName returns CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Name, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetName() string {
+	return v.ScopedApiKeyFields.Name
+}
+
+// GetDescription returns CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Description, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetDescription() string {
+	return v.ScopedApiKeyFields.Description
+}
+
+// GetPrefix returns CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Prefix, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetPrefix() string {
+	return v.ScopedApiKeyFields.Prefix
+}
+
+// GetExpiresAt returns CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetExpiresAt() *time.Time {
+	return v.ScopedApiKeyFields.ExpiresAt
+}
+
+// GetScope returns CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Scope, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetScope() *ScopedApiKeyFieldsScopeApiKeyScope {
+	return v.ScopedApiKeyFields.Scope
+}
+
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ScopedApiKeyFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey struct {
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	Prefix string `json:"prefix"`
+
+	ExpiresAt *time.Time `json:"expiresAt"`
+
+	Scope *ScopedApiKeyFieldsScopeApiKeyScope `json:"scope"`
+}
+
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) __premarshalJSON() (*__premarshalCreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey, error) {
+	var retval __premarshalCreateScopedApiKeyCreateApiKeyCreateApiKeyPayloadApiKey
+
+	retval.Id = v.ScopedApiKeyFields.Id
+	retval.Name = v.ScopedApiKeyFields.Name
+	retval.Description = v.ScopedApiKeyFields.Description
+	retval.Prefix = v.ScopedApiKeyFields.Prefix
+	retval.ExpiresAt = v.ScopedApiKeyFields.ExpiresAt
+	retval.Scope = v.ScopedApiKeyFields.Scope
+	return &retval, nil
+}
+
+// CreateScopedApiKeyResponse is returned by CreateScopedApiKey on success.
+type CreateScopedApiKeyResponse struct {
+	// Create an API key, optionally scoped to some applications and permissions. The key is in this answer only: store it now. Needs a session token.
+	CreateApiKey CreateScopedApiKeyCreateApiKeyCreateApiKeyPayload `json:"createApiKey"`
+}
+
+// GetCreateApiKey returns CreateScopedApiKeyResponse.CreateApiKey, and is useful for accessing the field via an interface.
+func (v *CreateScopedApiKeyResponse) GetCreateApiKey() CreateScopedApiKeyCreateApiKeyCreateApiKeyPayload {
+	return v.CreateApiKey
+}
 
 // DeleteAccountResponse is returned by DeleteAccount on success.
 type DeleteAccountResponse struct {
@@ -4029,6 +4182,32 @@ type MyIdentitiesResponse struct {
 
 // GetMe returns MyIdentitiesResponse.Me, and is useful for accessing the field via an interface.
 func (v *MyIdentitiesResponse) GetMe() MyIdentitiesMeUser { return v.Me }
+
+// MyUsernameMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+type MyUsernameMeUser struct {
+	// The User's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 3–32 characters of a-z, 0-9 and _, unique; shares its namespace with organization handles (the personal organization's handle is the username).
+	Username string `json:"username"`
+}
+
+// GetId returns MyUsernameMeUser.Id, and is useful for accessing the field via an interface.
+func (v *MyUsernameMeUser) GetId() string { return v.Id }
+
+// GetUsername returns MyUsernameMeUser.Username, and is useful for accessing the field via an interface.
+func (v *MyUsernameMeUser) GetUsername() string { return v.Username }
+
+// MyUsernameResponse is returned by MyUsername on success.
+type MyUsernameResponse struct {
+	// The signed-in user.
+	Me MyUsernameMeUser `json:"me"`
+}
+
+// GetMe returns MyUsernameResponse.Me, and is useful for accessing the field via an interface.
+func (v *MyUsernameResponse) GetMe() MyUsernameMeUser { return v.Me }
 
 // NodeNode includes the requested fields of the GraphQL interface Node.
 //
@@ -5877,6 +6056,323 @@ func (v *RevokeProvisioningKeyResponse) GetRevokeProvisioningKey() string {
 	return v.RevokeProvisioningKey
 }
 
+// RotateApiKeyResponse is returned by RotateApiKey on success.
+type RotateApiKeyResponse struct {
+	// Give one of the caller's API keys a new secret, keeping its id, name, description, expiry and scope.
+	// The new key is in this answer only. The old secret keeps working for graceSeconds, then fails everywhere.
+	// Needs a session token.
+	RotateApiKey RotateApiKeyRotateApiKeyCreateApiKeyPayload `json:"rotateApiKey"`
+}
+
+// GetRotateApiKey returns RotateApiKeyResponse.RotateApiKey, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyResponse) GetRotateApiKey() RotateApiKeyRotateApiKeyCreateApiKeyPayload {
+	return v.RotateApiKey
+}
+
+// RotateApiKeyRotateApiKeyCreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
+// The GraphQL type's documentation follows.
+//
+// The new API key, with the key itself (createApiKey, rotateApiKey).
+type RotateApiKeyRotateApiKeyCreateApiKeyPayload struct {
+	// The API key: send it as `Authorization: Bearer <key>`. Shown only here.
+	Key string `json:"key"`
+	// The key as apiKeys lists it: id, name, prefix, dates.
+	ApiKey RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey `json:"apiKey"`
+}
+
+// GetKey returns RotateApiKeyRotateApiKeyCreateApiKeyPayload.Key, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayload) GetKey() string { return v.Key }
+
+// GetApiKey returns RotateApiKeyRotateApiKeyCreateApiKeyPayload.ApiKey, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayload) GetApiKey() RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey {
+	return v.ApiKey
+}
+
+// RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
+type RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey struct {
+	ScopedApiKeyFields `json:"-"`
+}
+
+// GetId returns RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey.Id, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) GetId() string {
+	return v.ScopedApiKeyFields.Id
+}
+
+// GetName returns RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey.Name, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) GetName() string {
+	return v.ScopedApiKeyFields.Name
+}
+
+// GetDescription returns RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey.Description, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) GetDescription() string {
+	return v.ScopedApiKeyFields.Description
+}
+
+// GetPrefix returns RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey.Prefix, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) GetPrefix() string {
+	return v.ScopedApiKeyFields.Prefix
+}
+
+// GetExpiresAt returns RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) GetExpiresAt() *time.Time {
+	return v.ScopedApiKeyFields.ExpiresAt
+}
+
+// GetScope returns RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey.Scope, and is useful for accessing the field via an interface.
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) GetScope() *ScopedApiKeyFieldsScopeApiKeyScope {
+	return v.ScopedApiKeyFields.Scope
+}
+
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ScopedApiKeyFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalRotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey struct {
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	Prefix string `json:"prefix"`
+
+	ExpiresAt *time.Time `json:"expiresAt"`
+
+	Scope *ScopedApiKeyFieldsScopeApiKeyScope `json:"scope"`
+}
+
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *RotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey) __premarshalJSON() (*__premarshalRotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey, error) {
+	var retval __premarshalRotateApiKeyRotateApiKeyCreateApiKeyPayloadApiKey
+
+	retval.Id = v.ScopedApiKeyFields.Id
+	retval.Name = v.ScopedApiKeyFields.Name
+	retval.Description = v.ScopedApiKeyFields.Description
+	retval.Prefix = v.ScopedApiKeyFields.Prefix
+	retval.ExpiresAt = v.ScopedApiKeyFields.ExpiresAt
+	retval.Scope = v.ScopedApiKeyFields.Scope
+	return &retval, nil
+}
+
+// ScopedApiKeyFields includes the GraphQL fields of ApiKey requested by the fragment ScopedApiKeyFields.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
+type ScopedApiKeyFields struct {
+	// The ApiKey's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// 1–50 characters.
+	Name string `json:"name"`
+	// Up to 150 characters; empty when none was given.
+	Description string `json:"description"`
+	// The key's first 12 characters (fgk_…), to tell keys apart. The key itself was shown once, by createApiKey or rotateApiKey.
+	Prefix string `json:"prefix"`
+	// When the key stops working; null if it does not expire.
+	ExpiresAt *time.Time `json:"expiresAt"`
+	// What the key is restricted to; null for a key with its owner's full access.
+	Scope *ScopedApiKeyFieldsScopeApiKeyScope `json:"scope"`
+}
+
+// GetId returns ScopedApiKeyFields.Id, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFields) GetId() string { return v.Id }
+
+// GetName returns ScopedApiKeyFields.Name, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFields) GetName() string { return v.Name }
+
+// GetDescription returns ScopedApiKeyFields.Description, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFields) GetDescription() string { return v.Description }
+
+// GetPrefix returns ScopedApiKeyFields.Prefix, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFields) GetPrefix() string { return v.Prefix }
+
+// GetExpiresAt returns ScopedApiKeyFields.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFields) GetExpiresAt() *time.Time { return v.ExpiresAt }
+
+// GetScope returns ScopedApiKeyFields.Scope, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFields) GetScope() *ScopedApiKeyFieldsScopeApiKeyScope { return v.Scope }
+
+// ScopedApiKeyFieldsScopeApiKeyScope includes the requested fields of the GraphQL type ApiKeyScope.
+// The GraphQL type's documentation follows.
+//
+// The scope of an API key, as given to createApiKey.
+type ScopedApiKeyFieldsScopeApiKeyScope struct {
+	// The only applications the key sees; empty: every application the owner has a role on.
+	ApplicationIds []string `json:"applicationIds"`
+	// The permissions the key may use (where its owner's role has them); null: every permission of the owner's role.
+	Permissions []Permission `json:"permissions"`
+	// True when the key only reads.
+	ReadOnly bool `json:"readOnly"`
+}
+
+// GetApplicationIds returns ScopedApiKeyFieldsScopeApiKeyScope.ApplicationIds, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFieldsScopeApiKeyScope) GetApplicationIds() []string { return v.ApplicationIds }
+
+// GetPermissions returns ScopedApiKeyFieldsScopeApiKeyScope.Permissions, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFieldsScopeApiKeyScope) GetPermissions() []Permission { return v.Permissions }
+
+// GetReadOnly returns ScopedApiKeyFieldsScopeApiKeyScope.ReadOnly, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeyFieldsScopeApiKeyScope) GetReadOnly() bool { return v.ReadOnly }
+
+// ScopedApiKeysApiKeysApiKey includes the requested fields of the GraphQL type ApiKey.
+// The GraphQL type's documentation follows.
+//
+// A named, revocable credential of the caller, for scripts and services: send the key as Authorization: Bearer. Listed by apiKeys, never with the key.
+type ScopedApiKeysApiKeysApiKey struct {
+	ScopedApiKeyFields `json:"-"`
+}
+
+// GetId returns ScopedApiKeysApiKeysApiKey.Id, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeysApiKeysApiKey) GetId() string { return v.ScopedApiKeyFields.Id }
+
+// GetName returns ScopedApiKeysApiKeysApiKey.Name, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeysApiKeysApiKey) GetName() string { return v.ScopedApiKeyFields.Name }
+
+// GetDescription returns ScopedApiKeysApiKeysApiKey.Description, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeysApiKeysApiKey) GetDescription() string { return v.ScopedApiKeyFields.Description }
+
+// GetPrefix returns ScopedApiKeysApiKeysApiKey.Prefix, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeysApiKeysApiKey) GetPrefix() string { return v.ScopedApiKeyFields.Prefix }
+
+// GetExpiresAt returns ScopedApiKeysApiKeysApiKey.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeysApiKeysApiKey) GetExpiresAt() *time.Time { return v.ScopedApiKeyFields.ExpiresAt }
+
+// GetScope returns ScopedApiKeysApiKeysApiKey.Scope, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeysApiKeysApiKey) GetScope() *ScopedApiKeyFieldsScopeApiKeyScope {
+	return v.ScopedApiKeyFields.Scope
+}
+
+func (v *ScopedApiKeysApiKeysApiKey) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*ScopedApiKeysApiKeysApiKey
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.ScopedApiKeysApiKeysApiKey = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ScopedApiKeyFields)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalScopedApiKeysApiKeysApiKey struct {
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	Description string `json:"description"`
+
+	Prefix string `json:"prefix"`
+
+	ExpiresAt *time.Time `json:"expiresAt"`
+
+	Scope *ScopedApiKeyFieldsScopeApiKeyScope `json:"scope"`
+}
+
+func (v *ScopedApiKeysApiKeysApiKey) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *ScopedApiKeysApiKeysApiKey) __premarshalJSON() (*__premarshalScopedApiKeysApiKeysApiKey, error) {
+	var retval __premarshalScopedApiKeysApiKeysApiKey
+
+	retval.Id = v.ScopedApiKeyFields.Id
+	retval.Name = v.ScopedApiKeyFields.Name
+	retval.Description = v.ScopedApiKeyFields.Description
+	retval.Prefix = v.ScopedApiKeyFields.Prefix
+	retval.ExpiresAt = v.ScopedApiKeyFields.ExpiresAt
+	retval.Scope = v.ScopedApiKeyFields.Scope
+	return &retval, nil
+}
+
+// ScopedApiKeysResponse is returned by ScopedApiKeys on success.
+type ScopedApiKeysResponse struct {
+	// The caller's API keys, newest first. The keys themselves are never shown again after createApiKey.
+	ApiKeys []ScopedApiKeysApiKeysApiKey `json:"apiKeys"`
+}
+
+// GetApiKeys returns ScopedApiKeysResponse.ApiKeys, and is useful for accessing the field via an interface.
+func (v *ScopedApiKeysResponse) GetApiKeys() []ScopedApiKeysApiKeysApiKey { return v.ApiKeys }
+
+// ScopedApplicationApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// An application: a fleet of devices, owned by one organization. It exists for a caller only if they have a role on it (administering its organization, or a membership); for anyone else every path answers NOT_FOUND.
+type ScopedApplicationApplication struct {
+	// The Application's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// The caller's effective role: ADMINISTRATOR when they administer the organization, else their membership role.
+	MyRole ApplicationRole `json:"myRole"`
+	// What myRole allows, in the matrix's column order, for drawing the dashboard; with a scoped API key, only what its scope allows too.
+	MyPermissions []Permission `json:"myPermissions"`
+}
+
+// GetId returns ScopedApplicationApplication.Id, and is useful for accessing the field via an interface.
+func (v *ScopedApplicationApplication) GetId() string { return v.Id }
+
+// GetMyRole returns ScopedApplicationApplication.MyRole, and is useful for accessing the field via an interface.
+func (v *ScopedApplicationApplication) GetMyRole() ApplicationRole { return v.MyRole }
+
+// GetMyPermissions returns ScopedApplicationApplication.MyPermissions, and is useful for accessing the field via an interface.
+func (v *ScopedApplicationApplication) GetMyPermissions() []Permission { return v.MyPermissions }
+
+// ScopedApplicationResponse is returned by ScopedApplication on success.
+type ScopedApplicationResponse struct {
+	// An application the caller has a role on, by slug (orgHandle/app-name).
+	Application *ScopedApplicationApplication `json:"application"`
+}
+
+// GetApplication returns ScopedApplicationResponse.Application, and is useful for accessing the field via an interface.
+func (v *ScopedApplicationResponse) GetApplication() *ScopedApplicationApplication {
+	return v.Application
+}
+
 // What happened to an account's security.
 type SecurityEventKind string
 
@@ -5897,7 +6393,7 @@ const (
 	SecurityEventKindRecoveryCodeUsed SecurityEventKind = "RECOVERY_CODE_USED"
 	// The recovery codes were replaced with new ones.
 	SecurityEventKindRecoveryCodesRegenerated SecurityEventKind = "RECOVERY_CODES_REGENERATED"
-	// An API key was created; detail is its name.
+	// An API key was created; detail is its name and, for a scoped key, its scope.
 	SecurityEventKindApiKeyCreated SecurityEventKind = "API_KEY_CREATED"
 	// An API key was revoked; detail is its name.
 	SecurityEventKindApiKeyRevoked SecurityEventKind = "API_KEY_REVOKED"
@@ -5913,6 +6409,8 @@ const (
 	SecurityEventKindEmailChangeRequested SecurityEventKind = "EMAIL_CHANGE_REQUESTED"
 	// A verification link made a new address the account's; detail names the old and the new one.
 	SecurityEventKindEmailChanged SecurityEventKind = "EMAIL_CHANGED"
+	// An API key was given a new secret (rotateApiKey); detail is its name and until when the old secret works.
+	SecurityEventKindApiKeyRotated SecurityEventKind = "API_KEY_ROTATED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -5932,6 +6430,7 @@ var AllSecurityEventKind = []SecurityEventKind{
 	SecurityEventKindEmailVerified,
 	SecurityEventKindEmailChangeRequested,
 	SecurityEventKindEmailChanged,
+	SecurityEventKindApiKeyRotated,
 }
 
 // SecurityEventsMeUser includes the requested fields of the GraphQL type User.
@@ -9089,6 +9588,14 @@ type __CreateReleaseInput struct {
 // GetInput returns __CreateReleaseInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateReleaseInput) GetInput() CreateReleaseInput { return v.Input }
 
+// __CreateScopedApiKeyInput is used internally by genqlient
+type __CreateScopedApiKeyInput struct {
+	Input CreateApiKeyInput `json:"input"`
+}
+
+// GetInput returns __CreateScopedApiKeyInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateScopedApiKeyInput) GetInput() CreateApiKeyInput { return v.Input }
+
 // __DeleteAccountInput is used internally by genqlient
 type __DeleteAccountInput struct {
 	Password string `json:"password"`
@@ -9336,6 +9843,26 @@ type __RevokeProvisioningKeyInput struct {
 
 // GetId returns __RevokeProvisioningKeyInput.Id, and is useful for accessing the field via an interface.
 func (v *__RevokeProvisioningKeyInput) GetId() string { return v.Id }
+
+// __RotateApiKeyInput is used internally by genqlient
+type __RotateApiKeyInput struct {
+	Id           string `json:"id"`
+	GraceSeconds *int   `json:"graceSeconds"`
+}
+
+// GetId returns __RotateApiKeyInput.Id, and is useful for accessing the field via an interface.
+func (v *__RotateApiKeyInput) GetId() string { return v.Id }
+
+// GetGraceSeconds returns __RotateApiKeyInput.GraceSeconds, and is useful for accessing the field via an interface.
+func (v *__RotateApiKeyInput) GetGraceSeconds() *int { return v.GraceSeconds }
+
+// __ScopedApplicationInput is used internally by genqlient
+type __ScopedApplicationInput struct {
+	Slug string `json:"slug"`
+}
+
+// GetSlug returns __ScopedApplicationInput.Slug, and is useful for accessing the field via an interface.
+func (v *__ScopedApplicationInput) GetSlug() string { return v.Slug }
 
 // __SecurityEventsPageInput is used internally by genqlient
 type __SecurityEventsPageInput struct {
@@ -10210,6 +10737,55 @@ func CreateRelease(
 	return data_, err_
 }
 
+// The mutation executed by CreateScopedApiKey.
+const CreateScopedApiKey_Operation = `
+mutation CreateScopedApiKey ($input: CreateApiKeyInput!) {
+	createApiKey(input: $input) {
+		key
+		apiKey {
+			... ScopedApiKeyFields
+		}
+	}
+}
+fragment ScopedApiKeyFields on ApiKey {
+	id
+	name
+	description
+	prefix
+	expiresAt
+	scope {
+		applicationIds
+		permissions
+		readOnly
+	}
+}
+`
+
+func CreateScopedApiKey(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateApiKeyInput,
+) (data_ *CreateScopedApiKeyResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateScopedApiKey",
+		Query:  CreateScopedApiKey_Operation,
+		Variables: &__CreateScopedApiKeyInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateScopedApiKeyResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by DeleteAccount.
 const DeleteAccount_Operation = `
 mutation DeleteAccount ($password: String!) {
@@ -10867,6 +11443,37 @@ func MyIdentities(
 	}
 
 	data_ = &MyIdentitiesResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by MyUsername.
+const MyUsername_Operation = `
+query MyUsername {
+	me {
+		id
+		username
+	}
+}
+`
+
+func MyUsername(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MyUsernameResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "MyUsername",
+		Query:  MyUsername_Operation,
+	}
+
+	data_ = &MyUsernameResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -11628,6 +12235,135 @@ func RevokeProvisioningKey(
 	}
 
 	data_ = &RevokeProvisioningKeyResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RotateApiKey.
+const RotateApiKey_Operation = `
+mutation RotateApiKey ($id: ID!, $graceSeconds: Int) {
+	rotateApiKey(id: $id, graceSeconds: $graceSeconds) {
+		key
+		apiKey {
+			... ScopedApiKeyFields
+		}
+	}
+}
+fragment ScopedApiKeyFields on ApiKey {
+	id
+	name
+	description
+	prefix
+	expiresAt
+	scope {
+		applicationIds
+		permissions
+		readOnly
+	}
+}
+`
+
+func RotateApiKey(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+	graceSeconds *int,
+) (data_ *RotateApiKeyResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RotateApiKey",
+		Query:  RotateApiKey_Operation,
+		Variables: &__RotateApiKeyInput{
+			Id:           id,
+			GraceSeconds: graceSeconds,
+		},
+	}
+
+	data_ = &RotateApiKeyResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ScopedApiKeys.
+const ScopedApiKeys_Operation = `
+query ScopedApiKeys {
+	apiKeys {
+		... ScopedApiKeyFields
+	}
+}
+fragment ScopedApiKeyFields on ApiKey {
+	id
+	name
+	description
+	prefix
+	expiresAt
+	scope {
+		applicationIds
+		permissions
+		readOnly
+	}
+}
+`
+
+func ScopedApiKeys(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *ScopedApiKeysResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ScopedApiKeys",
+		Query:  ScopedApiKeys_Operation,
+	}
+
+	data_ = &ScopedApiKeysResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ScopedApplication.
+const ScopedApplication_Operation = `
+query ScopedApplication ($slug: String!) {
+	application(slug: $slug) {
+		id
+		myRole
+		myPermissions
+	}
+}
+`
+
+func ScopedApplication(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	slug string,
+) (data_ *ScopedApplicationResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ScopedApplication",
+		Query:  ScopedApplication_Operation,
+		Variables: &__ScopedApplicationInput{
+			Slug: slug,
+		},
+	}
+
+	data_ = &ScopedApplicationResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -3,6 +3,7 @@ package auth
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -11,9 +12,11 @@ import (
 
 	"fleetgate/ent"
 	entapikey "fleetgate/ent/apikey"
+	"fleetgate/ent/application"
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
+	"fleetgate/internal/access"
 	"fleetgate/internal/apikey"
 	"fleetgate/internal/audit"
 	"fleetgate/internal/database"
@@ -43,12 +46,19 @@ func (s *Service) authenticateAPIKey(ctx context.Context, raw string) (*viewer.V
 	// come in one statement (README "Performance").
 	ctx = policy.System(ctx)
 	now := s.Now()
+	hash := apikey.Hash(raw)
 	u, err := s.DB.User.Query().Modify(func(s *sql.Selector) {
 		keys := sql.Table(entapikey.Table)
 		s.Join(keys).On(s.C(user.FieldID), keys.C(entapikey.FieldUserID)) // names keys (t1)
 		expiresAt, lastUsedAt := keys.C(entapikey.FieldExpiresAt), keys.C(entapikey.FieldLastUsedAt)
-		s.Where(sql.EQ(keys.C(entapikey.FieldHash), apikey.Hash(raw))).
+		// The key's current secret, or the one a rotation replaced while
+		// its grace lasts (README "Scoped API keys").
+		s.Where(sql.Or(
+			sql.EQ(keys.C(entapikey.FieldHash), hash),
+			sql.And(sql.EQ(keys.C(entapikey.FieldPreviousHash), hash), sql.GT(keys.C(entapikey.FieldPreviousValidUntil), now)),
+		)).
 			AppendSelectAs(keys.C(entapikey.FieldID), keyID).
+			AppendSelectExprAs(asText(keys.C(entapikey.FieldScope)), keyScope).
 			AppendSelectExprAs(whether(sql.And(sql.NotNull(expiresAt), sql.LTE(expiresAt, now))), keyExpired).
 			AppendSelectExprAs(whether(sql.Or(sql.IsNull(lastUsedAt), sql.LT(lastUsedAt, now.Add(-lastUsedResolution)))), keyUseUnrecorded)
 	}).Only(ctx)
@@ -68,16 +78,47 @@ func (s *Service) authenticateAPIKey(ctx context.Context, raw string) (*viewer.V
 	if expired {
 		return nil, nil, fault.New(fault.Unauthenticated, "API key expired")
 	}
+	scope, err := scopeValue(u)
+	if err != nil {
+		return nil, nil, err
+	}
 	if useUnrecorded {
 		s.touchAPIKey(ctx, id, now)
 	}
-	return &viewer.Viewer{UserID: u.ID, Credential: viewer.APIKey, APIKeyID: id}, u, nil
+	return &viewer.Viewer{UserID: u.ID, Credential: viewer.APIKey, APIKeyID: id, Scope: scope}, u, nil
+}
+
+// scopeValue is the key's scope that authenticateAPIKey selected beside
+// u's columns: JSON text, empty for an unscoped key.
+func scopeValue(u *ent.User) (*access.Scope, error) {
+	v, err := u.Value(keyScope)
+	if err != nil {
+		return nil, err
+	}
+	var doc []byte
+	switch v := v.(type) {
+	case []byte:
+		doc = v
+	case string:
+		doc = []byte(v)
+	default:
+		return nil, fmt.Errorf("column %s: %T", keyScope, v)
+	}
+	if len(doc) == 0 {
+		return nil, nil
+	}
+	var scope *access.Scope
+	if err := json.Unmarshal(doc, &scope); err != nil {
+		return nil, fmt.Errorf("column %s: %w", keyScope, err)
+	}
+	return scope, nil
 }
 
 // The columns authenticateAPIKey reads beside the user's: the key's id, and
 // two conditions on it, as 0 or 1 (integers scan alike on every database).
 const (
 	keyID            = "api_key_id"
+	keyScope         = "api_key_scope"
 	keyExpired       = "api_key_expired"
 	keyUseUnrecorded = "api_key_use_unrecorded"
 )
@@ -85,6 +126,14 @@ const (
 // whether is 1 where p holds, else 0.
 func whether(p *sql.Predicate) sql.Querier {
 	return sql.ExprFunc(func(b *sql.Builder) { b.WriteString("CASE WHEN ").Join(p).WriteString(" THEN 1 ELSE 0 END") })
+}
+
+// asText is the JSON column as text, "" for null: SQLite's driver names no
+// Go type for a JSON column, which ent needs to scan one it does not know.
+func asText(column string) sql.Querier {
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.WriteString("COALESCE(CAST(").WriteString(column).WriteString(" AS TEXT), '')")
+	})
 }
 
 // intValue is the integer column name that a query selected beside u's own.
@@ -123,9 +172,9 @@ func (s *Service) touchAPIKey(ctx context.Context, id int, now time.Time) {
 	}
 }
 
-// CreateAPIKey makes the caller a new API key; the key itself is returned
-// only here.
-func (s *Service) CreateAPIKey(ctx context.Context, name string, description *string, expiresAt *time.Time) (string, *ent.ApiKey, error) {
+// CreateAPIKey makes the caller a new API key, narrowed by scope if one is
+// given (README "Scoped API keys"); the key itself is returned only here.
+func (s *Service) CreateAPIKey(ctx context.Context, name string, description *string, expiresAt *time.Time, scope *access.Scope) (string, *ent.ApiKey, error) {
 	v, err := viewer.RequireRecentSession(ctx, "createApiKey", s.Now())
 	if err != nil {
 		return "", nil, err
@@ -143,6 +192,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 	if expiresAt != nil && !expiresAt.After(s.Now()) {
 		return "", nil, fault.Input("expiresAt", "expiresAt must be in the future")
 	}
+	if scope, err = s.narrowing(ctx, scope); err != nil {
+		return "", nil, err
+	}
 	key, err := apikey.Generate()
 	if err != nil {
 		return "", nil, err
@@ -156,20 +208,23 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 		if n >= MaxAPIKeys {
 			return fault.Input("name", "you have %d API keys, the most allowed: revoke one first", n)
 		}
-		created, err = tx.ApiKey.Create().SetUserID(v.UserID).SetName(name).SetDescription(cleaned).
+		create := tx.ApiKey.Create().SetUserID(v.UserID).SetName(name).SetDescription(cleaned).
 			SetPrefix(apikey.DisplayPrefix(key)).SetHash(apikey.Hash(key)).
-			SetNillableExpiresAt(expiresAt).Save(ctx)
-		if err != nil {
+			SetNillableExpiresAt(expiresAt)
+		if scope != nil {
+			create.SetScope(scope)
+		}
+		if created, err = create.Save(ctx); err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_CREATED, name); err != nil {
+		if err := audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_CREATED, describeKey(name, scope)); err != nil {
 			return err
 		}
 		u, err := tx.User.Get(ctx, v.UserID)
 		if err != nil {
 			return err
 		}
-		return s.mail(ctx, tx, u, "A new fleetgate API key", "An API key named \""+name+"\" was created for the fleetgate account "+u.Username+
+		return s.mail(ctx, tx, u, "A new fleetgate API key", "An API key named "+describeKey("\""+name+"\"", scope)+" was created for the fleetgate account "+u.Username+
 			".\n\nIf it was not you, revoke it (revokeApiKeys) and change your password.\n")
 	})
 	if err != nil {
@@ -178,9 +233,139 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 	return key, created.Unwrap(), nil
 }
 
+// describeKey names a key in security events: its name, and its scope if
+// it has one.
+func describeKey(name string, scope *access.Scope) string {
+	if scope == nil {
+		return name
+	}
+	return name + " (" + scope.String() + ")"
+}
+
+// MaxScopeApplications bounds the applications one scope lists.
+const MaxScopeApplications = 100
+
+// narrowing checks that scope only narrows what the caller may do: every
+// application it lists is one the caller has a role on, and that role
+// grants every permission it lists. It returns the scope with repeated
+// entries dropped. Only the creation is checked here; every request also
+// checks the owner's live role (internal/policy).
+func (s *Service) narrowing(ctx context.Context, scope *access.Scope) (*access.Scope, error) {
+	if scope == nil {
+		return nil, nil
+	}
+	out := &access.Scope{ReadOnly: scope.ReadOnly, ApplicationIDs: distinct(scope.ApplicationIDs)}
+	if scope.Permissions != nil {
+		out.Permissions = distinct(scope.Permissions)
+	}
+	switch {
+	case len(out.ApplicationIDs) > MaxScopeApplications:
+		return nil, fault.Input("scope", "a scope lists at most %d applications", MaxScopeApplications)
+	case scope.Permissions != nil && len(scope.Permissions) == 0:
+		return nil, fault.Input("scope", "permissions lists none: name at least one, or ask for readOnly")
+	case scope.ReadOnly && len(scope.Permissions) > 0:
+		return nil, fault.Input("scope", "a readOnly scope allows no permissions: give readOnly or permissions, not both")
+	}
+	if len(out.ApplicationIDs) == 0 {
+		return out, nil
+	}
+	roles, err := policy.ViewerRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := s.DB.Application.Query().Where(application.IDIn(out.ApplicationIDs...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(apps) != len(out.ApplicationIDs) {
+		return nil, fault.Input("scope", "%d of the scope's applications do not exist or are not shared with you", len(out.ApplicationIDs)-len(apps))
+	}
+	for _, app := range apps {
+		role := roles.On(app)
+		for _, p := range out.Permissions {
+			if !role.Allows(p) {
+				return nil, fault.Input("scope", "your %s role on %s does not include %s: a scope can only narrow what you may do", role, app.Slug, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// distinct is items without repeats, in their first order.
+func distinct[T comparable](items []T) []T {
+	out := []T{}
+	for _, x := range items {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// MaxRotationGrace is the longest an old secret may keep working after a
+// rotation.
+const MaxRotationGrace = 7 * 24 * time.Hour
+
+// RotateAPIKey gives the caller's key id a new secret, keeping its id,
+// name, description, expiry and scope. The old secret keeps working for
+// grace (at most MaxRotationGrace), then fails on every instance; a
+// secret replaced by an earlier rotation stops at once. The new key is
+// returned only here.
+func (s *Service) RotateAPIKey(ctx context.Context, id int, graceSeconds int) (string, *ent.ApiKey, error) {
+	now := s.Now()
+	v, err := viewer.RequireRecentSession(ctx, "rotateApiKey", now)
+	if err != nil {
+		return "", nil, err
+	}
+	grace := time.Duration(graceSeconds) * time.Second
+	if graceSeconds < 0 || grace > MaxRotationGrace {
+		return "", nil, fault.Input("graceSeconds", "graceSeconds is 0 to %d (7 days)", int(MaxRotationGrace/time.Second))
+	}
+	key, err := apikey.Generate()
+	if err != nil {
+		return "", nil, err
+	}
+	var rotated *ent.ApiKey
+	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
+		old, err := tx.ApiKey.Query().Where(entapikey.ID(id), entapikey.UserID(v.UserID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return fault.New(fault.NotFound, "no such API key of yours")
+		}
+		if err != nil {
+			return err
+		}
+		if old.ExpiresAt != nil && !old.ExpiresAt.After(now) {
+			return fault.Input("id", "this API key has expired: create a new one")
+		}
+		// Conditional on the secret read, so of two concurrent rotations
+		// one fails rather than both handing out a key.
+		n, err := tx.ApiKey.Update().Where(entapikey.ID(id), entapikey.Hash(old.Hash)).
+			SetHash(apikey.Hash(key)).SetPrefix(apikey.DisplayPrefix(key)).
+			SetPreviousHash(old.Hash).SetPreviousValidUntil(now.Add(grace)).Save(ctx)
+		switch {
+		case err != nil:
+			return err
+		case n != 1:
+			return fault.New(fault.Conflict, "this API key was rotated or revoked meanwhile")
+		}
+		if rotated, err = tx.ApiKey.Get(ctx, id); err != nil {
+			return err
+		}
+		until := "the old secret stopped working at once"
+		if grace > 0 {
+			until = "the old secret works until " + now.Add(grace).UTC().Format(time.RFC3339)
+		}
+		return audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_ROTATED, describeKey(old.Name, old.Scope)+"; "+until)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return key, rotated.Unwrap(), nil
+}
+
 // APIKeys lists the caller's API keys, newest first.
 func (s *Service) APIKeys(ctx context.Context) ([]*ent.ApiKey, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +375,7 @@ func (s *Service) APIKeys(ctx context.Context) ([]*ent.ApiKey, error) {
 
 // RevokeAPIKeys deletes the caller's API keys ids, all or none.
 func (s *Service) RevokeAPIKeys(ctx context.Context, ids []int) ([]int, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -147,7 +147,7 @@ func (s *Service) sessionUser(ctx context.Context, v *viewer.Viewer) (*ent.User,
 
 // SignOutEverywhere ends every session of the caller.
 func (s *Service) SignOutEverywhere(ctx context.Context) (bool, error) {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	if err != nil {
 		return false, err
 	}

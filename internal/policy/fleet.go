@@ -36,7 +36,7 @@ func Fleet(write, update access.Permission) ent.Policy {
 				f.(applicationFilter).WhereHasApplicationWith(application.ID(v.ApplicationID))
 				return privacy.Allow
 			}
-			return filter(ctx, func(uid int) { f.(applicationFilter).WhereHasApplicationWith(visibleApplication(uid)) })
+			return filter(ctx, func(v *viewer.Viewer) { f.(applicationFilter).WhereHasApplicationWith(visibleApplication(v)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.MutationRuleFunc(func(ctx context.Context, m entgo.Mutation) error {
 			p := update
@@ -45,7 +45,7 @@ func Fleet(write, update access.Permission) ent.Policy {
 			}
 			if !m.Op().Is(entgo.OpCreate) {
 				return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-					return filter(ctx, func(uid int) { f.(applicationFilter).WhereHasApplicationWith(allowedApplications(uid, p)) })
+					return filter(ctx, func(v *viewer.Viewer) { f.(applicationFilter).WhereHasApplicationWith(allowedApplications(v, p)) })
 				}).EvalMutation(ctx, m)
 			}
 			appID, _ := m.(interface{ ApplicationID() (int, bool) }).ApplicationID()
@@ -66,7 +66,8 @@ type applicationFilter interface {
 	WhereHasApplicationWith(...predicate.Application)
 }
 
-// allowedApplications: the applications where the viewer's role grants p.
-func allowedApplications(userID int, p access.Permission) predicate.Application {
-	return applicationsWhere(userID, func(r access.Role) bool { return r.Allows(p) })
+// allowedApplications: the applications where the viewer's role grants p,
+// and their API key's scope allows it.
+func allowedApplications(v *viewer.Viewer, p access.Permission) predicate.Application {
+	return applicationsWhere(v, func(r access.Role) bool { return r.Allows(p) && v.Scope.Allows(p) })
 }

@@ -34,16 +34,28 @@ func System(ctx context.Context) context.Context {
 // applications.
 type Roles struct {
 	UserID int
-	orgs   map[int]access.OrgRole
-	apps   map[int]access.Role
+	// scope narrows the roles of a scoped API key (README "Scoped API keys").
+	scope *access.Scope
+	orgs  map[int]access.OrgRole
+	apps  map[int]access.Role
 }
 
 // Org is the viewer's role in an organization ("" if none).
 func (r *Roles) Org(organizationID int) access.OrgRole { return r.orgs[organizationID] }
 
-// On is the viewer's effective role on an application ("" if none).
+// On is the viewer's effective role on an application: "" if none, or if
+// the viewer's API key is scoped to other applications.
 func (r *Roles) On(app *ent.Application) access.Role {
+	if !r.scope.Covers(app.ID) {
+		return ""
+	}
 	return access.Effective(r.orgs[app.OrganizationID], r.apps[app.ID])
+}
+
+// Permissions is what the viewer may do on an application: what their role
+// grants, narrowed by their API key's scope.
+func (r *Roles) Permissions(app *ent.Application) []access.Permission {
+	return r.scope.Ceiling(r.On(app))
 }
 
 // cache holds the viewer's roles for one request, so a list of a hundred
@@ -81,18 +93,19 @@ func ViewerRoles(ctx context.Context) (*Roles, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.load(ctx, v.UserID)
+	return c.load(ctx, v)
 }
 
-// load returns the roles of userID, loading them if needed; c.mu is held.
-func (c *cache) load(ctx context.Context, userID int) (*Roles, error) {
-	if c.roles != nil && c.roles.UserID == userID {
+// load returns the roles of v, loading them if needed; c.mu is held.
+func (c *cache) load(ctx context.Context, v *viewer.Viewer) (*Roles, error) {
+	if c.roles != nil && c.roles.UserID == v.UserID && c.roles.scope == v.Scope {
 		return c.roles, nil
 	}
-	r, err := loadRoles(System(ctx), c.db, userID)
+	r, err := loadRoles(System(ctx), c.db, v.UserID)
 	if err != nil {
 		return nil, err
 	}
+	r.scope = v.Scope
 	c.roles = r
 	return r, nil
 }
@@ -102,7 +115,7 @@ func (c *cache) load(ctx context.Context, userID int) (*Roles, error) {
 // a member by that address (ent.KnownEmail; README "Privacy between
 // users"). Adding by username
 // reveals nothing, and administering an organization alone shows no
-// address. One query per request.
+// address; a scoped API key knows none. One query per request.
 func SeesEmailOf(ctx context.Context, userID int) (bool, error) {
 	v, err := viewer.Require(ctx)
 	if err != nil {
@@ -110,6 +123,9 @@ func SeesEmailOf(ctx context.Context, userID int) (bool, error) {
 	}
 	if v.UserID == userID {
 		return true, nil
+	}
+	if v.Scope != nil {
+		return false, nil // what the account knows is the account's
 	}
 	c, ok := ctx.Value(cacheKey{}).(*cache)
 	if !ok {

@@ -34,18 +34,38 @@ func forbidden(role access.Role, p access.Permission) error {
 	return fault.New(fault.Forbidden, "the %s role does not include %s", role, p)
 }
 
+// scopeForbids is the refusal of a permission the role grants but the API
+// key's scope does not.
+func scopeForbids(scope *access.Scope, p access.Permission) error {
+	if scope.ReadOnly {
+		return fault.New(fault.Forbidden, "this API key is scoped read-only: it cannot use %s", p)
+	}
+	return fault.New(fault.Forbidden, "this API key is scoped: its permissions do not include %s", p)
+}
+
 // The read filters: what the viewer may see, as SQL predicates, so lists,
 // counts, edges and node lookups all obey them in the database.
 
 // visibleApplication: the viewer administers the application's organization
-// or is a member of the application.
-func visibleApplication(userID int) predicate.Application {
-	return applicationsWhere(userID, func(access.Role) bool { return true })
+// or is a member of the application, and it is one their API key's scope
+// covers (README "Scoped API keys": the others do not exist for the key).
+func visibleApplication(v *viewer.Viewer) predicate.Application {
+	return applicationsWhere(v, func(access.Role) bool { return true })
 }
 
-// applicationsWhere: the applications where the viewer's effective role is
-// one that granted accepts.
-func applicationsWhere(userID int, granted func(access.Role) bool) predicate.Application {
+// applicationsWhere: the applications, among those the viewer's scope
+// covers, where their effective role is one that granted accepts.
+func applicationsWhere(v *viewer.Viewer, granted func(access.Role) bool) predicate.Application {
+	where := roleWhere(v.UserID, granted)
+	if v.Scope == nil || len(v.Scope.ApplicationIDs) == 0 {
+		return where
+	}
+	return application.And(application.IDIn(v.Scope.ApplicationIDs...), where)
+}
+
+// roleWhere: the applications where the user's effective role is one that
+// granted accepts.
+func roleWhere(userID int, granted func(access.Role) bool) predicate.Application {
 	var where []predicate.Application
 	if granted(access.Administrator) {
 		where = append(where, application.HasOrganizationWith(organization.HasMembersWith(
@@ -69,11 +89,15 @@ func applicationsWhere(userID int, granted func(access.Role) bool) predicate.App
 }
 
 // visibleOrganization: the viewer is a member of the organization or of one
-// of its applications (a shared application shows its owner).
-func visibleOrganization(userID int) predicate.Organization {
+// of its applications (a shared application shows its owner). A scoped API
+// key sees only the owners of the applications it sees.
+func visibleOrganization(v *viewer.Viewer) predicate.Organization {
+	if v.Scope != nil {
+		return organization.HasApplicationsWith(visibleApplication(v))
+	}
 	return organization.Or(
-		organization.HasMembersWith(organizationmembership.UserID(userID)),
-		organization.HasApplicationsWith(application.HasMembersWith(applicationmembership.UserID(userID))),
+		organization.HasMembersWith(organizationmembership.UserID(v.UserID)),
+		organization.HasApplicationsWith(application.HasMembersWith(applicationmembership.UserID(v.UserID))),
 	)
 }
 
@@ -81,7 +105,7 @@ func visibleOrganization(userID int) predicate.Organization {
 func Application() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.ApplicationQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationQuery) error {
-			return filter(ctx, func(uid int) { q.Where(visibleApplication(uid)) })
+			return filter(ctx, func(v *viewer.Viewer) { q.Where(visibleApplication(v)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.ApplicationMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMutation) error {
 			if m.Op().Is(entgo.OpCreate) {
@@ -104,7 +128,7 @@ func Application() ent.Policy {
 func ApplicationMembership() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.ApplicationMembershipQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationMembershipQuery) error {
-			return filter(ctx, func(uid int) { q.Where(applicationmembership.HasApplicationWith(visibleApplication(uid))) })
+			return filter(ctx, func(v *viewer.Viewer) { q.Where(applicationmembership.HasApplicationWith(visibleApplication(v))) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.ApplicationMembershipMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMembershipMutation) error {
 			var appID int
@@ -134,11 +158,11 @@ func ApplicationMembership() ent.Policy {
 func Organization() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.OrganizationQueryRuleFunc(func(ctx context.Context, q *ent.OrganizationQuery) error {
-			return filter(ctx, func(uid int) { q.Where(visibleOrganization(uid)) })
+			return filter(ctx, func(v *viewer.Viewer) { q.Where(visibleOrganization(v)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.OrganizationMutationRuleFunc(func(ctx context.Context, m *ent.OrganizationMutation) error {
 			if m.Op().Is(entgo.OpCreate) {
-				_, err := viewer.Require(ctx)
+				_, err := viewer.RequireAccount(ctx)
 				return allowIf(err)
 			}
 			id, err := oneID(m.Op(), m.ID)
@@ -151,12 +175,12 @@ func Organization() ent.Policy {
 }
 
 // OrganizationMembership is the policy of organization memberships: visible
-// to the organization's members; changed by its administrators; ended by
-// its member too.
+// to the organization's members (not to a scoped API key); changed by its
+// administrators; ended by its member too.
 func OrganizationMembership() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.OrganizationMembershipQueryRuleFunc(func(ctx context.Context, q *ent.OrganizationMembershipQuery) error {
-			return filter(ctx, func(uid int) {
+			return ownRows(ctx, func(uid int) {
 				q.Where(organizationmembership.HasOrganizationWith(organization.HasMembersWith(organizationmembership.UserID(uid))))
 			})
 		})},
@@ -185,10 +209,10 @@ func OrganizationMembership() ent.Policy {
 func ApiKey() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.ApiKeyQueryRuleFunc(func(ctx context.Context, q *ent.ApiKeyQuery) error {
-			return filter(ctx, func(uid int) { q.Where(apikey.UserID(uid)) })
+			return ownRows(ctx, func(uid int) { q.Where(apikey.UserID(uid)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.ApiKeyMutationRuleFunc(func(ctx context.Context, m *ent.ApiKeyMutation) error {
-			v, err := viewer.Require(ctx)
+			v, err := viewer.RequireAccount(ctx)
 			if err != nil {
 				return err
 			}
@@ -207,7 +231,7 @@ func ApiKey() ent.Policy {
 func SecurityEvent() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.SecurityEventQueryRuleFunc(func(ctx context.Context, q *ent.SecurityEventQuery) error {
-			return filter(ctx, func(uid int) { q.Where(securityevent.UserID(uid)) })
+			return ownRows(ctx, func(uid int) { q.Where(securityevent.UserID(uid)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.AlwaysAllowRule()},
 	}
@@ -218,13 +242,13 @@ func SecurityEvent() ent.Policy {
 func Identity() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.IdentityQueryRuleFunc(func(ctx context.Context, q *ent.IdentityQuery) error {
-			return filter(ctx, func(uid int) { q.Where(identity.UserID(uid)) })
+			return ownRows(ctx, func(uid int) { q.Where(identity.UserID(uid)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.IdentityMutationRuleFunc(func(ctx context.Context, m *ent.IdentityMutation) error {
 			if m.Op().Is(entgo.OpCreate) {
 				return privacy.Denyf("identities are linked by social login only")
 			}
-			v, err := viewer.Require(ctx)
+			v, err := viewer.RequireAccount(ctx)
 			if err != nil {
 				return err
 			}
@@ -235,14 +259,34 @@ func Identity() ent.Policy {
 }
 
 // filter narrows a query to what the signed-in viewer may see.
-func filter(ctx context.Context, where func(userID int)) error {
+func filter(ctx context.Context, where func(v *viewer.Viewer)) error {
 	v, err := viewer.Require(ctx)
 	if err != nil {
 		return err
 	}
-	where(v.UserID)
+	where(v)
 	return privacy.Allow
 }
+
+// ownRows narrows a query of rows of the viewer's account (their keys,
+// events, identities, organization memberships) to the viewer's. A scoped
+// API key cannot read the account (README "Scoped API keys"): for it the
+// rows do not exist, by id either.
+func ownRows(ctx context.Context, where func(userID int)) error {
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Scope != nil {
+		where(noUser)
+	} else {
+		where(v.UserID)
+	}
+	return privacy.Allow
+}
+
+// noUser matches no user: ids are never negative.
+const noUser = -1
 
 // oneID is the id of an UpdateOne or DeleteOne. Changes by predicate are
 // fleetgate's own (System) or refused.
@@ -263,14 +307,16 @@ func checkOn(ctx context.Context, db *ent.Client, appID int, p access.Permission
 }
 
 // leaving reports whether op deletes the viewer's own membership (of user
-// memberUserID): every member may leave.
+// memberUserID): every member may leave, but not with a scoped API key,
+// which cannot change the account (viewer.RequireAccount).
 func leaving(ctx context.Context, op entgo.Op, memberUserID int) bool {
-	v, err := viewer.Require(ctx)
+	v, err := viewer.RequireAccount(ctx)
 	return err == nil && op.Is(entgo.OpDeleteOne) && memberUserID == v.UserID
 }
 
 // Check decides whether the viewer may use permission p on app, by the role
-// matrix: no role is NOT_FOUND, a role without p is FORBIDDEN.
+// matrix: no role is NOT_FOUND, a role without p is FORBIDDEN, and so is an
+// API key whose scope does not allow p.
 func Check(ctx context.Context, app *ent.Application, p access.Permission) error {
 	roles, err := ViewerRoles(ctx)
 	if err != nil {
@@ -282,6 +328,8 @@ func Check(ctx context.Context, app *ent.Application, p access.Permission) error
 		return ErrNoApplication
 	case !role.Allows(p):
 		return forbidden(role, p)
+	case !roles.scope.Allows(p):
+		return scopeForbids(roles.scope, p)
 	}
 	return nil
 }
@@ -290,6 +338,9 @@ func Check(ctx context.Context, app *ent.Application, p access.Permission) error
 // member who does not is FORBIDDEN; anyone else, NOT_FOUND, unless the
 // organization shows through an application shared with them.
 func CheckOrgAdmin(ctx context.Context, db *ent.Client, orgID int) error {
+	if _, err := viewer.RequireAccount(ctx); err != nil {
+		return err
+	}
 	roles, err := ViewerRoles(ctx)
 	if err != nil {
 		return err

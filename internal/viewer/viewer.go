@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"fleetgate/internal/access"
 	"fleetgate/internal/fault"
 )
 
@@ -57,6 +58,9 @@ type Viewer struct {
 	APIKeyID int
 	// ApplicationID is the application a provisioning key is for.
 	ApplicationID int
+	// Scope narrows a scoped API key below its owner's roles (README
+	// "Scoped API keys"); nil for every other credential.
+	Scope *access.Scope
 }
 
 type ctxKey struct{}
@@ -153,10 +157,28 @@ var ErrTwoFactorRequired = fault.New(fault.TwoFactorRequired, "enter your two-fa
 // devices.
 var ErrProvisioningOnly = fault.New(fault.Forbidden, "a provisioning key can only register devices (registerDevice) in its application")
 
-// RequireSession is Require for operations that mint credentials: an API key
-// is refused (FORBIDDEN).
-func RequireSession(ctx context.Context, operation string) (*Viewer, error) {
+// RequireAccount is Require for what reads or changes the account itself
+// rather than its applications (its email, keys, sessions, security
+// events, organizations, passwords, two-factor settings): a scoped API key
+// acts only on its applications and is refused (ErrScopedKey).
+func RequireAccount(ctx context.Context) (*Viewer, error) {
 	v, err := Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if v.Scope != nil {
+		return nil, ErrScopedKey
+	}
+	return v, nil
+}
+
+// ErrScopedKey refuses a scoped API key what concerns the account.
+var ErrScopedKey = fault.New(fault.Forbidden, "this API key is scoped: it acts only on the applications of its scope and cannot read or change the account (use a session token)")
+
+// RequireSession is RequireAccount for operations that mint credentials: an
+// API key is refused (FORBIDDEN).
+func RequireSession(ctx context.Context, operation string) (*Viewer, error) {
+	v, err := RequireAccount(ctx)
 	if err != nil {
 		return nil, err
 	}
