@@ -99,6 +99,7 @@ type config struct {
 	mailRetention     time.Duration
 	proxies           *clientip.Resolver
 	social            social.Config
+	sessions          auth.SessionLimits
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -170,6 +171,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.logFormat)
 	}
 	if c.social, err = social.ConfigFromEnv(getenv, c.publicURL); err != nil {
+		return c, err
+	}
+	if c.sessions, err = sessionLimits(getenv); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -273,6 +277,25 @@ func boolVar(getenv func(string) string, name string, b *bool) error {
 	return nil
 }
 
+// sessionLimits reads SESSION_IDLE_TIMEOUT and SESSION_MAX_AGE (Go
+// durations), each defaulting to auth.DefaultSessionLimits.
+func sessionLimits(getenv func(string) string) (auth.SessionLimits, error) {
+	l := auth.DefaultSessionLimits
+	for _, v := range []struct {
+		name string
+		into *time.Duration
+	}{{"SESSION_IDLE_TIMEOUT", &l.IdleTimeout}, {"SESSION_MAX_AGE", &l.MaxAge}} {
+		if s := getenv(v.name); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				return l, fmt.Errorf("%s must be a positive Go duration such as 168h or 30m, not %q", v.name, s)
+			}
+			*v.into = d
+		}
+	}
+	return l, l.Validate()
+}
+
 func or(v, fallback string) string {
 	if v == "" {
 		return fallback
@@ -355,8 +378,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		SQL:                  pool,
 		MetricsOperations:    cfg.metricsOperations,
 		Tracer:               tracer,
+		Sessions:             cfg.sessions,
 	}
-	go keepTidy(ctx, db, log)
+	go keepTidy(ctx, db, log, cfg.sessions)
 	if cfg.metricsAddr == "" {
 		return serve(ctx, log, listener{"fleetgate", cfg.listenAddr, graph.NewHandler(deps)})
 	}
@@ -367,9 +391,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // keepTidy deletes, every hour, rows that no longer decide anything: rate
-// limit counters past every window and block (the longest is an hour) and
-// expired password-reset links and social login codes.
-func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger) {
+// limit counters past every window and block (the longest is an hour),
+// expired password-reset links and social login codes, and ended sessions.
+func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger, sessions auth.SessionLimits) {
 	limits := ratelimit.New(db, time.Now)
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
@@ -388,6 +412,9 @@ func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger) {
 		}
 		if _, err := db.LoginCode.Delete().Where(logincode.ExpiresAtLT(now)).Exec(ctx); err != nil {
 			log.Warn("pruning login codes failed", "err", err)
+		}
+		if _, err := auth.PruneSessions(ctx, db, sessions, now); err != nil {
+			log.Warn("pruning sessions failed", "err", err)
 		}
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"fleetgate/internal/auth"
 )
 
 // listening takes the addresses run listens on from its JSON log lines
@@ -114,5 +117,36 @@ func TestSocialConfigRefused(t *testing.T) {
 	err := run(t.Context(), []string{"fleetgate"}, func(k string) string { return env[k] }, io.Discard)
 	if err == nil || err.Error() != "OIDC_PROVIDERS names corp: set OIDC_CORP_CLIENT_ID" {
 		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestSessionLimitsConfig: SESSION_IDLE_TIMEOUT and SESSION_MAX_AGE are Go
+// durations, defaulting to a week and thirty days; anything else, zero or
+// negative stops the start, naming the variable.
+func TestSessionLimitsConfig(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	c, err := loadConfig(getenv)
+	if err != nil || c.sessions != auth.DefaultSessionLimits {
+		t.Fatalf("defaults: %+v, %v", c.sessions, err)
+	}
+	env["SESSION_IDLE_TIMEOUT"], env["SESSION_MAX_AGE"] = "3s", "168h"
+	if c, err = loadConfig(getenv); err != nil || c.sessions != (auth.SessionLimits{IdleTimeout: 3 * time.Second, MaxAge: 168 * time.Hour}) {
+		t.Fatalf("3s and 168h: %+v, %v", c.sessions, err)
+	}
+	for _, c := range []struct{ name, value string }{
+		{"SESSION_IDLE_TIMEOUT", "7d"}, {"SESSION_MAX_AGE", "0s"}, {"SESSION_IDLE_TIMEOUT", "-1h"},
+	} {
+		name, value := c.name, c.value
+		bad := map[string]string{name: value}
+		_, err := loadConfig(func(k string) string { return bad[k] })
+		if err == nil || !strings.HasPrefix(err.Error(), name+" must be") {
+			t.Errorf("%s=%s: %v, want a refusal naming %s", name, value, err, name)
+		}
+	}
+	// run refuses to start on them too.
+	bad := map[string]string{"DATA_DIR": t.TempDir(), "SESSION_MAX_AGE": "soon"}
+	if err := run(t.Context(), []string{"fleetgate"}, func(k string) string { return bad[k] }, io.Discard); err == nil || !strings.Contains(err.Error(), "SESSION_MAX_AGE") {
+		t.Fatalf("run with SESSION_MAX_AGE=soon: %v", err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
+	"fleetgate/ent/session"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
 	"fmt"
@@ -120,6 +121,7 @@ func checkColumn(t, c string) error {
 			recoverycode.Table:           recoverycode.ValidColumn,
 			release.Table:                release.ValidColumn,
 			securityevent.Table:          securityevent.ValidColumn,
+			session.Table:                session.ValidColumn,
 			signingkey.Table:             signingkey.ValidColumn,
 			user.Table:                   user.ValidColumn,
 		})

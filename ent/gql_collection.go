@@ -21,6 +21,7 @@ import (
 	"fleetgate/ent/provisioningkey"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
+	"fleetgate/ent/session"
 	"fleetgate/ent/user"
 	"fmt"
 
@@ -2409,6 +2410,112 @@ func newSecurityEventPaginateArgs(rv map[string]any) *securityeventPaginateArgs 
 		case *SecurityEventOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithSecurityEventOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SessionQuery) CollectFields(ctx context.Context, satisfies ...string) (*SessionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SessionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(session.Columns))
+		selectedFields = []string{session.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[session.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, session.FieldCreatedAt)
+				fieldSeen[session.FieldCreatedAt] = struct{}{}
+			}
+		case "lastUsedAt":
+			if _, ok := fieldSeen[session.FieldLastUsedAt]; !ok {
+				selectedFields = append(selectedFields, session.FieldLastUsedAt)
+				fieldSeen[session.FieldLastUsedAt] = struct{}{}
+			}
+		case "clientAddress":
+			if _, ok := fieldSeen[session.FieldClientAddress]; !ok {
+				selectedFields = append(selectedFields, session.FieldClientAddress)
+				fieldSeen[session.FieldClientAddress] = struct{}{}
+			}
+		case "userAgent":
+			if _, ok := fieldSeen[session.FieldUserAgent]; !ok {
+				selectedFields = append(selectedFields, session.FieldUserAgent)
+				fieldSeen[session.FieldUserAgent] = struct{}{}
+			}
+		case "signInMethod":
+			if _, ok := fieldSeen[session.FieldSignInMethod]; !ok {
+				selectedFields = append(selectedFields, session.FieldSignInMethod)
+				fieldSeen[session.FieldSignInMethod] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type sessionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SessionPaginateOption
+}
+
+func newSessionPaginateArgs(rv map[string]any) *sessionPaginateArgs {
+	args := &sessionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SessionOrder{Field: &SessionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSessionOrder(order))
+			}
+		case *SessionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSessionOrder(v))
 			}
 		}
 	}

@@ -60,6 +60,8 @@ type Tx struct {
 	Release *ReleaseClient
 	// SecurityEvent is the client for interacting with the SecurityEvent builders.
 	SecurityEvent *SecurityEventClient
+	// Session is the client for interacting with the Session builders.
+	Session *SessionClient
 	// SigningKey is the client for interacting with the SigningKey builders.
 	SigningKey *SigningKeyClient
 	// User is the client for interacting with the User builders.
@@ -218,6 +220,7 @@ func (tx *Tx) init() {
 	tx.RecoveryCode = NewRecoveryCodeClient(tx.config)
 	tx.Release = NewReleaseClient(tx.config)
 	tx.SecurityEvent = NewSecurityEventClient(tx.config)
+	tx.Session = NewSessionClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }

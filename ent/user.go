@@ -61,13 +61,15 @@ type UserEdges struct {
 	LoginCodes []*LoginCode `json:"login_codes,omitempty"`
 	// EmailVerifications holds the value of the email_verifications edge.
 	EmailVerifications []*EmailVerification `json:"email_verifications,omitempty"`
+	// Sessions holds the value of the sessions edge.
+	Sessions []*Session `json:"sessions,omitempty"`
 	// EmailKnownBy holds the value of the email_known_by edge.
 	EmailKnownBy []*KnownEmail `json:"email_known_by,omitempty"`
 	// KnownEmails holds the value of the known_emails edge.
 	KnownEmails []*KnownEmail `json:"known_emails,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [11]bool
+	loadedTypes [12]bool
 
 	namedOrganizationMemberships map[string][]*OrganizationMembership
 	namedApplicationMemberships  map[string][]*ApplicationMembership
@@ -78,6 +80,7 @@ type UserEdges struct {
 	namedIdentities              map[string][]*Identity
 	namedLoginCodes              map[string][]*LoginCode
 	namedEmailVerifications      map[string][]*EmailVerification
+	namedSessions                map[string][]*Session
 	namedEmailKnownBy            map[string][]*KnownEmail
 	namedKnownEmails             map[string][]*KnownEmail
 }
@@ -163,10 +166,19 @@ func (e UserEdges) EmailVerificationsOrErr() ([]*EmailVerification, error) {
 	return nil, &NotLoadedError{edge: "email_verifications"}
 }
 
+// SessionsOrErr returns the Sessions value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) SessionsOrErr() ([]*Session, error) {
+	if e.loadedTypes[9] {
+		return e.Sessions, nil
+	}
+	return nil, &NotLoadedError{edge: "sessions"}
+}
+
 // EmailKnownByOrErr returns the EmailKnownBy value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) EmailKnownByOrErr() ([]*KnownEmail, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.EmailKnownBy, nil
 	}
 	return nil, &NotLoadedError{edge: "email_known_by"}
@@ -175,7 +187,7 @@ func (e UserEdges) EmailKnownByOrErr() ([]*KnownEmail, error) {
 // KnownEmailsOrErr returns the KnownEmails value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) KnownEmailsOrErr() ([]*KnownEmail, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[11] {
 		return e.KnownEmails, nil
 	}
 	return nil, &NotLoadedError{edge: "known_emails"}
@@ -327,6 +339,11 @@ func (_m *User) QueryLoginCodes() *LoginCodeQuery {
 // QueryEmailVerifications queries the "email_verifications" edge of the User entity.
 func (_m *User) QueryEmailVerifications() *EmailVerificationQuery {
 	return NewUserClient(_m.config).QueryEmailVerifications(_m)
+}
+
+// QuerySessions queries the "sessions" edge of the User entity.
+func (_m *User) QuerySessions() *SessionQuery {
+	return NewUserClient(_m.config).QuerySessions(_m)
 }
 
 // QueryEmailKnownBy queries the "email_known_by" edge of the User entity.
@@ -602,6 +619,30 @@ func (_m *User) appendNamedEmailVerifications(name string, edges ...*EmailVerifi
 		_m.Edges.namedEmailVerifications[name] = []*EmailVerification{}
 	} else {
 		_m.Edges.namedEmailVerifications[name] = append(_m.Edges.namedEmailVerifications[name], edges...)
+	}
+}
+
+// NamedSessions returns the Sessions named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedSessions(name string) ([]*Session, error) {
+	if _m.Edges.namedSessions == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSessions[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedSessions(name string, edges ...*Session) {
+	if _m.Edges.namedSessions == nil {
+		_m.Edges.namedSessions = make(map[string][]*Session)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSessions[name] = []*Session{}
+	} else {
+		_m.Edges.namedSessions[name] = append(_m.Edges.namedSessions[name], edges...)
 	}
 }
 

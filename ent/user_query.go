@@ -16,6 +16,7 @@ import (
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/securityevent"
+	"fleetgate/ent/session"
 	"fleetgate/ent/user"
 	"fmt"
 	"math"
@@ -42,6 +43,7 @@ type UserQuery struct {
 	withIdentities                   *IdentityQuery
 	withLoginCodes                   *LoginCodeQuery
 	withEmailVerifications           *EmailVerificationQuery
+	withSessions                     *SessionQuery
 	withEmailKnownBy                 *KnownEmailQuery
 	withKnownEmails                  *KnownEmailQuery
 	loadTotal                        []func(context.Context, []*User) error
@@ -55,6 +57,7 @@ type UserQuery struct {
 	withNamedIdentities              map[string]*IdentityQuery
 	withNamedLoginCodes              map[string]*LoginCodeQuery
 	withNamedEmailVerifications      map[string]*EmailVerificationQuery
+	withNamedSessions                map[string]*SessionQuery
 	withNamedEmailKnownBy            map[string]*KnownEmailQuery
 	withNamedKnownEmails             map[string]*KnownEmailQuery
 	// intermediate query (i.e. traversal path).
@@ -284,6 +287,28 @@ func (_q *UserQuery) QueryEmailVerifications() *EmailVerificationQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(emailverification.Table, emailverification.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.EmailVerificationsTable, user.EmailVerificationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySessions chains the current query on the "sessions" edge.
+func (_q *UserQuery) QuerySessions() *SessionQuery {
+	query := (&SessionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(session.Table, session.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.SessionsTable, user.SessionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -536,6 +561,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withIdentities:              _q.withIdentities.Clone(),
 		withLoginCodes:              _q.withLoginCodes.Clone(),
 		withEmailVerifications:      _q.withEmailVerifications.Clone(),
+		withSessions:                _q.withSessions.Clone(),
 		withEmailKnownBy:            _q.withEmailKnownBy.Clone(),
 		withKnownEmails:             _q.withKnownEmails.Clone(),
 		// clone intermediate query.
@@ -644,6 +670,17 @@ func (_q *UserQuery) WithEmailVerifications(opts ...func(*EmailVerificationQuery
 	return _q
 }
 
+// WithSessions tells the query-builder to eager-load the nodes that are connected to
+// the "sessions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithSessions(opts ...func(*SessionQuery)) *UserQuery {
+	query := (&SessionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSessions = query
+	return _q
+}
+
 // WithEmailKnownBy tells the query-builder to eager-load the nodes that are connected to
 // the "email_known_by" edge. The optional arguments are used to configure the query builder of the edge.
 func (_q *UserQuery) WithEmailKnownBy(opts ...func(*KnownEmailQuery)) *UserQuery {
@@ -744,7 +781,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [11]bool{
+		loadedTypes = [12]bool{
 			_q.withOrganizationMemberships != nil,
 			_q.withApplicationMemberships != nil,
 			_q.withAPIKeys != nil,
@@ -754,6 +791,7 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			_q.withIdentities != nil,
 			_q.withLoginCodes != nil,
 			_q.withEmailVerifications != nil,
+			_q.withSessions != nil,
 			_q.withEmailKnownBy != nil,
 			_q.withKnownEmails != nil,
 		}
@@ -848,6 +886,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withSessions; query != nil {
+		if err := _q.loadSessions(ctx, query, nodes,
+			func(n *User) { n.Edges.Sessions = []*Session{} },
+			func(n *User, e *Session) { n.Edges.Sessions = append(n.Edges.Sessions, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withEmailKnownBy; query != nil {
 		if err := _q.loadEmailKnownBy(ctx, query, nodes,
 			func(n *User) { n.Edges.EmailKnownBy = []*KnownEmail{} },
@@ -922,6 +967,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadEmailVerifications(ctx, query, nodes,
 			func(n *User) { n.appendNamedEmailVerifications(name) },
 			func(n *User, e *EmailVerification) { n.appendNamedEmailVerifications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSessions {
+		if err := _q.loadSessions(ctx, query, nodes,
+			func(n *User) { n.appendNamedSessions(name) },
+			func(n *User, e *Session) { n.appendNamedSessions(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1217,6 +1269,36 @@ func (_q *UserQuery) loadEmailVerifications(ctx context.Context, query *EmailVer
 	}
 	return nil
 }
+func (_q *UserQuery) loadSessions(ctx context.Context, query *SessionQuery, nodes []*User, init func(*User), assign func(*User, *Session)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(session.FieldUserID)
+	}
+	query.Where(predicate.Session(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.SessionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *UserQuery) loadEmailKnownBy(ctx context.Context, query *KnownEmailQuery, nodes []*User, init func(*User), assign func(*User, *KnownEmail)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*User)
@@ -1494,6 +1576,20 @@ func (_q *UserQuery) WithNamedEmailVerifications(name string, opts ...func(*Emai
 		_q.withNamedEmailVerifications = make(map[string]*EmailVerificationQuery)
 	}
 	_q.withNamedEmailVerifications[name] = query
+	return _q
+}
+
+// WithNamedSessions tells the query-builder to eager-load the nodes that are connected to the "sessions"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedSessions(name string, opts ...func(*SessionQuery)) *UserQuery {
+	query := (&SessionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSessions == nil {
+		_q.withNamedSessions = make(map[string]*SessionQuery)
+	}
+	_q.withNamedSessions[name] = query
 	return _q
 }
 

@@ -162,8 +162,11 @@ func TestSessionTokenRefusals(t *testing.T) {
 		a := s.SignUp(t, "alice")
 		id, _ := strconv.Atoi(a.ID)
 		now := time.Now()
+		// Forged tokens name alice's session, so that each is refused for
+		// the reason its name says (a token without one always is).
+		sid := Must(s.Tokens.ParseSession(a.Token, now))(t).SessionID
 		sign := func(set *token.Set, issued time.Time, userID string) string {
-			return Must(set.IssueSession(token.Session{UserID: userID, IssuedAt: issued, AuthTime: issued}))(t)
+			return Must(set.IssueSession(token.Session{UserID: userID, IssuedAt: issued, AuthTime: issued, SessionID: sid}))(t)
 		}
 		otherKey := Must(token.GenerateKey(now))(t)
 		foreign := Must(token.NewSet(otherKey))(t)

@@ -17,6 +17,7 @@ import (
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
+	entsession "fleetgate/ent/session"
 	"fleetgate/ent/user"
 	"fleetgate/internal/access"
 	"fleetgate/internal/policy"
@@ -33,6 +34,7 @@ type (
 		Applications   []exportMembership `json:"applications"`
 		APIKeys        []exportAPIKey     `json:"apiKeys"`
 		Identities     []exportIdentity   `json:"identities"`
+		Sessions       []exportSession    `json:"sessions"`
 		SecurityEvents []exportEvent      `json:"securityEvents"`
 		Requested      []exportRequest    `json:"requested"`
 		// Usernames of who sees the account's email address (they added it
@@ -72,6 +74,15 @@ type (
 		Subject  string    `json:"subject"`
 		Email    string    `json:"email"`
 		LinkedAt time.Time `json:"linkedAt"`
+	}
+	// exportSession is a stored session (README "Sessions"); its tokens
+	// are not stored at all.
+	exportSession struct {
+		CreatedAt     time.Time `json:"createdAt"`
+		LastUsedAt    time.Time `json:"lastUsedAt"`
+		ClientAddress string    `json:"clientAddress"`
+		UserAgent     string    `json:"userAgent"`
+		SignInMethod  string    `json:"signInMethod"`
 	}
 	exportEvent struct {
 		Kind   string    `json:"kind"`
@@ -131,6 +142,13 @@ func (d Deps) exportMyData(ctx context.Context) (string, error) {
 	}
 	for _, i := range identities {
 		doc.Identities = append(doc.Identities, exportIdentity{i.Provider, i.Subject, i.Email, i.LinkedAt})
+	}
+	sessions, err := d.DB.Session.Query().Where(entsession.UserID(u.ID)).All(sys)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range sessions {
+		doc.Sessions = append(doc.Sessions, exportSession{s.CreatedAt, s.LastUsedAt, s.ClientAddress, s.UserAgent, s.SignInMethod})
 	}
 	events, err := d.DB.SecurityEvent.Query().Where(securityevent.UserID(u.ID)).All(sys)
 	if err != nil {

@@ -32,8 +32,8 @@ func (r *mutationResolver) RefreshToken(ctx context.Context) (*model.AuthPayload
 }
 
 // SignOutEverywhere is the resolver for the signOutEverywhere field.
-func (r *mutationResolver) SignOutEverywhere(ctx context.Context) (bool, error) {
-	return r.auth.SignOutEverywhere(ctx)
+func (r *mutationResolver) SignOutEverywhere(ctx context.Context, keepCurrent *bool) (bool, error) {
+	return r.auth.SignOutEverywhere(ctx, keepCurrent != nil && *keepCurrent)
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"fleetgate/internal/auth"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/playground"
 	"fleetgate/internal/policy"
@@ -108,7 +109,8 @@ func (d Deps) graphqlServer() *handler.Server {
 func (d Deps) withViewer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
-		ctx := d.auth.WithAuthenticator(policy.WithRoleCache(r.Context(), d.DB), header)
+		ctx := auth.WithUserAgent(r.Context(), r.UserAgent()) // for the session a sign-in begins
+		ctx = d.auth.WithAuthenticator(policy.WithRoleCache(ctx, d.DB), header)
 		if e := requestlog.FromContext(ctx); e != nil {
 			ctx = viewer.Observe(ctx, func(v *viewer.Viewer) { e.SetViewer(v.UserID, v.Credential.String()) })
 		}

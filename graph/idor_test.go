@@ -90,7 +90,7 @@ func TestIDORSweep(t *testing.T) {
 			}
 		}
 		for _, typ := range append([]string{"User", "ApiKey", "Organization", "OrganizationMembership", "Application", "ApplicationMembership", "SecurityEvent",
-			"SigningKey", "RecoveryCode", "PasswordReset", "RateLimit", "KnownEmail"}, fleetTypes...) {
+			"SigningKey", "RecoveryCode", "PasswordReset", "RateLimit", "KnownEmail", "Session"}, fleetTypes...) {
 			if !slices.Contains(slices.Collect(maps.Values(foreign)), typ) {
 				t.Fatalf("the arrangement left A without a %s", typ)
 			}
@@ -454,6 +454,7 @@ type idMutation struct {
 func idMutations(c graphql.Client, self, ownApp, release string) []idMutation {
 	return append([]idMutation{
 		{"revokeApiKeys", "ApiKey", func(id string) error { _, err := RevokeApiKeys(ctx, c, []string{id}); return err }},
+		{"revokeSession", "Session", func(id string) error { _, err := RevokeSession(ctx, c, id); return err }},
 		{"deleteApplication", "Application", func(id string) error { _, err := DeleteApplication(ctx, c, id); return err }},
 		{"addApplicationMember", "Application", func(id string) error {
 			_, err := AddApplicationMember(ctx, c, AddApplicationMemberInput{ApplicationId: id, UsernameOrEmail: self, Role: ApplicationRoleDeveloper})
@@ -851,6 +852,7 @@ func allIDs(t *testing.T, s *Server) map[string]string {
 	add("PasswordReset")(s.DB.PasswordReset.Query().IDs(ctx))
 	add("RateLimit")(s.DB.RateLimit.Query().IDs(ctx))
 	add("KnownEmail")(s.DB.KnownEmail.Query().IDs(ctx))
+	add("Session")(s.DB.Session.Query().IDs(ctx))
 	return out
 }
 
@@ -867,6 +869,8 @@ func ownedBy(t *testing.T, s *Server, typ, id string, userID int) bool {
 		return Must(s.DB.ApiKey.Get(ctx, n))(t).UserID == userID
 	case "SecurityEvent":
 		return Must(s.DB.SecurityEvent.Get(ctx, n))(t).UserID == userID
+	case "Session":
+		return Must(s.DB.Session.Get(ctx, n))(t).UserID == userID
 	case "Organization":
 		return orgRole(t, s, n, userID) != ""
 	case "OrganizationMembership":
@@ -931,6 +935,9 @@ func dbState(t *testing.T, s *Server) string {
 	}
 	for _, k := range Must(s.DB.KnownEmail.Query().Order(ent.Asc("id")).All(ctx))(t) {
 		line("known email %d user %d known by %d", k.ID, k.UserID, k.KnownByID)
+	}
+	for _, x := range Must(s.DB.Session.Query().Order(ent.Asc("id")).All(ctx))(t) {
+		line("session %d user %d %s", x.ID, x.UserID, x.SignInMethod)
 	}
 	for _, e := range Must(s.DB.SecurityEvent.Query().Order(ent.Asc("id")).All(ctx))(t) {
 		line("event %d user %d %s %s", e.ID, e.UserID, e.Kind, e.Detail)

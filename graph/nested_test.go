@@ -187,7 +187,7 @@ func TestNullPageVariableUsedElsewhere(t *testing.T) {
 
 // maxNestedAllocBytes bounds the memory one nested request allocates (about
 // 34 KB of answer): README "Performance" says what it is spent on.
-const maxNestedAllocBytes = 3<<20 + 512<<10
+const maxNestedAllocBytes = 3<<20 + 352<<10
 
 // TestNestedAllocations pins the allocation per nested request, on SQLite
 // (allocation counts are deterministic, time is not).

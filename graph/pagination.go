@@ -29,9 +29,12 @@ func pageLimits(ctx context.Context, _ any, next graphql.Resolver) (any, error) 
 	fc := graphql.GetFieldContext(ctx)
 	first, _ := fc.Args["first"].(*int)
 	last, _ := fc.Args["last"].(*int)
-	for name, n := range map[string]*int{"first": first, "last": last} {
-		if n != nil && (*n < 0 || *n > MaxPageSize) {
-			return nil, fault.Input(name, "%s must be between 0 and %d", name, MaxPageSize)
+	for _, a := range [...]struct {
+		name string
+		n    *int
+	}{{"first", first}, {"last", last}} {
+		if a.n != nil && (*a.n < 0 || *a.n > MaxPageSize) {
+			return nil, fault.Input(a.name, "%s must be between 0 and %d", a.name, MaxPageSize)
 		}
 	}
 	if first == nil && last == nil {

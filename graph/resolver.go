@@ -58,6 +58,9 @@ type Deps struct {
 	RequestTimeout time.Duration
 	// Social is the configuration of social login (README "Social login").
 	Social social.Config
+	// Sessions say how long sessions last (SESSION_IDLE_TIMEOUT,
+	// SESSION_MAX_AGE); zero is auth.DefaultSessionLimits.
+	Sessions auth.SessionLimits
 	// ProviderClient makes the calls to identity providers; nil is a
 	// client with a 15-second timeout. (Tests edit providers' answers
 	// through it.)
@@ -101,7 +104,7 @@ func (d Deps) prepare() Deps {
 	d.auth = auth.New(auth.Config{
 		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
 		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,
-		Limits: d.limits, AbuseLimits: d.AbuseLimits,
+		Limits: d.limits, AbuseLimits: d.AbuseLimits, Sessions: d.Sessions,
 		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now, HTTPClient: d.ProviderClient}),
 	})
 	if d.RequestTimeout == 0 {

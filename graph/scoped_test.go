@@ -113,6 +113,8 @@ func accountOperations(apiKey, org, app, orgMember string) map[string]string {
 		"User.identities":                   `{ me { identities { id } } }`,
 		"User.twoFactorEnabled":             `{ me { twoFactorEnabled } }`,
 		"User.recoveryCodesRemaining":       `{ me { recoveryCodesRemaining } }`,
+		"User.sessions":                     `{ me { sessions { totalCount } } }`,
+		"Mutation.revokeSession":            `mutation { revokeSession(id: "1") }`,
 		"Mutation.refreshToken":             `mutation { refreshToken { token } }`,
 		"Mutation.resendVerificationEmail":  `mutation { resendVerificationEmail }`,
 		"Mutation.changeEmail":              `mutation { changeEmail(input: {newEmail: "new@example.com", password: "` + Password + `"}) }`,
@@ -531,7 +533,7 @@ func TestIDORSweepScopedKey(t *testing.T) {
 			}
 		}
 
-		account := map[string]bool{"revokeApiKeys": true, "leaveApplication": true, "addOrganizationMember": true,
+		account := map[string]bool{"revokeApiKeys": true, "revokeSession": true, "leaveApplication": true, "addOrganizationMember": true,
 			"updateOrganizationMember": true, "removeOrganizationMember": true, "createApplication": true}
 		t.Run("mutations", func(t *testing.T) {
 			for _, m := range idMutations(key, alice.Username, "", "") {

@@ -166,6 +166,10 @@ func TestSocialSignUpAndSignIn(t *testing.T) {
 			if again.User.Id != first.User.Id {
 				t.Fatalf("%s: second sign-in reached %s, want %s", tc.provider, again.User.Id, first.User.Id)
 			}
+			// Each began a session, named by how it signed in (README "Sessions").
+			if got := sessionsOf(t, w.Server, again.Token); len(got) != 2 || got[0].SignInMethod != tc.provider || !got[0].Current {
+				t.Fatalf("%s: sessions %+v", tc.provider, got)
+			}
 			events := Must(SecurityEvents(ctx, w.Client(again.Token)))(t).Me.SecurityEvents
 			if events.TotalCount != 2 || events.Edges[0].Node.Kind != "SIGN_IN" || events.Edges[0].Node.Detail != "with "+tc.provider {
 				t.Fatalf("%s: events %+v", tc.provider, events)

@@ -8,8 +8,9 @@ import (
 
 // TestAuthenticationStatements pins what signing in costs the database
 // (README "Performance"): me with an API key or a session token is one
-// statement, the credential's check and the row me answers with together;
-// a login is at most 8 once its rate-limit rows exist.
+// statement, the credential's check and the row me answers with together
+// (a session token's session row with its user); a login is at most 8 once
+// its rate-limit rows exist.
 func TestAuthenticationStatements(t *testing.T) {
 	for _, b := range Backends() {
 		t.Run(b.Name, func(t *testing.T) {

@@ -31,6 +31,7 @@ import (
 	"fleetgate/ent/recoverycode"
 	"fleetgate/ent/release"
 	"fleetgate/ent/securityevent"
+	"fleetgate/ent/session"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
 
@@ -714,6 +715,33 @@ func (f TraverseSecurityEvent) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.SecurityEventQuery", q)
 }
 
+// The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SessionFunc func(context.Context, *ent.SessionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SessionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SessionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SessionQuery", q)
+}
+
+// The TraverseSession type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSession func(context.Context, *ent.SessionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSession) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSession) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SessionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SessionQuery", q)
+}
+
 // The SigningKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SigningKeyFunc func(context.Context, *ent.SigningKeyQuery) (ent.Value, error)
 
@@ -817,6 +845,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ReleaseQuery, predicate.Release, release.OrderOption]{typ: ent.TypeRelease, tq: q}, nil
 	case *ent.SecurityEventQuery:
 		return &query[*ent.SecurityEventQuery, predicate.SecurityEvent, securityevent.OrderOption]{typ: ent.TypeSecurityEvent, tq: q}, nil
+	case *ent.SessionQuery:
+		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.SigningKeyQuery:
 		return &query[*ent.SigningKeyQuery, predicate.SigningKey, signingkey.OrderOption]{typ: ent.TypeSigningKey, tq: q}, nil
 	case *ent.UserQuery:

@@ -676,7 +676,7 @@ var (
 	SecurityEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED", "IDENTITY_LINKED", "IDENTITY_UNLINKED", "EMAIL_VERIFIED", "EMAIL_CHANGE_REQUESTED", "EMAIL_CHANGED", "API_KEY_ROTATED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"SIGN_IN", "SIGN_IN_FAILED", "PASSWORD_CHANGED", "PASSWORD_RESET", "TWO_FACTOR_ENABLED", "TWO_FACTOR_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED", "IDENTITY_LINKED", "IDENTITY_UNLINKED", "EMAIL_VERIFIED", "EMAIL_CHANGE_REQUESTED", "EMAIL_CHANGED", "API_KEY_ROTATED", "SESSION_REVOKED"}},
 		{Name: "detail", Type: field.TypeString, Default: ""},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -698,6 +698,37 @@ var (
 				Name:    "securityevent_user_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{SecurityEventsColumns[4], SecurityEventsColumns[1]},
+			},
+		},
+	}
+	// SessionsColumns holds the columns for the "sessions" table.
+	SessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "last_used_at", Type: field.TypeTime},
+		{Name: "client_address", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "user_agent", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "sign_in_method", Type: field.TypeString, Size: 64},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// SessionsTable holds the schema information for the "sessions" table.
+	SessionsTable = &schema.Table{
+		Name:       "sessions",
+		Columns:    SessionsColumns,
+		PrimaryKey: []*schema.Column{SessionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "sessions_users_sessions",
+				Columns:    []*schema.Column{SessionsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "session_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SessionsColumns[6], SessionsColumns[1]},
 			},
 		},
 	}
@@ -759,6 +790,7 @@ var (
 		RecoveryCodesTable,
 		ReleasesTable,
 		SecurityEventsTable,
+		SessionsTable,
 		SigningKeysTable,
 		UsersTable,
 	}
@@ -864,6 +896,10 @@ func init() {
 	SecurityEventsTable.ForeignKeys[0].RefTable = UsersTable
 	SecurityEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(30064771072),
+	}
+	SessionsTable.ForeignKeys[0].RefTable = UsersTable
+	SessionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(107374182400),
 	}
 	SigningKeysTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),

@@ -663,6 +663,30 @@ func (f SecurityEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SecurityEventMutation", m)
 }
 
+// The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SessionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SessionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SessionQuery", q)
+}
+
+// The SessionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SessionMutationRuleFunc func(context.Context, *ent.SessionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SessionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SessionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SessionMutation", m)
+}
+
 // The SigningKeyQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SigningKeyQueryRuleFunc func(context.Context, *ent.SigningKeyQuery) error
@@ -792,6 +816,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.SecurityEventQuery:
 		return q.Filter(), nil
+	case *ent.SessionQuery:
+		return q.Filter(), nil
 	case *ent.SigningKeyQuery:
 		return q.Filter(), nil
 	case *ent.UserQuery:
@@ -848,6 +874,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ReleaseMutation:
 		return m.Filter(), nil
 	case *ent.SecurityEventMutation:
+		return m.Filter(), nil
+	case *ent.SessionMutation:
 		return m.Filter(), nil
 	case *ent.SigningKeyMutation:
 		return m.Filter(), nil

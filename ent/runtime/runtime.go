@@ -28,6 +28,7 @@ import (
 	"fleetgate/ent/release"
 	"fleetgate/ent/schema"
 	"fleetgate/ent/securityevent"
+	"fleetgate/ent/session"
 	"fleetgate/ent/signingkey"
 	"fleetgate/ent/user"
 	"time"
@@ -740,6 +741,54 @@ func init() {
 	securityeventDescDetail := securityeventFields[1].Descriptor()
 	// securityevent.DefaultDetail holds the default value on creation for the detail field.
 	securityevent.DefaultDetail = securityeventDescDetail.Default.(string)
+	sessionMixin := schema.Session{}.Mixin()
+	session.Policy = privacy.NewPolicies(schema.Session{})
+	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := session.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	sessionMixinFields0 := sessionMixin[0].Fields()
+	_ = sessionMixinFields0
+	sessionFields := schema.Session{}.Fields()
+	_ = sessionFields
+	// sessionDescCreatedAt is the schema descriptor for created_at field.
+	sessionDescCreatedAt := sessionMixinFields0[0].Descriptor()
+	// session.DefaultCreatedAt holds the default value on creation for the created_at field.
+	session.DefaultCreatedAt = sessionDescCreatedAt.Default.(func() time.Time)
+	// sessionDescClientAddress is the schema descriptor for client_address field.
+	sessionDescClientAddress := sessionFields[1].Descriptor()
+	// session.DefaultClientAddress holds the default value on creation for the client_address field.
+	session.DefaultClientAddress = sessionDescClientAddress.Default.(string)
+	// session.ClientAddressValidator is a validator for the "client_address" field. It is called by the builders before save.
+	session.ClientAddressValidator = sessionDescClientAddress.Validators[0].(func(string) error)
+	// sessionDescUserAgent is the schema descriptor for user_agent field.
+	sessionDescUserAgent := sessionFields[2].Descriptor()
+	// session.DefaultUserAgent holds the default value on creation for the user_agent field.
+	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
+	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
+	// sessionDescSignInMethod is the schema descriptor for sign_in_method field.
+	sessionDescSignInMethod := sessionFields[3].Descriptor()
+	// session.SignInMethodValidator is a validator for the "sign_in_method" field. It is called by the builders before save.
+	session.SignInMethodValidator = func() func(string) error {
+		validators := sessionDescSignInMethod.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sign_in_method string) error {
+			for _, fn := range fns {
+				if err := fn(sign_in_method); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	signingkeyFields := schema.SigningKey{}.Fields()
 	_ = signingkeyFields
 	// signingkeyDescCreatedAt is the schema descriptor for created_at field.

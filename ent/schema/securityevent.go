@@ -25,7 +25,7 @@ func (SecurityEvent) Fields() []ent.Field {
 			"API_KEY_CREATED", "API_KEY_REVOKED", "MEMBERSHIP_CHANGED",
 			"IDENTITY_LINKED", "IDENTITY_UNLINKED",
 			"EMAIL_VERIFIED", "EMAIL_CHANGE_REQUESTED", "EMAIL_CHANGED",
-			"API_KEY_ROTATED",
+			"API_KEY_ROTATED", "SESSION_REVOKED",
 		).Comment("What happened.").
 			Annotations(entgql.Type("SecurityEventKind"), EnumDoc{
 				Type: "What happened to an account's security.",
@@ -47,6 +47,7 @@ func (SecurityEvent) Fields() []ent.Field {
 					"EMAIL_VERIFIED":             "The account's address was verified through a mailed link; detail is the address.",
 					"EMAIL_CHANGE_REQUESTED":     "changeEmail mailed a verification link to a new address; detail is that address.",
 					"EMAIL_CHANGED":              "A verification link made a new address the account's; detail names the old and the new one.",
+					"SESSION_REVOKED":            "Sessions were ended by revokeSession or signOutEverywhere; detail says which.",
 				},
 			}),
 		field.String("detail").Default("").

@@ -71,6 +71,8 @@ func (User) Edges() []ent.Edge {
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		edge.To("email_verifications", EmailVerification.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
+		edge.To("sessions", Session.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),
 		// Who knows this user's address, and whose addresses this user knows.
 		edge.To("email_known_by", KnownEmail.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade), hidden()),

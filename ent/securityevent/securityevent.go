@@ -94,6 +94,7 @@ const (
 	KindEMAIL_CHANGE_REQUESTED     Kind = "EMAIL_CHANGE_REQUESTED"
 	KindEMAIL_CHANGED              Kind = "EMAIL_CHANGED"
 	KindAPI_KEY_ROTATED            Kind = "API_KEY_ROTATED"
+	KindSESSION_REVOKED            Kind = "SESSION_REVOKED"
 )
 
 func (k Kind) String() string {
@@ -103,7 +104,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindSIGN_IN, KindSIGN_IN_FAILED, KindPASSWORD_CHANGED, KindPASSWORD_RESET, KindTWO_FACTOR_ENABLED, KindTWO_FACTOR_DISABLED, KindRECOVERY_CODE_USED, KindRECOVERY_CODES_REGENERATED, KindAPI_KEY_CREATED, KindAPI_KEY_REVOKED, KindMEMBERSHIP_CHANGED, KindIDENTITY_LINKED, KindIDENTITY_UNLINKED, KindEMAIL_VERIFIED, KindEMAIL_CHANGE_REQUESTED, KindEMAIL_CHANGED, KindAPI_KEY_ROTATED:
+	case KindSIGN_IN, KindSIGN_IN_FAILED, KindPASSWORD_CHANGED, KindPASSWORD_RESET, KindTWO_FACTOR_ENABLED, KindTWO_FACTOR_DISABLED, KindRECOVERY_CODE_USED, KindRECOVERY_CODES_REGENERATED, KindAPI_KEY_CREATED, KindAPI_KEY_REVOKED, KindMEMBERSHIP_CHANGED, KindIDENTITY_LINKED, KindIDENTITY_UNLINKED, KindEMAIL_VERIFIED, KindEMAIL_CHANGE_REQUESTED, KindEMAIL_CHANGED, KindAPI_KEY_ROTATED, KindSESSION_REVOKED:
 		return nil
 	default:
 		return fmt.Errorf("securityevent: invalid enum value for kind field: %q", k)

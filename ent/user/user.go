@@ -50,6 +50,8 @@ const (
 	EdgeLoginCodes = "login_codes"
 	// EdgeEmailVerifications holds the string denoting the email_verifications edge name in mutations.
 	EdgeEmailVerifications = "email_verifications"
+	// EdgeSessions holds the string denoting the sessions edge name in mutations.
+	EdgeSessions = "sessions"
 	// EdgeEmailKnownBy holds the string denoting the email_known_by edge name in mutations.
 	EdgeEmailKnownBy = "email_known_by"
 	// EdgeKnownEmails holds the string denoting the known_emails edge name in mutations.
@@ -119,6 +121,13 @@ const (
 	EmailVerificationsInverseTable = "email_verifications"
 	// EmailVerificationsColumn is the table column denoting the email_verifications relation/edge.
 	EmailVerificationsColumn = "user_id"
+	// SessionsTable is the table that holds the sessions relation/edge.
+	SessionsTable = "sessions"
+	// SessionsInverseTable is the table name for the Session entity.
+	// It exists in this package in order to avoid circular dependency with the "session" package.
+	SessionsInverseTable = "sessions"
+	// SessionsColumn is the table column denoting the sessions relation/edge.
+	SessionsColumn = "user_id"
 	// EmailKnownByTable is the table that holds the email_known_by relation/edge.
 	EmailKnownByTable = "known_emails"
 	// EmailKnownByInverseTable is the table name for the KnownEmail entity.
@@ -343,6 +352,20 @@ func ByEmailVerifications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 	}
 }
 
+// BySessionsCount orders the results by sessions count.
+func BySessionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSessionsStep(), opts...)
+	}
+}
+
+// BySessions orders the results by sessions terms.
+func BySessions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSessionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByEmailKnownByCount orders the results by email_known_by count.
 func ByEmailKnownByCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -431,6 +454,13 @@ func newEmailVerificationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(EmailVerificationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, EmailVerificationsTable, EmailVerificationsColumn),
+	)
+}
+func newSessionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SessionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SessionsTable, SessionsColumn),
 	)
 }
 func newEmailKnownByStep() *sqlgraph.Step {

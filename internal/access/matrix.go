@@ -3,7 +3,6 @@ package access
 import (
 	"errors"
 	"io"
-	"strconv"
 )
 
 // Permission is one column of the role matrix: something beyond reading
@@ -90,7 +89,7 @@ func Assignable(role Role, paid, starter bool) error {
 }
 
 // MarshalGQL writes the permission as a GraphQL enum value.
-func (p Permission) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(p))) }
+func (p Permission) MarshalGQL(w io.Writer) { marshalEnum(w, p) }
 
 // UnmarshalGQL reads a GraphQL enum value.
 func (p *Permission) UnmarshalGQL(v any) error {

@@ -6,7 +6,6 @@ package access
 
 import (
 	"io"
-	"strconv"
 	"strings"
 
 	"fleetgate/internal/fault"
@@ -31,7 +30,7 @@ func (Role) Values() []string {
 }
 
 // MarshalGQL writes the role as a GraphQL enum value.
-func (r Role) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(r))) }
+func (r Role) MarshalGQL(w io.Writer) { marshalEnum(w, r) }
 
 // UnmarshalGQL reads a GraphQL enum value.
 func (r *Role) UnmarshalGQL(v any) error { return unmarshalEnum(r, v, Role("").Values()) }
@@ -49,10 +48,19 @@ const (
 func (OrgRole) Values() []string { return []string{string(OrgAdministrator), string(OrgMember)} }
 
 // MarshalGQL writes the role as a GraphQL enum value.
-func (r OrgRole) MarshalGQL(w io.Writer) { io.WriteString(w, strconv.Quote(string(r))) }
+func (r OrgRole) MarshalGQL(w io.Writer) { marshalEnum(w, r) }
 
 // UnmarshalGQL reads a GraphQL enum value.
 func (r *OrgRole) UnmarshalGQL(v any) error { return unmarshalEnum(r, v, OrgRole("").Values()) }
+
+// marshalEnum writes an enum value, a GraphQL name that needs no escaping,
+// in quotes without building the quoted string: a nested listing writes a
+// role per member (README "Performance").
+func marshalEnum[T ~string](w io.Writer, v T) {
+	io.WriteString(w, `"`)
+	io.WriteString(w, string(v))
+	io.WriteString(w, `"`)
+}
 
 func unmarshalEnum[T ~string](dst *T, v any, allowed []string) error {
 	s, ok := v.(string)

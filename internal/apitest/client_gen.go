@@ -4183,6 +4183,111 @@ type MyIdentitiesResponse struct {
 // GetMe returns MyIdentitiesResponse.Me, and is useful for accessing the field via an interface.
 func (v *MyIdentitiesResponse) GetMe() MyIdentitiesMeUser { return v.Me }
 
+// MySessionsMeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person with an account. Of another user only id and username are visible; the other fields are the user's own (email also shows to whoever added them as a member by that address).
+type MySessionsMeUser struct {
+	// The places the user is signed in, newest first: sessions that have not ended (signed out, revoked or timed out). The user's own only.
+	Sessions MySessionsMeUserSessionsSessionConnection `json:"sessions"`
+}
+
+// GetSessions returns MySessionsMeUser.Sessions, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUser) GetSessions() MySessionsMeUserSessionsSessionConnection { return v.Sessions }
+
+// MySessionsMeUserSessionsSessionConnection includes the requested fields of the GraphQL type SessionConnection.
+// The GraphQL type's documentation follows.
+//
+// A connection to a list of items.
+type MySessionsMeUserSessionsSessionConnection struct {
+	// A list of edges.
+	Edges []*MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge `json:"edges"`
+}
+
+// GetEdges returns MySessionsMeUserSessionsSessionConnection.Edges, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnection) GetEdges() []*MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge {
+	return v.Edges
+}
+
+// MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge includes the requested fields of the GraphQL type SessionEdge.
+// The GraphQL type's documentation follows.
+//
+// An edge in a connection.
+type MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge struct {
+	// The item at the end of the edge.
+	Node *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession `json:"node"`
+}
+
+// GetNode returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge.Node, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdge) GetNode() *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession {
+	return v.Node
+}
+
+// MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession struct {
+	// The Session's id, unique among every object of the API: for node(id:) and the arguments that take it.
+	Id string `json:"id"`
+	// When it was created. The moment of the sign-in that began the session; refreshing keeps it.
+	CreatedAt time.Time `json:"createdAt"`
+	// When the session last authenticated a request, to within a minute.
+	LastUsedAt time.Time `json:"lastUsedAt"`
+	// The client address the session signed in from; empty when it was unknown.
+	ClientAddress string `json:"clientAddress"`
+	// The User-Agent header of the sign-in, cut to 256 characters; empty when none was sent.
+	UserAgent string `json:"userAgent"`
+	// How the session began: password, totp, recovery_code, or the identity provider's id of a social login (authProviders).
+	SignInMethod string `json:"signInMethod"`
+	// Whether this is the session of the token making the request.
+	Current bool `json:"current"`
+}
+
+// GetId returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetId() string {
+	return v.Id
+}
+
+// GetCreatedAt returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.CreatedAt, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetLastUsedAt returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.LastUsedAt, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetLastUsedAt() time.Time {
+	return v.LastUsedAt
+}
+
+// GetClientAddress returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.ClientAddress, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetClientAddress() string {
+	return v.ClientAddress
+}
+
+// GetUserAgent returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.UserAgent, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetUserAgent() string {
+	return v.UserAgent
+}
+
+// GetSignInMethod returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.SignInMethod, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetSignInMethod() string {
+	return v.SignInMethod
+}
+
+// GetCurrent returns MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.Current, and is useful for accessing the field via an interface.
+func (v *MySessionsMeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetCurrent() bool {
+	return v.Current
+}
+
+// MySessionsResponse is returned by MySessions on success.
+type MySessionsResponse struct {
+	// The signed-in user.
+	Me MySessionsMeUser `json:"me"`
+}
+
+// GetMe returns MySessionsResponse.Me, and is useful for accessing the field via an interface.
+func (v *MySessionsResponse) GetMe() MySessionsMeUser { return v.Me }
+
 // MyUsernameMeUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
 //
@@ -4228,6 +4333,7 @@ func (v *MyUsernameResponse) GetMe() MyUsernameMeUser { return v.Me }
 // NodeNodeProvisioningKey
 // NodeNodeRelease
 // NodeNodeSecurityEvent
+// NodeNodeSession
 // NodeNodeUser
 // The GraphQL type's documentation follows.
 //
@@ -4260,6 +4366,7 @@ func (v *NodeNodeOrganizationMembership) implementsGraphQLInterfaceNodeNode() {}
 func (v *NodeNodeProvisioningKey) implementsGraphQLInterfaceNodeNode()        {}
 func (v *NodeNodeRelease) implementsGraphQLInterfaceNodeNode()                {}
 func (v *NodeNodeSecurityEvent) implementsGraphQLInterfaceNodeNode()          {}
+func (v *NodeNodeSession) implementsGraphQLInterfaceNodeNode()                {}
 func (v *NodeNodeUser) implementsGraphQLInterfaceNodeNode()                   {}
 
 func __unmarshalNodeNode(b []byte, v *NodeNode) error {
@@ -4323,6 +4430,9 @@ func __unmarshalNodeNode(b []byte, v *NodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(NodeNodeSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(NodeNodeSession)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(NodeNodeUser)
@@ -4466,6 +4576,14 @@ func __marshalNodeNode(v *NodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*NodeNodeSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeSession
 		}{typename, v}
 		return json.Marshal(result)
 	case *NodeNodeUser:
@@ -4744,6 +4862,22 @@ func (v *NodeNodeSecurityEvent) GetTypename() *string { return v.Typename }
 
 // GetId returns NodeNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
 func (v *NodeNodeSecurityEvent) GetId() string { return v.Id }
+
+// NodeNodeSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type NodeNodeSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns NodeNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeSession) GetTypename() *string { return v.Typename }
+
+// GetId returns NodeNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeSession) GetId() string { return v.Id }
 
 // NodeNodeUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
@@ -5626,7 +5760,7 @@ func (v *RefreshTokenRefreshTokenAuthPayload) __premarshalJSON() (*__premarshalR
 
 // RefreshTokenResponse is returned by RefreshToken on success.
 type RefreshTokenResponse struct {
-	// A fresh 7-day session token that keeps the original authentication time. Needs a session token, not an API key.
+	// A fresh 7-day session token of the same session (ending no later than the session does), keeping the original authentication time. Needs a session token, not an API key.
 	RefreshToken RefreshTokenRefreshTokenAuthPayload `json:"refreshToken"`
 }
 
@@ -6056,6 +6190,18 @@ func (v *RevokeProvisioningKeyResponse) GetRevokeProvisioningKey() string {
 	return v.RevokeProvisioningKey
 }
 
+// RevokeSessionResponse is returned by RevokeSession on success.
+type RevokeSessionResponse struct {
+	// End one of the caller's sessions: its tokens fail at once, on every
+	// instance (a SESSION_REVOKED security event). The caller's own session may
+	// be revoked too: that is signing out. NOT_FOUND for anything but a live
+	// session of the caller.
+	RevokeSession string `json:"revokeSession"`
+}
+
+// GetRevokeSession returns RevokeSessionResponse.RevokeSession, and is useful for accessing the field via an interface.
+func (v *RevokeSessionResponse) GetRevokeSession() string { return v.RevokeSession }
+
 // RotateApiKeyResponse is returned by RotateApiKey on success.
 type RotateApiKeyResponse struct {
 	// Give one of the caller's API keys a new secret, keeping its id, name, description, expiry and scope.
@@ -6411,6 +6557,8 @@ const (
 	SecurityEventKindEmailChanged SecurityEventKind = "EMAIL_CHANGED"
 	// An API key was given a new secret (rotateApiKey); detail is its name and until when the old secret works.
 	SecurityEventKindApiKeyRotated SecurityEventKind = "API_KEY_ROTATED"
+	// Sessions were ended by revokeSession or signOutEverywhere; detail says which.
+	SecurityEventKindSessionRevoked SecurityEventKind = "SESSION_REVOKED"
 )
 
 var AllSecurityEventKind = []SecurityEventKind{
@@ -6431,6 +6579,7 @@ var AllSecurityEventKind = []SecurityEventKind{
 	SecurityEventKindEmailChangeRequested,
 	SecurityEventKindEmailChanged,
 	SecurityEventKindApiKeyRotated,
+	SecurityEventKindSessionRevoked,
 }
 
 // SecurityEventsMeUser includes the requested fields of the GraphQL type User.
@@ -6873,9 +7022,18 @@ func (v *SetPasswordSetPasswordUser) GetUsername() string { return v.Username }
 // GetHasPassword returns SetPasswordSetPasswordUser.HasPassword, and is useful for accessing the field via an interface.
 func (v *SetPasswordSetPasswordUser) GetHasPassword() bool { return v.HasPassword }
 
+// SignOutEverywhereKeepingResponse is returned by SignOutEverywhereKeeping on success.
+type SignOutEverywhereKeepingResponse struct {
+	// End every session of the caller, including the one making this call unless keepCurrent (README "Sessions"). API keys are not affected.
+	SignOutEverywhere bool `json:"signOutEverywhere"`
+}
+
+// GetSignOutEverywhere returns SignOutEverywhereKeepingResponse.SignOutEverywhere, and is useful for accessing the field via an interface.
+func (v *SignOutEverywhereKeepingResponse) GetSignOutEverywhere() bool { return v.SignOutEverywhere }
+
 // SignOutEverywhereResponse is returned by SignOutEverywhere on success.
 type SignOutEverywhereResponse struct {
-	// End every session token of the caller, including the one making this call. API keys are not affected.
+	// End every session of the caller, including the one making this call unless keepCurrent (README "Sessions"). API keys are not affected.
 	SignOutEverywhere bool `json:"signOutEverywhere"`
 }
 
@@ -7008,6 +7166,7 @@ func (v *SignUpSignUpAuthPayload) __premarshalJSON() (*__premarshalSignUpSignUpA
 // SweepEmailNodeProvisioningKey
 // SweepEmailNodeRelease
 // SweepEmailNodeSecurityEvent
+// SweepEmailNodeSession
 // SweepEmailNodeUser
 // The GraphQL type's documentation follows.
 //
@@ -7040,6 +7199,7 @@ func (v *SweepEmailNodeOrganizationMembership) implementsGraphQLInterfaceSweepEm
 func (v *SweepEmailNodeProvisioningKey) implementsGraphQLInterfaceSweepEmailNode()        {}
 func (v *SweepEmailNodeRelease) implementsGraphQLInterfaceSweepEmailNode()                {}
 func (v *SweepEmailNodeSecurityEvent) implementsGraphQLInterfaceSweepEmailNode()          {}
+func (v *SweepEmailNodeSession) implementsGraphQLInterfaceSweepEmailNode()                {}
 func (v *SweepEmailNodeUser) implementsGraphQLInterfaceSweepEmailNode()                   {}
 
 func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
@@ -7103,6 +7263,9 @@ func __unmarshalSweepEmailNode(b []byte, v *SweepEmailNode) error {
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepEmailNodeSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(SweepEmailNodeSession)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(SweepEmailNodeUser)
@@ -7246,6 +7409,14 @@ func __marshalSweepEmailNode(v *SweepEmailNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepEmailNodeSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepEmailNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepEmailNodeSession
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepEmailNodeUser:
@@ -7568,6 +7739,22 @@ func (v *SweepEmailNodeSecurityEvent) GetTypename() *string { return v.Typename 
 // GetId returns SweepEmailNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
 func (v *SweepEmailNodeSecurityEvent) GetId() string { return v.Id }
 
+// SweepEmailNodeSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type SweepEmailNodeSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepEmailNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeSession) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepEmailNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *SweepEmailNodeSession) GetId() string { return v.Id }
+
 // SweepEmailNodeUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
 //
@@ -7688,6 +7875,7 @@ func (v *SweepEmailResponse) __premarshalJSON() (*__premarshalSweepEmailResponse
 // SweepNodeNodeProvisioningKey
 // SweepNodeNodeRelease
 // SweepNodeNodeSecurityEvent
+// SweepNodeNodeSession
 // SweepNodeNodeUser
 // The GraphQL type's documentation follows.
 //
@@ -7720,6 +7908,7 @@ func (v *SweepNodeNodeOrganizationMembership) implementsGraphQLInterfaceSweepNod
 func (v *SweepNodeNodeProvisioningKey) implementsGraphQLInterfaceSweepNodeNode()        {}
 func (v *SweepNodeNodeRelease) implementsGraphQLInterfaceSweepNodeNode()                {}
 func (v *SweepNodeNodeSecurityEvent) implementsGraphQLInterfaceSweepNodeNode()          {}
+func (v *SweepNodeNodeSession) implementsGraphQLInterfaceSweepNodeNode()                {}
 func (v *SweepNodeNodeUser) implementsGraphQLInterfaceSweepNodeNode()                   {}
 
 func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
@@ -7783,6 +7972,9 @@ func __unmarshalSweepNodeNode(b []byte, v *SweepNodeNode) error {
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepNodeNodeSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(SweepNodeNodeSession)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(SweepNodeNodeUser)
@@ -7926,6 +8118,14 @@ func __marshalSweepNodeNode(v *SweepNodeNode) ([]byte, error) {
 		result := struct {
 			TypeName string `json:"__typename"`
 			*SweepNodeNodeSecurityEvent
+		}{typename, v}
+		return json.Marshal(result)
+	case *SweepNodeNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodeNodeSession
 		}{typename, v}
 		return json.Marshal(result)
 	case *SweepNodeNodeUser:
@@ -8199,6 +8399,22 @@ func (v *SweepNodeNodeSecurityEvent) GetTypename() *string { return v.Typename }
 
 // GetId returns SweepNodeNodeSecurityEvent.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodeNodeSecurityEvent) GetId() string { return v.Id }
+
+// SweepNodeNodeSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type SweepNodeNodeSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodeNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeSession) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodeNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodeNodeSession) GetId() string { return v.Id }
 
 // SweepNodeNodeUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
@@ -8486,6 +8702,7 @@ func (v *SweepNodesNodesIdentity) GetId() string { return v.Id }
 // SweepNodesNodesProvisioningKey
 // SweepNodesNodesRelease
 // SweepNodesNodesSecurityEvent
+// SweepNodesNodesSession
 // SweepNodesNodesUser
 // The GraphQL type's documentation follows.
 //
@@ -8518,6 +8735,7 @@ func (v *SweepNodesNodesOrganizationMembership) implementsGraphQLInterfaceSweepN
 func (v *SweepNodesNodesProvisioningKey) implementsGraphQLInterfaceSweepNodesNodesNode()        {}
 func (v *SweepNodesNodesRelease) implementsGraphQLInterfaceSweepNodesNodesNode()                {}
 func (v *SweepNodesNodesSecurityEvent) implementsGraphQLInterfaceSweepNodesNodesNode()          {}
+func (v *SweepNodesNodesSession) implementsGraphQLInterfaceSweepNodesNodesNode()                {}
 func (v *SweepNodesNodesUser) implementsGraphQLInterfaceSweepNodesNodesNode()                   {}
 
 func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
@@ -8581,6 +8799,9 @@ func __unmarshalSweepNodesNodesNode(b []byte, v *SweepNodesNodesNode) error {
 		return json.Unmarshal(b, *v)
 	case "SecurityEvent":
 		*v = new(SweepNodesNodesSecurityEvent)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(SweepNodesNodesSession)
 		return json.Unmarshal(b, *v)
 	case "User":
 		*v = new(SweepNodesNodesUser)
@@ -8726,6 +8947,14 @@ func __marshalSweepNodesNodesNode(v *SweepNodesNodesNode) ([]byte, error) {
 			*SweepNodesNodesSecurityEvent
 		}{typename, v}
 		return json.Marshal(result)
+	case *SweepNodesNodesSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*SweepNodesNodesSession
+		}{typename, v}
+		return json.Marshal(result)
 	case *SweepNodesNodesUser:
 		typename = "User"
 
@@ -8821,6 +9050,22 @@ func (v *SweepNodesNodesSecurityEvent) GetTypename() *string { return v.Typename
 
 // GetId returns SweepNodesNodesSecurityEvent.Id, and is useful for accessing the field via an interface.
 func (v *SweepNodesNodesSecurityEvent) GetId() string { return v.Id }
+
+// SweepNodesNodesSession includes the requested fields of the GraphQL type Session.
+// The GraphQL type's documentation follows.
+//
+// A place where the caller is signed in: one sign-in and the session tokens refreshed from it (User.sessions).
+type SweepNodesNodesSession struct {
+	Typename *string `json:"__typename"`
+	// The id of the object.
+	Id string `json:"id"`
+}
+
+// GetTypename returns SweepNodesNodesSession.Typename, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesSession) GetTypename() *string { return v.Typename }
+
+// GetId returns SweepNodesNodesSession.Id, and is useful for accessing the field via an interface.
+func (v *SweepNodesNodesSession) GetId() string { return v.Id }
 
 // SweepNodesNodesUser includes the requested fields of the GraphQL type User.
 // The GraphQL type's documentation follows.
@@ -9844,6 +10089,14 @@ type __RevokeProvisioningKeyInput struct {
 // GetId returns __RevokeProvisioningKeyInput.Id, and is useful for accessing the field via an interface.
 func (v *__RevokeProvisioningKeyInput) GetId() string { return v.Id }
 
+// __RevokeSessionInput is used internally by genqlient
+type __RevokeSessionInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __RevokeSessionInput.Id, and is useful for accessing the field via an interface.
+func (v *__RevokeSessionInput) GetId() string { return v.Id }
+
 // __RotateApiKeyInput is used internally by genqlient
 type __RotateApiKeyInput struct {
 	Id           string `json:"id"`
@@ -9923,6 +10176,14 @@ type __SetPasswordInput struct {
 
 // GetInput returns __SetPasswordInput.Input, and is useful for accessing the field via an interface.
 func (v *__SetPasswordInput) GetInput() SetPasswordInput { return v.Input }
+
+// __SignOutEverywhereKeepingInput is used internally by genqlient
+type __SignOutEverywhereKeepingInput struct {
+	KeepCurrent *bool `json:"keepCurrent"`
+}
+
+// GetKeepCurrent returns __SignOutEverywhereKeepingInput.KeepCurrent, and is useful for accessing the field via an interface.
+func (v *__SignOutEverywhereKeepingInput) GetKeepCurrent() *bool { return v.KeepCurrent }
 
 // __SignUpInput is used internally by genqlient
 type __SignUpInput struct {
@@ -11454,6 +11715,48 @@ func MyIdentities(
 	return data_, err_
 }
 
+// The query executed by MySessions.
+const MySessions_Operation = `
+query MySessions {
+	me {
+		sessions {
+			edges {
+				node {
+					id
+					createdAt
+					lastUsedAt
+					clientAddress
+					userAgent
+					signInMethod
+					current
+				}
+			}
+		}
+	}
+}
+`
+
+func MySessions(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *MySessionsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "MySessions",
+		Query:  MySessions_Operation,
+	}
+
+	data_ = &MySessionsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by MyUsername.
 const MyUsername_Operation = `
 query MyUsername {
@@ -12246,6 +12549,38 @@ func RevokeProvisioningKey(
 	return data_, err_
 }
 
+// The mutation executed by RevokeSession.
+const RevokeSession_Operation = `
+mutation RevokeSession ($id: ID!) {
+	revokeSession(id: $id)
+}
+`
+
+func RevokeSession(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *RevokeSessionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RevokeSession",
+		Query:  RevokeSession_Operation,
+		Variables: &__RevokeSessionInput{
+			Id: id,
+		},
+	}
+
+	data_ = &RevokeSessionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by RotateApiKey.
 const RotateApiKey_Operation = `
 mutation RotateApiKey ($id: ID!, $graceSeconds: Int) {
@@ -12663,6 +12998,38 @@ func SignOutEverywhere(
 	}
 
 	data_ = &SignOutEverywhereResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SignOutEverywhereKeeping.
+const SignOutEverywhereKeeping_Operation = `
+mutation SignOutEverywhereKeeping ($keepCurrent: Boolean) {
+	signOutEverywhere(keepCurrent: $keepCurrent)
+}
+`
+
+func SignOutEverywhereKeeping(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	keepCurrent *bool,
+) (data_ *SignOutEverywhereKeepingResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SignOutEverywhereKeeping",
+		Query:  SignOutEverywhereKeeping_Operation,
+		Variables: &__SignOutEverywhereKeepingInput{
+			KeepCurrent: keepCurrent,
+		},
+	}
+
+	data_ = &SignOutEverywhereKeepingResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

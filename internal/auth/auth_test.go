@@ -20,11 +20,16 @@ const password = apitest.Password
 // GraphQL API, on a clock the test moves by hand (TOTP codes change every
 // 30 seconds). Each test uses it from one goroutine.
 func newCore(s *apitest.Server) (*auth.Service, *time.Time) {
+	return newCoreWith(s, auth.SessionLimits{})
+}
+
+// newCoreWith is newCore with the given session limits (zero: the defaults).
+func newCoreWith(s *apitest.Server, sessions auth.SessionLimits) (*auth.Service, *time.Time) {
 	now := time.Now()
 	return auth.New(auth.Config{
 		DB: s.Deps.DB, Passwords: s.Deps.Passwords, Tokens: s.Deps.Tokens, Log: s.Deps.Log,
 		Now: func() time.Time { return now }, PublicURL: "http://fleetgate.test", SecretKey: s.Deps.SecretKey,
-		AbuseLimits: auth.AbuseLimits{SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}},
+		AbuseLimits: auth.AbuseLimits{SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}}, Sessions: sessions,
 	}), &now
 }
 

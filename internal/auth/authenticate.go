@@ -6,10 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
 
 	"fleetgate/ent"
+	entsession "fleetgate/ent/session"
+	"fleetgate/ent/user"
 	"fleetgate/internal/apikey"
 	"fleetgate/internal/fault"
+	"fleetgate/internal/policy"
 	"fleetgate/internal/token"
 	"fleetgate/internal/viewer"
 )
@@ -17,7 +23,7 @@ import (
 var (
 	errBadCredential  = fault.New(fault.Unauthenticated, "invalid credential: sign in again")
 	errExpiredSession = fault.New(fault.Unauthenticated, "session token expired: sign in again")
-	errEndedSession   = fault.New(fault.Unauthenticated, "session ended (password changed or signed out everywhere): sign in again")
+	errEndedSession   = fault.New(fault.Unauthenticated, "session ended (signed out, revoked, timed out or password changed): sign in again")
 )
 
 // Authenticate turns an Authorization header into the caller and, for a
@@ -80,8 +86,13 @@ func CallerRow(ctx context.Context, v *viewer.Viewer) *ent.User {
 	return nil
 }
 
+// authenticateSession checks a session token. A full one names its session
+// (sid), read with its user in one indexed statement, as an API key is
+// (README "Performance"): a revoked session is deleted, so it fails at once
+// on every instance. A pending one has no session yet; its user is read.
 func (s *Service) authenticateSession(ctx context.Context, raw string) (*viewer.Viewer, *ent.User, error) {
-	sess, err := s.Tokens.ParseSession(raw, s.Now())
+	now := s.Now()
+	sess, err := s.Tokens.ParseSession(raw, now)
 	switch {
 	case errors.Is(err, token.ErrExpired):
 		return nil, nil, errExpiredSession
@@ -92,18 +103,65 @@ func (s *Service) authenticateSession(ctx context.Context, raw string) (*viewer.
 	if err != nil {
 		return nil, nil, errBadCredential
 	}
-	u, err := s.DB.User.Get(ctx, id)
+	v := &viewer.Viewer{UserID: id, Credential: viewer.Session, AuthTime: sess.AuthTime, IssuedAt: sess.IssuedAt}
+	var u *ent.User
+	if sess.Pending {
+		v.Credential = viewer.PendingSession
+		if sess.SessionID != "" {
+			return nil, nil, errBadCredential
+		}
+		u, err = s.DB.User.Get(ctx, id)
+	} else {
+		if v.SessionID, err = strconv.Atoi(sess.SessionID); err != nil {
+			return nil, nil, errBadCredential // no sid: a token from before sessions
+		}
+		u, err = s.sessionOwner(ctx, v, now)
+	}
 	switch {
 	case ent.IsNotFound(err):
-		return nil, nil, errBadCredential // the account was deleted
+		return nil, nil, errEndedSession // revoked, timed out, or the account was deleted
 	case err != nil:
 		return nil, nil, err
 	case sessionEnded(u, sess.IssuedAt):
 		return nil, nil, errEndedSession
 	}
-	kind := viewer.Session
-	if sess.Pending {
-		kind = viewer.PendingSession
-	}
-	return &viewer.Viewer{UserID: u.ID, Credential: kind, AuthTime: sess.AuthTime, IssuedAt: sess.IssuedAt}, u, nil
+	return v, u, nil
 }
+
+// sessionOwner reads the user of v's session, if the session is theirs and
+// live at now, and records its use when lastUsedAt is stale (not found
+// otherwise).
+func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.Time) (*ent.User, error) {
+	ctx = policy.System(ctx) // nobody is signed in until the session is found
+	limits, stale := s.Sessions, now.UTC().Add(-s.Sessions.useResolution())
+	u, err := s.DB.User.Query().Where(user.ID(v.UserID)).Modify(func(q *sql.Selector) {
+		sessions := sql.Table(entsession.Table)
+		q.Join(sessions).On(q.C(user.FieldID), sessions.C(entsession.FieldUserID))
+		lastUsedAt := sessions.C(entsession.FieldLastUsedAt)
+		q.Where(sql.And(
+			sql.EQ(sessions.C(entsession.FieldID), v.SessionID),
+			sql.Not(limits.ended(lastUsedAt, sessions.C(entsession.FieldCreatedAt), now)),
+		)).AppendSelectExprAs(whether(sql.LT(lastUsedAt, stale)), sessionUseUnrecorded)
+	}).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	unrecorded, err := intValue(u, sessionUseUnrecorded)
+	if err != nil {
+		return nil, err
+	}
+	if unrecorded == 1 {
+		// Conditional, so concurrent requests write once; its failure
+		// never fails the request.
+		err := s.DB.Session.Update().Where(entsession.ID(v.SessionID), entsession.LastUsedAtLT(stale)).
+			SetLastUsedAt(now.UTC()).Exec(ctx)
+		if err != nil {
+			s.Log.WarnContext(ctx, "recording session use failed", "session", v.SessionID, "err", err)
+		}
+	}
+	return u, nil
+}
+
+// sessionUseUnrecorded is the column sessionOwner reads beside the user's:
+// 1 when the session's lastUsedAt is stale, else 0.
+const sessionUseUnrecorded = "session_use_unrecorded"

@@ -78,17 +78,21 @@ func (s *Service) admitLogin(ctx context.Context, limits []loginLimit) error {
 	return s.Limits.AttemptAll(ctx, all...)
 }
 
-// loginSucceeded lifts the limits of a login whose first factor was right.
+// loginSucceeded lifts the limits of a login whose first factor was right,
+// in one statement (README "What a request costs").
 func (s *Service) loginSucceeded(ctx context.Context, limits []loginLimit) error {
-	var reset []string
+	var (
+		reset  []string
+		refund []ratelimit.Limit
+	)
 	for _, l := range limits {
-		if !l.shared {
+		if l.shared {
+			refund = append(refund, l.Limit)
+		} else {
 			reset = append(reset, l.Key)
-		} else if err := s.Limits.Refund(ctx, l.Key, l.Throttle); err != nil {
-			return err
 		}
 	}
-	return s.Limits.Reset(ctx, reset...)
+	return s.Limits.Settle(ctx, reset, refund...)
 }
 
 // loginNameKey is the rate-limit key of a login name, known or not.
@@ -142,12 +146,12 @@ func (s *Service) firstFactorPassed(ctx context.Context, u *ent.User, issued tim
 	if u.TotpSecret != nil {
 		// The sign-in is recorded, and the device token handed out, once
 		// the second factor is given.
-		return s.issueSession(u, issued, issued, method, true)
+		return s.pendingSession(u, issued, method)
 	}
 	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(method)); err != nil {
 		return nil, err
 	}
-	return s.signedIn(u, issued, issued, method)
+	return s.signedIn(ctx, u, issued, issued, method)
 }
 
 // signInDetail is what the SIGN_IN security event says of how the person

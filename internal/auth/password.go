@@ -154,7 +154,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err != nil {
 		return false, err
 	}
-	_, err = s.storePassword(sys, u.ID, hash, securityevent.KindPASSWORD_RESET, func(tx *ent.Tx) error {
+	_, err = s.storePassword(sys, u.ID, hash, securityevent.KindPASSWORD_RESET, 0, func(tx *ent.Tx) error {
 		// Single use: of two requests with one link, one deletes it.
 		n, err := tx.PasswordReset.Delete().Where(passwordreset.ID(reset.ID)).Exec(sys)
 		if err == nil && n != 1 {
@@ -182,13 +182,14 @@ func (s *Service) newPasswordHash(ctx context.Context, plain string, u *ent.User
 }
 
 // storePassword stores a new password hash for the user, in one
-// transaction with first (nil for nothing; it writes the notice mail): every session and every reset
-// link of the user ends; two-factor authentication stays. Then the login
+// transaction with first (nil for nothing; it writes the notice mail): every
+// session but keep (0 for none) and every reset link of the user ends;
+// two-factor authentication stays. Then the login
 // limits of the user's names are lifted: whoever locked them out with wrong
 // guesses, the owner with the new password may sign in (after the
 // transaction: the limiter writes on a connection of its own). It returns
 // the updated user.
-func (s *Service) storePassword(ctx context.Context, userID int, hash string, kind securityevent.Kind, first func(tx *ent.Tx) error) (*ent.User, error) {
+func (s *Service) storePassword(ctx context.Context, userID int, hash string, kind securityevent.Kind, keep int, first func(tx *ent.Tx) error) (*ent.User, error) {
 	var u *ent.User
 	err := database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
 		if first != nil {
@@ -206,7 +207,7 @@ func (s *Service) storePassword(ctx context.Context, userID int, hash string, ki
 			return err
 		}
 		var err error
-		u, err = s.advanceSessions(ctx, tx, userID)
+		u, _, err = s.advanceSessions(ctx, tx, userID, keep)
 		return err
 	})
 	if err != nil {
@@ -222,10 +223,14 @@ func (s *Service) storePassword(ctx context.Context, userID int, hash string, ki
 }
 
 // ChangePassword replaces the caller's password, given the current one;
-// the caller gets a new session, and every other one ends.
+// the caller's session goes on with a new token, and every other one ends.
 func (s *Service) ChangePassword(ctx context.Context, currentPassword, newPassword string) (*Session, error) {
 	issued := s.Now() // before reading the account: see issueSession
 	u, err := s.confirmPassword(ctx, "changePassword", "currentPassword", currentPassword)
+	if err != nil {
+		return nil, err
+	}
+	v, err := viewer.RequireSession(ctx, "changePassword") // as confirmPassword found it
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +241,7 @@ func (s *Service) ChangePassword(ctx context.Context, currentPassword, newPasswo
 	if err != nil {
 		return nil, err
 	}
-	u, err = s.storePassword(ctx, u.ID, hash, securityevent.KindPASSWORD_CHANGED, func(tx *ent.Tx) error {
+	u, err = s.storePassword(ctx, u.ID, hash, securityevent.KindPASSWORD_CHANGED, v.SessionID, func(tx *ent.Tx) error {
 		return s.mail(ctx, tx, u, "Your fleetgate password was changed", fmt.Sprintf(
 			"The password of the fleetgate account %s was changed, and every other session signed out.\n\n"+
 				"If it was not you, reset your password at once (%s/password-reset).\n", u.Username, s.PublicURL))
@@ -244,7 +249,7 @@ func (s *Service) ChangePassword(ctx context.Context, currentPassword, newPasswo
 	if err != nil {
 		return nil, err
 	}
-	return s.issueSession(u, issued, s.Now(), MethodPassword, false)
+	return s.continueSession(ctx, v, u, issued, s.Now(), MethodPassword)
 }
 
 // SetPassword gives an account without a password its first one.

@@ -65,7 +65,7 @@ func (s *Service) VerifyTwoFactor(ctx context.Context, code, recoveryCode *strin
 	if err := audit.Record(ctx, s.DB, u.ID, securityevent.KindSIGN_IN, signInDetail(method)); err != nil {
 		return nil, err
 	}
-	return s.signedIn(u, issued, s.Now(), method)
+	return s.signedIn(ctx, u, issued, s.Now(), method)
 }
 
 // DisableTwoFactor turns two-factor authentication off, given the password;
@@ -94,7 +94,7 @@ func (s *Service) DisableTwoFactor(ctx context.Context, password string) (*ent.U
 		if err != nil {
 			return err
 		}
-		u, err = s.advanceSessions(ctx, tx, u.ID)
+		u, _, err = s.advanceSessions(ctx, tx, u.ID, 0)
 		return err
 	})
 	if err != nil {

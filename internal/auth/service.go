@@ -42,6 +42,8 @@ type Config struct {
 	AbuseLimits
 	// Social runs social login flows; nil enables no provider.
 	Social *social.Service
+	// Sessions say how long sessions last; zero is DefaultSessionLimits.
+	Sessions SessionLimits
 }
 
 // Service is the authentication core, built once per handler.
@@ -66,6 +68,9 @@ func New(c Config) *Service {
 		c.Mail = logMailer{mail.NewLog(c.Log)}
 	}
 	c.AbuseLimits = c.AbuseLimits.withDefaults()
+	if c.Sessions == (SessionLimits{}) {
+		c.Sessions = DefaultSessionLimits
+	}
 	if c.Limits == nil {
 		c.Limits = ratelimit.New(c.DB, c.Now)
 	}

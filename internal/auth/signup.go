@@ -67,7 +67,7 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 	if err != nil {
 		return nil, err
 	}
-	return s.signedIn(u, issued, issued, MethodPassword)
+	return s.signedIn(ctx, u, issued, issued, MethodPassword)
 }
 
 // createAccount saves the user of create with their personal organization,

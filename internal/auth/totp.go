@@ -118,13 +118,13 @@ func (s *Service) ConfirmTwoFactorSetup(ctx context.Context, code string) ([]str
 		if err := audit.Record(ctx, tx.Client(), u.ID, securityevent.KindTWO_FACTOR_ENABLED, ""); err != nil {
 			return err
 		}
-		u, err = s.advanceSessions(ctx, tx, u.ID)
+		u, _, err = s.advanceSessions(ctx, tx, u.ID, v.SessionID)
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	session, err := s.issueSession(u, issued, s.Now(), MethodTOTP, false)
+	session, err := s.continueSession(ctx, v, u, issued, s.Now(), MethodTOTP)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/privacy"
 	"fleetgate/ent/securityevent"
+	"fleetgate/ent/session"
 	"fleetgate/internal/access"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/viewer"
@@ -232,6 +233,18 @@ func SecurityEvent() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.SecurityEventQueryRuleFunc(func(ctx context.Context, q *ent.SecurityEventQuery) error {
 			return ownRows(ctx, func(uid int) { q.Where(securityevent.UserID(uid)) })
+		})},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysAllowRule()},
+	}
+}
+
+// Session is the policy of sessions: read by their user only. The
+// authentication core writes them, for sign-ins that have no viewer yet,
+// always naming the user (internal/auth).
+func Session() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.SessionQueryRuleFunc(func(ctx context.Context, q *ent.SessionQuery) error {
+			return ownRows(ctx, func(uid int) { q.Where(session.UserID(uid)) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.AlwaysAllowRule()},
 	}

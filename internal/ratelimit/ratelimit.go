@@ -266,55 +266,101 @@ func forgotten(row *ent.RateLimit, th Throttle, now time.Time) bool {
 // Unlike Reset it leaves the failures of every other attempt counted, so a
 // success cannot clear a key that others' attempts count on.
 func (l *Limiter) Refund(ctx context.Context, key string, th Throttle) error {
-	if err := th.validate(); err != nil {
-		return err
-	}
-	k, err := storedKey(key)
-	if err != nil {
-		return err
-	}
-	// One statement, which holds the row while it runs; both assignments
-	// read the count before it. A count of zero was reset or pruned
-	// meanwhile: nothing of ours is left.
-	err = l.db.RateLimit.Update().Where(ratelimit.Key(k), ratelimit.CountGT(0)).AddCount(-1).
-		Modify(func(u *sql.UpdateBuilder) {
-			u.Set(ratelimit.FieldBlockedUntil, sql.ExprFunc(func(b *sql.Builder) {
-				b.WriteString("CASE WHEN ").Ident(ratelimit.FieldCount).WriteString(" - 1 <= ").Arg(th.Free).
-					WriteString(" THEN NULL ELSE ").Ident(ratelimit.FieldBlockedUntil).WriteString(" END")
-			}))
-		}).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("ratelimit: refund %q: %w", key, err)
-	}
-	return nil
+	return l.Settle(ctx, nil, Limit{Key: key, Throttle: th})
 }
 
 // Reset forgets the failures of keys (after a success), in one statement:
 // their counts drop to zero and their blocks end. The rows stay, so the
 // next attempt on them need not create them again; Prune deletes them.
 func (l *Limiter) Reset(ctx context.Context, keys ...string) error {
-	stored := make([]string, len(keys))
-	for i, key := range keys {
-		k, err := storedKey(key)
+	stored, err := storedKeys(keys)
+	if err != nil {
+		return err
+	}
+	err = l.db.RateLimit.Update().Where(lockedInKeyOrder(stored)).SetCount(0).ClearBlockedUntil().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("ratelimit: reset %q: %w", keys, err)
+	}
+	return nil
+}
+
+// Settle is Reset of reset and Refund of each of refund, in one statement:
+// what a success does to the limits that admitted it.
+func (l *Limiter) Settle(ctx context.Context, reset []string, refund ...Limit) error {
+	if len(refund) == 0 {
+		return l.Reset(ctx, reset...)
+	}
+	refunded := make([]string, len(refund))
+	for i, r := range refund {
+		if err := r.Throttle.validate(); err != nil {
+			return err
+		}
+		k, err := storedKey(r.Key)
 		if err != nil {
 			return err
 		}
-		stored[i] = k
+		refunded[i] = k
 	}
-	// The rows are locked in key order, as AttemptAll locks them: two
-	// statements locking the same rows in different orders deadlock.
-	err := l.db.RateLimit.Update().Where(func(s *sql.Selector) {
+	stored, err := storedKeys(reset)
+	if err != nil {
+		return err
+	}
+	// Both assignments read the row as it was: a refunded count drops by
+	// one, and its block ends if that leaves it within Free (see Refund);
+	// the others are reset.
+	err = l.db.RateLimit.Update().Where(lockedInKeyOrder(append(stored, refunded...)), func(s *sql.Selector) {
+		// A refunded count of zero was reset or pruned meanwhile.
+		s.Where(sql.Or(sql.NotIn(s.C(ratelimit.FieldKey), anys(refunded)...), sql.GT(s.C(ratelimit.FieldCount), 0)))
+	}).Modify(func(u *sql.UpdateBuilder) {
+		u.Set(ratelimit.FieldCount, sql.ExprFunc(func(b *sql.Builder) {
+			b.WriteString("CASE")
+			for _, k := range refunded {
+				b.WriteString(" WHEN ").Ident(ratelimit.FieldKey).WriteString(" = ").Arg(k).
+					WriteString(" THEN ").Ident(ratelimit.FieldCount).WriteString(" - 1")
+			}
+			b.WriteString(" ELSE 0 END")
+		}))
+		u.Set(ratelimit.FieldBlockedUntil, sql.ExprFunc(func(b *sql.Builder) {
+			b.WriteString("CASE")
+			for i, k := range refunded {
+				b.WriteString(" WHEN ").Ident(ratelimit.FieldKey).WriteString(" = ").Arg(k).
+					WriteString(" AND ").Ident(ratelimit.FieldCount).WriteString(" - 1 > ").Arg(refund[i].Throttle.Free).
+					WriteString(" THEN ").Ident(ratelimit.FieldBlockedUntil)
+			}
+			b.WriteString(" ELSE NULL END")
+		}))
+	}).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("ratelimit: settle %q: %w", append(reset, refunded...), err)
+	}
+	return nil
+}
+
+// lockedInKeyOrder selects the rows of the stored keys, locking them in key
+// order as AttemptAll locks them: two statements locking the same rows in
+// different orders deadlock.
+func lockedInKeyOrder(stored []string) func(*sql.Selector) {
+	return func(s *sql.Selector) {
 		held := sql.Dialect(s.Dialect()).Select(ratelimit.FieldID).From(sql.Table(ratelimit.Table)).
 			Where(sql.In(ratelimit.FieldKey, anys(stored)...)).OrderBy(ratelimit.FieldKey)
 		if s.Dialect() != dialect.SQLite {
 			held.ForUpdate()
 		}
 		s.Where(sql.In(s.C(ratelimit.FieldID), held))
-	}).SetCount(0).ClearBlockedUntil().Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("ratelimit: reset %q: %w", keys, err)
 	}
-	return nil
+}
+
+// storedKeys are the stored forms of keys.
+func storedKeys(keys []string) ([]string, error) {
+	stored := make([]string, len(keys))
+	for i, key := range keys {
+		k, err := storedKey(key)
+		if err != nil {
+			return nil, err
+		}
+		stored[i] = k
+	}
+	return stored, nil
 }
 
 func anys(keys []string) []any {

@@ -272,6 +272,54 @@ func TestRefund(t *testing.T) {
 	})
 }
 
+// TestSettle: one statement resets some keys and refunds others, each as
+// Reset and Refund would.
+func TestSettle(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		ctx := context.Background()
+		c := newClock()
+		l := rl.New(s.DB, c.Now)
+		const shared, name, other = "login:ip:203.0.113.7", "login:name:ada", "login:name:bob"
+		for i := 0; i <= login.Free; i++ { // both blocked
+			wantOK(t, l.AttemptAll(ctx, rl.Limit{Key: shared, Throttle: login}, rl.Limit{Key: name, Throttle: login}))
+		}
+		fail(t, l, c, other, login, 2)
+		wantLimited(t, l.Attempt(ctx, name, login), 10*time.Second)
+
+		wantOK(t, l.Settle(ctx, []string{name}, rl.Limit{Key: shared, Throttle: login}))
+		if got := count(t, s, name); got != 0 {
+			t.Errorf("reset key: count %d, want 0", got)
+		}
+		if got := count(t, s, shared); got != login.Free {
+			t.Errorf("refunded key: count %d, want %d", got, login.Free)
+		}
+		if got := count(t, s, other); got != 2 {
+			t.Errorf("a key of neither: count %d, want 2", got)
+		}
+		wantOK(t, l.Attempt(ctx, name, login))   // unblocked
+		wantOK(t, l.Attempt(ctx, shared, login)) // refunding the blocking attempt unblocks
+		// Past Free+1 the block stays, as with Refund.
+		wantLimited(t, l.Attempt(ctx, shared, login), 10*time.Second)
+		c.Advance(10 * time.Second)
+		wantOK(t, l.Attempt(ctx, shared, login))
+		wantOK(t, l.Settle(ctx, nil, rl.Limit{Key: shared, Throttle: login}))
+		wantLimited(t, l.Attempt(ctx, shared, login), 20*time.Second)
+		// Never below zero.
+		wantOK(t, l.Reset(ctx, shared))
+		wantOK(t, l.Settle(ctx, []string{name}, rl.Limit{Key: shared, Throttle: login}))
+		if got := count(t, s, shared); got != 0 {
+			t.Errorf("refund of nothing: count %d", got)
+		}
+		wantOK(t, l.Settle(ctx, []string{other})) // nothing to refund: a Reset
+		if got := count(t, s, other); got != 0 {
+			t.Errorf("reset alone: count %d", got)
+		}
+		if err := l.Settle(ctx, nil, rl.Limit{Key: shared}); err == nil {
+			t.Error("an invalid throttle is accepted")
+		}
+	})
+}
+
 func TestThrottleForgets(t *testing.T) {
 	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
 		ctx := context.Background()

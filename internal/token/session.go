@@ -26,12 +26,16 @@ type Session struct {
 	// sensitive operations can demand a recent one.
 	AuthTime time.Time
 	Pending  bool // "tfa":"pending": the second factor is still owed
+	// SessionID ("sid") names the server-side session the token belongs
+	// to; a pending token has none (README "Sessions").
+	SessionID string
 }
 
 type sessionClaims struct {
 	claims
 	AuthTime *secDate `json:"auth_time,omitempty"`
 	TFA      string   `json:"tfa,omitempty"`
+	SID      string   `json:"sid,omitempty"`
 }
 
 func (c *sessionClaims) validate() error {
@@ -58,11 +62,22 @@ func SessionExpiry(issued time.Time, pending bool) time.Time {
 	return time.Unix(time.UnixMilli(issued.UnixMilli()).Add(lifetime).Unix(), 0).UTC()
 }
 
+// ExpiresAt is the exp IssueSession writes for sess: SessionExpiry, or
+// sess.Expires in whole seconds when that is set and earlier.
+func (sess Session) ExpiresAt() time.Time {
+	exp := SessionExpiry(sess.IssuedAt, sess.Pending)
+	if end := time.Unix(sess.Expires.Unix(), 0).UTC(); !sess.Expires.IsZero() && end.Before(exp) {
+		return end
+	}
+	return exp
+}
+
 // IssueSession signs a session token for sess.UserID, which with
 // sess.IssuedAt and sess.AuthTime must be set. IssuedAt is written truncated
-// to the millisecond and AuthTime to the second. sess.Expires is ignored: exp
-// is always SessionExpiry(IssuedAt, Pending), so a token may end up to a
-// second early.
+// to the millisecond and AuthTime to the second. exp is
+// SessionExpiry(IssuedAt, Pending), so a token may end up to a second early,
+// or sess.Expires (whole seconds) when that is set and earlier: the end of
+// the session the token belongs to.
 func (s *Set) IssueSession(sess Session) (string, error) {
 	if sess.UserID == "" || sess.IssuedAt.IsZero() || sess.AuthTime.IsZero() {
 		return "", errors.New("token: session needs UserID, IssuedAt and AuthTime")
@@ -72,9 +87,10 @@ func (s *Set) IssueSession(sess Session) (string, error) {
 		claims: claims{
 			Subject:  sess.UserID,
 			IssuedAt: &msDate{iat},
-			Expires:  &secDate{SessionExpiry(iat, sess.Pending)},
+			Expires:  &secDate{sess.ExpiresAt()},
 		},
 		AuthTime: &secDate{sess.AuthTime},
+		SID:      sess.SessionID,
 	}
 	if sess.Pending {
 		c.TFA = tfaPending
@@ -93,10 +109,11 @@ func (s *Set) ParseSession(token string, now time.Time) (Session, error) {
 		return Session{}, err
 	}
 	return Session{
-		UserID:   c.Subject,
-		IssuedAt: c.IssuedAt.Time,
-		Expires:  c.Expires.Time,
-		AuthTime: c.AuthTime.Time,
-		Pending:  c.TFA == tfaPending,
+		UserID:    c.Subject,
+		IssuedAt:  c.IssuedAt.Time,
+		Expires:   c.Expires.Time,
+		AuthTime:  c.AuthTime.Time,
+		Pending:   c.TFA == tfaPending,
+		SessionID: c.SID,
 	}, nil
 }

@@ -98,7 +98,10 @@ func TestRoundTrip(t *testing.T) {
 	for _, pending := range []bool{false, true} {
 		t.Run(fmt.Sprint("pending=", pending), func(t *testing.T) {
 			in := testSession(pending)
-			in.Expires = testNow.Add(time.Minute) // must be ignored
+			in.Expires = testNow.Add(SessionLifetime + time.Hour) // later than the lifetime: ignored
+			if !pending {
+				in.SessionID = "98784247809"
+			}
 			tok := mustIssue(t, s, in)
 
 			raw := payload(t, tok)
@@ -127,17 +130,36 @@ func TestRoundTrip(t *testing.T) {
 				lifetime = PendingLifetime // the second factor is owed within minutes
 			}
 			want := Session{
-				UserID:   in.UserID,
-				IssuedAt: testNow.Truncate(time.Millisecond),
-				Expires:  testNow.Truncate(time.Millisecond).Add(lifetime).Truncate(time.Second),
-				AuthTime: in.AuthTime.Truncate(time.Second),
-				Pending:  pending,
+				UserID:    in.UserID,
+				IssuedAt:  testNow.Truncate(time.Millisecond),
+				Expires:   testNow.Truncate(time.Millisecond).Add(lifetime).Truncate(time.Second),
+				AuthTime:  in.AuthTime.Truncate(time.Second),
+				Pending:   pending,
+				SessionID: in.SessionID,
 			}
 			if got.UserID != want.UserID || !got.IssuedAt.Equal(want.IssuedAt) || !got.Expires.Equal(want.Expires) ||
-				!got.AuthTime.Equal(want.AuthTime) || got.Pending != want.Pending {
+				!got.AuthTime.Equal(want.AuthTime) || got.Pending != want.Pending || got.SessionID != want.SessionID {
 				t.Errorf("ParseSession = %+v, want %+v", got, want)
 			}
 		})
+	}
+}
+
+// TestSessionEndCapsExpiry: a token of a session that ends before the
+// token's lifetime is over expires with the session (README "Sessions").
+func TestSessionEndCapsExpiry(t *testing.T) {
+	s := mustSet(t, testKey(1, testNow))
+	in := testSession(false)
+	in.Expires = testNow.Add(90 * time.Second)
+	got, err := s.ParseSession(mustIssue(t, s, in), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := in.Expires.Truncate(time.Second); !got.Expires.Equal(want) {
+		t.Errorf("exp = %v, want the session's end %v", got.Expires, want)
+	}
+	if _, err := s.ParseSession(mustIssue(t, s, in), in.Expires.Add(time.Second)); !errors.Is(err, ErrExpired) {
+		t.Errorf("after the session's end: %v, want ErrExpired", err)
 	}
 }
 

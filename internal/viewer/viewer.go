@@ -54,6 +54,8 @@ type Viewer struct {
 	AuthTime time.Time
 	// IssuedAt is when the session token was issued (sessions only).
 	IssuedAt time.Time
+	// SessionID is the server-side session of a full session token.
+	SessionID int
 	// APIKeyID is the key used, when Credential is APIKey.
 	APIKeyID int
 	// ApplicationID is the application a provisioning key is for.
