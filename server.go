@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
+	"go.opentelemetry.io/otel/trace"
 
 	"fleetgate/ent"
 	"fleetgate/ent/logincode"
@@ -41,6 +44,7 @@ import (
 	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/secretbox"
 	"fleetgate/internal/social"
+	"fleetgate/internal/tracing"
 )
 
 func main() {
@@ -76,22 +80,26 @@ func tuneGC(getenv func(string) string) {
 
 // config is everything fleetgate reads from its environment (README lists it).
 type config struct {
-	listenAddr    string
-	metricsAddr   string
-	databaseURL   string
-	dataDir       string
-	publicURL     string
-	corsOrigins   []string
-	introspection bool
-	logFormat     string
-	hashLimit     int
-	secretKey     string
-	smtpURL       string
-	mailFrom      string
-	mailRetention time.Duration
-	proxies       *clientip.Resolver
-	social        social.Config
-	sessions      auth.SessionLimits
+	listenAddr        string
+	metricsAddr       string
+	databaseURL       string
+	dataDir           string
+	publicURL         string
+	corsOrigins       []string
+	metricsOperations []string
+	corsCreds         bool
+	introspection     bool
+	logFormat         string
+	hashLimit         int
+	hashParams        password.Params
+	abuseLimits       auth.AbuseLimits
+	secretKey         string
+	smtpURL           string
+	mailFrom          string
+	mailRetention     time.Duration
+	proxies           *clientip.Resolver
+	social            social.Config
+	sessions          auth.SessionLimits
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -103,23 +111,25 @@ func loadConfig(getenv func(string) string) (config, error) {
 		introspection: true,
 		logFormat:     or(getenv("LOG_FORMAT"), "text"),
 		hashLimit:     runtime.GOMAXPROCS(0),
+		hashParams:    password.Production(),
+		abuseLimits:   auth.DefaultAbuseLimits(),
 		secretKey:     getenv("SECRET_KEY"),
 		smtpURL:       getenv("SMTP_URL"),
 		mailFrom:      getenv("MAIL_FROM"),
 		mailRetention: mail.DefaultRetention,
 	}
 	c.publicURL = strings.TrimRight(or(getenv("PUBLIC_URL"), "http://"+c.listenAddr), "/")
-	for _, o := range strings.Split(getenv("CORS_ORIGINS"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.corsOrigins = append(c.corsOrigins, o)
-		}
+	c.corsOrigins = list(getenv("CORS_ORIGINS"))
+	c.metricsOperations = list(getenv("METRICS_OPERATIONS"))
+	if err := boolVar(getenv, "CORS_ALLOW_CREDENTIALS", &c.corsCreds); err != nil {
+		return c, err
 	}
-	if v := getenv("INTROSPECTION"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("INTROSPECTION must be true or false, not %q", v)
-		}
-		c.introspection = b
+	if c.corsCreds && slices.Contains(c.corsOrigins, "*") {
+		// Any site could then act with a visitor's cookies.
+		return c, errors.New("CORS_ALLOW_CREDENTIALS needs the allowed origins listed in CORS_ORIGINS, not *")
+	}
+	if err := boolVar(getenv, "INTROSPECTION", &c.introspection); err != nil {
+		return c, err
 	}
 	if v := getenv("PASSWORD_HASH_CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -127,6 +137,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("PASSWORD_HASH_CONCURRENCY must be a positive number, not %q", v)
 		}
 		c.hashLimit = n
+	}
+	if err := loadHashParams(getenv, &c.hashParams); err != nil {
+		return c, err
+	}
+	if err := loadAbuseLimits(getenv, &c.abuseLimits); err != nil {
+		return c, err
 	}
 	if c.databaseURL != "" && !database.IsPostgres(c.databaseURL) {
 		return c, errors.New("DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite database)")
@@ -161,6 +177,104 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// loadHashParams reads the argon2id cost (README "Configuration"),
+// refusing one weaker than OWASP's minimum.
+func loadHashParams(getenv func(string) string, p *password.Params) error {
+	for _, v := range []struct {
+		name  string
+		value *uint32
+	}{{"PASSWORD_HASH_TIME", &p.Time}, {"PASSWORD_HASH_MEMORY_KIB", &p.MemoryKiB}} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.ParseUint(s, 10, 32)
+			if err != nil {
+				return fmt.Errorf("%s must be a positive number, not %q", v.name, s)
+			}
+			*v.value = uint32(n)
+		}
+	}
+	if s := getenv("PASSWORD_HASH_THREADS"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 8)
+		if err != nil {
+			return fmt.Errorf("PASSWORD_HASH_THREADS must be a positive number, not %q", s)
+		}
+		p.Threads = uint8(n)
+	}
+	if err := p.CheckStrength(); err != nil {
+		return fmt.Errorf("PASSWORD_HASH_TIME, PASSWORD_HASH_MEMORY_KIB, PASSWORD_HASH_THREADS: %w", err)
+	}
+	return nil
+}
+
+// loadAbuseLimits reads the variables of README "Abuse limits", each
+// FREE,WAIT,MAXWAIT for a throttle or LIMIT/WINDOW for a rate
+// (ratelimit.ParseThrottle, ParseRate).
+func loadAbuseLimits(getenv func(string) string, l *auth.AbuseLimits) error {
+	for _, v := range []struct {
+		name     string
+		throttle *ratelimit.Throttle
+	}{
+		{"LIMIT_LOGIN_PER_NAME_AND_IP", &l.LoginPerNameAndIP},
+		{"LIMIT_LOGIN_PER_NAME", &l.LoginPerName},
+		{"LIMIT_LOGIN_PER_IP", &l.LoginPerIP},
+		{"LIMIT_LOGIN_PER_DEVICE", &l.LoginPerDevice},
+		{"LIMIT_TWO_FACTOR", &l.TwoFactor},
+		{"LIMIT_PASSWORD_CONFIRMATION", &l.PasswordConfirmation},
+	} {
+		if s := getenv(v.name); s != "" {
+			th, err := ratelimit.ParseThrottle(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			*v.throttle = th
+		}
+	}
+	for _, v := range []struct {
+		name string
+		rate *ratelimit.Rate
+	}{
+		{"LIMIT_SIGNUPS_PER_IP", &l.SignUpsPerIP},
+		{"LIMIT_RESET_MAILS_PER_ADDRESS", &l.ResetMailsPerAddress},
+		{"LIMIT_RESET_MAILS_PER_IP", &l.ResetMailsPerIP},
+		{"LIMIT_VERIFICATION_MAILS_PER_ACCOUNT", &l.VerificationMailsPerAccount},
+		{"LIMIT_VERIFICATION_MAILS_PER_ADDRESS", &l.VerificationMailsPerAddress},
+		{"LIMIT_MEMBER_LOOKUPS", &l.MemberLookups},
+	} {
+		if s := getenv(v.name); s != "" {
+			r, err := ratelimit.ParseRate(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.name, err)
+			}
+			*v.rate = r
+		}
+	}
+	return nil
+}
+
+// list is a comma-separated value's items, trimmed, without empty ones.
+func list(v string) []string {
+	var items []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
+// boolVar sets *b from the variable name, when it is set.
+func boolVar(getenv func(string) string, name string, b *bool) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	parsed, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%s must be true or false, not %q", name, v)
+	}
+	*b = parsed
+	return nil
 }
 
 // sessionLimits reads SESSION_IDLE_TIMEOUT and SESSION_MAX_AGE (Go
@@ -207,7 +321,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(handler)
 
-	db, err := openDatabase(ctx, cfg)
+	tracer, stopTracing, err := tracing.FromEnv(ctx, getenv, admin.Version())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Spans still buffered go out, for a while.
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		stopTracing(flush)
+	}()
+	db, pool, err := openDatabase(ctx, cfg, tracer)
 	if err != nil {
 		return err
 	}
@@ -238,27 +362,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// outbox for the next start or another instance.
 	defer func() { stopMail(); <-sending }()
 	deps := graph.Deps{
-		DB:            db,
-		PublicURL:     cfg.publicURL,
-		Passwords:     password.NewHasher(password.Production(), cfg.hashLimit),
-		Tokens:        tokens,
-		Log:           log,
-		Introspection: cfg.introspection,
-		CORSOrigins:   cfg.corsOrigins,
-		SecretKey:     secretKey,
-		Mail:          mails,
-		ClientIPs:     cfg.proxies,
-		Social:        cfg.social,
-		Sessions:      cfg.sessions,
+		DB:                   db,
+		PublicURL:            cfg.publicURL,
+		Passwords:            password.NewHasher(cfg.hashParams, cfg.hashLimit),
+		Tokens:               tokens,
+		Log:                  log,
+		Introspection:        cfg.introspection,
+		CORSOrigins:          cfg.corsOrigins,
+		CORSAllowCredentials: cfg.corsCreds,
+		SecretKey:            secretKey,
+		Mail:                 mails,
+		ClientIPs:            cfg.proxies,
+		Social:               cfg.social,
+		AbuseLimits:          cfg.abuseLimits,
+		SQL:                  pool,
+		MetricsOperations:    cfg.metricsOperations,
+		Tracer:               tracer,
+		Sessions:             cfg.sessions,
 	}
 	go keepTidy(ctx, db, log, cfg.sessions)
 	if cfg.metricsAddr == "" {
-		return serve(ctx, log, listener{"fleetgate", cfg.listenAddr, logRequests(log, graph.NewHandler(deps))})
+		return serve(ctx, log, listener{"fleetgate", cfg.listenAddr, graph.NewHandler(deps)})
 	}
 	h, metrics := graph.NewHandlers(deps)
 	return serve(ctx, log,
-		listener{"fleetgate", cfg.listenAddr, logRequests(log, h)},
-		listener{"metrics", cfg.metricsAddr, logRequests(log, metrics)})
+		listener{"fleetgate", cfg.listenAddr, h},
+		listener{"metrics", cfg.metricsAddr, metrics})
 }
 
 // keepTidy deletes, every hour, rows that no longer decide anything: rate
@@ -303,7 +432,10 @@ func loadSecretKey(cfg config) ([]byte, error) {
 	return secretbox.LoadOrCreateKeyFile(filepath.Join(cfg.dataDir, "secret.key"))
 }
 
-func openDatabase(ctx context.Context, cfg config) (*ent.Client, error) {
+// openDatabase opens and migrates the database, and returns its client and
+// connection pool (for the pool's metrics). With a tracer, every statement
+// has a span.
+func openDatabase(ctx context.Context, cfg config, tracer trace.TracerProvider) (*ent.Client, *sql.DB, error) {
 	var (
 		drv *entsql.Driver
 		err error
@@ -314,14 +446,18 @@ func openDatabase(ctx context.Context, cfg config) (*ent.Client, error) {
 		drv, err = database.SQLite(filepath.Join(cfg.dataDir, "fleetgate.db"))
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	client := ent.NewClient(ent.Driver(database.Prepared(drv)))
+	driver := database.Prepared(drv)
+	if tracer != nil {
+		driver = database.Traced(driver, tracer)
+	}
+	client := ent.NewClient(ent.Driver(driver))
 	if err := database.Migrate(ctx, drv); err != nil {
 		client.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return client, nil
+	return client, drv.DB(), nil
 }
 
 // listener is an address to serve and what to serve there.
@@ -371,25 +507,4 @@ func serve(ctx context.Context, log *slog.Logger, listeners ...listener) error {
 	}
 	wg.Wait()
 	return errors.Join(append(errs, err)...)
-}
-
-// logRequests writes one structured line per request.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start).Round(time.Microsecond))
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
 }

@@ -11,6 +11,7 @@ import (
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
 	"fleetgate/graph/model"
+	"fleetgate/internal/auth"
 
 	"entgo.io/contrib/entgql"
 )
@@ -22,7 +23,7 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	return session(r.auth.Login(ctx, input.UsernameOrEmail, input.Password, input.DeviceToken))
+	return r.signIn(auth.MethodPassword)(r.auth.Login(ctx, input.UsernameOrEmail, input.Password, input.DeviceToken))
 }
 
 // RefreshToken is the resolver for the refreshToken field.

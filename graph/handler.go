@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -22,6 +21,8 @@ import (
 	"fleetgate/internal/fault"
 	"fleetgate/internal/playground"
 	"fleetgate/internal/policy"
+	"fleetgate/internal/requestlog"
+	"fleetgate/internal/viewer"
 )
 
 // Request limits (README "Limits").
@@ -33,44 +34,47 @@ const (
 // NewHandler returns fleetgate's HTTP handler: every route of the service,
 // /metrics included.
 func NewHandler(d Deps) http.Handler {
-	mux, m := d.routes()
-	mux.Handle("GET /metrics", m.handler())
-	return mux
+	d = d.prepare()
+	mux := d.routes()
+	mux.Handle("GET /metrics", d.route("metrics", d.metrics.handler()))
+	return d.traced(d.logRequests(mux))
 }
 
 // NewHandlers is NewHandler with /metrics apart, for a listener of its own
 // (METRICS_ADDR): service answers 404 for /metrics, and metrics serves only
 // /metrics, of the requests service handles.
 func NewHandlers(d Deps) (service, metrics http.Handler) {
-	mux, m := d.routes()
+	d = d.prepare()
+	mux := d.routes()
 	only := http.NewServeMux()
-	only.Handle("GET /metrics", m.handler())
-	return mux, only
+	only.Handle("GET /metrics", d.route("metrics", d.metrics.handler()))
+	return d.traced(d.logRequests(mux)), d.logRequests(only)
 }
 
-// routes are the service's routes but /metrics, and their metrics.
-func (d Deps) routes() (*http.ServeMux, *metrics) {
-	d = d.prepare()
+// logRequests logs one line per request (README "Operating") and resolves
+// the client's address for every route (internal/clientip).
+func (d Deps) logRequests(h http.Handler) http.Handler {
+	return requestlog.Middleware(d.Log, d.ClientIPs, h)
+}
+
+// routes are the service's routes but /metrics.
+func (d Deps) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", playground.Page("/graphql"))
-	mux.Handle("GET "+playground.AssetPath, playground.Assets())
-	m := newMetrics()
-	if c, ok := d.Mail.(prometheus.Collector); ok { // the mail outbox's (internal/mail)
-		m.registry.MustRegister(c)
-	}
-	mux.Handle("/graphql", m.instrument("graphql", d.cors(limitBody(d.withDeadline(d.ClientIPs.Middleware(d.withViewer(d.graphqlServer())))))))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /{$}", d.route("playground", playground.Page("/graphql")))
+	mux.Handle("GET "+playground.AssetPath, d.route("playground_assets", playground.Assets()))
+	mux.Handle("/graphql", d.route("graphql", d.cors(limitBody(d.withDeadline(d.withViewer(d.graphqlServer()))))))
+	mux.Handle("GET /healthz", d.route("healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", d.ready)
-	mux.Handle("GET /auth/{provider}/start", m.instrument("social_start", d.withDeadline(d.ClientIPs.Middleware(http.HandlerFunc(d.socialStart)))))
-	mux.Handle("GET /auth/{provider}/callback", m.instrument("social_callback", d.withDeadline(d.ClientIPs.Middleware(http.HandlerFunc(d.socialCallback)))))
-	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+	})))
+	mux.Handle("GET /readyz", d.route("readyz", http.HandlerFunc(d.ready)))
+	mux.Handle("GET /auth/{provider}/start", d.route("social_start", d.withDeadline(http.HandlerFunc(d.socialStart))))
+	mux.Handle("GET /auth/{provider}/callback", d.route("social_callback", d.withDeadline(http.HandlerFunc(d.socialCallback))))
+	mux.Handle("GET /.well-known/jwks.json", d.route("jwks", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Write(d.Tokens.JWKS())
-	})
-	return mux, m
+	})))
+	return mux
 }
 
 func (d Deps) graphqlServer() *handler.Server {
@@ -89,6 +93,10 @@ func (d Deps) graphqlServer() *handler.Server {
 	srv.Use(costLimit{newCostedSchema(es)})
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.Use(storableInputs{})
+	srv.Use(observeOperations{d.metrics})
+	if d.Tracer != nil {
+		srv.Use(traceOperations{d.Tracer.Tracer("fleetgate/graph")})
+	}
 	srv.AroundRootFields(d.currentAuthorization)
 	srv.SetErrorPresenter(d.presentError)
 	srv.SetRecoverFunc(d.recoverPanic)
@@ -103,6 +111,9 @@ func (d Deps) withViewer(next http.Handler) http.Handler {
 		header := r.Header.Get("Authorization")
 		ctx := auth.WithUserAgent(r.Context(), r.UserAgent()) // for the session a sign-in begins
 		ctx = d.auth.WithAuthenticator(policy.WithRoleCache(ctx, d.DB), header)
+		if e := requestlog.FromContext(ctx); e != nil {
+			ctx = viewer.Observe(ctx, func(v *viewer.Viewer) { e.SetViewer(v.UserID, v.Credential.String()) })
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -116,11 +127,11 @@ func limitBody(next http.Handler) http.Handler {
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, fault.New(fault.BadUserInput, "could not read the request body"))
+			writeError(r.Context(), w, http.StatusBadRequest, fault.New(fault.BadUserInput, "could not read the request body"))
 			return
 		}
 		if len(body) > MaxBodyBytes {
-			writeError(w, http.StatusRequestEntityTooLarge,
+			writeError(r.Context(), w, http.StatusRequestEntityTooLarge,
 				fault.New(fault.BadUserInput, "request body is larger than %d bytes", MaxBodyBytes))
 			return
 		}
@@ -129,24 +140,34 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// cors answers browsers from the configured origins only.
+// corsHeaders are the request headers a browser may send cross-origin:
+// the credential and the body's type, W3C trace context (README "Tracing")
+// and what Apollo Client adds (client awareness, its CSRF preflight
+// trigger).
+var corsHeaders = []string{
+	"Authorization", "Content-Type",
+	"traceparent", "tracestate",
+	"apollographql-client-name", "apollographql-client-version", "apollo-require-preflight",
+}
+
+// cors answers browsers from the configured origins only (README
+// "Configuration", CORS_ORIGINS). A preflight from any other origin is
+// answered without Access-Control-Allow-* headers, which browsers take as a
+// refusal. With no origin configured nothing is added: rs/cors would read
+// an empty list as every origin.
 func (d Deps) cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" && (slices.Contains(d.CORSOrigins, origin) || slices.Contains(d.CORSOrigins, "*")) {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			h.Set("Access-Control-Max-Age", "600")
-			if r.Method == http.MethodOptions {
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
+	if len(d.CORSOrigins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins:       d.CORSOrigins,
+		AllowedMethods:       []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:       corsHeaders,
+		ExposedHeaders:       []string{requestlog.Header}, // so that a browser app can quote it
+		AllowCredentials:     d.CORSAllowCredentials,
+		MaxAge:               600,
+		OptionsSuccessStatus: http.StatusNoContent,
+	}).Handler(next)
 }
 
 func (d Deps) ready(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +178,7 @@ func (d Deps) ready(w http.ResponseWriter, r *http.Request) {
 		err = rows.Close()
 	}
 	if err != nil {
-		d.Log.Error("readiness check failed", "err", err)
+		d.Log.ErrorContext(ctx, "readiness check failed", "err", err)
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -165,8 +186,9 @@ func (d Deps) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeError answers with a GraphQL-shaped error outside of gqlgen.
-func writeError(w http.ResponseWriter, status int, err error) {
+func writeError(ctx context.Context, w http.ResponseWriter, status int, err error) {
 	f, _ := fault.As(err)
+	requestlog.FromContext(ctx).AddErrorCode(string(f.Code))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{

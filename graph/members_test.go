@@ -12,6 +12,7 @@ import (
 
 	"fleetgate/graph"
 	. "fleetgate/internal/apitest"
+	"fleetgate/internal/auth"
 )
 
 // TestMemberEmailsOnlyToWhoTypedThem: the email harvest (add anyone to
@@ -105,7 +106,7 @@ func TestMemberEmailsOnlyToWhoTypedThem(t *testing.T) {
 }
 
 // TestMemberLookupsAreThrottled: every lookup of an account to add counts
-// against the caller's graph.MemberLookups before the lookup, found or not,
+// against the caller's member lookups limit before the lookup, found or not,
 // each alias of one request apart; over the limit the answer is
 // RATE_LIMITED, for both member forms, and other callers are unaffected.
 func TestMemberLookupsAreThrottled(t *testing.T) {
@@ -118,7 +119,7 @@ func TestMemberLookupsAreThrottled(t *testing.T) {
 
 		// limit+1 probes, in requests of as many aliases as one may hold:
 		// bob (added), bob again (a CONFLICT), then addresses nobody has.
-		limit := graph.MemberLookups.Limit
+		limit := auth.DefaultAbuseLimits().MemberLookups.Limit
 		codes := map[string]string{}
 		for start := 0; start <= limit; start += graph.MaxAliases {
 			var q strings.Builder

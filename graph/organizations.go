@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"fleetgate/ent"
 	"fleetgate/ent/knownemail"
@@ -21,7 +20,6 @@ import (
 	"fleetgate/internal/database"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
-	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/text"
 	"fleetgate/internal/viewer"
 )
@@ -211,13 +209,9 @@ func keepAnAdministrator(ctx context.Context, tx *ent.Tx, m *ent.OrganizationMem
 	return org, nil
 }
 
-// MemberLookups limits, per caller, the lookups of accounts to add as
-// members (addOrganizationMember, addApplicationMember), found or not, so
-// that member forms are no account oracle (README "Abuse limits").
-var MemberLookups = ratelimit.Rate{Limit: 30, Window: time.Hour}
-
 // signedUpUser finds the account a member is added by, once the lookup has
-// counted against the caller's MemberLookups.
+// counted against the caller's AbuseLimits.MemberLookups (README "Abuse
+// limits").
 func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.User, error) {
 	if err := auth.CheckLoginName(usernameOrEmail); err != nil {
 		return nil, err
@@ -226,7 +220,7 @@ func (d Deps) signedUpUser(ctx context.Context, usernameOrEmail string) (*ent.Us
 	if err != nil {
 		return nil, err
 	}
-	if err := d.limits.Allow(ctx, "members:user:"+strconv.Itoa(v.UserID), MemberLookups); err != nil {
+	if err := d.limits.Allow(ctx, "members:user:"+strconv.Itoa(v.UserID), d.auth.MemberLookups); err != nil {
 		return nil, err
 	}
 	u, err := d.auth.FindMember(ctx, usernameOrEmail)

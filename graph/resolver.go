@@ -5,15 +5,19 @@ package graph
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"fleetgate/ent"
 	"fleetgate/internal/auth"
 	"fleetgate/internal/clientip"
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/requestlog"
 	"fleetgate/internal/social"
 	"fleetgate/internal/token"
 )
@@ -30,6 +34,10 @@ type Deps struct {
 	Introspection bool
 	// CORSOrigins lists the browser origins allowed to call the API.
 	CORSOrigins []string
+	// CORSAllowCredentials lets those origins send cookies and HTTP
+	// authentication (CORS_ALLOW_CREDENTIALS); bearer tokens need no such
+	// permission.
+	CORSAllowCredentials bool
 	// PublicURL is where people and devices reach the service (no trailing
 	// slash), for links and device image configurations.
 	PublicURL string
@@ -42,9 +50,9 @@ type Deps struct {
 	// ClientIPs tells the client's address, for per-address limits; nil
 	// trusts no proxy (TRUSTED_PROXIES).
 	ClientIPs *clientip.Resolver
-	// SignUpsPerIP limits sign-ups per client address; zero is
-	// auth.DefaultSignUpsPerIP.
-	SignUpsPerIP ratelimit.Rate
+	// AbuseLimits are the limits of README "Abuse limits"; a zero field is
+	// its default.
+	auth.AbuseLimits
 	// RequestTimeout bounds how long one request may run; zero is
 	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
@@ -62,9 +70,20 @@ type Deps struct {
 	// fields of one request.
 	BeforeRootField func(ctx context.Context, alias string)
 
+	// SQL is the database's connection pool, for its metrics
+	// (sql.DBStats); nil leaves them out.
+	SQL *sql.DB
+	// Tracer, when set, traces requests, operations, resolvers (and, if
+	// DB's driver is database.Traced, statements); nil turns tracing off.
+	Tracer trace.TracerProvider
+	// MetricsOperations, when set, are the only operation names metrics
+	// tell apart (METRICS_OPERATIONS); otherwise the first ones seen are.
+	MetricsOperations []string
+
 	// Set by NewHandler from the above.
-	limits *ratelimit.Limiter
-	auth   *auth.Service
+	limits  *ratelimit.Limiter
+	auth    *auth.Service
+	metrics *metrics
 }
 
 // prepare fills in the defaults and what derives from the other fields.
@@ -72,11 +91,20 @@ func (d Deps) prepare() Deps {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if _, ok := d.Log.Handler().(requestlog.Handler); !ok {
+		// Every line logged while serving a request names it.
+		d.Log = slog.New(requestlog.NewHandler(d.Log.Handler()))
+	}
+	d.metrics = newMetrics(d)
 	d.limits = ratelimit.New(d.DB, d.Now)
+	d.limits.CountRefusals(d.metrics.rateLimitRefused)
 	d.auth = auth.New(auth.Config{
 		DB: d.DB, Passwords: d.Passwords, Tokens: d.Tokens, Log: d.Log, Now: d.Now,
 		PublicURL: d.PublicURL, SecretKey: d.SecretKey, Mail: d.Mail,
-		Limits: d.limits, SignUpsPerIP: d.SignUpsPerIP, Sessions: d.Sessions,
+		Limits: d.limits, AbuseLimits: d.AbuseLimits, Sessions: d.Sessions,
 		Social: social.New(d.Social, social.Options{PublicURL: d.PublicURL, SecretKey: d.SecretKey, Now: d.Now, HTTPClient: d.ProviderClient}),
 	})
 	if d.RequestTimeout == 0 {

@@ -14,7 +14,7 @@ import (
 
 // ExchangeLoginCode is the resolver for the exchangeLoginCode field.
 func (r *mutationResolver) ExchangeLoginCode(ctx context.Context, code string) (*model.AuthPayload, error) {
-	return session(r.auth.ExchangeLoginCode(ctx, code))
+	return r.signIn(methodLoginCode)(r.auth.ExchangeLoginCode(ctx, code))
 }
 
 // LinkIdentity is the resolver for the linkIdentity field.

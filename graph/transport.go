@@ -30,14 +30,15 @@ func addTransports(srv *handler.Server) {
 type getTransport struct{ transport.GET }
 
 func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	rw := &heldRefusal{ResponseWriter: w}
+	rw := &heldRefusal{ResponseWriter: w, ctx: r.Context()}
 	t.GET.Do(rw, r, exec)
 	rw.finish()
 }
 
 type heldRefusal struct {
 	http.ResponseWriter
-	status int // of the refusal held back; 0 while passing through
+	ctx    context.Context // the request's, for the log (writeError)
+	status int             // of the refusal held back; 0 while passing through
 	body   bytes.Buffer
 }
 
@@ -73,10 +74,10 @@ func (w *heldRefusal) finish() {
 	msg := resp.Errors[0].Message
 	if w.status == http.StatusNotAcceptable {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w.ResponseWriter, http.StatusMethodNotAllowed, fault.New(fault.MethodNotAllowed, "%s", msg))
+		writeError(w.ctx, w.ResponseWriter, http.StatusMethodNotAllowed, fault.New(fault.MethodNotAllowed, "%s", msg))
 		return
 	}
-	writeError(w.ResponseWriter, w.status, fault.New(fault.BadUserInput, "%s", msg))
+	writeError(w.ctx, w.ResponseWriter, w.status, fault.New(fault.BadUserInput, "%s", msg))
 }
 
 // postTransport is gqlgen's POST, except that a body it cannot decode is
@@ -110,11 +111,11 @@ func (refuseTransport) Do(w http.ResponseWriter, r *http.Request, _ graphql.Grap
 	switch {
 	case r.Method != http.MethodGet && r.Method != http.MethodPost:
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, fault.New(fault.MethodNotAllowed,
+		writeError(r.Context(), w, http.StatusMethodNotAllowed, fault.New(fault.MethodNotAllowed,
 			"method %s is not allowed: send POST, or GET for queries", r.Method))
 	case r.Header.Get("Upgrade") != "":
-		writeError(w, http.StatusBadRequest, fault.New(fault.BadUserInput, "protocol upgrades (websockets) are not supported"))
+		writeError(r.Context(), w, http.StatusBadRequest, fault.New(fault.BadUserInput, "protocol upgrades (websockets) are not supported"))
 	default: // a POST of something other than JSON
-		writeError(w, http.StatusUnsupportedMediaType, fault.New(fault.BadUserInput, "Content-Type must be application/json"))
+		writeError(r.Context(), w, http.StatusUnsupportedMediaType, fault.New(fault.BadUserInput, "Content-Type must be application/json"))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fleetgate/ent"
 	"fleetgate/graph/model"
+	"fleetgate/internal/auth"
 )
 
 // BeginTwoFactorSetup is the resolver for the beginTwoFactorSetup field.
@@ -31,7 +32,11 @@ func (r *mutationResolver) ConfirmTwoFactorSetup(ctx context.Context, code strin
 
 // VerifyTwoFactor is the resolver for the verifyTwoFactor field.
 func (r *mutationResolver) VerifyTwoFactor(ctx context.Context, input model.VerifyTwoFactorInput) (*model.AuthPayload, error) {
-	return session(r.auth.VerifyTwoFactor(ctx, input.Code, input.RecoveryCode))
+	method := auth.MethodTOTP
+	if input.RecoveryCode != nil {
+		method = auth.MethodRecoveryCode
+	}
+	return r.signIn(method)(r.auth.VerifyTwoFactor(ctx, input.Code, input.RecoveryCode))
 }
 
 // DisableTwoFactor is the resolver for the disableTwoFactor field.

@@ -37,15 +37,15 @@ func RunWithoutDatabase(args []string, out io.Writer) (bool, error) {
 		_, err := fmt.Fprintln(out, Usage)
 		return true, err
 	case "version":
-		_, err := fmt.Fprintln(out, "fleetgate", version())
+		_, err := fmt.Fprintln(out, "fleetgate", Version())
 		return true, err
 	}
 	return false, nil
 }
 
-// version is the module's version as the go command stamped it, or
+// Version is the module's version as the go command stamped it, or
 // "devel" (go run, go test).
-func version() string {
+func Version() string {
 	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		return info.Main.Version
 	}

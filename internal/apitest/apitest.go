@@ -25,12 +25,14 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"fleetgate/ent"
 	"fleetgate/graph"
+	"fleetgate/internal/auth"
 	"fleetgate/internal/database"
 	"fleetgate/internal/keystore"
 	"fleetgate/internal/password"
@@ -87,17 +89,34 @@ func Run(t *testing.T, fn func(t *testing.T, s *Server)) {
 // Start migrates a fresh database on b and serves fleetgate over it.
 func Start(t testing.TB, b Backend) *Server {
 	t.Helper()
+	return StartDriver(t, b, nil)
+}
+
+// StartDriver is Start with the server's driver passed through wrap (nil:
+// as it is), e.g. database.Traced.
+func StartDriver(t testing.TB, b Backend, wrap func(dialect.Driver) dialect.Driver) *Server {
+	t.Helper()
 	drv := b.open(t)
-	client := ent.NewClient(ent.Driver(database.Prepared(drv)))
+	driver := database.Prepared(drv)
+	if wrap != nil {
+		driver = wrap(driver)
+	}
+	client := ent.NewClient(ent.Driver(driver))
 	t.Cleanup(func() { client.Close() })
 	if err := database.Migrate(context.Background(), drv); err != nil {
 		t.Fatal(err)
 	}
-	return Serve(t, client)
+	return serve(t, client, drv.DB())
 }
 
 // Serve starts a server over an existing database, as a restart would.
 func Serve(t testing.TB, client *ent.Client) *Server {
+	t.Helper()
+	return serve(t, client, nil)
+}
+
+// serve is Serve with the database's pool, for its metrics (nil: none).
+func serve(t testing.TB, client *ent.Client, pool *sql.DB) *Server {
 	t.Helper()
 	tokens, err := keystore.Load(context.Background(), client, testSecretKey, time.Now())
 	if err != nil {
@@ -105,6 +124,7 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 	}
 	deps := graph.Deps{
 		DB:            client,
+		SQL:           pool,
 		Passwords:     password.NewHasher(cheapHashing, 4),
 		Tokens:        tokens,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -112,7 +132,7 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 		Introspection: true,
 		SecretKey:     testSecretKey,
 		// Every test signs up from 127.0.0.1; the limit has a test of its own.
-		SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour},
+		AbuseLimits: auth.AbuseLimits{SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}},
 	}
 	return ServeDeps(t, deps)
 }

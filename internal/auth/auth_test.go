@@ -29,7 +29,7 @@ func newCoreWith(s *apitest.Server, sessions auth.SessionLimits) (*auth.Service,
 	return auth.New(auth.Config{
 		DB: s.Deps.DB, Passwords: s.Deps.Passwords, Tokens: s.Deps.Tokens, Log: s.Deps.Log,
 		Now: func() time.Time { return now }, PublicURL: "http://fleetgate.test", SecretKey: s.Deps.SecretKey,
-		SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}, Sessions: sessions,
+		AbuseLimits: auth.AbuseLimits{SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}}, Sessions: sessions,
 	}), &now
 }
 

@@ -24,13 +24,6 @@ import (
 // VerificationLinkLifetime is how long a verification link works.
 const VerificationLinkLifetime = 24 * time.Hour
 
-// Verification mails: per account (resendVerificationEmail and changeEmail
-// together) and per new address (what an inbox receives from changeEmail).
-var (
-	verificationMailsPerAccount = ratelimit.Rate{Limit: 5, Window: time.Hour}
-	verificationMailsPerAddress = ratelimit.Rate{Limit: 3, Window: time.Hour}
-)
-
 var errBadVerificationToken = fault.Input("token", "this verification link is invalid, used or expired: request a new one")
 
 // newVerification stores a verification link of u for address, replacing
@@ -78,7 +71,7 @@ func (s *Service) ResendVerificationEmail(ctx context.Context) (bool, error) {
 	if u.EmailVerified {
 		return false, fault.New(fault.Conflict, "the address %s is verified already", u.Email)
 	}
-	if err := s.Limits.Allow(ctx, verificationAccountKey(u.ID), verificationMailsPerAccount); err != nil {
+	if err := s.Limits.Allow(ctx, verificationAccountKey(u.ID), s.VerificationMailsPerAccount); err != nil {
 		return false, err
 	}
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
@@ -109,10 +102,10 @@ func (s *Service) ChangeEmail(ctx context.Context, newEmail, password string) (b
 	if address == u.Email {
 		return false, fault.Input("newEmail", "%s is the account's address already", address)
 	}
-	if err := s.Limits.Allow(ctx, verificationAccountKey(u.ID), verificationMailsPerAccount); err != nil {
+	if err := s.Limits.Allow(ctx, verificationAccountKey(u.ID), s.VerificationMailsPerAccount); err != nil {
 		return false, err
 	}
-	if err := s.Limits.Allow(ctx, ratelimit.NameKey("verify:email:", address), verificationMailsPerAddress); err != nil {
+	if err := s.Limits.Allow(ctx, ratelimit.NameKey("verify:email:", address), s.VerificationMailsPerAddress); err != nil {
 		return false, err
 	}
 	sys := policy.System(ctx) // another account's address is checked too

@@ -30,7 +30,18 @@ type FirstFactor interface {
 // whether an account exists.
 var errLogin = fault.New(fault.Unauthenticated, "incorrect username, email or password")
 
-// Login limits (README "Abuse limits"). Every attempt is counted before
+// loginLimit is one counter a login attempt must pass.
+type loginLimit struct {
+	ratelimit.Limit
+	// shared: the key counts other people's logins too (the client
+	// address, whatever the name). A success then takes back only its own
+	// attempt instead of resetting the key, or an attacker could wipe out
+	// the address's failures by signing in to an account of their own
+	// between guesses.
+	shared bool
+}
+
+// loginLimits are the limits of a login (README "Abuse limits"). Every attempt is counted before
 // the password is checked, so a burst cannot pass together, and the waits
 // double; a right password resets them (see loginLimit.shared for the
 // address's). Limiting per name and address
@@ -43,34 +54,17 @@ var errLogin = fault.New(fault.Unauthenticated, "incorrect username, email or pa
 // presents the device token of that sign-in) is subject to none of these:
 // only to a limit of its own token, so that a stolen token is no licence
 // to guess either.
-var (
-	loginThrottlePerNameAndIP = ratelimit.Throttle{Free: 5, Base: 30 * time.Second, Max: time.Hour}
-	loginThrottlePerName      = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
-	loginThrottlePerIP        = ratelimit.Throttle{Free: 50, Base: 30 * time.Second, Max: time.Hour}
-	loginThrottlePerDevice    = ratelimit.Throttle{Free: 5, Base: 30 * time.Second, Max: time.Hour}
-)
-
-// loginLimit is one counter a login attempt must pass.
-type loginLimit struct {
-	ratelimit.Limit
-	// shared: the key counts other people's logins too (the client
-	// address, whatever the name). A success then takes back only its own
-	// attempt instead of resetting the key, or an attacker could wipe out
-	// the address's failures by signing in to an account of their own
-	// between guesses.
-	shared bool
-}
-
+// The throttles are AbuseLimits.Login….
 func (s *Service) loginLimits(ctx context.Context, usernameOrEmail string, u *ent.User, deviceToken *string) []loginLimit {
 	if device, ok := s.knownDevice(u, deviceToken); ok {
-		return []loginLimit{{Limit: ratelimit.Limit{Key: "login:device:" + device, Throttle: loginThrottlePerDevice}}}
+		return []loginLimit{{Limit: ratelimit.Limit{Key: "login:device:" + device, Throttle: s.LoginPerDevice}}}
 	}
 	ip := clientip.Key(clientip.FromContext(ctx))
 	nameKey := loginNameKey(usernameOrEmail)
 	return []loginLimit{
-		{Limit: ratelimit.Limit{Key: "login:ip:" + ip, Throttle: loginThrottlePerIP}, shared: true},
-		{Limit: ratelimit.Limit{Key: nameKey + "@" + ip, Throttle: loginThrottlePerNameAndIP}},
-		{Limit: ratelimit.Limit{Key: nameKey, Throttle: loginThrottlePerName}},
+		{Limit: ratelimit.Limit{Key: "login:ip:" + ip, Throttle: s.LoginPerIP}, shared: true},
+		{Limit: ratelimit.Limit{Key: nameKey + "@" + ip, Throttle: s.LoginPerNameAndIP}},
+		{Limit: ratelimit.Limit{Key: nameKey, Throttle: s.LoginPerName}},
 	}
 }
 

@@ -30,7 +30,7 @@ func coreWithMail(s *apitest.Server, m auth.Mailer) *auth.Service {
 	return auth.New(auth.Config{
 		DB: s.Deps.DB, Passwords: s.Deps.Passwords, Tokens: s.Deps.Tokens, Log: s.Deps.Log,
 		PublicURL: "http://fleetgate.test", SecretKey: s.Deps.SecretKey, Mail: m,
-		SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour},
+		AbuseLimits: auth.AbuseLimits{SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}},
 	})
 }
 

@@ -54,10 +54,6 @@ func (s *Service) rehash(ctx context.Context, u *ent.User, plain string) {
 	}
 }
 
-// passwordThrottle guards operations that take the account's password
-// again, as twoFactorThrottle does codes.
-var passwordThrottle = twoFactorThrottle
-
 // confirmPassword is the caller's account, once they have given its
 // password again (in the input field named field); operation needs a
 // session token.
@@ -74,7 +70,7 @@ func (s *Service) confirmPassword(ctx context.Context, operation, field, passwor
 		return nil, fault.New(fault.PasswordRequired, "the account has no password: set one first (setPassword)")
 	}
 	key := "password:user:" + strconv.Itoa(u.ID)
-	if err := s.Limits.Attempt(ctx, key, passwordThrottle); err != nil {
+	if err := s.Limits.Attempt(ctx, key, s.PasswordConfirmation); err != nil {
 		return nil, err
 	}
 	ok, err := s.Passwords.Verify(ctx, password, u.PasswordHash)
@@ -90,13 +86,6 @@ func (s *Service) confirmPassword(ctx context.Context, operation, field, passwor
 // ResetLinkLifetime is how long a password-reset link works.
 const ResetLinkLifetime = time.Hour
 
-// Reset mails: per address (what a victim's inbox receives) and per client
-// address (what one sender can trigger).
-var (
-	resetMailsPerAddress = ratelimit.Rate{Limit: 3, Window: time.Hour}
-	resetMailsPerIP      = ratelimit.Rate{Limit: 20, Window: time.Hour}
-)
-
 var errBadResetToken = fault.Input("token", "this reset link is invalid, used or expired: request a new one")
 
 // RequestPasswordReset mails a reset link to the account of address, if
@@ -106,10 +95,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, address string) (boo
 	if err != nil {
 		return false, err
 	}
-	if err := s.Limits.Allow(ctx, "reset:ip:"+clientip.Key(clientip.FromContext(ctx)), resetMailsPerIP); err != nil {
+	if err := s.Limits.Allow(ctx, "reset:ip:"+clientip.Key(clientip.FromContext(ctx)), s.ResetMailsPerIP); err != nil {
 		return false, err
 	}
-	if err := s.Limits.Allow(ctx, ratelimit.NameKey("reset:email:", email), resetMailsPerAddress); err != nil {
+	if err := s.Limits.Allow(ctx, ratelimit.NameKey("reset:email:", email), s.ResetMailsPerAddress); err != nil {
 		return false, err
 	}
 	// Known or not, the same work: one lookup and one transaction (which

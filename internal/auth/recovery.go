@@ -23,7 +23,7 @@ func (recoveryCodeFactor) Method() Method { return MethodRecoveryCode }
 func (f recoveryCodeFactor) Verify(ctx context.Context, u *ent.User, code string) error {
 	s := f.s
 	key := twoFactorKey(u.ID)
-	if err := s.Limits.Attempt(ctx, key, twoFactorThrottle); err != nil {
+	if err := s.Limits.Attempt(ctx, key, s.TwoFactor); err != nil {
 		return err
 	}
 	wrong := fault.Input("recoveryCode", "that recovery code is not right (or was already used)")

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"fleetgate/ent"
 	"fleetgate/ent/recoverycode"
@@ -11,7 +10,6 @@ import (
 	"fleetgate/internal/audit"
 	"fleetgate/internal/database"
 	"fleetgate/internal/fault"
-	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/viewer"
 )
 
@@ -21,14 +19,9 @@ import (
 // Service.secondFactors.
 type SecondFactor interface {
 	Method() Method
-	// Verify accepts code for u, at most once, under twoFactorThrottle.
+	// Verify accepts code for u, at most once, under AbuseLimits.TwoFactor.
 	Verify(ctx context.Context, u *ent.User, code string) error
 }
-
-// twoFactorThrottle: the 5th wrong code in a row blocks further attempts
-// for 30 seconds, each further one for twice as long, up to an hour; a
-// right code resets it (README "Two-factor authentication").
-var twoFactorThrottle = ratelimit.Throttle{Free: 4, Base: 30 * time.Second, Max: time.Hour}
 
 var (
 	errWrongCode           = fault.Input("code", "that code is not right (or was already used)")

@@ -37,9 +37,9 @@ type Config struct {
 	Mail Mailer
 	// Limits counts attempts (shared with the rest of the API).
 	Limits *ratelimit.Limiter
-	// SignUpsPerIP limits sign-ups per client address; zero is
-	// DefaultSignUpsPerIP.
-	SignUpsPerIP ratelimit.Rate
+	// AbuseLimits are the limits of README "Abuse limits"; a zero field is
+	// its default.
+	AbuseLimits
 	// Social runs social login flows; nil enables no provider.
 	Social *social.Service
 	// Sessions say how long sessions last; zero is DefaultSessionLimits.
@@ -67,9 +67,7 @@ func New(c Config) *Service {
 	if c.Mail == nil {
 		c.Mail = logMailer{mail.NewLog(c.Log)}
 	}
-	if c.SignUpsPerIP == (ratelimit.Rate{}) {
-		c.SignUpsPerIP = DefaultSignUpsPerIP
-	}
+	c.AbuseLimits = c.AbuseLimits.withDefaults()
 	if c.Sessions == (SessionLimits{}) {
 		c.Sessions = DefaultSessionLimits
 	}

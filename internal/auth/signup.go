@@ -14,11 +14,7 @@ import (
 	"fleetgate/internal/fault"
 	"fleetgate/internal/password"
 	"fleetgate/internal/policy"
-	"fleetgate/internal/ratelimit"
 )
-
-// DefaultSignUpsPerIP limits sign-ups per client address (Config.SignUpsPerIP).
-var DefaultSignUpsPerIP = ratelimit.Rate{Limit: 10, Window: time.Hour}
 
 // SignUp creates an account with a password and its personal organization,
 // mails the link that verifies its address, and signs in to it.

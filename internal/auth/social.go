@@ -85,7 +85,7 @@ func (f socialFactor) Verify(ctx context.Context, u *ent.User, code string) (boo
 func (s *Service) ExchangeLoginCode(ctx context.Context, code string) (*Session, error) {
 	issued := s.Now() // before reading the account: see issueSession
 	limit := loginLimit{Limit: ratelimit.Limit{Key: "login:ip:" + clientip.Key(clientip.FromContext(ctx)),
-		Throttle: loginThrottlePerIP}, shared: true}
+		Throttle: s.LoginPerIP}, shared: true}
 	if err := s.admitLogin(ctx, []loginLimit{limit}); err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (s *Service) FinishSocial(ctx context.Context, r *http.Request, provider st
 	// callback may create an account); a completed flow takes its attempt
 	// back, as a right password does.
 	limit := loginLimit{Limit: ratelimit.Limit{Key: "login:ip:" + clientip.Key(clientip.FromContext(ctx)),
-		Throttle: loginThrottlePerIP}, shared: true}
+		Throttle: s.LoginPerIP}, shared: true}
 	if err := s.admitLogin(ctx, []loginLimit{limit}); err != nil {
 		return refusedAt(flow.Redirect, CodeTooManyAttempts), err
 	}

@@ -24,7 +24,7 @@ func newSocialCore(t *testing.T, s *apitest.Server) (*auth.Service, *socialtest.
 	core := auth.New(auth.Config{
 		DB: s.Deps.DB, Passwords: s.Deps.Passwords, Tokens: s.Deps.Tokens, Log: s.Deps.Log,
 		PublicURL: public, SecretKey: s.Deps.SecretKey,
-		SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour},
+		AbuseLimits: auth.AbuseLimits{SignUpsPerIP: ratelimit.Rate{Limit: 1000, Window: time.Hour}},
 		Social: social.New(social.Config{
 			Providers: []social.ProviderConfig{{ID: social.GitHub, DisplayName: "GitHub", Kind: social.KindGitHub,
 				ClientID: "gh-client", ClientSecret: "gh-secret", WebURL: gh.URL, APIURL: gh.APIURL()}},

@@ -139,7 +139,7 @@ func (s *Service) checkCode(ctx context.Context, u *ent.User, secret, code strin
 	// Counted before it is checked: a burst of guesses cannot pass the
 	// throttle together.
 	key := twoFactorKey(u.ID)
-	if err := s.Limits.Attempt(ctx, key, twoFactorThrottle); err != nil {
+	if err := s.Limits.Attempt(ctx, key, s.TwoFactor); err != nil {
 		return 0, err
 	}
 	step, ok := totp.Verify(secret, code, s.Now(), u.TotpLastStep)

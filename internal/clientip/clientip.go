@@ -144,6 +144,13 @@ func (r *Resolver) trusts(a netip.Addr) bool {
 	return false
 }
 
+// FromTrustedProxy reports whether the request's peer is a trusted proxy,
+// whose headers (X-Forwarded-For, X-Request-Id) may be believed.
+func (r *Resolver) FromTrustedProxy(req *http.Request) bool {
+	peer, ok := parseHost(req.RemoteAddr)
+	return ok && r.trusts(peer)
+}
+
 // ClientIP returns the address the request comes from, following the rules
 // of the package documentation. It returns the zero Addr only when
 // req.RemoteAddr cannot be parsed.

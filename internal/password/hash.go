@@ -54,8 +54,8 @@ const (
 	maxKeyLen    = 64
 )
 
-// check reports parameters outside the limits above.
-func (p Params) check() error {
+// Check reports parameters outside the limits above.
+func (p Params) Check() error {
 	switch {
 	case p.Time < 1 || p.Time > maxTime:
 		return fmt.Errorf("time %d outside 1..%d", p.Time, maxTime)
@@ -67,6 +67,25 @@ func (p Params) check() error {
 		return fmt.Errorf("salt length %d outside %d..%d", p.SaltLen, minSaltLen, maxSaltLen)
 	case p.KeyLen < minKeyLen || p.KeyLen > maxKeyLen:
 		return fmt.Errorf("key length %d outside %d..%d", p.KeyLen, minKeyLen, maxKeyLen)
+	}
+	return nil
+}
+
+// owaspMinimumMemoryKiB is, by passes over memory, the least memory of
+// OWASP's argon2id configurations (Password Storage Cheat Sheet, p=1);
+// five passes or more need the last.
+var owaspMinimumMemoryKiB = []uint32{1: 47104, 2: 19456, 3: 12288, 4: 9216, 5: 7168}
+
+// CheckStrength refuses parameters weaker than every OWASP configuration
+// with as many passes, for an operator's choice of cost (README
+// "Configuration"); tests hash more cheaply.
+func (p Params) CheckStrength() error {
+	if err := p.Check(); err != nil {
+		return err
+	}
+	least := owaspMinimumMemoryKiB[min(int(p.Time), len(owaspMinimumMemoryKiB)-1)]
+	if p.MemoryKiB < least {
+		return fmt.Errorf("%d KiB with %d passes is weaker than OWASP's minimum (%d KiB for %d passes)", p.MemoryKiB, p.Time, least, p.Time)
 	}
 	return nil
 }
@@ -88,7 +107,7 @@ type Hasher struct {
 // It panics if p is outside the limits Verify accepts, since hashes made with
 // such parameters could never be verified.
 func NewHasher(p Params, maxConcurrent int) *Hasher {
-	if err := p.check(); err != nil {
+	if err := p.Check(); err != nil {
 		panic("password: bad params: " + err.Error())
 	}
 	if maxConcurrent <= 0 {
@@ -185,7 +204,7 @@ func decode(encoded string) (p Params, salt, key []byte, err error) {
 		return Params{}, nil, nil, errMalformed
 	}
 	p = Params{Time: t, MemoryKiB: m, Threads: threads, SaltLen: uint32(len(salt)), KeyLen: uint32(len(key))}
-	if err := p.check(); err != nil {
+	if err := p.Check(); err != nil {
 		return Params{}, nil, nil, fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	return p, salt, key, nil

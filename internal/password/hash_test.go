@@ -281,3 +281,24 @@ func TestCancelWhileSlotHeld(t *testing.T) {
 		t.Fatalf("holder's Hash: %v", err)
 	}
 }
+
+// TestCheckStrength: every configuration of OWASP's table passes, and one
+// KiB less than any of them is refused.
+func TestCheckStrength(t *testing.T) {
+	for _, c := range []struct{ time, kib uint32 }{{1, 47104}, {2, 19456}, {3, 12288}, {4, 9216}, {5, 7168}, {8, 7168}} {
+		p := Production()
+		p.Time, p.MemoryKiB = c.time, c.kib
+		if err := p.CheckStrength(); err != nil {
+			t.Errorf("t=%d m=%d: %v", c.time, c.kib, err)
+		}
+		p.MemoryKiB--
+		if err := p.CheckStrength(); err == nil {
+			t.Errorf("t=%d m=%d passes", c.time, p.MemoryKiB)
+		}
+	}
+	p := Production()
+	p.Threads = 0
+	if err := p.CheckStrength(); err == nil {
+		t.Error("threads 0 passes")
+	}
+}

@@ -93,6 +93,8 @@ type Throttle struct {
 	// Max caps the block (≥ Base). It is also the quiet period after which
 	// a key's failures are forgotten.
 	Max time.Duration
+	// Name names the limit to the refusals' counter (CountRefusals).
+	Name string
 }
 
 func (th Throttle) validate() error {
@@ -124,6 +126,8 @@ type Rate struct {
 	Limit int
 	// Window is the length of a window (> 0).
 	Window time.Duration
+	// Name names the limit to the refusals' counter (CountRefusals).
+	Name string
 }
 
 func (r Rate) validate() error {
@@ -136,8 +140,19 @@ func (r Rate) validate() error {
 // Limiter keeps limits in the database. It is safe for concurrent use, and
 // any number of Limiters (one per instance) may share a database.
 type Limiter struct {
-	db  *ent.Client
-	now func() time.Time
+	db      *ent.Client
+	now     func() time.Time
+	refused func(limit string)
+}
+
+// CountRefusals has refused called with the Name of each limit that
+// refuses a hit or an attempt, for metrics. Call it before any use.
+func (l *Limiter) CountRefusals(refused func(limit string)) { l.refused = refused }
+
+func (l *Limiter) refusedBy(name string) {
+	if l.refused != nil {
+		l.refused(name)
+	}
 }
 
 // New returns a Limiter over db, a client that is not itself a transaction's
@@ -184,9 +199,10 @@ func (l *Limiter) AttemptAll(ctx context.Context, limits ...Limit) error {
 	}
 	var limited time.Duration
 	err := l.locked(ctx, keys, func(tx *ent.Tx, rows map[string]*ent.RateLimit, now time.Time) error {
-		for _, k := range keys {
+		for i, k := range keys {
 			if row := rows[k]; row.BlockedUntil != nil && now.Before(*row.BlockedUntil) {
 				limited = max(limited, row.BlockedUntil.Sub(now))
+				l.refusedBy(limits[i].Throttle.Name)
 			}
 		}
 		if limited > 0 {
@@ -374,6 +390,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, r Rate) error {
 			start, count = now, 0 // the window has ended: a new one begins
 		}
 		if count >= r.Limit {
+			l.refusedBy(r.Name)
 			limited = fault.Limited(start.Add(r.Window).Sub(now))
 			return limited // rolls back
 		}

@@ -31,6 +31,21 @@ const (
 	Provisioning
 )
 
+// String names the kind of credential, for logs and metrics.
+func (c Credential) String() string {
+	switch c {
+	case Session:
+		return "session"
+	case PendingSession:
+		return "pending_session"
+	case APIKey:
+		return "api_key"
+	case Provisioning:
+		return "provisioning_key"
+	}
+	return "unknown"
+}
+
 // Viewer is an authenticated caller.
 type Viewer struct {
 	UserID     int
@@ -77,6 +92,23 @@ func Fresh(ctx context.Context) context.Context {
 		return ctx
 	}
 	return WithAuthenticator(ctx, l.authenticate)
+}
+
+// Observe returns ctx whose authenticator also tells observe of every
+// caller it authenticates, now or after Fresh: the request log names the
+// caller without authenticating a request that never asked who it is.
+func Observe(ctx context.Context, observe func(*Viewer)) context.Context {
+	l, ok := ctx.Value(ctxKey{}).(lazy)
+	if !ok {
+		return ctx
+	}
+	return WithAuthenticator(ctx, func() (*Viewer, error) {
+		v, err := l.authenticate()
+		if err == nil {
+			observe(v)
+		}
+		return v, err
+	})
 }
 
 // WithViewer returns a context with an already known viewer.
