@@ -207,46 +207,25 @@ func loadHashParams(getenv func(string) string, p *password.Params) error {
 	return nil
 }
 
-// loadAbuseLimits reads the variables of README "Abuse limits", each
-// FREE,WAIT,MAXWAIT for a throttle or LIMIT/WINDOW for a rate
-// (ratelimit.ParseThrottle, ParseRate).
+// loadAbuseLimits reads the variables of README "Abuse limits", LIMIT_ and
+// a limit's name (auth.AbuseLimits.Named), each FREE,WAIT,MAXWAIT for a
+// throttle or LIMIT/WINDOW for a rate (ratelimit.ParseThrottle, ParseRate).
 func loadAbuseLimits(getenv func(string) string, l *auth.AbuseLimits) error {
-	for _, v := range []struct {
-		name     string
-		throttle *ratelimit.Throttle
-	}{
-		{"LIMIT_LOGIN_PER_NAME_AND_IP", &l.LoginPerNameAndIP},
-		{"LIMIT_LOGIN_PER_NAME", &l.LoginPerName},
-		{"LIMIT_LOGIN_PER_IP", &l.LoginPerIP},
-		{"LIMIT_LOGIN_PER_DEVICE", &l.LoginPerDevice},
-		{"LIMIT_TWO_FACTOR", &l.TwoFactor},
-		{"LIMIT_PASSWORD_CONFIRMATION", &l.PasswordConfirmation},
-	} {
-		if s := getenv(v.name); s != "" {
-			th, err := ratelimit.ParseThrottle(s)
-			if err != nil {
-				return fmt.Errorf("%s: %w", v.name, err)
-			}
-			*v.throttle = th
+	for _, n := range l.Named() {
+		name := "LIMIT_" + strings.ToUpper(n.Name)
+		s := getenv(name)
+		if s == "" {
+			continue
 		}
-	}
-	for _, v := range []struct {
-		name string
-		rate *ratelimit.Rate
-	}{
-		{"LIMIT_SIGNUPS_PER_IP", &l.SignUpsPerIP},
-		{"LIMIT_RESET_MAILS_PER_ADDRESS", &l.ResetMailsPerAddress},
-		{"LIMIT_RESET_MAILS_PER_IP", &l.ResetMailsPerIP},
-		{"LIMIT_VERIFICATION_MAILS_PER_ACCOUNT", &l.VerificationMailsPerAccount},
-		{"LIMIT_VERIFICATION_MAILS_PER_ADDRESS", &l.VerificationMailsPerAddress},
-		{"LIMIT_MEMBER_LOOKUPS", &l.MemberLookups},
-	} {
-		if s := getenv(v.name); s != "" {
-			r, err := ratelimit.ParseRate(s)
-			if err != nil {
-				return fmt.Errorf("%s: %w", v.name, err)
-			}
-			*v.rate = r
+		var err error
+		switch limit := n.Limit.(type) {
+		case *ratelimit.Throttle:
+			*limit, err = ratelimit.ParseThrottle(s)
+		case *ratelimit.Rate:
+			*limit, err = ratelimit.ParseRate(s)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return nil

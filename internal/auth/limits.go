@@ -59,41 +59,51 @@ func DefaultAbuseLimits() AbuseLimits {
 	}
 }
 
+// Named are l's limits by name: the label of the refusals' metric (README
+// "Operating"), and, upper-cased after LIMIT_, the environment variable
+// that sets it (README "Configuration"). Each is a *ratelimit.Throttle or a
+// *ratelimit.Rate into l.
+func (l *AbuseLimits) Named() []NamedLimit {
+	return []NamedLimit{
+		{"login_per_name_and_ip", &l.LoginPerNameAndIP},
+		{"login_per_name", &l.LoginPerName},
+		{"login_per_ip", &l.LoginPerIP},
+		{"login_per_device", &l.LoginPerDevice},
+		{"two_factor", &l.TwoFactor},
+		{"password_confirmation", &l.PasswordConfirmation},
+		{"signups_per_ip", &l.SignUpsPerIP},
+		{"reset_mails_per_address", &l.ResetMailsPerAddress},
+		{"reset_mails_per_ip", &l.ResetMailsPerIP},
+		{"verification_mails_per_account", &l.VerificationMailsPerAccount},
+		{"verification_mails_per_address", &l.VerificationMailsPerAddress},
+		{"member_lookups", &l.MemberLookups},
+	}
+}
+
+// NamedLimit is one of AbuseLimits.Named.
+type NamedLimit struct {
+	Name  string
+	Limit any // *ratelimit.Throttle or *ratelimit.Rate
+}
+
 // withDefaults is l with every zero field set to its default, and every
 // limit named for the refusals' metric (README "Operating").
 func (l AbuseLimits) withDefaults() AbuseLimits {
 	d := DefaultAbuseLimits()
-	for _, th := range []struct {
-		name       string
-		field, def *ratelimit.Throttle
-	}{
-		{"login_per_name_and_ip", &l.LoginPerNameAndIP, &d.LoginPerNameAndIP},
-		{"login_per_name", &l.LoginPerName, &d.LoginPerName},
-		{"login_per_ip", &l.LoginPerIP, &d.LoginPerIP},
-		{"login_per_device", &l.LoginPerDevice, &d.LoginPerDevice},
-		{"two_factor", &l.TwoFactor, &d.TwoFactor},
-		{"password_confirmation", &l.PasswordConfirmation, &d.PasswordConfirmation},
-	} {
-		if th.field.Base == 0 { // no valid throttle has a zero wait
-			*th.field = *th.def
+	defaults := d.Named()
+	for i, n := range l.Named() {
+		switch limit := n.Limit.(type) {
+		case *ratelimit.Throttle:
+			if limit.Base == 0 { // no valid throttle has a zero wait
+				*limit = *defaults[i].Limit.(*ratelimit.Throttle)
+			}
+			limit.Name = n.Name
+		case *ratelimit.Rate:
+			if limit.Window == 0 { // no valid rate has a zero window
+				*limit = *defaults[i].Limit.(*ratelimit.Rate)
+			}
+			limit.Name = n.Name
 		}
-		th.field.Name = th.name
-	}
-	for _, r := range []struct {
-		name       string
-		field, def *ratelimit.Rate
-	}{
-		{"signups_per_ip", &l.SignUpsPerIP, &d.SignUpsPerIP},
-		{"reset_mails_per_address", &l.ResetMailsPerAddress, &d.ResetMailsPerAddress},
-		{"reset_mails_per_ip", &l.ResetMailsPerIP, &d.ResetMailsPerIP},
-		{"verification_mails_per_account", &l.VerificationMailsPerAccount, &d.VerificationMailsPerAccount},
-		{"verification_mails_per_address", &l.VerificationMailsPerAddress, &d.VerificationMailsPerAddress},
-		{"member_lookups", &l.MemberLookups, &d.MemberLookups},
-	} {
-		if r.field.Window == 0 { // no valid rate has a zero window
-			*r.field = *r.def
-		}
-		r.field.Name = r.name
 	}
 	return l
 }
