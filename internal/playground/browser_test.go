@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -22,21 +20,6 @@ import (
 	"fleetgate/internal/playground"
 )
 
-// chromium finds the browser, or skips the test without one unless
-// FLEETGATE_BROWSER_TEST=1 (CI) says it must run.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("FLEETGATE_BROWSER_TEST") == "1" {
-		t.Fatal("FLEETGATE_BROWSER_TEST=1 but no chromium on PATH")
-	}
-	t.Skip("no chromium on PATH (apt-get install chromium); FLEETGATE_BROWSER_TEST=1 makes this a failure")
-	return ""
-}
-
 // browser is a headless chromium on the playground of a fresh server, with
 // every request to another origin failed and recorded.
 type browser struct {
@@ -50,7 +33,7 @@ type browser struct {
 // openPlayground starts fleetgate on a fresh SQLite database and opens its
 // playground in a new headless chromium.
 func openPlayground(t *testing.T) *browser {
-	path := chromium(t)
+	path := apitest.Chromium(t)
 	s := apitest.Start(t, apitest.Backends()[0])
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
