@@ -268,7 +268,12 @@ func isShared(ctx context.Context, app *ent.Application) (bool, error) {
 	return roles.Org(app.OrganizationID) != access.OrgAdministrator, nil
 }
 
+// myOrganizationRole is Organization.myRole: the account's, which a scoped
+// key may not read (README "Scoped API keys").
 func myOrganizationRole(ctx context.Context, org *ent.Organization) (*access.OrgRole, error) {
+	if _, err := viewer.RequireAccount(ctx); err != nil {
+		return nil, err
+	}
 	roles, err := policy.ViewerRoles(ctx)
 	if err != nil {
 		return nil, err

@@ -192,6 +192,9 @@ func (w walkCase) newRelease(t *testing.T) *ent.Release {
 // there.
 type guardedOp struct {
 	perm access.Permission // what README "Organizations, applications and members" says guards the field
+	// alsoNeeds is a permission the field needs besides perm, which only a
+	// scope can take away (README "Scoped API keys": downloadImageConfig).
+	alsoNeeds access.Permission
 	// fresh runs the operation on a fleet of its own for each subject: it
 	// deletes the application or changes its memberships, which the other
 	// operations rely on. The others run one after another on one fleet
@@ -625,7 +628,8 @@ var guardedOps = map[string]guardedOp{
 		},
 	},
 	"Mutation.downloadImageConfig": {
-		perm: access.Configuration,
+		perm:      access.Configuration,
+		alsoNeeds: access.AddRemoveDevice, // the key it hands out registers devices
 		do: func(t *testing.T, w walkCase) error {
 			r, err := DownloadImageConfig(ctx, w.c, w.f.AppID)
 			if err == nil {
@@ -785,7 +789,7 @@ func walk(t *testing.T, op guardedOp, field string, perm access.Permission, w wa
 	switch {
 	case w.subject == outsider || !w.scope.Covers(w.app(t)):
 		want = "NOT_FOUND"
-	case w.subject.Allows(perm) && w.scope.Allows(perm):
+	case w.subject.Allows(perm) && w.scope.Allows(perm) && (op.alsoNeeds == "" || w.scope.Allows(op.alsoNeeds)):
 		if err != nil {
 			t.Fatalf("%s has %s (scope %v), but %s failed: %v", w.subject, perm, w.scope, field, err)
 		}

@@ -201,6 +201,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 	}
 	var created *ent.ApiKey
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
+		// The owner's row is locked first, so concurrent creations count
+		// one after the other and MaxAPIKeys holds.
+		if _, err := tx.User.Query().Where(user.ID(v.UserID)).Modify(database.LockRow).Only(ctx); err != nil {
+			return err
+		}
 		n, err := tx.ApiKey.Query().Where(entapikey.UserID(v.UserID)).Count(ctx)
 		if err != nil {
 			return err
@@ -317,10 +322,11 @@ func (s *Service) RotateAPIKey(ctx context.Context, id int, graceSeconds int) (s
 	if err != nil {
 		return "", nil, err
 	}
-	grace := time.Duration(graceSeconds) * time.Second
-	if graceSeconds < 0 || grace > MaxRotationGrace {
+	// Checked before converting: a huge value would overflow the Duration.
+	if graceSeconds < 0 || graceSeconds > int(MaxRotationGrace/time.Second) {
 		return "", nil, fault.Input("graceSeconds", "graceSeconds is 0 to %d (7 days)", int(MaxRotationGrace/time.Second))
 	}
+	grace := time.Duration(graceSeconds) * time.Second
 	key, err := apikey.Generate()
 	if err != nil {
 		return "", nil, err
@@ -339,9 +345,16 @@ func (s *Service) RotateAPIKey(ctx context.Context, id int, graceSeconds int) (s
 		}
 		// Conditional on the secret read, so of two concurrent rotations
 		// one fails rather than both handing out a key.
-		n, err := tx.ApiKey.Update().Where(entapikey.ID(id), entapikey.Hash(old.Hash)).
-			SetHash(apikey.Hash(key)).SetPrefix(apikey.DisplayPrefix(key)).
-			SetPreviousHash(old.Hash).SetPreviousValidUntil(now.Add(grace)).Save(ctx)
+		update := tx.ApiKey.Update().Where(entapikey.ID(id), entapikey.Hash(old.Hash)).
+			SetHash(apikey.Hash(key)).SetPrefix(apikey.DisplayPrefix(key))
+		if grace > 0 {
+			update.SetPreviousHash(old.Hash).SetPreviousValidUntil(now.Add(grace))
+		} else {
+			// Without grace the old secret is gone, not merely past a
+			// deadline that a lagging clock could still see ahead.
+			update.ClearPreviousHash().ClearPreviousValidUntil()
+		}
+		n, err := update.Save(ctx)
 		switch {
 		case err != nil:
 			return err
