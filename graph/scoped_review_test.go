@@ -99,3 +99,37 @@ func TestAPIKeyLimitUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestRotationRefusals: an expired key is not rotated back to life; a
+// session that signed in long ago must sign in again; a key revoked while
+// its old secret is in grace stops with both secrets.
+func TestRotationRefusals(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		s, clock := withClock(t, s, time.Now())
+		u := s.SignUp(t, "rot")
+		c := s.Client(u.Token)
+		soon := clock.Now().Add(time.Minute)
+		expiring := Must(CreateScopedApiKey(ctx, c, CreateApiKeyInput{Name: "soon", ExpiresAt: &soon}))(t).CreateApiKey
+		kept := Must(CreateScopedApiKey(ctx, c, CreateApiKeyInput{Name: "kept"}))(t).CreateApiKey
+		grace := 3600
+		rotated := Must(RotateApiKey(ctx, c, kept.ApiKey.Id, &grace))(t).RotateApiKey
+		for _, k := range []string{kept.Key, rotated.Key} {
+			Must(MyUsername(ctx, s.Client(k)))(t)
+		}
+		Must(RevokeApiKeys(ctx, c, []string{kept.ApiKey.Id}))(t)
+		for _, k := range []string{kept.Key, rotated.Key} {
+			_, err := MyUsername(ctx, s.Client(k))
+			WantCode(t, err, "UNAUTHENTICATED")
+		}
+
+		clock.Advance(2 * time.Minute)
+		_, err := RotateApiKey(ctx, c, expiring.ApiKey.Id, nil)
+		if Code(err) != "BAD_USER_INPUT" || Ext(err, "field") != "id" {
+			t.Fatalf("rotating an expired key: %v", err)
+		}
+		clock.Advance(20 * time.Minute) // past the recent sign-in a rotation needs
+		other := Must(CreateScopedApiKey(ctx, s.Client(login(t, s, "rot")), CreateApiKeyInput{Name: "other"}))(t).CreateApiKey
+		_, err = RotateApiKey(ctx, c, other.ApiKey.Id, nil)
+		WantCode(t, err, "FORBIDDEN")
+	})
+}
