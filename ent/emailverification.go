@@ -22,6 +22,8 @@ type EmailVerification struct {
 	UserID int `json:"user_id,omitempty"`
 	// Email holds the value of the "email" field.
 	Email string `json:"email,omitempty"`
+	// Change holds the value of the "change" field.
+	Change bool `json:"change,omitempty"`
 	// Hash holds the value of the "hash" field.
 	Hash []byte `json:"-"`
 	// ExpiresAt holds the value of the "expires_at" field.
@@ -63,6 +65,8 @@ func (*EmailVerification) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case emailverification.FieldHash:
 			values[i] = new([]byte)
+		case emailverification.FieldChange:
+			values[i] = new(sql.NullBool)
 		case emailverification.FieldID, emailverification.FieldUserID:
 			values[i] = new(sql.NullInt64)
 		case emailverification.FieldEmail:
@@ -101,6 +105,12 @@ func (_m *EmailVerification) assignValues(columns []string, values []any) error 
 				return fmt.Errorf("unexpected type %T for field email", values[i])
 			} else if value.Valid {
 				_m.Email = value.String
+			}
+		case emailverification.FieldChange:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field change", values[i])
+			} else if value.Valid {
+				_m.Change = value.Bool
 			}
 		case emailverification.FieldHash:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -166,6 +176,9 @@ func (_m *EmailVerification) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("email=")
 	builder.WriteString(_m.Email)
+	builder.WriteString(", ")
+	builder.WriteString("change=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Change))
 	builder.WriteString(", ")
 	builder.WriteString("hash=<sensitive>")
 	builder.WriteString(", ")

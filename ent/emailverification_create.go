@@ -35,6 +35,20 @@ func (_c *EmailVerificationCreate) SetEmail(v string) *EmailVerificationCreate {
 	return _c
 }
 
+// SetChange sets the "change" field.
+func (_c *EmailVerificationCreate) SetChange(v bool) *EmailVerificationCreate {
+	_c.mutation.SetChange(v)
+	return _c
+}
+
+// SetNillableChange sets the "change" field if the given value is not nil.
+func (_c *EmailVerificationCreate) SetNillableChange(v *bool) *EmailVerificationCreate {
+	if v != nil {
+		_c.SetChange(*v)
+	}
+	return _c
+}
+
 // SetHash sets the "hash" field.
 func (_c *EmailVerificationCreate) SetHash(v []byte) *EmailVerificationCreate {
 	_c.mutation.SetHash(v)
@@ -101,6 +115,10 @@ func (_c *EmailVerificationCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *EmailVerificationCreate) defaults() {
+	if _, ok := _c.mutation.Change(); !ok {
+		v := emailverification.DefaultChange
+		_c.mutation.SetChange(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := emailverification.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -119,6 +137,9 @@ func (_c *EmailVerificationCreate) check() error {
 		if err := emailverification.EmailValidator(v); err != nil {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "EmailVerification.email": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Change(); !ok {
+		return &ValidationError{Name: "change", err: errors.New(`ent: missing required field "EmailVerification.change"`)}
 	}
 	if _, ok := _c.mutation.Hash(); !ok {
 		return &ValidationError{Name: "hash", err: errors.New(`ent: missing required field "EmailVerification.hash"`)}
@@ -162,6 +183,10 @@ func (_c *EmailVerificationCreate) createSpec() (*EmailVerification, *sqlgraph.C
 	if value, ok := _c.mutation.Email(); ok {
 		_spec.SetField(emailverification.FieldEmail, field.TypeString, value)
 		_node.Email = value
+	}
+	if value, ok := _c.mutation.Change(); ok {
+		_spec.SetField(emailverification.FieldChange, field.TypeBool, value)
+		_node.Change = value
 	}
 	if value, ok := _c.mutation.Hash(); ok {
 		_spec.SetField(emailverification.FieldHash, field.TypeBytes, value)
@@ -260,6 +285,9 @@ func (u *EmailVerificationUpsertOne) UpdateNewValues() *EmailVerificationUpsertO
 		}
 		if _, exists := u.create.mutation.Email(); exists {
 			s.SetIgnore(emailverification.FieldEmail)
+		}
+		if _, exists := u.create.mutation.Change(); exists {
+			s.SetIgnore(emailverification.FieldChange)
 		}
 		if _, exists := u.create.mutation.Hash(); exists {
 			s.SetIgnore(emailverification.FieldHash)
@@ -482,6 +510,9 @@ func (u *EmailVerificationUpsertBulk) UpdateNewValues() *EmailVerificationUpsert
 			}
 			if _, exists := b.mutation.Email(); exists {
 				s.SetIgnore(emailverification.FieldEmail)
+			}
+			if _, exists := b.mutation.Change(); exists {
+				s.SetIgnore(emailverification.FieldChange)
 			}
 			if _, exists := b.mutation.Hash(); exists {
 				s.SetIgnore(emailverification.FieldHash)

@@ -201,6 +201,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Fields: map[string]*sqlgraph.FieldSpec{
 			emailverification.FieldUserID:    {Type: field.TypeInt, Column: emailverification.FieldUserID},
 			emailverification.FieldEmail:     {Type: field.TypeString, Column: emailverification.FieldEmail},
+			emailverification.FieldChange:    {Type: field.TypeBool, Column: emailverification.FieldChange},
 			emailverification.FieldHash:      {Type: field.TypeBytes, Column: emailverification.FieldHash},
 			emailverification.FieldExpiresAt: {Type: field.TypeTime, Column: emailverification.FieldExpiresAt},
 			emailverification.FieldCreatedAt: {Type: field.TypeTime, Column: emailverification.FieldCreatedAt},
@@ -2184,6 +2185,11 @@ func (f *EmailVerificationFilter) WhereUserID(p entql.IntP) {
 // WhereEmail applies the entql string predicate on the email field.
 func (f *EmailVerificationFilter) WhereEmail(p entql.StringP) {
 	f.Where(p.Field(emailverification.FieldEmail))
+}
+
+// WhereChange applies the entql bool predicate on the change field.
+func (f *EmailVerificationFilter) WhereChange(p entql.BoolP) {
+	f.Where(p.Field(emailverification.FieldChange))
 }
 
 // WhereHash applies the entql []byte predicate on the hash field.

@@ -6526,6 +6526,7 @@ type EmailVerificationMutation struct {
 	typ           string
 	id            *int
 	email         *string
+	change        *bool
 	hash          *[]byte
 	expires_at    *time.Time
 	created_at    *time.Time
@@ -6707,6 +6708,42 @@ func (m *EmailVerificationMutation) ResetEmail() {
 	m.email = nil
 }
 
+// SetChange sets the "change" field.
+func (m *EmailVerificationMutation) SetChange(b bool) {
+	m.change = &b
+}
+
+// Change returns the value of the "change" field in the mutation.
+func (m *EmailVerificationMutation) Change() (r bool, exists bool) {
+	v := m.change
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChange returns the old "change" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldChange(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChange is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChange requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChange: %w", err)
+	}
+	return oldValue.Change, nil
+}
+
+// ResetChange resets all changes to the "change" field.
+func (m *EmailVerificationMutation) ResetChange() {
+	m.change = nil
+}
+
 // SetHash sets the "hash" field.
 func (m *EmailVerificationMutation) SetHash(b []byte) {
 	m.hash = &b
@@ -6876,12 +6913,15 @@ func (m *EmailVerificationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EmailVerificationMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.user != nil {
 		fields = append(fields, emailverification.FieldUserID)
 	}
 	if m.email != nil {
 		fields = append(fields, emailverification.FieldEmail)
+	}
+	if m.change != nil {
+		fields = append(fields, emailverification.FieldChange)
 	}
 	if m.hash != nil {
 		fields = append(fields, emailverification.FieldHash)
@@ -6904,6 +6944,8 @@ func (m *EmailVerificationMutation) Field(name string) (ent.Value, bool) {
 		return m.UserID()
 	case emailverification.FieldEmail:
 		return m.Email()
+	case emailverification.FieldChange:
+		return m.Change()
 	case emailverification.FieldHash:
 		return m.Hash()
 	case emailverification.FieldExpiresAt:
@@ -6923,6 +6965,8 @@ func (m *EmailVerificationMutation) OldField(ctx context.Context, name string) (
 		return m.OldUserID(ctx)
 	case emailverification.FieldEmail:
 		return m.OldEmail(ctx)
+	case emailverification.FieldChange:
+		return m.OldChange(ctx)
 	case emailverification.FieldHash:
 		return m.OldHash(ctx)
 	case emailverification.FieldExpiresAt:
@@ -6951,6 +6995,13 @@ func (m *EmailVerificationMutation) SetField(name string, value ent.Value) error
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetEmail(v)
+		return nil
+	case emailverification.FieldChange:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChange(v)
 		return nil
 	case emailverification.FieldHash:
 		v, ok := value.([]byte)
@@ -7030,6 +7081,9 @@ func (m *EmailVerificationMutation) ResetField(name string) error {
 		return nil
 	case emailverification.FieldEmail:
 		m.ResetEmail()
+		return nil
+	case emailverification.FieldChange:
+		m.ResetChange()
 		return nil
 	case emailverification.FieldHash:
 		m.ResetHash()

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"crypto/sha256"
 	"strings"
 	"sync"
 	"testing"
@@ -207,6 +208,18 @@ func TestChangeEmail(t *testing.T) {
 			if e.Node.User.Username == "alice" && e.Node.User.Email != nil {
 				t.Fatalf("bob still reads alice's address %s", *e.Node.User.Email)
 			}
+		}
+		// A link for the address the account left verifies nothing, and
+		// changes nothing back (such a link could only come from a resend
+		// racing the change; stored here as that race would leave it).
+		stale := strings.Repeat("s", 43)
+		sum := sha256.Sum256([]byte(stale))
+		Must(s.DB.EmailVerification.Create().SetUserID(dbID(t, alice.ID)).SetEmail(alice.Email).
+			SetHash(sum[:]).SetExpiresAt(time.Now().Add(time.Hour)).Save(ctx))(t)
+		_, err = VerifyEmail(ctx, anon, stale)
+		WantCode(t, err, "BAD_USER_INPUT")
+		if me := Must(MyEmail(ctx, ac))(t).Me; deref(me.Email) != "alice2@example.com" {
+			t.Fatalf("after a stale link: %+v", me)
 		}
 		// Sign-in takes the new address, not the old one.
 		Must(Login(ctx, anon, LoginInput{UsernameOrEmail: "alice2@example.com", Password: Password}))(t)

@@ -18,6 +18,8 @@ const (
 	FieldUserID = "user_id"
 	// FieldEmail holds the string denoting the email field in the database.
 	FieldEmail = "email"
+	// FieldChange holds the string denoting the change field in the database.
+	FieldChange = "change"
 	// FieldHash holds the string denoting the hash field in the database.
 	FieldHash = "hash"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
@@ -42,6 +44,7 @@ var Columns = []string{
 	FieldID,
 	FieldUserID,
 	FieldEmail,
+	FieldChange,
 	FieldHash,
 	FieldExpiresAt,
 	FieldCreatedAt,
@@ -60,6 +63,8 @@ func ValidColumn(column string) bool {
 var (
 	// EmailValidator is a validator for the "email" field. It is called by the builders before save.
 	EmailValidator func(string) error
+	// DefaultChange holds the default value on creation for the "change" field.
+	DefaultChange bool
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
@@ -80,6 +85,11 @@ func ByUserID(opts ...sql.OrderTermOption) OrderOption {
 // ByEmail orders the results by the email field.
 func ByEmail(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEmail, opts...).ToFunc()
+}
+
+// ByChange orders the results by the change field.
+func ByChange(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldChange, opts...).ToFunc()
 }
 
 // ByExpiresAt orders the results by the expires_at field.

@@ -65,6 +65,11 @@ func Email(v string) predicate.EmailVerification {
 	return predicate.EmailVerification(sql.FieldEQ(FieldEmail, v))
 }
 
+// Change applies equality check predicate on the "change" field. It's identical to ChangeEQ.
+func Change(v bool) predicate.EmailVerification {
+	return predicate.EmailVerification(sql.FieldEQ(FieldChange, v))
+}
+
 // Hash applies equality check predicate on the "hash" field. It's identical to HashEQ.
 func Hash(v []byte) predicate.EmailVerification {
 	return predicate.EmailVerification(sql.FieldEQ(FieldHash, v))
@@ -163,6 +168,16 @@ func EmailEqualFold(v string) predicate.EmailVerification {
 // EmailContainsFold applies the ContainsFold predicate on the "email" field.
 func EmailContainsFold(v string) predicate.EmailVerification {
 	return predicate.EmailVerification(sql.FieldContainsFold(FieldEmail, v))
+}
+
+// ChangeEQ applies the EQ predicate on the "change" field.
+func ChangeEQ(v bool) predicate.EmailVerification {
+	return predicate.EmailVerification(sql.FieldEQ(FieldChange, v))
+}
+
+// ChangeNEQ applies the NEQ predicate on the "change" field.
+func ChangeNEQ(v bool) predicate.EmailVerification {
+	return predicate.EmailVerification(sql.FieldNEQ(FieldChange, v))
 }
 
 // HashEQ applies the EQ predicate on the "hash" field.

@@ -271,6 +271,7 @@ var (
 	EmailVerificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "email", Type: field.TypeString, Size: 254},
+		{Name: "change", Type: field.TypeBool, Default: false},
 		{Name: "hash", Type: field.TypeBytes, Unique: true},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime},
@@ -284,7 +285,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "email_verifications_users_email_verifications",
-				Columns:    []*schema.Column{EmailVerificationsColumns[5]},
+				Columns:    []*schema.Column{EmailVerificationsColumns[6]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -293,7 +294,7 @@ var (
 			{
 				Name:    "emailverification_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{EmailVerificationsColumns[5]},
+				Columns: []*schema.Column{EmailVerificationsColumns[6]},
 			},
 		},
 	}

@@ -381,8 +381,12 @@ func init() {
 			return nil
 		}
 	}()
+	// emailverificationDescChange is the schema descriptor for change field.
+	emailverificationDescChange := emailverificationFields[2].Descriptor()
+	// emailverification.DefaultChange holds the default value on creation for the change field.
+	emailverification.DefaultChange = emailverificationDescChange.Default.(bool)
 	// emailverificationDescCreatedAt is the schema descriptor for created_at field.
-	emailverificationDescCreatedAt := emailverificationFields[4].Descriptor()
+	emailverificationDescCreatedAt := emailverificationFields[5].Descriptor()
 	// emailverification.DefaultCreatedAt holds the default value on creation for the created_at field.
 	emailverification.DefaultCreatedAt = emailverificationDescCreatedAt.Default.(func() time.Time)
 	fleetactionMixin := schema.FleetAction{}.Mixin()

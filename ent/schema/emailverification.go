@@ -22,6 +22,11 @@ func (EmailVerification) Fields() []ent.Field {
 		field.Int("user_id").Immutable(),
 		// The address the link was mailed to.
 		field.String("email").NotEmpty().MaxLen(254).Validate(line).Immutable(),
+		// A link of changeEmail, which makes email the account's address; a
+		// link of the other kind only verifies email while it is the
+		// account's. Stored, not inferred when the link is followed: the
+		// address may have changed since it was mailed.
+		field.Bool("change").Default(false).Immutable(),
 		field.Bytes("hash").Unique().Immutable().Sensitive(),
 		field.Time("expires_at").Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),

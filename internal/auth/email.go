@@ -26,23 +26,20 @@ const VerificationLinkLifetime = 24 * time.Hour
 
 var errBadVerificationToken = fault.Input("token", "this verification link is invalid, used or expired: request a new one")
 
-// newVerification stores a verification link of u for address, replacing
-// u's pending links of the same kind (for the account's address, or for a
-// new one), and returns its token.
-func (s *Service) newVerification(ctx context.Context, tx *ent.Tx, u *ent.User, address string) (string, error) {
-	sameKind := emailverification.Email(u.Email)
-	if address != u.Email {
-		sameKind = emailverification.EmailNEQ(u.Email)
-	}
-	if _, err := tx.EmailVerification.Delete().Where(emailverification.UserID(u.ID), sameKind).Exec(ctx); err != nil {
+// newVerification stores a verification link of userID for address, of
+// changeEmail (change) or for the account's own address, replacing the
+// user's pending links of the same kind, and returns its token.
+func (s *Service) newVerification(ctx context.Context, tx *ent.Tx, userID int, address string, change bool) (string, error) {
+	sameKind := emailverification.And(emailverification.UserID(userID), emailverification.Change(change))
+	if _, err := tx.EmailVerification.Delete().Where(sameKind).Exec(ctx); err != nil {
 		return "", err
 	}
 	tok, err := newLinkSecret()
 	if err != nil {
 		return "", err
 	}
-	return tok, tx.EmailVerification.Create().SetUserID(u.ID).SetEmail(address).SetHash(linkHash(tok)).
-		SetExpiresAt(s.Now().UTC().Add(VerificationLinkLifetime)).Exec(ctx)
+	return tok, tx.EmailVerification.Create().SetUserID(userID).SetEmail(address).SetChange(change).
+		SetHash(linkHash(tok)).SetExpiresAt(s.Now().UTC().Add(VerificationLinkLifetime)).Exec(ctx)
 }
 
 // verificationLink is the link a verification mail carries.
@@ -64,18 +61,20 @@ func (s *Service) ResendVerificationEmail(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	u, err := s.DB.User.Get(ctx, v.UserID)
-	if err != nil {
-		return false, err
-	}
-	if u.EmailVerified {
-		return false, fault.New(fault.Conflict, "the address %s is verified already", u.Email)
-	}
-	if err := s.Limits.Allow(ctx, verificationAccountKey(u.ID), s.VerificationMailsPerAccount); err != nil {
+	if err := s.Limits.Allow(ctx, verificationAccountKey(v.UserID), s.VerificationMailsPerAccount); err != nil {
 		return false, err
 	}
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
-		tok, err := s.newVerification(ctx, tx, u, u.Email)
+		// The address as it is now, held until the link is stored: the
+		// link goes to the account's address, not one it just left.
+		u, err := tx.User.Query().Where(user.ID(v.UserID)).Modify(database.LockRow).Only(ctx)
+		if err != nil {
+			return err
+		}
+		if u.EmailVerified {
+			return fault.New(fault.Conflict, "the address %s is verified already", u.Email)
+		}
+		tok, err := s.newVerification(ctx, tx, u.ID, u.Email, false)
 		if err != nil {
 			return err
 		}
@@ -113,7 +112,7 @@ func (s *Service) ChangeEmail(ctx context.Context, newEmail, password string) (b
 		if err := emailFree(sys, tx, address); err != nil {
 			return err
 		}
-		tok, err := s.newVerification(sys, tx, u, address)
+		tok, err := s.newVerification(sys, tx, u.ID, address, true)
 		if err != nil {
 			return err
 		}
@@ -155,7 +154,12 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 		return nil, err
 	}
 	u, old := link.Edges.User, link.Edges.User.Email
-	changed := link.Email != old
+	changed := link.Change
+	if changed == (link.Email == old) {
+		// A link for an address the account has left, or a change made
+		// already.
+		return nil, errBadVerificationToken
+	}
 	err = database.WithTx(sys, s.DB, func(tx *ent.Tx) error {
 		// Single use: of two requests with one link, one deletes it.
 		n, err := tx.EmailVerification.Delete().Where(emailverification.ID(link.ID)).Exec(sys)

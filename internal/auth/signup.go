@@ -54,7 +54,7 @@ func (s *Service) SignUp(ctx context.Context, username, email, plain string) (*S
 		if err != nil {
 			return err
 		}
-		tok, err := s.newVerification(sys, tx, u, email)
+		tok, err := s.newVerification(sys, tx, u.ID, email, false)
 		if err != nil {
 			return err
 		}
