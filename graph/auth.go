@@ -51,6 +51,19 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 	return self(ctx, u, false)
 }
 
+// ownRows is ctx for reading the rows of u's own account (sessions,
+// events, identities, organizations), once ownAccount allows it. The
+// queries name u; past the privacy rules, because in an AuthPayload the
+// request itself carries no credential and the rules would find no viewer
+// (README "Accounts and sessions": a sign-in's answer is the signed-in
+// user's).
+func ownRows(ctx context.Context, u *ent.User) (context.Context, error) {
+	if err := ownAccount(ctx, u); err != nil {
+		return nil, err
+	}
+	return policy.System(ctx), nil
+}
+
 // self decides whether the caller is u; pending accepts a session still
 // owing the second factor (the limited me of README "Two-factor authentication").
 // A scoped API key is never u's account (viewer.ErrScopedKey).

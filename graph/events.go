@@ -10,7 +10,8 @@ import (
 )
 
 func (d Deps) securityEvents(ctx context.Context, u *ent.User, after *ent.Cursor, first *int, before *ent.Cursor, last *int) (*ent.SecurityEventConnection, error) {
-	if err := ownAccount(ctx, u); err != nil {
+	ctx, err := ownRows(ctx, u)
+	if err != nil {
 		return nil, err
 	}
 	return d.DB.SecurityEvent.Query().Where(securityevent.UserID(u.ID)).

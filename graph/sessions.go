@@ -12,7 +12,8 @@ import (
 // sessions is me.sessions: the user's live sessions, newest first (README
 // "Sessions").
 func (d Deps) sessions(ctx context.Context, u *ent.User, after *ent.Cursor, first *int, before *ent.Cursor, last *int) (*ent.SessionConnection, error) {
-	if err := ownAccount(ctx, u); err != nil {
+	ctx, err := ownRows(ctx, u)
+	if err != nil {
 		return nil, err
 	}
 	return d.auth.LiveSessions(u).Paginate(ctx, after, first, before, last, ent.WithSessionOrder(&ent.SessionOrder{

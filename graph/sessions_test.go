@@ -329,7 +329,7 @@ func TestSessionTokenChecks(t *testing.T) {
 // TestPasswordAndTwoFactorEndOtherSessions: changing the password and
 // turning 2FA on keep the caller's session (with a new token) and end every
 // other; a pending login has no session until its second factor; turning
-// 2FA off ends every session, the caller's too.
+// 2FA off ends every other session too, and the caller's goes on.
 func TestPasswordAndTwoFactorEndOtherSessions(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		a := s.SignUp(t, "alice")
@@ -409,4 +409,23 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestSignInAnswerHoldsTheAccountsRows: the user of a sign-in's answer is
+// the signed-in user's to read, rows of the account included, though the
+// request itself carried no credential.
+func TestSignInAnswerHoldsTheAccountsRows(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		rows := `user { sessions { totalCount } securityEvents { totalCount } identities { id } organizations { totalCount } }`
+		up := s.Do(t, "", `mutation { signUp(input: {username: "ada", email: "ada@example.com", password: "`+Password+`"}) { token `+rows+` } }`, nil)
+		in := s.Do(t, "", `mutation { login(input: {usernameOrEmail: "ada", password: "`+Password+`"}) { token `+rows+` } }`, nil)
+		for name, r := range map[string]Result{"signUp": up, "login": in} {
+			if data := string(r.Data[name]); len(r.Errors) != 0 || !strings.Contains(data, `"organizations":{"totalCount":1}`) || !strings.Contains(data, `"token":"ey`) {
+				t.Errorf("%s: errors %+v, data %s", name, r.Errors, data)
+			}
+		}
+		if data := string(in.Data["login"]); !strings.Contains(data, `"sessions":{"totalCount":2}`) {
+			t.Errorf("login's answer lists %s, want both sessions", data)
+		}
+	})
 }

@@ -34,7 +34,8 @@ func (r *queryResolver) AuthProviders(ctx context.Context) ([]*social.ProviderCo
 
 // Identities is the resolver for the identities field.
 func (r *userResolver) Identities(ctx context.Context, obj *ent.User) ([]*ent.Identity, error) {
-	if err := ownAccount(ctx, obj); err != nil {
+	ctx, err := ownRows(ctx, obj)
+	if err != nil {
 		return nil, err
 	}
 	return r.auth.Identities(ctx, obj)
