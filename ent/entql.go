@@ -470,6 +470,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Type: "Session",
 		Fields: map[string]*sqlgraph.FieldSpec{
 			session.FieldCreatedAt:     {Type: field.TypeTime, Column: session.FieldCreatedAt},
+			session.FieldValidAfter:    {Type: field.TypeTime, Column: session.FieldValidAfter},
 			session.FieldLastUsedAt:    {Type: field.TypeTime, Column: session.FieldLastUsedAt},
 			session.FieldClientAddress: {Type: field.TypeString, Column: session.FieldClientAddress},
 			session.FieldUserAgent:     {Type: field.TypeString, Column: session.FieldUserAgent},
@@ -3435,6 +3436,11 @@ func (f *SessionFilter) WhereID(p entql.IntP) {
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *SessionFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(session.FieldCreatedAt))
+}
+
+// WhereValidAfter applies the entql time.Time predicate on the valid_after field.
+func (f *SessionFilter) WhereValidAfter(p entql.TimeP) {
+	f.Where(p.Field(session.FieldValidAfter))
 }
 
 // WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.

@@ -16053,6 +16053,7 @@ type SessionMutation struct {
 	typ            string
 	id             *int
 	created_at     *time.Time
+	valid_after    *time.Time
 	last_used_at   *time.Time
 	client_address *string
 	user_agent     *string
@@ -16197,6 +16198,55 @@ func (m *SessionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err er
 // ResetCreatedAt resets all changes to the "created_at" field.
 func (m *SessionMutation) ResetCreatedAt() {
 	m.created_at = nil
+}
+
+// SetValidAfter sets the "valid_after" field.
+func (m *SessionMutation) SetValidAfter(t time.Time) {
+	m.valid_after = &t
+}
+
+// ValidAfter returns the value of the "valid_after" field in the mutation.
+func (m *SessionMutation) ValidAfter() (r time.Time, exists bool) {
+	v := m.valid_after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidAfter returns the old "valid_after" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldValidAfter(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidAfter: %w", err)
+	}
+	return oldValue.ValidAfter, nil
+}
+
+// ClearValidAfter clears the value of the "valid_after" field.
+func (m *SessionMutation) ClearValidAfter() {
+	m.valid_after = nil
+	m.clearedFields[session.FieldValidAfter] = struct{}{}
+}
+
+// ValidAfterCleared returns if the "valid_after" field was cleared in this mutation.
+func (m *SessionMutation) ValidAfterCleared() bool {
+	_, ok := m.clearedFields[session.FieldValidAfter]
+	return ok
+}
+
+// ResetValidAfter resets all changes to the "valid_after" field.
+func (m *SessionMutation) ResetValidAfter() {
+	m.valid_after = nil
+	delete(m.clearedFields, session.FieldValidAfter)
 }
 
 // SetLastUsedAt sets the "last_used_at" field.
@@ -16440,9 +16490,12 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, session.FieldCreatedAt)
+	}
+	if m.valid_after != nil {
+		fields = append(fields, session.FieldValidAfter)
 	}
 	if m.last_used_at != nil {
 		fields = append(fields, session.FieldLastUsedAt)
@@ -16469,6 +16522,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case session.FieldCreatedAt:
 		return m.CreatedAt()
+	case session.FieldValidAfter:
+		return m.ValidAfter()
 	case session.FieldLastUsedAt:
 		return m.LastUsedAt()
 	case session.FieldClientAddress:
@@ -16490,6 +16545,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 	switch name {
 	case session.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
+	case session.FieldValidAfter:
+		return m.OldValidAfter(ctx)
 	case session.FieldLastUsedAt:
 		return m.OldLastUsedAt(ctx)
 	case session.FieldClientAddress:
@@ -16515,6 +16572,13 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCreatedAt(v)
+		return nil
+	case session.FieldValidAfter:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidAfter(v)
 		return nil
 	case session.FieldLastUsedAt:
 		v, ok := value.(time.Time)
@@ -16583,7 +16647,11 @@ func (m *SessionMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *SessionMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(session.FieldValidAfter) {
+		fields = append(fields, session.FieldValidAfter)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -16596,6 +16664,11 @@ func (m *SessionMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *SessionMutation) ClearField(name string) error {
+	switch name {
+	case session.FieldValidAfter:
+		m.ClearValidAfter()
+		return nil
+	}
 	return fmt.Errorf("unknown Session nullable field %s", name)
 }
 
@@ -16605,6 +16678,9 @@ func (m *SessionMutation) ResetField(name string) error {
 	switch name {
 	case session.FieldCreatedAt:
 		m.ResetCreatedAt()
+		return nil
+	case session.FieldValidAfter:
+		m.ResetValidAfter()
 		return nil
 	case session.FieldLastUsedAt:
 		m.ResetLastUsedAt()

@@ -20,6 +20,8 @@ type Session struct {
 	ID int `json:"id,omitempty"`
 	// When it was created. The moment of the sign-in that began the session; refreshing keeps it.
 	CreatedAt time.Time `json:"created_at,omitempty"`
+	// ValidAfter holds the value of the "valid_after" field.
+	ValidAfter *time.Time `json:"valid_after,omitempty"`
 	// When the session last authenticated a request, to within a minute.
 	LastUsedAt time.Time `json:"last_used_at,omitempty"`
 	// The client address the session signed in from; empty when it was unknown.
@@ -65,7 +67,7 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case session.FieldClientAddress, session.FieldUserAgent, session.FieldSignInMethod:
 			values[i] = new(sql.NullString)
-		case session.FieldCreatedAt, session.FieldLastUsedAt:
+		case session.FieldCreatedAt, session.FieldValidAfter, session.FieldLastUsedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -93,6 +95,13 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
+			}
+		case session.FieldValidAfter:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field valid_after", values[i])
+			} else if value.Valid {
+				_m.ValidAfter = new(time.Time)
+				*_m.ValidAfter = value.Time
 			}
 		case session.FieldLastUsedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -167,6 +176,11 @@ func (_m *Session) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.ValidAfter; v != nil {
+		builder.WriteString("valid_after=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("last_used_at=")
 	builder.WriteString(_m.LastUsedAt.Format(time.ANSIC))

@@ -37,6 +37,20 @@ func (_c *SessionCreate) SetNillableCreatedAt(v *time.Time) *SessionCreate {
 	return _c
 }
 
+// SetValidAfter sets the "valid_after" field.
+func (_c *SessionCreate) SetValidAfter(v time.Time) *SessionCreate {
+	_c.mutation.SetValidAfter(v)
+	return _c
+}
+
+// SetNillableValidAfter sets the "valid_after" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableValidAfter(v *time.Time) *SessionCreate {
+	if v != nil {
+		_c.SetValidAfter(*v)
+	}
+	return _c
+}
+
 // SetLastUsedAt sets the "last_used_at" field.
 func (_c *SessionCreate) SetLastUsedAt(v time.Time) *SessionCreate {
 	_c.mutation.SetLastUsedAt(v)
@@ -212,6 +226,10 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
+	if value, ok := _c.mutation.ValidAfter(); ok {
+		_spec.SetField(session.FieldValidAfter, field.TypeTime, value)
+		_node.ValidAfter = &value
+	}
 	if value, ok := _c.mutation.LastUsedAt(); ok {
 		_spec.SetField(session.FieldLastUsedAt, field.TypeTime, value)
 		_node.LastUsedAt = value
@@ -297,6 +315,24 @@ type (
 	}
 )
 
+// SetValidAfter sets the "valid_after" field.
+func (u *SessionUpsert) SetValidAfter(v time.Time) *SessionUpsert {
+	u.Set(session.FieldValidAfter, v)
+	return u
+}
+
+// UpdateValidAfter sets the "valid_after" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateValidAfter() *SessionUpsert {
+	u.SetExcluded(session.FieldValidAfter)
+	return u
+}
+
+// ClearValidAfter clears the value of the "valid_after" field.
+func (u *SessionUpsert) ClearValidAfter() *SessionUpsert {
+	u.SetNull(session.FieldValidAfter)
+	return u
+}
+
 // SetLastUsedAt sets the "last_used_at" field.
 func (u *SessionUpsert) SetLastUsedAt(v time.Time) *SessionUpsert {
 	u.Set(session.FieldLastUsedAt, v)
@@ -364,6 +400,27 @@ func (u *SessionUpsertOne) Update(set func(*SessionUpsert)) *SessionUpsertOne {
 		set(&SessionUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetValidAfter sets the "valid_after" field.
+func (u *SessionUpsertOne) SetValidAfter(v time.Time) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetValidAfter(v)
+	})
+}
+
+// UpdateValidAfter sets the "valid_after" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateValidAfter() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateValidAfter()
+	})
+}
+
+// ClearValidAfter clears the value of the "valid_after" field.
+func (u *SessionUpsertOne) ClearValidAfter() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearValidAfter()
+	})
 }
 
 // SetLastUsedAt sets the "last_used_at" field.
@@ -601,6 +658,27 @@ func (u *SessionUpsertBulk) Update(set func(*SessionUpsert)) *SessionUpsertBulk 
 		set(&SessionUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetValidAfter sets the "valid_after" field.
+func (u *SessionUpsertBulk) SetValidAfter(v time.Time) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetValidAfter(v)
+	})
+}
+
+// UpdateValidAfter sets the "valid_after" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateValidAfter() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateValidAfter()
+	})
+}
+
+// ClearValidAfter clears the value of the "valid_after" field.
+func (u *SessionUpsertBulk) ClearValidAfter() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearValidAfter()
+	})
 }
 
 // SetLastUsedAt sets the "last_used_at" field.

@@ -29,6 +29,26 @@ func (_u *SessionUpdate) Where(ps ...predicate.Session) *SessionUpdate {
 	return _u
 }
 
+// SetValidAfter sets the "valid_after" field.
+func (_u *SessionUpdate) SetValidAfter(v time.Time) *SessionUpdate {
+	_u.mutation.SetValidAfter(v)
+	return _u
+}
+
+// SetNillableValidAfter sets the "valid_after" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableValidAfter(v *time.Time) *SessionUpdate {
+	if v != nil {
+		_u.SetValidAfter(*v)
+	}
+	return _u
+}
+
+// ClearValidAfter clears the value of the "valid_after" field.
+func (_u *SessionUpdate) ClearValidAfter() *SessionUpdate {
+	_u.mutation.ClearValidAfter()
+	return _u
+}
+
 // SetLastUsedAt sets the "last_used_at" field.
 func (_u *SessionUpdate) SetLastUsedAt(v time.Time) *SessionUpdate {
 	_u.mutation.SetLastUsedAt(v)
@@ -101,6 +121,12 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
+	if value, ok := _u.mutation.ValidAfter(); ok {
+		_spec.SetField(session.FieldValidAfter, field.TypeTime, value)
+	}
+	if _u.mutation.ValidAfterCleared() {
+		_spec.ClearField(session.FieldValidAfter, field.TypeTime)
+	}
 	if value, ok := _u.mutation.LastUsedAt(); ok {
 		_spec.SetField(session.FieldLastUsedAt, field.TypeTime, value)
 	}
@@ -124,6 +150,26 @@ type SessionUpdateOne struct {
 	hooks     []Hook
 	mutation  *SessionMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetValidAfter sets the "valid_after" field.
+func (_u *SessionUpdateOne) SetValidAfter(v time.Time) *SessionUpdateOne {
+	_u.mutation.SetValidAfter(v)
+	return _u
+}
+
+// SetNillableValidAfter sets the "valid_after" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableValidAfter(v *time.Time) *SessionUpdateOne {
+	if v != nil {
+		_u.SetValidAfter(*v)
+	}
+	return _u
+}
+
+// ClearValidAfter clears the value of the "valid_after" field.
+func (_u *SessionUpdateOne) ClearValidAfter() *SessionUpdateOne {
+	_u.mutation.ClearValidAfter()
+	return _u
 }
 
 // SetLastUsedAt sets the "last_used_at" field.
@@ -227,6 +273,12 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.ValidAfter(); ok {
+		_spec.SetField(session.FieldValidAfter, field.TypeTime, value)
+	}
+	if _u.mutation.ValidAfterCleared() {
+		_spec.ClearField(session.FieldValidAfter, field.TypeTime)
 	}
 	if value, ok := _u.mutation.LastUsedAt(); ok {
 		_spec.SetField(session.FieldLastUsedAt, field.TypeTime, value)

@@ -12,6 +12,7 @@ import (
 	"fleetgate/internal/auth"
 	"fleetgate/internal/token"
 
+	"fleetgate/ent/user"
 	. "fleetgate/internal/apitest"
 )
 
@@ -426,6 +427,24 @@ func TestSignInAnswerHoldsTheAccountsRows(t *testing.T) {
 		}
 		if data := string(in.Data["login"]); !strings.Contains(data, `"sessions":{"totalCount":2}`) {
 			t.Errorf("login's answer lists %s, want both sessions", data)
+		}
+	})
+}
+
+// TestSignInRacingPasswordChangeIsNotListed: a login checked with the old
+// password whose session row is written after a password change deleted
+// the others gets a refused token, and its row is not listed as a live
+// session; the session the change kept is.
+func TestSignInRacingPasswordChangeIsNotListed(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		a := s.SignUp(t, "alice")
+		before := Must(s.DB.User.Query().Where(user.Username("alice")).Only(ctx))(t).SessionsValidAfter
+		changed := Must(ChangePassword(ctx, s.Client(a.Token), ChangePasswordInput{CurrentPassword: Password, NewPassword: "a whole new password"}))(t).ChangePassword.Token
+		// The row such a login leaves: begun under the old sessionsValidAfter.
+		Must(s.DB.Session.Create().SetUserID(dbID(t, a.ID)).SetCreatedAt(time.Now()).SetLastUsedAt(time.Now()).
+			SetValidAfter(before).SetSignInMethod("password").Save(ctx))(t)
+		if got := sessionsOf(t, s, changed); len(got) != 1 || !got[0].Current {
+			t.Fatalf("listed %+v, want the kept session alone", got)
 		}
 	})
 }

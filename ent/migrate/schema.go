@@ -706,6 +706,7 @@ var (
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "valid_after", Type: field.TypeTime, Nullable: true},
 		{Name: "last_used_at", Type: field.TypeTime},
 		{Name: "client_address", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "user_agent", Type: field.TypeString, Size: 1024, Default: ""},
@@ -720,7 +721,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_users_sessions",
-				Columns:    []*schema.Column{SessionsColumns[6]},
+				Columns:    []*schema.Column{SessionsColumns[7]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -729,7 +730,7 @@ var (
 			{
 				Name:    "session_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[6], SessionsColumns[1]},
+				Columns: []*schema.Column{SessionsColumns[7], SessionsColumns[1]},
 			},
 		},
 	}

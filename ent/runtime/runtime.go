@@ -764,19 +764,19 @@ func init() {
 	// session.DefaultCreatedAt holds the default value on creation for the created_at field.
 	session.DefaultCreatedAt = sessionDescCreatedAt.Default.(func() time.Time)
 	// sessionDescClientAddress is the schema descriptor for client_address field.
-	sessionDescClientAddress := sessionFields[1].Descriptor()
+	sessionDescClientAddress := sessionFields[2].Descriptor()
 	// session.DefaultClientAddress holds the default value on creation for the client_address field.
 	session.DefaultClientAddress = sessionDescClientAddress.Default.(string)
 	// session.ClientAddressValidator is a validator for the "client_address" field. It is called by the builders before save.
 	session.ClientAddressValidator = sessionDescClientAddress.Validators[0].(func(string) error)
 	// sessionDescUserAgent is the schema descriptor for user_agent field.
-	sessionDescUserAgent := sessionFields[2].Descriptor()
+	sessionDescUserAgent := sessionFields[3].Descriptor()
 	// session.DefaultUserAgent holds the default value on creation for the user_agent field.
 	session.DefaultUserAgent = sessionDescUserAgent.Default.(string)
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
 	// sessionDescSignInMethod is the schema descriptor for sign_in_method field.
-	sessionDescSignInMethod := sessionFields[3].Descriptor()
+	sessionDescSignInMethod := sessionFields[4].Descriptor()
 	// session.SignInMethodValidator is a validator for the "sign_in_method" field. It is called by the builders before save.
 	session.SignInMethodValidator = func() func(string) error {
 		validators := sessionDescSignInMethod.Validators

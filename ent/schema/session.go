@@ -22,6 +22,13 @@ func (Session) Mixin() []ent.Mixin {
 
 func (Session) Fields() []ent.Field {
 	return []ent.Field{
+		// The user's sessions_valid_after when the session began, or was
+		// last kept through an end of the others (a password change). Behind
+		// the user's, the session was ended by that change, though a sign-in
+		// racing it wrote the row after the others were deleted; its tokens
+		// are refused anyway (their iat). Null for rows from before it was
+		// kept.
+		field.Time("valid_after").Optional().Nillable().Annotations(hidden()),
 		field.Time("last_used_at").
 			Comment("When the session last authenticated a request, to within a minute."),
 		field.String("client_address").Default("").MaxLen(64).Immutable().

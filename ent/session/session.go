@@ -17,6 +17,8 @@ const (
 	FieldID = "id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
+	// FieldValidAfter holds the string denoting the valid_after field in the database.
+	FieldValidAfter = "valid_after"
 	// FieldLastUsedAt holds the string denoting the last_used_at field in the database.
 	FieldLastUsedAt = "last_used_at"
 	// FieldClientAddress holds the string denoting the client_address field in the database.
@@ -44,6 +46,7 @@ const (
 var Columns = []string{
 	FieldID,
 	FieldCreatedAt,
+	FieldValidAfter,
 	FieldLastUsedAt,
 	FieldClientAddress,
 	FieldUserAgent,
@@ -94,6 +97,11 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
+}
+
+// ByValidAfter orders the results by the valid_after field.
+func ByValidAfter(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldValidAfter, opts...).ToFunc()
 }
 
 // ByLastUsedAt orders the results by the last_used_at field.

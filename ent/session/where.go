@@ -60,6 +60,11 @@ func CreatedAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// ValidAfter applies equality check predicate on the "valid_after" field. It's identical to ValidAfterEQ.
+func ValidAfter(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldValidAfter, v))
+}
+
 // LastUsedAt applies equality check predicate on the "last_used_at" field. It's identical to LastUsedAtEQ.
 func LastUsedAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldLastUsedAt, v))
@@ -123,6 +128,56 @@ func CreatedAtLT(v time.Time) predicate.Session {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// ValidAfterEQ applies the EQ predicate on the "valid_after" field.
+func ValidAfterEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldValidAfter, v))
+}
+
+// ValidAfterNEQ applies the NEQ predicate on the "valid_after" field.
+func ValidAfterNEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldValidAfter, v))
+}
+
+// ValidAfterIn applies the In predicate on the "valid_after" field.
+func ValidAfterIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldValidAfter, vs...))
+}
+
+// ValidAfterNotIn applies the NotIn predicate on the "valid_after" field.
+func ValidAfterNotIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldValidAfter, vs...))
+}
+
+// ValidAfterGT applies the GT predicate on the "valid_after" field.
+func ValidAfterGT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldValidAfter, v))
+}
+
+// ValidAfterGTE applies the GTE predicate on the "valid_after" field.
+func ValidAfterGTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldValidAfter, v))
+}
+
+// ValidAfterLT applies the LT predicate on the "valid_after" field.
+func ValidAfterLT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldValidAfter, v))
+}
+
+// ValidAfterLTE applies the LTE predicate on the "valid_after" field.
+func ValidAfterLTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldValidAfter, v))
+}
+
+// ValidAfterIsNil applies the IsNil predicate on the "valid_after" field.
+func ValidAfterIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldValidAfter))
+}
+
+// ValidAfterNotNil applies the NotNil predicate on the "valid_after" field.
+func ValidAfterNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldValidAfter))
 }
 
 // LastUsedAtEQ applies the EQ predicate on the "last_used_at" field.

@@ -135,7 +135,7 @@ func (s *Service) pendingSession(u *ent.User, issued time.Time, method Method) (
 // the client of ctx.
 func (s *Service) startSession(ctx context.Context, u *ent.User, issued, authTime time.Time, method Method) (*Session, error) {
 	row, err := s.DB.Session.Create().SetUserID(u.ID).SetCreatedAt(issued.UTC()).SetLastUsedAt(issued.UTC()).
-		SetClientAddress(clientAddress(ctx)).SetUserAgent(UserAgent(ctx)).SetSignInMethod(string(method)).Save(ctx)
+		SetValidAfter(u.SessionsValidAfter).SetClientAddress(clientAddress(ctx)).SetUserAgent(UserAgent(ctx)).SetSignInMethod(string(method)).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,11 @@ func (s *Service) advanceSessions(ctx context.Context, tx *ent.Tx, userID, keep 
 		next = current.Add(time.Millisecond)
 	}
 	u, err = tx.User.UpdateOne(u).SetSessionsValidAfter(next).Save(ctx)
-	return u, n, err
+	if err != nil || keep == 0 {
+		return u, n, err
+	}
+	// The session kept goes on under the new value (see LiveSessions).
+	return u, n, tx.Session.Update().Where(entsession.ID(keep)).SetValidAfter(u.SessionsValidAfter).Exec(ctx)
 }
 
 // deleteSessions deletes the user's sessions but keep, and says how many.
@@ -325,7 +329,9 @@ func (s *Service) SignOutEverywhere(ctx context.Context, keepCurrent bool) (bool
 // LiveSessions is the query of u's sessions that have not ended (their
 // user's to read: the privacy rule of sessions).
 func (s *Service) LiveSessions(u *ent.User) *ent.SessionQuery {
-	return s.DB.Session.Query().Where(entsession.UserID(u.ID), s.Sessions.live(s.Now()))
+	return s.DB.Session.Query().Where(entsession.UserID(u.ID), s.Sessions.live(s.Now()),
+		// Not one a later end of sessions ended (a sign-in that raced it).
+		entsession.Or(entsession.ValidAfterIsNil(), entsession.ValidAfterGTE(u.SessionsValidAfter)))
 }
 
 // RevokeSession ends one of the caller's sessions (its own too: that is
