@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fleetgate/ent/organization"
+	"fleetgate/ent/outboxmail"
 	"fleetgate/ent/securityevent"
 	"fleetgate/ent/user"
 	"fleetgate/internal/access"
@@ -189,6 +190,7 @@ func TestChangeAndSetPassword(t *testing.T) {
 func TestDeleteAccount(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		f := s.NewFleet(t, "f") // f_administrator alone administers f_org
+		s, _ = s.WithMailbox(t) // mail through the outbox, which the deletion empties of theirs
 		admin := f.Users[access.Administrator]
 		ac := s.Client(admin.Token)
 		// Something of everything under f_org, and a shared organization
@@ -207,9 +209,13 @@ func TestDeleteAccount(t *testing.T) {
 				"appMembers": Must(s.DB.ApplicationMembership.Query().Count(ctx))(t), "devices": Must(s.DB.Device.Query().Count(ctx))(t),
 				"tags": Must(s.DB.DeviceTag.Query().Count(ctx))(t), "keys": Must(s.DB.ApiKey.Query().Count(ctx))(t),
 				"knownEmails": Must(s.DB.KnownEmail.Query().Count(ctx))(t),
+				"theirMail":   Must(s.DB.OutboxMail.Query().Where(outboxmail.Recipient(admin.Email)).Count(ctx))(t),
 			}
 		}
 		before := count()
+		if before["theirMail"] == 0 {
+			t.Fatal("no mail to the account in the outbox (the new key's notice)")
+		}
 		_, err := DeleteAccount(ctx, ac, "wrong password")
 		if Code(err) != "BAD_USER_INPUT" || Ext(err, "field") != "password" {
 			t.Fatalf("wrong password: %v", err)
@@ -225,7 +231,7 @@ func TestDeleteAccount(t *testing.T) {
 		// address. The shared organization and its application stay.
 		want := map[string]int{"users": before["users"] - 1, "orgs": before["orgs"] - 2, "orgMembers": before["orgMembers"] - 3,
 			"apps": before["apps"] - 1, "appMembers": before["appMembers"] - 3, "devices": 0, "tags": 0, "keys": before["keys"] - 1,
-			"knownEmails": 0}
+			"knownEmails": 0, "theirMail": 0}
 		if !equalCounts(after, want) {
 			t.Fatalf("after delete %v, want %v (before %v)", after, want, before)
 		}

@@ -6,6 +6,7 @@ import (
 	"fleetgate/ent"
 	"fleetgate/ent/organization"
 	"fleetgate/ent/organizationmembership"
+	"fleetgate/ent/outboxmail"
 	"fleetgate/internal/access"
 	"fleetgate/internal/database"
 	"fleetgate/internal/policy"
@@ -42,6 +43,11 @@ func (s *Service) DeleteAccount(ctx context.Context, password string) (bool, err
 		// organization (ON DELETE CASCADE), memberships, keys, codes,
 		// events and reset links with the user.
 		if _, err := tx.Organization.Delete().Where(organization.IDIn(alone...)).Exec(sys); err != nil {
+			return err
+		}
+		// Mail to the account's address, sent or not, goes too: it holds
+		// the address and what was said to it (reset links among it).
+		if _, err := tx.OutboxMail.Delete().Where(outboxmail.Recipient(u.Email)).Exec(sys); err != nil {
 			return err
 		}
 		return tx.User.DeleteOneID(u.ID).Exec(sys)
