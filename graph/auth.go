@@ -51,13 +51,13 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 	return self(ctx, u, false)
 }
 
-// ownRows is ctx for reading the rows of u's own account (sessions,
+// asAccountOwner is ctx for reading the rows of u's own account (sessions,
 // events, identities, organizations), once ownAccount allows it. The
 // queries name u; past the privacy rules, because in an AuthPayload the
 // request itself carries no credential and the rules would find no viewer
 // (README "Accounts and sessions": a sign-in's answer is the signed-in
 // user's).
-func ownRows(ctx context.Context, u *ent.User) (context.Context, error) {
+func asAccountOwner(ctx context.Context, u *ent.User) (context.Context, error) {
 	if err := ownAccount(ctx, u); err != nil {
 		return nil, err
 	}

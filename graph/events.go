@@ -10,7 +10,7 @@ import (
 )
 
 func (d Deps) securityEvents(ctx context.Context, u *ent.User, after *ent.Cursor, first *int, before *ent.Cursor, last *int) (*ent.SecurityEventConnection, error) {
-	ctx, err := ownRows(ctx, u)
+	ctx, err := asAccountOwner(ctx, u)
 	if err != nil {
 		return nil, err
 	}

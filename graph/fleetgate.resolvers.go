@@ -93,7 +93,7 @@ func (r *userResolver) SecurityEvents(ctx context.Context, obj *ent.User, after 
 
 // Organizations is the resolver for the organizations field.
 func (r *userResolver) Organizations(ctx context.Context, obj *ent.User, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.OrganizationConnection, error) {
-	ctx, err := ownRows(ctx, obj)
+	ctx, err := asAccountOwner(ctx, obj)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 // sessions is me.sessions: the user's live sessions, newest first (README
 // "Sessions").
 func (d Deps) sessions(ctx context.Context, u *ent.User, after *ent.Cursor, first *int, before *ent.Cursor, last *int) (*ent.SessionConnection, error) {
-	ctx, err := ownRows(ctx, u)
+	ctx, err := asAccountOwner(ctx, u)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func (r *queryResolver) AuthProviders(ctx context.Context) ([]*social.ProviderCo
 
 // Identities is the resolver for the identities field.
 func (r *userResolver) Identities(ctx context.Context, obj *ent.User) ([]*ent.Identity, error) {
-	ctx, err := ownRows(ctx, obj)
+	ctx, err := asAccountOwner(ctx, obj)
 	if err != nil {
 		return nil, err
 	}

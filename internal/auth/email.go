@@ -109,7 +109,7 @@ func (s *Service) ChangeEmail(ctx context.Context, newEmail, password string) (b
 	}
 	sys := policy.System(ctx) // another account's address is checked too
 	err = database.WithTx(sys, s.DB, func(tx *ent.Tx) error {
-		if err := emailFree(sys, tx, address); err != nil {
+		if err := emailFree(sys, tx, address, "newEmail"); err != nil {
 			return err
 		}
 		tok, err := s.newVerification(sys, tx, u.ID, address, true)
@@ -131,13 +131,19 @@ func (s *Service) ChangeEmail(ctx context.Context, newEmail, password string) (b
 	return true, nil
 }
 
-// emailFree refuses an address another account has.
-func emailFree(ctx context.Context, tx *ent.Tx, address string) error {
+// emailFree refuses an address another account has, naming the input
+// field that gave it.
+func emailFree(ctx context.Context, tx *ent.Tx, address, field string) error {
 	taken, err := tx.User.Query().Where(user.Email(address)).Exist(ctx)
 	if err == nil && taken {
-		err = fault.Taken("newEmail", "an account with this email address already exists")
+		err = emailTaken(field)
 	}
 	return err
+}
+
+// emailTaken is the refusal of an address another account has.
+func emailTaken(field string) error {
+	return fault.Taken(field, "an account with this email address already exists")
 }
 
 // VerifyEmail follows a verification link: the account's address becomes
@@ -176,7 +182,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 			}
 			return audit.Record(sys, tx.Client(), u.ID, securityevent.KindEMAIL_VERIFIED, old)
 		}
-		if err := emailFree(sys, tx, link.Email); err != nil {
+		if err := emailFree(sys, tx, link.Email, "token"); err != nil {
 			return err
 		}
 		if u, err = update.SetEmail(link.Email).Save(sys); err != nil {
@@ -195,7 +201,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*ent.User, err
 		// The address changed since the link was mailed.
 		return nil, errBadVerificationToken
 	case ent.IsConstraintError(err):
-		return nil, fault.Taken("newEmail", "an account with this email address already exists")
+		return nil, emailTaken("token")
 	case err != nil:
 		return nil, err
 	}

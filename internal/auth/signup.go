@@ -97,14 +97,7 @@ func checkSignUpConflicts(ctx context.Context, tx *ent.Tx, username, email strin
 	if taken {
 		return fault.Taken("username", "the username %q is already taken", username)
 	}
-	taken, err = tx.User.Query().Where(user.Email(email)).Exist(ctx)
-	if err != nil {
-		return err
-	}
-	if taken {
-		return fault.Taken("email", "an account with this email address already exists")
-	}
-	return nil
+	return emailFree(ctx, tx, email, "email")
 }
 
 // NameTaken reports whether name is a username or an organization handle:
