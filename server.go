@@ -160,12 +160,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.smtpURL != "" && c.mailFrom == "" {
 		return c, errors.New("SMTP_URL needs MAIL_FROM, the sender address")
 	}
-	if v := getenv("MAIL_RETENTION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return c, fmt.Errorf("MAIL_RETENTION must be a positive duration such as 168h, not %q", v)
-		}
-		c.mailRetention = d
+	if err := durationVar(getenv, "MAIL_RETENTION", &c.mailRetention); err != nil {
+		return c, err
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.logFormat)
@@ -260,19 +256,27 @@ func boolVar(getenv func(string) string, name string, b *bool) error {
 // durations), each defaulting to auth.DefaultSessionLimits.
 func sessionLimits(getenv func(string) string) (auth.SessionLimits, error) {
 	l := auth.DefaultSessionLimits
-	for _, v := range []struct {
-		name string
-		into *time.Duration
-	}{{"SESSION_IDLE_TIMEOUT", &l.IdleTimeout}, {"SESSION_MAX_AGE", &l.MaxAge}} {
-		if s := getenv(v.name); s != "" {
-			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
-				return l, fmt.Errorf("%s must be a positive Go duration such as 168h or 30m, not %q", v.name, s)
-			}
-			*v.into = d
+	for name, into := range map[string]*time.Duration{"SESSION_IDLE_TIMEOUT": &l.IdleTimeout, "SESSION_MAX_AGE": &l.MaxAge} {
+		if err := durationVar(getenv, name, into); err != nil {
+			return l, err
 		}
 	}
 	return l, l.Validate()
+}
+
+// durationVar sets *d from the variable name, a positive Go duration, when
+// it is set.
+func durationVar(getenv func(string) string, name string, d *time.Duration) error {
+	v := getenv(name)
+	if v == "" {
+		return nil
+	}
+	parsed, err := time.ParseDuration(v)
+	if err != nil || parsed <= 0 {
+		return fmt.Errorf("%s must be a positive duration such as 168h or 30m (Go syntax), not %q", name, v)
+	}
+	*d = parsed
+	return nil
 }
 
 func or(v, fallback string) string {

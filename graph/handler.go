@@ -51,10 +51,10 @@ func NewHandlers(d Deps) (service, metrics http.Handler) {
 	return d.traced(d.logRequests(mux)), d.logRequests(only)
 }
 
-// logRequests logs one line per request (README "Operating") and resolves
-// the client's address for every route (internal/clientip).
+// logRequests resolves the client's address for every route
+// (internal/clientip) and logs one line per request (README "Operating").
 func (d Deps) logRequests(h http.Handler) http.Handler {
-	return requestlog.Middleware(d.Log, d.ClientIPs, h)
+	return d.ClientIPs.Middleware(requestlog.Middleware(d.Log, d.ClientIPs, h))
 }
 
 // routes are the service's routes but /metrics.

@@ -33,13 +33,7 @@ func (o observeOperations) InterceptResponse(ctx context.Context, next graphql.R
 	}
 	resp := next(ctx)
 	name, typ := operationOf(ctx)
-	var codes []string
-	if resp != nil && len(resp.Errors) > 0 {
-		codes = make([]string, len(resp.Errors))
-		for i, err := range resp.Errors {
-			codes[i] = errorCode(err.Extensions)
-		}
-	}
+	codes := errorCodes(resp)
 	o.metrics.operation(name, typ != "", time.Since(start), codes)
 	if e := requestlog.FromContext(ctx); e != nil {
 		e.SetOperation(name, typ)
@@ -73,4 +67,16 @@ func errorCode(extensions map[string]any) string {
 		return c
 	}
 	return string(fault.Internal)
+}
+
+// errorCodes are the extensions.code of resp's errors; nil without any.
+func errorCodes(resp *graphql.Response) []string {
+	if resp == nil || len(resp.Errors) == 0 {
+		return nil
+	}
+	codes := make([]string, len(resp.Errors))
+	for i, err := range resp.Errors {
+		codes[i] = errorCode(err.Extensions)
+	}
+	return codes
 }

@@ -74,11 +74,7 @@ func (t traceOperations) InterceptOperation(ctx context.Context, next graphql.Op
 		resp := respond(ctx)
 		if !ended {
 			ended = true
-			if resp != nil && len(resp.Errors) > 0 {
-				codes := make([]string, len(resp.Errors))
-				for i, err := range resp.Errors {
-					codes[i] = errorCode(err.Extensions)
-				}
+			if codes := errorCodes(resp); len(codes) > 0 {
 				span.SetAttributes(attribute.StringSlice("graphql.error.codes", codes))
 				span.SetStatus(otelcodes.Error, strings.Join(codes, " "))
 			}

@@ -203,7 +203,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
 		// The owner's row is locked first, so concurrent creations count
 		// one after the other and MaxAPIKeys holds.
-		if _, err := tx.User.Query().Where(user.ID(v.UserID)).Modify(database.LockRow).Only(ctx); err != nil {
+		u, err := tx.User.Query().Where(user.ID(v.UserID)).Modify(database.LockRow).Only(ctx)
+		if err != nil {
 			return err
 		}
 		n, err := tx.ApiKey.Query().Where(entapikey.UserID(v.UserID)).Count(ctx)
@@ -223,10 +224,6 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 			return err
 		}
 		if err := audit.Record(ctx, tx.Client(), v.UserID, securityevent.KindAPI_KEY_CREATED, describeKey(name, scope)); err != nil {
-			return err
-		}
-		u, err := tx.User.Get(ctx, v.UserID)
-		if err != nil {
 			return err
 		}
 		return s.mail(ctx, tx, u, "A new fleetgate API key", "An API key named "+describeKey("\""+name+"\"", scope)+" was created for the fleetgate account "+u.Username+
@@ -345,7 +342,7 @@ func (s *Service) RotateAPIKey(ctx context.Context, id int, graceSeconds int) (s
 		}
 		// Conditional on the secret read, so of two concurrent rotations
 		// one fails rather than both handing out a key.
-		update := tx.ApiKey.Update().Where(entapikey.ID(id), entapikey.Hash(old.Hash)).
+		update := tx.ApiKey.UpdateOneID(id).Where(entapikey.Hash(old.Hash)).
 			SetHash(apikey.Hash(key)).SetPrefix(apikey.DisplayPrefix(key))
 		if grace > 0 {
 			update.SetPreviousHash(old.Hash).SetPreviousValidUntil(now.Add(grace))
@@ -354,14 +351,9 @@ func (s *Service) RotateAPIKey(ctx context.Context, id int, graceSeconds int) (s
 			// deadline that a lagging clock could still see ahead.
 			update.ClearPreviousHash().ClearPreviousValidUntil()
 		}
-		n, err := update.Save(ctx)
-		switch {
-		case err != nil:
-			return err
-		case n != 1:
+		if rotated, err = update.Save(ctx); ent.IsNotFound(err) {
 			return fault.New(fault.Conflict, "this API key was rotated or revoked meanwhile")
-		}
-		if rotated, err = tx.ApiKey.Get(ctx, id); err != nil {
+		} else if err != nil {
 			return err
 		}
 		until := "the old secret stopped working at once"

@@ -38,6 +38,14 @@ func LockRow(s *sql.Selector) {
 	}
 }
 
+// LockRowSkipLocked is LockRow for work queues: on PostgreSQL, rows
+// another transaction holds are skipped rather than waited for.
+func LockRowSkipLocked(s *sql.Selector) {
+	if s.Dialect() != dialect.SQLite {
+		s.ForUpdate(sql.WithLockAction(sql.SkipLocked))
+	}
+}
+
 // AfterCommit runs fn once tx has committed, and never if it rolls back:
 // for what must follow a change and only a change that was made (waking
 // the mail worker).

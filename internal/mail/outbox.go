@@ -3,15 +3,12 @@ package mail
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"fleetgate/ent"
@@ -123,12 +120,10 @@ func NewOutbox(db *ent.Client, s Sender, log *slog.Logger, opts ...OutboxOption)
 	return o
 }
 
-// instanceName tells the instances apart in lease_owner and the log.
+// instanceName tells the instances apart in lease_owner.
 func instanceName() string {
 	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:8])
 }
 
 // Enqueue writes m into tx, to be sent once tx commits: a rolled-back
@@ -215,38 +210,29 @@ func waiting() predicate.OutboxMail {
 // instance is claiming at the same moment; SQLite has a single writer
 // (transactions begin IMMEDIATE), so the read and the update cannot
 // interleave with another claim.
-func (o *Outbox) claim(ctx context.Context) ([]*ent.OutboxMail, error) {
+func (o *Outbox) claim(ctx context.Context) (rows []*ent.OutboxMail, err error) {
 	now := o.clock()
-	tx, err := o.db.Tx(ctx)
+	err = database.WithTx(ctx, o.db, func(tx *ent.Tx) error {
+		rows, err = tx.OutboxMail.Query().
+			Where(waiting(), outboxmail.NextAttemptAtLTE(now),
+				outboxmail.Or(outboxmail.LeaseUntilIsNil(), outboxmail.LeaseUntilLTE(now))).
+			Order(ent.Asc(outboxmail.FieldNextAttemptAt), ent.Asc(outboxmail.FieldID)).
+			Limit(claimBatch).Modify(database.LockRowSkipLocked).All(ctx)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		ids := make([]int, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+			r.Attempts++
+		}
+		return tx.OutboxMail.Update().Where(outboxmail.IDIn(ids...)).
+			SetLeaseOwner(o.owner).SetLeaseUntil(now.Add(o.lease)).AddAttempts(1).Exec(ctx)
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback()
-	rows, err := tx.OutboxMail.Query().
-		Where(waiting(), outboxmail.NextAttemptAtLTE(now),
-			outboxmail.Or(outboxmail.LeaseUntilIsNil(), outboxmail.LeaseUntilLTE(now))).
-		Order(ent.Asc(outboxmail.FieldNextAttemptAt), ent.Asc(outboxmail.FieldID)).
-		Limit(claimBatch).Modify(skipLocked).All(ctx)
-	if err != nil || len(rows) == 0 {
-		return nil, err
-	}
-	ids := make([]int, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-		r.Attempts++
-	}
-	err = tx.OutboxMail.Update().Where(outboxmail.IDIn(ids...)).
-		SetLeaseOwner(o.owner).SetLeaseUntil(now.Add(o.lease)).AddAttempts(1).Exec(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return rows, tx.Commit()
-}
-
-func skipLocked(s *sql.Selector) {
-	if s.Dialect() != dialect.SQLite {
-		s.ForUpdate(sql.WithLockAction(sql.SkipLocked))
-	}
+	return rows, nil
 }
 
 // attempt sends one claimed mail and records the outcome: sent, retried

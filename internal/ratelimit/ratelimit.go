@@ -331,7 +331,7 @@ func (l *Limiter) Settle(ctx context.Context, reset []string, refund ...Limit) e
 		}))
 	}).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("ratelimit: settle %q: %w", append(reset, refunded...), err)
+		return fmt.Errorf("ratelimit: settle %q: %w", slices.Concat(reset, refunded), err)
 	}
 	return nil
 }

@@ -87,9 +87,9 @@ func (e *Entry) AddErrorCode(code string) {
 	e.mu.Unlock()
 }
 
-// Middleware logs one line for each request to log. It also resolves the
-// client's address behind proxies, once, for the log and for the handlers
-// (clientip.FromContext); only proxies may set the request id.
+// Middleware logs one line for each request to log, with the client
+// address clientip.Resolver.Middleware stored before it; only proxies may
+// set the request id.
 func Middleware(log *slog.Logger, proxies *clientip.Resolver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -105,8 +105,8 @@ func Middleware(log *slog.Logger, proxies *clientip.Resolver, next http.Handler)
 			span.SetAttributes(attribute.String("fleetgate.request_id", e.ID))
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		client := proxies.ClientIP(r)
-		ctx := clientip.NewContext(NewContext(r.Context(), e), client)
+		client := clientip.FromContext(r.Context())
+		ctx := NewContext(r.Context(), e)
 		next.ServeHTTP(rec, r.WithContext(ctx))
 
 		e.mu.Lock()

@@ -195,8 +195,8 @@ func RequireSession(ctx context.Context, operation string) (*Viewer, error) {
 
 // PrivilegedSessionAge is how recently a session must have proved who it is
 // (auth_time) for operations that would let a stolen token outlive the
-// session: pairing an authenticator, creating an API key, setting a first
-// password.
+// session: pairing an authenticator, creating or rotating an API key,
+// setting a first password, linking an identity.
 const PrivilegedSessionAge = 15 * time.Minute
 
 // RequireRecentSession is RequireSession for privileged operations: the
