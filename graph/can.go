@@ -39,9 +39,11 @@ var provisioningFields = map[string]bool{"registerDevice": true}
 var ownMembershipFields = map[string]bool{"removeApplicationMember": true}
 
 // can is the @can directive: the viewer's role on the application the field
-// acts on must grant permission (internal/access). No role is NOT_FOUND, as
-// if the application did not exist; a role without it is FORBIDDEN.
-func (d Deps) can(ctx context.Context, obj any, next graphql.Resolver, permission access.Permission) (any, error) {
+// acts on must grant permission, and alsoNeeds when given (internal/access;
+// downloadImageConfig hands out a key that registers devices). No role is
+// NOT_FOUND, as if the application did not exist; a role without it is
+// FORBIDDEN.
+func (d Deps) can(ctx context.Context, obj any, next graphql.Resolver, permission access.Permission, alsoNeeds *access.Permission) (any, error) {
 	if v, err := viewer.FromContext(ctx); err == nil && v.Credential == viewer.Provisioning {
 		return provisioned(ctx, v, next)
 	}
@@ -58,6 +60,11 @@ func (d Deps) can(ctx context.Context, obj any, next graphql.Resolver, permissio
 	}
 	if err := policy.Check(ctx, app, permission); err != nil {
 		if !d.ownMembership(ctx, target) {
+			return nil, err
+		}
+	}
+	if alsoNeeds != nil {
+		if err := policy.Check(ctx, app, *alsoNeeds); err != nil {
 			return nil, err
 		}
 	}

@@ -47,7 +47,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	Can        func(ctx context.Context, obj any, next graphql.Resolver, permission access.Permission) (res any, err error)
+	Can        func(ctx context.Context, obj any, next graphql.Resolver, permission access.Permission, alsoNeeds *access.Permission) (res any, err error)
 	PageLimits func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
@@ -2559,7 +2559,12 @@ parent object. Without any role on that application the answer is
 NOT_FOUND, as if it did not exist; with a role that lacks the permission,
 FORBIDDEN.
 """
-directive @can("The permission the field needs." permission: Permission!) on FIELD_DEFINITION
+directive @can(
+  "The permission the field needs."
+  permission: Permission!
+  "A second permission the field needs too: every role with the first has it, but a scoped API key may not."
+  alsoNeeds: Permission
+) on FIELD_DEFINITION
 
 """
 The field is a connection whose page sizes are checked before it runs
@@ -4969,7 +4974,7 @@ extend type Mutation {
   minted provisioning key: a device booting the image registers itself with
   it. The key is shown only here.
   """
-  downloadImageConfig("The Application's id." applicationId: ID!): ImageConfig! @can(permission: CONFIGURATION)
+  downloadImageConfig("The Application's id." applicationId: ID!): ImageConfig! @can(permission: CONFIGURATION, alsoNeeds: ADD_REMOVE_DEVICE)
   "Revoke a provisioning key: device images carrying it can no longer register devices."
   revokeProvisioningKey("The ProvisioningKey's id (from Application.provisioningKeys)." id: ID!): ID! @can(permission: CONFIGURATION)
   "Ask every device of the application to do something; stored as a pending fleet action."
@@ -6241,6 +6246,14 @@ func (ec *executionContext) dir_can_args(ctx context.Context, rawArgs map[string
 		return nil, err
 	}
 	args["permission"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "alsoNeeds",
+		func(ctx context.Context, v any) (*access.Permission, error) {
+			return ec.unmarshalOPermission2ᚖfleetgateᚋinternalᚋaccessᚐPermission(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["alsoNeeds"] = arg1
 	return args, nil
 }
 
@@ -11002,7 +11015,7 @@ func (ec *executionContext) _Mutation_deleteApplication(ctx context.Context, fie
 					var zeroVal int
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11064,7 +11077,7 @@ func (ec *executionContext) _Mutation_addApplicationMember(ctx context.Context, 
 					var zeroVal *ent.ApplicationMembership
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11126,7 +11139,7 @@ func (ec *executionContext) _Mutation_updateApplicationMember(ctx context.Contex
 					var zeroVal *ent.ApplicationMembership
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11188,7 +11201,7 @@ func (ec *executionContext) _Mutation_removeApplicationMember(ctx context.Contex
 					var zeroVal int
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11405,7 +11418,7 @@ func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field 
 					var zeroVal *ent.Device
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11467,7 +11480,7 @@ func (ec *executionContext) _Mutation_removeDevice(ctx context.Context, field gr
 					var zeroVal int
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11529,7 +11542,7 @@ func (ec *executionContext) _Mutation_updateDevice(ctx context.Context, field gr
 					var zeroVal *ent.Device
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11591,7 +11604,7 @@ func (ec *executionContext) _Mutation_requestDeviceAction(ctx context.Context, f
 					var zeroVal *ent.DeviceAction
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11653,7 +11666,7 @@ func (ec *executionContext) _Mutation_setDeviceTag(ctx context.Context, field gr
 					var zeroVal *ent.DeviceTag
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11715,7 +11728,7 @@ func (ec *executionContext) _Mutation_removeDeviceTag(ctx context.Context, field
 					var zeroVal int
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11777,7 +11790,7 @@ func (ec *executionContext) _Mutation_setDeviceVariable(ctx context.Context, fie
 					var zeroVal *ent.DeviceVariable
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11839,7 +11852,7 @@ func (ec *executionContext) _Mutation_removeDeviceVariable(ctx context.Context, 
 					var zeroVal int
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11901,7 +11914,7 @@ func (ec *executionContext) _Mutation_requestSshAccess(ctx context.Context, fiel
 					var zeroVal *model.SSHAccessGrant
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -11963,7 +11976,7 @@ func (ec *executionContext) _Mutation_createRelease(ctx context.Context, field g
 					var zeroVal *ent.Release
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -12025,7 +12038,7 @@ func (ec *executionContext) _Mutation_setFleetVariable(ctx context.Context, fiel
 					var zeroVal *ent.FleetVariable
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -12087,7 +12100,7 @@ func (ec *executionContext) _Mutation_removeFleetVariable(ctx context.Context, f
 					var zeroVal int
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -12149,7 +12162,7 @@ func (ec *executionContext) _Mutation_setConfigVariable(ctx context.Context, fie
 					var zeroVal *ent.ConfigVariable
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -12211,7 +12224,7 @@ func (ec *executionContext) _Mutation_removeConfigVariable(ctx context.Context, 
 					var zeroVal int
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -12269,11 +12282,16 @@ func (ec *executionContext) _Mutation_downloadImageConfig(ctx context.Context, f
 					var zeroVal *model.ImageConfig
 					return zeroVal, err
 				}
+				alsoNeeds, err := ec.unmarshalOPermission2ᚖfleetgateᚋinternalᚋaccessᚐPermission(ctx, "ADD_REMOVE_DEVICE")
+				if err != nil {
+					var zeroVal *model.ImageConfig
+					return zeroVal, err
+				}
 				if ec.Directives.Can == nil {
 					var zeroVal *model.ImageConfig
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, alsoNeeds)
 			}
 
 			next = directive1
@@ -12335,7 +12353,7 @@ func (ec *executionContext) _Mutation_revokeProvisioningKey(ctx context.Context,
 					var zeroVal int
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -12397,7 +12415,7 @@ func (ec *executionContext) _Mutation_requestFleetAction(ctx context.Context, fi
 					var zeroVal *ent.FleetAction
 					return zeroVal, errors.New("directive can is not implemented")
 				}
-				return ec.Directives.Can(ctx, nil, directive0, permission)
+				return ec.Directives.Can(ctx, nil, directive0, permission, nil)
 			}
 
 			next = directive1
@@ -25045,6 +25063,22 @@ func (ec *executionContext) marshalOPermission2ᚕfleetgateᚋinternalᚋaccess�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOPermission2ᚖfleetgateᚋinternalᚋaccessᚐPermission(ctx context.Context, v any) (*access.Permission, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(access.Permission)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPermission2ᚖfleetgateᚋinternalᚋaccessᚐPermission(ctx context.Context, sel ast.SelectionSet, v *access.Permission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOPlan2ᚕfleetgateᚋentᚋorganizationᚐPlanᚄ(ctx context.Context, v any) ([]organization.Plan, error) {

@@ -43,10 +43,10 @@ import (
 
 // guardedFields reads the SDL and returns every field carrying @can, as
 // "Type.field", with the permission it names.
-func guardedFields(t *testing.T) map[string]access.Permission {
+func guardedFields(t *testing.T) map[string]guard {
 	t.Helper()
 	schema := loadSDL(t)
-	out := map[string]access.Permission{}
+	out := map[string]guard{}
 	for _, def := range schema.Types {
 		if def.BuiltIn || def.Kind != ast.Object && def.Kind != ast.Interface {
 			continue
@@ -57,11 +57,16 @@ func guardedFields(t *testing.T) map[string]access.Permission {
 				if arg == nil || arg.Value == nil {
 					t.Fatalf("%s.%s: @can without a permission", def.Name, f.Name)
 				}
-				p := access.Permission(arg.Value.Raw)
-				if !slices.Contains(access.Permissions(), p) {
-					t.Fatalf("%s.%s: @can(%s) names no permission of internal/access", def.Name, f.Name, p)
+				g := guard{perm: access.Permission(arg.Value.Raw)}
+				if also := d.Arguments.ForName("alsoNeeds"); also != nil && also.Value != nil {
+					g.alsoNeeds = access.Permission(also.Value.Raw)
 				}
-				out[def.Name+"."+f.Name] = p
+				for _, p := range []access.Permission{g.perm, g.alsoNeeds} {
+					if p != "" && !slices.Contains(access.Permissions(), p) {
+						t.Fatalf("%s.%s: @can names %s, no permission of internal/access", def.Name, f.Name, p)
+					}
+				}
+				out[def.Name+"."+f.Name] = g
 			}
 		}
 	}
@@ -70,6 +75,9 @@ func guardedFields(t *testing.T) map[string]access.Permission {
 	}
 	return out
 }
+
+// guard is what a field's @can asks: perm, and alsoNeeds when given.
+type guard struct{ perm, alsoNeeds access.Permission }
 
 // loadSDL parses the schema files.
 func loadSDL(t *testing.T) *ast.Schema {
@@ -192,9 +200,6 @@ func (w walkCase) newRelease(t *testing.T) *ent.Release {
 // there.
 type guardedOp struct {
 	perm access.Permission // what README "Organizations, applications and members" says guards the field
-	// alsoNeeds is a permission the field needs besides perm, which only a
-	// scope can take away (README "Scoped API keys": downloadImageConfig).
-	alsoNeeds access.Permission
 	// fresh runs the operation on a fleet of its own for each subject: it
 	// deletes the application or changes its memberships, which the other
 	// operations rely on. The others run one after another on one fleet
@@ -628,8 +633,7 @@ var guardedOps = map[string]guardedOp{
 		},
 	},
 	"Mutation.downloadImageConfig": {
-		perm:      access.Configuration,
-		alsoNeeds: access.AddRemoveDevice, // the key it hands out registers devices
+		perm: access.Configuration,
 		do: func(t *testing.T, w walkCase) error {
 			r, err := DownloadImageConfig(ctx, w.c, w.f.AppID)
 			if err == nil {
@@ -702,16 +706,16 @@ type walker struct {
 }
 
 // walkedFields are the @can fields of the SDL, checked against guardedOps.
-func walkedFields(t *testing.T) ([]string, map[string]access.Permission) {
+func walkedFields(t *testing.T) ([]string, map[string]guard) {
 	guarded := guardedFields(t)
 	var fields []string
-	for field, perm := range guarded {
+	for field, g := range guarded {
 		op, ok := guardedOps[field]
 		switch {
 		case !ok:
-			t.Errorf("%s carries @can(%s) but TestMatrixWalk does not exercise it: add it to guardedOps", field, perm)
-		case op.perm != perm:
-			t.Errorf("%s carries @can(%s); the README says %s", field, perm, op.perm)
+			t.Errorf("%s carries @can(%s) but TestMatrixWalk does not exercise it: add it to guardedOps", field, g.perm)
+		case op.perm != g.perm:
+			t.Errorf("%s carries @can(%s); the README says %s", field, g.perm, op.perm)
 		default:
 			fields = append(fields, field)
 		}
@@ -752,7 +756,7 @@ func walkMatrix(t *testing.T, walkers []walker) {
 				// once these are done. State is compared per fleet.
 				shared := newFleet(t)
 				for _, field := range fields {
-					op, perm := guardedOps[field], guarded[field]
+					op, g := guardedOps[field], guarded[field]
 					t.Run(field, func(t *testing.T) {
 						f := shared
 						if op.fresh {
@@ -766,7 +770,7 @@ func walkMatrix(t *testing.T, walkers []walker) {
 							w.scope = wk.scope(t, s, f, me)
 							w.c = s.Client(scopedKey(t, s, me, w.scope))
 						}
-						walk(t, op, field, perm, w)
+						walk(t, op, field, g, w)
 					})
 				}
 			})
@@ -776,7 +780,8 @@ func walkMatrix(t *testing.T, walkers []walker) {
 
 // walk is one subject's turn at one operation: allowed is done, refused is
 // FORBIDDEN with nothing changed, no role is NOT_FOUND with nothing changed.
-func walk(t *testing.T, op guardedOp, field string, perm access.Permission, w walkCase) {
+func walk(t *testing.T, op guardedOp, field string, g guard, w walkCase) {
+	perm := g.perm
 	if op.arrange != nil {
 		op.arrange(t, w)
 	}
@@ -789,7 +794,7 @@ func walk(t *testing.T, op guardedOp, field string, perm access.Permission, w wa
 	switch {
 	case w.subject == outsider || !w.scope.Covers(w.app(t)):
 		want = "NOT_FOUND"
-	case w.subject.Allows(perm) && w.scope.Allows(perm) && (op.alsoNeeds == "" || w.scope.Allows(op.alsoNeeds)):
+	case w.subject.Allows(perm) && w.scope.Allows(perm) && (g.alsoNeeds == "" || w.scope.Allows(g.alsoNeeds)):
 		if err != nil {
 			t.Fatalf("%s has %s (scope %v), but %s failed: %v", w.subject, perm, w.scope, field, err)
 		}
