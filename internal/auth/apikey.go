@@ -42,107 +42,75 @@ func (s *Service) authenticateAPIKey(ctx context.Context, raw string) (*viewer.V
 	if apikey.Parse(raw) != nil {
 		return nil, nil, errBadAPIKey
 	}
-	// Nobody is signed in until the key is found. The key and its owner
-	// come in one statement (README "Performance").
-	ctx = policy.System(ctx)
 	now := s.Now()
-	hash := apikey.Hash(raw)
-	u, err := s.DB.User.Query().Modify(func(s *sql.Selector) {
-		keys := sql.Table(entapikey.Table)
-		s.Join(keys).On(s.C(user.FieldID), keys.C(entapikey.FieldUserID)) // names keys (t1)
-		expiresAt, lastUsedAt := keys.C(entapikey.FieldExpiresAt), keys.C(entapikey.FieldLastUsedAt)
-		// The key's current secret, or the one a rotation replaced while
-		// its grace lasts (README "Scoped API keys").
-		s.Where(sql.Or(
-			sql.EQ(keys.C(entapikey.FieldHash), hash),
-			sql.And(sql.EQ(keys.C(entapikey.FieldPreviousHash), hash), sql.GT(keys.C(entapikey.FieldPreviousValidUntil), now)),
-		)).
-			AppendSelectAs(keys.C(entapikey.FieldID), keyID).
-			AppendSelectExprAs(asText(keys.C(entapikey.FieldScope)), keyScope).
-			AppendSelectExprAs(whether(sql.And(sql.NotNull(expiresAt), sql.LTE(expiresAt, now))), keyExpired).
-			AppendSelectExprAs(whether(sql.Or(sql.IsNull(lastUsedAt), sql.LT(lastUsedAt, now.Add(-lastUsedResolution)))), keyUseUnrecorded)
-	}).Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return nil, nil, errBadAPIKey
-	case err != nil:
-		return nil, nil, err
-	}
-	var columns [3]int
-	for i, name := range []string{keyID, keyExpired, keyUseUnrecorded} {
-		if columns[i], err = intValue(u, name); err != nil {
-			return nil, nil, err
-		}
-	}
-	id, expired, useUnrecorded := columns[0], columns[1] == 1, columns[2] == 1
-	if expired {
-		return nil, nil, fault.New(fault.Unauthenticated, "API key expired")
-	}
-	scope, err := scopeValue(u)
+	rows, err := apiKeyOwner.Query(ctx, s.DB, apikey.Hash(raw), now, now.Add(-lastUsedResolution))
 	if err != nil {
 		return nil, nil, err
 	}
-	if useUnrecorded {
-		s.touchAPIKey(ctx, id, now)
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, errBadAPIKey
+	}
+	var id, expired, useUnrecorded int
+	var scopeDoc string
+	u, err := s.DB.User.ScanRow(rows, user.Columns, &id, &scopeDoc, &expired, &useUnrecorded)
+	if err != nil {
+		return nil, nil, err
+	}
+	if expired == 1 {
+		return nil, nil, fault.New(fault.Unauthenticated, "API key expired")
+	}
+	var scope *access.Scope
+	if scopeDoc != "" {
+		if err := json.Unmarshal([]byte(scopeDoc), &scope); err != nil {
+			return nil, nil, fmt.Errorf("API key %d: scope: %w", id, err)
+		}
+	}
+	if useUnrecorded == 1 {
+		s.touchAPIKey(policy.System(ctx), id, now)
 	}
 	return &viewer.Viewer{UserID: u.ID, Credential: viewer.APIKey, APIKeyID: id, Scope: scope}, u, nil
 }
 
-// scopeValue is the key's scope that authenticateAPIKey selected beside
-// u's columns: JSON text, empty for an unscoped key.
-func scopeValue(u *ent.User) (*access.Scope, error) {
-	v, err := u.Value(keyScope)
-	if err != nil {
-		return nil, err
-	}
-	var doc []byte
-	switch v := v.(type) {
-	case []byte:
-		doc = v
-	case string:
-		doc = []byte(v)
-	default:
-		return nil, fmt.Errorf("column %s: %T", keyScope, v)
-	}
-	if len(doc) == 0 {
-		return nil, nil
-	}
-	var scope *access.Scope
-	if err := json.Unmarshal(doc, &scope); err != nil {
-		return nil, fmt.Errorf("column %s: %w", keyScope, err)
-	}
-	return scope, nil
-}
-
-// The columns authenticateAPIKey reads beside the user's: the key's id, and
-// two conditions on it, as 0 or 1 (integers scan alike on every database).
-const (
-	keyID            = "api_key_id"
-	keyScope         = "api_key_scope"
-	keyExpired       = "api_key_expired"
-	keyUseUnrecorded = "api_key_use_unrecorded"
-)
+// apiKeyOwner reads a key, by its secret's hash, with its owner, in one
+// statement (README "Performance"). Its values: the hash, now, and the
+// instant before which a recorded use is stale. Beside the owner's columns
+// it selects the key's id, its scope as JSON text ("" for none), and
+// whether it has expired and whether its use is unrecorded, as 0 or 1.
+// Nobody is signed in until the key is found: no privacy rule applies.
+var apiKeyOwner = database.NewStatement(3, func(d string, p ...any) sql.Querier {
+	hash, now, stale := p[0], p[1], p[2]
+	users, keys := sql.Table(user.Table), sql.Table(entapikey.Table)
+	q := sql.Dialect(d).Select(users.Columns(user.Columns...)...).From(users)
+	q.Join(keys).On(users.C(user.FieldID), keys.C(entapikey.FieldUserID)) // names keys (t1)
+	expiresAt, lastUsedAt := keys.C(entapikey.FieldExpiresAt), keys.C(entapikey.FieldLastUsedAt)
+	return q.AppendSelect(keys.C(entapikey.FieldID)).
+		AppendSelectExpr(
+			asText(keys.C(entapikey.FieldScope)),
+			whether(sql.And(sql.NotNull(expiresAt), sql.LTE(expiresAt, now))),
+			whether(sql.Or(sql.IsNull(lastUsedAt), sql.LT(lastUsedAt, stale))),
+		).
+		// The key's current secret, or the one a rotation replaced while
+		// its grace lasts (README "Scoped API keys").
+		Where(sql.Or(
+			sql.EQ(keys.C(entapikey.FieldHash), hash),
+			sql.And(sql.EQ(keys.C(entapikey.FieldPreviousHash), hash), sql.GT(keys.C(entapikey.FieldPreviousValidUntil), now)),
+		))
+})
 
 // whether is 1 where p holds, else 0.
 func whether(p *sql.Predicate) sql.Querier {
 	return sql.ExprFunc(func(b *sql.Builder) { b.WriteString("CASE WHEN ").Join(p).WriteString(" THEN 1 ELSE 0 END") })
 }
 
-// asText is the JSON column as text, "" for null: SQLite's driver names no
-// Go type for a JSON column, which ent needs to scan one it does not know.
+// asText is the JSON column as text, "" for null.
 func asText(column string) sql.Querier {
 	return sql.ExprFunc(func(b *sql.Builder) {
 		b.WriteString("COALESCE(CAST(").WriteString(column).WriteString(" AS TEXT), '')")
 	})
-}
-
-// intValue is the integer column name that a query selected beside u's own.
-func intValue(u *ent.User, name string) (int, error) {
-	v, err := u.Value(name)
-	if n, ok := v.(int64); ok && err == nil {
-		return int(n), nil
-	}
-	return 0, fmt.Errorf("column %s: %T %v", name, v, err)
 }
 
 // authenticateProvisioningKey checks a device provisioning key: the caller

@@ -14,6 +14,7 @@ import (
 	entsession "fleetgate/ent/session"
 	"fleetgate/ent/user"
 	"fleetgate/internal/apikey"
+	"fleetgate/internal/database"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/policy"
 	"fleetgate/internal/token"
@@ -129,24 +130,24 @@ func (s *Service) authenticateSession(ctx context.Context, raw string) (*viewer.
 }
 
 // sessionOwner reads the user of v's session, if the session is theirs and
-// live at now, and records its use when lastUsedAt is stale (not found
-// otherwise).
+// live at now (errEndedSession otherwise), and records its use when
+// lastUsedAt is stale.
 func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.Time) (*ent.User, error) {
-	ctx = policy.System(ctx) // nobody is signed in until the session is found
-	limits, stale := s.Sessions, now.UTC().Add(-s.Sessions.useResolution())
-	u, err := s.DB.User.Query().Where(user.ID(v.UserID)).Modify(func(q *sql.Selector) {
-		sessions := sql.Table(entsession.Table)
-		q.Join(sessions).On(q.C(user.FieldID), sessions.C(entsession.FieldUserID))
-		lastUsedAt := sessions.C(entsession.FieldLastUsedAt)
-		q.Where(sql.And(
-			sql.EQ(sessions.C(entsession.FieldID), v.SessionID),
-			sql.Not(limits.ended(lastUsedAt, sessions.C(entsession.FieldCreatedAt), now)),
-		)).AppendSelectExprAs(whether(sql.LT(lastUsedAt, stale)), sessionUseUnrecorded)
-	}).Only(ctx)
+	idleBound, ageBound := s.Sessions.endBounds(now)
+	stale := now.UTC().Add(-s.Sessions.useResolution())
+	rows, err := sessionUser.Query(ctx, s.DB, v.SessionID, v.UserID, idleBound, ageBound, stale)
 	if err != nil {
 		return nil, err
 	}
-	unrecorded, err := intValue(u, sessionUseUnrecorded)
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errEndedSession // revoked, timed out, or the account was deleted
+	}
+	var unrecorded int
+	u, err := s.DB.User.ScanRow(rows, user.Columns, &unrecorded)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.T
 		// Conditional, so concurrent requests write once; its failure
 		// never fails the request.
 		err := s.DB.Session.Update().Where(entsession.ID(v.SessionID), entsession.LastUsedAtLT(stale)).
-			SetLastUsedAt(now.UTC()).Exec(ctx)
+			SetLastUsedAt(now.UTC()).Exec(policy.System(ctx))
 		if err != nil {
 			s.Log.WarnContext(ctx, "recording session use failed", "session", v.SessionID, "err", err)
 		}
@@ -162,6 +163,22 @@ func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.T
 	return u, nil
 }
 
-// sessionUseUnrecorded is the column sessionOwner reads beside the user's:
-// 1 when the session's lastUsedAt is stale, else 0.
-const sessionUseUnrecorded = "session_use_unrecorded"
+// sessionUser reads a live session's user in one statement (README
+// "Performance"). Its values: the session's id, the user's id, the bounds
+// of SessionLimits.endBounds, and the instant before which a recorded use
+// is stale. Beside the user's columns it selects whether the session's use
+// is unrecorded, as 0 or 1. Nobody is signed in until the session is
+// found: no privacy rule applies.
+var sessionUser = database.NewStatement(5, func(d string, p ...any) sql.Querier {
+	sessionID, userID, idleBound, ageBound, stale := p[0], p[1], p[2], p[3], p[4]
+	users, sessions := sql.Table(user.Table), sql.Table(entsession.Table)
+	q := sql.Dialect(d).Select(users.Columns(user.Columns...)...).From(users)
+	q.Join(sessions).On(users.C(user.FieldID), sessions.C(entsession.FieldUserID)) // names sessions (t1)
+	lastUsedAt := sessions.C(entsession.FieldLastUsedAt)
+	return q.AppendSelectExpr(whether(sql.LT(lastUsedAt, stale))).
+		Where(sql.And(
+			sql.EQ(sessions.C(entsession.FieldID), sessionID),
+			sql.EQ(users.C(user.FieldID), userID),
+			sql.Not(ended(lastUsedAt, sessions.C(entsession.FieldCreatedAt), idleBound, ageBound)),
+		))
+})

@@ -68,17 +68,25 @@ func (l SessionLimits) useResolution() time.Duration {
 	return min(lastUsedResolution, l.IdleTimeout/2)
 }
 
+// endBounds are the instants a session has ended by at now (ended): idle
+// since before idle, or begun before age. Sessions are stored in UTC, and
+// SQLite compares times as text.
+func (l SessionLimits) endBounds(now time.Time) (idle, age time.Time) {
+	now = now.UTC()
+	return now.Add(-l.IdleTimeout), now.Add(-l.MaxAge)
+}
+
 // ended is the condition, in SQL, that a session whose columns lastUsedAt
-// and createdAt are named has ended at now: idle too long, or too old.
-func (l SessionLimits) ended(lastUsedAt, createdAt string, now time.Time) *sql.Predicate {
-	now = now.UTC() // stored in UTC: SQLite compares times as text
-	return sql.Or(sql.LTE(lastUsedAt, now.Add(-l.IdleTimeout)), sql.LTE(createdAt, now.Add(-l.MaxAge)))
+// and createdAt are named has ended, given its endBounds.
+func ended(lastUsedAt, createdAt string, idleBound, ageBound any) *sql.Predicate {
+	return sql.Or(sql.LTE(lastUsedAt, idleBound), sql.LTE(createdAt, ageBound))
 }
 
 // live narrows a query of sessions to those that have not ended at now.
 func (l SessionLimits) live(now time.Time) predicate.Session {
+	idle, age := l.endBounds(now)
 	return func(s *sql.Selector) {
-		s.Where(sql.Not(l.ended(s.C(entsession.FieldLastUsedAt), s.C(entsession.FieldCreatedAt), now)))
+		s.Where(sql.Not(ended(s.C(entsession.FieldLastUsedAt), s.C(entsession.FieldCreatedAt), idle, age)))
 	}
 }
 
@@ -372,7 +380,8 @@ func (s *Service) RevokeSession(ctx context.Context, id int) (int, error) {
 // PruneSessions deletes the sessions that have ended by now, for a periodic
 // sweep (an ended session is refused whether or not its row is gone).
 func PruneSessions(ctx context.Context, db *ent.Client, limits SessionLimits, now time.Time) (int, error) {
+	idle, age := limits.endBounds(now)
 	return db.Session.Delete().Where(func(s *sql.Selector) {
-		s.Where(limits.ended(s.C(entsession.FieldLastUsedAt), s.C(entsession.FieldCreatedAt), now))
+		s.Where(ended(s.C(entsession.FieldLastUsedAt), s.C(entsession.FieldCreatedAt), idle, age))
 	}).Exec(ctx)
 }

@@ -37,6 +37,16 @@ func (d *preparedDriver) Query(ctx context.Context, query string, args, v any) e
 	return d.conn.Query(ctx, query, args, v)
 }
 
+// ExecContext and QueryContext are ent's Client.ExecContext and QueryContext
+// (a Statement's), prepared like the rest.
+func (d *preparedDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.conn.ExecContext(ctx, query, args...)
+}
+
+func (d *preparedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.conn.QueryContext(ctx, query, args...)
+}
+
 // statements is an entsql.ExecQuerier over db that prepares each statement
 // text on first use and keeps it, up to MaxPreparedStatements.
 type statements struct {
