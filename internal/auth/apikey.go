@@ -43,63 +43,92 @@ func (s *Service) authenticateAPIKey(ctx context.Context, raw string) (*viewer.V
 		return nil, nil, errBadAPIKey
 	}
 	now := s.Now()
-	rows, err := apiKeyOwner.Query(ctx, s.DB, apikey.Hash(raw), now, now.Add(-lastUsedResolution))
-	if err != nil {
-		return nil, nil, err
+	hash := apikey.Hash(raw)
+	k, err := s.keyOwner(ctx, apiKeyOwner, hash, now)
+	if k == nil && err == nil {
+		k, err = s.keyOwner(ctx, apiKeyOwnerInGrace, hash, now)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case k == nil:
 		return nil, nil, errBadAPIKey
-	}
-	var id, expired, useUnrecorded int
-	var scopeDoc string
-	u, err := s.DB.User.ScanRow(rows, user.Columns, &id, &scopeDoc, &expired, &useUnrecorded)
-	if err != nil {
-		return nil, nil, err
-	}
-	if expired == 1 {
+	case k.expired == 1:
 		return nil, nil, fault.New(fault.Unauthenticated, "API key expired")
 	}
 	var scope *access.Scope
-	if scopeDoc != "" {
-		if err := json.Unmarshal([]byte(scopeDoc), &scope); err != nil {
-			return nil, nil, fmt.Errorf("API key %d: scope: %w", id, err)
+	if k.scope != "" {
+		if err := json.Unmarshal([]byte(k.scope), &scope); err != nil {
+			return nil, nil, fmt.Errorf("API key %d: scope: %w", k.id, err)
 		}
 	}
-	if useUnrecorded == 1 {
-		s.touchAPIKey(policy.System(ctx), id, now)
+	if k.useUnrecorded == 1 {
+		s.touchAPIKey(policy.System(ctx), k.id, now)
 	}
-	return &viewer.Viewer{UserID: u.ID, Credential: viewer.APIKey, APIKeyID: id, Scope: scope}, u, nil
+	return &viewer.Viewer{UserID: k.owner.ID, Credential: viewer.APIKey, APIKeyID: k.id, Scope: scope}, k.owner, nil
 }
 
-// apiKeyOwner reads a key, by its secret's hash, with its owner, in one
-// statement (README "Performance"). Its values: the hash, now, and the
-// instant before which a recorded use is stale. Beside the owner's columns
-// it selects the key's id, its scope as JSON text ("" for none), and
+// keyRow is what a keyOwnerStatement reads: the key's owner, and, beside the
+// owner's columns, the key's id, its scope as JSON text ("" for none), and
 // whether it has expired and whether its use is unrecorded, as 0 or 1.
-// Nobody is signed in until the key is found: no privacy rule applies.
-var apiKeyOwner = database.NewStatement(3, func(d string, p ...any) sql.Querier {
-	hash, now, stale := p[0], p[1], p[2]
-	users, keys := sql.Table(user.Table), sql.Table(entapikey.Table)
-	q := sql.Dialect(d).Select(users.Columns(user.Columns...)...).From(users)
-	q.Join(keys).On(users.C(user.FieldID), keys.C(entapikey.FieldUserID)) // names keys (t1)
-	expiresAt, lastUsedAt := keys.C(entapikey.FieldExpiresAt), keys.C(entapikey.FieldLastUsedAt)
-	return q.AppendSelect(keys.C(entapikey.FieldID)).
-		AppendSelectExpr(
-			asText(keys.C(entapikey.FieldScope)),
-			whether(sql.And(sql.NotNull(expiresAt), sql.LTE(expiresAt, now))),
-			whether(sql.Or(sql.IsNull(lastUsedAt), sql.LT(lastUsedAt, stale))),
-		).
-		// The key's current secret, or the one a rotation replaced while
-		// its grace lasts (README "Scoped API keys").
-		Where(sql.Or(
-			sql.EQ(keys.C(entapikey.FieldHash), hash),
-			sql.And(sql.EQ(keys.C(entapikey.FieldPreviousHash), hash), sql.GT(keys.C(entapikey.FieldPreviousValidUntil), now)),
-		))
-})
+type keyRow struct {
+	owner                      *ent.User
+	id, expired, useUnrecorded int
+	scope                      string
+}
+
+// keyOwner runs stmt, a keyOwnerStatement, for the secret's hash at now:
+// nil when no key matches.
+func (s *Service) keyOwner(ctx context.Context, stmt *database.Statement, hash []byte, now time.Time) (*keyRow, error) {
+	rows, err := stmt.Query(ctx, s.DB, hash, now, now.Add(-lastUsedResolution))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	var k keyRow
+	k.owner, err = s.DB.User.ScanRow(rows, user.Columns, &k.id, &k.scope, &k.expired, &k.useUnrecorded)
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// A key is found by its current secret in one indexed statement with its
+// owner (README "Performance"), and only when none has it, by the secret a
+// rotation replaced while its grace lasts (README "Scoped API keys"): one
+// statement matching either would scan two indexes for every request.
+var (
+	apiKeyOwner = keyOwnerStatement(func(keys *sql.SelectTable, hash, _ any) *sql.Predicate {
+		return sql.EQ(keys.C(entapikey.FieldHash), hash)
+	})
+	apiKeyOwnerInGrace = keyOwnerStatement(func(keys *sql.SelectTable, hash, now any) *sql.Predicate {
+		return sql.And(sql.EQ(keys.C(entapikey.FieldPreviousHash), hash), sql.GT(keys.C(entapikey.FieldPreviousValidUntil), now))
+	})
+)
+
+// keyOwnerStatement reads the keyRow of the key that match selects. Its
+// values: the secret's hash, now, and the instant before which a recorded
+// use is stale. Nobody is signed in until the key is found: no privacy
+// rule applies.
+func keyOwnerStatement(match func(keys *sql.SelectTable, hash, now any) *sql.Predicate) *database.Statement {
+	return database.NewStatement(3, func(d string, p ...any) sql.Querier {
+		hash, now, stale := p[0], p[1], p[2]
+		users, keys := sql.Table(user.Table), sql.Table(entapikey.Table)
+		q := sql.Dialect(d).Select(users.Columns(user.Columns...)...).From(users)
+		q.Join(keys).On(users.C(user.FieldID), keys.C(entapikey.FieldUserID)) // names keys (t1)
+		expiresAt, lastUsedAt := keys.C(entapikey.FieldExpiresAt), keys.C(entapikey.FieldLastUsedAt)
+		return q.AppendSelect(keys.C(entapikey.FieldID)).
+			AppendSelectExpr(
+				asText(keys.C(entapikey.FieldScope)),
+				whether(sql.And(sql.NotNull(expiresAt), sql.LTE(expiresAt, now))),
+				whether(sql.Or(sql.IsNull(lastUsedAt), sql.LT(lastUsedAt, stale))),
+			).
+			Where(match(keys, hash, now))
+	})
+}
 
 // whether is 1 where p holds, else 0.
 func whether(p *sql.Predicate) sql.Querier {
