@@ -86,6 +86,8 @@ type Set struct {
 	public map[string]ed25519.PublicKey // by key ID
 	jwks   []byte
 	parser *jwt.Parser
+	// sessions are the session tokens this set has verified.
+	sessions *verifiedSessions
 }
 
 // NewSet builds a Set from at least one key. The key with the newest
@@ -128,9 +130,10 @@ func NewSet(keys ...Key) (*Set, error) {
 		return nil, err
 	}
 	return &Set{
-		signer: owned[0],
-		public: public,
-		jwks:   jwks,
+		signer:   owned[0],
+		public:   public,
+		jwks:     jwks,
+		sessions: &verifiedSessions{},
 		parser: jwt.NewParser(
 			// Pinning the algorithm defeats "none" and HMAC-with-public-key
 			// confusion regardless of what the header claims.
@@ -223,16 +226,24 @@ func (s *Set) verify(token string, c claimSet, now time.Time) error {
 		err = errors.New("missing iat")
 	case r.Expires == nil:
 		err = errors.New("missing exp")
-	case r.IssuedAt.After(now.Add(clockSkew)):
-		err = errors.New("iat is in the future")
 	default:
 		err = c.validate()
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if !now.Before(r.Expires.Time) {
-		return fmt.Errorf("%w: at %s", ErrExpired, r.Expires.Format(time.RFC3339))
+	return timely(r.IssuedAt.Time, r.Expires.Time, now)
+}
+
+// timely checks an authentic token's times at now: an iat more than
+// clockSkew ahead is invalid (ErrInvalid); an exp at or before now wraps
+// ErrExpired.
+func timely(issuedAt, expires, now time.Time) error {
+	if issuedAt.After(now.Add(clockSkew)) {
+		return fmt.Errorf("%w: iat is in the future", ErrInvalid)
+	}
+	if !now.Before(expires) {
+		return fmt.Errorf("%w: at %s", ErrExpired, expires.Format(time.RFC3339))
 	}
 	return nil
 }
