@@ -3,6 +3,7 @@ package auth
 import (
 	"cmp"
 	"context"
+	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -53,34 +54,34 @@ func (s *Service) authenticateAPIKey(ctx context.Context, raw string) (*viewer.V
 		return nil, nil, err
 	case k == nil:
 		return nil, nil, errBadAPIKey
-	case k.expired == 1:
+	case k.expiresAt.Valid && !k.expiresAt.Time.After(now):
 		return nil, nil, fault.New(fault.Unauthenticated, "API key expired")
 	}
 	var scope *access.Scope
-	if k.scope != "" {
-		if err := json.Unmarshal([]byte(k.scope), &scope); err != nil {
+	if k.scope.Valid && k.scope.String != "" {
+		if err := json.Unmarshal([]byte(k.scope.String), &scope); err != nil {
 			return nil, nil, fmt.Errorf("API key %d: scope: %w", k.id, err)
 		}
 	}
-	if k.useUnrecorded == 1 {
+	if !k.lastUsedAt.Valid || k.lastUsedAt.Time.Before(now.Add(-lastUsedResolution)) {
 		s.touchAPIKey(policy.System(ctx), k.id, now)
 	}
 	return &viewer.Viewer{UserID: k.owner.ID, Credential: viewer.APIKey, APIKeyID: k.id, Scope: scope}, k.owner, nil
 }
 
 // keyRow is what a keyOwnerStatement reads: the key's owner, and, beside the
-// owner's columns, the key's id, its scope as JSON text ("" for none), and
-// whether it has expired and whether its use is unrecorded, as 0 or 1.
+// owner's columns, the key's id, scope (JSON), expiresAt and lastUsedAt.
 type keyRow struct {
-	owner                      *ent.User
-	id, expired, useUnrecorded int
-	scope                      string
+	owner                 *ent.User
+	id                    int
+	scope                 stdsql.NullString
+	expiresAt, lastUsedAt stdsql.NullTime
 }
 
 // keyOwner runs stmt, a keyOwnerStatement, for the secret's hash at now:
 // nil when no key matches.
 func (s *Service) keyOwner(ctx context.Context, stmt *database.Statement, hash []byte, now time.Time) (*keyRow, error) {
-	rows, err := stmt.Query(ctx, s.DB, hash, now, now.Add(-lastUsedResolution))
+	rows, err := stmt.Query(ctx, s.DB, hash, now)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func (s *Service) keyOwner(ctx context.Context, stmt *database.Statement, hash [
 		return nil, rows.Err()
 	}
 	var k keyRow
-	k.owner, err = s.DB.User.ScanRow(rows, user.Columns, &k.id, &k.scope, &k.expired, &k.useUnrecorded)
+	k.owner, err = s.DB.User.ScanRow(rows, user.Columns, &k.id, &k.scope, &k.expiresAt, &k.lastUsedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -110,35 +111,16 @@ var (
 )
 
 // keyOwnerStatement reads the keyRow of the key that match selects. Its
-// values: the secret's hash, now, and the instant before which a recorded
-// use is stale. Nobody is signed in until the key is found: no privacy
-// rule applies.
+// values: the secret's hash and now (a statement that has no use for now
+// binds it all the same). Nobody is signed in until the key is found: no
+// privacy rule applies.
 func keyOwnerStatement(match func(keys *sql.SelectTable, hash, now any) *sql.Predicate) *database.Statement {
-	return database.NewStatement(3, func(d string, p ...any) sql.Querier {
-		hash, now, stale := p[0], p[1], p[2]
+	return database.NewStatement(2, func(d string, p ...any) sql.Querier {
 		users, keys := sql.Table(user.Table), sql.Table(entapikey.Table)
 		q := sql.Dialect(d).Select(users.Columns(user.Columns...)...).From(users)
 		q.Join(keys).On(users.C(user.FieldID), keys.C(entapikey.FieldUserID)) // names keys (t1)
-		expiresAt, lastUsedAt := keys.C(entapikey.FieldExpiresAt), keys.C(entapikey.FieldLastUsedAt)
-		return q.AppendSelect(keys.C(entapikey.FieldID)).
-			AppendSelectExpr(
-				asText(keys.C(entapikey.FieldScope)),
-				whether(sql.And(sql.NotNull(expiresAt), sql.LTE(expiresAt, now))),
-				whether(sql.Or(sql.IsNull(lastUsedAt), sql.LT(lastUsedAt, stale))),
-			).
-			Where(match(keys, hash, now))
-	})
-}
-
-// whether is 1 where p holds, else 0.
-func whether(p *sql.Predicate) sql.Querier {
-	return sql.ExprFunc(func(b *sql.Builder) { b.WriteString("CASE WHEN ").Join(p).WriteString(" THEN 1 ELSE 0 END") })
-}
-
-// asText is the JSON column as text, "" for null.
-func asText(column string) sql.Querier {
-	return sql.ExprFunc(func(b *sql.Builder) {
-		b.WriteString("COALESCE(CAST(").WriteString(column).WriteString(" AS TEXT), '')")
+		return q.AppendSelect(keys.Columns(entapikey.FieldID, entapikey.FieldScope, entapikey.FieldExpiresAt, entapikey.FieldLastUsedAt)...).
+			Where(match(keys, p[0], p[1]))
 	})
 }
 

@@ -135,7 +135,7 @@ func (s *Service) authenticateSession(ctx context.Context, raw string) (*viewer.
 func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.Time) (*ent.User, error) {
 	idleBound, ageBound := s.Sessions.endBounds(now)
 	stale := now.UTC().Add(-s.Sessions.useResolution())
-	rows, err := sessionUser.Query(ctx, s.DB, v.SessionID, v.UserID, idleBound, ageBound, stale)
+	rows, err := sessionUser.Query(ctx, s.DB, v.SessionID, v.UserID, idleBound, ageBound)
 	if err != nil {
 		return nil, err
 	}
@@ -146,12 +146,12 @@ func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.T
 		}
 		return nil, errEndedSession // revoked, timed out, or the account was deleted
 	}
-	var unrecorded int
-	u, err := s.DB.User.ScanRow(rows, user.Columns, &unrecorded)
+	var lastUsedAt time.Time
+	u, err := s.DB.User.ScanRow(rows, user.Columns, &lastUsedAt)
 	if err != nil {
 		return nil, err
 	}
-	if unrecorded == 1 {
+	if lastUsedAt.Before(stale) {
 		// Conditional, so concurrent requests write once; its failure
 		// never fails the request.
 		err := s.DB.Session.Update().Where(entsession.ID(v.SessionID), entsession.LastUsedAtLT(stale)).
@@ -164,18 +164,17 @@ func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.T
 }
 
 // sessionUser reads a live session's user in one statement (README
-// "Performance"). Its values: the session's id, the user's id, the bounds
-// of SessionLimits.endBounds, and the instant before which a recorded use
-// is stale. Beside the user's columns it selects whether the session's use
-// is unrecorded, as 0 or 1. Nobody is signed in until the session is
+// "Performance"). Its values: the session's id, the user's id and the
+// bounds of SessionLimits.endBounds. Beside the user's columns it selects
+// the session's lastUsedAt. Nobody is signed in until the session is
 // found: no privacy rule applies.
-var sessionUser = database.NewStatement(5, func(d string, p ...any) sql.Querier {
-	sessionID, userID, idleBound, ageBound, stale := p[0], p[1], p[2], p[3], p[4]
+var sessionUser = database.NewStatement(4, func(d string, p ...any) sql.Querier {
+	sessionID, userID, idleBound, ageBound := p[0], p[1], p[2], p[3]
 	users, sessions := sql.Table(user.Table), sql.Table(entsession.Table)
 	q := sql.Dialect(d).Select(users.Columns(user.Columns...)...).From(users)
 	q.Join(sessions).On(users.C(user.FieldID), sessions.C(entsession.FieldUserID)) // names sessions (t1)
 	lastUsedAt := sessions.C(entsession.FieldLastUsedAt)
-	return q.AppendSelectExpr(whether(sql.LT(lastUsedAt, stale))).
+	return q.AppendSelect(lastUsedAt).
 		Where(sql.And(
 			sql.EQ(sessions.C(entsession.FieldID), sessionID),
 			sql.EQ(users.C(user.FieldID), userID),
