@@ -40,7 +40,7 @@ func main() {
 			gen.FeatureIntercept,
 			gen.FeatureExecQuery,
 		},
-	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/scan.tmpl"))
+	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/scan.tmpl", "./ent/template/eagerloads.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -113,6 +113,15 @@ func TestNestedAnswer(t *testing.T) {
 			if n := statements.Count(); n > 4 {
 				t.Fatalf("the nested query ran %d statements, want at most 4", n)
 			}
+			// The members of the applications the caller sees are not
+			// checked against the visibility predicate again.
+			for _, text := range statements.Texts() {
+				text = strings.ReplaceAll(text, "`", `"`) // SQLite's quotes
+				if strings.Contains(text, `FROM "application_memberships" WHERE "application_memberships"."application_id" IN`) &&
+					strings.Contains(text, "EXISTS") {
+					t.Errorf("the members are filtered again: %s", text)
+				}
+			}
 		})
 	}
 }

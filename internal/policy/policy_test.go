@@ -6,6 +6,7 @@ import (
 
 	"fleetgate/ent"
 	"fleetgate/ent/application"
+	"fleetgate/ent/applicationmembership"
 	"fleetgate/internal/access"
 	"fleetgate/internal/apitest"
 	"fleetgate/internal/fault"
@@ -144,6 +145,53 @@ func TestSeesEmailOf(t *testing.T) {
 			if got := apitest.Must(policy.SeesEmailOf(w.as(c.viewer), c.of.ID))(t); got != c.want {
 				t.Errorf("%s sees %s's email: %v, want %v", c.viewer.Username, c.of.Username, got, c.want)
 			}
+		}
+	})
+}
+
+// TestMembersOfVisibleApplications: the members eager-loaded with the
+// applications a viewer sees are theirs without the visibility predicate
+// again; every other query of memberships in the same request is still
+// filtered: one of a hidden application, by its id or filter, the
+// memberships of a member eager-loaded below those members, and an eager
+// load under a query that was not filtered for the viewer.
+func TestMembersOfVisibleApplications(t *testing.T) {
+	apitest.Run(t, func(t *testing.T, s *apitest.Server) {
+		w := arrange(t, s.DB)
+		sys := policy.System(context.Background())
+		other := apitest.Must(s.DB.Organization.Create().SetName("Other").SetHandle("other").Save(sys))(t)
+		hidden := apitest.Must(s.DB.Application.Create().SetName("Hidden").SetSlug("other/hidden").SetType(application.TypeESSENTIALS).SetOrganization(other).Save(sys))(t)
+		hiddenMembership := apitest.Must(s.DB.ApplicationMembership.Create().SetApplication(hidden).SetUser(w.stranger).SetRole(access.Developer).Save(sys))(t)
+		apitest.Must(s.DB.ApplicationMembership.Create().SetApplication(w.app).SetUser(w.stranger).SetRole(access.Observer).Save(sys))(t)
+
+		ctx := w.as(w.dev)
+		apps := apitest.Must(s.DB.Application.Query().WithMembers(func(q *ent.ApplicationMembershipQuery) {
+			q.WithUser(func(q *ent.UserQuery) { q.WithApplicationMemberships() })
+		}).All(ctx))(t)
+		if len(apps) != 1 || apps[0].ID != w.app.ID || len(apps[0].Edges.Members) != 2 {
+			t.Fatalf("dev sees %+v", apps)
+		}
+		for _, m := range apps[0].Edges.Members {
+			for _, of := range m.Edges.User.Edges.ApplicationMemberships {
+				if of.ApplicationID != w.app.ID {
+					t.Errorf("below the members, dev sees %s's membership of application %d", m.Edges.User.Username, of.ApplicationID)
+				}
+			}
+		}
+		if n := apitest.Must(s.DB.ApplicationMembership.Query().Count(ctx))(t); n != 2 {
+			t.Errorf("after the eager load, dev counts %d memberships, want 2", n)
+		}
+		if _, err := s.DB.ApplicationMembership.Get(ctx, hiddenMembership.ID); !ent.IsNotFound(err) {
+			t.Errorf("dev reads a hidden application's membership: %v", err)
+		}
+		// The system's query of every application is not the viewer's: an
+		// eager load below it in the viewer's request stays filtered.
+		all := apitest.Must(s.DB.Application.Query().WithMembers().All(policy.System(ctx)))(t)
+		if len(all) != 2 {
+			t.Fatalf("the system sees %d applications", len(all))
+		}
+		if n := apitest.Must(s.DB.ApplicationMembership.Query().Where(applicationmembership.ApplicationID(hidden.ID)).Count(ctx))(t); n != 0 {
+			t.Errorf("dev counts %d memberships of the hidden application", n)
 		}
 	})
 }

@@ -68,6 +68,50 @@ type cache struct {
 	// knows: loaded when first asked.
 	known   map[int]bool
 	knownBy int
+	// visible are the application queries filtered for a viewer in this
+	// request (membersOfVisible).
+	visible []visibleApplications
+}
+
+type visibleApplications struct {
+	q *ent.ApplicationQuery
+	v *viewer.Viewer
+}
+
+// rememberVisible records that q, an application query, was narrowed to
+// what v may see (README "Performance").
+func rememberVisible(ctx context.Context, v *viewer.Viewer, q *ent.ApplicationQuery) {
+	c, ok := ctx.Value(cacheKey{}).(*cache)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.visible = append(c.visible, visibleApplications{q, v})
+}
+
+// membersOfVisible reports whether q is the eager load of the members of
+// applications a query remembered by rememberVisible returned, for the
+// same viewer: those are visible with their applications, and applying the
+// visibility predicate again to each would only cost the database (README
+// "Performance").
+func membersOfVisible(ctx context.Context, q *ent.ApplicationMembershipQuery) bool {
+	c, ok := ctx.Value(cacheKey{}).(*cache)
+	if !ok {
+		return false
+	}
+	v, err := viewer.Require(ctx)
+	if err != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, a := range c.visible {
+		if a.v == v && a.q.LoadsMembersWith(q) {
+			return true
+		}
+	}
+	return false
 }
 
 type cacheKey struct{}

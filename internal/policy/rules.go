@@ -106,7 +106,10 @@ func visibleOrganization(v *viewer.Viewer) predicate.Organization {
 func Application() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.ApplicationQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationQuery) error {
-			return filter(ctx, func(v *viewer.Viewer) { q.Where(visibleApplication(v)) })
+			return filter(ctx, func(v *viewer.Viewer) {
+				q.Where(visibleApplication(v))
+				rememberVisible(ctx, v, q)
+			})
 		})},
 		Mutation: privacy.MutationPolicy{privacy.ApplicationMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMutation) error {
 			if m.Op().Is(entgo.OpCreate) {
@@ -129,6 +132,9 @@ func Application() ent.Policy {
 func ApplicationMembership() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.ApplicationMembershipQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationMembershipQuery) error {
+			if membersOfVisible(ctx, q) {
+				return privacy.Allow
+			}
 			return filter(ctx, func(v *viewer.Viewer) { q.Where(applicationmembership.HasApplicationWith(visibleApplication(v))) })
 		})},
 		Mutation: privacy.MutationPolicy{privacy.ApplicationMembershipMutationRuleFunc(func(ctx context.Context, m *ent.ApplicationMembershipMutation) error {
