@@ -38,7 +38,7 @@ func (v *verifiedSessions) put(token string, sess Session) {
 		v.previous, v.current = v.current, nil
 	}
 	if v.current == nil {
-		v.current = make(map[string]Session, verifiedSessionsKept)
+		v.current = map[string]Session{}
 	}
 	v.current[token] = sess
 }
