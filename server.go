@@ -331,11 +331,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	var sender mail.Sender = mail.NewLog(log)
-	if cfg.smtpURL != "" {
-		if sender, err = mail.NewSMTP(cfg.smtpURL, cfg.mailFrom); err != nil {
-			return err // names SMTP_URL or MAIL_FROM, never the password
-		}
+	sender, err := mail.New(cfg.smtpURL, cfg.mailFrom, log)
+	if err != nil {
+		return err // names SMTP_URL or MAIL_FROM, never the password
 	}
 	mails := mail.NewOutbox(db, sender, log, mail.WithRetention(cfg.mailRetention))
 	mailCtx, stopMail := context.WithCancel(ctx)

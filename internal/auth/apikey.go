@@ -182,7 +182,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
 		// The owner's row is locked first, so concurrent creations count
 		// one after the other and MaxAPIKeys holds.
-		u, err := tx.User.Query().Where(user.ID(v.UserID)).Modify(database.LockRow).Only(ctx)
+		u, err := lockedUser(ctx, tx, v.UserID)
 		if err != nil {
 			return err
 		}

@@ -67,7 +67,7 @@ func (s *Service) ResendVerificationEmail(ctx context.Context) (bool, error) {
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
 		// The address as it is now, held until the link is stored: the
 		// link goes to the account's address, not one it just left.
-		u, err := tx.User.Query().Where(user.ID(v.UserID)).Modify(database.LockRow).Only(ctx)
+		u, err := lockedUser(ctx, tx, v.UserID)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fleetgate/ent"
+	"fleetgate/ent/user"
 	"fleetgate/internal/database"
 	"fleetgate/internal/mail"
 	"fleetgate/internal/password"
@@ -131,4 +132,11 @@ func (s *Service) mail(ctx context.Context, tx *ent.Tx, u *ent.User, subject, te
 // longer): that of changeEmail.
 func (s *Service) mailTo(ctx context.Context, tx *ent.Tx, address, subject, text string) error {
 	return s.Mail.Enqueue(ctx, tx, mail.Message{To: address, Subject: subject, Text: text})
+}
+
+// lockedUser reads the user id in tx and locks the row until tx ends, so
+// changes that depend on the row (its sessions, keys, address) are made
+// one at a time.
+func lockedUser(ctx context.Context, tx *ent.Tx, id int) (*ent.User, error) {
+	return tx.User.Query().Where(user.ID(id)).Modify(database.LockRow).Only(ctx)
 }

@@ -16,7 +16,6 @@ import (
 	"fleetgate/ent/predicate"
 	"fleetgate/ent/securityevent"
 	entsession "fleetgate/ent/session"
-	"fleetgate/ent/user"
 	"fleetgate/internal/audit"
 	"fleetgate/internal/clientip"
 	"fleetgate/internal/database"
@@ -249,7 +248,7 @@ func sessionEnded(u *ent.User, iat time.Time) bool {
 // current value, so tokens issued in between (clamped to the current value)
 // end too. The row is locked while it is read and moved forward.
 func (s *Service) advanceSessions(ctx context.Context, tx *ent.Tx, userID, keep int) (*ent.User, int, error) {
-	u, err := tx.User.Query().Where(user.ID(userID)).Modify(database.LockRow).Only(ctx)
+	u, err := lockedUser(ctx, tx, userID)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -283,7 +283,7 @@ func (s *Service) linkIdentity(ctx context.Context, userID int, ident social.Ide
 	err := database.WithTx(sys, s.DB, func(tx *ent.Tx) error {
 		var err error
 		// Locked: two links at once count each other against MaxIdentities.
-		if u, err = tx.User.Query().Where(user.ID(userID)).Modify(database.LockRow).Only(sys); err != nil {
+		if u, err = lockedUser(sys, tx, userID); err != nil {
 			return err
 		}
 		current, err := tx.Identity.Query().Where(identity.Provider(ident.Provider), identity.Subject(ident.Subject)).Only(sys)
@@ -367,7 +367,7 @@ func (s *Service) UnlinkIdentity(ctx context.Context, id int) (int, error) {
 	}
 	err = database.WithTx(ctx, s.DB, func(tx *ent.Tx) error {
 		// Locked: two unlinks at once cannot each leave the other as the last.
-		u, err := tx.User.Query().Where(user.ID(v.UserID)).Modify(database.LockRow).Only(ctx)
+		u, err := lockedUser(ctx, tx, v.UserID)
 		if err != nil {
 			return err
 		}
