@@ -6,6 +6,7 @@ import (
 	"fleetgate/ent"
 	"fleetgate/ent/applicationmembership"
 	"fleetgate/ent/organizationmembership"
+	entsession "fleetgate/ent/session"
 	"fleetgate/internal/fault"
 	"fleetgate/internal/viewer"
 )
@@ -27,6 +28,21 @@ func (d Deps) node(ctx context.Context, id int) (ent.Noder, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	// An ended session, not yet swept, is not found either: me.sessions
+	// does not list it (README "Sessions").
+	if sess, ok := n.(*ent.Session); ok {
+		u, err := d.me(ctx)
+		if err != nil {
+			return nil, err
+		}
+		live, err := d.auth.LiveSessions(u).Where(entsession.ID(sess.ID)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !live {
+			return nil, errNoSuchNode
+		}
 	}
 	if u, ok := n.(*ent.User); ok && u.ID != v.UserID {
 		shared, err := d.sharesWith(ctx, u.ID)

@@ -243,6 +243,7 @@ func TestSessionTimeouts(t *testing.T) {
 		s = ServeDeps(t, deps)
 
 		idle := login(t, s, "alice")
+		idleSession := current(t, sessionsOf(t, s, idle))
 		busy := Must(Login(ctx, s.Client(""), LoginInput{UsernameOrEmail: "alice", Password: Password}))(t).Login
 		if want := start.Add(3 * time.Hour); !busy.ExpiresAt.Equal(want) {
 			t.Errorf("expiresAt %v, want the session's maximum age %v", busy.ExpiresAt, want)
@@ -272,6 +273,11 @@ func TestSessionTimeouts(t *testing.T) {
 		if ids := sessionIDs(sessionsOf(t, s, busy.Token)); len(ids) != 1 {
 			t.Errorf("the idle session is still listed: %v", ids)
 		}
+		// Nor is it found by its id, before the sweep deletes it as after.
+		if _, err := SweepNode(ctx, s.Client(busy.Token), idleSession); Code(err) != "NOT_FOUND" {
+			t.Errorf("node(id) of the idle session: %v", err)
+		}
+		Must(SweepNode(ctx, s.Client(busy.Token), current(t, sessionsOf(t, s, busy.Token))))(t)
 
 		// 2h31m in: refreshed, the token still ends at 3h.
 		refreshed := Must(RefreshToken(ctx, s.Client(busy.Token)))(t).RefreshToken
