@@ -236,3 +236,27 @@ func benchmarkMe(b *testing.B, s *Server, credential string) {
 		}
 	}
 }
+
+// TestAPIKeyExpiryWithAnOffset: an expiresAt given with a +14:00
+// offset ends the key at that instant, not when a text comparison says so.
+func TestAPIKeyExpiryWithAnOffset(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		start := time.Now().UTC().Truncate(time.Second)
+		s, clock := withClock(t, s, start)
+		a := s.SignUp(t, "alice")
+		end := start.Add(time.Hour).In(time.FixedZone("LINT", 14*3600))
+		key := Must(CreateApiKey(ctx, s.Client(a.Token), CreateApiKeyInput{Name: "z", ExpiresAt: &end}))(t).CreateApiKey.Key
+		clock.Set(start.Add(time.Hour - time.Second))
+		if _, err := MeIdentity(ctx, s.Client(key)); err != nil {
+			t.Errorf("a second before expiry: %v", err)
+		}
+		clock.Set(start.Add(time.Hour))
+		if _, err := MeIdentity(ctx, s.Client(key)); Code(err) != "UNAUTHENTICATED" {
+			t.Errorf("at expiry: %v", err)
+		}
+		clock.Set(start.Add(2 * time.Hour))
+		if _, err := MeIdentity(ctx, s.Client(key)); Code(err) != "UNAUTHENTICATED" {
+			t.Errorf("an hour after expiry: %v", err)
+		}
+	})
+}

@@ -52,16 +52,19 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 }
 
 // asAccountOwner is ctx for reading the rows of u's own account (sessions,
-// events, identities, organizations), once ownAccount allows it. The
-// queries name u; past the privacy rules, because in an AuthPayload the
-// request itself carries no credential and the rules would find no viewer
-// (README "Accounts and sessions": a sign-in's answer is the signed-in
-// user's).
+// events, identities, organizations), once ownAccount allows it: as u,
+// whom the privacy rules then filter for, nested rows included. In an
+// AuthPayload the request itself carries no credential, or another's; its
+// user is the person who just proved who they are (README "Accounts and
+// sessions": a sign-in's answer is the signed-in user's).
 func asAccountOwner(ctx context.Context, u *ent.User) (context.Context, error) {
 	if err := ownAccount(ctx, u); err != nil {
 		return nil, err
 	}
-	return policy.System(ctx), nil
+	if v, err := viewer.Require(ctx); err == nil && v.UserID == u.ID {
+		return ctx, nil
+	}
+	return viewer.WithViewer(ctx, &viewer.Viewer{UserID: u.ID, Credential: viewer.Session}), nil
 }
 
 // self decides whether the caller is u; pending accepts a session still

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	entsession "fleetgate/ent/session"
 	"fleetgate/internal/auth"
+	"fleetgate/internal/policy"
 	"fleetgate/internal/token"
 
 	"fleetgate/ent/user"
@@ -453,4 +455,25 @@ func TestSignInRacingPasswordChangeIsNotListed(t *testing.T) {
 			t.Fatalf("listed %+v, want the kept session alone", got)
 		}
 	})
+}
+
+// TestSessionUseWithOneConnection: recording a stale session's use needs a
+// connection of its own after the session was read; with a pool of one
+// connection the request still ends (the read's rows are closed first).
+func TestSessionUseWithOneConnection(t *testing.T) {
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s := Start(t, b)
+			a := s.SignUp(t, "alice")
+			sys := policy.System(context.Background())
+			Must(s.DB.Session.Update().SetLastUsedAt(time.Now().UTC().Add(-5 * time.Minute)).Save(sys))(t)
+			s.Deps.SQL.SetMaxOpenConns(1)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := MeIdentity(ctx, s.Client(a.Token))
+			if err != nil {
+				t.Fatalf("me with a stale session and one connection: %v", err)
+			}
+		})
+	}
 }

@@ -81,17 +81,12 @@ type keyRow struct {
 // keyOwner runs stmt, a keyOwnerStatement, for the secret's hash at now:
 // nil when no key matches.
 func (s *Service) keyOwner(ctx context.Context, stmt *database.Statement, hash []byte, now time.Time) (*keyRow, error) {
-	rows, err := stmt.Query(ctx, s.DB, hash, now)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return nil, rows.Err()
-	}
 	var k keyRow
-	k.owner, err = s.DB.User.ScanRow(rows, user.Columns, &k.id, &k.scope, &k.expiresAt, &k.lastUsedAt)
-	if err != nil {
+	found, err := stmt.QueryRow(ctx, s.DB, func(rows *stdsql.Rows) (err error) {
+		k.owner, err = s.DB.User.ScanRow(rows, user.Columns, &k.id, &k.scope, &k.expiresAt, &k.lastUsedAt)
+		return err
+	}, hash, now)
+	if err != nil || !found {
 		return nil, err
 	}
 	return &k, nil

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	stdsql "database/sql"
 	"errors"
 	"strconv"
 	"strings"
@@ -135,21 +136,17 @@ func (s *Service) authenticateSession(ctx context.Context, raw string) (*viewer.
 func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.Time) (*ent.User, error) {
 	idleBound, ageBound := s.Sessions.endBounds(now)
 	stale := now.UTC().Add(-s.Sessions.useResolution())
-	rows, err := sessionUser.Query(ctx, s.DB, v.SessionID, v.UserID, idleBound, ageBound)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, errEndedSession // revoked, timed out, or the account was deleted
-	}
+	var u *ent.User
 	var lastUsedAt time.Time
-	u, err := s.DB.User.ScanRow(rows, user.Columns, &lastUsedAt)
-	if err != nil {
+	found, err := sessionUser.QueryRow(ctx, s.DB, func(rows *stdsql.Rows) (err error) {
+		u, err = s.DB.User.ScanRow(rows, user.Columns, &lastUsedAt)
+		return err
+	}, v.SessionID, v.UserID, idleBound, ageBound)
+	switch {
+	case err != nil:
 		return nil, err
+	case !found:
+		return nil, errEndedSession // revoked, timed out, or the account was deleted
 	}
 	if lastUsedAt.Before(stale) {
 		// Conditional, so concurrent requests write once; its failure

@@ -41,20 +41,35 @@ func NewStatement(values int, build func(dialect string, params ...any) entsql.Q
 	}}
 }
 
-// Query runs the statement on db with values, in the order of its params.
-func (s *Statement) Query(ctx context.Context, db *ent.Client, values ...any) (*sql.Rows, error) {
+// QueryRow runs the statement on db with values, in the order of its
+// params, and gives its first row, if there is one, to scan. The rows are
+// closed when it returns, so the caller's next statement can have the
+// connection: holding it would let requests that each wait for a second
+// connection take the whole pool.
+func (s *Statement) QueryRow(ctx context.Context, db *ent.Client, scan func(*sql.Rows) error, values ...any) (found bool, err error) {
 	t, err := s.text(db.Dialect())
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	args := make([]any, len(t.order))
 	for i, v := range t.order {
 		if v >= len(values) {
-			return nil, fmt.Errorf("statement %q: %d values, want %d", t.text, len(values), v+1)
+			return false, fmt.Errorf("statement %q: %d values, want %d", t.text, len(values), v+1)
 		}
 		args[i] = values[v]
 	}
-	return db.QueryContext(ctx, t.text, args...)
+	rows, err := db.QueryContext(ctx, t.text, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return false, rows.Err()
+	}
+	if err := scan(rows); err != nil {
+		return false, err
+	}
+	return true, rows.Close()
 }
 
 func (s *Statement) text(dialect string) (*statementText, error) {

@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -39,27 +40,20 @@ func TestStatement(t *testing.T) {
 			{[]any{"bob@example.com", "bob"}, ""},
 			{[]any{"x", "alice@example.com"}, "alice"},
 		} {
-			rows, err := named.Query(ctx, s.DB, c.values...)
-			if err != nil {
-				t.Fatal(err)
-			}
 			got := ""
-			for rows.Next() {
-				if err := rows.Scan(&got); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := rows.Close(); err != nil {
-				t.Fatal(err)
+			found, err := named.QueryRow(ctx, s.DB, func(rows *sql.Rows) error { return rows.Scan(&got) }, c.values...)
+			if err != nil || found != (c.want != "") {
+				t.Fatalf("values %v: found %v, %v", c.values, found, err)
 			}
 			if got != c.want {
 				t.Errorf("values %v: got %q, want %q", c.values, got, c.want)
 			}
 		}
-		if _, err := named.Query(ctx, s.DB, "only one"); err == nil {
+		ignore := func(*sql.Rows) error { return nil }
+		if _, err := named.QueryRow(ctx, s.DB, ignore, "only one"); err == nil {
 			t.Error("a statement ran with a value missing")
 		}
-		if _, err := constant.Query(ctx, s.DB); err == nil {
+		if _, err := constant.QueryRow(ctx, s.DB, ignore); err == nil {
 			t.Error("a statement with a constant in its text ran")
 		}
 	})

@@ -128,7 +128,9 @@ func Application() ent.Policy {
 }
 
 // ApplicationMembership is the policy of application memberships: visible
-// with the application; changed with ADD_MEMBERS; ended by its member too.
+// with the application, and only so (membersOfVisible relies on it: a
+// membership rule narrower than its application's must drop that
+// shortcut); changed with ADD_MEMBERS; ended by its member too.
 func ApplicationMembership() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.ApplicationMembershipQueryRuleFunc(func(ctx context.Context, q *ent.ApplicationMembershipQuery) error {

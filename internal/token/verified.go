@@ -19,21 +19,31 @@ type verifiedSessions struct {
 	current, previous map[string]Session
 }
 
+// get is what token says, if it is remembered; one of the previous
+// generation moves to the current one, so tokens in use stay remembered.
 func (v *verifiedSessions) get(token string) (Session, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	sess, ok := v.current[token]
-	if !ok {
-		sess, ok = v.previous[token]
+	if sess, ok := v.current[token]; ok {
+		return sess, true
+	}
+	sess, ok := v.previous[token]
+	if ok {
+		v.keep(token, sess)
 	}
 	return sess, ok
 }
 
-// put remembers sess as what token says; when the current generation is
-// full, the previous one is dropped, so tokens in use stay remembered.
+// put remembers sess as what token says.
 func (v *verifiedSessions) put(token string, sess Session) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.keep(token, sess)
+}
+
+// keep adds token to the current generation; when that is full, the
+// previous one is dropped and the current one becomes it. v.mu is held.
+func (v *verifiedSessions) keep(token string, sess Session) {
 	if len(v.current) >= verifiedSessionsKept {
 		v.previous, v.current = v.current, nil
 	}

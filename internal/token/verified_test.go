@@ -83,6 +83,26 @@ func TestVerifiedSessionsBounded(t *testing.T) {
 	if _, ok := s.sessions.get(first); ok {
 		t.Error("the oldest token is still remembered")
 	}
+	// A token in use is kept: one of the previous generation, used again,
+	// outlives the next change of generation.
+	var inUse string
+	for k := range s.sessions.previous {
+		inUse = k
+		break
+	}
+	if _, ok := s.sessions.get(inUse); !ok {
+		t.Fatal("a token of the previous generation is not remembered")
+	}
+	for i := range verifiedSessionsKept {
+		sess := testSession(false)
+		sess.UserID = fmt.Sprint("later-", i)
+		if _, err := s.ParseSession(mustIssue(t, s, sess), testNow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := s.sessions.get(inUse); !ok {
+		t.Error("a token used again was forgotten at the next change of generation")
+	}
 	if n := len(s.sessions.current) + len(s.sessions.previous); n > 2*verifiedSessionsKept {
 		t.Errorf("%d tokens remembered, want at most %d", n, 2*verifiedSessionsKept)
 	}
