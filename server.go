@@ -37,6 +37,7 @@ import (
 	"fleetgate/internal/admin"
 	"fleetgate/internal/auth"
 	"fleetgate/internal/clientip"
+	"fleetgate/internal/clock"
 	"fleetgate/internal/database"
 	"fleetgate/internal/keystore"
 	"fleetgate/internal/mail"
@@ -327,7 +328,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	tokens, err := keystore.Load(ctx, db, secretKey, time.Now())
+	tokens, err := keystore.Load(ctx, db, secretKey, clock.Now())
 	if err != nil {
 		return err
 	}
@@ -375,7 +376,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // limit counters past every window and block (the longest is an hour),
 // expired password-reset links and social login codes, and ended sessions.
 func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger, sessions auth.SessionLimits) {
-	limits := ratelimit.New(db, time.Now)
+	limits := ratelimit.New(db, clock.Now)
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
@@ -384,7 +385,7 @@ func keepTidy(ctx context.Context, db *ent.Client, log *slog.Logger, sessions au
 			return
 		case <-tick.C:
 		}
-		now := time.Now().UTC() // stored in UTC: SQLite compares times as text
+		now := clock.Now()
 		if _, err := limits.Prune(ctx, now.Add(-2*time.Hour)); err != nil {
 			log.Warn("pruning rate limits failed", "err", err)
 		}

@@ -15,6 +15,7 @@ import (
 	"fleetgate/ent"
 	"fleetgate/internal/auth"
 	"fleetgate/internal/clientip"
+	"fleetgate/internal/clock"
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
 	"fleetgate/internal/requestlog"
@@ -89,8 +90,9 @@ type Deps struct {
 // prepare fills in the defaults and what derives from the other fields.
 func (d Deps) prepare() Deps {
 	if d.Now == nil {
-		d.Now = time.Now
+		d.Now = clock.Now
 	}
+	d.Now = clock.UTC(d.Now)
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}

@@ -477,3 +477,35 @@ func TestSessionUseWithOneConnection(t *testing.T) {
 		})
 	}
 }
+
+// TestClockInAnotherZone: a machine whose zone is named by its offset
+// (Asia/Kathmandu's "+0545") keeps times in UTC like any other: sign-in,
+// an API key's recorded use and expiry, sessions and their use all read
+// back, on SQLite, which stores times as text, as on PostgreSQL.
+func TestClockInAnotherZone(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		zone := time.FixedZone("+0545", 5*3600+45*60)
+		start := time.Now().Truncate(time.Second)
+		c := newClock(start)
+		deps := s.Deps
+		deps.Now = func() time.Time { return c.Now().In(zone) }
+		s = ServeDeps(t, deps)
+		alice := s.SignUp(t, "alice")
+		expires := start.Add(time.Hour)
+		key := Must(CreateApiKey(ctx, s.Client(alice.Token), CreateApiKeyInput{Name: "k", ExpiresAt: &expires}))(t).CreateApiKey
+		Must(Me(ctx, s.Client(key.Key), nil, nil))(t)
+		c.Advance(2 * time.Minute)
+		Must(Me(ctx, s.Client(key.Key), nil, nil))(t)
+		Must(Me(ctx, s.Client(alice.Token), nil, nil))(t)
+		keys := Must(ApiKeys(ctx, s.Client(alice.Token)))(t).ApiKeys
+		if len(keys) != 1 || keys[0].LastUsedAt == nil || !keys[0].LastUsedAt.Equal(start.Add(2*time.Minute)) {
+			t.Errorf("keys %+v, want one last used at %v", keys, start.Add(2*time.Minute))
+		}
+		if listed := sessionsOf(t, s, alice.Token); len(listed) != 1 || !listed[0].LastUsedAt.Equal(start.Add(2*time.Minute)) {
+			t.Errorf("sessions %+v", listed)
+		}
+		c.Advance(time.Hour)
+		_, err := Me(ctx, s.Client(key.Key), nil, nil)
+		WantCode(t, err, "UNAUTHENTICATED")
+	})
+}

@@ -1,13 +1,13 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"fleetgate/internal/clock"
 )
 
 // EmailVerification is a mailed link that proves an address reaches the
@@ -29,7 +29,7 @@ func (EmailVerification) Fields() []ent.Field {
 		field.Bool("change").Default(false).Immutable(),
 		field.Bytes("hash").Unique().Immutable().Sensitive(),
 		field.Time("expires_at").Immutable(),
-		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("created_at").Default(clock.Now).Immutable(),
 	}
 }
 

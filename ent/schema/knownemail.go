@@ -1,13 +1,13 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"fleetgate/internal/clock"
 )
 
 // KnownEmail records that a user knows another user's email address
@@ -24,7 +24,7 @@ func (KnownEmail) Fields() []ent.Field {
 		field.Int("user_id").Immutable(),
 		// Who knows it.
 		field.Int("known_by_id").Immutable(),
-		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("created_at").Default(clock.Now).Immutable(),
 	}
 }
 

@@ -1,12 +1,12 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+
+	"fleetgate/internal/clock"
 )
 
 // LoginCode is a one-time code of social login (README "Social login"):
@@ -22,7 +22,7 @@ func (LoginCode) Fields() []ent.Field {
 		field.String("provider").Immutable(),
 		field.Int("user_id").Immutable(),
 		field.Time("expires_at").Immutable(),
-		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("created_at").Default(clock.Now).Immutable(),
 	}
 }
 

@@ -2,8 +2,8 @@ package schema
 
 import (
 	"strings"
-	"time"
 
+	"fleetgate/internal/clock"
 	"fleetgate/internal/text"
 
 	"entgo.io/contrib/entgql"
@@ -21,7 +21,7 @@ type createdAt struct {
 
 func (m createdAt) Fields() []ent.Field {
 	return []ent.Field{
-		field.Time("created_at").Default(time.Now).Immutable().
+		field.Time("created_at").Default(clock.Now).Immutable().
 			Comment(strings.TrimSpace("When it was created. "+m.visibility)).
 			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipWhereInput)),
 	}

@@ -1,12 +1,12 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"fleetgate/internal/clock"
 )
 
 // OutboxMail is one outgoing mail, written in the transaction of the change
@@ -30,7 +30,7 @@ func (OutboxMail) Fields() []ent.Field {
 		field.Time("sent_at").Optional().Nillable(),
 		field.Time("failed_at").Optional().Nillable(),
 		field.Text("last_error").Default(""),
-		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("created_at").Default(clock.Now).Immutable(),
 	}
 }
 

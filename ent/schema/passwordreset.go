@@ -1,12 +1,12 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+
+	"fleetgate/internal/clock"
 )
 
 // PasswordReset is a password-reset link sent by mail: only the SHA-256 of
@@ -19,7 +19,7 @@ func (PasswordReset) Fields() []ent.Field {
 		field.Int("user_id").Immutable(),
 		field.Bytes("hash").Unique().Immutable().Sensitive(),
 		field.Time("expires_at").Immutable(),
-		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("created_at").Default(clock.Now).Immutable(),
 	}
 }
 

@@ -1,11 +1,11 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
+
+	"fleetgate/internal/clock"
 )
 
 // SigningKey is an Ed25519 key that signs session tokens. Keys live in the
@@ -21,7 +21,7 @@ func (SigningKey) Fields() []ent.Field {
 		// Sealed with SECRET_KEY (internal/keystore); keys stored in the clear
 		// by earlier versions are sealed in place.
 		field.Bytes("private_key").Sensitive(),
-		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("created_at").Default(clock.Now).Immutable(),
 	}
 }
 

@@ -1,13 +1,13 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"fleetgate/internal/clock"
 )
 
 // RecoveryCode is one single-use recovery code of a user's two-factor
@@ -21,7 +21,7 @@ func (RecoveryCode) Fields() []ent.Field {
 		// Set when the code is redeemed: a used code stays, so a second
 		// redemption fails the same way as a wrong code.
 		field.Time("used_at").Optional().Nillable(),
-		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("created_at").Default(clock.Now).Immutable(),
 	}
 }
 

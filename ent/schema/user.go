@@ -1,14 +1,14 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+
+	"fleetgate/internal/clock"
 )
 
 // User is a person with an account.
@@ -33,7 +33,7 @@ func (User) Fields() []ent.Field {
 		// Session tokens issued before this instant are refused: a password
 		// change or "sign out everywhere" moves it forward. Always stored at
 		// millisecond precision, that of token iat.
-		field.Time("sessions_valid_after").Default(time.Now).
+		field.Time("sessions_valid_after").Default(clock.Now).
 			Annotations(hidden()),
 		// The TOTP secret, sealed with SECRET_KEY (internal/secretbox): set
 		// once two-factor authentication is on.

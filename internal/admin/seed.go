@@ -18,6 +18,7 @@ import (
 	"fleetgate/internal/account"
 	"fleetgate/internal/apikey"
 	"fleetgate/internal/auth"
+	"fleetgate/internal/clock"
 	"fleetgate/internal/password"
 	"fleetgate/internal/policy"
 )
@@ -123,7 +124,7 @@ func (sh shape) write(ctx context.Context, tx *ent.Tx, hash string) (key string,
 	}
 	// Millisecond-aligned like at sign-up, so that a token issued at once
 	// is not older than the account's sessionsValidAfter.
-	now := time.Now().Truncate(time.Millisecond)
+	now := clock.Now().Truncate(time.Millisecond)
 
 	users := make([]*ent.UserCreate, sh.users)
 	for i := range users {

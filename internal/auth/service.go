@@ -12,6 +12,7 @@ import (
 
 	"fleetgate/ent"
 	"fleetgate/ent/user"
+	"fleetgate/internal/clock"
 	"fleetgate/internal/database"
 	"fleetgate/internal/mail"
 	"fleetgate/internal/password"
@@ -63,8 +64,9 @@ type Service struct {
 // New builds the core from c, filling in defaults.
 func New(c Config) *Service {
 	if c.Now == nil {
-		c.Now = time.Now
+		c.Now = clock.Now
 	}
+	c.Now = clock.UTC(c.Now)
 	if c.Mail == nil {
 		c.Mail = logMailer{mail.NewLog(c.Log)}
 	}

@@ -14,6 +14,7 @@ import (
 	"fleetgate/ent"
 	"fleetgate/ent/outboxmail"
 	"fleetgate/ent/predicate"
+	"fleetgate/internal/clock"
 	"fleetgate/internal/database"
 )
 
@@ -98,7 +99,7 @@ func NewOutbox(db *ent.Client, s Sender, log *slog.Logger, opts ...OutboxOption)
 		log = slog.Default()
 	}
 	o := &Outbox{
-		db: db, sender: s, log: log, now: time.Now, owner: instanceName(),
+		db: db, sender: s, log: log, now: clock.Now, owner: instanceName(),
 		lease: DefaultLease, backoff: defaultBackoff, retention: DefaultRetention, poll: DefaultPollInterval,
 		wake: make(chan struct{}, 1),
 		sent: prometheus.NewCounter(prometheus.CounterOpts{

@@ -80,6 +80,7 @@ import (
 
 	"fleetgate/ent"
 	"fleetgate/ent/ratelimit"
+	"fleetgate/internal/clock"
 	"fleetgate/internal/fault"
 )
 
@@ -160,7 +161,7 @@ func (l *Limiter) refusedBy(name string) {
 // nil).
 func New(db *ent.Client, now func() time.Time) *Limiter {
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	return &Limiter{db: db, now: now}
 }
