@@ -43,6 +43,7 @@ import (
 	"fleetgate/internal/mail"
 	"fleetgate/internal/password"
 	"fleetgate/internal/ratelimit"
+	"fleetgate/internal/requestlog"
 	"fleetgate/internal/secretbox"
 	"fleetgate/internal/social"
 	"fleetgate/internal/tracing"
@@ -299,11 +300,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	var handler slog.Handler = slog.NewTextHandler(stdout, nil)
+	// Log lines are written in batches (README "Logs"); whatever waits is
+	// written when run returns.
+	output := requestlog.NewOutput(stdout)
+	defer output.Flush()
+	var handler slog.Handler = slog.NewTextHandler(output, nil)
 	if cfg.logFormat == "json" {
-		handler = slog.NewJSONHandler(stdout, nil)
+		handler = slog.NewJSONHandler(output, nil)
 	}
-	log := slog.New(handler)
+	log := slog.New(output.Urgent(handler))
 
 	tracer, stopTracing, err := tracing.FromEnv(ctx, getenv, admin.Version())
 	if err != nil {

@@ -14,13 +14,16 @@ import (
 )
 
 // listening takes the addresses run listens on from its JSON log lines
-// ("fleetgate listening", "metrics listening") and ignores the rest.
+// ("fleetgate listening", "metrics listening") and ignores the rest. A
+// write holds whole lines, one or more (README "Logs").
 type listening chan [2]string
 
 func (l listening) Write(p []byte) (int, error) {
-	var line struct{ Msg, Addr string }
-	if json.Unmarshal(p, &line) == nil && strings.HasSuffix(line.Msg, " listening") {
-		l <- [2]string{strings.TrimSuffix(line.Msg, " listening"), line.Addr}
+	for text := range strings.Lines(string(p)) {
+		var line struct{ Msg, Addr string }
+		if json.Unmarshal([]byte(text), &line) == nil && strings.HasSuffix(line.Msg, " listening") {
+			l <- [2]string{strings.TrimSuffix(line.Msg, " listening"), line.Addr}
+		}
 	}
 	return len(p), nil
 }
