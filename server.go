@@ -302,8 +302,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	// Log lines are written in batches (README "Logs"); whatever waits is
 	// written when run returns.
-	output := requestlog.NewOutput(stdout)
-	defer output.Flush()
+	output := requestlog.NewOutput(stdout, requestlog.FlushInterval)
+	defer output.Close()
 	var handler slog.Handler = slog.NewTextHandler(output, nil)
 	if cfg.logFormat == "json" {
 		handler = slog.NewJSONHandler(output, nil)

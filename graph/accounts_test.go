@@ -161,7 +161,7 @@ func TestSessionTokenRefusals(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		a := s.SignUp(t, "alice")
 		id, _ := strconv.Atoi(a.ID)
-		now := time.Now()
+		now := time.Now().UTC()
 		// Forged tokens name alice's session, so that each is refused for
 		// the reason its name says (a token without one always is).
 		sid := Must(s.Tokens.ParseSession(a.Token, now))(t).SessionID

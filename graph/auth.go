@@ -53,7 +53,10 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 
 // asAccountOwner is ctx for reading the rows of u's own account (sessions,
 // events, identities, organizations), once ownAccount allows it: as u,
-// whom the privacy rules then filter for, nested rows included. In an
+// whom the privacy rules then filter for, rows eager-loaded below them
+// included (fields with resolvers of their own below them, such as
+// myRole, still see the request's caller: gqlgen hands them the request's
+// context). In an
 // AuthPayload the request itself carries no credential, or another's; its
 // user is the person who just proved who they are (README "Accounts and
 // sessions": a sign-in's answer is the signed-in user's).
@@ -61,7 +64,9 @@ func asAccountOwner(ctx context.Context, u *ent.User) (context.Context, error) {
 	if err := ownAccount(ctx, u); err != nil {
 		return nil, err
 	}
-	if v, err := viewer.Require(ctx); err == nil && v.UserID == u.ID {
+	// Not a scoped key of u's, which reads no account rows: a sign-in's
+	// answer is the account's whatever the request carried.
+	if v, err := viewer.RequireAccount(ctx); err == nil && v.UserID == u.ID {
 		return ctx, nil
 	}
 	return viewer.WithViewer(ctx, &viewer.Viewer{UserID: u.ID, Credential: viewer.Session}), nil

@@ -215,7 +215,7 @@ func TestChangeEmail(t *testing.T) {
 		stale := strings.Repeat("s", 43)
 		sum := sha256.Sum256([]byte(stale))
 		Must(s.DB.EmailVerification.Create().SetUserID(dbID(t, alice.ID)).SetEmail(alice.Email).
-			SetHash(sum[:]).SetExpiresAt(time.Now().Add(time.Hour)).Save(ctx))(t)
+			SetHash(sum[:]).SetExpiresAt(time.Now().UTC().Add(time.Hour)).Save(ctx))(t)
 		_, err = VerifyEmail(ctx, anon, stale)
 		WantCode(t, err, "BAD_USER_INPUT")
 		if me := Must(MyEmail(ctx, ac))(t).Me; deref(me.Email) != "alice2@example.com" {

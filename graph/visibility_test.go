@@ -99,3 +99,26 @@ func TestMembersOfVisibleApplicationsOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInAnswerWithOwnScopedKey: a login whose request carries a scoped
+// API key of the same user answers the account's sessions, events and
+// organizations, as one without a credential does: the key reads no
+// account rows, but the answer is the signed-in account's.
+func TestSignInAnswerWithOwnScopedKey(t *testing.T) {
+	Run(t, func(t *testing.T, s *Server) {
+		f := s.NewFleet(t, "sk")
+		admin := f.Users[access.Administrator]
+		key := scopedKey(t, s, admin, &access.Scope{ReadOnly: true})
+		q := `mutation($u: String!, $p: String!) { login(input: {usernameOrEmail: $u, password: $p}) { user {
+		  sessions { totalCount } securityEvents { totalCount } organizations { totalCount } } } }`
+		vars := map[string]any{"u": admin.Username, "p": Password}
+		plain := s.Do(t, "", q, vars)
+		withKey := s.Do(t, key, q, vars)
+		for name, r := range map[string]Result{"no credential": plain, "own scoped key": withKey} {
+			answer := string(r.Data["login"])
+			if r.Errors != nil || strings.Contains(answer, `"totalCount":0`) || !strings.Contains(answer, `"organizations":{"totalCount":2}`) {
+				t.Errorf("%s: %s %v", name, answer, r.Errors)
+			}
+		}
+	})
+}

@@ -41,6 +41,9 @@ func UnmarshalCursor(ctx context.Context, v any) (*entgql.Cursor[int], error) {
 		}
 		return nil, fault.Input(arg, "%s is not a valid cursor: pass one from an earlier page", arg)
 	}
+	if t, ok := c.Value.(time.Time); ok {
+		c.Value = t.UTC() // compared with stored times, which are UTC (UnmarshalTime)
+	}
 	return c, nil
 }
 

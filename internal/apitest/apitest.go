@@ -33,6 +33,7 @@ import (
 	"fleetgate/ent"
 	"fleetgate/graph"
 	"fleetgate/internal/auth"
+	"fleetgate/internal/clock"
 	"fleetgate/internal/database"
 	"fleetgate/internal/keystore"
 	"fleetgate/internal/password"
@@ -118,7 +119,7 @@ func Serve(t testing.TB, client *ent.Client) *Server {
 // serve is Serve with the database's pool, for its metrics (nil: none).
 func serve(t testing.TB, client *ent.Client, pool *sql.DB) *Server {
 	t.Helper()
-	tokens, err := keystore.Load(context.Background(), client, testSecretKey, time.Now())
+	tokens, err := keystore.Load(context.Background(), client, testSecretKey, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

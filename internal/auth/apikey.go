@@ -163,8 +163,12 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, description *st
 			return "", nil, err
 		}
 	}
-	if expiresAt != nil && !expiresAt.After(s.Now()) {
-		return "", nil, fault.Input("expiresAt", "expiresAt must be in the future")
+	if expiresAt != nil {
+		if !expiresAt.After(s.Now()) {
+			return "", nil, fault.Input("expiresAt", "expiresAt must be in the future")
+		}
+		utc := expiresAt.UTC() // stored times are UTC (README "Configuration")
+		expiresAt = &utc
 	}
 	if scope, err = s.narrowing(ctx, scope); err != nil {
 		return "", nil, err

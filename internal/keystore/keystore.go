@@ -36,7 +36,7 @@ func Load(ctx context.Context, db *ent.Client, secretKey []byte, now time.Time) 
 			return nil, err
 		}
 		err = db.SigningKey.Create().SetGeneration(1).SetKid(key.ID).
-			SetPrivateKey(sealed).SetCreatedAt(key.CreatedAt).Exec(ctx)
+			SetPrivateKey(sealed).SetCreatedAt(key.CreatedAt.UTC()).Exec(ctx) // stored times are UTC
 		if err != nil && !ent.IsConstraintError(err) {
 			return nil, fmt.Errorf("store signing key: %w", err)
 		}

@@ -19,17 +19,23 @@ const (
 // at most FlushInterval, or until outputBuffer bytes wait, and one write
 // takes them all. A write per line was a tenth of a `me` request's cost.
 // Records at WARN and above are written at once with all before them
-// (Urgent), and so is everything at Flush; a process killed without warning
-// (SIGKILL) loses at most the last FlushInterval of lines.
+// (Urgent), and so is everything at Flush and Close; a process that ends
+// without running its defers (SIGKILL, a crash) loses at most the last
+// FlushInterval of lines.
 type Output struct {
-	mu    sync.Mutex
-	w     io.Writer
-	buf   []byte
-	timer *time.Timer // the pending write of buf, while buf holds lines
+	mu       sync.Mutex
+	w        io.Writer
+	interval time.Duration
+	buf      []byte
+	timer    *time.Timer // the pending write of buf, while buf holds lines
+	closed   bool        // Close was called: every line is written at once
 }
 
-// NewOutput is an Output writing to w.
-func NewOutput(w io.Writer) *Output { return &Output{w: w} }
+// NewOutput is an Output writing to w, lines waiting at most interval
+// (FlushInterval but in tests).
+func NewOutput(w io.Writer, interval time.Duration) *Output {
+	return &Output{w: w, interval: interval}
+}
 
 // Write takes p, one or more whole log lines (slog's handlers write a
 // record at a time); it never fails: the writes that follow report nothing
@@ -39,12 +45,22 @@ func (o *Output) Write(p []byte) (int, error) {
 	defer o.mu.Unlock()
 	o.buf = append(o.buf, p...)
 	switch {
-	case len(o.buf) >= outputBuffer:
+	case o.closed || len(o.buf) >= outputBuffer:
 		o.flushLocked()
 	case o.timer == nil:
-		o.timer = time.AfterFunc(FlushInterval, o.Flush)
+		o.timer = time.AfterFunc(o.interval, o.Flush)
 	}
 	return len(p), nil
+}
+
+// Close writes every line waiting, and every later line at once: what is
+// logged after a server's last flush (a shutdown that timed out, a sweep
+// still ending) is not left behind.
+func (o *Output) Close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.closed = true
+	o.flushLocked()
 }
 
 // Flush writes every line waiting.

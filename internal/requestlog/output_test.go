@@ -35,11 +35,12 @@ func (w *writes) all() []string {
 }
 
 // TestOutputBatches: INFO lines wait and are written together, in order,
-// within FlushInterval or at Flush; a WARN line is written at once with
-// those before it; a full buffer is written without waiting.
+// at Flush (or when the interval has passed: TestOutputWritesInTime); a
+// WARN line is written at once with those before it; a full buffer is
+// written without waiting; after Close every line is written at once.
 func TestOutputBatches(t *testing.T) {
 	w := newWrites()
-	out := requestlog.NewOutput(w)
+	out := requestlog.NewOutput(w, time.Hour)
 	log := slog.New(out.Urgent(slog.NewTextHandler(out, nil)))
 	log.Info("one")
 	log.Info("two")
@@ -51,36 +52,46 @@ func TestOutputBatches(t *testing.T) {
 	if len(got) != 1 || strings.Count(got[0], "\n") != 3 || !(strings.Index(got[0], "one") < strings.Index(got[0], "two") && strings.Index(got[0], "two") < strings.Index(got[0], "three")) {
 		t.Fatalf("a warning wrote %q, want the three lines in one write, in order", got)
 	}
-	<-w.some
 
 	log.With("k", "v").Error("four") // Urgent survives With
 	if got := w.all(); len(got) != 2 || !strings.Contains(got[1], "four") {
 		t.Fatalf("an error with attributes wrote %q", got)
 	}
-	<-w.some
+
+	big := strings.Repeat("x", 70<<10)
+	out.Write([]byte(big + "\n"))
+	if got := w.all(); len(got) != 3 || len(got[2]) != len(big)+1 {
+		t.Fatalf("a full buffer waited: %d writes", len(got))
+	}
 
 	log.Info("five")
+	out.Flush()
+	out.Flush() // nothing waits: nothing written
+	if got := w.all(); len(got) != 4 || !strings.Contains(got[3], "five") {
+		t.Fatalf("Flush wrote %q", got)
+	}
+
+	log.Info("six")
+	out.Close()
+	log.Info("seven")
+	if got := w.all(); len(got) != 6 || !strings.Contains(got[4], "six") || !strings.Contains(got[5], "seven") {
+		t.Fatalf("around Close: %q", got)
+	}
+}
+
+// TestOutputWritesInTime: a line that waits is written once the interval
+// has passed, without a Flush.
+func TestOutputWritesInTime(t *testing.T) {
+	w := newWrites()
+	out := requestlog.NewOutput(w, time.Millisecond)
+	slog.New(slog.NewTextHandler(out, nil)).Info("waits")
 	select {
 	case <-w.some:
 	case <-time.After(10 * time.Second):
 		t.Fatal("a waiting line was not written")
 	}
-	if got := w.all(); len(got) != 3 || !strings.Contains(got[2], "five") {
-		t.Fatalf("after the interval: %q", got)
-	}
-
-	big := strings.Repeat("x", 70<<10)
-	out.Write([]byte(big + "\n"))
-	if got := w.all(); len(got) != 4 || len(got[3]) != len(big)+1 {
-		t.Fatalf("a full buffer waited: %d writes", len(got))
-	}
-	<-w.some
-
-	log.Info("six")
-	out.Flush()
-	out.Flush() // nothing waits: nothing written
-	if got := w.all(); len(got) != 5 || !strings.Contains(got[4], "six") {
-		t.Fatalf("Flush wrote %q", got)
+	if got := w.all(); len(got) != 1 || !strings.Contains(got[0], "waits") {
+		t.Fatalf("wrote %q", got)
 	}
 }
 
@@ -93,7 +104,7 @@ func TestOutputConcurrentLines(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		return buf.Write(p)
-	}))
+	}), requestlog.FlushInterval)
 	log := slog.New(slog.NewTextHandler(out, nil))
 	var wg sync.WaitGroup
 	for i := range 8 {
