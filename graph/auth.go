@@ -56,10 +56,9 @@ func ownAccount(ctx context.Context, u *ent.User) error {
 // whom the privacy rules then filter for, rows eager-loaded below them
 // included (fields with resolvers of their own below them, such as
 // myRole, still see the request's caller: gqlgen hands them the request's
-// context). In an
-// AuthPayload the request itself carries no credential, or another's; its
-// user is the person who just proved who they are (README "Accounts and
-// sessions": a sign-in's answer is the signed-in user's).
+// context). In an AuthPayload the request itself carries no credential, or
+// another's; its user is the person who just proved who they are (README
+// "Accounts and sessions": a sign-in's answer is the signed-in user's).
 func asAccountOwner(ctx context.Context, u *ent.User) (context.Context, error) {
 	if err := ownAccount(ctx, u); err != nil {
 		return nil, err

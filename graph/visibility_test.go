@@ -22,14 +22,7 @@ func TestAccountOrganizationsAsTheOwnerSeesThem(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		sys := policy.System(context.Background())
 		f := s.NewFleet(t, "ao")
-		admin := s.Client(f.Users[access.Administrator].Token)
-		secret := Must(CreateApplication(context.Background(), admin, CreateApplicationInput{
-			OrganizationId: f.OrgID, Name: "Secret", Type: ApplicationTypeEssentials,
-		}))(t).CreateApplication
-		stranger := s.SignUp(t, "ao_stranger")
-		Must(AddApplicationMember(context.Background(), admin, AddApplicationMemberInput{
-			ApplicationId: secret.Id, UsernameOrEmail: stranger.Username, Role: ApplicationRole(access.Developer),
-		}))(t)
+		secret := hiddenApplication(t, s, f, "ao_stranger")
 		dev := f.Users[access.Developer]
 		uid := Must(s.DB.User.Query().Where(user.Username(dev.Username)).Only(sys))(t).ID
 		org := Must(s.DB.Organization.Query().Where(organization.Handle(f.OrgHandle)).Only(sys))(t)
@@ -71,14 +64,7 @@ func TestAccountOrganizationsAsTheOwnerSeesThem(t *testing.T) {
 func TestMembersOfVisibleApplicationsOnly(t *testing.T) {
 	Run(t, func(t *testing.T, s *Server) {
 		f := s.NewFleet(t, "rc")
-		admin := s.Client(f.Users[access.Administrator].Token)
-		secret := Must(CreateApplication(context.Background(), admin, CreateApplicationInput{
-			OrganizationId: f.OrgID, Name: "Secret", Type: ApplicationTypeEssentials,
-		}))(t).CreateApplication
-		stranger := s.SignUp(t, "rc_stranger")
-		Must(AddApplicationMember(context.Background(), admin, AddApplicationMemberInput{
-			ApplicationId: secret.Id, UsernameOrEmail: stranger.Username, Role: ApplicationRole(access.Developer),
-		}))(t)
+		secret := hiddenApplication(t, s, f, "rc_stranger")
 		q := `query($id: ID!, $sid: ID!, $slug: String!) {
 		  a: applications(first: 5) { edges { node { slug x: members(first: 1) { totalCount edges { node { user { username } } } } y: members(last: 2) { edges { node { user { username } } } } } } }
 		  b: applications(first: 1) { edges { node { members(first: 1) { pageInfo { hasNextPage } edges { node { user { username } } } } } } }
@@ -121,4 +107,18 @@ func TestSignInAnswerWithOwnScopedKey(t *testing.T) {
 			}
 		}
 	})
+}
+
+// hiddenApplication is a second application of f's organization, whose one
+// member is a new user named member: no other user of f has a role on it.
+func hiddenApplication(t *testing.T, s *Server, f Fleet, member string) CreateApplicationCreateApplication {
+	t.Helper()
+	admin := s.Client(f.Users[access.Administrator].Token)
+	secret := Must(CreateApplication(context.Background(), admin, CreateApplicationInput{
+		OrganizationId: f.OrgID, Name: "Secret", Type: ApplicationTypeEssentials,
+	}))(t).CreateApplication
+	Must(AddApplicationMember(context.Background(), admin, AddApplicationMemberInput{
+		ApplicationId: secret.Id, UsernameOrEmail: s.SignUp(t, member).Username, Role: ApplicationRole(access.Developer),
+	}))(t)
+	return secret
 }

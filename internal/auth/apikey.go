@@ -82,11 +82,9 @@ type keyRow struct {
 // nil when no key matches.
 func (s *Service) keyOwner(ctx context.Context, stmt *database.Statement, hash []byte, now time.Time) (*keyRow, error) {
 	var k keyRow
-	found, err := stmt.QueryRow(ctx, s.DB, func(rows *stdsql.Rows) (err error) {
-		k.owner, err = s.DB.User.ScanRow(rows, user.Columns, &k.id, &k.scope, &k.expiresAt, &k.lastUsedAt)
-		return err
-	}, hash, now)
-	if err != nil || !found {
+	var err error
+	k.owner, err = s.userRow(ctx, stmt, []any{&k.id, &k.scope, &k.expiresAt, &k.lastUsedAt}, hash, now)
+	if k.owner == nil {
 		return nil, err
 	}
 	return &k, nil
@@ -106,9 +104,9 @@ var (
 )
 
 // keyOwnerStatement reads the keyRow of the key that match selects. Its
-// values: the secret's hash and now (a statement that has no use for now
-// binds it all the same). Nobody is signed in until the key is found: no
-// privacy rule applies.
+// values: the secret's hash and now (which the current secret's match does
+// not use). Nobody is signed in until the key is found: no privacy rule
+// applies.
 func keyOwnerStatement(match func(keys *sql.SelectTable, hash, now any) *sql.Predicate) *database.Statement {
 	return database.NewStatement(2, func(d string, p ...any) sql.Querier {
 		users, keys := sql.Table(user.Table), sql.Table(entapikey.Table)

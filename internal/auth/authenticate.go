@@ -136,16 +136,12 @@ func (s *Service) authenticateSession(ctx context.Context, raw string) (*viewer.
 func (s *Service) sessionOwner(ctx context.Context, v *viewer.Viewer, now time.Time) (*ent.User, error) {
 	idleBound, ageBound := s.Sessions.endBounds(now)
 	stale := now.UTC().Add(-s.Sessions.useResolution())
-	var u *ent.User
 	var lastUsedAt time.Time
-	found, err := sessionUser.QueryRow(ctx, s.DB, func(rows *stdsql.Rows) (err error) {
-		u, err = s.DB.User.ScanRow(rows, user.Columns, &lastUsedAt)
-		return err
-	}, v.SessionID, v.UserID, idleBound, ageBound)
+	u, err := s.userRow(ctx, sessionUser, []any{&lastUsedAt}, v.SessionID, v.UserID, idleBound, ageBound)
 	switch {
 	case err != nil:
 		return nil, err
-	case !found:
+	case u == nil:
 		return nil, errEndedSession // revoked, timed out, or the account was deleted
 	}
 	if lastUsedAt.Before(stale) {
@@ -178,3 +174,18 @@ var sessionUser = database.NewStatement(4, func(d string, p ...any) sql.Querier 
 			sql.Not(ended(lastUsedAt, sessions.C(entsession.FieldCreatedAt), idleBound, ageBound)),
 		))
 })
+
+// userRow runs stmt, an authentication statement that selects a user's
+// columns and then extra's, with values: the user, or nil when no row
+// matches.
+func (s *Service) userRow(ctx context.Context, stmt *database.Statement, extra []any, values ...any) (*ent.User, error) {
+	var u *ent.User
+	_, err := stmt.QueryRow(ctx, s.DB, func(rows *stdsql.Rows) (err error) {
+		u, err = s.DB.User.ScanRow(rows, user.Columns, extra...)
+		return err
+	}, values...)
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}

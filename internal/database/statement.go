@@ -16,8 +16,9 @@ import (
 // query costs the server, which the authentication of every request should
 // not pay (README "Performance").
 type Statement struct {
-	build func(dialect string, params ...any) entsql.Querier
-	texts sync.Map // dialect: *statementText
+	values int
+	build  func(dialect string, params ...any) entsql.Querier
+	texts  sync.Map // dialect: *statementText
 }
 
 type statementText struct {
@@ -32,13 +33,7 @@ type param int
 // params[i] wherever ent's builder takes the i-th value. Every value of
 // the text must be one of params: a constant would be baked in.
 func NewStatement(values int, build func(dialect string, params ...any) entsql.Querier) *Statement {
-	return &Statement{build: func(d string, _ ...any) entsql.Querier {
-		params := make([]any, values)
-		for i := range params {
-			params[i] = param(i)
-		}
-		return build(d, params...)
-	}}
+	return &Statement{values: values, build: build}
 }
 
 // QueryRow runs the statement on db with values, in the order of its
@@ -76,7 +71,11 @@ func (s *Statement) text(dialect string) (*statementText, error) {
 	if t, ok := s.texts.Load(dialect); ok {
 		return t.(*statementText), nil
 	}
-	text, args := s.build(dialect).Query()
+	params := make([]any, s.values)
+	for i := range params {
+		params[i] = param(i)
+	}
+	text, args := s.build(dialect, params...).Query()
 	t := &statementText{text: text, order: make([]int, len(args))}
 	for i, a := range args {
 		p, ok := a.(param)
